@@ -1,0 +1,418 @@
+/**
+ * The one database schema (SPEC §2). Money and quantities are `numeric` (they come back as
+ * strings; repos convert at the boundary). Times are `timestamptz`.
+ */
+
+import {
+  bigint,
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+const money = (name: string) => numeric(name, { precision: 38, scale: 18 });
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  telegramId: bigint('telegram_id', { mode: 'number' }).notNull().unique(),
+  chatId: bigint('chat_id', { mode: 'number' }).notNull(),
+  username: text('username'),
+  firstName: text('first_name'),
+  email: text('email'),
+  /** no new entries while paused; open positions stay protected */
+  paused: boolean('paused').notNull().default(false),
+  /** per-event notification level: { [eventKind]: 'on' | 'silent' | 'off' } */
+  notifyPrefs: jsonb('notify_prefs').$type<Record<string, 'on' | 'silent' | 'off'>>().notNull().default({}),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** An exchange account of a user: real keys (encrypted) or a paper account (no keys). */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    exchange: varchar('exchange', { length: 32 }).notNull(),
+    /** spot | margin | futures */
+    mode: varchar('mode', { length: 16 }).notNull(),
+    label: text('label'),
+    isPaper: boolean('is_paper').notNull().default(false),
+    /** id of the SECRET_KEY-derived key that encrypted the three fields below */
+    keyId: varchar('key_id', { length: 32 }),
+    apiKeyEnc: text('api_key_enc'),
+    apiSecretEnc: text('api_secret_enc'),
+    passphraseEnc: text('passphrase_enc'),
+    /** last four characters of the api key, for display only */
+    apiKeyHint: varchar('api_key_hint', { length: 8 }),
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('api_keys_user_idx').on(t.userId)],
+);
+
+/** The seed's trading_settings columns plus SPEC §8's additions. Percent columns: 2 = 2 %. */
+export const tradingSettings = pgTable('trading_settings', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  riskLevel: integer('risk_level').notNull().default(5),
+  riskPerTrade: numeric('risk_per_trade').notNull().default('2'),
+  maxPosition: money('max_position').notNull().default('1000'),
+  stopLossPct: numeric('stop_loss_pct').notNull().default('2'),
+  takeProfitPct: numeric('take_profit_pct').notNull().default('10'),
+  leverage: integer('leverage').notNull().default(1),
+  trailingEnabled: boolean('trailing_enabled').notNull().default(true),
+  partialTpEnabled: boolean('partial_tp_enabled').notNull().default(true),
+  maxPositions: integer('max_positions').notNull().default(5),
+  mode: varchar('mode', { length: 16 }).notNull().default('spot'),
+  trailingActivationPct: numeric('trailing_activation_pct').notNull().default('0.5'),
+  trailingDistancePct: numeric('trailing_distance_pct').notNull().default('1'),
+  /** [[target_pct, fraction_of_remaining], …] */
+  partialTpLevels: jsonb('partial_tp_levels')
+    .$type<Array<[number, number]>>()
+    .notNull()
+    .default([
+      [1, 0.25],
+      [2, 0.5],
+      [3, 0.75],
+    ]),
+  maxHoldHours: numeric('max_hold_hours').notNull().default('12'),
+  dailyTradeLimit: integer('daily_trade_limit').notNull().default(15),
+  hourlyTradeLimit: integer('hourly_trade_limit').notNull().default(5),
+  /** further options (breakeven after partial, SL timeout, trailing TP, alerts for rejections …) */
+  extra: jsonb('extra').$type<Record<string, unknown>>().notNull().default({}),
+  updatedAt: updatedAt(),
+});
+
+/** Written by external producers (titan_v3, COUNCIL); columns exactly as the seed's §5.1. */
+export const tradingSignals = pgTable(
+  'trading_signals',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    symbol: varchar('symbol').notNull(),
+    action: varchar('action').notNull(),
+    confidence: doublePrecision('confidence'),
+    source: varchar('source').notNull(),
+    reasoning: text('reasoning'),
+    userId: uuid('user_id'),
+    stopLoss: doublePrecision('stop_loss'),
+    takeProfit: doublePrecision('take_profit'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('trading_signals_created_idx').on(t.createdAt), index('trading_signals_symbol_idx').on(t.symbol, t.createdAt)],
+);
+
+/** Which user executed (or rejected) which signal: unique, so a signal runs once per user. */
+export const signalExecutions = pgTable(
+  'signal_executions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    signalId: uuid('signal_id')
+      .notNull()
+      .references(() => tradingSignals.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id').references(() => apiKeys.id, { onDelete: 'set null' }),
+    /** claimed | executed | rejected | failed */
+    status: varchar('status', { length: 16 }).notNull(),
+    reasons: jsonb('reasons').$type<string[]>().notNull().default([]),
+    positionId: uuid('position_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('signal_executions_user_signal_uq').on(t.userId, t.signalId),
+    index('signal_executions_user_idx').on(t.userId, t.createdAt),
+  ],
+);
+
+/** The seed's monitored_positions: the monitor's full state, flushed every 5 s and on exits. */
+export const positions = pgTable(
+  'positions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    signalId: uuid('signal_id'),
+    exchange: varchar('exchange', { length: 32 }).notNull(),
+    symbol: varchar('symbol').notNull(),
+    /** long | short */
+    side: varchar('side', { length: 8 }).notNull(),
+    mode: varchar('mode', { length: 16 }).notNull(),
+    leverage: numeric('leverage').notNull().default('1'),
+    entryPrice: money('entry_price').notNull(),
+    qtyInitial: money('qty_initial').notNull(),
+    qty: money('qty').notNull(),
+    stopLoss: money('stop_loss'),
+    takeProfit: money('take_profit'),
+    trailingActive: boolean('trailing_active').notNull().default(false),
+    peak: money('peak'),
+    trailingStop: money('trailing_stop'),
+    partialTaken: jsonb('partial_taken').$type<boolean[]>().notNull().default([false, false, false]),
+    liquidationPrice: money('liquidation_price'),
+    /** the rest of the monitor's state (liquidation episode, SL-timeout clock, …) */
+    monitorState: jsonb('monitor_state').$type<Record<string, unknown>>().notNull().default({}),
+    /** monitor settings snapshot taken at open (changed only when the trader says so) */
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+    /** open | closing | closed */
+    status: varchar('status', { length: 16 }).notNull().default('open'),
+    closeReason: varchar('close_reason', { length: 32 }),
+    realizedPnl: money('realized_pnl').notNull().default('0'),
+    feesPaid: money('fees_paid').notNull().default('0'),
+    openedAt: timestamp('opened_at', { withTimezone: true }).notNull(),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('positions_status_symbol_idx').on(t.status, t.exchange, t.symbol),
+    index('positions_user_status_idx').on(t.userId, t.status),
+    index('positions_account_idx').on(t.accountId, t.status),
+  ],
+);
+
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    positionId: uuid('position_id'),
+    signalId: uuid('signal_id'),
+    /** ours, sent to the exchange; the key that makes a retry find the order instead of duplicating it */
+    clientOrderId: varchar('client_order_id', { length: 64 }).notNull(),
+    exchangeOrderId: text('exchange_order_id'),
+    symbol: varchar('symbol').notNull(),
+    /** buy | sell */
+    side: varchar('side', { length: 8 }).notNull(),
+    type: varchar('type', { length: 16 }).notNull(),
+    /** entry | partial_tp | close | reduce */
+    purpose: varchar('purpose', { length: 24 }).notNull(),
+    qty: money('qty').notNull(),
+    price: money('price'),
+    filledQty: money('filled_qty').notNull().default('0'),
+    avgPrice: money('avg_price'),
+    fee: money('fee').notNull().default('0'),
+    feeCurrency: varchar('fee_currency', { length: 16 }),
+    reduceOnly: boolean('reduce_only').notNull().default(false),
+    /** pending | open | filled | canceled | rejected | unknown */
+    status: varchar('status', { length: 16 }).notNull(),
+    error: text('error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('orders_client_order_id_uq').on(t.accountId, t.clientOrderId),
+    index('orders_status_idx').on(t.status),
+    index('orders_position_idx').on(t.positionId),
+  ],
+);
+
+/** One row per exit (partial or full), the seed's trades table. */
+export const trades = pgTable(
+  'trades',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id'),
+    positionId: uuid('position_id'),
+    symbol: varchar('symbol').notNull(),
+    /** long | short */
+    side: varchar('side').notNull(),
+    quantity: money('quantity').notNull(),
+    entryPrice: money('entry_price').notNull(),
+    exitPrice: money('exit_price'),
+    stopLoss: money('stop_loss'),
+    takeProfit: money('take_profit'),
+    /** net of fees, quote currency */
+    pnl: money('pnl'),
+    fee: money('fee').notNull().default('0'),
+    closeReason: varchar('close_reason'),
+    /** position_monitor | manual | reconcile */
+    source: varchar('source'),
+    createdAt: createdAt(),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+  },
+  (t) => [index('trades_user_closed_idx').on(t.userId, t.closedAt)],
+);
+
+export const positionReevaluations = pgTable(
+  'position_reevaluations',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    positionId: uuid('position_id')
+      .notNull()
+      .references(() => positions.id, { onDelete: 'cascade' }),
+    reevaluationType: varchar('reevaluation_type', { length: 32 }).notNull(),
+    oldSl: money('old_sl'),
+    newSl: money('new_sl'),
+    oldTp: money('old_tp'),
+    newTp: money('new_tp'),
+    oldTrailing: money('old_trailing'),
+    newTrailing: money('new_trailing'),
+    reason: text('reason'),
+    actionTaken: text('action_taken'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('position_reevaluations_position_idx').on(t.positionId)],
+);
+
+/** Alerts go through here so an outage or a restart delays them but never drops them. */
+export const alertOutbox = pgTable(
+  'alert_outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    userId: uuid('user_id'),
+    chatId: bigint('chat_id', { mode: 'number' }).notNull(),
+    kind: varchar('kind', { length: 32 }).notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    /** an event emitted twice (e.g. replayed after a crash) is queued once */
+    dedupeKey: text('dedupe_key'),
+    silent: boolean('silent').notNull().default(false),
+    /** pending | sent | dead */
+    status: varchar('status', { length: 16 }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    telegramMessageId: bigint('telegram_message_id', { mode: 'number' }),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('alert_outbox_dedupe_uq').on(t.dedupeKey), index('alert_outbox_pending_idx').on(t.status, t.nextAttemptAt)],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    actorTelegramId: bigint('actor_telegram_id', { mode: 'number' }),
+    actorUserId: uuid('actor_user_id'),
+    action: varchar('action', { length: 64 }).notNull(),
+    target: text('target'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [index('audit_log_created_idx').on(t.createdAt)],
+);
+
+/** grammY sessions and conversations (key → JSON value). */
+export const botStorage = pgTable('bot_storage', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').notNull(),
+  updatedAt: updatedAt(),
+});
+
+/** Process-wide switches and markers (global pause, last cycle). */
+export const systemState = pgTable('system_state', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').notNull(),
+  updatedAt: updatedAt(),
+});
+
+/** Paper exchange: virtual wallets, positions and orders per paper account. */
+export const paperBalances = pgTable(
+  'paper_balances',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    currency: varchar('currency', { length: 16 }).notNull(),
+    total: money('total').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.currency] })],
+);
+
+export const paperPositions = pgTable(
+  'paper_positions',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    symbol: varchar('symbol').notNull(),
+    /** long | short */
+    side: varchar('side', { length: 8 }).notNull(),
+    qty: money('qty').notNull(),
+    entryPrice: money('entry_price').notNull(),
+    leverage: numeric('leverage').notNull().default('1'),
+    /** quote currency locked as margin */
+    margin: money('margin').notNull().default('0'),
+    liquidationPrice: money('liquidation_price'),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.symbol] })],
+);
+
+export const paperOrders = pgTable(
+  'paper_orders',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    clientOrderId: varchar('client_order_id', { length: 64 }).notNull(),
+    orderId: varchar('order_id', { length: 64 }).notNull(),
+    symbol: varchar('symbol').notNull(),
+    side: varchar('side', { length: 8 }).notNull(),
+    type: varchar('type', { length: 16 }).notNull(),
+    qty: money('qty').notNull(),
+    price: money('price'),
+    avgPrice: money('avg_price'),
+    filledQty: money('filled_qty').notNull().default('0'),
+    fee: money('fee').notNull().default('0'),
+    reduceOnly: boolean('reduce_only').notNull().default(false),
+    status: varchar('status', { length: 16 }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.clientOrderId] })],
+);
+
+export const schema = {
+  users,
+  apiKeys,
+  tradingSettings,
+  tradingSignals,
+  signalExecutions,
+  positions,
+  orders,
+  trades,
+  positionReevaluations,
+  alertOutbox,
+  auditLog,
+  botStorage,
+  systemState,
+  paperBalances,
+  paperPositions,
+  paperOrders,
+};
+
+export const SIGNAL_CHANNEL = 'trading_signals_insert';
+
