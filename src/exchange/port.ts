@@ -1,0 +1,246 @@
+/**
+ * The one exchange interface the engine codes against (SPEC §1, exchange row). Live (ccxt) and
+ * paper differ only in which implementation is injected. All numbers are plain JS numbers in
+ * the units stated; rounding to the market's tick and step happens inside the implementation,
+ * once, at order placement.
+ *
+ * Quantities are always in BASE units (BTC for BTC/USDT), also on futures: an implementation
+ * whose exchange counts contracts converts with `Market.contractSize`.
+ */
+
+export type ExchangeId = 'binance' | 'kraken' | 'bybit' | 'okx' | 'bitget';
+export const EXCHANGE_IDS: readonly ExchangeId[] = ['binance', 'kraken', 'bybit', 'okx', 'bitget'];
+
+/** spot: no shorts, no leverage; margin: borrowing on the spot book; futures: linear perpetuals */
+export type TradingMode = 'spot' | 'margin' | 'futures';
+export type MarginMode = 'cross' | 'isolated';
+
+export interface ExchangeCredentials {
+  apiKey: string;
+  secret: string;
+  /** okx and bitget call it passphrase; ccxt calls it password */
+  password?: string;
+}
+
+/** Which account an ExchangePort trades for. */
+export interface ExchangeAccount {
+  exchange: ExchangeId;
+  mode: TradingMode;
+  /** margin and futures; default 'isolated' */
+  marginMode?: MarginMode;
+  credentials?: ExchangeCredentials;
+  /** true → paper exchange (virtual wallet on the exchange's public prices) */
+  paper?: boolean;
+  /** api_keys.id of this account; the paper exchange keys its wallet by it */
+  accountId?: string;
+}
+
+export interface Market {
+  /** unified ccxt symbol: 'BTC/USDT' (spot/margin) or 'BTC/USDT:USDT' (linear perpetual) */
+  symbol: string;
+  /** the exchange's own id, e.g. 'BTCUSDT' */
+  id: string;
+  base: string;
+  quote: string;
+  /** settlement currency for derivatives */
+  settle?: string;
+  type: 'spot' | 'swap' | 'future';
+  /** smallest price increment, quote units (> 0) */
+  tickSize: number;
+  /** smallest quantity increment, base units (> 0) */
+  stepSize: number;
+  /** minimum order quantity, base units (0 = none) */
+  minQty: number;
+  /** minimum order value qty × price, quote units (0 = none) */
+  minCost: number;
+  /** maximum order quantity, base units (undefined = none) */
+  maxQty?: number;
+  /** base units per contract (1 for spot) */
+  contractSize: number;
+  /** whether margin trading is allowed on this spot market */
+  marginAllowed?: boolean;
+}
+
+export interface AssetBalance {
+  free: number;
+  used: number;
+  total: number;
+}
+
+/** keyed by currency code ('USDT', 'BTC') */
+export type Balance = Readonly<Record<string, AssetBalance>>;
+
+export interface ExchangePosition {
+  symbol: string;
+  side: 'long' | 'short';
+  /** base units, > 0 */
+  qty: number;
+  /** quote per base */
+  entryPrice: number;
+  leverage: number;
+  marginMode?: MarginMode;
+  /** quote per base, as the exchange reports it */
+  liquidationPrice?: number;
+  /** percent, as the exchange reports it (e.g. Kraken's margin level); undefined when it does not */
+  marginLevel?: number;
+  /** quote units */
+  unrealizedPnl?: number;
+  markPrice?: number;
+}
+
+export interface OrderRequest {
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit';
+  /** base units; rounded DOWN to the market's step before sending */
+  qty: number;
+  /** limit price, quote per base; buys round DOWN, sells round UP to the tick (never worse than asked) */
+  price?: number;
+  /** our id, unique per account; lets a retry find an order the exchange accepted */
+  clientOrderId: string;
+  /** only shrink a position; refused with REDUCE_ONLY_INVALID on spot */
+  reduceOnly?: boolean;
+  /** margin/futures: set once before the first order of a symbol */
+  leverage?: number;
+  marginMode?: MarginMode;
+}
+
+export type OrderStatus = 'open' | 'closed' | 'canceled' | 'rejected' | 'expired';
+
+export interface OrderResult {
+  id: string;
+  clientOrderId: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit';
+  status: OrderStatus;
+  /** base units requested (after rounding) */
+  qty: number;
+  /** base units filled */
+  filledQty: number;
+  /** average fill price, quote per base (0 when nothing filled) */
+  avgPrice: number;
+  /** in feeCurrency */
+  fee: number;
+  feeCurrency: string;
+  /** ms since epoch */
+  timestamp: number;
+  reduceOnly?: boolean;
+}
+
+export interface ClosePositionRequest {
+  symbol: string;
+  /** base units to close; undefined = the whole position */
+  qty?: number;
+  clientOrderId: string;
+}
+
+export type OrderRef = { id: string; clientOrderId?: undefined } | { clientOrderId: string; id?: undefined };
+
+export interface ExchangePort {
+  readonly account: ExchangeAccount;
+  /** all tradable markets of the account's mode, keyed by unified symbol */
+  loadMarkets(): Promise<Readonly<Record<string, Market>>>;
+  /** throws ExchangeError UNKNOWN_SYMBOL */
+  market(symbol: string): Promise<Market>;
+  fetchBalance(): Promise<Balance>;
+  /** open positions (margin/futures; on spot: holdings are not positions → []) */
+  fetchPositions(symbols?: string[]): Promise<ExchangePosition[]>;
+  /** validates minimums, rounds, sets leverage/margin mode once per symbol, places, retries safely */
+  placeOrder(request: OrderRequest): Promise<OrderResult>;
+  /**
+   * Closes all or part of a position with a market order on the opposite side (reduce-only
+   * where the mode allows it). On spot: sells qty (default: the free base balance).
+   */
+  closePosition(request: ClosePositionRequest): Promise<OrderResult>;
+  /** undefined when the exchange does not know the order */
+  fetchOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined>;
+  cancelOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined>;
+  /** last traded price, quote per base */
+  fetchPrice(symbol: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** One price observation. */
+export interface Tick {
+  symbol: string;
+  /** last price, quote per base */
+  price: number;
+  /** ms since epoch (exchange time when known) */
+  time: number;
+}
+
+export interface StaleEvent {
+  /** true when no tick arrived for longer than the feed's staleness limit; false on recovery */
+  stale: boolean;
+  /** ms since epoch of the last tick seen (0 = never) */
+  lastTickAt: number;
+}
+
+/** One shared price feed per exchange, serving every user and position. */
+export interface MarketDataFeed {
+  readonly exchange: string;
+  /** starts watching the symbol on the first subscriber; returns unsubscribe */
+  subscribe(symbol: string, onTick: (tick: Tick) => void): () => void;
+  /** the latest tick seen for a symbol */
+  lastTick(symbol: string): Tick | undefined;
+  /** true while no tick arrived for too long */
+  isStale(): boolean;
+  /** called on each transition stale ↔ fresh; returns unsubscribe */
+  onStale(listener: (event: StaleEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Stable error codes; messages are written for a trader, never contain secrets. */
+export const EXCHANGE_ERROR_MESSAGES = {
+  INSUFFICIENT_FUNDS: 'Insufficient funds: not enough balance for this order. Check your wallet.',
+  MARGIN_LEVEL_TOO_LOW: 'Margin level too low: not enough margin for this position. Reduce the position size.',
+  REDUCE_ONLY_INVALID: 'Reduce-only is not valid here (spot mode has no reduce-only). Use margin or futures mode.',
+  RATE_LIMITED: 'Rate limit exceeded: too many requests to the exchange. Waiting and retrying.',
+  ORDER_BELOW_MINIMUM: 'The order is below the exchange minimum for this market.',
+  INVALID_ORDER: 'The exchange refused the order as invalid.',
+  ORDER_NOT_FOUND: 'The exchange does not know this order.',
+  POSITION_NOT_FOUND: 'There is no open position to close.',
+  UNKNOWN_SYMBOL: 'This market does not exist on the exchange for the chosen mode.',
+  AUTH_FAILED: 'The exchange rejected the API key (invalid key, secret or passphrase).',
+  PERMISSION_DENIED: 'The API key lacks a permission this action needs (e.g. trading or futures).',
+  ACCOUNT_SUSPENDED: 'The exchange account is suspended or restricted.',
+  EXCHANGE_UNAVAILABLE: 'The exchange is temporarily unavailable (maintenance or server error).',
+  NETWORK: 'Network problem talking to the exchange.',
+  TIMEOUT: 'The exchange did not answer in time.',
+  NO_PRICE: 'No current price is available for this market.',
+  NOT_SUPPORTED: 'This exchange or mode does not support the action.',
+  UNKNOWN: 'The exchange returned an unexpected error.',
+} as const;
+
+export type ExchangeErrorCode = keyof typeof EXCHANGE_ERROR_MESSAGES;
+
+/** Codes worth retrying with backoff (temporary conditions). */
+export const RETRYABLE_CODES: ReadonlySet<ExchangeErrorCode> = new Set<ExchangeErrorCode>([
+  'RATE_LIMITED',
+  'EXCHANGE_UNAVAILABLE',
+  'NETWORK',
+  'TIMEOUT',
+]);
+
+export class ExchangeError extends Error {
+  override readonly name = 'ExchangeError';
+  readonly code: ExchangeErrorCode;
+  readonly retryable: boolean;
+  /** the exchange's raw text, for logs only (may be empty) */
+  readonly detail: string;
+  /** seconds the exchange asked us to wait (Retry-After), when given */
+  readonly retryAfterSec: number | undefined;
+
+  constructor(code: ExchangeErrorCode, options: { message?: string; detail?: string; cause?: unknown; retryAfterSec?: number } = {}) {
+    super(options.message ?? EXCHANGE_ERROR_MESSAGES[code], { cause: options.cause });
+    this.code = code;
+    this.retryable = RETRYABLE_CODES.has(code);
+    this.detail = options.detail ?? '';
+    this.retryAfterSec = options.retryAfterSec;
+  }
+}
+
+export function isExchangeError(error: unknown, code?: ExchangeErrorCode): error is ExchangeError {
+  return error instanceof ExchangeError && (code === undefined || error.code === code);
+}
