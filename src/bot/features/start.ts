@@ -1,0 +1,43 @@
+import { Composer, type Context } from 'grammy';
+import type { UsersRepo } from '../../db/repos/users.ts';
+import { ADMIN_COMMANDS, TRADER_COMMANDS } from '../commands.ts';
+
+export interface StartDeps {
+  users: UsersRepo;
+  adminIds: readonly number[];
+}
+
+const WELCOME = (name: string, created: boolean) =>
+  [
+    `${created ? 'Welcome' : 'Welcome back'}, ${name}!`,
+    '',
+    'ASE Bot trades AI signals for you: it checks each signal, sizes the position to your risk, opens it on your exchange (or a paper account), and guards it with stop loss, take profit, trailing stop, partial take profit, a time exit and liquidation protection. Every event comes here, with buttons to close or adjust.',
+    '',
+    'Next step: /connect an exchange account, or start with a paper account (virtual 10 000 USDT, no keys needed).',
+    'Then check /settings. /help lists every command.',
+  ].join('\n');
+
+export function startFeature(deps: StartDeps) {
+  const feature = new Composer<Context>();
+  const chats = feature.chatType('private');
+
+  chats.command('start', async (ctx) => {
+    const { created } = await deps.users.upsertFromTelegram({
+      telegramId: ctx.from.id,
+      chatId: ctx.chat.id,
+      username: ctx.from.username,
+      firstName: ctx.from.first_name,
+    });
+    await ctx.reply(WELCOME(ctx.from.first_name, created));
+  });
+
+  chats.command('help', async (ctx) => {
+    const lines = TRADER_COMMANDS.map((c) => `/${c.command} — ${c.description}`);
+    if (deps.adminIds.includes(ctx.from.id)) {
+      lines.push('', 'Admin:', ...ADMIN_COMMANDS.map((c) => `/${c.command} — ${c.description}`), '/pause all | /pause <telegram id> — pause everyone or one trader');
+    }
+    await ctx.reply(lines.join('\n'));
+  });
+
+  return feature;
+}

@@ -1,0 +1,26 @@
+/**
+ * Re-encrypts every stored exchange credential under the current SECRET_KEY.
+ *   SECRET_KEY=<new> SECRET_KEY_PREVIOUS=<old> npm run keys:rotate
+ * Afterwards SECRET_KEY_PREVIOUS can be dropped.
+ */
+import { existsSync } from 'node:fs';
+import { ConfigError, createConfig } from '../config.ts';
+import { openDatabase } from '../db/client.ts';
+import { createAccountsRepo } from '../db/repos/accounts.ts';
+import { createSecretBox } from '../security/secret-box.ts';
+import { resolveSecretKey } from '../security/secret-key-file.ts';
+
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+try {
+  const config = createConfig({ TELEGRAM_BOT_TOKEN: '0:rotate-keys-needs-no-token', ...process.env });
+  const { key } = resolveSecretKey(config.secretKey, config.database.dataDir);
+  const box = createSecretBox(key, config.previousSecretKeys);
+  const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
+  const changed = await createAccountsRepo(database.db, box).reencryptAll();
+  await database.close();
+  console.log(`Re-encrypted ${changed} account(s) under key id ${box.keyId}.`);
+} catch (e) {
+  console.error(e instanceof ConfigError ? e.message : `keys:rotate failed: ${(e as Error).message}`);
+  process.exit(2);
+}

@@ -1,0 +1,191 @@
+/**
+ * Every environment variable the process reads, parsed once against one schema.
+ * `createConfig(env)` is pure; a bad or missing variable is named in the error with what it expects.
+ */
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const csv = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((s) => (s === undefined || s.trim() === '' ? undefined : s.trim()));
+
+const positiveNumber = (fallback: number, what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s.trim() === '') return fallback;
+      const n = Number(s);
+      if (!Number.isFinite(n) || n < 0) {
+        ctx.addIssue({ code: 'custom', message: `expected ${what}, got "${s}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const boolFlag = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s.trim() === '') return fallback;
+      const v = s.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+      if (['0', 'false', 'no', 'off'].includes(v)) return false;
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${s}"` });
+      return z.NEVER;
+    });
+
+export const envSchema = z
+  .object({
+    TELEGRAM_BOT_TOKEN: z
+      .string({ error: 'is required: the token @BotFather gave you (like 123456789:AA…)' })
+      .trim()
+      .regex(/^\d{1,20}:[A-Za-z0-9_-]{5,}$/, 'expected a bot token like 123456789:AA… (digits, a colon, then letters)'),
+    TELEGRAM_API_ROOT: z
+      .string()
+      .optional()
+      .transform((s) => (s && s.trim() ? s.trim().replace(/\/+$/, '') : 'https://api.telegram.org'))
+      .pipe(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL of a Bot API server, like https://api.telegram.org' })),
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL (leave unset for the embedded database)')
+        .optional(),
+    ),
+    DATA_DIR: optionalString.transform((s) => s ?? './data'),
+    SECRET_KEY: optionalString.pipe(
+      z.string().min(16, 'expected at least 16 characters (32 random bytes recommended: openssl rand -base64 32)').optional(),
+    ),
+    SECRET_KEY_PREVIOUS: optionalString.transform((s) => (s ? csv(s) : [])),
+    ADMIN_TELEGRAM_IDS: optionalString.transform((s, ctx) => {
+      const ids = s ? csv(s) : [];
+      const bad = ids.filter((x) => !/^\d{1,20}$/.test(x));
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a comma list of numeric Telegram user ids, got "${bad.join(', ')}"` });
+        return z.NEVER;
+      }
+      return ids.map(Number);
+    }),
+    LOG_LEVEL: optionalString.transform((s) => s?.toLowerCase() ?? 'info').pipe(z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })),
+    LOG_PRETTY: boolFlag(false),
+    SUPABASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'expected the https URL of your Supabase project' }).optional()),
+    SUPABASE_KEY: optionalString,
+    EXCHANGE_OPTIONS: optionalString.transform((s, ctx) => {
+      if (!s) return {} as Record<string, Record<string, unknown>>;
+      try {
+        const v: unknown = JSON.parse(s);
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+        for (const [id, opts] of Object.entries(v)) {
+          if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new Error(`"${id}" is not an object`);
+        }
+        return v as Record<string, Record<string, unknown>>;
+      } catch (e) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a JSON object keyed by exchange id, like {"binance":{"options":{"defaultType":"spot"}}} (${(e as Error).message})`,
+        });
+        return z.NEVER;
+      }
+    }),
+    TRUSTED_SOURCES: optionalString.transform((s) => (s ? csv(s) : ['titan_v3', 'COUNCIL_V2.0_FALLBACK'])),
+    PAPER_START_BALANCE: positiveNumber(10_000, 'a USDT amount like 10000'),
+    PAPER_FEE_RATE: positiveNumber(0.001, 'a fraction like 0.001 (0.1 %)'),
+    PAPER_SLIPPAGE: positiveNumber(0.0005, 'a fraction like 0.0005 (0.05 %)'),
+    /** where prices come from: live exchange data, or a candles CSV replayed as ticks */
+    PRICE_FEED: optionalString.transform((s) => s ?? 'live').pipe(z.enum(['live', 'replay'], { error: 'expected live or replay' })),
+    /** SYMBOL=FILE[,SYMBOL=FILE…] for PRICE_FEED=replay */
+    REPLAY_CANDLES: optionalString.transform((s, ctx) => {
+      const out: Record<string, string> = {};
+      for (const part of s ? csv(s) : []) {
+        const eq = part.indexOf('=');
+        if (eq <= 0) {
+          ctx.addIssue({ code: 'custom', message: `expected SYMBOL=FILE pairs like BTC/USDT=./btc.csv, got "${part}"` });
+          return z.NEVER;
+        }
+        out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+      }
+      return out;
+    }),
+    /** replay speed: candles (one minute each) per second of wall time */
+    REPLAY_SPEED: positiveNumber(1, 'candles per second, like 60'),
+    SIGNAL_SWEEP_SECONDS: positiveNumber(300, 'seconds, like 300'),
+    MONITOR_SWEEP_SECONDS: positiveNumber(5, 'seconds, like 5'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.DATABASE_URL && !env.SECRET_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SECRET_KEY'],
+        message: 'is required when DATABASE_URL is set (it encrypts the exchange keys stored there)',
+      });
+    }
+    if (Boolean(env.SUPABASE_URL) !== Boolean(env.SUPABASE_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.SUPABASE_URL ? 'SUPABASE_KEY' : 'SUPABASE_URL'],
+        message: 'SUPABASE_URL and SUPABASE_KEY go together: set both or neither',
+      });
+    }
+    if (env.PRICE_FEED === 'replay' && Object.keys(env.REPLAY_CANDLES).length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['REPLAY_CANDLES'], message: 'is required when PRICE_FEED=replay (SYMBOL=FILE pairs)' });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  telegram: { token: string; apiRoot: string; adminIds: number[] };
+  database: { url: string | undefined; dataDir: string };
+  secretKey: string | undefined;
+  previousSecretKeys: string[];
+  log: { level: (typeof LOG_LEVELS)[number]; pretty: boolean };
+  supabase: { url: string; key: string } | undefined;
+  exchangeOptions: Record<string, Record<string, unknown>>;
+  trustedSources: string[];
+  paper: { startBalance: number; feeRate: number; slippage: number };
+  priceFeed: { kind: 'live' } | { kind: 'replay'; candles: Record<string, string>; speed: number };
+  intervals: { signalSweepSeconds: number; monitorSweepSeconds: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: Array<{ variable: string; message: string }>) {
+    super(`Configuration error:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Pure: the same env always gives the same config or the same error. */
+export function createConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? 'environment'),
+        message: issue.message,
+      })),
+    );
+  }
+  const e = parsed.data;
+  return {
+    telegram: { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT, adminIds: e.ADMIN_TELEGRAM_IDS },
+    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
+    secretKey: e.SECRET_KEY,
+    previousSecretKeys: e.SECRET_KEY_PREVIOUS,
+    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
+    supabase: e.SUPABASE_URL && e.SUPABASE_KEY ? { url: e.SUPABASE_URL, key: e.SUPABASE_KEY } : undefined,
+    exchangeOptions: e.EXCHANGE_OPTIONS,
+    trustedSources: e.TRUSTED_SOURCES,
+    paper: { startBalance: e.PAPER_START_BALANCE, feeRate: e.PAPER_FEE_RATE, slippage: e.PAPER_SLIPPAGE },
+    priceFeed: e.PRICE_FEED === 'replay' ? { kind: 'replay', candles: e.REPLAY_CANDLES, speed: e.REPLAY_SPEED } : { kind: 'live' },
+    intervals: { signalSweepSeconds: e.SIGNAL_SWEEP_SECONDS, monitorSweepSeconds: e.MONITOR_SWEEP_SECONDS },
+  };
+}

@@ -1,0 +1,127 @@
+/** Exchange accounts (api_keys rows): credentials are sealed on the way in, opened only for the exchange factory. */
+import { and, eq, ne } from 'drizzle-orm';
+import type { Db } from '../client.ts';
+import { apiKeys } from '../schema.ts';
+import type { SecretBox } from '../../security/secret-box.ts';
+
+export type AccountMode = 'spot' | 'margin' | 'futures';
+
+export interface Credentials {
+  apiKey: string;
+  secret: string;
+  password?: string | undefined;
+}
+
+export interface AccountRecord {
+  id: string;
+  userId: string;
+  exchange: string;
+  mode: AccountMode;
+  label: string | null;
+  isPaper: boolean;
+  apiKeyHint: string | null;
+  active: boolean;
+}
+
+export interface NewAccount {
+  userId: string;
+  exchange: string;
+  mode: AccountMode;
+  label?: string;
+  credentials?: Credentials;
+}
+
+function toRecord(row: typeof apiKeys.$inferSelect): AccountRecord {
+  return {
+    id: row.id,
+    userId: row.userId,
+    exchange: row.exchange,
+    mode: row.mode as AccountMode,
+    label: row.label,
+    isPaper: row.isPaper,
+    apiKeyHint: row.apiKeyHint,
+    active: row.active,
+  };
+}
+
+export function createAccountsRepo(db: Db, box: SecretBox) {
+  return {
+    async create(input: NewAccount): Promise<AccountRecord> {
+      const c = input.credentials;
+      const seal = (s: string | undefined) => (s ? box.encrypt(s).ciphertext : null);
+      const [row] = await db
+        .insert(apiKeys)
+        .values({
+          userId: input.userId,
+          exchange: input.exchange,
+          mode: input.mode,
+          label: input.label ?? null,
+          isPaper: !c,
+          keyId: c ? box.keyId : null,
+          apiKeyEnc: seal(c?.apiKey),
+          apiSecretEnc: seal(c?.secret),
+          passphraseEnc: seal(c?.password),
+          apiKeyHint: c ? `…${c.apiKey.slice(-4)}` : null,
+        })
+        .returning();
+      return toRecord(row!);
+    },
+
+    async listForUser(userId: string): Promise<AccountRecord[]> {
+      const rows = await db.select().from(apiKeys).where(and(eq(apiKeys.userId, userId), eq(apiKeys.active, true)));
+      return rows.map(toRecord);
+    },
+
+    async get(id: string): Promise<AccountRecord | undefined> {
+      const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id));
+      return row ? toRecord(row) : undefined;
+    },
+
+    /** Soft delete: positions and trades keep their account reference. */
+    async deactivate(id: string, userId: string): Promise<boolean> {
+      const rows = await db
+        .update(apiKeys)
+        .set({ active: false, updatedAt: new Date() })
+        .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId)))
+        .returning({ id: apiKeys.id });
+      return rows.length > 0;
+    },
+
+    /** Decrypted credentials of a live account; undefined for a paper account. */
+    async credentials(id: string): Promise<Credentials | undefined> {
+      const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id));
+      if (!row || row.isPaper || !row.keyId || !row.apiKeyEnc || !row.apiSecretEnc) return undefined;
+      const open = (ciphertext: string) => box.decrypt({ keyId: row.keyId!, ciphertext });
+      return {
+        apiKey: open(row.apiKeyEnc),
+        secret: open(row.apiSecretEnc),
+        password: row.passphraseEnc ? open(row.passphraseEnc) : undefined,
+      };
+    },
+
+    /** Re-seals every credential not yet under the current key. Returns how many accounts changed. */
+    async reencryptAll(): Promise<number> {
+      const rows = await db.select().from(apiKeys).where(and(eq(apiKeys.isPaper, false), ne(apiKeys.keyId, box.keyId)));
+      let changed = 0;
+      for (const row of rows) {
+        if (!row.keyId) continue;
+        const reseal = (ciphertext: string | null) =>
+          ciphertext ? box.encrypt(box.decrypt({ keyId: row.keyId!, ciphertext })).ciphertext : null;
+        await db
+          .update(apiKeys)
+          .set({
+            keyId: box.keyId,
+            apiKeyEnc: reseal(row.apiKeyEnc),
+            apiSecretEnc: reseal(row.apiSecretEnc),
+            passphraseEnc: reseal(row.passphraseEnc),
+            updatedAt: new Date(),
+          })
+          .where(and(eq(apiKeys.id, row.id), eq(apiKeys.keyId, row.keyId)));
+        changed++;
+      }
+      return changed;
+    },
+  };
+}
+
+export type AccountsRepo = ReturnType<typeof createAccountsRepo>;
