@@ -1,0 +1,47 @@
+/**
+ * Everything the engine tells a trader. The engine emits events through a Notifier; the Telegram
+ * layer turns them into messages (via the durable alert outbox). Prices are quote per base,
+ * pnl in quote units net of fees, pct as percent (1.5 = 1.5 %).
+ */
+
+interface PositionRef {
+  userId: string;
+  positionId: string;
+  symbol: string;
+  side: 'long' | 'short';
+  exchange: string;
+  isPaper: boolean;
+}
+
+export type ExitEventKind = 'stop_loss' | 'take_profit' | 'trailing_stop' | 'partial_tp' | 'time_exit' | 'liquidation_protection' | 'manual';
+
+export type EngineEvent =
+  | (PositionRef & { kind: 'position_opened'; entryPrice: number; qty: number; stopLoss: number | null; takeProfit: number | null; signalId: string | null })
+  | (PositionRef & {
+      kind: ExitEventKind;
+      price: number;
+      qty: number;
+      /** remaining after this exit (0 = position closed) */
+      remainingQty: number;
+      pnl: number;
+      pct: number;
+      /** partial_tp: which level, 0-based */
+      level?: number;
+    })
+  | (PositionRef & { kind: 'liquidation_warning'; price: number; liquidationPrice: number; distancePct: number; reducedQty: number })
+  | (PositionRef & { kind: 'stop_moved'; oldStop: number | null; newStop: number; reason: string })
+  | (PositionRef & { kind: 'take_profit_moved'; oldTakeProfit: number | null; newTakeProfit: number; reason: string })
+  | { kind: 'signal_rejected'; userId: string; signalId: string; symbol: string; action: string; reasons: string[] }
+  | { kind: 'order_failed'; userId: string; symbol: string; message: string; positionId?: string }
+  /** needs the trader: revoked key, insufficient funds on a protective close, position unknown to us on the exchange … */
+  | { kind: 'action_needed'; userId: string; message: string; accountId?: string; positionId?: string };
+
+export type EngineEventKind = EngineEvent['kind'];
+
+export interface Notifier {
+  /**
+   * Durable: resolves once the event is stored for delivery (alert outbox), not when it is sent.
+   * `dedupeKey` makes a replayed event (after a crash) queue once.
+   */
+  notify(event: EngineEvent, dedupeKey?: string): Promise<void>;
+}

@@ -1,0 +1,174 @@
+/**
+ * What the Telegram layer (and any other UI) may ask of the engine. The bot never reaches ccxt or
+ * drizzle directly: every feature calls this facade and formats what it returns.
+ * All ids are our database ids (users.id, positions.id, api_keys.id); prices are quote per base.
+ */
+import type { ExchangeId, TradingMode } from '../exchange/port.ts';
+
+export type Period = 'day' | 'week' | 'month';
+
+/** Who asked for an action: written to the audit log. */
+export interface Actor {
+  telegramId: number;
+  userId?: string;
+  admin?: boolean;
+}
+
+export interface PositionView {
+  id: string;
+  userId: string;
+  accountId: string;
+  accountLabel: string;
+  exchange: string;
+  isPaper: boolean;
+  symbol: string;
+  side: 'long' | 'short';
+  mode: TradingMode;
+  leverage: number;
+  entryPrice: number;
+  qtyInitial: number;
+  qty: number;
+  stopLoss: number | null;
+  takeProfit: number | null;
+  trailingActive: boolean;
+  trailingStop: number | null;
+  liquidationPrice: number | null;
+  /** partial levels taken so far, e.g. [true, false, false] */
+  partialTaken: boolean[];
+  openedAt: Date;
+  status: 'open' | 'closing' | 'closed';
+  closeReason: string | null;
+  /** latest price seen by the shared feed, when there is one */
+  lastPrice: number | null;
+  /** quote units, on the remaining quantity, before fees */
+  unrealizedPnl: number | null;
+  /** percent of entry, 1.5 = 1.5 % */
+  unrealizedPct: number | null;
+  /** quote units, net of fees, of partial exits so far */
+  realizedPnl: number;
+}
+
+export interface TradeView {
+  id: string;
+  positionId: string | null;
+  symbol: string;
+  side: 'long' | 'short';
+  quantity: number;
+  entryPrice: number;
+  exitPrice: number | null;
+  /** net of fees, quote units */
+  pnl: number | null;
+  fee: number;
+  closeReason: string | null;
+  closedAt: Date | null;
+}
+
+export interface PnlReport {
+  period: Period;
+  from: Date;
+  to: Date;
+  trades: number;
+  wins: number;
+  losses: number;
+  /** 0..1 */
+  winRate: number;
+  /** gross profit / gross loss; null when there was no loss */
+  profitFactor: number | null;
+  /** net, quote units */
+  pnl: number;
+  fees: number;
+  /** cumulative net P&L after each trade, for the chart */
+  series: Array<{ time: Date; cumulativePnl: number }>;
+}
+
+export type SignalOutcome = 'executed' | 'rejected' | 'failed' | 'pending' | 'hold' | 'not_processed';
+
+export interface SignalView {
+  id: string;
+  symbol: string;
+  action: string;
+  confidence: number | null;
+  source: string;
+  createdAt: Date;
+  outcome: SignalOutcome;
+  reasons: string[];
+  positionId: string | null;
+}
+
+export interface BalanceView {
+  accountId: string;
+  label: string;
+  exchange: string;
+  mode: TradingMode;
+  isPaper: boolean;
+  balances: Record<string, { free: number; used: number; total: number }>;
+  /** set when the exchange could not be asked (trader-facing message) */
+  error?: string;
+}
+
+export type ControlFailure = 'not_found' | 'not_owner' | 'closed' | 'invalid' | 'exchange_error' | 'busy';
+
+export type ControlResult =
+  | { ok: true; message: string; position?: PositionView }
+  | { ok: false; code: ControlFailure; message: string };
+
+export interface EngineStatus {
+  startedAt: Date;
+  traders: number;
+  pausedTraders: number;
+  openPositions: number;
+  pausedGlobally: boolean;
+  lastCycle: { at: Date; signals: number; executed: number; rejected: number } | null;
+  marketData: Array<{ exchange: string; stale: boolean; lastTickAt: Date | null; symbols: number }>;
+  databaseOk: boolean;
+  outboxDepth: number;
+}
+
+export interface KeyCheck {
+  ok: boolean;
+  /** trader-facing reason when not ok */
+  message?: string;
+  /** true/false when the exchange reports it; undefined when it cannot tell */
+  canWithdraw?: boolean;
+}
+
+export interface NewAccountInput {
+  userId: string;
+  exchange: ExchangeId;
+  mode: TradingMode;
+  paper: boolean;
+  label?: string;
+  credentials?: { apiKey: string; secret: string; password?: string };
+}
+
+export interface EngineFacade {
+  // positions
+  listPositions(userId: string): Promise<PositionView[]>;
+  getPosition(userId: string, positionId: string): Promise<PositionView | undefined>;
+  /** fraction 0 < f ≤ 1 of the remaining quantity; under the position lock; a closed position answers 'closed' */
+  closePosition(actor: Actor, userId: string, positionId: string, fraction: number): Promise<ControlResult>;
+  moveStopLoss(actor: Actor, userId: string, positionId: string, price: number): Promise<ControlResult>;
+  moveTakeProfit(actor: Actor, userId: string, positionId: string, price: number): Promise<ControlResult>;
+  stopLossToBreakeven(actor: Actor, userId: string, positionId: string): Promise<ControlResult>;
+
+  // reports
+  balances(userId: string): Promise<BalanceView[]>;
+  recentTrades(userId: string, limit: number): Promise<TradeView[]>;
+  pnl(userId: string, period: Period): Promise<PnlReport>;
+  recentSignals(userId: string, limit: number): Promise<SignalView[]>;
+
+  // accounts
+  /** asks the exchange (a balance call; withdrawal permission where reported) before anything is saved */
+  checkKey(exchange: ExchangeId, mode: TradingMode, credentials: { apiKey: string; secret: string; password?: string }): Promise<KeyCheck>;
+  addAccount(actor: Actor, input: NewAccountInput): Promise<{ accountId: string }>;
+
+  // settings changes: to new positions, and to open ones when asked
+  applySettingsToOpenPositions(actor: Actor, userId: string): Promise<number>;
+
+  // controls (paused = no new entries; open positions stay protected)
+  pauseUser(actor: Actor, userId: string): Promise<void>;
+  resumeUser(actor: Actor, userId: string): Promise<void>;
+  pauseAll(actor: Actor): Promise<void>;
+  resumeAll(actor: Actor): Promise<void>;
+  status(): Promise<EngineStatus>;
+}
