@@ -1,0 +1,30 @@
+import type { Candle, Tick } from './types.ts';
+
+/**
+ * SPEC §6 "Backtest ticks": one OHLC candle → four ticks, TradingView's broker-emulator path.
+ * If `high − open ≤ open − low` the price is assumed to go open → high → low → close
+ * (the nearer extreme first), else open → low → high → close.
+ * All four ticks carry the candle's open time. The open is not continuous (a gap from the
+ * previous close); the other three are (the market traded through every price in between).
+ *
+ * `prevClose` is accepted for callers that track it; the open tick is non-continuous whatever
+ * its value, so a gap between the previous close and this open fills at the open.
+ */
+export function candleToTicks(candle: Candle, prevClose?: number): [Tick, Tick, Tick, Tick] {
+  void prevClose;
+  const [a, b] = candlePathExtremes(candle);
+  const t = candle.time;
+  return [
+    { time: t, price: candle.open, continuous: false },
+    { time: t, price: a, continuous: true },
+    { time: t, price: b, continuous: true },
+    { time: t, price: candle.close, continuous: true },
+  ];
+}
+
+/** The two middle prices of the candle path, in path order. */
+export function candlePathExtremes(candle: Candle): [number, number] {
+  return candle.high - candle.open <= candle.open - candle.low
+    ? [candle.high, candle.low]
+    : [candle.low, candle.high];
+}

@@ -1,0 +1,115 @@
+import type {
+  ExitReason,
+  MonitorAction,
+  MonitorResult,
+  MonitorSettings,
+  PositionState,
+  Tick,
+} from '../types.ts';
+import { applyLiquidationWarning, detectLiquidation, rearmLiquidation } from './liquidation.ts';
+import { applyPartial, detectPartials } from './partial-tp.ts';
+import { detectStopLoss } from './stop-loss.ts';
+import { armTrailingTp, detectTakeProfit, updateTrailingTpPeak } from './take-profit.ts';
+import { detectTimeExit } from './time-exit.ts';
+import { detectTrailingStop, updateTrailing } from './trailing.ts';
+import { byPathThenRule, type TickContext, type Trigger } from './trigger.ts';
+
+/**
+ * The position monitor, SPEC §6: one tick in, the next state and the actions to carry out.
+ * Pure: the input state is never mutated; a closed position yields no action.
+ *
+ * Order: trailing activation / peak (and the trailing-TP peak) are updated at the tick first;
+ * then every rule that fires is collected (1 stop loss, 2 take profit, 3 trailing stop,
+ * 4 partial levels, 5 time exit, 6 liquidation) and acted on in the order the price reaches
+ * them on a continuous move (ties and non-continuous ticks: rule order). The first close-all
+ * ends the tick.
+ */
+export function evaluate(state: PositionState, tick: Tick, settings: MonitorSettings): MonitorResult {
+  if (state.closed) return { next: state, actions: [] };
+  const p = tick.price;
+  const continuous = tick.continuous && state.lastPrice !== null;
+  const ctx: TickContext = {
+    prev: continuous ? (state.lastPrice as number) : p,
+    p,
+    time: tick.time,
+    continuous,
+    settings,
+  };
+  const s: PositionState = { ...state, lastPrice: p };
+  const actions: MonitorAction[] = [];
+
+  updateTrailing(s, ctx, actions);
+  updateTrailingTpPeak(s, p);
+
+  const triggers: Trigger[] = [];
+  const sl = detectStopLoss(s, ctx, actions);
+  if (sl !== null) triggers.push(sl);
+  const tp = detectTakeProfit(s, ctx);
+  if (tp !== null) triggers.push(tp);
+  const ts = detectTrailingStop(s, ctx);
+  if (ts !== null) triggers.push(ts);
+  detectPartials(s, ctx, triggers);
+  const te = detectTimeExit(s, ctx);
+  if (te !== null) triggers.push(te);
+  detectLiquidation(s, ctx, triggers);
+
+  if (triggers.length > 1) triggers.sort(byPathThenRule);
+  for (const t of triggers) {
+    act(s, t, ctx, actions);
+    if (s.closed) break;
+  }
+  if (!s.closed) rearmLiquidation(s, ctx);
+  return { next: s, actions };
+}
+
+const CLOSE_REASON: Partial<Record<Trigger['kind'], ExitReason>> = {
+  stop_loss: 'stop_loss',
+  take_profit: 'take_profit',
+  trailing_tp: 'take_profit',
+  trailing_stop: 'trailing_stop',
+  time_exit: 'time_exit',
+  liq_close: 'liquidation_protection',
+};
+
+function act(s: PositionState, t: Trigger, ctx: TickContext, actions: MonitorAction[]): void {
+  switch (t.kind) {
+    case 'partial':
+      applyPartial(s, t, ctx, actions);
+      return;
+    case 'liq_warn':
+      applyLiquidationWarning(s, t, ctx, actions);
+      return;
+    case 'take_profit':
+      if (ctx.settings.trailingTpEnabled) {
+        armTrailingTp(s, ctx, actions);
+        return;
+      }
+      break;
+    case 'liq_close':
+      actions.push({
+        type: 'alert',
+        event: 'liquidation_critical',
+        severity: 'critical',
+        price: t.fill,
+        time: ctx.time,
+      });
+      break;
+    default:
+      break;
+  }
+  const reason = CLOSE_REASON[t.kind];
+  if (reason !== undefined) closeAll(s, reason, t.fill, ctx.time, actions);
+}
+
+/** Closes what remains; afterwards qty is 0 and the state is closed. */
+export function closeAll(
+  s: PositionState,
+  reason: ExitReason,
+  price: number,
+  time: number,
+  actions: MonitorAction[],
+): void {
+  actions.push({ type: 'close_all', reason, price, qty: s.qty, time });
+  s.qty = 0;
+  s.closed = true;
+}

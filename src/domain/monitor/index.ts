@@ -1,0 +1,19 @@
+export { evaluate } from './evaluate.ts';
+export {
+  applyManualClose,
+  checkStopLossPrice,
+  checkTakeProfitPrice,
+  moveStopLoss,
+  moveTakeProfit,
+  stopToBreakeven,
+} from './manual.ts';
+export {
+  effectiveLiquidationPrice,
+  liquidationDistancePct,
+  openPosition,
+  priceAtProfit,
+  profitPct,
+  type OpenPositionInput,
+} from './state.ts';
+export { liquidationLevel } from './liquidation.ts';
+export { trailingTpStop } from './take-profit.ts';
