@@ -1,6 +1,6 @@
 import type { MonitorAction, PositionState } from '../types.ts';
 import { DUST, effectiveLiquidationPrice, liquidationDistancePct } from './state.ts';
-import { adverse, levelTrigger, type TickContext, type Trigger } from './trigger.ts';
+import { adverse, levelTrigger, reached, type TickContext, type Trigger } from './trigger.ts';
 
 /**
  * The price at which the distance to liquidation |p − L|/p·100 equals `pct`, on the safe
@@ -65,6 +65,5 @@ export function rearmLiquidation(s: PositionState, ctx: TickContext): void {
 }
 
 function levelReachedAt(s: PositionState, liq: number, p: number, pct: number): boolean {
-  const level = liquidationLevel(s.side, liq, pct);
-  return adverse(s) === 'down' ? p <= level : p >= level;
+  return reached(p, liquidationLevel(s.side, liq, pct), adverse(s));
 }

@@ -15,7 +15,8 @@ export function updateTrailing(s: PositionState, ctx: TickContext, actions: Moni
   const p = ctx.p;
   let activated = false;
   if (!s.trailingActive) {
-    if (profitPct(s, p) < st.trailingActivationPct) return;
+    // 1e-9 percent of slack: a price exactly at the activation level activates
+    if (profitPct(s, p) < st.trailingActivationPct - 1e-9) return;
     s.trailingActive = true;
     s.peak = p;
     activated = true;

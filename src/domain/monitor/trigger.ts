@@ -49,8 +49,15 @@ export function favorable(state: Pick<PositionState, 'side'>): Direction {
   return state.side === 'long' ? 'up' : 'down';
 }
 
+/**
+ * Relative tolerance for "at the level": prices computed as entry·(1 ± pct/100) carry float
+ * noise (102 000 · 0.99 is not exactly 100 980 in binary), and a tick exactly at a level
+ * must trigger it.
+ */
+export const LEVEL_EPS = 1e-12;
+
 export function reached(price: number, level: number, dir: Direction): boolean {
-  return dir === 'down' ? price <= level : price >= level;
+  return dir === 'down' ? price <= level * (1 + LEVEL_EPS) : price >= level * (1 - LEVEL_EPS);
 }
 
 /**

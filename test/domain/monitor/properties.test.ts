@@ -1,0 +1,193 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { evaluate, openPosition } from '../../../src/domain/monitor/index.ts';
+import { DEFAULT_MONITOR_SETTINGS } from '../../../src/domain/settings.ts';
+import type { MonitorSettings, PositionState, Tick } from '../../../src/domain/types.ts';
+
+const T0 = Date.UTC(2025, 0, 1);
+
+const settingsArb: fc.Arbitrary<MonitorSettings> = fc.record({
+  trailingEnabled: fc.boolean(),
+  trailingActivationPct: fc.double({ min: 0, max: 3, noNaN: true }),
+  trailingDistancePct: fc.double({ min: 0.1, max: 5, noNaN: true }),
+  partialTpEnabled: fc.boolean(),
+  fractions: fc.array(fc.double({ min: 0.01, max: 1, noNaN: true }), { minLength: 0, maxLength: 4 }),
+  breakevenAfterFirstPartial: fc.boolean(),
+  slTimeoutMs: fc.constantFrom(0, 30_000),
+  trailingTpEnabled: fc.boolean(),
+  trailingTpDeviationPct: fc.double({ min: 0.1, max: 3, noNaN: true }),
+  maxHoldMs: fc.constantFrom(0, 3_600_000, 12 * 3_600_000),
+  liquidationReduceFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+}).map(({ fractions, ...r }) => ({
+  ...DEFAULT_MONITOR_SETTINGS,
+  ...r,
+  partialTpLevels: fractions.map((fraction, i) => ({ targetPct: i + 1, fraction })),
+}));
+
+const scenarioArb = fc.record({
+  settings: settingsArb,
+  side: fc.constantFrom('long' as const, 'short' as const),
+  entry: fc.double({ min: 0.01, max: 100_000, noNaN: true }),
+  slPct: fc.option(fc.double({ min: 0.2, max: 20, noNaN: true })),
+  tpPct: fc.option(fc.double({ min: 0.2, max: 20, noNaN: true })),
+  mode: fc.constantFrom('spot' as const, 'margin' as const, 'futures' as const),
+  leverage: fc.integer({ min: 1, max: 20 }),
+  steps: fc.array(
+    fc.record({
+      movePct: fc.double({ min: -4, max: 4, noNaN: true }),
+      continuous: fc.boolean(),
+      dtMs: fc.integer({ min: 0, max: 600_000 }),
+      /** the trader may change the trailing distance while the position is open */
+      distancePct: fc.double({ min: 0.1, max: 5, noNaN: true }),
+    }),
+    { minLength: 1, maxLength: 60 },
+  ),
+});
+
+type Scenario = typeof scenarioArb extends fc.Arbitrary<infer S> ? S : never;
+
+function start(sc: Scenario): PositionState {
+  const dir = sc.side === 'long' ? 1 : -1;
+  return openPosition(
+    {
+      side: sc.side,
+      entry: sc.entry,
+      qty: 1.5,
+      stopLoss: sc.slPct === null ? null : sc.entry * (1 - (dir * sc.slPct) / 100),
+      takeProfit: sc.tpPct === null ? null : sc.entry * (1 + (dir * sc.tpPct) / 100),
+      openedAt: T0,
+      mode: sc.mode,
+      leverage: sc.leverage,
+    },
+    sc.settings,
+  );
+}
+
+function* ticks(sc: Scenario): Generator<Tick> {
+  let price = sc.entry;
+  let time = T0;
+  for (const s of sc.steps) {
+    price = Math.max(1e-6, price * (1 + s.movePct / 100));
+    time += s.dtMs;
+    yield { time, price, continuous: s.continuous };
+  }
+}
+
+const EPS = 1e-9;
+
+describe('monitor invariants (fast-check)', () => {
+  it('remaining quantity never goes negative or up, and sells never exceed the holding', () => {
+    fc.assert(
+      fc.property(scenarioArb, (sc) => {
+        let s = start(sc);
+        let sold = 0;
+        for (const tick of ticks(sc)) {
+          const before = s.qty;
+          const r = evaluate(s, tick, sc.settings);
+          let soldNow = 0;
+          for (const a of r.actions) {
+            if (a.type === 'partial' || a.type === 'reduce' || a.type === 'close_all') {
+              expect(a.qty).toBeGreaterThanOrEqual(0);
+              expect(a.qty).toBeLessThanOrEqual(before - soldNow + EPS);
+              soldNow += a.qty;
+            }
+          }
+          s = r.next;
+          sold += soldNow;
+          expect(s.qty).toBeGreaterThanOrEqual(0);
+          expect(s.qty).toBeLessThanOrEqual(before);
+          expect(Math.abs(before - soldNow - s.qty)).toBeLessThan(EPS);
+        }
+        expect(sold + s.qty).toBeCloseTo(1.5, 9);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('a trailing stop never loosens (long: never falls, short: never rises), even when the distance setting changes', () => {
+    fc.assert(
+      fc.property(scenarioArb, (sc) => {
+        let s = start(sc);
+        let i = 0;
+        for (const tick of ticks(sc)) {
+          const prev = s.trailingStop;
+          const distance = sc.steps[i++]?.distancePct ?? 1;
+          s = evaluate(s, tick, { ...sc.settings, trailingDistancePct: distance }).next;
+          if (prev !== null) {
+            expect(s.trailingStop).not.toBeNull();
+            if (sc.side === 'long') expect(s.trailingStop as number).toBeGreaterThanOrEqual(prev);
+            else expect(s.trailingStop as number).toBeLessThanOrEqual(prev);
+          }
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('a closed position yields no further action and stays closed with nothing left', () => {
+    fc.assert(
+      fc.property(scenarioArb, (sc) => {
+        let s = start(sc);
+        let closedSeen = false;
+        for (const tick of ticks(sc)) {
+          const r = evaluate(s, tick, sc.settings);
+          if (closedSeen) {
+            expect(r.actions).toEqual([]);
+            expect(r.next).toBe(s);
+          }
+          const closes = r.actions.filter((a) => a.type === 'close_all');
+          expect(closes.length).toBeLessThanOrEqual(1);
+          if (closes.length === 1) expect(r.actions.at(-1)?.type).toBe('close_all');
+          s = r.next;
+          if (s.closed) {
+            closedSeen = true;
+            expect(s.qty).toBe(0);
+          }
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('evaluate never mutates its input and every fill price is positive and finite', () => {
+    fc.assert(
+      fc.property(scenarioArb, (sc) => {
+        let s = start(sc);
+        for (const tick of ticks(sc)) {
+          const snapshot = structuredClone(s);
+          const r = evaluate(s, tick, sc.settings);
+          expect(s).toEqual(snapshot);
+          for (const a of r.actions) {
+            if ('price' in a) expect(Number.isFinite(a.price) && a.price > 0).toBe(true);
+          }
+          s = r.next;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('on a continuous move, level fills lie between the previous and the current price', () => {
+    fc.assert(
+      fc.property(scenarioArb, (sc) => {
+        let s = start(sc);
+        for (const tick of ticks(sc)) {
+          const prev = s.lastPrice ?? tick.price;
+          const r = evaluate(s, tick, sc.settings);
+          if (tick.continuous) {
+            const lo = Math.min(prev, tick.price) * (1 - 1e-9);
+            const hi = Math.max(prev, tick.price) * (1 + 1e-9);
+            for (const a of r.actions) {
+              if (a.type === 'partial' || a.type === 'reduce' || a.type === 'close_all') {
+                expect(a.price).toBeGreaterThanOrEqual(lo);
+                expect(a.price).toBeLessThanOrEqual(hi);
+              }
+            }
+          }
+          s = r.next;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
