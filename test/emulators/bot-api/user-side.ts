@@ -1,0 +1,212 @@
+/**
+ * The user's phone: typing text and commands, pressing inline buttons, and watching the chat for
+ * the bot's next message. Every action becomes an update the bot fetches with getUpdates.
+ */
+import type { Dispatcher } from './dispatcher.ts';
+import { commandEntities } from './formatting.ts';
+import type { Chat, Store, StoredMessage } from './store.ts';
+import type { AnswerCallbackQueryParams, CallbackHandle, CallRecord, MessageEvent, MessagePredicate, MessageView, TgUser } from './types.ts';
+
+export interface UserMessage {
+  chat_id: number;
+  message_id: number;
+  update_id: number;
+}
+
+export class UserSide {
+  private callbackSeq = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly dispatcher: Dispatcher,
+    private readonly answerTimeoutMs: number,
+  ) {}
+
+  sendText(user: TgUser, text: string): UserMessage {
+    if (text === '') throw new Error('sendText: a Telegram client cannot send an empty message');
+    const chat = this.store.ensureChat(user);
+    chat.user = { ...user };
+    chat.blocked = false;
+    const m = this.store.addMessage(chat, {
+      from: 'user',
+      kind: 'text',
+      text,
+      raw_text: text,
+      parse_mode: undefined,
+      entities: commandEntities(text),
+      reply_markup: undefined,
+      photo: undefined,
+    });
+    const update = this.store.enqueue({ message: this.store.telegramMessage(m) });
+    return { chat_id: chat.user.id, message_id: m.message_id, update_id: update.update_id };
+  }
+
+  sendCommand(user: TgUser, command: string, args?: string): UserMessage {
+    const name = command.startsWith('/') ? command : `/${command}`;
+    return this.sendText(user, args ? `${name} ${args}` : name);
+  }
+
+  /**
+   * Presses a button the message shows now. Unless `force`, pressing a button that is not on the
+   * message (or a deleted message) throws: a real client cannot do it.
+   */
+  pressButton(user: TgUser, messageId: number, callbackData: string, opts: { force?: boolean } = {}): CallbackHandle {
+    const chat = this.store.chats.get(user.id);
+    const m = chat?.messages.get(messageId);
+    if (!chat || !m) throw new Error(`pressButton: chat ${user.id} has no message #${messageId}\n${this.describeChat(user.id)}`);
+    if (!opts.force) {
+      const shown = this.store.view(m).buttons.flat();
+      if (m.deleted) throw new Error(`pressButton: message #${messageId} was deleted\n${this.describeChat(user.id)}`);
+      if (!shown.some((b) => b.callback_data === callbackData)) {
+        throw new Error(`pressButton: message #${messageId} shows no button with callback_data "${callbackData}"\n${this.describeChat(user.id)}`);
+      }
+    }
+    return this.press(chat, user, m, callbackData);
+  }
+
+  /** Presses the first button whose label matches (exact text or regex). */
+  pressButtonLabeled(user: TgUser, messageId: number, label: string | RegExp): CallbackHandle {
+    const m = this.store.chats.get(user.id)?.messages.get(messageId);
+    const button = m && this.store.view(m).buttons.flat().find((b) => (typeof label === 'string' ? b.text === label : label.test(b.text)));
+    if (!button?.callback_data) throw new Error(`pressButtonLabeled: message #${messageId} shows no callback button labelled ${String(label)}\n${this.describeChat(user.id)}`);
+    return this.pressButton(user, messageId, button.callback_data);
+  }
+
+  private press(chat: Chat, user: TgUser, m: StoredMessage, data: string): CallbackHandle {
+    const id = `${user.id}${String(++this.callbackSeq).padStart(6, '0')}`;
+    const answer = new Promise<AnswerCallbackQueryParams>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.dispatcher.callbackQueries.delete(id);
+        reject(new Error(`callback query ${id} (data "${data}" on message #${m.message_id}) was not answered within ${this.answerTimeoutMs} ms`));
+      }, this.answerTimeoutMs);
+      this.timers.add(timer);
+      this.dispatcher.callbackQueries.set(id, (params) => {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        resolve(params);
+      });
+    });
+    // a test that never looks at .answer must not see an unhandled rejection
+    answer.catch(() => undefined);
+    this.store.userActed(chat);
+    const update = this.store.enqueue({
+      callback_query: {
+        id,
+        from: { ...user, is_bot: false },
+        message: this.store.telegramMessage(m),
+        chat_instance: String(-user.id),
+        data,
+      },
+    });
+    return { callback_query_id: id, update_id: update.update_id, answer };
+  }
+
+  /**
+   * The next bot message (new or edited) in the chat after the user's last action there, or after
+   * the message the previous waitForMessage returned.
+   */
+  waitForMessage(chatId: number, predicate?: MessagePredicate, timeoutMs = 5000): Promise<MessageEvent> {
+    const matches = toMatcher(predicate);
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const chat = this.store.chats.get(chatId);
+        if (!chat) return false;
+        for (const event of chat.events) {
+          if (event.seq <= chat.cursor || !matches(event.snapshot)) continue;
+          chat.cursor = event.seq;
+          stop();
+          resolve({ ...event.snapshot, event: event.kind });
+          return true;
+        }
+        return false;
+      };
+      const off = this.store.onChange(() => void check());
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`waitForMessage(chat ${chatId}, ${describePredicate(predicate)}): no new bot message matched within ${timeoutMs} ms\n${this.describeChat(chatId)}`));
+      }, timeoutMs);
+      const stop = () => {
+        off();
+        clearTimeout(timer);
+      };
+      check();
+    });
+  }
+
+  /** The first logged call of `method` (from the start of the log) that matches. */
+  waitForCall(method: string, predicate: (call: CallRecord) => boolean = () => true, timeoutMs = 5000): Promise<CallRecord> {
+    const key = method.toLowerCase();
+    return new Promise((resolve, reject) => {
+      const find = () => this.dispatcher.log.find((c) => c.method.toLowerCase() === key && c.status !== 0 && predicate(c));
+      const found = find();
+      if (found) return resolve(found);
+      const off = this.store.onChange(() => {
+        const hit = find();
+        if (!hit) return;
+        off();
+        clearTimeout(timer);
+        resolve(hit);
+      });
+      const timer = setTimeout(() => {
+        off();
+        const seen = this.dispatcher.log.slice(-15).map((c) => `  ${c.method} → ${c.status}${c.description ? ` ${c.description}` : ''}`);
+        reject(new Error(`waitForCall(${method}): no matching call within ${timeoutMs} ms. Last calls:\n${seen.join('\n') || '  (none)'}`));
+      }, timeoutMs);
+    });
+  }
+
+  messages(chatId: number): MessageView[] {
+    const chat = this.store.chats.get(chatId);
+    return chat ? [...chat.messages.values()].map((m) => this.store.view(m)) : [];
+  }
+
+  deletedMessageIds(chatId: number): number[] {
+    return this.messages(chatId).filter((m) => m.deleted).map((m) => m.message_id);
+  }
+
+  /** Recent history and failed bot calls for one chat: what a failing test needs to see. */
+  describeChat(chatId: number, last = 10): string {
+    const chat = this.store.chats.get(chatId);
+    if (!chat) return `Chat ${chatId} does not exist (the user never wrote and was not registered).`;
+    const lines = this.messages(chatId).slice(-last).map((m) => {
+      const buttons = m.buttons.flat().map((b) => `${b.text} → ${b.callback_data ?? b.url ?? ''}`);
+      const flags = [m.deleted ? 'deleted' : '', m.edit_count > 0 ? `edited ${m.edit_count}×` : '', m.photo ? `photo ${m.photo.size ?? '?'} B` : '']
+        .filter(Boolean)
+        .join(', ');
+      return `  #${m.message_id} ${m.from}${flags ? ` (${flags})` : ''}: ${JSON.stringify(m.text.slice(0, 300))}${buttons.length ? ` [${buttons.join(' | ')}]` : ''}`;
+    });
+    const failed = this.dispatcher.log
+      .filter((c) => !c.ok && (String(c.params['chat_id']) === String(chatId) || c.params['chat_id'] === undefined) && c.method.toLowerCase() !== 'getupdates')
+      .slice(-5)
+      .map((c) => `  ${c.method} → ${c.error_code ?? c.status} ${c.description ?? ''}`);
+    return [
+      `Chat ${chatId}, last ${lines.length} messages (oldest first):`,
+      ...(lines.length ? lines : ['  (none)']),
+      ...(failed.length ? ['Failed bot calls:', ...failed] : []),
+      `Updates queued but not yet confirmed by the bot: ${this.store.pendingUpdates()}`,
+    ].join('\n');
+  }
+
+  close(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+function toMatcher(predicate: MessagePredicate | undefined): (m: MessageView) => boolean {
+  if (predicate === undefined) return () => true;
+  if (typeof predicate === 'function') return predicate;
+  if (typeof predicate === 'string') return (m) => m.text.includes(predicate);
+  return (m) => {
+    predicate.lastIndex = 0;
+    return predicate.test(m.text);
+  };
+}
+
+function describePredicate(predicate: MessagePredicate | undefined): string {
+  if (predicate === undefined) return 'any message';
+  if (typeof predicate === 'function') return 'predicate function';
+  return typeof predicate === 'string' ? JSON.stringify(predicate) : String(predicate);
+}
