@@ -96,6 +96,10 @@ export async function startBotApiEmulator(options: BotApiEmulatorOptions = {}): 
     supports_inline_queries: false,
     can_connect_to_business: false,
     has_main_web_app: false,
+    has_topics_enabled: false,
+    allows_users_to_create_topics: false,
+    can_manage_bots: false,
+    supports_join_request_queries: false,
   };
   const store = new Store(botInfo, options.now ?? Date.now);
   const dispatcher = new Dispatcher(store, token);

@@ -2,6 +2,7 @@
  * Public shapes of the Bot API emulator: what a test passes in and reads back.
  * Times are milliseconds since the epoch from the emulator's clock unless a name says seconds.
  */
+import type { UserFromGetMe } from 'grammy/types';
 
 /** A Telegram user as the emulator's "phone" side sees it; their private chat has the same id. */
 export interface TgUser {
@@ -127,14 +128,5 @@ export interface BotApiEmulatorOptions {
   knownUsers?: TgUser[];
 }
 
-export interface BotInfo {
-  id: number;
-  is_bot: true;
-  first_name: string;
-  username: string;
-  can_join_groups: boolean;
-  can_read_all_group_messages: boolean;
-  supports_inline_queries: boolean;
-  can_connect_to_business: boolean;
-  has_main_web_app: boolean;
-}
+/** what getMe answers: grammY's own type, so it can be passed as `botInfo` */
+export type BotInfo = UserFromGetMe;
