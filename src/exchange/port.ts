@@ -133,6 +133,8 @@ export interface ClosePositionRequest {
   /** base units to close; undefined = the whole position */
   qty?: number;
   clientOrderId: string;
+  /** the side of the position being closed; required where the exchange reports no positions (Binance margin) */
+  side?: 'long' | 'short';
 }
 
 export type OrderRef = { id: string; clientOrderId?: undefined } | { clientOrderId: string; id?: undefined };

@@ -1,0 +1,282 @@
+/**
+ * ExchangePort over one ccxt instance for one account. Exchange differences come from the
+ * account's quirks; raw shapes are mapped in ccxt-mapping.ts; errors in errors.ts.
+ *
+ * Placing is safe to retry: every order carries our client order id, and after an ambiguous
+ * failure (timeout, dropped connection, 5xx) the order is looked up by that id before another
+ * attempt, so a retry never places it twice.
+ */
+import { MarginModeAlreadySet, NoChange } from 'ccxt';
+import type { Exchange, Market as CcxtMarket } from 'ccxt';
+import { toBalance, toMarket, toOrderResult, toPosition } from './ccxt-mapping.ts';
+import { parseRetryAfter, toExchangeError } from './errors.ts';
+import { decimalsOf, assertMinimums, roundOrder } from './precision.ts';
+import {
+  ExchangeError,
+  type Balance,
+  type ClosePositionRequest,
+  type ExchangeAccount,
+  type ExchangePort,
+  type ExchangePosition,
+  type MarginMode,
+  type Market,
+  type OrderRef,
+  type OrderRequest,
+  type OrderResult,
+} from './port.ts';
+import type { ExchangeQuirks } from './quirks/types.ts';
+import { backoffDelay, DEFAULT_RETRY_POLICY, realRetryDeps, withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
+
+/** Loads markets once per exchange and mode, shared by every account's instance. */
+export interface MarketCache {
+  get(key: string, load: () => Promise<Record<string, CcxtMarket>>): Promise<Record<string, CcxtMarket>>;
+}
+
+export interface CcxtAdapterDeps {
+  account: ExchangeAccount;
+  exchange: Exchange;
+  quirks: ExchangeQuirks;
+  retryPolicy?: RetryPolicy;
+  retryDeps?: RetryDeps;
+  marketCache?: MarketCache;
+  /** latest price from the shared feed (checks the minimum order value without a request) */
+  priceHint?: (symbol: string) => number | undefined;
+  onRetry?: (event: { operation: string; code: string; attempt: number; delayMs: number }) => void;
+}
+
+/** codes after which the order may exist on the exchange although we got no answer */
+const AMBIGUOUS = new Set(['TIMEOUT', 'NETWORK', 'EXCHANGE_UNAVAILABLE']);
+
+export class CcxtExchange implements ExchangePort {
+  readonly account: ExchangeAccount;
+  private readonly ex: Exchange;
+  private readonly quirks: ExchangeQuirks;
+  private readonly policy: RetryPolicy;
+  private readonly retryDeps: RetryDeps;
+  private markets: Record<string, Market> | undefined;
+  private loading: Promise<Record<string, Market>> | undefined;
+  /** symbol → "leverage|marginMode" already applied on the exchange */
+  private readonly applied = new Map<string, string>();
+
+  constructor(private readonly deps: CcxtAdapterDeps) {
+    this.account = deps.account;
+    this.ex = deps.exchange;
+    this.quirks = deps.quirks;
+    this.policy = deps.retryPolicy ?? DEFAULT_RETRY_POLICY;
+    this.retryDeps = deps.retryDeps ?? realRetryDeps;
+  }
+
+  private get marginMode(): MarginMode {
+    return this.account.marginMode ?? 'isolated';
+  }
+
+  /** one ccxt call with error mapping and retries of temporary errors (idempotent calls only) */
+  private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return withRetry(() => this.once(fn), this.policy, this.retryDeps, (error, attempt, delayMs) =>
+      this.deps.onRetry?.({ operation, code: error.code, attempt, delayMs }),
+    );
+  }
+
+  private async once<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      const retryAfterSec = parseRetryAfter(this.ex.last_response_headers as Record<string, unknown> | undefined);
+      throw toExchangeError(error, retryAfterSec === undefined ? { quirks: this.quirks } : { quirks: this.quirks, retryAfterSec });
+    }
+  }
+
+  loadMarkets(): Promise<Readonly<Record<string, Market>>> {
+    if (this.markets) return Promise.resolve(this.markets);
+    this.loading ??= this.fetchMarkets().catch((error: unknown) => {
+      this.loading = undefined;
+      throw error;
+    });
+    return this.loading;
+  }
+
+  private async fetchMarkets(): Promise<Record<string, Market>> {
+    const { marketCache } = this.deps;
+    const key = `${this.ex.id}:${this.account.mode}`;
+    const raw = marketCache
+      ? await marketCache.get(key, () => this.call('loadMarkets', () => this.ex.loadMarkets()))
+      : await this.call('loadMarkets', () => this.ex.loadMarkets());
+    if (marketCache && this.ex.markets !== raw) this.ex.setMarkets(raw);
+    const markets: Record<string, Market> = {};
+    for (const market of Object.values(raw)) {
+      if (market && this.quirks.acceptsMarket(market, this.account.mode)) markets[market.symbol] = toMarket(market, Number(this.ex.precisionMode));
+    }
+    this.markets = markets;
+    return markets;
+  }
+
+  async market(symbol: string): Promise<Market> {
+    const market = (await this.loadMarkets())[symbol];
+    if (!market) throw new ExchangeError('UNKNOWN_SYMBOL', { message: `${symbol} is not a ${this.account.mode} market on ${this.account.exchange}.` });
+    return market;
+  }
+
+  async fetchBalance(): Promise<Balance> {
+    await this.loadMarkets();
+    const params = this.quirks.balanceParams(this.account.mode, this.marginMode);
+    return toBalance(await this.call('fetchBalance', () => this.ex.fetchBalance(params)));
+  }
+
+  async fetchPositions(symbols?: string[]): Promise<ExchangePosition[]> {
+    if (!this.quirks.reportsPositions(this.account.mode)) return [];
+    const markets = await this.loadMarkets();
+    const raw = await this.call('fetchPositions', () => this.ex.fetchPositions(symbols));
+    return raw.flatMap((p) => toPosition(p, p.symbol ? markets[p.symbol] : undefined) ?? []).filter((p) => !symbols || symbols.includes(p.symbol));
+  }
+
+  async fetchPrice(symbol: string): Promise<number> {
+    await this.market(symbol);
+    const ticker = await this.call('fetchTicker', () => this.ex.fetchTicker(symbol));
+    const price = ticker.last ?? ticker.close ?? (ticker.bid && ticker.ask ? (ticker.bid + ticker.ask) / 2 : undefined);
+    if (!price) throw new ExchangeError('NO_PRICE', { message: `No current price for ${symbol}.` });
+    return price;
+  }
+
+  async placeOrder(request: OrderRequest): Promise<OrderResult> {
+    const market = await this.market(request.symbol);
+    const { mode } = this.account;
+    const reduceOnly = request.reduceOnly === true;
+    if (reduceOnly && !this.quirks.supportsReduceOnly(mode)) throw new ExchangeError('REDUCE_ONLY_INVALID');
+    if (request.type === 'limit' && !(request.price !== undefined && request.price > 0)) {
+      throw new ExchangeError('INVALID_ORDER', { message: 'A limit order needs a price above zero.' });
+    }
+    const rounded = roundOrder(market, request);
+    const checkPrice = rounded.price ?? (market.minCost > 0 && !reduceOnly ? await this.currentPrice(request.symbol) : undefined);
+    assertMinimums(market, rounded.qty, checkPrice, reduceOnly);
+    const marginMode = request.marginMode ?? this.marginMode;
+    await this.applySettings(market, request.leverage, marginMode);
+
+    const exchangeClientId = this.quirks.normalizeClientOrderId(request.clientOrderId);
+    const params = this.quirks.orderParams({
+      mode,
+      marginMode,
+      side: request.side,
+      clientOrderId: exchangeClientId,
+      reduceOnly,
+      ...(request.leverage !== undefined ? { leverage: request.leverage } : {}),
+    });
+    const amount = Number((rounded.qty / market.contractSize).toFixed(decimalsOf(market.stepSize / market.contractSize)));
+    const create = () => this.ex.createOrder(market.symbol, request.type, request.side, amount, rounded.price, params);
+
+    let ambiguous = false;
+    let lastError: ExchangeError | undefined;
+    for (let attempt = 1; attempt <= this.policy.attempts; attempt += 1) {
+      if (ambiguous) {
+        const found = await this.fetchOrder(market.symbol, { clientOrderId: request.clientOrderId });
+        if (found) return found;
+      }
+      try {
+        const order = await this.once(create);
+        return toOrderResult(order, market, request.clientOrderId, this.takerFee(market));
+      } catch (error) {
+        lastError = error as ExchangeError;
+        if (!lastError.retryable) throw lastError;
+        ambiguous ||= AMBIGUOUS.has(lastError.code);
+        if (attempt === this.policy.attempts) break;
+        const delayMs = backoffDelay(attempt, this.policy, this.retryDeps.random, lastError.retryAfterSec);
+        this.deps.onRetry?.({ operation: 'createOrder', code: lastError.code, attempt, delayMs });
+        await this.retryDeps.sleep(delayMs);
+      }
+    }
+    if (ambiguous) {
+      const found = await this.fetchOrder(market.symbol, { clientOrderId: request.clientOrderId });
+      if (found) return found;
+    }
+    throw lastError ?? new ExchangeError('UNKNOWN');
+  }
+
+  async closePosition(request: ClosePositionRequest): Promise<OrderResult> {
+    const market = await this.market(request.symbol);
+    const { mode } = this.account;
+    let side: 'long' | 'short';
+    let held: number | undefined;
+    if (mode === 'spot') {
+      side = 'long';
+      held = (await this.fetchBalance())[market.base]?.free ?? 0;
+    } else if (this.quirks.reportsPositions(mode)) {
+      const position = (await this.fetchPositions([market.symbol]))[0];
+      side = position?.side ?? 'long';
+      held = position?.qty ?? 0;
+    } else {
+      if (!request.side || request.qty === undefined) {
+        throw new ExchangeError('NOT_SUPPORTED', { message: `${this.account.exchange} ${mode} reports no positions: closing needs the side and quantity.` });
+      }
+      side = request.side;
+    }
+    if (held !== undefined && !(held > 0)) throw new ExchangeError('POSITION_NOT_FOUND', { message: `There is no open ${market.symbol} position to close.` });
+    const qty = Math.min(request.qty ?? held ?? 0, held ?? Number.POSITIVE_INFINITY);
+    return this.placeOrder({
+      symbol: market.symbol,
+      side: side === 'long' ? 'sell' : 'buy',
+      type: 'market',
+      qty,
+      clientOrderId: request.clientOrderId,
+      reduceOnly: mode !== 'spot' && this.quirks.supportsReduceOnly(mode),
+    });
+  }
+
+  async fetchOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined> {
+    const market = await this.market(symbol);
+    const params = ref.clientOrderId !== undefined ? this.quirks.clientOrderIdParams(this.quirks.normalizeClientOrderId(ref.clientOrderId)) : {};
+    try {
+      const order = await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, params));
+      return toOrderResult(order, market, ref.clientOrderId ?? order.clientOrderId ?? '', this.takerFee(market));
+    } catch (error) {
+      if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  async cancelOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined> {
+    const market = await this.market(symbol);
+    const params = ref.clientOrderId !== undefined ? this.quirks.clientOrderIdParams(this.quirks.normalizeClientOrderId(ref.clientOrderId)) : {};
+    try {
+      const order = await this.call('cancelOrder', () => this.ex.cancelOrder(ref.id ?? '', market.symbol, params));
+      return toOrderResult(order, market, ref.clientOrderId ?? order.clientOrderId ?? '', this.takerFee(market));
+    } catch (error) {
+      if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.ex.close();
+  }
+
+  private async currentPrice(symbol: string): Promise<number> {
+    return this.deps.priceHint?.(symbol) ?? (await this.fetchPrice(symbol));
+  }
+
+  private takerFee(market: Market): number {
+    return this.ex.markets?.[market.symbol]?.taker ?? 0.001;
+  }
+
+  /** Sets margin mode, then leverage, before the first order of a symbol (and when they change). */
+  private async applySettings(market: Market, leverage: number | undefined, marginMode: MarginMode): Promise<void> {
+    const { mode } = this.account;
+    const viaLeverage = this.quirks.leverageVia(mode);
+    const viaMargin = this.quirks.marginModeVia(mode);
+    if (viaLeverage !== 'call' && viaMargin !== 'call') return;
+    const key = `${leverage ?? ''}|${marginMode}`;
+    if (this.applied.get(market.symbol) === key) return;
+    const params = this.quirks.settingParams(mode, marginMode, leverage ?? 1);
+    if (viaMargin === 'call') {
+      await this.call('setMarginMode', async () => {
+        try {
+          await this.ex.setMarginMode(marginMode, market.symbol, params);
+        } catch (error) {
+          if (!(error instanceof MarginModeAlreadySet || error instanceof NoChange)) throw error;
+        }
+      });
+    }
+    if (viaLeverage === 'call' && leverage !== undefined) {
+      await this.call('setLeverage', () => this.ex.setLeverage(leverage, market.symbol, params));
+    }
+    this.applied.set(market.symbol, key);
+  }
+}

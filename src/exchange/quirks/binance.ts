@@ -1,0 +1,54 @@
+/**
+ * Binance: spot, margin (cross and isolated, through /sapi margin orders) and USDⓈ-M futures.
+ * - Spot orders have no reduce-only; margin closes use AUTO_REPAY (ccxt turns reduceOnly into it),
+ *   margin opens borrow with MARGIN_BUY.
+ * - Futures: leverage and margin type are per-symbol account settings set by a call
+ *   (/fapi/v1/leverage, /fapi/v1/marginType) before the first order.
+ * - Only the market types of the mode are loaded, without currencies or margin pair lists
+ *   (each of those is a signed call per instance).
+ * - The futures testnet is gone: ccxt's demo trading replaces it; spot keeps the sandbox.
+ */
+import type { MarginMode, TradingMode } from '../port.ts';
+import { defaultQuirks, type ExchangeQuirks } from './types.ts';
+
+export const binanceQuirks: ExchangeQuirks = {
+  ...defaultQuirks,
+  id: 'binance',
+  modes: ['spot', 'margin', 'futures'],
+  constructorOptions(mode: TradingMode) {
+    return {
+      defaultType: mode === 'futures' ? 'future' : mode === 'margin' ? 'margin' : 'spot',
+      fetchCurrencies: false,
+      fetchMargins: false,
+      fetchMarkets: { types: mode === 'futures' ? ['linear'] : ['spot'] },
+    };
+  },
+  orderParams({ mode, marginMode, clientOrderId, reduceOnly }) {
+    const params: Record<string, unknown> = { clientOrderId };
+    if (mode === 'margin') {
+      params.marginMode = marginMode;
+      if (reduceOnly) params.reduceOnly = true;
+      else params.sideEffectType = 'MARGIN_BUY';
+    }
+    if (mode === 'futures' && reduceOnly) params.reduceOnly = true;
+    return params;
+  },
+  clientOrderIdParams(clientOrderId: string) {
+    return { origClientOrderId: clientOrderId };
+  },
+  balanceParams(mode: TradingMode, marginMode: MarginMode) {
+    return mode === 'margin' ? { marginMode } : {};
+  },
+  /** Binance limits client order ids to 36 characters of [.A-Z:/a-z0-9_-] */
+  normalizeClientOrderId(clientOrderId: string) {
+    return clientOrderId.replace(/[^.A-Za-z0-9:/_-]/g, '').slice(0, 36);
+  },
+  errorPatterns: [
+    [/Margin is insufficient|-2019|exceed(ed)? maximum borrow|-3006|margin level/i, 'MARGIN_LEVEL_TOO_LOW'],
+    [/insufficient balance|-2010.*insufficient/i, 'INSUFFICIENT_FUNDS'],
+    [/ReduceOnly Order is rejected|-2022/i, 'REDUCE_ONLY_INVALID'],
+    [/Filter failure: (MIN_)?NOTIONAL|-4164|notional must be no smaller/i, 'ORDER_BELOW_MINIMUM'],
+    [/Too many requests|-1003|-1015/i, 'RATE_LIMITED'],
+  ],
+  testnet: (mode: TradingMode) => (mode === 'futures' ? 'demo' : 'sandbox'),
+};

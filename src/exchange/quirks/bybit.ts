@@ -1,0 +1,46 @@
+/**
+ * Bybit (unified trading account): spot, spot margin (an order flag `isLeverage`), USDT perpetuals.
+ * - Spot and spot margin have no reduce-only; spot margin borrows and repays per order (isLeverage 1).
+ * - Perpetuals: leverage is set by a call (buy and sell leverage together) and the margin mode
+ *   by a call that needs the leverage in its params.
+ * - Client order id `orderLinkId` (≤ 36 chars; ccxt maps `clientOrderId`).
+ */
+import type { MarginMode, TradingMode } from '../port.ts';
+import { defaultQuirks, type ExchangeQuirks } from './types.ts';
+
+export const bybitQuirks: ExchangeQuirks = {
+  ...defaultQuirks,
+  id: 'bybit',
+  modes: ['spot', 'margin', 'futures'],
+  constructorOptions(mode: TradingMode) {
+    return { defaultType: mode === 'futures' ? 'swap' : 'spot', fetchMarkets: { types: mode === 'futures' ? ['linear'] : ['spot'] } };
+  },
+  supportsReduceOnly(mode: TradingMode) {
+    return mode === 'futures';
+  },
+  marginModeVia(mode: TradingMode) {
+    return mode === 'futures' ? 'call' : 'none';
+  },
+  orderParams({ mode, clientOrderId, reduceOnly }) {
+    const params: Record<string, unknown> = { clientOrderId };
+    if (mode === 'margin') params.isLeverage = 1;
+    if (mode === 'futures' && reduceOnly) params.reduceOnly = true;
+    return params;
+  },
+  clientOrderIdParams(clientOrderId: string) {
+    return { orderLinkId: clientOrderId };
+  },
+  settingParams(mode: TradingMode, _marginMode: MarginMode, leverage: number) {
+    return mode === 'futures' ? { leverage } : {};
+  },
+  normalizeClientOrderId(clientOrderId: string) {
+    return clientOrderId.slice(0, 36);
+  },
+  errorPatterns: [
+    [/110012|110044|110045|110007.*margin|Insufficient available margin|margin.*insufficient/i, 'MARGIN_LEVEL_TOO_LOW'],
+    [/110004|110007|170131|ab not enough|Insufficient balance|Wallet balance is insufficient/i, 'INSUFFICIENT_FUNDS'],
+    [/110017|reduce-only/i, 'REDUCE_ONLY_INVALID'],
+    [/170136|170140|110094|lower than the minimum|min(imum)? order (value|qty)/i, 'ORDER_BELOW_MINIMUM'],
+    [/10006|10018|Too many visits/i, 'RATE_LIMITED'],
+  ],
+};

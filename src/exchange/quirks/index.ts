@@ -1,0 +1,21 @@
+import type { ExchangeId } from '../port.ts';
+import { binanceQuirks } from './binance.ts';
+import { bitgetQuirks } from './bitget.ts';
+import { bybitQuirks } from './bybit.ts';
+import { krakenQuirks } from './kraken.ts';
+import { okxQuirks } from './okx.ts';
+import type { ExchangeQuirks } from './types.ts';
+
+export type { ExchangeQuirks, OrderParamsInput, SettingVia } from './types.ts';
+
+const QUIRKS: Readonly<Record<ExchangeId, ExchangeQuirks>> = {
+  binance: binanceQuirks,
+  kraken: krakenQuirks,
+  bybit: bybitQuirks,
+  okx: okxQuirks,
+  bitget: bitgetQuirks,
+};
+
+export function quirksFor(exchange: ExchangeId): ExchangeQuirks {
+  return QUIRKS[exchange];
+}

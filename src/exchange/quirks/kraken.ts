@@ -1,0 +1,54 @@
+/**
+ * Kraken: spot and spot margin on `kraken`, perpetual futures on a separate ccxt class
+ * `krakenfutures` (another API, another key).
+ * - Spot margin takes the leverage in the order params (there is no per-symbol setting) and
+ *   supports reduce_only; plain spot has neither.
+ * - Kraken futures: leverage is a per-symbol preference (leveragepreferences, set by a call);
+ *   margin mode follows from it (a max leverage = isolated), so it is not set separately.
+ * - Client order ids: spot `cl_ord_id`, futures `cliOrdId` (ccxt maps `clientOrderId`).
+ * - Kraken's own texts (seed Appendix B): `EOrder:Margin level too low`, `EOrder:Insufficient funds`.
+ */
+import type { TradingMode } from '../port.ts';
+import { defaultQuirks, type ExchangeQuirks } from './types.ts';
+
+export const krakenQuirks: ExchangeQuirks = {
+  ...defaultQuirks,
+  id: 'kraken',
+  modes: ['spot', 'margin', 'futures'],
+  ccxtClass(mode: TradingMode) {
+    return mode === 'futures' ? 'krakenfutures' : 'kraken';
+  },
+  constructorOptions(mode: TradingMode) {
+    return mode === 'futures' ? { defaultType: 'swap' } : { defaultType: 'spot' };
+  },
+  acceptsMarket(market, mode) {
+    if (market.active === false) return false;
+    if (mode === 'futures') return market.type === 'swap';
+    return market.spot === true;
+  },
+  leverageVia(mode: TradingMode) {
+    return mode === 'futures' ? 'call' : mode === 'margin' ? 'order-param' : 'none';
+  },
+  marginModeVia() {
+    return 'none';
+  },
+  orderParams({ mode, clientOrderId, reduceOnly, leverage }) {
+    const params: Record<string, unknown> = { clientOrderId };
+    if (mode === 'margin') params.leverage = Math.max(2, Math.round(leverage ?? 2));
+    if (mode !== 'spot' && reduceOnly) params.reduceOnly = true;
+    return params;
+  },
+  reportsPositions(mode: TradingMode) {
+    return mode !== 'spot';
+  },
+  normalizeClientOrderId(clientOrderId: string) {
+    return clientOrderId.slice(0, 36);
+  },
+  errorPatterns: [
+    [/EOrder:Margin level too low|EOrder:Insufficient margin|insufficient ?margin/i, 'MARGIN_LEVEL_TOO_LOW'],
+    [/EOrder:Insufficient funds|insufficientAvailableFunds/i, 'INSUFFICIENT_FUNDS'],
+    [/EOrder:Reduce only|wouldNotReducePosition|reduceOnly/i, 'REDUCE_ONLY_INVALID'],
+    [/EOrder:Order minimum not met|EGeneral:Invalid arguments:volume minimum/i, 'ORDER_BELOW_MINIMUM'],
+    [/EAPI:Rate limit exceeded|EOrder:Rate limit exceeded|apiLimitExceeded/i, 'RATE_LIMITED'],
+  ],
+};

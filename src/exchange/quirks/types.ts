@@ -1,0 +1,94 @@
+/**
+ * What differs between exchanges, as data and small functions. Shared code (the ccxt adapter,
+ * errors, market data) asks the account's quirks and never tests an exchange id itself.
+ */
+import type { ExchangeErrorCode, ExchangeId, MarginMode, TradingMode } from '../port.ts';
+
+export interface OrderParamsInput {
+  mode: TradingMode;
+  marginMode: MarginMode;
+  side: 'buy' | 'sell';
+  clientOrderId: string;
+  reduceOnly: boolean;
+  /** wanted leverage (margin/futures); only used where the exchange takes it per order */
+  leverage?: number;
+}
+
+/** How leverage / margin mode reach the exchange for a mode. */
+export type SettingVia = 'call' | 'order-param' | 'none';
+
+export interface ExchangeQuirks {
+  readonly id: ExchangeId;
+  readonly modes: readonly TradingMode[];
+  /** okx and bitget keys come with a passphrase (ccxt `password`) */
+  readonly needsPassword: boolean;
+  /** the ccxt class name for a mode ('kraken' vs 'krakenfutures') */
+  ccxtClass(mode: TradingMode): string;
+  /** options merged into the ccxt constructor before user options (defaultType, market types, …) */
+  constructorOptions(mode: TradingMode): Record<string, unknown>;
+  /** whether a loaded ccxt market belongs to the account's mode */
+  acceptsMarket(market: { type?: string; spot?: boolean; linear?: boolean; margin?: boolean; active?: boolean | undefined }, mode: TradingMode): boolean;
+  supportsReduceOnly(mode: TradingMode): boolean;
+  leverageVia(mode: TradingMode): SettingVia;
+  marginModeVia(mode: TradingMode): SettingVia;
+  /** params passed to ccxt createOrder */
+  orderParams(input: OrderParamsInput): Record<string, unknown>;
+  /** params for ccxt fetchOrder / cancelOrder that look an order up by our client id */
+  clientOrderIdParams(clientOrderId: string): Record<string, unknown>;
+  /** params for ccxt fetchBalance */
+  balanceParams(mode: TradingMode, marginMode: MarginMode): Record<string, unknown>;
+  /** params for ccxt setLeverage / setMarginMode */
+  settingParams(mode: TradingMode, marginMode: MarginMode, leverage: number): Record<string, unknown>;
+  /** whether ccxt fetchPositions reports positions for the mode */
+  reportsPositions(mode: TradingMode): boolean;
+  /** client order id the exchange accepts (length, alphabet), derived deterministically from ours */
+  normalizeClientOrderId(clientOrderId: string): string;
+  /** exchange error texts (message or code) that map to a code more precisely than ccxt's class */
+  readonly errorPatterns: ReadonlyArray<readonly [RegExp, ExchangeErrorCode]>;
+  /** how to reach the exchange's test environment: ccxt setSandboxMode, or Binance's demo trading */
+  readonly testnet: 'sandbox' | ((mode: TradingMode) => 'sandbox' | 'demo');
+}
+
+/** Base for the five exchanges; each file overrides what differs. */
+export const defaultQuirks = {
+  needsPassword: false,
+  ccxtClass(this: { id: ExchangeId }) {
+    return this.id;
+  },
+  acceptsMarket(market: { type?: string; spot?: boolean; linear?: boolean; margin?: boolean; active?: boolean | undefined }, mode: TradingMode): boolean {
+    if (market.active === false) return false;
+    if (mode === 'futures') return market.type === 'swap' && market.linear === true;
+    if (mode === 'margin') return market.spot === true && market.margin !== false;
+    return market.spot === true;
+  },
+  supportsReduceOnly(mode: TradingMode) {
+    return mode !== 'spot';
+  },
+  leverageVia(mode: TradingMode): SettingVia {
+    return mode === 'futures' ? 'call' : 'none';
+  },
+  marginModeVia(mode: TradingMode): SettingVia {
+    return mode === 'futures' ? 'call' : mode === 'margin' ? 'order-param' : 'none';
+  },
+  clientOrderIdParams(clientOrderId: string): Record<string, unknown> {
+    return { clientOrderId };
+  },
+  balanceParams(): Record<string, unknown> {
+    return {};
+  },
+  settingParams(): Record<string, unknown> {
+    return {};
+  },
+  reportsPositions(mode: TradingMode) {
+    return mode === 'futures';
+  },
+  normalizeClientOrderId(clientOrderId: string) {
+    return clientOrderId;
+  },
+  testnet: 'sandbox' as const,
+};
+
+/** Keeps [A-Za-z0-9] only and caps the length (okx, kraken futures are strict). */
+export function alphanumericId(clientOrderId: string, maxLength: number): string {
+  return clientOrderId.replace(/[^A-Za-z0-9]/g, '').slice(0, maxLength);
+}

@@ -1,0 +1,259 @@
+/**
+ * The trading state behind the Binance emulator: markets with filters, prices a test sets,
+ * a spot wallet, a USDⓈ-M futures wallet with one-way positions, and orders. Market orders
+ * fill at once at the current price; limit orders fill when marketable, else rest.
+ * Business rule violations throw BinanceReject, which the server turns into Binance's
+ * `{code, msg}` with HTTP 400.
+ */
+
+export class BinanceReject extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export interface EmulatorMarket {
+  /** exchange id, e.g. BTCUSDT */
+  id: string;
+  base: string;
+  quote: string;
+  tickSize: string;
+  stepSize: string;
+  minQty: string;
+  minNotional: string;
+}
+
+export type Venue = 'spot' | 'futures';
+
+export interface EmulatorOrder {
+  venue: Venue;
+  orderId: number;
+  clientOrderId: string;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  type: 'MARKET' | 'LIMIT';
+  origQty: number;
+  price: number;
+  executedQty: number;
+  avgPrice: number;
+  status: 'NEW' | 'FILLED' | 'CANCELED';
+  reduceOnly: boolean;
+  commission: number;
+  time: number;
+}
+
+export interface EmulatorPosition {
+  symbol: string;
+  /** signed base quantity: > 0 long, < 0 short */
+  amount: number;
+  entryPrice: number;
+  leverage: number;
+  marginType: 'cross' | 'isolated';
+}
+
+/** taker fees of the emulated account */
+export const SPOT_FEE = 0.001;
+export const FUTURES_FEE = 0.0004;
+/** maintenance margin rate used for liquidation prices */
+export const MAINT_RATE = 0.004;
+
+export const DEFAULT_MARKETS: EmulatorMarket[] = [
+  { id: 'BTCUSDT', base: 'BTC', quote: 'USDT', tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001', minNotional: '5' },
+  { id: 'ETHUSDT', base: 'ETH', quote: 'USDT', tickSize: '0.01', stepSize: '0.0001', minQty: '0.0001', minNotional: '5' },
+];
+
+/** drops binary noise below 1e-12 so balances and positions reach exactly zero */
+const clean = (value: number): number => Math.round(value * 1e12) / 1e12;
+const decimals = (step: string): number => (step.includes('.') ? step.replace(/0+$/, '').split('.')[1]!.length : 0);
+const isMultiple = (value: number, step: string): boolean => {
+  const ratio = value / Number(step);
+  return Math.abs(ratio - Math.round(ratio)) < 1e-7;
+};
+
+export class BinanceBook {
+  readonly markets = new Map<string, EmulatorMarket>();
+  readonly prices = new Map<string, number>();
+  readonly spotBalances = new Map<string, { free: number; locked: number }>();
+  futuresWallet = 0;
+  readonly positions = new Map<string, EmulatorPosition>();
+  readonly orders: EmulatorOrder[] = [];
+  private nextOrderId = 1000;
+
+  constructor(markets: EmulatorMarket[], private readonly now: () => number) {
+    for (const market of markets) {
+      this.markets.set(market.id, market);
+      this.prices.set(market.id, 100);
+    }
+  }
+
+  market(symbol: string): EmulatorMarket {
+    const market = this.markets.get(symbol);
+    if (!market) throw new BinanceReject(-1121, 'Invalid symbol.');
+    return market;
+  }
+
+  price(symbol: string): number {
+    const price = this.prices.get(symbol);
+    if (price === undefined) throw new BinanceReject(-1121, 'Invalid symbol.');
+    return price;
+  }
+
+  spot(asset: string): { free: number; locked: number } {
+    let entry = this.spotBalances.get(asset);
+    if (!entry) {
+      entry = { free: 0, locked: 0 };
+      this.spotBalances.set(asset, entry);
+    }
+    return entry;
+  }
+
+  position(symbol: string): EmulatorPosition {
+    let position = this.positions.get(symbol);
+    if (!position) {
+      position = { symbol, amount: 0, entryPrice: 0, leverage: 20, marginType: 'cross' };
+      this.positions.set(symbol, position);
+    }
+    return position;
+  }
+
+  /** quote locked as initial margin by all open futures positions */
+  usedMargin(): number {
+    let used = 0;
+    for (const p of this.positions.values()) used += (Math.abs(p.amount) * p.entryPrice) / p.leverage;
+    return used;
+  }
+
+  unrealizedPnl(p: EmulatorPosition): number {
+    return p.amount * (this.price(p.symbol) - p.entryPrice);
+  }
+
+  liquidationPrice(p: EmulatorPosition): number {
+    if (p.amount === 0) return 0;
+    const sign = p.amount > 0 ? 1 : -1;
+    return p.entryPrice * (1 - sign / p.leverage + sign * MAINT_RATE);
+  }
+
+  findOrder(venue: Venue, symbol: string, ref: { orderId?: string; clientOrderId?: string }): EmulatorOrder {
+    const order = this.orders.find(
+      (o) =>
+        o.venue === venue &&
+        o.symbol === symbol &&
+        (ref.orderId !== undefined ? String(o.orderId) === ref.orderId : o.clientOrderId === ref.clientOrderId),
+    );
+    if (!order) throw new BinanceReject(-2013, 'Order does not exist.');
+    return order;
+  }
+
+  placeOrder(venue: Venue, p: Record<string, string>): EmulatorOrder {
+    const market = this.market(p.symbol ?? '');
+    const side = p.side === 'SELL' ? 'SELL' : 'BUY';
+    const type = p.type === 'LIMIT' ? 'LIMIT' : 'MARKET';
+    const qty = Number(p.quantity);
+    if (!(qty > 0) || qty < Number(market.minQty) || !isMultiple(qty, market.stepSize)) {
+      throw new BinanceReject(-1013, 'Filter failure: LOT_SIZE');
+    }
+    const limit = type === 'LIMIT' ? Number(p.price) : 0;
+    if (type === 'LIMIT' && (!(limit > 0) || !isMultiple(limit, market.tickSize))) {
+      throw new BinanceReject(-1013, 'Filter failure: PRICE_FILTER');
+    }
+    const current = this.price(market.id);
+    const reduceOnly = p.reduceOnly === 'true';
+    if (qty * (limit || current) < Number(market.minNotional) && !reduceOnly) {
+      throw new BinanceReject(venue === 'spot' ? -1013 : -4164, venue === 'spot' ? 'Filter failure: NOTIONAL' : `Order's notional must be no smaller than ${market.minNotional} (unless you choose reduce only).`);
+    }
+    if (venue === 'spot' && p.reduceOnly !== undefined) throw new BinanceReject(-1104, 'Not all sent parameters were read.');
+    const marketable = type === 'MARKET' || (side === 'BUY' ? limit >= current : limit <= current);
+    const order: EmulatorOrder = {
+      venue,
+      orderId: this.nextOrderId++,
+      clientOrderId: p.newClientOrderId ?? `emu-${this.nextOrderId}`,
+      symbol: market.id,
+      side,
+      type,
+      origQty: qty,
+      price: limit,
+      executedQty: 0,
+      avgPrice: 0,
+      status: 'NEW',
+      reduceOnly,
+      commission: 0,
+      time: this.now(),
+    };
+    if (marketable) {
+      if (venue === 'spot') this.fillSpot(order, market, current);
+      else this.fillFutures(order, current);
+    }
+    this.orders.push(order);
+    return order;
+  }
+
+  private fillSpot(order: EmulatorOrder, market: EmulatorMarket, price: number): void {
+    const cost = order.origQty * price;
+    const fee = cost * SPOT_FEE;
+    const base = this.spot(market.base);
+    const quote = this.spot(market.quote);
+    if (order.side === 'BUY') {
+      if (quote.free < cost + fee) throw new BinanceReject(-2010, 'Account has insufficient balance for requested action.');
+      quote.free = clean(quote.free - cost - fee);
+      base.free = clean(base.free + order.origQty);
+    } else {
+      if (base.free < order.origQty - 1e-12) throw new BinanceReject(-2010, 'Account has insufficient balance for requested action.');
+      base.free = clean(base.free - order.origQty);
+      quote.free = clean(quote.free + cost - fee);
+    }
+    Object.assign(order, { executedQty: order.origQty, avgPrice: price, status: 'FILLED', commission: fee });
+  }
+
+  private fillFutures(order: EmulatorOrder, price: number): void {
+    const position = this.position(order.symbol);
+    const signed = order.side === 'BUY' ? order.origQty : -order.origQty;
+    const reduces = position.amount !== 0 && Math.sign(signed) !== Math.sign(position.amount);
+    if (order.reduceOnly && (!reduces || Math.abs(signed) > Math.abs(position.amount) + 1e-12)) {
+      throw new BinanceReject(-2022, 'ReduceOnly Order is rejected.');
+    }
+    const fee = order.origQty * price * FUTURES_FEE;
+    if (reduces) {
+      const closed = Math.min(Math.abs(signed), Math.abs(position.amount));
+      const pnl = closed * (price - position.entryPrice) * Math.sign(position.amount);
+      this.futuresWallet += pnl;
+      const rest = Math.abs(signed) - closed;
+      position.amount = clean(position.amount + Math.sign(signed) * closed);
+      if (rest > 1e-12) {
+        this.requireMargin(rest * price, position.leverage, fee);
+        position.amount = Math.sign(signed) * rest;
+        position.entryPrice = price;
+      }
+    } else {
+      this.requireMargin(order.origQty * price, position.leverage, fee);
+      const total = Math.abs(position.amount) + order.origQty;
+      position.entryPrice = (Math.abs(position.amount) * position.entryPrice + order.origQty * price) / total;
+      position.amount = clean(position.amount + signed);
+    }
+    if (position.amount === 0) position.entryPrice = 0;
+    this.futuresWallet -= fee;
+    Object.assign(order, { executedQty: order.origQty, avgPrice: price, status: 'FILLED', commission: fee });
+  }
+
+  private requireMargin(notional: number, leverage: number, fee: number): void {
+    const available = this.futuresWallet - this.usedMargin();
+    if (notional / leverage + fee > available) throw new BinanceReject(-2019, 'Margin is insufficient.');
+  }
+
+  cancel(order: EmulatorOrder): EmulatorOrder {
+    if (order.status !== 'NEW') throw new BinanceReject(-2011, 'Unknown order sent.');
+    order.status = 'CANCELED';
+    return order;
+  }
+
+  static pricePrecision(market: EmulatorMarket): number {
+    return decimals(market.tickSize);
+  }
+
+  static quantityPrecision(market: EmulatorMarket): number {
+    return decimals(market.stepSize);
+  }
+}
