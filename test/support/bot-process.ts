@@ -1,0 +1,128 @@
+/**
+ * Runs the real app as `npm start` does (`node --import tsx src/main.ts`) in a child process with a
+ * clean environment, for end-to-end tests against the emulators. The child is killed when the test
+ * that started it finishes, and in any case when the test worker exits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
+
+export interface BotProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface BotProcess {
+  proc: ChildProcess;
+  /** sends `signal` (default SIGTERM); SIGKILL after `graceMs` (default 10 000) if still running */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<BotProcessExit>;
+  exited: Promise<BotProcessExit>;
+  /** stdout and stderr so far, interleaved in arrival order */
+  output(): string;
+  /** resolves with the output once it matches; rejects with the output on timeout or exit (default 15 000 ms) */
+  waitForOutput(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
+}
+
+export interface StartBotProcessOptions {
+  /** the project's variables (TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT, DATA_DIR, …); merged over PATH and HOME only */
+  env: Record<string, string | undefined>;
+  /** default: the repository root */
+  cwd?: string;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+export function startBotProcess(options: StartBotProcessOptions): BotProcess {
+  const env: Record<string, string> = {};
+  for (const key of ['PATH', 'HOME'] as const) {
+    const v = process.env[key];
+    if (v !== undefined) env[key] = v;
+  }
+  for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
+
+  // tsx and main.ts by absolute location, so any cwd works
+  const tsx = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+  const proc = spawn(process.execPath, ['--import', tsx, join(REPO_ROOT, 'src/main.ts')], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(proc);
+  installExitHook();
+
+  let output = '';
+  const outputListeners = new Set<() => void>();
+  const append = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const l of [...outputListeners]) l();
+  };
+  proc.stdout!.on('data', append);
+  proc.stderr!.on('data', append);
+
+  const exited = new Promise<BotProcessExit>((resolve) => {
+    proc.once('exit', (code, signal) => {
+      live.delete(proc);
+      resolve({ code, signal });
+      for (const l of [...outputListeners]) l();
+    });
+  });
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<BotProcessExit> => {
+    if (!done) {
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      timer.unref();
+      void exited.then(() => clearTimeout(timer));
+    }
+    return exited;
+  };
+
+  const waitForOutput = (pattern: RegExp | string, timeoutMs = 15_000): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const matches = () => (typeof pattern === 'string' ? output.includes(pattern) : pattern.test(output));
+      const check = () => {
+        if (matches()) {
+          finish();
+          resolve(output);
+        } else if (done) {
+          finish();
+          reject(new Error(`bot process exited before printing ${String(pattern)}. Output:\n${output}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`bot process did not print ${String(pattern)} within ${timeoutMs} ms. Output:\n${output}`));
+      }, timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        outputListeners.delete(check);
+      };
+      outputListeners.add(check);
+      check();
+    });
+
+  try {
+    onTestFinished(async () => {
+      await stop('SIGKILL');
+    });
+  } catch {
+    // started outside a test (e.g. in beforeAll): the caller stops it; the exit hook is the backstop
+  }
+
+  return { proc, stop, exited, output: () => output, waitForOutput };
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const p of live) p.kill('SIGKILL');
+  });
+}
