@@ -14,6 +14,7 @@ import {
   InvalidOrder,
   NetworkError,
   NotSupported,
+  OperationFailed,
   OrderNotFound,
   PermissionDenied,
   RateLimitExceeded,
@@ -31,6 +32,8 @@ const CLASS_CODES: ReadonlyArray<readonly [ErrorClass, ExchangeErrorCode]> = [
   [RequestTimeout, 'TIMEOUT'],
   [ExchangeNotAvailable, 'EXCHANGE_UNAVAILABLE'],
   [NetworkError, 'NETWORK'],
+  // ccxt's parent of transport failures; Binance's -1001 "Internal error" (a 5xx) lands here
+  [OperationFailed, 'EXCHANGE_UNAVAILABLE'],
   [InsufficientFunds, 'INSUFFICIENT_FUNDS'],
   [OrderNotFound, 'ORDER_NOT_FOUND'],
   [BadSymbol, 'UNKNOWN_SYMBOL'],

@@ -230,7 +230,7 @@ export class BinanceBook {
     } else {
       this.requireMargin(order.origQty * price, position.leverage, fee);
       const total = Math.abs(position.amount) + order.origQty;
-      position.entryPrice = (Math.abs(position.amount) * position.entryPrice + order.origQty * price) / total;
+      position.entryPrice = Math.round(((Math.abs(position.amount) * position.entryPrice + order.origQty * price) / total) * 1e8) / 1e8;
       position.amount = clean(position.amount + signed);
     }
     if (position.amount === 0) position.entryPrice = 0;

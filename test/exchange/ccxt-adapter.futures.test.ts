@@ -1,0 +1,80 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExchangeError } from '../../src/exchange/port.ts';
+import { startHarness, type Harness } from './support.ts';
+
+const SYMBOL = 'BTC/USDT:USDT';
+
+describe('ccxt adapter on Binance USDⓈ-M futures (real ccxt against the emulator)', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness('futures', { account: { marginMode: 'isolated' } });
+    h.emulator.book.futuresWallet = 1_000;
+    h.emulator.setPrice('BTCUSDT', 50_000);
+  });
+  afterEach(() => h.close());
+
+  it('loads only linear perpetuals', async () => {
+    const markets = await h.exchange.loadMarkets();
+    expect(Object.keys(markets).sort()).toEqual(['BTC/USDT:USDT', 'ETH/USDT:USDT']);
+    expect(markets[SYMBOL]).toMatchObject({ type: 'swap', settle: 'USDT', contractSize: 1 });
+  });
+
+  it('sets margin mode and leverage once before the first order of a symbol, then opens a short', async () => {
+    const order = await h.exchange.placeOrder({ symbol: SYMBOL, side: 'sell', type: 'market', qty: 0.05, leverage: 5, clientOrderId: 'short-1' });
+    expect(order).toMatchObject({ status: 'closed', filledQty: 0.05, avgPrice: 50_000 });
+    await h.exchange.placeOrder({ symbol: SYMBOL, side: 'sell', type: 'market', qty: 0.01, leverage: 5, clientOrderId: 'short-2' });
+    expect(h.emulator.count('/fapi/v1/marginType', 'POST')).toBe(1);
+    expect(h.emulator.count('/fapi/v1/leverage', 'POST')).toBe(1);
+    const calls = h.emulator.requests.filter((r) => r.method === 'POST').map((r) => r.path);
+    expect(calls.slice(0, 3)).toEqual(['/fapi/v1/marginType', '/fapi/v1/leverage', '/fapi/v1/order']);
+    expect(h.emulator.requests.find((r) => r.path === '/fapi/v1/marginType')?.params.marginType).toBe('ISOLATED');
+
+    const [position] = await h.exchange.fetchPositions();
+    expect(position).toMatchObject({ symbol: SYMBOL, side: 'short', qty: 0.06, entryPrice: 50_000, leverage: 5, marginMode: 'isolated' });
+    // short at 50 000 with 5× and 0.4 % maintenance: 50 000 × (1 + 1/5 − 0.004) = 59 800
+    expect(position?.liquidationPrice).toBeCloseTo(59_800, 6);
+  });
+
+  it('closes a position partly with a reduce-only order, then fully', async () => {
+    await h.exchange.placeOrder({ symbol: SYMBOL, side: 'buy', type: 'market', qty: 0.08, leverage: 10, clientOrderId: 'long-1' });
+    h.emulator.setPrice('BTCUSDT', 51_000);
+    const part = await h.exchange.closePosition({ symbol: SYMBOL, qty: 0.03, clientOrderId: 'tp-1' });
+    expect(part).toMatchObject({ side: 'sell', filledQty: 0.03, avgPrice: 51_000 });
+    const sent = h.emulator.requests.filter((r) => r.path === '/fapi/v1/order' && r.method === 'POST').at(-1);
+    expect(sent?.params.reduceOnly).toBe('true');
+    expect((await h.exchange.fetchPositions([SYMBOL]))[0]?.qty).toBeCloseTo(0.05, 10);
+    await h.exchange.closePosition({ symbol: SYMBOL, clientOrderId: 'close-all' });
+    expect(await h.exchange.fetchPositions()).toEqual([]);
+    // realized: 0.08 × 1 000 = 80 USDT, minus fees 0.04 % of each fill's value
+    const fees = 0.0004 * (0.08 * 50_000 + 0.08 * 51_000);
+    expect(h.emulator.book.futuresWallet).toBeCloseTo(1_000 + 80 - fees, 6);
+  });
+
+  it('asking to close more than is open closes what is open', async () => {
+    await h.exchange.placeOrder({ symbol: SYMBOL, side: 'buy', type: 'market', qty: 0.01, leverage: 10, clientOrderId: 'small' });
+    const order = await h.exchange.closePosition({ symbol: SYMBOL, qty: 1, clientOrderId: 'too-much' });
+    expect(order.filledQty).toBe(0.01);
+  });
+
+  it('closing with no open position says so, without an order', async () => {
+    const error = (await h.exchange.closePosition({ symbol: SYMBOL, clientOrderId: 'nothing' }).catch((e: unknown) => e)) as ExchangeError;
+    expect(error.code).toBe('POSITION_NOT_FOUND');
+    expect(h.emulator.count('/fapi/v1/order', 'POST')).toBe(0);
+  });
+
+  it('maps "Margin is insufficient" to MARGIN_LEVEL_TOO_LOW (seed: reduce position size)', async () => {
+    const error = (await h.exchange.placeOrder({ symbol: SYMBOL, side: 'buy', type: 'market', qty: 1, leverage: 2, clientOrderId: 'huge' }).catch((e: unknown) => e)) as ExchangeError;
+    expect(error.code).toBe('MARGIN_LEVEL_TOO_LOW');
+    expect(error.message).toBe('Margin level too low: not enough margin for this position. Reduce the position size.');
+  });
+
+  it('maps a reduce-only order the exchange rejects to REDUCE_ONLY_INVALID', async () => {
+    const error = (await h.exchange.placeOrder({ symbol: SYMBOL, side: 'sell', type: 'market', qty: 0.01, reduceOnly: true, clientOrderId: 'ro' }).catch((e: unknown) => e)) as ExchangeError;
+    expect(error.code).toBe('REDUCE_ONLY_INVALID');
+  });
+
+  it('reports the futures wallet as balance', async () => {
+    const balance = await h.exchange.fetchBalance();
+    expect(balance.USDT).toEqual({ free: 1_000, used: 0, total: 1_000 });
+  });
+});
