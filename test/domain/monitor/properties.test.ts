@@ -191,3 +191,49 @@ describe('monitor invariants (fast-check)', () => {
     );
   });
 });
+
+describe('candleMayAct (backtest fast path) is conservative', () => {
+  it('when it says a candle is quiet, evaluating its four ticks changes nothing but lastPrice', async () => {
+    const { candleMayAct } = await import('../../../src/domain/monitor/index.ts');
+    const { candleToTicks } = await import('../../../src/domain/candles.ts');
+    let quietSeen = 0;
+    fc.assert(
+      fc.property(
+        scenarioArb,
+        fc.array(fc.tuple(fc.double({ min: -3, max: 3, noNaN: true }), fc.double({ min: 0, max: 2, noNaN: true }), fc.double({ min: 0, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true })), { minLength: 1, maxLength: 30 }),
+        (sc, moves) => {
+          let s = start(sc);
+          let price = sc.entry;
+          let time = T0;
+          for (const [gap, up, down, drift] of moves) {
+            time += 60_000;
+            const open = price * (1 + gap / 100);
+            const close = open * (1 + drift / 100);
+            const candle = {
+              time,
+              open,
+              high: Math.max(open, close) * (1 + up / 100),
+              low: Math.min(open, close) * (1 - down / 100),
+              close,
+              volume: 1,
+            };
+            const quiet = !candleMayAct(s, candle, sc.settings);
+            const before = s;
+            for (const tick of candleToTicks(candle)) {
+              const r = evaluate(s, tick, sc.settings);
+              if (quiet) expect(r.actions).toEqual([]);
+              s = r.next;
+            }
+            if (quiet) {
+              quietSeen++;
+              expect({ ...s, lastPrice: null }).toEqual({ ...before, lastPrice: null });
+            }
+            price = close;
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(quietSeen).toBeGreaterThan(100);
+  });
+});

@@ -1,0 +1,207 @@
+import type { Signal } from '../domain/signals.ts';
+import type { Candle, Result, SignalAction } from '../domain/types.ts';
+
+/**
+ * CSV readers for the backtest (SPEC §8) and the exchange layer's replay feed.
+ * Hand-rolled scanning (indexOf over the text, no per-line split) because a million-candle
+ * file must parse in about the time of a bare split-and-Number pass.
+ * Every error names the file, the 1-based line and the 1-based character column.
+ */
+
+export class CsvError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly detail: string,
+  ) {
+    super(`${file}:${line}:${column}: ${detail}`);
+    this.name = 'CsvError';
+  }
+}
+
+export const CANDLE_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const;
+export const SIGNAL_COLUMNS = ['created_at', 'symbol', 'action', 'confidence', 'source', 'stop_loss', 'take_profit'] as const;
+
+interface Header {
+  /** column index of each required name */
+  index: number[];
+  /** number of columns in the header */
+  width: number;
+  /** offset of the first data line */
+  bodyStart: number;
+}
+
+function readHeader(text: string, file: string, required: readonly string[]): Header {
+  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let end = text.indexOf('\n', start);
+  if (end < 0) end = text.length;
+  let line = text.slice(start, end);
+  if (line.endsWith('\r')) line = line.slice(0, -1);
+  const names = line.split(',').map((n) => n.trim().toLowerCase());
+  const index = required.map((name) => names.indexOf(name));
+  const missing = required.filter((_, i) => index[i] === -1);
+  if (line.trim() === '') throw new CsvError(file, 1, 1, `empty file: expected the header ${required.join(',')}`);
+  if (missing.length > 0) {
+    throw new CsvError(file, 1, 1, `header lacks ${missing.join(', ')} (expected ${required.join(',')})`);
+  }
+  start = end + 1;
+  return { index, width: names.length, bodyStart: start };
+}
+
+/** Splits one line (without its newline) into field start/end offsets; returns the field count. */
+function splitLine(text: string, from: number, to: number, starts: number[], ends: number[]): number {
+  let n = 0;
+  let a = from;
+  for (;;) {
+    let b = text.indexOf(',', a);
+    if (b < 0 || b > to) b = to;
+    starts[n] = a;
+    ends[n] = b;
+    n++;
+    if (b >= to) return n;
+    a = b + 1;
+  }
+}
+
+/** ms since epoch from digits, or from an ISO 8601 date; NaN if neither. */
+export function parseTime(field: string): number {
+  if (/^\d+$/.test(field)) return Number(field);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(field)) return NaN;
+  return Date.parse(field);
+}
+
+/**
+ * Candles CSV: header `timestamp,open,high,low,close,volume` (any column order); timestamp in ms
+ * since epoch or ISO 8601. Rows must be strictly ascending in time, prices positive, and
+ * low ≤ open, close ≤ high. Blank lines are skipped.
+ */
+export function parseCandlesCsv(text: string, fileName: string): Result<Candle[], CsvError> {
+  try {
+    return { ok: true, value: readCandles(text, fileName) };
+  } catch (e) {
+    if (e instanceof CsvError) return { ok: false, error: e };
+    throw e;
+  }
+}
+
+function readCandles(text: string, file: string): Candle[] {
+  const h = readHeader(text, file, CANDLE_COLUMNS);
+  const [it, io, ih, il, ic, iv] = h.index as [number, number, number, number, number, number];
+  const out: Candle[] = [];
+  const starts: number[] = new Array(h.width).fill(0);
+  const ends: number[] = new Array(h.width).fill(0);
+  let pos = h.bodyStart;
+  let lineNo = 1;
+  let prevTime = -Infinity;
+  const len = text.length;
+  while (pos < len) {
+    lineNo++;
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = len;
+    let end = nl;
+    if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+    if (end === pos) {
+      pos = nl + 1;
+      continue;
+    }
+    const n = splitLine(text, pos, end, starts, ends);
+    if (n !== h.width) throw new CsvError(file, lineNo, 1, `expected ${h.width} fields, found ${n}`);
+    const col = (i: number) => (starts[i] as number) - pos + 1;
+    const num = (i: number, name: string): number => {
+      const s = starts[i] as number;
+      const e = ends[i] as number;
+      const v = s === e ? NaN : Number(text.slice(s, e));
+      if (!Number.isFinite(v)) throw new CsvError(file, lineNo, col(i), `${name} "${text.slice(s, e)}" is not a number`);
+      return v;
+    };
+    const ts = text.slice(starts[it] as number, ends[it] as number);
+    const time = parseTime(ts);
+    if (!Number.isFinite(time)) throw new CsvError(file, lineNo, col(it), `timestamp "${ts}" is neither ms since epoch nor ISO 8601`);
+    if (time <= prevTime) throw new CsvError(file, lineNo, col(it), `timestamp ${ts} is not after the previous row`);
+    const open = num(io, 'open');
+    const high = num(ih, 'high');
+    const low = num(il, 'low');
+    const close = num(ic, 'close');
+    const volume = num(iv, 'volume');
+    if (!(low > 0)) throw new CsvError(file, lineNo, col(il), `low ${low} must be positive`);
+    if (high < Math.max(open, close, low)) throw new CsvError(file, lineNo, col(ih), `high ${high} is below open, close or low`);
+    if (low > Math.min(open, close)) throw new CsvError(file, lineNo, col(il), `low ${low} is above open or close`);
+    out.push({ time, open, high, low, close, volume });
+    prevTime = time;
+    pos = nl + 1;
+  }
+  return out;
+}
+
+/** A signal row of the backtest's signals CSV. */
+export interface SignalRow extends Signal {
+  /** 1-based line in its file, for messages */
+  line: number;
+  /** 1-based column of the symbol field */
+  symbolColumn: number;
+}
+
+const ACTIONS: readonly SignalAction[] = ['BUY', 'SELL', 'HOLD'];
+
+/**
+ * Signals CSV: header `created_at,symbol,action,confidence,source,stop_loss,take_profit` (any
+ * order, extra columns ignored); empty stop_loss / take_profit allowed. Ids are `line-N`.
+ */
+export function parseSignalsCsv(text: string, fileName: string): Result<SignalRow[], CsvError> {
+  try {
+    return { ok: true, value: readSignals(text, fileName) };
+  } catch (e) {
+    if (e instanceof CsvError) return { ok: false, error: e };
+    throw e;
+  }
+}
+
+function readSignals(text: string, file: string): SignalRow[] {
+  const h = readHeader(text, file, SIGNAL_COLUMNS);
+  const [ic, isym, ia, iconf, isrc, isl, itp] = h.index as [number, number, number, number, number, number, number];
+  const lines = text.slice(h.bodyStart).split('\n');
+  const out: SignalRow[] = [];
+  lines.forEach((raw, k) => {
+    const lineNo = k + 2;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '') return;
+    const fields = line.split(',');
+    if (fields.length !== h.width) throw new CsvError(file, lineNo, 1, `expected ${h.width} fields, found ${fields.length}`);
+    const col = (i: number) => fields.slice(0, i).reduce((s, f) => s + f.length + 1, 1);
+    const f = (i: number) => (fields[i] ?? '').trim();
+    const createdAt = parseTime(f(ic));
+    if (!Number.isFinite(createdAt)) throw new CsvError(file, lineNo, col(ic), `created_at "${f(ic)}" is neither ms since epoch nor ISO 8601`);
+    const symbol = f(isym);
+    if (symbol === '') throw new CsvError(file, lineNo, col(isym), 'symbol is empty');
+    const action = f(ia).toUpperCase() as SignalAction;
+    if (!ACTIONS.includes(action)) throw new CsvError(file, lineNo, col(ia), `action "${f(ia)}" is not BUY, SELL or HOLD`);
+    const confidence = Number(f(iconf));
+    if (f(iconf) === '' || !(confidence >= 0 && confidence <= 1)) {
+      throw new CsvError(file, lineNo, col(iconf), `confidence "${f(iconf)}" is not a number in 0..1`);
+    }
+    const source = f(isrc);
+    if (source === '') throw new CsvError(file, lineNo, col(isrc), 'source is empty');
+    const price = (i: number, name: string): number | null => {
+      if (f(i) === '') return null;
+      const v = Number(f(i));
+      if (!(v > 0) || !Number.isFinite(v)) throw new CsvError(file, lineNo, col(i), `${name} "${f(i)}" is not a positive price`);
+      return v;
+    };
+    out.push({
+      id: `line-${lineNo}`,
+      symbol,
+      action,
+      confidence,
+      source,
+      createdAt,
+      expiresAt: null,
+      stopLoss: price(isl, 'stop_loss'),
+      takeProfit: price(itp, 'take_profit'),
+      userId: null,
+      line: lineNo,
+      symbolColumn: col(isym),
+    });
+  });
+  return out.sort((a, b) => a.createdAt - b.createdAt || a.line - b.line);
+}
