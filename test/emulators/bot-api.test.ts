@@ -167,6 +167,51 @@ describe('buttons, edits and deletes', () => {
   });
 });
 
+describe('replies and blocked users', () => {
+  it('carries a force-reply question and the user\'s answer to it, like the Adjust SL dialog', async () => {
+    makeBot((bot) => {
+      bot.command('adjust', (ctx) => ctx.reply('New stop-loss price (USDT)?', { reply_markup: { force_reply: true } }));
+      bot.on('message:text', (ctx) => ctx.reply(`SL set to ${ctx.message.text} (answering #${ctx.message.reply_to_message?.message_id})`, { reply_parameters: { message_id: ctx.message.message_id } }));
+    });
+    emu.sendCommand(alice, 'adjust');
+    const question = await emu.waitForMessage(alice.id, /stop-loss/);
+    emu.sendText(alice, '61500', { reply_to_message_id: question.message_id });
+    const done = await emu.waitForMessage(alice.id, /SL set/);
+    expect(done.text).toBe(`SL set to 61500 (answering #${question.message_id})`);
+    expect(done.reply_to_message_id).toBe(question.message_id + 1);
+  });
+
+  it('refuses a reply to a message that is not there', async () => {
+    emu.addUser(alice);
+    const { json } = await raw('sendMessage', { chat_id: alice.id, text: 'x', reply_parameters: { message_id: 42 } });
+    expect(json['description']).toBe('Bad Request: message to be replied not found');
+  });
+
+  it('answers 403 while the user has blocked the bot, until they write again', async () => {
+    const bot = makeBot(undefined, { polling: false });
+    emu.addUser(bob);
+    emu.setBlocked(bob.id, true);
+    await expect(bot.api.sendMessage(bob.id, 'TP hit')).rejects.toMatchObject({ error_code: 403, description: 'Forbidden: bot was blocked by the user' });
+    emu.sendText(bob, '/start');
+    await bot.api.sendMessage(bob.id, 'welcome back');
+    expect(emu.messages(bob.id).map((m) => m.text)).toEqual(['/start', 'welcome back']);
+  });
+
+  it('rejects a press on a deleted message unless forced, and rejects .answer when the bot never answers', async () => {
+    const quick = await startBotApiEmulator({ answerTimeoutMs: 50, knownUsers: [alice] });
+    try {
+      const bot = new Bot(quick.token, { client: { apiRoot: quick.url }, botInfo: quick.botInfo });
+      const m = await bot.api.sendMessage(alice.id, 'BTC long', { reply_markup: new InlineKeyboard().text('Close', 'close:1') });
+      await bot.api.deleteMessage(alice.id, m.message_id);
+      expect(() => quick.pressButton(alice, m.message_id, 'close:1')).toThrow(/was deleted/);
+      const stale = quick.pressButton(alice, m.message_id, 'close:1', { force: true });
+      await expect(stale.answer).rejects.toThrow(/was not answered within 50 ms/);
+    } finally {
+      await quick.close();
+    }
+  });
+});
+
 describe('sendPhoto', () => {
   it('records an uploaded PNG with its size, pixels and caption, and re-sends it by file_id', async () => {
     const png = new PNG({ width: 40, height: 20 });
@@ -180,6 +225,8 @@ describe('sendPhoto', () => {
     await bot.api.sendPhoto(alice.id, sent.photo[0]!.file_id);
     expect(emu.messages(alice.id)[1]?.photo?.size).toBe(bytes.length);
     await expect(bot.api.sendPhoto(alice.id, new InputFile(Buffer.alloc(0), 'x.png'))).rejects.toThrow('file must be non-empty');
+    await bot.api.editMessageCaption(alice.id, sent.message_id, { caption: 'BTC 4h chart' });
+    expect(emu.messages(alice.id)[0]).toMatchObject({ text: 'BTC 4h chart', edit_count: 1, previous_texts: ['BTC 1h chart'] });
   });
 });
 

@@ -44,7 +44,8 @@ export interface BotApiEmulator {
   readonly botInfo: BotInfo;
 
   // the user's side
-  sendText(user: TgUser, text: string): UserMessage;
+  /** the user types `text` (a leading /command gets its bot_command entity); optionally as a reply to a message */
+  sendText(user: TgUser, text: string, opts?: { reply_to_message_id?: number }): UserMessage;
   /** `command` with or without the leading '/'; args are appended after a space */
   sendCommand(user: TgUser, command: string, args?: string): UserMessage;
   pressButton(user: TgUser, messageId: number, callbackData: string, opts?: { force?: boolean }): CallbackHandle;
@@ -112,7 +113,7 @@ export async function startBotApiEmulator(options: BotApiEmulatorOptions = {}): 
     url: server.url,
     token,
     botInfo,
-    sendText: (u, text) => user.sendText(u, text),
+    sendText: (u, text, opts) => user.sendText(u, text, opts),
     sendCommand: (u, command, args) => user.sendCommand(u, command, args),
     pressButton: (u, messageId, data, opts) => user.pressButton(u, messageId, data, opts),
     pressButtonLabeled: (u, messageId, label) => user.pressButtonLabeled(u, messageId, label),

@@ -56,6 +56,7 @@ export class Dispatcher {
       sendPhoto: (p, files) => m.sendPhoto(p, files),
       editMessageText: (p) => m.editMessageText(p),
       editMessageReplyMarkup: (p) => m.editMessageReplyMarkup(p),
+      editMessageCaption: (p) => m.editMessageCaption(p),
       deleteMessage: (p) => m.deleteMessage(p),
       sendChatAction: (p) => m.sendChatAction(p),
       answerCallbackQuery: (p) => this.answerCallbackQuery(p),

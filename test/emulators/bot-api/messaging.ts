@@ -7,7 +7,7 @@ import { badRequest, TG } from './api-error.ts';
 import { parseFormatted, type Formatted } from './formatting.ts';
 import type { UploadedFile } from './http-body.ts';
 import { readReplyMarkup, sameMarkup } from './keyboard.ts';
-import { optInt, optString, type Params } from './params.ts';
+import { optInt, optJson, optString, type Params } from './params.ts';
 import type { Chat, Store, StoredMessage } from './store.ts';
 import type { PhotoView } from './types.ts';
 
@@ -51,6 +51,18 @@ export class Messaging {
     return m;
   }
 
+  /** reply_parameters (or the older reply_to_message_id) must name a message still in the chat */
+  private replyTo(chat: Chat, p: Params): number | undefined {
+    const params = optJson(p, 'reply_parameters') as Params | undefined;
+    const id = params ? optInt(params, 'message_id') : optInt(p, 'reply_to_message_id');
+    if (id === undefined) return undefined;
+    const target = chat.messages.get(id);
+    if (target && !target.deleted) return id;
+    const allow = params?.['allow_sending_without_reply'] ?? p['allow_sending_without_reply'];
+    if (allow === true || allow === 'true') return undefined;
+    throw badRequest('message to be replied not found');
+  }
+
   private text(p: Params): Formatted {
     const raw = optString(p, 'text') ?? '';
     if (raw.trim() === '') throw TG.textEmpty();
@@ -64,6 +76,7 @@ export class Messaging {
     const chat = this.targetChat(p);
     const f = this.text(p);
     const markup = readReplyMarkup(p['reply_markup']);
+    const replyTo = this.replyTo(chat, p);
     this.deps.admit('sendMessage', chat.user.id);
     const m = this.deps.store.addMessage(chat, {
       from: 'bot',
@@ -74,6 +87,7 @@ export class Messaging {
       entities: f.entities,
       reply_markup: markup,
       photo: undefined,
+      reply_to: replyTo,
     });
     return this.deps.store.telegramMessage(m);
   }
@@ -85,6 +99,7 @@ export class Messaging {
     const f = parseFormatted(rawCaption, optString(p, 'parse_mode'));
     if (f.text.length > MAX_CAPTION_LENGTH) throw TG.captionTooLong();
     const markup = readReplyMarkup(p['reply_markup']);
+    const replyTo = this.replyTo(chat, p);
     this.deps.admit('sendPhoto', chat.user.id);
     this.files.set(photo.file_id, photo);
     const m = this.deps.store.addMessage(chat, {
@@ -96,6 +111,7 @@ export class Messaging {
       entities: f.entities,
       reply_markup: markup,
       photo,
+      reply_to: replyTo,
     });
     return this.deps.store.telegramMessage(m);
   }
@@ -136,6 +152,27 @@ export class Messaging {
     m.previous_texts.push(m.text);
     m.text = f.text;
     m.raw_text = optString(p, 'text')!;
+    m.parse_mode = optString(p, 'parse_mode');
+    m.entities = f.entities;
+    m.reply_markup = markup;
+    return this.edited(chat, m);
+  }
+
+  editMessageCaption(p: Params): unknown {
+    const chat = this.targetChat(p);
+    const m = this.message(chat, p, TG.editNotFound);
+    if (m.from !== 'bot') throw TG.cantEdit();
+    if (m.kind !== 'photo') throw badRequest('there is no caption in the message to edit');
+    const raw = optString(p, 'caption') ?? '';
+    const f = parseFormatted(raw, optString(p, 'parse_mode'));
+    if (f.text.length > MAX_CAPTION_LENGTH) throw TG.captionTooLong();
+    const markup = readReplyMarkup(p['reply_markup']);
+    const sameText = f.text === m.text && JSON.stringify(f.entities) === JSON.stringify(m.entities);
+    if (sameText && sameMarkup(m.reply_markup, markup)) throw TG.notModified();
+    this.deps.admit('editMessageCaption', chat.user.id);
+    m.previous_texts.push(m.text);
+    m.text = f.text;
+    m.raw_text = raw;
     m.parse_mode = optString(p, 'parse_mode');
     m.entities = f.entities;
     m.reply_markup = markup;

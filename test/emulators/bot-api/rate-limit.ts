@@ -9,7 +9,7 @@ export const TELEGRAM_RATE_LIMITS: RateLimitConfig = {
   perChatBurst: 3,
   globalPerSecond: 30,
   globalBurst: 30,
-  methods: ['sendMessage', 'sendPhoto', 'editMessageText', 'editMessageReplyMarkup'],
+  methods: ['sendMessage', 'sendPhoto', 'editMessageText', 'editMessageReplyMarkup', 'editMessageCaption'],
 };
 
 class Bucket {

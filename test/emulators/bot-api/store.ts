@@ -21,6 +21,8 @@ export interface StoredMessage {
   entities: Entity[];
   reply_markup: Record<string, unknown> | undefined;
   photo: PhotoView | undefined;
+  /** the message this one answers (Telegram's reply_to_message) */
+  reply_to: number | undefined;
   deleted: boolean;
   edit_count: number;
   /** seconds since the epoch */
@@ -149,7 +151,7 @@ export class Store {
   }
 
   /** The Message object the Bot API returns and puts in updates. */
-  telegramMessage(message: StoredMessage): Record<string, unknown> {
+  telegramMessage(message: StoredMessage, nested = false): Record<string, unknown> {
     const user = this.chatFor(message.chat_id).user;
     const out: Record<string, unknown> = {
       message_id: message.message_id,
@@ -170,6 +172,8 @@ export class Store {
       if (message.entities.length > 0) out['entities'] = message.entities;
     }
     if (message.reply_markup && 'inline_keyboard' in message.reply_markup) out['reply_markup'] = message.reply_markup;
+    const replied = message.reply_to === undefined ? undefined : this.chatFor(message.chat_id).messages.get(message.reply_to);
+    if (replied && !nested) out['reply_to_message'] = this.telegramMessage(replied, true);
     return out;
   }
 
@@ -185,6 +189,7 @@ export class Store {
       buttons: buttonRows(message.reply_markup),
       reply_markup: message.reply_markup,
       photo: message.photo ? { ...message.photo } : undefined,
+      reply_to_message_id: message.reply_to,
       deleted: message.deleted,
       edit_count: message.edit_count,
       date: message.date,

@@ -45,6 +45,8 @@ export interface MessageView {
   buttons: ButtonView[][];
   reply_markup: unknown;
   photo: PhotoView | undefined;
+  /** the message this one replies to, if any */
+  reply_to_message_id: number | undefined;
   deleted: boolean;
   edit_count: number;
   /** seconds since the epoch, like Telegram's `date` */

@@ -23,7 +23,7 @@ export class UserSide {
     private readonly answerTimeoutMs: number,
   ) {}
 
-  sendText(user: TgUser, text: string): UserMessage {
+  sendText(user: TgUser, text: string, opts: { reply_to_message_id?: number } = {}): UserMessage {
     if (text === '') throw new Error('sendText: a Telegram client cannot send an empty message');
     const chat = this.store.ensureChat(user);
     chat.user = { ...user };
@@ -37,6 +37,7 @@ export class UserSide {
       entities: commandEntities(text),
       reply_markup: undefined,
       photo: undefined,
+      reply_to: opts.reply_to_message_id,
     });
     const update = this.store.enqueue({ message: this.store.telegramMessage(m) });
     return { chat_id: chat.user.id, message_id: m.message_id, update_id: update.update_id };
