@@ -79,11 +79,10 @@ function parseHtml(raw: string): Formatted {
       i += 1;
       continue;
     }
-    const close = raw.indexOf('>', i);
-    if (close === -1) throw cantParse(`Unclosed start tag at byte offset ${byteOffset(raw, i)}`);
-    const inner = raw.slice(i + 1, close);
-    if (inner.startsWith('/')) {
-      const name = inner.slice(1).trim().toLowerCase();
+    if (raw[i + 1] === '/') {
+      const close = raw.indexOf('>', i);
+      if (close === -1) throw cantParse(`Unclosed end tag at byte offset ${byteOffset(raw, i)}`);
+      const name = raw.slice(i + 2, close).trim().toLowerCase();
       const top = open.pop();
       if (!top) throw cantParse(`Unexpected end tag at byte offset ${byteOffset(raw, i)}`);
       if (top.name !== name) {
@@ -95,21 +94,28 @@ function parseHtml(raw: string): Formatted {
         if (top.url !== undefined) e.url = top.url;
         entities.push(e);
       }
-    } else {
-      const name = (/^[a-zA-Z][a-zA-Z0-9-]*/.exec(inner)?.[0] ?? '').toLowerCase();
-      if (!(name in HTML_TAGS)) throw cantParse(`Unsupported start tag "${name}" at byte offset ${byteOffset(raw, i)}`);
-      const attrs = inner.slice(name.length);
-      if (name === 'span' && !/class\s*=\s*["']?tg-spoiler/.test(attrs)) throw cantParse('Tag "span" must have class "tg-spoiler"');
-      const href = /href\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))/.exec(attrs);
-      const entry: { name: string; start: number; url?: string } = { name, start: text.length };
-      if (name === 'a' && href) entry.url = href[1] ?? href[2] ?? href[3] ?? '';
-      open.push(entry);
+      i = close + 1;
+      continue;
     }
+    // like Telegram: the tag name runs to the first space or '>' ("a < b" is the unsupported tag "")
+    let j = i + 1;
+    while (j < raw.length && !/\s/.test(raw[j]!) && raw[j] !== '>') j += 1;
+    if (j >= raw.length) throw cantParse(`Unclosed start tag at byte offset ${byteOffset(raw, i)}`);
+    const name = raw.slice(i + 1, j).toLowerCase();
+    if (!(name in HTML_TAGS)) throw cantParse(`Unsupported start tag "${name}" at byte offset ${byteOffset(raw, i)}`);
+    const close = raw.indexOf('>', j);
+    if (close === -1) throw cantParse(`Unclosed start tag at byte offset ${byteOffset(raw, i)}`);
+    const attrs = raw.slice(j, close);
+    if (name === 'span' && !/class\s*=\s*["']?tg-spoiler/.test(attrs)) throw cantParse('Tag "span" must have class "tg-spoiler"');
+    const href = /href\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))/.exec(attrs);
+    const entry: { name: string; start: number; url?: string } = { name, start: text.length };
+    if (name === 'a' && href) entry.url = href[1] ?? href[2] ?? href[3] ?? '';
+    open.push(entry);
     i = close + 1;
   }
   const unclosed = open.pop();
   if (unclosed) throw cantParse(`Can't find end tag corresponding to start tag "${unclosed.name}"`);
-  return { text, entities: entities.sort((a, b) => a.offset - b.offset) };
+  return { text, entities: entities.sort((a, b) => a.offset - b.offset || b.length - a.length) };
 }
 
 /** MarkdownV2 markers and the characters that must be escaped with '\' when not used as markup. */
@@ -190,7 +196,7 @@ function parseMarkdownV2(raw: string): Formatted {
     throw cantParse(`Can't find end of ${name} entity at byte offset ${byteOffset(raw, where.at)}`);
   }
   if (link) throw cantParse("Can't find end of a TextUrl entity");
-  return { text, entities: entities.sort((a, b) => a.offset - b.offset) };
+  return { text, entities: entities.sort((a, b) => a.offset - b.offset || b.length - a.length) };
 }
 
 /** Legacy Markdown: *bold* _italic_ `code` ```pre``` [text](url); no escaping rules, unclosed markers fail. */

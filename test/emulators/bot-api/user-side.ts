@@ -96,7 +96,8 @@ export class UserSide {
       callback_query: {
         id,
         from: { ...user, is_bot: false },
-        message: this.store.telegramMessage(m),
+        // a deleted message reaches the bot as Telegram's InaccessibleMessage (date 0)
+        message: m.deleted ? { chat: { id: chat.user.id, type: 'private', first_name: chat.user.first_name }, message_id: m.message_id, date: 0 } : this.store.telegramMessage(m),
         chat_instance: String(-user.id),
         data,
       },
