@@ -1,0 +1,136 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createCcxtClient } from '../../src/exchange/factory.ts';
+import { ccxtTickerSource, createMarketDataFeed, createFeedRegistry, type RawTicker, type SharedMarketDataFeed, type TickerSource } from '../../src/exchange/market-data.ts';
+import type { StaleEvent, Tick } from '../../src/exchange/port.ts';
+import type { EmulatorMarket } from '../emulators/exchange/binance-book.ts';
+import { startBinanceEmulator, type BinanceEmulator } from '../emulators/exchange/binance-server.ts';
+
+const fiftyMarkets: EmulatorMarket[] = Array.from({ length: 50 }, (_, i) => ({
+  id: `C${i}USDT`,
+  base: `C${i}`,
+  quote: 'USDT',
+  tickSize: '0.01',
+  stepSize: '0.001',
+  minQty: '0.001',
+  minNotional: '5',
+}));
+
+describe('shared market-data feed', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  async function emulatorFeed(): Promise<{ emulator: BinanceEmulator; feed: SharedMarketDataFeed }> {
+    const emulator = await startBinanceEmulator({ markets: fiftyMarkets });
+    fiftyMarkets.forEach((m, i) => emulator.setPrice(m.id, 10 + i));
+    // public data only: no API key
+    const client = createCcxtClient({ exchange: 'binance', mode: 'spot', options: { binance: { timeout: 400, enableRateLimit: false, urls: { api: emulator.ccxtApiUrls() } } } });
+    const feed = createMarketDataFeed({ exchange: 'binance', source: ccxtTickerSource(client), pollIntervalMs: 20 });
+    cleanup.push(() => emulator.close(), () => feed.close());
+    return { emulator, feed };
+  }
+
+  it('1 000 positions on 50 symbols cost one ticker request per poll, not one per position', async () => {
+    const { emulator, feed } = await emulatorFeed();
+    const received = new Array<number>(1_000).fill(0);
+    for (let position = 0; position < 1_000; position += 1) {
+      feed.subscribe(`C${position % 50}/USDT`, (tick) => {
+        received[position]! += 1;
+        expect(tick.price).toBe(10 + (position % 50));
+      });
+    }
+    await vi.waitFor(() => expect(Math.min(...received)).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 10 });
+    await feed.close();
+
+    const tickerRequests = emulator.requests.filter((r) => r.path.startsWith('/api/v3/ticker')).length;
+    const polls = feed.stats().updates;
+    expect(polls).toBeGreaterThanOrEqual(3);
+    // one request per poll (the first poll may have covered only the first symbol)
+    expect(tickerRequests).toBe(polls);
+    expect(tickerRequests).toBeLessThan(1_000 / 50);
+    // one market load, no other traffic
+    expect(emulator.requests.filter((r) => !r.path.startsWith('/api/v3/ticker')).map((r) => r.path)).toEqual(['/api/v3/exchangeInfo']);
+  });
+
+  it('delivers ticks by symbol and stops after unsubscribe', async () => {
+    const { emulator, feed } = await emulatorFeed();
+    const btc: Tick[] = [];
+    const stop = feed.subscribe('C1/USDT', (tick) => btc.push(tick));
+    await vi.waitFor(() => expect(btc.length).toBeGreaterThan(0), { timeout: 5_000, interval: 10 });
+    expect(btc[0]).toMatchObject({ symbol: 'C1/USDT', price: 11 });
+    emulator.setPrice('C1USDT', 12.5);
+    await vi.waitFor(() => expect(btc.at(-1)?.price).toBe(12.5), { timeout: 5_000, interval: 10 });
+    stop();
+    expect(feed.symbols()).toEqual([]);
+    const count = btc.length;
+    emulator.setPrice('C1USDT', 99);
+    const other: Tick[] = [];
+    feed.subscribe('C3/USDT', (tick) => other.push(tick));
+    await vi.waitFor(() => expect(other.length).toBeGreaterThan(1), { timeout: 5_000, interval: 10 });
+    expect(btc.length).toBe(count);
+    const lastRequest = emulator.requests.filter((r) => r.path === '/api/v3/ticker/24hr').at(-1);
+    expect(lastRequest?.params.symbols).toBe('["C3USDT"]');
+    expect(feed.lastTick('C1/USDT')?.price).toBe(12.5);
+  });
+
+  it('signals staleness while the exchange fails, reconnects with backoff and recovers', async () => {
+    const { emulator } = await emulatorFeed();
+    const client = createCcxtClient({ exchange: 'binance', mode: 'spot', options: { binance: { timeout: 300, enableRateLimit: false, urls: { api: emulator.ccxtApiUrls() } } } });
+    const errors: string[] = [];
+    const feed = createMarketDataFeed({
+      exchange: 'binance',
+      source: ccxtTickerSource(client),
+      pollIntervalMs: 10,
+      staleAfterMs: 150,
+      reconnect: { baseDelayMs: 40, maxDelayMs: 80 },
+      random: () => 1, // full backoff: 8 failures span ~600 ms, longer than staleAfterMs
+      onError: (error) => errors.push(error.code),
+    });
+    cleanup.push(() => feed.close());
+    const events: StaleEvent[] = [];
+    feed.onStale((event) => events.push(event));
+    const ticks: Tick[] = [];
+    feed.subscribe('C2/USDT', (tick) => ticks.push(tick));
+    await vi.waitFor(() => expect(ticks.length).toBeGreaterThan(0), { timeout: 5_000, interval: 10 });
+
+    emulator.inject({ method: 'GET', path: '/api/v3/ticker/24hr', times: 8, fault: { kind: 'server-error', status: 503 } });
+    await vi.waitFor(() => expect(feed.isStale()).toBe(true), { timeout: 5_000, interval: 10 });
+    expect(events[0]?.stale).toBe(true);
+    await vi.waitFor(() => expect(feed.isStale()).toBe(false), { timeout: 5_000, interval: 10 });
+    expect(events.map((e) => e.stale)).toEqual([true, false]);
+    expect(errors).toEqual(new Array(8).fill('EXCHANGE_UNAVAILABLE'));
+  });
+
+  it('uses the websocket stream where the source has one, and reconnects after it drops', async () => {
+    let calls = 0;
+    const source: TickerSource = {
+      fetchTickers: () => Promise.reject(new Error('polling must not be used when a websocket exists')),
+      watchTickers: async (symbols) => {
+        calls += 1;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (calls === 2) throw new Error('connection closed');
+        return Object.fromEntries(symbols.map((s): [string, RawTicker] => [s, { symbol: s, last: 100 + calls, timestamp: 1_700_000_000_000 + calls }]));
+      },
+    };
+    const feed = createMarketDataFeed({ exchange: 'fake', source, reconnect: { baseDelayMs: 5, maxDelayMs: 5 } });
+    cleanup.push(() => feed.close());
+    const prices: number[] = [];
+    feed.subscribe('ETH/USDT', (tick) => prices.push(tick.price));
+    await vi.waitFor(() => expect(prices.length).toBeGreaterThanOrEqual(3), { timeout: 5_000, interval: 5 });
+    expect(prices.slice(0, 2)).toEqual([101, 103]);
+    expect(feed.stats().failures).toBe(1);
+  });
+
+  it('the registry gives one feed per exchange', () => {
+    let created = 0;
+    const registry = createFeedRegistry((exchange) => {
+      created += 1;
+      return createMarketDataFeed({ exchange, source: { fetchTickers: async () => ({}) } });
+    });
+    cleanup.push(() => registry.closeAll());
+    expect(registry.feedFor('binance')).toBe(registry.feedFor('binance'));
+    registry.feedFor('kraken');
+    expect(created).toBe(2);
+  });
+});
