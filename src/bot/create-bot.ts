@@ -1,13 +1,45 @@
 /**
  * The Telegram layer: features mounted in one stated order, the catch-all last.
- * Presentation only: features call repos / the engine facade and pure formatters.
+ * Presentation only: features call the engine facade, repos for users/accounts/settings, and pure
+ * formatters. Order: trader lookup → conversations (stored in bot_storage) → /cancel → dialogs →
+ * start/help → accounts → settings → positions → reports → pause/resume → admin → fallback.
  */
 import { Bot, GrammyError, HttpError, type Context } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
+import { conversations, createConversation, type ConversationData, type VersionedState } from '@grammyjs/conversations';
 import type { Logger } from '../log.ts';
+import type { Db } from '../db/client.ts';
 import type { UsersRepo } from '../db/repos/users.ts';
+import type { EngineFacade } from '../engine/facade.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+import { createAccountsRepo } from '../db/repos/accounts.ts';
+import { createSettingsRepo } from '../db/repos/settings.ts';
+import { createAuditRepo } from '../db/repos/audit.ts';
+import { createBotAudit } from './audit.ts';
+import { createRecipientsRepo } from '../notify/recipients-repo.ts';
+import { createOutboxRepo } from '../notify/outbox-repo.ts';
 import { ADMIN_COMMANDS, TRADER_COMMANDS } from './commands.ts';
+import type { BotContext, DialogContext, FeatureDeps } from './context.ts';
+import { createBotStorage, createClaims } from './storage.ts';
+import { telegramLimits, type TelegramLimits } from './telegram-limits.ts';
+import { cancelFeature } from './features/cancel.ts';
 import { startFeature } from './features/start.ts';
+import { accountsFeature } from './features/accounts.ts';
+import { settingsFeature } from './features/settings.ts';
+import { positionsFeature } from './features/positions.ts';
+import { reportsFeature } from './features/reports.ts';
+import { controlFeature } from './features/control.ts';
+import { adminFeature } from './features/admin.ts';
+import { fallbackFeature } from './features/fallback.ts';
+import { CONNECT_DIALOG, createConnectDialog } from './dialogs/connect.ts';
+import { EDIT_SETTING_DIALOG, createEditSettingDialog } from './dialogs/edit-setting.ts';
+import { ADJUST_DIALOG, createAdjustDialog } from './dialogs/adjust.ts';
+
+/** Bump when a dialog's code changes in a way that breaks stored (in-progress) dialogs. */
+export const DIALOG_STORAGE_VERSION = 1;
+/** A dialog left alone this long is dropped at the trader's next message (ms). */
+const DIALOG_TIMEOUT_MS = 30 * 60_000;
 
 export interface BotDeps {
   token: string;
@@ -15,17 +47,64 @@ export interface BotDeps {
   logger: Logger;
   users: UsersRepo;
   adminIds: readonly number[];
+  db: Db;
+  /** seals credentials (accounts) and in-progress dialog state (which may hold a secret) */
+  box: SecretBox;
+  engine: EngineFacade;
+  /** skips getMe (tests); otherwise call bot.init() before handling updates */
+  botInfo?: UserFromGetMe;
+  limits?: Partial<TelegramLimits>;
+  now?: () => Date;
 }
 
-export function createBot(deps: BotDeps): Bot<Context> {
-  const bot = new Bot<Context>(deps.token, { client: { apiRoot: deps.apiRoot } });
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 60, rethrowInternalServerErrors: false }));
+export function createBot(deps: BotDeps): Bot<BotContext> {
+  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot }, ...(deps.botInfo ? { botInfo: deps.botInfo } : {}) });
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, rethrowInternalServerErrors: false, rethrowHttpErrors: true }));
+  bot.api.config.use(telegramLimits(deps.limits));
+
+  const now = deps.now ?? (() => new Date());
+  const f: FeatureDeps = {
+    engine: deps.engine,
+    users: deps.users,
+    accounts: createAccountsRepo(deps.db, deps.box),
+    settings: createSettingsRepo(deps.db),
+    audit: createBotAudit(createAuditRepo(deps.db), now),
+    recipients: createRecipientsRepo(deps.db),
+    outbox: createOutboxRepo(deps.db),
+    claims: createClaims(deps.db),
+    logger: deps.logger,
+    adminIds: deps.adminIds,
+    now,
+  };
+
+  bot.use(async (ctx, next) => {
+    if (ctx.from && !ctx.from.is_bot) ctx.trader = await deps.users.byTelegramId(ctx.from.id);
+    await next();
+  });
+  bot.use(
+    conversations<BotContext, DialogContext>({
+      storage: {
+        type: 'key',
+        version: DIALOG_STORAGE_VERSION,
+        prefix: 'conv:',
+        adapter: createBotStorage<VersionedState<ConversationData>>(deps.db, { box: deps.box }),
+      },
+    }),
+  );
+  bot.use(cancelFeature());
+  const dialog = { maxMillisecondsToWait: DIALOG_TIMEOUT_MS };
+  bot.use(createConversation(createConnectDialog(f), { id: CONNECT_DIALOG, ...dialog }));
+  bot.use(createConversation(createEditSettingDialog(f), { id: EDIT_SETTING_DIALOG, ...dialog }));
+  bot.use(createConversation(createAdjustDialog(f), { id: ADJUST_DIALOG, ...dialog }));
 
   bot.use(startFeature({ users: deps.users, adminIds: deps.adminIds }));
-
-  bot.on('message', async (ctx) => {
-    await ctx.reply('I did not understand that. /help lists what I can do.');
-  });
+  bot.use(accountsFeature(f));
+  bot.use(settingsFeature(f));
+  bot.use(positionsFeature(f));
+  bot.use(reportsFeature(f));
+  bot.use(controlFeature(f));
+  bot.use(adminFeature(f));
+  bot.use(fallbackFeature());
 
   bot.catch(async (err) => {
     const e = err.error;
@@ -34,7 +113,8 @@ export function createBot(deps: BotDeps): Bot<Context> {
     else if (e instanceof HttpError) deps.logger.error({ ...where, err: e }, 'telegram unreachable');
     else deps.logger.error({ ...where, err: e }, 'update handler failed');
     try {
-      await err.ctx.reply('Something went wrong on our side; nothing was changed. Please try again in a moment.');
+      if (err.ctx.callbackQuery) await err.ctx.answerCallbackQuery({ text: 'Something went wrong on our side; nothing was changed.' }).catch(() => undefined);
+      else await err.ctx.reply('Something went wrong on our side; nothing was changed. Please try again in a moment.');
     } catch {
       // the chat may be unreachable; the error is logged above
     }
@@ -43,7 +123,7 @@ export function createBot(deps: BotDeps): Bot<Context> {
   return bot;
 }
 
-export async function registerCommands(bot: Bot<Context>, adminIds: readonly number[]): Promise<void> {
+export async function registerCommands(bot: Bot<BotContext> | Bot<Context>, adminIds: readonly number[]): Promise<void> {
   await bot.api.setMyCommands([...TRADER_COMMANDS]);
   for (const id of adminIds) {
     try {

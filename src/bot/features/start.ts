@@ -1,6 +1,8 @@
-import { Composer, type Context } from 'grammy';
+import { Composer } from 'grammy';
 import type { UsersRepo } from '../../db/repos/users.ts';
 import { ADMIN_COMMANDS, TRADER_COMMANDS } from '../commands.ts';
+import type { BotContext } from '../context.ts';
+import { escapeHtml } from '../format/numbers.ts';
 
 export interface StartDeps {
   users: UsersRepo;
@@ -9,7 +11,7 @@ export interface StartDeps {
 
 const WELCOME = (name: string, created: boolean) =>
   [
-    `${created ? 'Welcome' : 'Welcome back'}, ${name}!`,
+    `${created ? 'Welcome' : 'Welcome back'}, ${escapeHtml(name)}!`,
     '',
     'ASE Bot trades AI signals for you: it checks each signal, sizes the position to your risk, opens it on your exchange (or a paper account), and guards it with stop loss, take profit, trailing stop, partial take profit, a time exit and liquidation protection. Every event comes here, with buttons to close or adjust.',
     '',
@@ -18,25 +20,31 @@ const WELCOME = (name: string, created: boolean) =>
   ].join('\n');
 
 export function startFeature(deps: StartDeps) {
-  const feature = new Composer<Context>();
+  const feature = new Composer<BotContext>();
   const chats = feature.chatType('private');
 
   chats.command('start', async (ctx) => {
-    const { created } = await deps.users.upsertFromTelegram({
+    const { user, created } = await deps.users.upsertFromTelegram({
       telegramId: ctx.from.id,
       chatId: ctx.chat.id,
       username: ctx.from.username,
       firstName: ctx.from.first_name,
     });
-    await ctx.reply(WELCOME(ctx.from.first_name, created));
+    ctx.trader = user;
+    await ctx.reply(WELCOME(ctx.from.first_name, created), { parse_mode: 'HTML' });
   });
 
   chats.command('help', async (ctx) => {
-    const lines = TRADER_COMMANDS.map((c) => `/${c.command} — ${c.description}`);
+    const lines = TRADER_COMMANDS.map((c) => `/${c.command} — ${escapeHtml(c.description)}`);
     if (deps.adminIds.includes(ctx.from.id)) {
-      lines.push('', 'Admin:', ...ADMIN_COMMANDS.map((c) => `/${c.command} — ${c.description}`), '/pause all | /pause <telegram id> — pause everyone or one trader');
+      lines.push(
+        '',
+        '<b>Admin</b>',
+        ...ADMIN_COMMANDS.map((c) => `/${c.command} — ${escapeHtml(c.description)}`),
+        '/pause all | /pause &lt;telegram id&gt; — pause everyone or one trader (same for /resume)',
+      );
     }
-    await ctx.reply(lines.join('\n'));
+    await ctx.reply(lines.join('\n'), { parse_mode: 'HTML' });
   });
 
   return feature;

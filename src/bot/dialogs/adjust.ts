@@ -1,0 +1,86 @@
+/** Adjust SL/TP from a position's button: which one, then the price; re-asks with the reason. */
+import { InlineKeyboard } from 'grammy';
+import type { ControlResult, PositionView } from '../../engine/facade.ts';
+import { adjustData, CANCEL_DATA } from '../callback-data.ts';
+import type { Dialog, DialogContext, FeatureDeps } from '../context.ts';
+import { escapeHtml, fmtPrice } from '../format/numbers.ts';
+import { positionTitle } from '../format/positions.ts';
+import { askChoice, askText } from './ask.ts';
+
+export const ADJUST_DIALOG = 'adjust';
+
+type Snapshot = Pick<PositionView, 'symbol' | 'side' | 'isPaper' | 'exchange' | 'mode' | 'leverage' | 'entryPrice' | 'lastPrice' | 'stopLoss' | 'takeProfit' | 'status'>;
+
+function snapshot(p: PositionView): Snapshot {
+  const { symbol, side, isPaper, exchange, mode, leverage, entryPrice, lastPrice, stopLoss, takeProfit, status } = p;
+  return { symbol, side, isPaper, exchange, mode, leverage, entryPrice, lastPrice, stopLoss, takeProfit, status };
+}
+
+/** A typed price: positive number; for a long the stop is below the market and the target above (reverse for a short). */
+export function priceProblem(p: Snapshot, which: 'sl' | 'tp', raw: string): { price: number } | { problem: string } {
+  const cleaned = raw.replace(/[\s,_]/g, '');
+  if (!/^\d+(\.\d+)?$/.test(cleaned)) return { problem: `"${raw}" is not a price. Send a positive number like 98500.` };
+  const price = Number(cleaned);
+  if (!(price > 0)) return { problem: 'The price must be above 0.' };
+  const ref = p.lastPrice ?? p.entryPrice;
+  const below = (which === 'sl') === (p.side === 'long');
+  const name = which === 'sl' ? 'stop loss' : 'take profit';
+  if (below && price >= ref) return { problem: `A ${p.side}'s ${name} must be below the current price ${fmtPrice(ref)}.` };
+  if (!below && price <= ref) return { problem: `A ${p.side}'s ${name} must be above the current price ${fmtPrice(ref)}.` };
+  return { price };
+}
+
+export function createAdjustDialog(deps: FeatureDeps) {
+  return async function adjust(conversation: Dialog, ctx: DialogContext, positionId: string): Promise<void> {
+    const fromId = ctx.from?.id;
+    if (fromId === undefined) return;
+    const found = await conversation.external(async () => {
+      const u = await deps.users.byTelegramId(fromId);
+      if (!u) return null;
+      const p = await deps.engine.getPosition(u.id, positionId);
+      return p ? { userId: u.id, position: snapshot(p) } : null;
+    });
+    if (!found || found.position.status !== 'open') {
+      await ctx.reply(found ? 'This position is already closed.' : 'This is not one of your positions.');
+      return;
+    }
+    const { userId, position } = found;
+    const kb = new InlineKeyboard()
+      .text(`🛑 Stop loss (${fmtPrice(position.stopLoss)})`, adjustData.pack({ which: 'sl' }))
+      .row()
+      .text(`🎯 Take profit (${fmtPrice(position.takeProfit)})`, adjustData.pack({ which: 'tp' }))
+      .row()
+      .text('Cancel', CANCEL_DATA);
+    const choice = await askChoice(conversation, ctx, `${positionTitle(position)}\nEntry ${fmtPrice(position.entryPrice)} · now ${fmtPrice(position.lastPrice)}\nWhat do you want to change?`, kb, adjustData.filter());
+    const which = adjustData.unpack(choice).which === 'tp' ? 'tp' : 'sl';
+    const name = which === 'sl' ? 'stop loss' : 'take profit';
+    const side = (which === 'sl') === (position.side === 'long') ? 'below' : 'above';
+    const ask = `New <b>${name}</b> price for ${escapeHtml(position.symbol)} (now ${fmtPrice(position.lastPrice)}; must be ${side} it):`;
+    let question = ask;
+    for (;;) {
+      const text = await askText(conversation, ctx, question);
+      const checked = priceProblem(position, which, text);
+      if ('problem' in checked) {
+        question = `❌ ${checked.problem}\n\n${ask}`;
+        continue;
+      }
+      const result: ControlResult = await conversation.external(async () => {
+        const actor = { telegramId: fromId, userId, ...(deps.adminIds.includes(fromId) ? { admin: true } : {}) };
+        const r = which === 'sl' ? await deps.engine.moveStopLoss(actor, userId, positionId, checked.price) : await deps.engine.moveTakeProfit(actor, userId, positionId, checked.price);
+        await deps.audit.record({ actorTelegramId: fromId, actorUserId: userId, action: which === 'sl' ? 'position.move_sl' : 'position.move_tp', target: positionId, details: { price: checked.price, ok: r.ok, ...(r.ok ? {} : { code: r.code }) } });
+        // the view holds Dates: only the outcome crosses into the replay log
+        return r.ok ? { ok: true, message: r.message } : { ok: false, code: r.code, message: r.message };
+      });
+      if (result.ok) {
+        await ctx.reply(`✅ ${escapeHtml(result.message)}`, { parse_mode: 'HTML' });
+        return;
+      }
+      if (result.code === 'invalid') {
+        question = `❌ ${escapeHtml(result.message)}\n\n${ask}`;
+        continue;
+      }
+      await ctx.reply(`❌ ${escapeHtml(result.message)}`, { parse_mode: 'HTML' });
+      return;
+    }
+  };
+}

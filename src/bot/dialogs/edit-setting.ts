@@ -1,0 +1,47 @@
+/** Edits one numeric (or partial-levels) setting: asks with unit and range, re-asks with the reason. */
+import type { TradingSettings } from '../../domain/settings.ts';
+import type { Dialog, DialogContext, FeatureDeps } from '../context.ts';
+import { afterChangeKeyboard } from '../keyboards/settings.ts';
+import { SETTING_LABELS, displayValue, parseSettingInput, questionFor, settingField } from '../settings-input.ts';
+import { askText } from './ask.ts';
+
+export const EDIT_SETTING_DIALOG = 'edit-setting';
+
+export function createEditSettingDialog(deps: FeatureDeps) {
+  return async function editSetting(conversation: Dialog, ctx: DialogContext, key: string): Promise<void> {
+    const fromId = ctx.from?.id;
+    const field = settingField(key);
+    if (fromId === undefined || !field) return;
+    const trader = await conversation.external(async () => {
+      const u = await deps.users.byTelegramId(fromId);
+      return u ? { id: u.id } : null;
+    });
+    if (!trader) return;
+    const before: TradingSettings = await conversation.external(() => deps.settings.get(trader.id));
+    let question = questionFor(field, before);
+    for (;;) {
+      const text = await askText(conversation, ctx, question);
+      const parsed = parseSettingInput(field, text);
+      if (!parsed.ok) {
+        question = `❌ ${parsed.error}\n\n${questionFor(field, before)}`;
+        continue;
+      }
+      const saved = await conversation.external(async () => {
+        const r = await deps.settings.update(trader.id, { [field.field]: parsed.value } as Partial<TradingSettings>);
+        if (r.ok) {
+          await deps.audit.record({ actorTelegramId: fromId, actorUserId: trader.id, action: 'settings.update', target: field.key, details: { value: parsed.value } });
+        }
+        return r.ok ? { ok: true as const, value: r.value } : { ok: false as const, error: r.error };
+      });
+      if (!saved.ok) {
+        question = `❌ ${saved.error.join('; ')}\n\n${questionFor(field, before)}`;
+        continue;
+      }
+      await ctx.reply(
+        `✅ ${SETTING_LABELS[field.key] ?? field.key}: ${displayValue(field, before)} → <b>${displayValue(field, saved.value)}</b>\nApplies to new positions.`,
+        { parse_mode: 'HTML', reply_markup: afterChangeKeyboard() },
+      );
+      return;
+    }
+  };
+}

@@ -1,0 +1,57 @@
+/** Admin commands (ADMIN_TELEGRAM_IDS): /status and /users. Anyone else gets a plain refusal. */
+import { Composer } from 'grammy';
+import type { BotContext, FeatureDeps } from '../context.ts';
+import { escapeHtml, fmtDuration, fmtTime } from '../format/numbers.ts';
+import type { EngineStatus } from '../../engine/facade.ts';
+import type { TraderSummary } from '../../notify/recipients-repo.ts';
+import { ADMIN_ONLY } from './control.ts';
+
+export function formatStatus(s: EngineStatus, outboxDepth: number, now: Date): string {
+  const cycle = s.lastCycle
+    ? `${fmtTime(s.lastCycle.at)} (${fmtDuration(now.getTime() - s.lastCycle.at.getTime())} ago): ${s.lastCycle.signals} signals, ${s.lastCycle.executed} executed, ${s.lastCycle.rejected} rejected`
+    : 'none yet';
+  const feeds = s.marketData.length
+    ? s.marketData.map((m) => `  ${m.stale ? '⚠️' : '✅'} ${escapeHtml(m.exchange)}: ${m.symbols} symbols, last tick ${m.lastTickAt ? `${fmtDuration(now.getTime() - m.lastTickAt.getTime())} ago` : 'never'}`)
+    : ['  none running'];
+  return [
+    '🩺 <b>Status</b>',
+    `Uptime: ${fmtDuration(now.getTime() - s.startedAt.getTime())} (since ${fmtTime(s.startedAt)})`,
+    `Traders: ${s.traders} (${s.pausedTraders} paused)${s.pausedGlobally ? ' · ⏸ <b>paused for everyone</b>' : ''}`,
+    `Open positions: ${s.openPositions}`,
+    `Last signal cycle: ${cycle}`,
+    'Market data:',
+    ...feeds,
+    `Database: ${s.databaseOk ? '✅ ok' : '❌ unreachable'}`,
+    `Alert outbox: ${outboxDepth} waiting`,
+  ].join('\n');
+}
+
+export function formatUsers(list: TraderSummary[]): string {
+  if (list.length === 0) return 'No traders yet.';
+  const rows = list.map(
+    (u) =>
+      `${u.paused ? '⏸' : '▶️'} <code>${u.telegramId}</code> ${escapeHtml(u.firstName ?? '')}${u.username ? ` @${escapeHtml(u.username)}` : ''} · ${u.accounts} account${u.accounts === 1 ? '' : 's'} · ${u.openPositions} open`,
+  );
+  return [`👥 <b>Traders (${list.length})</b>`, ...rows, '', '/pause &lt;id&gt; or /resume &lt;id&gt; for one trader.'].join('\n');
+}
+
+export function adminFeature(deps: FeatureDeps) {
+  const feature = new Composer<BotContext>();
+  const chats = feature.chatType('private');
+
+  chats.command(['status', 'users'], async (ctx) => {
+    const command = ctx.message.text.startsWith('/status') ? 'status' : 'users';
+    if (!deps.adminIds.includes(ctx.from.id)) {
+      await deps.audit.record({ actorTelegramId: ctx.from.id, actorUserId: ctx.trader?.id, action: 'admin.refused', target: command });
+      return ctx.reply(ADMIN_ONLY);
+    }
+    await deps.audit.record({ actorTelegramId: ctx.from.id, actorUserId: ctx.trader?.id, action: `admin.${command}` });
+    if (command === 'status') {
+      const [status, depth] = await Promise.all([deps.engine.status(), deps.outbox.depth()]);
+      return ctx.reply(formatStatus(status, depth, deps.now()), { parse_mode: 'HTML' });
+    }
+    return ctx.reply(formatUsers(await deps.recipients.listTraders(100)), { parse_mode: 'HTML' });
+  });
+
+  return feature;
+}

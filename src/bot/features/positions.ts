@@ -1,0 +1,109 @@
+/**
+ * /positions and the position controls (under /positions messages and under alerts).
+ * A button acts only for the position's owner, once per (message, button drawing): a double tap
+ * finds its claim taken; the engine re-checks the position under its lock, and a closed position
+ * answers "already closed" without acting.
+ */
+import { Composer } from 'grammy';
+import type { ControlResult, PositionView } from '../../engine/facade.ts';
+import { positionData, type PositionAction } from '../callback-data.ts';
+import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
+import { ADJUST_DIALOG } from '../dialogs/adjust.ts';
+import { formatPosition } from '../format/positions.ts';
+import { freshNonce, positionKeyboard } from '../keyboards/position.ts';
+
+export const STALE = 'This position is already closed.';
+export const NOT_YOURS = 'This is not one of your positions.';
+export const ALREADY_DONE = 'Already done: this button acts once.';
+
+const ACTIONS: Record<Exclude<PositionAction, 'adj' | 'ref'>, string> = { close: 'position.close', half: 'position.close_half', be: 'position.sl_breakeven' };
+
+export function positionsFeature(deps: FeatureDeps) {
+  const feature = new Composer<BotContext>();
+  const chats = feature.chatType('private');
+
+  chats.command('positions', async (ctx) => {
+    if (!ctx.trader) return ctx.reply(NEEDS_START);
+    const list = await deps.engine.listPositions(ctx.trader.id);
+    if (list.length === 0) return ctx.reply('No open positions. New signals open them automatically; /signals shows what came in.');
+    for (const p of list) {
+      await ctx.reply(formatPosition(p, deps.now()), { parse_mode: 'HTML', reply_markup: positionKeyboard(p.id, freshNonce('v')) });
+    }
+  });
+
+  chats.callbackQuery(positionData.filter(), async (ctx) => {
+    const trader = ctx.trader;
+    if (!trader) return ctx.answerCallbackQuery({ text: NEEDS_START, show_alert: true });
+    const data = ctx.callbackQuery.data;
+    const { a, id, n } = positionData.unpack(data);
+    const message = ctx.callbackQuery.message;
+    const isView = n.startsWith('v');
+    const actor = actorOf(ctx, trader, deps.adminIds);
+
+    /** redraws the message after an action: the view shows the position again, an alert keeps its text */
+    const redraw = async (p: PositionView | undefined) => {
+      const open = p !== undefined && p.status === 'open';
+      const markup = open ? positionKeyboard(p.id, freshNonce(isView ? 'v' : 'a')) : undefined;
+      if (isView && p) await ctx.editMessageText(formatPosition(p, deps.now()), { parse_mode: 'HTML', reply_markup: markup }).catch(() => undefined);
+      else await ctx.editMessageReplyMarkup({ reply_markup: markup }).catch(() => undefined);
+    };
+
+    if (a === 'ref') {
+      const p = await deps.engine.getPosition(trader.id, id);
+      if (!p) return ctx.answerCallbackQuery({ text: NOT_YOURS, show_alert: true });
+      await ctx.answerCallbackQuery({ text: p.status === 'open' ? 'Updated.' : STALE });
+      return redraw(p);
+    }
+
+    if (message && !(await deps.claims.claimOnce(`${message.chat.id}:${message.message_id}:${data}`))) {
+      return ctx.answerCallbackQuery({ text: ALREADY_DONE });
+    }
+
+    const p = await deps.engine.getPosition(trader.id, id);
+    if (!p) {
+      await deps.audit.record({ actorTelegramId: ctx.from.id, actorUserId: trader.id, action: 'position.refused', target: id, details: { button: a, reason: 'not_owner' } });
+      return ctx.answerCallbackQuery({ text: NOT_YOURS, show_alert: true });
+    }
+    if (p.status !== 'open') {
+      await ctx.answerCallbackQuery({ text: STALE, show_alert: true });
+      return redraw(p);
+    }
+
+    if (a === 'adj') {
+      await ctx.answerCallbackQuery();
+      await redraw(p);
+      return ctx.conversation.enter(ADJUST_DIALOG, id);
+    }
+    if (a !== 'close' && a !== 'half' && a !== 'be') return ctx.answerCallbackQuery({ text: 'This button has expired.' });
+
+    let result: ControlResult;
+    if (a === 'be') result = await deps.engine.stopLossToBreakeven(actor, trader.id, id);
+    else result = await deps.engine.closePosition(actor, trader.id, id, a === 'close' ? 1 : 0.5);
+    await deps.audit.record({
+      actorTelegramId: ctx.from.id,
+      actorUserId: trader.id,
+      action: ACTIONS[a],
+      target: id,
+      details: result.ok ? { ok: true } : { ok: false, code: result.code },
+    });
+
+    if (result.ok) {
+      await ctx.answerCallbackQuery({ text: result.message.slice(0, 190) });
+      return redraw(result.position ?? (await deps.engine.getPosition(trader.id, id)));
+    }
+    switch (result.code) {
+      case 'closed':
+        await ctx.answerCallbackQuery({ text: STALE, show_alert: true });
+        return redraw(await deps.engine.getPosition(trader.id, id));
+      case 'not_owner':
+      case 'not_found':
+        return ctx.answerCallbackQuery({ text: NOT_YOURS, show_alert: true });
+      default:
+        await ctx.answerCallbackQuery({ text: result.message.slice(0, 190), show_alert: true });
+        // the claim is spent; draw a fresh keyboard so the trader can try again
+        return redraw(await deps.engine.getPosition(trader.id, id));
+    }
+  });
+
+  return feature;
+}

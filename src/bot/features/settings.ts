@@ -1,0 +1,96 @@
+/** /settings: an inline menu of SPEC §8's settings with current values, and notification levels. */
+import { Composer } from 'grammy';
+import type { TradingSettings } from '../../domain/settings.ts';
+import type { TradingMode } from '../../exchange/port.ts';
+import { settingsData } from '../callback-data.ts';
+import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
+import { EDIT_SETTING_DIALOG } from '../dialogs/edit-setting.ts';
+import { LEVEL_ICONS, modeKeyboard, notifyKeyboard, notifyText, settingsMenuKeyboard, settingsMenuText } from '../keyboards/settings.ts';
+import { settingField } from '../settings-input.ts';
+import { kindLabel, levelFor, nextLevel, NOTIFY_KINDS } from '../../notify/prefs.ts';
+
+export function settingsFeature(deps: FeatureDeps) {
+  const feature = new Composer<BotContext>();
+  const chats = feature.chatType('private');
+
+  chats.command('settings', async (ctx) => {
+    if (!ctx.trader) return ctx.reply(NEEDS_START);
+    const s = await deps.settings.get(ctx.trader.id);
+    await ctx.reply(settingsMenuText(s), { parse_mode: 'HTML', reply_markup: settingsMenuKeyboard(s) });
+  });
+
+  chats.callbackQuery(settingsData.filter(), async (ctx) => {
+    const trader = ctx.trader;
+    if (!trader) return ctx.answerCallbackQuery({ text: NEEDS_START, show_alert: true });
+    const { a, k } = settingsData.unpack(ctx.callbackQuery.data);
+    const showMenu = async (s: TradingSettings, toast?: string) => {
+      await ctx.answerCallbackQuery(toast ? { text: toast } : undefined);
+      await ctx.editMessageText(settingsMenuText(s), { parse_mode: 'HTML', reply_markup: settingsMenuKeyboard(s) }).catch(() => undefined);
+    };
+    const audit = (action: string, target: string, details: Record<string, unknown>) =>
+      deps.audit.record({ actorTelegramId: ctx.from.id, actorUserId: trader.id, action, target, details });
+
+    switch (a) {
+      case 'menu':
+        return showMenu(await deps.settings.get(trader.id));
+      case 'close':
+        await ctx.answerCallbackQuery();
+        return ctx.editMessageReplyMarkup({ reply_markup: undefined }).catch(() => undefined);
+      case 'edit': {
+        const field = settingField(k);
+        if (!field) return ctx.answerCallbackQuery({ text: 'Unknown setting.' });
+        const current = await deps.settings.get(trader.id);
+        if (field.kind === 'boolean') {
+          const value = !current[field.field];
+          const r = await deps.settings.update(trader.id, { [field.field]: value } as Partial<TradingSettings>);
+          if (!r.ok) return ctx.answerCallbackQuery({ text: r.error.join('; '), show_alert: true });
+          await audit('settings.update', field.key, { value });
+          return showMenu(r.value, `${value ? 'On' : 'Off'}. Applies to new positions.`);
+        }
+        if (field.kind === 'mode') {
+          await ctx.answerCallbackQuery();
+          return ctx
+            .editMessageText('<b>Mode</b> for new positions: spot (long only), margin or futures (long and short). Your account must support it.', {
+              parse_mode: 'HTML',
+              reply_markup: modeKeyboard(current.mode),
+            })
+            .catch(() => undefined);
+        }
+        await ctx.answerCallbackQuery();
+        return ctx.conversation.enter(EDIT_SETTING_DIALOG, field.key);
+      }
+      case 'setmode': {
+        if (!['spot', 'margin', 'futures'].includes(k)) return ctx.answerCallbackQuery({ text: 'Unknown mode.' });
+        const r = await deps.settings.update(trader.id, { mode: k as TradingMode });
+        if (!r.ok) return ctx.answerCallbackQuery({ text: r.error.join('; '), show_alert: true });
+        await audit('settings.update', 'mode', { value: k });
+        return showMenu(r.value, `Mode: ${k}. Applies to new positions.`);
+      }
+      case 'apply': {
+        const n = await deps.engine.applySettingsToOpenPositions(actorOf(ctx, trader, deps.adminIds), trader.id);
+        await audit('settings.apply_open', trader.id, { positions: n });
+        const text = n === 0 ? 'You have no open positions; new positions use these settings.' : `Applied to ${n} open position${n === 1 ? '' : 's'}.`;
+        await ctx.answerCallbackQuery({ text, show_alert: true });
+        return ctx.reply(`↪ ${text}`);
+      }
+      case 'notify': {
+        await ctx.answerCallbackQuery();
+        const prefs = await deps.recipients.prefs(trader.id);
+        return ctx.editMessageText(notifyText(), { parse_mode: 'HTML', reply_markup: notifyKeyboard(prefs) }).catch(() => undefined);
+      }
+      case 'level': {
+        if (!NOTIFY_KINDS.some((n) => n.kind === k)) return ctx.answerCallbackQuery({ text: 'Unknown event.' });
+        const prefs = await deps.recipients.prefs(trader.id);
+        const level = nextLevel(k, levelFor(prefs, k));
+        const updated = await deps.recipients.setLevel(trader.id, k, level);
+        await audit('notify.update', k, { level });
+        await ctx.answerCallbackQuery({ text: `${kindLabel(k)}: ${LEVEL_ICONS[level]}` });
+        return ctx.editMessageReplyMarkup({ reply_markup: notifyKeyboard(updated) }).catch(() => undefined);
+      }
+      default:
+        return ctx.answerCallbackQuery({ text: 'This button has expired. /settings shows the menu again.' });
+    }
+  });
+
+  return feature;
+}

@@ -1,0 +1,103 @@
+/**
+ * Engine events as Telegram messages (HTML), with the seed's log icons (🛑 🎯 📈 💰 🚨 📝).
+ * Pure. `buttons` says whether the position controls belong under the message (the position is
+ * still open after this event).
+ */
+import type { EngineEvent } from '../../engine/events.ts';
+import { baseOf, escapeHtml, fmtMoney, fmtPct, fmtPrice, fmtQty, quoteOf } from './numbers.ts';
+
+export interface FormattedAlert {
+  text: string;
+  /** id of the position the controls act on; undefined = no buttons */
+  positionId: string | undefined;
+}
+
+const EXIT_TITLES = {
+  stop_loss: '🛑 STOP LOSS TRIGGERED',
+  take_profit: '🎯 TAKE PROFIT HIT',
+  trailing_stop: '📈 TRAILING STOP',
+  partial_tp: '💰 PARTIAL TP',
+  time_exit: '⏰ TIME EXIT',
+  liquidation_protection: '🚨 LIQUIDATION PROTECTION — position closed',
+  manual: '✋ CLOSED BY YOU',
+} as const;
+
+function head(e: { symbol: string; side: 'long' | 'short'; isPaper: boolean; exchange: string }): string {
+  return `<b>${escapeHtml(e.symbol)} ${e.side === 'long' ? 'LONG' : 'SHORT'}</b> · ${e.isPaper ? 'paper' : escapeHtml(e.exchange)}`;
+}
+
+export function formatAlert(event: EngineEvent): FormattedAlert {
+  switch (event.kind) {
+    case 'position_opened': {
+      const quote = quoteOf(event.symbol);
+      const notional = event.entryPrice * event.qty;
+      return {
+        text: [
+          `🟢 <b>POSITION OPENED</b>`,
+          head(event),
+          `Entry ${fmtPrice(event.entryPrice)} · size ${fmtQty(event.qty)} ${escapeHtml(baseOf(event.symbol))} (${fmtMoney(notional, quote, false)})`,
+          `🛑 SL ${fmtPrice(event.stopLoss)} · 🎯 TP ${fmtPrice(event.takeProfit)}`,
+          event.stopLoss === null ? '⚠️ No stop loss is set on this position.' : 'Protected: stop loss, take profit, trailing and time exit are watched.',
+        ].join('\n'),
+        positionId: event.positionId,
+      };
+    }
+    case 'stop_loss':
+    case 'take_profit':
+    case 'trailing_stop':
+    case 'partial_tp':
+    case 'time_exit':
+    case 'liquidation_protection':
+    case 'manual': {
+      const quote = quoteOf(event.symbol);
+      const closed = event.remainingQty <= 0;
+      const title = event.kind === 'partial_tp' && event.level !== undefined ? `${EXIT_TITLES.partial_tp} (level ${event.level + 1})` : EXIT_TITLES[event.kind];
+      const lines = [
+        `<b>${title}</b>`,
+        head(event),
+        `${closed ? 'Closed' : 'Sold'} ${fmtQty(event.qty)} ${escapeHtml(baseOf(event.symbol))} at ${fmtPrice(event.price)}`,
+        `${event.pnl >= 0 ? '🟢' : '🔴'} P&L ${fmtMoney(event.pnl, quote)} (${fmtPct(event.pct)})`,
+        closed ? 'Position closed.' : `${fmtQty(event.remainingQty)} ${escapeHtml(baseOf(event.symbol))} still open.`,
+      ];
+      return { text: lines.join('\n'), positionId: closed ? undefined : event.positionId };
+    }
+    case 'liquidation_warning':
+      return {
+        text: [
+          `<b>🚨 LIQUIDATION RISK</b>`,
+          head(event),
+          `Price ${fmtPrice(event.price)} is ${fmtPct(event.distancePct, false)} from liquidation at ${fmtPrice(event.liquidationPrice)}.`,
+          event.reducedQty > 0 ? `Reduced the position by ${fmtQty(event.reducedQty)} ${escapeHtml(baseOf(event.symbol))}.` : 'Consider reducing or closing it.',
+        ].join('\n'),
+        positionId: event.positionId,
+      };
+    case 'stop_moved':
+      return {
+        text: [`📝 <b>Stop loss moved</b>`, head(event), `${fmtPrice(event.oldStop)} → ${fmtPrice(event.newStop)} (${escapeHtml(event.reason)})`].join('\n'),
+        positionId: event.positionId,
+      };
+    case 'take_profit_moved':
+      return {
+        text: [`📝 <b>Take profit moved</b>`, head(event), `${fmtPrice(event.oldTakeProfit)} → ${fmtPrice(event.newTakeProfit)} (${escapeHtml(event.reason)})`].join('\n'),
+        positionId: event.positionId,
+      };
+    case 'signal_rejected':
+      return {
+        text: [
+          `🚫 <b>Signal not taken</b>: ${escapeHtml(event.action)} ${escapeHtml(event.symbol)}`,
+          ...event.reasons.map((r) => `• ${escapeHtml(r)}`),
+        ].join('\n'),
+        positionId: undefined,
+      };
+    case 'order_failed':
+      return {
+        text: [`❌ <b>Order failed</b>: ${escapeHtml(event.symbol)}`, escapeHtml(event.message)].join('\n'),
+        positionId: event.positionId,
+      };
+    case 'action_needed':
+      return {
+        text: [`⚠️ <b>Action needed</b>`, escapeHtml(event.message), event.accountId ? 'See /accounts.' : ''].filter(Boolean).join('\n'),
+        positionId: event.positionId,
+      };
+  }
+}

@@ -1,0 +1,44 @@
+import { InlineKeyboard } from 'grammy';
+import { SETTING_FIELDS, type TradingSettings } from '../../domain/settings.ts';
+import { settingsData } from '../callback-data.ts';
+import { SETTING_LABELS, displayValue } from '../settings-input.ts';
+import { NOTIFY_KINDS, levelFor, type NotifyLevel, type NotifyPrefs } from '../../notify/prefs.ts';
+import type { TradingMode } from '../../exchange/port.ts';
+
+const s = (a: string, k = '') => settingsData.pack({ a, k });
+
+export function settingsMenuText(settings: TradingSettings): string {
+  const lines = SETTING_FIELDS.map((f) => `${SETTING_LABELS[f.key] ?? f.key}: <b>${displayValue(f, settings)}</b>`);
+  return ['⚙️ <b>Your settings</b>', ...lines, '', 'Tap one to change it. Changes apply to new positions; “Apply to open positions” updates the open ones too.'].join('\n');
+}
+
+export function settingsMenuKeyboard(settings: TradingSettings): InlineKeyboard {
+  const kb = new InlineKeyboard();
+  SETTING_FIELDS.forEach((f, i) => {
+    kb.text(`${SETTING_LABELS[f.key] ?? f.key}: ${displayValue(f, settings)}`, s('edit', f.key));
+    if (i % 2 === 1) kb.row();
+  });
+  return kb.row().text('🔔 Notifications', s('notify')).text('↪ Apply to open positions', s('apply')).row().text('Done', s('close'));
+}
+
+export function modeKeyboard(current: TradingMode): InlineKeyboard {
+  const kb = new InlineKeyboard();
+  for (const m of ['spot', 'margin', 'futures'] as const) kb.text(`${m === current ? '✅ ' : ''}${m}`, s('setmode', m));
+  return kb.row().text('⬅ Back', s('menu'));
+}
+
+export const LEVEL_ICONS: Record<NotifyLevel, string> = { on: '🔔 on', silent: '🔕 silent', off: '🚫 off' };
+
+export function notifyText(): string {
+  return ['🔔 <b>Notifications</b>', 'Tap an event to switch it: on → silent (no sound) → off. Errors that need you and liquidation alerts cannot be switched off.'].join('\n');
+}
+
+export function notifyKeyboard(prefs: NotifyPrefs): InlineKeyboard {
+  const kb = new InlineKeyboard();
+  for (const k of NOTIFY_KINDS) kb.text(`${k.label}: ${LEVEL_ICONS[levelFor(prefs, k.kind)]}`, s('level', k.kind)).row();
+  return kb.text('⬅ Back', s('menu'));
+}
+
+export function afterChangeKeyboard(): InlineKeyboard {
+  return new InlineKeyboard().text('↪ Apply to open positions too', s('apply')).row().text('⚙️ Back to settings', s('menu'));
+}

@@ -1,0 +1,155 @@
+/**
+ * Reading a trader's typed value for one setting, and describing settings for the menu. Pure.
+ * Every refusal says why and what is accepted (unit and range).
+ */
+import { SETTING_FIELDS, type SettingField, type TradingSettings } from '../domain/settings.ts';
+import type { PartialTpLevel, Result } from '../domain/types.ts';
+
+export const SETTING_LABELS: Record<string, string> = {
+  risk_level: 'Risk level',
+  risk_per_trade: 'Risk per trade',
+  max_position: 'Max position size',
+  stop_loss_pct: 'Stop loss (fallback)',
+  take_profit_pct: 'Take profit (fallback)',
+  leverage: 'Leverage',
+  trailing_enabled: 'Trailing stop',
+  partial_tp_enabled: 'Partial take profit',
+  max_positions: 'Max open positions',
+  mode: 'Mode',
+  trailing_activation_pct: 'Trailing activation',
+  trailing_distance_pct: 'Trailing distance',
+  partial_tp_levels: 'Partial TP levels',
+  max_hold_hours: 'Max hold time',
+  daily_trade_limit: 'Trades per day',
+  hourly_trade_limit: 'Trades per hour',
+  liquidation_warn_pct: 'Liquidation warning at',
+  liquidation_close_pct: 'Liquidation close at',
+  liquidation_reduce_fraction: 'Reduce on warning',
+  breakeven_after_first_tp: 'SL → entry after 1st partial',
+  sl_timeout_seconds: 'Stop-loss timeout',
+  trailing_tp_enabled: 'Trailing take profit',
+  trailing_tp_deviation_pct: 'Trailing TP deviation',
+};
+
+export const SETTING_HINTS: Record<string, string> = {
+  risk_per_trade: 'percent of your balance risked on one trade',
+  max_position: 'largest position value',
+  stop_loss_pct: 'used when a signal has no stop loss and ATR is unavailable',
+  take_profit_pct: 'used when a signal has no take profit and ATR is unavailable',
+  leverage: 'margin and futures only; spot is always 1×',
+  trailing_activation_pct: 'profit at which the trailing stop starts',
+  trailing_distance_pct: 'how far the trailing stop follows the best price',
+  max_hold_hours: '0 = no time exit',
+  liquidation_reduce_fraction: 'fraction of the position sold at a liquidation warning',
+  sl_timeout_seconds: 'how long a stop-loss breach must last before it closes; 0 = off',
+};
+
+export function settingField(key: string): SettingField | undefined {
+  return SETTING_FIELDS.find((f) => f.key === key);
+}
+
+function fmtNumber(n: number): string {
+  return Number(n.toPrecision(12)).toString();
+}
+
+export function fmtLevels(levels: readonly PartialTpLevel[]): string {
+  return levels.length === 0 ? 'none' : levels.map((l) => `${fmtNumber(l.targetPct)}:${fmtNumber(l.fraction)}`).join(', ');
+}
+
+/** The current value as the trader reads it: "2 %", "on", "1:0.25, 2:0.5". */
+export function displayValue(f: SettingField, s: TradingSettings): string {
+  const v = s[f.field];
+  switch (f.kind) {
+    case 'boolean':
+      return v ? 'on' : 'off';
+    case 'mode':
+      return String(v);
+    case 'levels':
+      return fmtLevels(v as PartialTpLevel[]);
+    default: {
+      const unit = f.unit === undefined ? '' : f.unit === 'x' ? '×' : ` ${f.unit}`;
+      return `${fmtNumber(v as number)}${unit}`;
+    }
+  }
+}
+
+export function unitName(f: SettingField): string {
+  switch (f.unit) {
+    case '%':
+      return 'percent';
+    case 'USD':
+      return 'USD';
+    case 'h':
+      return 'hours';
+    case 's':
+      return 'seconds';
+    case 'x':
+      return 'times';
+    default:
+      return f.key === 'liquidation_reduce_fraction' ? 'fraction of the position' : '';
+  }
+}
+
+/** "a number above 0 and at most 100" / "a whole number from 1 to 10" */
+export function rangeText(f: SettingField): string {
+  const whole = f.kind === 'integer' || f.key === 'leverage';
+  const what = whole ? 'a whole number' : 'a number';
+  if (f.min === undefined && f.max === undefined) return what;
+  if (f.minExclusive) return `${what} above ${f.min}${f.max !== undefined ? ` and at most ${f.max}` : ''}`;
+  return `${what} from ${f.min} to ${f.max}`;
+}
+
+export function questionFor(f: SettingField, s: TradingSettings): string {
+  const label = SETTING_LABELS[f.key] ?? f.key;
+  const hint = SETTING_HINTS[f.key];
+  if (f.kind === 'levels') {
+    return [
+      `<b>${label}</b> — now ${fmtLevels(s.partialTpLevels)}`,
+      'Send up to 10 levels as <code>target%:fraction</code>, targets ascending, e.g. <code>1:0.25, 2:0.5, 3:0.75</code>.',
+      'Each fraction (above 0, at most 1) is of what remains at that moment. Send <code>none</code> for no levels.',
+    ].join('\n');
+  }
+  const unit = unitName(f);
+  return [
+    `<b>${label}</b> — now ${displayValue(f, s)}`,
+    hint ? `(${hint})` : '',
+    `Send ${rangeText(f)}${unit ? `, in ${unit}` : ''}.`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Parses typed input for a number/integer/levels setting. */
+export function parseSettingInput(f: SettingField, raw: string): Result<unknown, string> {
+  const text = raw.trim();
+  if (f.kind === 'levels') {
+    if (/^(none|off|-)$/i.test(text)) return { ok: true, value: [] };
+    const parts = text.split(/[,;\n]+/).map((p) => p.trim()).filter(Boolean);
+    const levels: PartialTpLevel[] = [];
+    for (const part of parts) {
+      const m = /^(\d+(?:[.,]\d+)?)\s*%?\s*[:=\s]\s*(\d+(?:[.,]\d+)?)$/.exec(part);
+      if (!m) return { ok: false, error: `"${part}" is not target%:fraction (for example 1:0.25).` };
+      const targetPct = Number(m[1]!.replace(',', '.'));
+      const fraction = Number(m[2]!.replace(',', '.'));
+      if (!(targetPct > 0 && targetPct <= 10000)) return { ok: false, error: `Target ${targetPct} must be above 0 and at most 10000 %.` };
+      if (!(fraction > 0 && fraction <= 1)) return { ok: false, error: `Fraction ${fraction} must be above 0 and at most 1.` };
+      const prev = levels[levels.length - 1];
+      if (prev && targetPct <= prev.targetPct) return { ok: false, error: 'Targets must be in ascending order.' };
+      levels.push({ targetPct, fraction });
+    }
+    if (levels.length > 10) return { ok: false, error: 'At most 10 levels.' };
+    return { ok: true, value: levels };
+  }
+  if (f.kind !== 'number' && f.kind !== 'integer') return { ok: false, error: 'Choose with the buttons.' };
+  const cleaned = text.replace(/\s/g, '').replace(/[%×x]$/i, '').replace(/(usd|usdt|h|s)$/i, '').replace(',', '.');
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(cleaned)) return { ok: false, error: `"${text}" is not a number.` };
+  const n = Number(cleaned);
+  if (!Number.isFinite(n)) return { ok: false, error: `"${text}" is not a number.` };
+  const whole = f.kind === 'integer' || f.key === 'leverage';
+  if (whole && !Number.isInteger(n)) return { ok: false, error: `${fmtNumber(n)} is not a whole number.` };
+  if (f.min !== undefined && (f.minExclusive ? n <= f.min : n < f.min)) {
+    return { ok: false, error: `${fmtNumber(n)} is too small: it must be ${f.minExclusive ? 'above' : 'at least'} ${f.min}.` };
+  }
+  if (f.max !== undefined && n > f.max) return { ok: false, error: `${fmtNumber(n)} is too large: it must be at most ${f.max}.` };
+  return { ok: true, value: n };
+}

@@ -1,0 +1,43 @@
+/**
+ * Wiring of the durable alerts: the Notifier the engine emits into, and the delivery worker that
+ * drains the outbox to Telegram. main.ts: `const alerts = createAlerts({...})`, pass
+ * `alerts.notifier` to the engine, `alerts.worker.start()` after the bot starts, and
+ * `await alerts.worker.stop()` on shutdown before closing the database.
+ */
+import type { Db } from '../db/client.ts';
+import type { Notifier } from '../engine/events.ts';
+import type { Logger } from '../log.ts';
+import { createOutboxNotifier } from './notifier.ts';
+import { createOutboxRepo } from './outbox-repo.ts';
+import type { PacingConfig } from './pacer.ts';
+import { createRecipientsRepo } from './recipients-repo.ts';
+import { createDeliveryApi, createTelegramSender } from './telegram-sender.ts';
+import { createOutboxWorker, type OutboxWorker } from './worker.ts';
+
+export interface AlertsDeps {
+  db: Db;
+  token: string;
+  apiRoot: string;
+  logger: Logger;
+  pacing?: Partial<PacingConfig>;
+  /** ms between outbox looks when idle (default 500) */
+  pollMs?: number;
+}
+
+export interface Alerts {
+  notifier: Notifier;
+  worker: OutboxWorker;
+}
+
+export function createAlerts(deps: AlertsDeps): Alerts {
+  const outbox = createOutboxRepo(deps.db);
+  const worker = createOutboxWorker({
+    outbox,
+    send: createTelegramSender(createDeliveryApi(deps.token, deps.apiRoot)),
+    logger: deps.logger,
+    ...(deps.pacing ? { pacing: deps.pacing } : {}),
+    ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),
+  });
+  const notifier = createOutboxNotifier({ outbox, recipients: createRecipientsRepo(deps.db), onQueued: () => worker.kick() });
+  return { notifier, worker };
+}

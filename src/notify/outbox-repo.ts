@@ -1,0 +1,109 @@
+/**
+ * The alert outbox (alert_outbox): an alert is a row until Telegram has it. Rows are claimed by
+ * pushing `next_attempt_at` forward (a lease), so a crash mid-send leaves the row to be sent again
+ * after the lease: delivery is at least once, never lost.
+ */
+import { and, asc, count, eq, inArray, lte } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { alertOutbox } from '../db/schema.ts';
+
+export interface OutboxRow {
+  id: number;
+  userId: string | null;
+  chatId: number;
+  kind: string;
+  payload: Record<string, unknown>;
+  dedupeKey: string | null;
+  silent: boolean;
+  status: 'pending' | 'sent' | 'dead';
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  telegramMessageId: number | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+export interface NewAlert {
+  userId: string | null;
+  chatId: number;
+  kind: string;
+  payload: Record<string, unknown>;
+  dedupeKey?: string | undefined;
+  silent?: boolean;
+}
+
+const toRow = (r: typeof alertOutbox.$inferSelect): OutboxRow => ({ ...r, status: r.status as OutboxRow['status'] });
+
+export function createOutboxRepo(db: Db) {
+  return {
+    /** false when a row with the same dedupe key already exists */
+    async enqueue(alert: NewAlert): Promise<boolean> {
+      const rows = await db
+        .insert(alertOutbox)
+        .values({
+          userId: alert.userId,
+          chatId: alert.chatId,
+          kind: alert.kind,
+          payload: alert.payload,
+          dedupeKey: alert.dedupeKey ?? null,
+          silent: alert.silent ?? false,
+        })
+        .onConflictDoNothing({ target: alertOutbox.dedupeKey })
+        .returning({ id: alertOutbox.id });
+      return rows.length > 0;
+    },
+
+    /** The oldest pending row of each chat (so a chat's alerts go out in order), oldest first. */
+    async headsPerChat(limit: number): Promise<OutboxRow[]> {
+      const rows = await db
+        .selectDistinctOn([alertOutbox.chatId])
+        .from(alertOutbox)
+        .where(eq(alertOutbox.status, 'pending'))
+        .orderBy(asc(alertOutbox.chatId), asc(alertOutbox.id));
+      return rows
+        .map(toRow)
+        .sort((a, b) => a.id - b.id)
+        .slice(0, limit);
+    },
+
+    /** Takes the rows that are still pending and due; the lease ends at `leaseUntil`. */
+    async claim(ids: number[], now: Date, leaseUntil: Date): Promise<OutboxRow[]> {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .update(alertOutbox)
+        .set({ nextAttemptAt: leaseUntil })
+        .where(and(inArray(alertOutbox.id, ids), eq(alertOutbox.status, 'pending'), lte(alertOutbox.nextAttemptAt, now)))
+        .returning();
+      return rows.map(toRow).sort((a, b) => a.id - b.id);
+    },
+
+    async markSent(id: number, messageId: number, at: Date): Promise<void> {
+      await db.update(alertOutbox).set({ status: 'sent', telegramMessageId: messageId, sentAt: at, lastError: null }).where(eq(alertOutbox.id, id));
+    },
+
+    /** A failed attempt: retried at `retryAt`, or given up ('dead') when Telegram will never take it. */
+    async markFailed(id: number, error: string, retryAt: Date | null, countsAsAttempt: boolean, attempts: number): Promise<void> {
+      await db
+        .update(alertOutbox)
+        .set({
+          lastError: error.slice(0, 500),
+          attempts: countsAsAttempt ? attempts + 1 : attempts,
+          ...(retryAt ? { nextAttemptAt: retryAt } : { status: 'dead' }),
+        })
+        .where(eq(alertOutbox.id, id));
+    },
+
+    async depth(): Promise<number> {
+      const [row] = await db.select({ n: count() }).from(alertOutbox).where(eq(alertOutbox.status, 'pending'));
+      return row?.n ?? 0;
+    },
+
+    async all(): Promise<OutboxRow[]> {
+      const rows = await db.select().from(alertOutbox).orderBy(asc(alertOutbox.id));
+      return rows.map(toRow);
+    },
+  };
+}
+
+export type OutboxRepo = ReturnType<typeof createOutboxRepo>;

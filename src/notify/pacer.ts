@@ -1,0 +1,66 @@
+/**
+ * Outgoing pacing for alerts: a global token bucket (Telegram: about 30 messages/s overall) and a
+ * minimum gap per chat (about 1 message/s). Pure: the caller passes the clock (ms).
+ */
+export interface PacingConfig {
+  /** messages per second over all chats; kept just under Telegram's 30 */
+  globalPerSecond: number;
+  /** messages that may leave at once */
+  globalBurst: number;
+  /** ms between two messages to one chat */
+  perChatIntervalMs: number;
+}
+
+export const TELEGRAM_PACING: PacingConfig = { globalPerSecond: 29, globalBurst: 29, perChatIntervalMs: 1000 };
+
+export class Pacer {
+  private tokens: number;
+  private last: number;
+  private readonly lastSent = new Map<number, number>();
+
+  constructor(
+    readonly config: PacingConfig,
+    now: number,
+  ) {
+    this.tokens = config.globalBurst;
+    this.last = now;
+  }
+
+  private refill(now: number): void {
+    this.tokens = Math.min(this.config.globalBurst, this.tokens + ((now - this.last) * this.config.globalPerSecond) / 1000);
+    this.last = now;
+  }
+
+  /** whole messages that may leave now */
+  available(now: number): number {
+    this.refill(now);
+    return Math.floor(this.tokens);
+  }
+
+  chatReady(chatId: number, now: number): boolean {
+    const last = this.lastSent.get(chatId);
+    return last === undefined || now - last >= this.config.perChatIntervalMs;
+  }
+
+  /** ms until the next global token */
+  msUntilToken(now: number): number {
+    this.refill(now);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * 1000) / this.config.globalPerSecond);
+  }
+
+  take(chatId: number, now: number): void {
+    this.refill(now);
+    this.tokens -= 1;
+    this.lastSent.set(chatId, now);
+  }
+
+  /** Telegram said wait: hold this chat back for `seconds`. */
+  backOff(chatId: number, seconds: number, now: number): void {
+    this.lastSent.set(chatId, now + seconds * 1000 - this.config.perChatIntervalMs);
+  }
+
+  /** forget chats idle for a while (memory stays bounded) */
+  prune(now: number): void {
+    for (const [chat, at] of this.lastSent) if (now - at > 60_000) this.lastSent.delete(chat);
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The alert delivery worker: claims the oldest pending alert of each chat from the outbox, sends it
+ * with pacing (≤ globalPerSecond overall, one message per perChatIntervalMs per chat, one in flight
+ * per chat so a chat's alerts keep their order), marks it sent, or schedules a retry with backoff.
+ * Telegram's 429 `retry_after` is obeyed; 403 (bot blocked) and other permanent 4xx give up ('dead').
+ */
+import { GrammyError, HttpError } from 'grammy';
+import type { Logger } from '../log.ts';
+import type { OutboxRepo, OutboxRow } from './outbox-repo.ts';
+import { Pacer, TELEGRAM_PACING, type PacingConfig } from './pacer.ts';
+
+/** Sends one alert; resolves with Telegram's message id. */
+export type AlertSender = (row: OutboxRow) => Promise<number>;
+
+export interface OutboxWorkerDeps {
+  outbox: OutboxRepo;
+  send: AlertSender;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  pacing?: Partial<PacingConfig>;
+  /** ms between looks at the outbox when idle */
+  pollMs?: number;
+  /** ms a claimed row stays invisible to other claims (covers a crash mid-send) */
+  leaseMs?: number;
+  maxInFlight?: number;
+  /** max backoff in ms for transient failures */
+  maxBackoffMs?: number;
+  now?: () => number;
+}
+
+export interface OutboxWorker {
+  start(): void;
+  /** look now (called after an alert is queued) */
+  kick(): void;
+  /** stop claiming; waits for the sends in flight */
+  stop(): Promise<void>;
+  stats(): { sent: number; retried: number; dead: number; inFlight: number };
+}
+
+type Failure = { retryInMs: number; countsAsAttempt: boolean; reason: string } | { dead: true; reason: string };
+
+export function classifyFailure(e: unknown, attempts: number, maxBackoffMs: number): Failure {
+  const backoff = Math.min(maxBackoffMs, 1000 * 2 ** Math.min(attempts, 20));
+  if (e instanceof GrammyError) {
+    const reason = `${e.error_code} ${e.description}`;
+    if (e.error_code === 429) return { retryInMs: (e.parameters.retry_after ?? 1) * 1000, countsAsAttempt: false, reason };
+    if (e.error_code === 403) return { dead: true, reason };
+    if (e.error_code >= 400 && e.error_code < 500) return attempts >= 2 ? { dead: true, reason } : { retryInMs: backoff, countsAsAttempt: true, reason };
+    return { retryInMs: backoff, countsAsAttempt: true, reason };
+  }
+  if (e instanceof HttpError) return { retryInMs: backoff, countsAsAttempt: true, reason: `network: ${e.message}` };
+  return { retryInMs: backoff, countsAsAttempt: true, reason: e instanceof Error ? e.message : String(e) };
+}
+
+export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
+  const now = deps.now ?? Date.now;
+  const pacing: PacingConfig = { ...TELEGRAM_PACING, ...deps.pacing };
+  const pacer = new Pacer(pacing, now());
+  const pollMs = deps.pollMs ?? 500;
+  const leaseMs = deps.leaseMs ?? 120_000;
+  const maxInFlight = deps.maxInFlight ?? 60;
+  const maxBackoffMs = deps.maxBackoffMs ?? 300_000;
+  const inFlight = new Map<number, Promise<void>>();
+  const chatsInFlight = new Set<number>();
+  let running = false;
+  let pumping = false;
+  let again = false;
+  let timer: NodeJS.Timeout | undefined;
+  const stats = { sent: 0, retried: 0, dead: 0 };
+
+  function schedule(ms: number): void {
+    if (!running) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void pump(), ms);
+  }
+
+  async function deliver(row: OutboxRow): Promise<void> {
+    try {
+      const messageId = await deps.send(row);
+      await deps.outbox.markSent(row.id, messageId, new Date(now()));
+      stats.sent++;
+    } catch (e) {
+      const f = classifyFailure(e, row.attempts, maxBackoffMs);
+      try {
+        if ('dead' in f) {
+          stats.dead++;
+          deps.logger.error({ alertId: row.id, chatId: row.chatId, kind: row.kind, reason: f.reason }, 'alert cannot be delivered; giving up');
+          await deps.outbox.markFailed(row.id, f.reason, null, true, row.attempts);
+        } else {
+          stats.retried++;
+          if (f.retryInMs >= 1000 && e instanceof GrammyError && e.error_code === 429) pacer.backOff(row.chatId, f.retryInMs / 1000, now());
+          deps.logger.warn({ alertId: row.id, chatId: row.chatId, reason: f.reason, retryInMs: f.retryInMs }, 'alert not delivered yet; will retry');
+          await deps.outbox.markFailed(row.id, f.reason, new Date(now() + f.retryInMs), f.countsAsAttempt, row.attempts);
+        }
+      } catch (dbError) {
+        // the lease expires and the row is tried again: nothing is lost
+        deps.logger.error({ alertId: row.id, err: dbError }, 'could not record the delivery attempt');
+      }
+    }
+  }
+
+  async function pump(): Promise<void> {
+    if (!running) return;
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = true;
+    let nextLookMs = pollMs;
+    try {
+      do {
+        again = false;
+        const t = now();
+        const capacity = Math.min(maxInFlight - inFlight.size, pacer.available(t));
+        if (capacity <= 0) {
+          nextLookMs = Math.max(5, pacer.msUntilToken(t));
+          break;
+        }
+        const heads = await deps.outbox.headsPerChat(5000);
+        const due = heads.filter((r) => r.nextAttemptAt.getTime() <= t && !chatsInFlight.has(r.chatId));
+        const ready = due.filter((r) => pacer.chatReady(r.chatId, t)).slice(0, capacity);
+        if (due.length > ready.length) nextLookMs = Math.min(nextLookMs, 50);
+        const claimed = await deps.outbox.claim(
+          ready.map((r) => r.id),
+          new Date(t),
+          new Date(t + leaseMs),
+        );
+        for (const row of claimed) {
+          pacer.take(row.chatId, t);
+          chatsInFlight.add(row.chatId);
+          const p = deliver(row).finally(() => {
+            inFlight.delete(row.id);
+            chatsInFlight.delete(row.chatId);
+            if (running) void pump();
+          });
+          inFlight.set(row.id, p);
+        }
+        if (claimed.length > 0 && claimed.length === capacity) again = true;
+      } while (again && running);
+      pacer.prune(now());
+    } catch (e) {
+      deps.logger.error({ err: e }, 'alert outbox unavailable; will look again');
+      nextLookMs = Math.max(pollMs, 1000);
+    } finally {
+      pumping = false;
+      schedule(nextLookMs);
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      void pump();
+    },
+    kick() {
+      if (running) void pump();
+    },
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      await Promise.allSettled([...inFlight.values()]);
+    },
+    stats: () => ({ ...stats, inFlight: inFlight.size }),
+  };
+}

@@ -1,0 +1,385 @@
+/**
+ * A small, stateful, in-memory EngineFacade for bot tests: positions with a per-position lock
+ * (concurrent controls queue like the real engine's), trades, signals, balances, pause flags.
+ * Tests drive it with `open`, `setPrice`, `addSignal`; it emits events through an optional Notifier.
+ */
+import type {
+  Actor,
+  BalanceView,
+  ControlResult,
+  EngineFacade,
+  EngineStatus,
+  KeyCheck,
+  NewAccountInput,
+  Period,
+  PnlReport,
+  PositionView,
+  SignalView,
+  TradeView,
+} from '../../src/engine/facade.ts';
+import type { Notifier } from '../../src/engine/events.ts';
+import type { ExchangeId, TradingMode } from '../../src/exchange/port.ts';
+import type { AccountsRepo } from '../../src/db/repos/accounts.ts';
+
+export interface FakeOpen {
+  userId: string;
+  accountId?: string;
+  symbol?: string;
+  side?: 'long' | 'short';
+  entryPrice?: number;
+  qty?: number;
+  stopLoss?: number | null;
+  takeProfit?: number | null;
+  mode?: TradingMode;
+  openedAt?: Date;
+}
+
+export interface FakeActionRecord {
+  action: string;
+  actor: Actor;
+  userId?: string;
+  positionId?: string;
+  value?: number;
+}
+
+const PERIOD_MS: Record<Period, number> = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 };
+
+export class FakeEngineFacade implements EngineFacade {
+  readonly positions = new Map<string, PositionView>();
+  readonly trades: Array<TradeView & { userId: string }> = [];
+  readonly signals = new Map<string, SignalView[]>();
+  readonly paused = new Set<string>();
+  readonly actions: FakeActionRecord[] = [];
+  readonly accounts: Array<NewAccountInput & { id: string }> = [];
+  pausedGlobally = false;
+  prices = new Map<string, number>();
+  /** fee rate per side on closes */
+  feeRate = 0.001;
+  /** ms a control spends "at the exchange" while holding the lock */
+  controlDelayMs = 5;
+  startedAt = new Date('2026-11-24T20:00:00Z');
+  lastCycle: EngineStatus['lastCycle'] = null;
+  appliedSettings = new Map<string, number>();
+  private seq = 0;
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly deps: { notifier?: Notifier; accountsRepo?: AccountsRepo; now?: () => Date } = {},
+  ) {}
+
+  private now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  private id(prefix: string): string {
+    this.seq++;
+    // uuid-shaped so callback data has the real length
+    return `${prefix.padEnd(8, '0').slice(0, 8)}-0000-4000-8000-${String(this.seq).padStart(12, '0')}`;
+  }
+
+  private async locked<T>(positionId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(positionId) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    this.locks.set(positionId, run.catch(() => undefined));
+    return run;
+  }
+
+  // ---- test drivers ----
+
+  async open(o: FakeOpen): Promise<PositionView> {
+    const entry = o.entryPrice ?? 100_000;
+    const side = o.side ?? 'long';
+    const p: PositionView = {
+      id: this.id('b0517000'),
+      userId: o.userId,
+      accountId: o.accountId ?? 'paper',
+      accountLabel: 'Paper',
+      exchange: 'binance',
+      isPaper: true,
+      symbol: o.symbol ?? 'BTC/USDT',
+      side,
+      mode: o.mode ?? 'spot',
+      leverage: 1,
+      entryPrice: entry,
+      qtyInitial: o.qty ?? 0.01,
+      qty: o.qty ?? 0.01,
+      stopLoss: o.stopLoss === undefined ? entry * (side === 'long' ? 0.98 : 1.02) : o.stopLoss,
+      takeProfit: o.takeProfit === undefined ? entry * (side === 'long' ? 1.1 : 0.9) : o.takeProfit,
+      trailingActive: false,
+      trailingStop: null,
+      liquidationPrice: null,
+      partialTaken: [false, false, false],
+      openedAt: o.openedAt ?? this.now(),
+      status: 'open',
+      closeReason: null,
+      lastPrice: entry,
+      unrealizedPnl: 0,
+      unrealizedPct: 0,
+      realizedPnl: 0,
+    };
+    this.positions.set(p.id, p);
+    this.prices.set(p.symbol, entry);
+    await this.deps.notifier?.notify(
+      {
+        kind: 'position_opened',
+        userId: p.userId,
+        positionId: p.id,
+        symbol: p.symbol,
+        side: p.side,
+        exchange: p.exchange,
+        isPaper: p.isPaper,
+        entryPrice: entry,
+        qty: p.qty,
+        stopLoss: p.stopLoss,
+        takeProfit: p.takeProfit,
+        signalId: null,
+      },
+      `opened:${p.id}`,
+    );
+    return { ...p };
+  }
+
+  setPrice(symbol: string, price: number): void {
+    this.prices.set(symbol, price);
+  }
+
+  addSignal(userId: string, s: Omit<SignalView, 'id'> & { id?: string }): void {
+    const list = this.signals.get(userId) ?? [];
+    list.unshift({ ...s, id: s.id ?? this.id('5e9a1000') });
+    this.signals.set(userId, list);
+  }
+
+  private view(p: PositionView): PositionView {
+    const last = this.prices.get(p.symbol) ?? p.entryPrice;
+    const dir = p.side === 'long' ? 1 : -1;
+    return {
+      ...p,
+      partialTaken: [...p.partialTaken],
+      lastPrice: last,
+      unrealizedPnl: p.status === 'open' ? (last - p.entryPrice) * p.qty * dir : null,
+      unrealizedPct: p.status === 'open' ? ((last - p.entryPrice) / p.entryPrice) * 100 * dir : null,
+    };
+  }
+
+  // ---- positions ----
+
+  async listPositions(userId: string): Promise<PositionView[]> {
+    return [...this.positions.values()].filter((p) => p.userId === userId && p.status === 'open').map((p) => this.view(p));
+  }
+
+  async getPosition(userId: string, positionId: string): Promise<PositionView | undefined> {
+    const p = this.positions.get(positionId);
+    return p && p.userId === userId ? this.view(p) : undefined;
+  }
+
+  private guard(userId: string, positionId: string): PositionView | ControlResult {
+    const p = this.positions.get(positionId);
+    if (!p) return { ok: false, code: 'not_found', message: 'No such position.' };
+    if (p.userId !== userId) return { ok: false, code: 'not_owner', message: 'This position is not yours.' };
+    if (p.status !== 'open') return { ok: false, code: 'closed', message: 'This position is already closed.' };
+    return p;
+  }
+
+  async closePosition(actor: Actor, userId: string, positionId: string, fraction: number): Promise<ControlResult> {
+    return this.locked(positionId, async () => {
+      const p = this.guard(userId, positionId);
+      if ('ok' in p) return p;
+      if (!(fraction > 0 && fraction <= 1)) return { ok: false, code: 'invalid', message: 'Fraction must be in (0, 1].' };
+      await new Promise((r) => setTimeout(r, this.controlDelayMs));
+      const price = this.prices.get(p.symbol) ?? p.entryPrice;
+      const qty = fraction === 1 ? p.qty : p.qty * fraction;
+      const dir = p.side === 'long' ? 1 : -1;
+      const fee = qty * price * this.feeRate + qty * p.entryPrice * this.feeRate;
+      const pnl = (price - p.entryPrice) * qty * dir - fee;
+      p.qty = fraction === 1 ? 0 : p.qty - qty;
+      p.realizedPnl += pnl;
+      if (p.qty === 0) {
+        p.status = 'closed';
+        p.closeReason = 'manual';
+      }
+      this.actions.push({ action: 'close', actor, userId, positionId, value: fraction });
+      this.trades.unshift({
+        id: this.id('7ade0000'),
+        userId,
+        positionId,
+        symbol: p.symbol,
+        side: p.side,
+        quantity: qty,
+        entryPrice: p.entryPrice,
+        exitPrice: price,
+        pnl,
+        fee,
+        closeReason: 'manual',
+        closedAt: this.now(),
+      });
+      await this.deps.notifier?.notify(
+        {
+          kind: 'manual',
+          userId,
+          positionId,
+          symbol: p.symbol,
+          side: p.side,
+          exchange: p.exchange,
+          isPaper: p.isPaper,
+          price,
+          qty,
+          remainingQty: p.qty,
+          pnl,
+          pct: ((price - p.entryPrice) / p.entryPrice) * 100 * dir,
+        },
+        `manual:${positionId}:${this.trades.length}`,
+      );
+      const message = p.qty === 0 ? `Closed ${qty} ${p.symbol} at ${price}.` : `Closed ${qty} ${p.symbol} at ${price}; ${p.qty} left.`;
+      return { ok: true, message, position: this.view(p) };
+    });
+  }
+
+  private async moveLevel(actor: Actor, userId: string, positionId: string, which: 'sl' | 'tp', price: number): Promise<ControlResult> {
+    return this.locked(positionId, async () => {
+      const p = this.guard(userId, positionId);
+      if ('ok' in p) return p;
+      const last = this.prices.get(p.symbol) ?? p.entryPrice;
+      const below = (which === 'sl') === (p.side === 'long');
+      if (!(price > 0) || (below ? price >= last : price <= last)) {
+        return { ok: false, code: 'invalid', message: `The ${which === 'sl' ? 'stop loss' : 'take profit'} must be ${below ? 'below' : 'above'} the current price ${last}.` };
+      }
+      if (which === 'sl') p.stopLoss = price;
+      else p.takeProfit = price;
+      this.actions.push({ action: which === 'sl' ? 'move_sl' : 'move_tp', actor, userId, positionId, value: price });
+      return { ok: true, message: `${which === 'sl' ? 'Stop loss' : 'Take profit'} set to ${price}.`, position: this.view(p) };
+    });
+  }
+
+  moveStopLoss(actor: Actor, userId: string, positionId: string, price: number) {
+    return this.moveLevel(actor, userId, positionId, 'sl', price);
+  }
+
+  moveTakeProfit(actor: Actor, userId: string, positionId: string, price: number) {
+    return this.moveLevel(actor, userId, positionId, 'tp', price);
+  }
+
+  async stopLossToBreakeven(actor: Actor, userId: string, positionId: string): Promise<ControlResult> {
+    const p = this.positions.get(positionId);
+    return this.moveLevel(actor, userId, positionId, 'sl', p?.entryPrice ?? 0);
+  }
+
+  // ---- reports ----
+
+  async balances(userId: string): Promise<BalanceView[]> {
+    const mine = this.accounts.filter((a) => a.userId === userId);
+    return mine.map((a) => ({
+      accountId: a.id,
+      label: a.label ?? (a.paper ? 'Paper' : a.exchange),
+      exchange: a.exchange,
+      mode: a.mode,
+      isPaper: a.paper,
+      balances: { USDT: { free: 9_000, used: 1_000, total: 10_000 }, BTC: { free: 0.01, used: 0, total: 0.01 } },
+    }));
+  }
+
+  async recentTrades(userId: string, limit: number): Promise<TradeView[]> {
+    return this.trades.filter((t) => t.userId === userId).slice(0, limit).map(({ userId: _u, ...t }) => t);
+  }
+
+  async pnl(userId: string, period: Period): Promise<PnlReport> {
+    const to = this.now();
+    const from = new Date(to.getTime() - PERIOD_MS[period]);
+    const list = this.trades
+      .filter((t) => t.userId === userId && t.closedAt && t.closedAt >= from && t.pnl !== null)
+      .sort((a, b) => a.closedAt!.getTime() - b.closedAt!.getTime());
+    const wins = list.filter((t) => t.pnl! > 0);
+    const losses = list.filter((t) => t.pnl! <= 0);
+    const grossWin = wins.reduce((s, t) => s + t.pnl!, 0);
+    const grossLoss = -losses.reduce((s, t) => s + t.pnl!, 0);
+    let cum = 0;
+    const series = list.map((t) => ({ time: t.closedAt!, cumulativePnl: (cum += t.pnl!) }));
+    return {
+      period,
+      from,
+      to,
+      trades: list.length,
+      wins: wins.length,
+      losses: losses.length,
+      winRate: list.length ? wins.length / list.length : 0,
+      profitFactor: grossLoss > 0 ? grossWin / grossLoss : null,
+      pnl: cum,
+      fees: list.reduce((s, t) => s + t.fee, 0),
+      series,
+    };
+  }
+
+  async recentSignals(userId: string, limit: number): Promise<SignalView[]> {
+    return (this.signals.get(userId) ?? []).slice(0, limit);
+  }
+
+  // ---- accounts ----
+
+  async checkKey(exchange: ExchangeId, _mode: TradingMode, credentials: { apiKey: string; secret: string; password?: string }): Promise<KeyCheck> {
+    if (credentials.apiKey.startsWith('bad') || credentials.secret.startsWith('bad')) {
+      return { ok: false, message: 'The exchange rejected the API key (invalid key, secret or passphrase).' };
+    }
+    if (credentials.apiKey.startsWith('withdraw')) return { ok: true, canWithdraw: exchange === 'binance' ? true : undefined };
+    return { ok: true, canWithdraw: exchange === 'binance' ? false : undefined };
+  }
+
+  async addAccount(actor: Actor, input: NewAccountInput): Promise<{ accountId: string }> {
+    let id = this.id('acc00000');
+    if (this.deps.accountsRepo) {
+      const rec = await this.deps.accountsRepo.create({
+        userId: input.userId,
+        exchange: input.exchange,
+        mode: input.mode,
+        ...(input.label ? { label: input.label } : {}),
+        ...(input.credentials && !input.paper ? { credentials: input.credentials } : {}),
+      });
+      id = rec.id;
+    }
+    this.accounts.push({ ...input, id });
+    this.actions.push({ action: 'add_account', actor, userId: input.userId });
+    return { accountId: id };
+  }
+
+  async applySettingsToOpenPositions(actor: Actor, userId: string): Promise<number> {
+    const n = (await this.listPositions(userId)).length;
+    this.appliedSettings.set(userId, (this.appliedSettings.get(userId) ?? 0) + 1);
+    this.actions.push({ action: 'apply_settings', actor, userId, value: n });
+    return n;
+  }
+
+  // ---- controls ----
+
+  async pauseUser(actor: Actor, userId: string): Promise<void> {
+    this.paused.add(userId);
+    this.actions.push({ action: 'pause', actor, userId });
+  }
+
+  async resumeUser(actor: Actor, userId: string): Promise<void> {
+    this.paused.delete(userId);
+    this.actions.push({ action: 'resume', actor, userId });
+  }
+
+  async pauseAll(actor: Actor): Promise<void> {
+    this.pausedGlobally = true;
+    this.actions.push({ action: 'pause_all', actor });
+  }
+
+  async resumeAll(actor: Actor): Promise<void> {
+    this.pausedGlobally = false;
+    this.actions.push({ action: 'resume_all', actor });
+  }
+
+  async status(): Promise<EngineStatus> {
+    const users = new Set([...this.positions.values()].map((p) => p.userId).concat(this.accounts.map((a) => a.userId)));
+    return {
+      startedAt: this.startedAt,
+      traders: users.size,
+      pausedTraders: this.paused.size,
+      openPositions: [...this.positions.values()].filter((p) => p.status === 'open').length,
+      pausedGlobally: this.pausedGlobally,
+      lastCycle: this.lastCycle,
+      marketData: [{ exchange: 'binance', stale: false, lastTickAt: this.now(), symbols: this.prices.size }],
+      databaseOk: true,
+      outboxDepth: 0,
+    };
+  }
+}
