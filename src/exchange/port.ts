@@ -170,6 +170,8 @@ export interface Tick {
   price: number;
   /** ms since epoch (exchange time when known) */
   time: number;
+  /** true when the market traded through every price since the previous tick (replayed candle paths, SPEC §6) */
+  continuous?: boolean;
 }
 
 export interface StaleEvent {
