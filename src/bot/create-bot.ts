@@ -4,7 +4,7 @@
  * formatters. Order: trader lookup → conversations (stored in bot_storage) → /cancel → dialogs →
  * start/help → accounts → settings → positions → reports → pause/resume → admin → fallback.
  */
-import { Bot, GrammyError, HttpError, type Context } from 'grammy';
+import { Bot, GrammyError, HttpError, type BotError, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { conversations, createConversation, type ConversationData, type VersionedState } from '@grammyjs/conversations';
@@ -47,10 +47,14 @@ export interface BotDeps {
   logger: Logger;
   users: UsersRepo;
   adminIds: readonly number[];
-  db: Db;
+  /**
+   * db, box and engine are needed for everything beyond /start and /help. Without them (a
+   * composition root that has not wired the engine yet) only /start, /help and the fallback run.
+   */
+  db?: Db;
   /** seals credentials (accounts) and in-progress dialog state (which may hold a secret) */
-  box: SecretBox;
-  engine: EngineFacade;
+  box?: SecretBox;
+  engine?: EngineFacade;
   /** skips getMe (tests); otherwise call bot.init() before handling updates */
   botInfo?: UserFromGetMe;
   limits?: Partial<TelegramLimits>;
@@ -62,6 +66,20 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, rethrowInternalServerErrors: false, rethrowHttpErrors: true }));
   bot.api.config.use(telegramLimits(deps.limits));
 
+  bot.use(async (ctx, next) => {
+    if (ctx.from && !ctx.from.is_bot) ctx.trader = await deps.users.byTelegramId(ctx.from.id);
+    await next();
+  });
+  if (deps.db && deps.box && deps.engine) mountTrading(bot, { ...deps, db: deps.db, box: deps.box, engine: deps.engine });
+  else bot.use(startFeature({ users: deps.users, adminIds: deps.adminIds }));
+  bot.use(fallbackFeature());
+  bot.catch(errorHandler(deps.logger));
+  return bot;
+}
+
+type TradingDeps = BotDeps & Required<Pick<BotDeps, 'db' | 'box' | 'engine'>>;
+
+function mountTrading(bot: Bot<BotContext>, deps: TradingDeps): void {
   const now = deps.now ?? (() => new Date());
   const f: FeatureDeps = {
     engine: deps.engine,
@@ -76,11 +94,6 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     adminIds: deps.adminIds,
     now,
   };
-
-  bot.use(async (ctx, next) => {
-    if (ctx.from && !ctx.from.is_bot) ctx.trader = await deps.users.byTelegramId(ctx.from.id);
-    await next();
-  });
   bot.use(
     conversations<BotContext, DialogContext>({
       storage: {
@@ -104,23 +117,22 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.use(reportsFeature(f));
   bot.use(controlFeature(f));
   bot.use(adminFeature(f));
-  bot.use(fallbackFeature());
+}
 
-  bot.catch(async (err) => {
+function errorHandler(logger: Logger) {
+  return async (err: BotError<BotContext>) => {
     const e = err.error;
     const where = { updateId: err.ctx.update.update_id, chatId: err.ctx.chat?.id };
-    if (e instanceof GrammyError) deps.logger.error({ ...where, method: e.method, code: e.error_code, description: e.description }, 'telegram call failed');
-    else if (e instanceof HttpError) deps.logger.error({ ...where, err: e }, 'telegram unreachable');
-    else deps.logger.error({ ...where, err: e }, 'update handler failed');
+    if (e instanceof GrammyError) logger.error({ ...where, method: e.method, code: e.error_code, description: e.description }, 'telegram call failed');
+    else if (e instanceof HttpError) logger.error({ ...where, err: e }, 'telegram unreachable');
+    else logger.error({ ...where, err: e }, 'update handler failed');
     try {
       if (err.ctx.callbackQuery) await err.ctx.answerCallbackQuery({ text: 'Something went wrong on our side; nothing was changed.' }).catch(() => undefined);
       else await err.ctx.reply('Something went wrong on our side; nothing was changed. Please try again in a moment.');
     } catch {
       // the chat may be unreachable; the error is logged above
     }
-  });
-
-  return bot;
+  };
 }
 
 export async function registerCommands(bot: Bot<BotContext> | Bot<Context>, adminIds: readonly number[]): Promise<void> {

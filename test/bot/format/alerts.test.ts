@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { formatAlert } from '../../../src/bot/format/alerts.ts';
+import type { EngineEvent } from '../../../src/engine/events.ts';
+
+const ref = { userId: 'u1', positionId: 'p1', symbol: 'BTC/USDT', side: 'long' as const, exchange: 'binance', isPaper: true };
+
+describe('alert messages', () => {
+  it('an opened position shows entry, size, value and its protection, with the controls', () => {
+    const a = formatAlert({ ...ref, kind: 'position_opened', entryPrice: 100_000, qty: 0.015, stopLoss: 98_000, takeProfit: 110_000, signalId: null });
+    expect(a.text).toContain('🟢 <b>POSITION OPENED</b>');
+    expect(a.text).toContain('Entry 100,000 · size 0.015 BTC (1,500.00 USDT)');
+    expect(a.text).toContain('🛑 SL 98,000 · 🎯 TP 110,000');
+    expect(a.positionId).toBe('p1');
+  });
+
+  it('uses the seed log icons for exits, and a closed position gets no buttons', () => {
+    const cases: Array<[EngineEvent['kind'], string]> = [
+      ['stop_loss', '🛑 STOP LOSS TRIGGERED'],
+      ['take_profit', '🎯 TAKE PROFIT HIT'],
+      ['trailing_stop', '📈 TRAILING STOP'],
+      ['time_exit', '⏰ TIME EXIT'],
+      ['liquidation_protection', '🚨 LIQUIDATION PROTECTION'],
+    ];
+    for (const [kind, title] of cases) {
+      const a = formatAlert({ ...ref, kind: kind as 'stop_loss', price: 98_000, qty: 0.01, remainingQty: 0, pnl: -20.5, pct: -2 });
+      expect(a.text).toContain(title);
+      expect(a.text).toContain('🔴 P&L −20.50 USDT (−2.00 %)');
+      expect(a.text).toContain('Position closed.');
+      expect(a.positionId).toBeUndefined();
+    }
+  });
+
+  it('a partial take profit names its level and keeps the controls for what is left', () => {
+    // seed example: 1 ETH, first level sells 0.25
+    const a = formatAlert({ ...ref, symbol: 'ETH/USDT', kind: 'partial_tp', level: 0, price: 3030, qty: 0.25, remainingQty: 0.75, pnl: 7.5, pct: 1 });
+    expect(a.text).toContain('💰 PARTIAL TP (level 1)');
+    expect(a.text).toContain('Sold 0.25 ETH at 3,030');
+    expect(a.text).toContain('🟢 P&L +7.50 USDT (+1.00 %)');
+    expect(a.text).toContain('0.75 ETH still open.');
+    expect(a.positionId).toBe('p1');
+  });
+
+  it('a liquidation warning gives the distance and the reduction', () => {
+    const a = formatAlert({ ...ref, side: 'short', kind: 'liquidation_warning', price: 100_000, liquidationPrice: 112_000, distancePct: 12, reducedQty: 0.0025 });
+    expect(a.text).toContain('🚨 LIQUIDATION RISK');
+    expect(a.text).toContain('BTC/USDT SHORT');
+    expect(a.text).toContain('12.00 % from liquidation at 112,000');
+    expect(a.text).toContain('Reduced the position by 0.0025 BTC');
+  });
+
+  it('escapes what an exchange or a signal producer wrote', () => {
+    const a = formatAlert({ kind: 'signal_rejected', userId: 'u1', signalId: 's', symbol: 'BTC/USDT', action: 'BUY', reasons: ['confidence 0.30 < threshold <0.45>'] });
+    expect(a.text).toContain('confidence 0.30 &lt; threshold &lt;0.45&gt;');
+    const b = formatAlert({ kind: 'action_needed', userId: 'u1', message: 'Binance rejected the API key: revoked?', accountId: 'a1' });
+    expect(b.text).toContain('⚠️ <b>Action needed</b>');
+    expect(b.text).toContain('See /accounts.');
+  });
+});
