@@ -28,3 +28,26 @@ export function candlePathExtremes(candle: Candle): [number, number] {
     ? [candle.high, candle.low]
     : [candle.low, candle.high];
 }
+
+/**
+ * Aggregates candles (oldest first) into buckets of `intervalMs` aligned to the epoch
+ * (1 h buckets start on the hour): open of the first, max high, min low, close of the last,
+ * summed volume; bucket time = bucket start. A partial last bucket is kept.
+ */
+export function resampleCandles(candles: readonly Candle[], intervalMs: number): Candle[] {
+  const out: Candle[] = [];
+  let cur: Candle | null = null;
+  for (const c of candles) {
+    const start = Math.floor(c.time / intervalMs) * intervalMs;
+    if (cur !== null && cur.time === start) {
+      if (c.high > cur.high) cur.high = c.high;
+      if (c.low < cur.low) cur.low = c.low;
+      cur.close = c.close;
+      cur.volume += c.volume;
+    } else {
+      cur = { time: start, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume };
+      out.push(cur);
+    }
+  }
+  return out;
+}

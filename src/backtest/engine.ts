@@ -1,0 +1,249 @@
+import { candleToTicks } from '../domain/candles.ts';
+import { applyManualClose, candleMayAct, evaluate, openPosition } from '../domain/monitor/index.ts';
+import { baseAsset } from '../domain/portfolio.ts';
+import { CONSENSUS_WINDOW_MS, type Signal } from '../domain/signals.ts';
+import { toMonitorSettings, type TradingSettings } from '../domain/settings.ts';
+import type { TradeHistory } from '../domain/sizing.ts';
+import type { Candle, ExitReason, MonitorAction, MonitorSettings, PositionState, Side, Tick } from '../domain/types.ts';
+import { decideEntry } from './entry.ts';
+
+/**
+ * The backtest: candles become ticks (SPEC §6), signals enter at the open of the first candle at
+ * or after their creation, and every open position runs through the same evaluate() the live
+ * monitor calls. Paper fills: exits at the monitor's fill price ∓ slippage (a long sells lower, a
+ * short buys back higher), fee = rate × fill value on entry and on every exit.
+ */
+
+export interface BacktestOptions {
+  settings: TradingSettings;
+  /** starting cash, quote currency */
+  balance: number;
+  /** fee rate per fill, 0.001 = 0.1 % */
+  fee: number;
+  /** slippage rate per fill, 0.0005 = 0.05 % */
+  slippage: number;
+  /** open every position with this quantity (no sizing, portfolio or balance checks) */
+  fixedQty: number | null;
+  trustedSources?: readonly string[];
+}
+
+export interface TradeExit {
+  time: number;
+  price: number;
+  qty: number;
+  reason: ExitReason;
+}
+
+/** One position, SPEC §8 output shape. pnl is net of fees. */
+export interface BacktestTrade {
+  symbol: string;
+  side: Side;
+  entry_time: number;
+  entry_price: number;
+  qty: number;
+  exits: TradeExit[];
+  pnl: number;
+}
+
+export interface Rejection {
+  signal: Signal;
+  reasons: string[];
+}
+
+export interface BacktestRun {
+  trades: BacktestTrade[];
+  rejections: Rejection[];
+  /** ticks the candles stand for (4 per candle) */
+  ticks: number;
+  startBalance: number;
+  endBalance: number;
+  fees: number;
+}
+
+interface Open {
+  symbol: string;
+  state: PositionState;
+  trade: BacktestTrade;
+  /** cash locked at entry */
+  margin: number;
+}
+
+export function runBacktest(
+  candlesBySymbol: ReadonlyMap<string, readonly Candle[]>,
+  signals: readonly Signal[],
+  opts: BacktestOptions,
+): BacktestRun {
+  const monitor: MonitorSettings = toMonitorSettings(opts.settings);
+  const symbols = [...candlesBySymbol.keys()];
+  const bySymbol = new Map<string, Signal[]>(symbols.map((s) => [s, []]));
+  for (const s of [...signals].sort((a, b) => a.createdAt - b.createdAt)) bySymbol.get(s.symbol)?.push(s);
+  const cursor = new Map<string, number>(symbols.map((s) => [s, 0]));
+  const sigCursor = new Map<string, number>(symbols.map((s) => [s, 0]));
+  const open = new Map<string, Open[]>(symbols.map((s) => [s, []]));
+  const closed: BacktestTrade[] = [];
+  const rejections: Rejection[] = [];
+  const entryTimes: number[] = [];
+  const stats = { wins: 0, winSum: 0, losses: 0, lossSum: 0 };
+  let cash = opts.balance;
+  let fees = 0;
+  let ticks = 0;
+  let openCount = 0;
+
+  const fill = (side: Side, price: number) => (side === 'long' ? price * (1 - opts.slippage) : price * (1 + opts.slippage));
+
+  const record = (o: Open, actions: readonly MonitorAction[]) => {
+    for (const a of actions) {
+      if (a.type !== 'close_all' && a.type !== 'partial' && a.type !== 'reduce') continue;
+      if (!(a.qty > 0)) continue;
+      const price = fill(o.trade.side, a.price);
+      const fee = price * a.qty * opts.fee;
+      const dir = o.trade.side === 'long' ? 1 : -1;
+      const pnl = dir * (price - o.trade.entry_price) * a.qty - fee;
+      cash += (o.margin * a.qty) / o.trade.qty + pnl;
+      fees += fee;
+      o.trade.pnl += pnl;
+      o.trade.exits.push({ time: a.time, price, qty: a.qty, reason: a.reason });
+    }
+  };
+
+  const finish = (o: Open, list: Open[]) => {
+    list.splice(list.indexOf(o), 1);
+    openCount--;
+    closed.push(o.trade);
+    if (o.trade.pnl > 0) {
+      stats.wins++;
+      stats.winSum += o.trade.pnl;
+    } else {
+      stats.losses++;
+      stats.lossSum -= o.trade.pnl;
+    }
+  };
+
+  const step = (o: Open, list: Open[], tick: Tick): boolean => {
+    const r = evaluate(o.state, tick, monitor);
+    o.state = r.next;
+    if (r.actions.length > 0) record(o, r.actions);
+    if (r.next.closed) {
+      finish(o, list);
+      return true;
+    }
+    return false;
+  };
+
+  const history = (): TradeHistory | null => {
+    const n = stats.wins + stats.losses;
+    if (n === 0) return null;
+    return {
+      closedTrades: n,
+      winRate: stats.wins / n,
+      avgWin: stats.wins > 0 ? stats.winSum / stats.wins : 0,
+      avgLoss: stats.losses > 0 ? stats.lossSum / stats.losses : 0,
+    };
+  };
+
+  const enter = (symbol: string, candles: readonly Candle[], index: number, signal: Signal, live: readonly Signal[]) => {
+    const candle = candles[index] as Candle;
+    const list = open.get(symbol) as Open[];
+    const current = list[0];
+    const exposures = [...open.values()].flat().map((o) => ({ asset: baseAsset(o.symbol), value: o.state.qty * (o.state.lastPrice ?? o.state.entry) }));
+    const d = decideEntry(signal, {
+      candles,
+      index,
+      live,
+      settings: opts.settings,
+      cash,
+      exposures,
+      openPositions: openCount,
+      entryTimes,
+      history: history(),
+      fee: opts.fee,
+      slippage: opts.slippage,
+      fixedQty: opts.fixedQty,
+      ...(opts.trustedSources ? { trustedSources: opts.trustedSources } : {}),
+      openSide: current?.trade.side ?? null,
+    });
+    if (!d.ok) {
+      rejections.push({ signal, reasons: d.reasons });
+      return;
+    }
+    if (d.action === 'close') {
+      // recorded as manual: SPEC §8 lists no separate reason for a closing signal
+      if (current === undefined) return;
+      const r = applyManualClose(current.state, 1, candle.open, candle.time);
+      current.state = r.next;
+      record(current, r.actions);
+      finish(current, list);
+      return;
+    }
+    const fee = d.entry * d.qty * opts.fee;
+    cash -= d.margin + fee;
+    fees += fee;
+    entryTimes.push(candle.time);
+    const state = openPosition(
+      { side: d.side, entry: d.entry, qty: d.qty, stopLoss: d.stopLoss, takeProfit: d.takeProfit, openedAt: candle.time, mode: opts.settings.mode, leverage: d.leverage },
+      monitor,
+    );
+    list.push({
+      symbol,
+      state: { ...state, lastPrice: candle.open },
+      trade: { symbol, side: d.side, entry_time: candle.time, entry_price: d.entry, qty: d.qty, exits: [], pnl: -fee },
+      margin: d.margin,
+    });
+    openCount++;
+  };
+
+  for (;;) {
+    // next candle across symbols, by time (ties: symbol order)
+    let symbol: string | null = null;
+    let best = Infinity;
+    for (const s of symbols) {
+      const c = (candlesBySymbol.get(s) as readonly Candle[])[cursor.get(s) as number];
+      if (c !== undefined && c.time < best) {
+        best = c.time;
+        symbol = s;
+      }
+    }
+    if (symbol === null) break;
+    const candles = candlesBySymbol.get(symbol) as readonly Candle[];
+    const index = cursor.get(symbol) as number;
+    cursor.set(symbol, index + 1);
+    const candle = candles[index] as Candle;
+    ticks += 4;
+    const list = open.get(symbol) as Open[];
+    const pending = bySymbol.get(symbol) as Signal[];
+    let si = sigCursor.get(symbol) as number;
+    const hasSignal = si < pending.length && (pending[si] as Signal).createdAt <= candle.time;
+    if (list.length === 0 && !hasSignal) continue;
+
+    let path: Tick[] | null = null;
+    const awake = list.filter((o) => candleMayAct(o.state, candle, monitor));
+    if (awake.length > 0) {
+      path = candleToTicks(candle);
+      for (const o of awake) step(o, list, path[0] as Tick);
+    }
+    while (si < pending.length && (pending[si] as Signal).createdAt <= candle.time) {
+      const signal = pending[si] as Signal;
+      const live = pending.filter((x, k) => k !== si && x.createdAt <= candle.time && x.createdAt >= signal.createdAt - CONSENSUS_WINDOW_MS);
+      enter(symbol, candles, index, signal, live);
+      si++;
+    }
+    sigCursor.set(symbol, si);
+    for (const o of [...list]) {
+      if (!awake.includes(o) && !candleMayAct(o.state, candle, monitor)) continue;
+      path ??= candleToTicks(candle);
+      for (let k = 1; k < 4; k++) if (step(o, list, path[k] as Tick)) break;
+    }
+  }
+
+  for (const [symbol, list] of open) {
+    const candles = candlesBySymbol.get(symbol) as readonly Candle[];
+    const last = candles[candles.length - 1] as Candle;
+    for (const o of [...list]) {
+      const exit: MonitorAction = { type: 'close_all', reason: 'end_of_data', price: last.close, qty: o.state.qty, time: last.time };
+      record(o, [exit]);
+      finish(o, list);
+    }
+  }
+  closed.sort((a, b) => a.entry_time - b.entry_time);
+  return { trades: closed, rejections, ticks, startBalance: opts.balance, endBalance: cash, fees };
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { runBacktest, type BacktestOptions } from '../../src/backtest/engine.ts';
+import { DEFAULT_SETTINGS, type TradingSettings } from '../../src/domain/settings.ts';
+import type { Signal } from '../../src/domain/signals.ts';
+import type { Candle } from '../../src/domain/types.ts';
+
+const T0 = Date.UTC(2025, 11, 17, 14, 0, 0); // a Wednesday afternoon: not the thin session
+const MIN = 60_000;
+
+/** Candles from [open, high, low, close], one minute apart. */
+const candles = (rows: Array<[number, number, number, number]>): Candle[] =>
+  rows.map(([open, high, low, close], i) => ({ time: T0 + i * MIN, open, high, low, close, volume: 1 }));
+
+const signal = (over: Partial<Signal> = {}): Signal => ({
+  id: 'a',
+  symbol: 'ETH/USDT',
+  action: 'BUY',
+  confidence: 0.9,
+  source: 'titan_v3',
+  createdAt: T0,
+  expiresAt: null,
+  stopLoss: null,
+  takeProfit: null,
+  ...over,
+});
+
+const opts = (settings: Partial<TradingSettings> = {}, over: Partial<BacktestOptions> = {}): BacktestOptions => ({
+  settings: { ...DEFAULT_SETTINGS, ...settings },
+  balance: 10_000,
+  fee: 0.001,
+  slippage: 0,
+  fixedQty: 1,
+  ...over,
+});
+
+const run = (cs: Candle[], sigs: Signal[], o: BacktestOptions) => runBacktest(new Map([['ETH/USDT', cs]]), sigs, o);
+
+describe('runBacktest with --fixed-qty (monitor rules alone)', () => {
+  it('enters at the open, follows open → high → low, and fills the stop at its level: pnl −2 − fees 0.198', () => {
+    // high − open = 1 ≤ open − low = 3 → 100 → 101 → 97 → 99; the stop at 98 is crossed on the way down
+    const r = run(candles([[100, 101, 97, 99]]), [signal({ stopLoss: 98, takeProfit: 105 })], opts({ trailingEnabled: false, partialTpEnabled: false }));
+    expect(r.trades).toHaveLength(1);
+    const t = r.trades[0];
+    expect(t?.entry_price).toBe(100);
+    expect(t?.exits).toEqual([{ time: T0, price: 98, qty: 1, reason: 'stop_loss' }]);
+    expect(t?.pnl).toBeCloseTo(-2 - 0.1 - 0.098, 12);
+    expect(r.endBalance).toBeCloseTo(10_000 - 2.198, 9);
+  });
+
+  it('the seed’s partial example inside a backtest: 1 ETH from 3000 sells 0.25 @3030, 0.375 @3060, 0.28125 @3090, rest at the end', () => {
+    const cs = candles([
+      [3000, 3010, 2995, 3005],
+      [3005, 3035, 3000, 3030],
+      [3030, 3065, 3025, 3060],
+      [3060, 3095, 3055, 3080],
+    ]);
+    const r = run(cs, [signal({ stopLoss: 2900, takeProfit: 3300 })], opts({ trailingEnabled: false }, { fee: 0 }));
+    const t = r.trades[0];
+    expect(t?.exits).toEqual([
+      { time: T0 + MIN, price: 3030, qty: 0.25, reason: 'partial_tp' },
+      { time: T0 + 2 * MIN, price: 3060, qty: 0.375, reason: 'partial_tp' },
+      { time: T0 + 3 * MIN, price: 3090, qty: 0.28125, reason: 'partial_tp' },
+      { time: T0 + 3 * MIN, price: 3080, qty: 0.09375, reason: 'end_of_data' },
+    ]);
+    expect(t?.pnl).toBeCloseTo(0.25 * 30 + 0.375 * 60 + 0.28125 * 90 + 0.09375 * 80, 9);
+  });
+
+  it('a signal between candles enters at the next open with slippage; a short exits by trailing stop at its level', () => {
+    // short from 200·(1 − 0.001) = 199.8; best 190 → trailing stop 191.9; filled 191.9·1.001
+    const cs = candles([
+      [201, 202, 199, 200],
+      [200, 200.5, 190, 192],
+      [192, 195, 191, 194],
+    ]);
+    const sig = signal({ action: 'SELL', createdAt: T0 + 30_000 });
+    const r = run(cs, [sig], opts({ mode: 'futures', leverage: 2, partialTpEnabled: false }, { fee: 0, slippage: 0.001 }));
+    const t = r.trades[0];
+    expect(t?.side).toBe('short');
+    expect(t?.entry_time).toBe(T0 + MIN);
+    expect(t?.entry_price).toBeCloseTo(199.8, 10);
+    expect(t?.exits).toHaveLength(1);
+    expect(t?.exits[0]?.reason).toBe('trailing_stop');
+    expect(t?.exits[0]?.price).toBeCloseTo(191.9 * 1.001, 9);
+    expect(t?.pnl).toBeCloseTo(199.8 - 191.9 * 1.001, 9);
+  });
+
+  it('records why signals were not traded; HOLD never trades; a SELL within 15 min of the BUY cancels, a later one closes the spot long', () => {
+    const cs = candles(Array.from({ length: 25 }, (_, i) => [100, 100.2, 99.9, i === 20 ? 100.1 : 100] as [number, number, number, number]));
+    const sigs = [
+      signal({ id: 'buy' }),
+      signal({ id: 'hold', action: 'HOLD', createdAt: T0 + MIN }),
+      signal({ id: 'early-sell', action: 'SELL', createdAt: T0 + 2 * MIN }),
+      signal({ id: 'untrusted-sell', action: 'SELL', source: 'manual', createdAt: T0 + 19 * MIN }),
+      signal({ id: 'sell', action: 'SELL', createdAt: T0 + 21 * MIN - 1 }),
+    ];
+    const r = run(cs, sigs, opts({ trailingEnabled: false, partialTpEnabled: false }, { fee: 0 }));
+    expect(r.rejections.map((x) => [x.signal.id, x.reasons[0]])).toEqual([
+      ['hold', 'HOLD signals are recorded, never traded'],
+      ['early-sell', 'opposing signal(s) within the consensus window: buy'],
+      ['untrusted-sell', 'source "manual" is not trusted'],
+    ]);
+    expect(r.trades).toHaveLength(1);
+    expect(r.trades[0]?.exits).toEqual([{ time: T0 + 21 * MIN, price: 100, qty: 1, reason: 'manual' }]);
+  });
+});
+
+describe('runBacktest with sizing', () => {
+  it('sizes from risk: 2 % of 10 000 over a 2 % stop, ×1.2 calm market, ×0.9 confidence → capped at 1 000 max position', () => {
+    const flat = Array.from({ length: 5 }, () => [100, 100.01, 99.99, 100] as [number, number, number, number]);
+    const r = run(candles(flat), [signal()], opts({}, { fixedQty: null, fee: 0 }));
+    expect(r.trades[0]?.qty).toBeCloseTo(10, 9); // 1 000 / 100
+    expect(r.trades[0]?.exits[0]?.reason).toBe('end_of_data');
+  });
+});
