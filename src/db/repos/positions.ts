@@ -1,0 +1,226 @@
+/**
+ * positions rows ↔ the engine's in-memory position (the monitor's PositionState plus ids,
+ * settings snapshot and money). Dirty positions are flushed in one statement (jsonb recordset).
+ */
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../client.ts';
+import { positions } from '../schema.ts';
+import type { MonitorAction, MonitorSettings, PositionState } from '../../domain/types.ts';
+import type { OrderPurpose } from './orders.ts';
+import type { TradeSource } from './trades.ts';
+import { dec, decOrNull, num, numOrNull } from './numbers.ts';
+
+/** pending: entry order not yet resolved; open; closing: a closing order is unresolved; closed */
+export type PositionStatus = 'pending' | 'open' | 'closing' | 'closed';
+
+/**
+ * An order this position is waiting on, written with the order row BEFORE the order is sent
+ * (write-ahead intent): after a crash, recovery looks the order up and completes `action`.
+ */
+export interface PendingAction {
+  orderId: string;
+  clientOrderId: string;
+  purpose: OrderPurpose;
+  source: TradeSource;
+  /** null for the entry order */
+  action: MonitorAction | null;
+}
+
+export interface PositionRecord {
+  id: string;
+  userId: string;
+  accountId: string;
+  signalId: string | null;
+  exchange: string;
+  isPaper: boolean;
+  symbol: string;
+  state: PositionState;
+  settings: MonitorSettings;
+  status: PositionStatus;
+  closeReason: string | null;
+  /** quote units, net of fees, of exits so far */
+  realizedPnl: number;
+  /** quote units, entry fee plus exit fees so far */
+  feesPaid: number;
+  /** quote units, fee paid on the entry order (shared pro rata over the exits) */
+  entryFee: number;
+  /** ms since epoch */
+  closedAt: number | null;
+  pendingAction: PendingAction | null;
+}
+
+type Row = typeof positions.$inferSelect;
+
+interface StoredMonitorState {
+  lastPrice?: number | null;
+  liquidationWarned?: boolean;
+  slBreachSince?: number | null;
+  tpTrailPeak?: number | null;
+  entryFee?: number;
+  isPaper?: boolean;
+  pendingAction?: PendingAction | null;
+}
+
+function monitorStateOf(p: PositionRecord): StoredMonitorState {
+  return {
+    lastPrice: p.state.lastPrice,
+    liquidationWarned: p.state.liquidationWarned,
+    slBreachSince: p.state.slBreachSince,
+    tpTrailPeak: p.state.tpTrailPeak,
+    entryFee: p.entryFee,
+    isPaper: p.isPaper,
+    pendingAction: p.pendingAction,
+  };
+}
+
+export function toPositionRecord(row: Row): PositionRecord {
+  const m = row.monitorState as StoredMonitorState;
+  const status = row.status as PositionStatus;
+  return {
+    id: row.id,
+    userId: row.userId,
+    accountId: row.accountId,
+    signalId: row.signalId,
+    exchange: row.exchange,
+    isPaper: m.isPaper ?? false,
+    symbol: row.symbol,
+    status,
+    closeReason: row.closeReason,
+    realizedPnl: num(row.realizedPnl),
+    feesPaid: num(row.feesPaid),
+    entryFee: m.entryFee ?? 0,
+    closedAt: row.closedAt ? row.closedAt.getTime() : null,
+    pendingAction: m.pendingAction ?? null,
+    settings: row.settings as unknown as MonitorSettings,
+    state: {
+      side: row.side as 'long' | 'short',
+      entry: num(row.entryPrice),
+      qtyInitial: num(row.qtyInitial),
+      qty: num(row.qty),
+      stopLoss: numOrNull(row.stopLoss),
+      takeProfit: numOrNull(row.takeProfit),
+      trailingActive: row.trailingActive,
+      peak: numOrNull(row.peak),
+      trailingStop: numOrNull(row.trailingStop),
+      partialTaken: row.partialTaken,
+      openedAt: row.openedAt.getTime(),
+      leverage: num(row.leverage),
+      mode: row.mode as PositionState['mode'],
+      liquidationPrice: numOrNull(row.liquidationPrice),
+      lastPrice: m.lastPrice ?? null,
+      liquidationWarned: m.liquidationWarned ?? false,
+      slBreachSince: m.slBreachSince ?? null,
+      tpTrailPeak: m.tpTrailPeak ?? null,
+      closed: status === 'closed',
+    },
+  };
+}
+
+function toRow(p: PositionRecord) {
+  const s = p.state;
+  return {
+    id: p.id,
+    userId: p.userId,
+    accountId: p.accountId,
+    signalId: p.signalId,
+    exchange: p.exchange,
+    symbol: p.symbol,
+    side: s.side,
+    mode: s.mode,
+    leverage: dec(s.leverage),
+    entryPrice: dec(s.entry),
+    qtyInitial: dec(s.qtyInitial),
+    qty: dec(s.qty),
+    stopLoss: decOrNull(s.stopLoss),
+    takeProfit: decOrNull(s.takeProfit),
+    trailingActive: s.trailingActive,
+    peak: decOrNull(s.peak),
+    trailingStop: decOrNull(s.trailingStop),
+    partialTaken: s.partialTaken,
+    liquidationPrice: decOrNull(s.liquidationPrice ?? null),
+    monitorState: monitorStateOf(p) as Record<string, unknown>,
+    settings: p.settings as unknown as Record<string, unknown>,
+    status: p.status,
+    closeReason: p.closeReason,
+    realizedPnl: dec(p.realizedPnl),
+    feesPaid: dec(p.feesPaid),
+    openedAt: new Date(s.openedAt),
+    closedAt: p.closedAt === null ? null : new Date(p.closedAt),
+  };
+}
+
+export function createPositionsRepo(db: Db) {
+  return {
+    async insert(p: PositionRecord, tx: Db = db): Promise<void> {
+      await tx.insert(positions).values(toRow(p));
+    },
+
+    /** Full write of one position (exits, opens, manual changes: never deferred). */
+    async save(p: PositionRecord, now: number, tx: Db = db): Promise<void> {
+      const { id: _id, userId: _u, accountId: _a, ...rest } = toRow(p);
+      await tx
+        .update(positions)
+        .set({ ...rest, updatedAt: new Date(now) })
+        .where(eq(positions.id, p.id));
+    },
+
+    async delete(id: string, tx: Db = db): Promise<void> {
+      await tx.delete(positions).where(eq(positions.id, id));
+    },
+
+    /**
+     * The monitor's periodic flush: every changed field of many positions in ONE statement
+     * (a single jsonb parameter, so 10 000 rows stay under the bind-parameter limit).
+     */
+    async flushMany(list: readonly PositionRecord[], now: number): Promise<void> {
+      if (list.length === 0) return;
+      const rows = list.map((p) => {
+        const r = toRow(p);
+        return {
+          id: r.id,
+          qty: r.qty,
+          stop_loss: r.stopLoss,
+          take_profit: r.takeProfit,
+          trailing_active: r.trailingActive,
+          peak: r.peak,
+          trailing_stop: r.trailingStop,
+          partial_taken: r.partialTaken,
+          liquidation_price: r.liquidationPrice,
+          monitor_state: r.monitorState,
+        };
+      });
+      await db.execute(sql`
+        update positions as p set
+          qty = v.qty, stop_loss = v.stop_loss, take_profit = v.take_profit,
+          trailing_active = v.trailing_active, peak = v.peak, trailing_stop = v.trailing_stop,
+          partial_taken = v.partial_taken, liquidation_price = v.liquidation_price,
+          monitor_state = v.monitor_state, updated_at = ${new Date(now).toISOString()}::timestamptz
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(
+          id uuid, qty numeric, stop_loss numeric, take_profit numeric, trailing_active boolean,
+          peak numeric, trailing_stop numeric, partial_taken jsonb, liquidation_price numeric, monitor_state jsonb)
+        where p.id = v.id and p.status <> 'closed'`);
+    },
+
+    /** What the monitor restores at start: everything not closed. */
+    async loadActive(): Promise<PositionRecord[]> {
+      const rows = await db.select().from(positions).where(inArray(positions.status, ['pending', 'open', 'closing']));
+      return rows.map(toPositionRecord);
+    },
+
+    async get(id: string): Promise<PositionRecord | undefined> {
+      const [row] = await db.select().from(positions).where(eq(positions.id, id));
+      return row ? toPositionRecord(row) : undefined;
+    },
+
+    async listForUser(userId: string, statuses: PositionStatus[] = ['open', 'closing']): Promise<PositionRecord[]> {
+      const rows = await db
+        .select()
+        .from(positions)
+        .where(and(eq(positions.userId, userId), inArray(positions.status, statuses)))
+        .orderBy(desc(positions.openedAt));
+      return rows.map(toPositionRecord);
+    },
+  };
+}
+
+export type PositionsRepo = ReturnType<typeof createPositionsRepo>;

@@ -1,0 +1,130 @@
+/** One row per exit (partial or full): quantity, prices, net P&L and fees in quote units. */
+import { and, desc, eq, gte, isNotNull, lt, sql } from 'drizzle-orm';
+import type { Db } from '../client.ts';
+import { trades } from '../schema.ts';
+import { dec, decOrNull, num, numOrNull } from './numbers.ts';
+
+/** who closed: the monitor's rules, the trader, an opposite signal (spot SELL), or reconciliation at start */
+export type TradeSource = 'position_monitor' | 'manual' | 'signal' | 'reconcile';
+
+export interface TradeRecord {
+  id: string;
+  userId: string;
+  accountId: string | null;
+  positionId: string | null;
+  symbol: string;
+  side: 'long' | 'short';
+  quantity: number;
+  entryPrice: number;
+  exitPrice: number | null;
+  stopLoss: number | null;
+  takeProfit: number | null;
+  /** quote units, net of fees */
+  pnl: number | null;
+  /** quote units */
+  fee: number;
+  closeReason: string | null;
+  source: TradeSource | null;
+  /** ms since epoch */
+  closedAt: number | null;
+}
+
+export type NewTrade = Omit<TradeRecord, 'id'>;
+
+type Row = typeof trades.$inferSelect;
+
+function toRecord(row: Row): TradeRecord {
+  return {
+    id: row.id,
+    userId: row.userId,
+    accountId: row.accountId,
+    positionId: row.positionId,
+    symbol: row.symbol,
+    side: row.side as 'long' | 'short',
+    quantity: num(row.quantity),
+    entryPrice: num(row.entryPrice),
+    exitPrice: numOrNull(row.exitPrice),
+    stopLoss: numOrNull(row.stopLoss),
+    takeProfit: numOrNull(row.takeProfit),
+    pnl: numOrNull(row.pnl),
+    fee: num(row.fee),
+    closeReason: row.closeReason,
+    source: row.source as TradeSource | null,
+    closedAt: row.closedAt ? row.closedAt.getTime() : null,
+  };
+}
+
+/** Closed-trade statistics for the half-Kelly cap (SPEC §4): win rate p, average win W, average loss L. */
+export interface TradeStats {
+  count: number;
+  wins: number;
+  /** quote units, mean of positive P&L (0 when none) */
+  avgWin: number;
+  /** quote units, mean of |negative P&L| (0 when none) */
+  avgLoss: number;
+}
+
+export function createTradesRepo(db: Db) {
+  return {
+    async insert(t: NewTrade, tx: Db = db): Promise<string> {
+      const [row] = await tx
+        .insert(trades)
+        .values({
+          userId: t.userId,
+          accountId: t.accountId,
+          positionId: t.positionId,
+          symbol: t.symbol,
+          side: t.side,
+          quantity: dec(t.quantity),
+          entryPrice: dec(t.entryPrice),
+          exitPrice: decOrNull(t.exitPrice),
+          stopLoss: decOrNull(t.stopLoss),
+          takeProfit: decOrNull(t.takeProfit),
+          pnl: decOrNull(t.pnl),
+          fee: dec(t.fee),
+          closeReason: t.closeReason,
+          source: t.source,
+          closedAt: t.closedAt === null ? null : new Date(t.closedAt),
+          createdAt: t.closedAt === null ? new Date() : new Date(t.closedAt),
+        })
+        .returning({ id: trades.id });
+      return row!.id;
+    },
+
+    async recent(userId: string, limit: number): Promise<TradeRecord[]> {
+      const rows = await db.select().from(trades).where(eq(trades.userId, userId)).orderBy(desc(trades.closedAt)).limit(limit);
+      return rows.map(toRecord);
+    },
+
+    /** Exits closed in [from, to), oldest first. */
+    async between(userId: string, from: number, to: number): Promise<TradeRecord[]> {
+      const rows = await db
+        .select()
+        .from(trades)
+        .where(and(eq(trades.userId, userId), gte(trades.closedAt, new Date(from)), lt(trades.closedAt, new Date(to))))
+        .orderBy(trades.closedAt);
+      return rows.map(toRecord);
+    },
+
+    async forPosition(positionId: string): Promise<TradeRecord[]> {
+      const rows = await db.select().from(trades).where(eq(trades.positionId, positionId)).orderBy(trades.closedAt);
+      return rows.map(toRecord);
+    },
+
+    /** Per closed position (exits summed), so a trade with three partial exits counts once. */
+    async stats(userId: string): Promise<TradeStats> {
+      const rows = await db
+        .select({ pnl: sql<string>`sum(${trades.pnl})` })
+        .from(trades)
+        .where(and(eq(trades.userId, userId), isNotNull(trades.pnl)))
+        .groupBy(sql`coalesce(${trades.positionId}::text, ${trades.id}::text)`);
+      const pnls = rows.map((r) => num(r.pnl));
+      const wins = pnls.filter((p) => p > 0);
+      const losses = pnls.filter((p) => p < 0);
+      const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+      return { count: pnls.length, wins: wins.length, avgWin: mean(wins), avgLoss: Math.abs(mean(losses)) };
+    },
+  };
+}
+
+export type TradesRepo = ReturnType<typeof createTradesRepo>;

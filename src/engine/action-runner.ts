@@ -1,0 +1,308 @@
+/**
+ * The one action runner: turns the monitor's (or a trader's) actions into orders, trade rows,
+ * position writes and events. Always called under the position's lock.
+ *
+ * Per order action: (1) write the order row (pending, our clientOrderId) and the position's
+ * pending intent in one transaction, (2) send once (see tracked-order.ts), (3) record the
+ * result, the trade (exact net P&L) and the position in one transaction, then emit the event.
+ * A refused order leaves the position as it was before that action, so the next tick decides
+ * again (after a back-off); an unknown one blocks the position until it is looked up.
+ */
+import { randomUUID } from 'node:crypto';
+import type { MonitorAction, MonitorResult, PositionState } from '../domain/types.ts';
+import { DUST } from '../domain/monitor/state.ts';
+import type { OrderPurpose } from '../db/repos/orders.ts';
+import type { PendingAction, PositionRecord } from '../db/repos/positions.ts';
+import type { TradeSource } from '../db/repos/trades.ts';
+import type { Db } from '../db/client.ts';
+import type { ExitEventKind } from './events.ts';
+import type { EngineContext } from './context.ts';
+import { exitPnl, feeInQuote } from './fills.ts';
+import { lookUp, sendOnce, type SendOutcome } from './tracked-order.ts';
+import { reevaluationRow } from './reevaluation-rows.ts';
+
+type OrderAction = Extract<MonitorAction, { type: 'close_all' | 'partial' | 'reduce' }>;
+
+const isOrderAction = (a: MonitorAction): a is OrderAction => a.type === 'close_all' || a.type === 'partial' || a.type === 'reduce';
+
+const PURPOSE: Record<OrderAction['type'], OrderPurpose> = { close_all: 'close', partial: 'partial_tp', reduce: 'reduce' };
+
+/** ms: back-off after a refused exit, doubling up to the cap (a down exchange is not hammered every tick) */
+const BACKOFF_START_MS = 1_000;
+const BACKOFF_MAX_MS = 60_000;
+
+export function newClientOrderId(): string {
+  return `ase${randomUUID().replace(/-/g, '').slice(0, 28)}`;
+}
+
+export interface RunSummary {
+  /** orders attempted */
+  orders: number;
+  /** base units filled across them */
+  filled: number;
+  /** why the run stopped short, trader-facing */
+  error: string | null;
+}
+
+export interface RunnerHooks {
+  /** the position is closed: drop it from the book and the feed */
+  onClosed(p: PositionRecord): void;
+}
+
+export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
+  const { repos, clock, logger } = ctx;
+  /** position id → { until: ms, delay: ms } after refused orders */
+  const backoff = new Map<string, { until: number; delay: number }>();
+  /** position id → the last refusal's trader-facing message */
+  const lastError = new Map<string, string>();
+
+  const tx = <T>(fn: (tx: Db) => Promise<T>) => ctx.database.db.transaction((t) => fn(t as unknown as Db));
+
+  function blocked(id: string): boolean {
+    const b = backoff.get(id);
+    return b !== undefined && clock.now() < b.until;
+  }
+
+  /**
+   * Carries out one evaluation. `result.next` is the rules' next state; order effects are only
+   * applied to the position once the exchange confirms the fill.
+   */
+  async function run(p: PositionRecord, result: MonitorResult, source: TradeSource, options: { force?: boolean } = {}): Promise<RunSummary> {
+    const summary: RunSummary = { orders: 0, filled: 0, error: null };
+    const prev = p.state;
+    const orderActions = result.actions.filter(isOrderAction);
+    // the rules' state without the order effects: those are applied per confirmed fill
+    p.state = {
+      ...result.next,
+      qty: prev.qty,
+      closed: false,
+      partialTaken: [...prev.partialTaken],
+      liquidationWarned: orderActions.some((a) => a.type === 'reduce' && a.reason === 'liquidation_protection') ? prev.liquidationWarned : result.next.liquidationWarned,
+    };
+    const reevals = result.actions.flatMap((a) => (a.type === 'reevaluation' ? [reevaluationRow(p.id, a, source)] : []));
+    if (reevals.length > 0) await repos.reevaluations.insertMany(reevals);
+    await emitAlerts(p, result.actions);
+    if (orderActions.length > 0 && !options.force && blocked(p.id)) {
+      p.state = { ...p.state, stopLoss: prev.stopLoss };
+      summary.error = 'waiting before retrying a refused order';
+      return summary;
+    }
+    for (const action of orderActions) {
+      const before = p.state.qty;
+      summary.orders++;
+      const ok = await runOrder(p, action, source);
+      summary.filled += before - p.state.qty;
+      if (!ok) {
+        summary.error = lastError.get(p.id) ?? 'the order outcome is not known yet';
+        break;
+      }
+      if (p.status === 'closed') break;
+    }
+    if (p.status !== 'closed') ctx.book.markDirty(p.id);
+    return summary;
+  }
+
+  async function runOrder(p: PositionRecord, action: OrderAction, source: TradeSource): Promise<boolean> {
+    const port = await ctx.exchanges.forAccount(p.accountId);
+    const qty = action.type === 'close_all' ? p.state.qty : Math.min(action.qty, p.state.qty);
+    if (!(qty > 0)) return true;
+    const pending: PendingAction = { orderId: randomUUID(), clientOrderId: newClientOrderId(), purpose: PURPOSE[action.type], source, action };
+    p.pendingAction = pending;
+    const now = clock.now();
+    await tx(async (t) => {
+      await repos.orders.insertPending(
+        {
+          id: pending.orderId,
+          userId: p.userId,
+          accountId: p.accountId,
+          positionId: p.id,
+          signalId: p.signalId,
+          clientOrderId: pending.clientOrderId,
+          symbol: p.symbol,
+          side: p.state.side === 'long' ? 'sell' : 'buy',
+          type: 'market',
+          purpose: pending.purpose,
+          qty,
+          price: null,
+          reduceOnly: p.state.mode !== 'spot',
+        },
+        now,
+        t,
+      );
+      await repos.positions.save(p, now, t);
+    });
+    const outcome = await sendOnce(port, p.symbol, pending.clientOrderId, () =>
+      port.closePosition({ symbol: p.symbol, qty, clientOrderId: pending.clientOrderId }),
+    );
+    return complete(p, pending, outcome);
+  }
+
+  /** Applies the outcome of a pending order; true when it was placed and recorded. */
+  async function complete(p: PositionRecord, pending: PendingAction, outcome: SendOutcome): Promise<boolean> {
+    const now = clock.now();
+    const action = pending.action;
+    if (outcome.kind === 'unknown') {
+      p.status = 'closing';
+      await repos.orders.markStatus(pending.orderId, 'unknown', outcome.message, now);
+      await repos.positions.save(p, now);
+      logger.warn({ positionId: p.id, clientOrderId: pending.clientOrderId }, 'order outcome unknown: blocked until looked up');
+      return false;
+    }
+    if (outcome.kind === 'refused' || outcome.result.filledQty <= 0 || action === null || !isOrderAction(action)) {
+      const message = outcome.kind === 'refused' ? outcome.message : 'the order was not filled';
+      p.pendingAction = null;
+      p.status = 'open';
+      if (outcome.kind === 'placed') await repos.orders.recordResult(pending.orderId, outcome.result, now);
+      else await repos.orders.markStatus(pending.orderId, 'rejected', message, now);
+      await onRefused(p, pending, outcome.kind === 'refused' ? outcome.code : 'UNEXPECTED', message);
+      await repos.positions.save(p, now);
+      return false;
+    }
+    const result = outcome.result;
+    const fill = Math.min(result.filledQty, p.state.qty);
+    const exitFee = feeInQuote(result);
+    const pnl = exitPnl({
+      side: p.state.side,
+      entry: p.state.entry,
+      exit: result.avgPrice,
+      qty: fill,
+      qtyInitial: p.state.qtyInitial,
+      entryFee: p.entryFee,
+      exitFee,
+    });
+    const s: PositionState = { ...p.state, partialTaken: [...p.state.partialTaken], qty: p.state.qty - fill };
+    if (action.type === 'partial') s.partialTaken[action.level] = true;
+    if (action.type === 'reduce' && action.reason === 'liquidation_protection') s.liquidationWarned = true;
+    const reason = action.reason;
+    const closed = s.qty <= s.qtyInitial * DUST * 10 || (action.type === 'close_all' && s.qty <= 0);
+    if (closed) {
+      s.qty = 0;
+      s.closed = true;
+    }
+    p.state = s;
+    p.realizedPnl += pnl.net;
+    p.feesPaid += exitFee;
+    p.pendingAction = null;
+    p.status = closed ? 'closed' : 'open';
+    if (closed) {
+      p.closeReason = reason;
+      p.closedAt = now;
+    }
+    backoff.delete(p.id);
+    lastError.delete(p.id);
+    await tx(async (t) => {
+      await repos.orders.recordResult(pending.orderId, result, now, t);
+      await repos.trades.insert(
+        {
+          userId: p.userId,
+          accountId: p.accountId,
+          positionId: p.id,
+          symbol: p.symbol,
+          side: s.side,
+          quantity: fill,
+          entryPrice: s.entry,
+          exitPrice: result.avgPrice,
+          stopLoss: s.stopLoss,
+          takeProfit: s.takeProfit,
+          pnl: pnl.net,
+          fee: pnl.fee,
+          closeReason: reason,
+          source: pending.source,
+          closedAt: now,
+        },
+        t,
+      );
+      await repos.positions.save(p, now, t);
+    });
+    if (closed) hooks.onClosed(p);
+    const kind: ExitEventKind = reason === 'end_of_data' ? 'manual' : reason;
+    await ctx.emit(
+      {
+        kind,
+        userId: p.userId,
+        positionId: p.id,
+        symbol: p.symbol,
+        side: s.side,
+        exchange: p.exchange,
+        isPaper: p.isPaper,
+        price: result.avgPrice,
+        qty: fill,
+        remainingQty: s.qty,
+        pnl: pnl.net,
+        pct: s.entry > 0 ? ((s.side === 'long' ? result.avgPrice - s.entry : s.entry - result.avgPrice) / s.entry) * 100 : 0,
+        ...(action.type === 'partial' ? { level: action.level } : {}),
+      },
+      `exit:${pending.clientOrderId}`,
+    );
+    return true;
+  }
+
+  async function onRefused(p: PositionRecord, pending: PendingAction, code: string, message: string): Promise<void> {
+    const action = pending.action;
+    if (code === 'ORDER_BELOW_MINIMUM' && action && action.type === 'partial') {
+      // the level's quantity is below the market minimum: the level is skipped, not retried every tick
+      p.state = { ...p.state, partialTaken: p.state.partialTaken.map((t, i) => t || i === action.level) };
+      return;
+    }
+    lastError.set(p.id, message);
+    const prior = backoff.get(p.id);
+    const delay = prior ? Math.min(prior.delay * 2, BACKOFF_MAX_MS) : BACKOFF_START_MS;
+    backoff.set(p.id, { until: clock.now() + delay, delay });
+    logger.warn({ positionId: p.id, code, purpose: pending.purpose }, 'exit order refused');
+    if (!prior) {
+      await ctx.emit(
+        { kind: 'order_failed', userId: p.userId, symbol: p.symbol, positionId: p.id, message: `${pending.purpose} order failed: ${message} Retrying.` },
+        `fail:${pending.clientOrderId}`,
+      );
+    }
+  }
+
+  async function emitAlerts(p: PositionRecord, actions: readonly MonitorAction[]): Promise<void> {
+    for (const a of actions) {
+      if (a.type === 'alert' && a.event === 'liquidation_warning') {
+        const reduce = actions.find((x) => x.type === 'reduce');
+        await ctx.emit({
+          kind: 'liquidation_warning',
+          userId: p.userId,
+          positionId: p.id,
+          symbol: p.symbol,
+          side: p.state.side,
+          exchange: p.exchange,
+          isPaper: p.isPaper,
+          price: a.price,
+          liquidationPrice: p.state.liquidationPrice ?? 0,
+          distancePct: a.distancePct ?? 0,
+          reducedQty: reduce && reduce.type === 'reduce' ? reduce.qty : 0,
+        });
+      }
+      if (a.type === 'reevaluation' && a.field === 'stop_loss' && a.new !== null && a.reason === 'breakeven_after_partial') {
+        await ctx.emit({
+          kind: 'stop_moved',
+          userId: p.userId,
+          positionId: p.id,
+          symbol: p.symbol,
+          side: p.state.side,
+          exchange: p.exchange,
+          isPaper: p.isPaper,
+          oldStop: a.old,
+          newStop: a.new,
+          reason: a.reason,
+        });
+      }
+    }
+  }
+
+  /** Looks up the order a position waits on (after a crash or an unknown outcome) and completes it. */
+  async function resolvePending(p: PositionRecord): Promise<boolean> {
+    const pending = p.pendingAction;
+    if (!pending || pending.purpose === 'entry') return true;
+    const port = await ctx.exchanges.forAccount(p.accountId);
+    const outcome = await lookUp(port, p.symbol, pending.clientOrderId);
+    await complete(p, pending, outcome);
+    return outcome.kind !== 'unknown';
+  }
+
+  return { run, resolvePending, blocked };
+}
+
+export type ActionRunner = ReturnType<typeof createActionRunner>;

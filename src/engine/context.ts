@@ -1,0 +1,45 @@
+/** Everything the engine's parts share, built once by createEngine. */
+import type { Database } from '../db/client.ts';
+import type { AccountsRepo } from '../db/repos/accounts.ts';
+import type { AuditRepo } from '../db/repos/audit.ts';
+import type { ExecutionsRepo } from '../db/repos/executions.ts';
+import type { OrdersRepo } from '../db/repos/orders.ts';
+import type { PositionsRepo } from '../db/repos/positions.ts';
+import type { ReevaluationsRepo } from '../db/repos/reevaluations.ts';
+import type { SignalsRepo } from '../db/repos/signals.ts';
+import type { TradesRepo } from '../db/repos/trades.ts';
+import type { TradingControlsRepo } from '../db/repos/trading-controls.ts';
+import type { TradingSettingsReader } from '../db/repos/trading-settings-reader.ts';
+import type { Clock } from './clock.ts';
+import type { Notifier } from './events.ts';
+import type { KeyedLock } from './keyed-lock.ts';
+import type { PositionBook } from './position-book.ts';
+import type { AccountExchanges, EngineLogger, FeedProvider } from './ports.ts';
+
+export interface EngineRepos {
+  positions: PositionsRepo;
+  orders: OrdersRepo;
+  trades: TradesRepo;
+  signals: SignalsRepo;
+  executions: ExecutionsRepo;
+  reevaluations: ReevaluationsRepo;
+  audit: AuditRepo;
+  controls: TradingControlsRepo;
+  settings: TradingSettingsReader;
+  accounts: AccountsRepo;
+}
+
+export interface EngineContext {
+  database: Database;
+  repos: EngineRepos;
+  clock: Clock;
+  logger: EngineLogger;
+  notifier: Notifier;
+  exchanges: AccountExchanges;
+  feeds: FeedProvider;
+  /** per-position lock shared by the monitor, the controls and recovery (key: position id) */
+  locks: KeyedLock;
+  book: PositionBook;
+  /** emits without ever throwing: a notifier failure must not undo a trade */
+  emit(event: import('./events.ts').EngineEvent, dedupeKey?: string): Promise<void>;
+}

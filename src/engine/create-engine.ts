@@ -1,0 +1,251 @@
+/**
+ * The engine's one factory. main.ts wires it:
+ *
+ *   const engine = createEngine({
+ *     database, accounts: createAccountsRepo(database.db, box), notifier, logger,
+ *     createExchange: (account) => exchangeFactory.create(account),
+ *     feeds: (exchange) => feedsByExchange.get(exchange),
+ *     config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase },
+ *   });
+ *   await engine.start();          // restore + reconcile, then monitor, LISTEN, sweeps
+ *   … createBot({ engine: engine.facade, … })
+ *   await engine.stop();           // on SIGTERM: stops intake, finishes orders in flight, flushes
+ */
+import type { Database } from '../db/client.ts';
+import type { AccountsRepo } from '../db/repos/accounts.ts';
+import { createAuditRepo } from '../db/repos/audit.ts';
+import { createExecutionsRepo } from '../db/repos/executions.ts';
+import { createOrdersRepo } from '../db/repos/orders.ts';
+import { createPositionsRepo, type PositionRecord } from '../db/repos/positions.ts';
+import { createReevaluationsRepo } from '../db/repos/reevaluations.ts';
+import { createSignalsRepo } from '../db/repos/signals.ts';
+import { createTradesRepo } from '../db/repos/trades.ts';
+import { createTradingControlsRepo } from '../db/repos/trading-controls.ts';
+import { createTradingSettingsReader } from '../db/repos/trading-settings-reader.ts';
+import { createAccountExchanges, type CreateExchange } from './account-exchanges.ts';
+import { createActionRunner } from './action-runner.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { EngineContext } from './context.ts';
+import { createControls } from './controls.ts';
+import type { CandleSource } from './decide-entry.ts';
+import type { Notifier } from './events.ts';
+import { every, type Cancel } from './every.ts';
+import { createSignalProcessor } from './execute-signal.ts';
+import type { EngineFacade } from './facade.ts';
+import { createFacade } from './facade-impl.ts';
+import { KeyedLock } from './keyed-lock.ts';
+import { createMonitor, type MonitorStats } from './monitor.ts';
+import { createEntries } from './open-position.ts';
+import { PositionBook } from './position-book.ts';
+import { silentLogger, type EngineLogger, type FeedProvider } from './ports.ts';
+import { createRecovery, type RecoveryReport } from './recovery.ts';
+import { createSignalIntake } from './signal-intake.ts';
+import { createNotifySource, createSupabaseSource, type SignalSource } from './signal-sources.ts';
+
+export interface EngineDeps {
+  database: Database;
+  /** the accounts repo (it holds the SecretBox that opens credentials) */
+  accounts: AccountsRepo;
+  /** durable notifier (alert outbox); events are emitted after their rows are written */
+  notifier: Notifier;
+  /** builds an account's exchange port: `(account) => exchangeFactory.create(account)` */
+  createExchange: CreateExchange;
+  /** the shared market-data feed of an exchange id (undefined: positions there rely on the sweep) */
+  feeds: FeedProvider;
+  config: {
+    trustedSources: readonly string[];
+    intervals: { signalSweepSeconds: number; monitorSweepSeconds: number };
+    /** Supabase Realtime as an extra signal source (the NOTIFY listener runs as well) */
+    supabase?: { url: string; key: string } | undefined;
+  };
+  logger?: EngineLogger;
+  /** default: the system clock */
+  clock?: Clock;
+  /** recent candles for volatility and ATR/regime SL/TP; without it percent SL/TP and volatility 0 are used */
+  candles?: CandleSource;
+  /** pending alerts, for /status */
+  outboxDepth?: () => Promise<number>;
+  options?: {
+    /** users processed at once per signal (default 16) */
+    userConcurrency?: number;
+    /** seconds between batched position flushes (default 5) */
+    flushSeconds?: number;
+    /** false: no timers (tests drive sweeps and flushes by hand); default true */
+    schedule?: boolean;
+    /** extra signal sources (tests); the NOTIFY source is always used */
+    sources?: SignalSource[];
+  };
+}
+
+export interface Engine {
+  facade: EngineFacade;
+  /** restore and reconcile positions, then monitor, listen for signals and run the sweeps */
+  start(): Promise<void>;
+  /** stop intake, finish orders in flight, flush (a few seconds at most) */
+  stop(): Promise<void>;
+  /** the signal sweep (also run at start and every signalSweepSeconds) */
+  sweepSignals(): Promise<void>;
+  /** the monitor sweep (every monitorSweepSeconds): last prices, time exits, unresolved orders */
+  sweepPositions(): Promise<void>;
+  /** write every dirty position in one batch */
+  flush(): Promise<void>;
+  /** resolves when no signal and no order is in flight */
+  settle(): Promise<void>;
+  /** what start() found */
+  readonly recovery: RecoveryReport | null;
+  readonly monitorStats: MonitorStats;
+  /** positions in memory (not closed) */
+  openPositionCount(): number;
+}
+
+export function createEngine(deps: EngineDeps): Engine {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? silentLogger;
+  const db = deps.database.db;
+  const book = new PositionBook();
+  const ctx: EngineContext = {
+    database: deps.database,
+    clock,
+    logger,
+    notifier: deps.notifier,
+    feeds: deps.feeds,
+    locks: new KeyedLock(),
+    book,
+    exchanges: createAccountExchanges(deps.accounts, deps.createExchange),
+    repos: {
+      positions: createPositionsRepo(db),
+      orders: createOrdersRepo(db),
+      trades: createTradesRepo(db),
+      signals: createSignalsRepo(db),
+      executions: createExecutionsRepo(db),
+      reevaluations: createReevaluationsRepo(db),
+      audit: createAuditRepo(db),
+      controls: createTradingControlsRepo(db),
+      settings: createTradingSettingsReader(db),
+      accounts: deps.accounts,
+    },
+    async emit(event, dedupeKey) {
+      try {
+        await deps.notifier.notify(event, dedupeKey);
+      } catch (error) {
+        logger.error({ err: error, kind: event.kind }, 'notifier failed');
+      }
+    },
+  };
+
+  // monitor and runner reference each other through the hooks (closed → untrack)
+  let untrack: (p: PositionRecord) => void = () => {};
+  const runner = createActionRunner(ctx, { onClosed: (p) => untrack(p) });
+  const monitor = createMonitor(ctx, runner);
+  untrack = monitor.untrack;
+  const entries = createEntries(ctx, monitor.track);
+  const processor = createSignalProcessor(ctx, entries, runner, {
+    trustedSources: deps.config.trustedSources,
+    concurrency: deps.options?.userConcurrency ?? 16,
+    candles: deps.candles,
+  });
+  const sources: SignalSource[] = [createNotifySource(deps.database), ...(deps.options?.sources ?? [])];
+  if (deps.config.supabase) sources.push(createSupabaseSource(deps.config.supabase));
+  const intake = createSignalIntake(ctx, processor, sources);
+  const recovery = createRecovery(ctx, entries, runner, monitor.track);
+  const controls = createControls(ctx, runner);
+
+  let startedAt = clock.now();
+  let recoveryReport: RecoveryReport | null = null;
+  const cancels: Cancel[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+
+  async function flushNow(): Promise<void> {
+    const dirty = book.takeDirty();
+    const reevals = monitor.takeReevaluations();
+    try {
+      await ctx.repos.positions.flushMany(dirty, clock.now());
+      await ctx.repos.reevaluations.insertMany(reevals);
+    } catch (error) {
+      for (const p of dirty) book.markDirty(p.id);
+      logger.error({ err: error, positions: dirty.length }, 'position flush failed; retried next time');
+      throw error;
+    }
+  }
+
+  function flush(): Promise<void> {
+    flushing = flushing.catch(() => {}).then(flushNow);
+    return flushing;
+  }
+
+  /** Entries whose order outcome was unknown: looked up again. */
+  async function resolvePendingEntries(): Promise<void> {
+    for (const p of [...book.all()]) {
+      if (p.status !== 'pending') continue;
+      await ctx.locks.run(p.id, async () => {
+        if (p.status !== 'pending') return;
+        const execution = p.signalId ? (await ctx.repos.executions.forSignal(p.signalId)).find((e) => e.userId === p.userId) : undefined;
+        const result = await entries.resolve(p, execution?.id ?? null).catch(() => ({ kind: 'unknown' as const }));
+        if (result.kind === 'failed') book.remove(p.id);
+      });
+    }
+  }
+
+  async function sweepPositions(): Promise<void> {
+    await resolvePendingEntries();
+    await monitor.sweep();
+  }
+
+  async function sweepSignals(): Promise<void> {
+    await intake.sweep();
+  }
+
+  const onError = (what: string) => (error: unknown) => logger.error({ err: error }, `${what} failed`);
+
+  const facade = createFacade({
+    ctx,
+    controls,
+    createExchange: deps.createExchange,
+    startedAt: () => startedAt,
+    lastCycle: intake.lastCycle,
+    marketData: monitor.marketData,
+    outboxDepth: deps.outboxDepth,
+  });
+
+  return {
+    facade,
+    get recovery() {
+      return recoveryReport;
+    },
+    monitorStats: monitor.stats,
+    openPositionCount: () => book.size,
+
+    async start() {
+      startedAt = clock.now();
+      recoveryReport = await recovery.recover();
+      logger.info({ ...recoveryReport }, 'positions restored and reconciled');
+      monitor.start();
+      await intake.start();
+      await intake.sweep().catch(onError('signal sweep at start'));
+      if (deps.options?.schedule !== false) {
+        cancels.push(every(deps.config.intervals.signalSweepSeconds, sweepSignals, onError('signal sweep')));
+        cancels.push(every(deps.config.intervals.monitorSweepSeconds, sweepPositions, onError('position sweep')));
+        cancels.push(every(deps.options?.flushSeconds ?? 5, flush, onError('position flush')));
+      }
+    },
+
+    async stop() {
+      for (const cancel of cancels.splice(0)) cancel();
+      await intake.stop();
+      monitor.stop();
+      await monitor.settle();
+      await ctx.locks.idle();
+      await flush().catch(() => {});
+      await ctx.exchanges.closeAll();
+    },
+
+    sweepSignals,
+    sweepPositions,
+    flush,
+    async settle() {
+      await intake.settle();
+      await monitor.settle();
+      await ctx.locks.idle();
+    },
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * The story of one signal for one user, up to the order: validate (SPEC §3) → limits → SL/TP
+ * (§4) → size (§4) → portfolio (§5). Every rule is the domain's; this file only gathers the
+ * inputs (balance, prices, history, open positions) and collects every refusal reason.
+ */
+import { validateSignal, isThinSession, realizedVolatility, type Signal, type SignalIntent } from '../domain/signals.ts';
+import { checkTradeLimits, DAY_MS } from '../domain/limits.ts';
+import { computeSlTp } from '../domain/sltp.ts';
+import { calculatePositionSize } from '../domain/sizing.ts';
+import { analyzeTrade, baseAsset, categoryOf, type Holding } from '../domain/portfolio.ts';
+import type { Candle, Side } from '../domain/types.ts';
+import type { TradingSettings } from '../domain/settings.ts';
+import type { SignalRecord } from '../db/repos/signals.ts';
+import type { ExchangePort } from '../exchange/port.ts';
+import type { EngineContext } from './context.ts';
+import { splitSymbol } from './fills.ts';
+
+export type CandleSource = (exchange: string, symbol: string) => Promise<Candle[]>;
+
+export type EntryDecision =
+  | { kind: 'reject'; reasons: string[] }
+  | { kind: 'close_long'; reasons: string[] }
+  | {
+      kind: 'open';
+      side: Side;
+      /** base units */
+      qty: number;
+      /** reference price the size was computed at */
+      price: number;
+      stopLoss: number;
+      takeProfit: number;
+      leverage: number;
+      /** sizing and portfolio notes (caps that applied) */
+      notes: string[];
+    };
+
+export interface DecideInput {
+  signal: SignalRecord;
+  /** unified market symbol of the account's mode */
+  symbol: string;
+  userId: string;
+  settings: TradingSettings;
+  port: ExchangePort;
+  exchange: string;
+  trustedSources: readonly string[];
+  candles?: CandleSource | undefined;
+}
+
+export function toDomainSignal(s: SignalRecord): Signal {
+  return {
+    id: s.id,
+    symbol: s.symbol,
+    action: (['BUY', 'SELL', 'HOLD'].includes(s.action.toUpperCase()) ? s.action.toUpperCase() : 'HOLD') as Signal['action'],
+    confidence: s.confidence ?? 0,
+    source: s.source,
+    createdAt: s.createdAt,
+    expiresAt: s.expiresAt,
+    stopLoss: s.stopLoss,
+    takeProfit: s.takeProfit,
+    userId: s.userId,
+  };
+}
+
+export async function decideEntry(ctx: EngineContext, input: DecideInput): Promise<EntryDecision> {
+  const { signal, settings, port, symbol } = input;
+  const now = ctx.clock.now();
+  const mine = ctx.book.forUser(input.userId).filter((p) => p.status !== 'closed');
+  const candles = input.candles ? await input.candles(input.exchange, symbol).catch(() => []) : [];
+  const volatility = realizedVolatility(candles.map((c) => c.close));
+  const live = (await ctx.repos.signals.createdSince(now - DAY_MS / 4)).map(toDomainSignal);
+
+  const decision = validateSignal(toDomainSignal(signal), {
+    now,
+    mode: settings.mode,
+    hasOpenLong: mine.some((p) => p.symbol === symbol && p.state.side === 'long'),
+    threshold: { volatility, sourceAccuracy: null, thinSession: isThinSession(now) },
+    live,
+    trustedSources: input.trustedSources,
+  });
+  if (!decision.execute || decision.intent === null) return { kind: 'reject', reasons: decision.reasons };
+  const intent: SignalIntent = decision.intent;
+  if (intent === 'close_long') return { kind: 'close_long', reasons: [] };
+
+  const limits = checkTradeLimits({
+    now,
+    recentTradeTimes: await ctx.repos.executions.executedTimesSince(input.userId, now - DAY_MS),
+    openPositions: mine.length,
+    maxPositions: settings.maxPositions,
+    dailyTradeLimit: settings.dailyTradeLimit,
+    hourlyTradeLimit: settings.hourlyTradeLimit,
+  });
+  if (!limits.execute) return { kind: 'reject', reasons: limits.reasons };
+
+  const side: Side = intent === 'open_long' ? 'long' : 'short';
+  const price = await port.fetchPrice(symbol);
+  const levels = computeSlTp({
+    side,
+    entry: price,
+    signalStopLoss: signal.stopLoss,
+    signalTakeProfit: signal.takeProfit,
+    candles,
+    stopLossPct: settings.stopLossPct,
+    takeProfitPct: settings.takeProfitPct,
+  });
+  const { quote } = splitSymbol(symbol);
+  const balance = await port.fetchBalance();
+  const free = balance[quote]?.free ?? 0;
+  const stats = await ctx.repos.trades.stats(input.userId);
+  const sizing = calculatePositionSize({
+    balance: free,
+    riskPerTradePct: settings.riskPerTrade,
+    stopLossPct: levels.stopLossPct,
+    volatility,
+    confidence: decision.score,
+    maxPosition: settings.maxPosition,
+    leverage: settings.leverage,
+    mode: settings.mode,
+    history: stats.count > 0 ? { closedTrades: stats.count, winRate: stats.wins / stats.count, avgWin: stats.avgWin, avgLoss: stats.avgLoss } : null,
+  });
+  if (!(sizing.notional > 0)) return { kind: 'reject', reasons: [`no size: free ${quote} balance is ${free}`] };
+
+  const holdings = await holdingsOf(ctx, balance, quote, mine, input.exchange);
+  const portfolio = analyzeTrade(holdings, { asset: baseAsset(symbol), value: sizing.notional, kind: 'open' });
+  if (!portfolio.execute) return { kind: 'reject', reasons: portfolio.reasons };
+  const notional = sizing.notional * portfolio.sizeMultiplier;
+  const notes = [...(sizing.cappedBy ? [`size capped by ${sizing.cappedBy}`] : []), ...portfolio.reasons];
+  return {
+    kind: 'open',
+    side,
+    qty: notional / price,
+    price,
+    stopLoss: levels.stopLoss,
+    takeProfit: levels.takeProfit,
+    leverage: sizing.leverage,
+    notes,
+  };
+}
+
+/**
+ * What the account holds, valued in quote: stablecoin and quote balances at 1, other spot
+ * balances at the shared feed's last price, and the bot's open positions (margin at entry).
+ */
+async function holdingsOf(
+  ctx: EngineContext,
+  balance: Readonly<Record<string, { total: number }>>,
+  quote: string,
+  open: ReadonlyArray<{ symbol: string; exchange: string; state: { qty: number; entry: number; mode: string; leverage: number } }>,
+  exchange: string,
+): Promise<Holding[]> {
+  const holdings: Holding[] = [];
+  const feed = ctx.feeds(exchange);
+  for (const [asset, b] of Object.entries(balance)) {
+    if (!(b.total > 0)) continue;
+    if (asset === quote || categoryOf(asset) === 'stable') {
+      holdings.push({ asset, value: b.total });
+      continue;
+    }
+    const price = feed?.lastTick(`${asset}/${quote}`)?.price;
+    if (price !== undefined) holdings.push({ asset, value: b.total * price });
+  }
+  for (const p of open) {
+    if (p.state.mode === 'spot') {
+      // spot positions are already in the balance above when the feed priced them
+      if (holdings.some((h) => h.asset === baseAsset(p.symbol))) continue;
+      holdings.push({ asset: baseAsset(p.symbol), value: p.state.qty * p.state.entry });
+    } else {
+      holdings.push({ asset: baseAsset(p.symbol), value: (p.state.qty * p.state.entry) / Math.max(1, p.state.leverage) });
+    }
+  }
+  return holdings;
+}

@@ -1,0 +1,206 @@
+/** EngineFacade: what the Telegram layer calls. Reads come from the book and the repos; actions go to controls. */
+import { toMonitorSettings } from '../domain/settings.ts';
+import type { PositionRecord } from '../db/repos/positions.ts';
+import { isExchangeError, type ExchangeAccount, type ExchangePort } from '../exchange/port.ts';
+import type { EngineContext } from './context.ts';
+import type { Controls } from './controls.ts';
+import type {
+  BalanceView,
+  EngineFacade,
+  EngineStatus,
+  PnlReport,
+  SignalOutcome,
+  SignalView,
+} from './facade.ts';
+import { toTradeView } from './views.ts';
+
+const PERIOD_MS = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 } as const;
+
+export interface FacadeDeps {
+  ctx: EngineContext;
+  controls: Controls;
+  createExchange: (account: ExchangeAccount) => ExchangePort | Promise<ExchangePort>;
+  startedAt: () => number;
+  lastCycle: () => { at: number; signals: number; executed: number; rejected: number } | null;
+  marketData: () => EngineStatus['marketData'];
+  outboxDepth?: (() => Promise<number>) | undefined;
+}
+
+export function createFacade(deps: FacadeDeps): EngineFacade {
+  const { ctx, controls } = deps;
+  const { repos, book, clock } = ctx;
+
+  const open = (p: PositionRecord) => p.status !== 'closed' && p.status !== 'pending';
+
+  return {
+    async listPositions(userId) {
+      const live = book.forUser(userId).filter(open);
+      return Promise.all(live.map((p) => controls.view(p)));
+    },
+
+    async getPosition(userId, positionId) {
+      const p = book.get(positionId) ?? (await repos.positions.get(positionId));
+      if (!p || p.userId !== userId) return undefined;
+      return controls.view(p);
+    },
+
+    closePosition: (actor, userId, positionId, fraction) => controls.closePosition(actor, userId, positionId, fraction),
+    moveStopLoss: (actor, userId, positionId, price) => controls.moveStop(actor, userId, positionId, price),
+    moveTakeProfit: (actor, userId, positionId, price) => controls.moveTarget(actor, userId, positionId, price),
+    stopLossToBreakeven: (actor, userId, positionId) => controls.breakeven(actor, userId, positionId),
+
+    async balances(userId) {
+      const accounts = await repos.accounts.listForUser(userId);
+      return Promise.all(
+        accounts.map(async (a): Promise<BalanceView> => {
+          const base = { accountId: a.id, label: a.label ?? a.exchange, exchange: a.exchange, mode: a.mode, isPaper: a.isPaper };
+          try {
+            const port = await ctx.exchanges.forAccount(a.id);
+            const balance = await port.fetchBalance();
+            const balances: BalanceView['balances'] = {};
+            for (const [k, v] of Object.entries(balance)) if (v.total > 0) balances[k] = { ...v };
+            return { ...base, balances };
+          } catch (error) {
+            return { ...base, balances: {}, error: error instanceof Error ? error.message : 'The exchange could not be reached.' };
+          }
+        }),
+      );
+    },
+
+    async recentTrades(userId, limit) {
+      return (await repos.trades.recent(userId, limit)).map(toTradeView);
+    },
+
+    async pnl(userId, period): Promise<PnlReport> {
+      const to = clock.now();
+      const from = to - PERIOD_MS[period];
+      const trades = await repos.trades.between(userId, from, to + 1);
+      let cumulative = 0;
+      let grossProfit = 0;
+      let grossLoss = 0;
+      let wins = 0;
+      let losses = 0;
+      let fees = 0;
+      const series: PnlReport['series'] = [];
+      for (const t of trades) {
+        const pnl = t.pnl ?? 0;
+        cumulative += pnl;
+        fees += t.fee;
+        if (pnl > 0) {
+          wins++;
+          grossProfit += pnl;
+        } else if (pnl < 0) {
+          losses++;
+          grossLoss -= pnl;
+        }
+        series.push({ time: new Date(t.closedAt ?? to), cumulativePnl: cumulative });
+      }
+      return {
+        period,
+        from: new Date(from),
+        to: new Date(to),
+        trades: trades.length,
+        wins,
+        losses,
+        winRate: trades.length > 0 ? wins / trades.length : 0,
+        profitFactor: grossLoss > 0 ? grossProfit / grossLoss : null,
+        pnl: cumulative,
+        fees,
+        series,
+      };
+    },
+
+    async recentSignals(userId, limit): Promise<SignalView[]> {
+      const rows = await repos.signals.recentForUser(userId, limit);
+      return rows.map((r) => {
+        const outcome: SignalOutcome =
+          r.signal.action.toUpperCase() === 'HOLD'
+            ? 'hold'
+            : r.status === 'executed' || r.status === 'rejected' || r.status === 'failed'
+              ? r.status
+              : r.status === 'claimed'
+                ? 'pending'
+                : 'not_processed';
+        return {
+          id: r.signal.id,
+          symbol: r.signal.symbol,
+          action: r.signal.action,
+          confidence: r.signal.confidence,
+          source: r.signal.source,
+          createdAt: new Date(r.signal.createdAt),
+          outcome,
+          reasons: r.reasons,
+          positionId: r.positionId,
+        };
+      });
+    },
+
+    async checkKey(exchange, mode, credentials) {
+      let port: ExchangePort | undefined;
+      try {
+        port = await deps.createExchange({ exchange, mode, credentials });
+        await port.fetchBalance();
+        return { ok: true };
+      } catch (error) {
+        const message = isExchangeError(error) ? error.message : 'The exchange could not check this key.';
+        return { ok: false, message };
+      } finally {
+        await port?.close().catch(() => {});
+      }
+    },
+
+    async addAccount(actor, input) {
+      if (!input.paper && !input.credentials) throw new Error('a live account needs credentials');
+      const record = await repos.accounts.create({
+        userId: input.userId,
+        exchange: input.exchange,
+        mode: input.mode,
+        ...(input.label ? { label: input.label } : {}),
+        ...(input.paper ? {} : { credentials: input.credentials! }),
+      });
+      await controls.audit(actor, 'account.add', record.id, { userId: input.userId, exchange: input.exchange, mode: input.mode, paper: input.paper });
+      return { accountId: record.id };
+    },
+
+    async applySettingsToOpenPositions(actor, userId) {
+      const { settings } = await repos.settings.get(userId);
+      const monitor = toMonitorSettings(settings);
+      let changed = 0;
+      for (const p of book.forUser(userId).filter(open)) {
+        await ctx.locks.run(p.id, async () => {
+          if (p.status === 'closed') return;
+          const taken = monitor.partialTpLevels.map((_, i) => p.state.partialTaken[i] ?? false);
+          p.settings = monitor;
+          p.state = { ...p.state, partialTaken: taken };
+          await repos.positions.save(p, clock.now());
+          changed++;
+        });
+      }
+      await controls.audit(actor, 'settings.apply_to_open', userId, { positions: changed });
+      return changed;
+    },
+
+    pauseUser: (actor, userId) => controls.pauseUser(actor, userId, true),
+    resumeUser: (actor, userId) => controls.pauseUser(actor, userId, false),
+    pauseAll: (actor) => controls.pauseAll(actor, true),
+    resumeAll: (actor) => controls.pauseAll(actor, false),
+
+    async status(): Promise<EngineStatus> {
+      const counts = await repos.controls.countUsers().catch(() => ({ traders: 0, paused: 0 }));
+      const last = deps.lastCycle();
+      let openPositions = 0;
+      for (const p of book.all()) if (open(p)) openPositions++;
+      return {
+        startedAt: new Date(deps.startedAt()),
+        traders: counts.traders,
+        pausedTraders: counts.paused,
+        openPositions,
+        pausedGlobally: await repos.controls.pausedAll().catch(() => false),
+        lastCycle: last ? { at: new Date(last.at), signals: last.signals, executed: last.executed, rejected: last.rejected } : null,
+        marketData: deps.marketData(),
+        databaseOk: await ctx.database.ping(),
+        outboxDepth: deps.outboxDepth ? await deps.outboxDepth().catch(() => 0) : 0,
+      };
+    },
+  };
+}

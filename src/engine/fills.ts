@@ -1,0 +1,47 @@
+/**
+ * Money arithmetic of fills: fees in quote units and the exact net P&L of an exit.
+ * Invariant: the P&L of all exits of a position sums to gross − every fee paid (entry and exits),
+ * because each exit carries the share of the entry fee of the quantity it closes.
+ */
+import type { OrderResult } from '../exchange/port.ts';
+
+/** 'BTC/USDT' or 'BTC/USDT:USDT' → base BTC, quote USDT */
+export function splitSymbol(symbol: string): { base: string; quote: string } {
+  const [pair = symbol] = symbol.split(':');
+  const [base = pair, quote = ''] = pair.split('/');
+  return { base, quote };
+}
+
+/** The order's fee in quote units (a fee charged in the base currency is valued at the fill price). */
+export function feeInQuote(result: Pick<OrderResult, 'fee' | 'feeCurrency' | 'avgPrice' | 'symbol'>): number {
+  if (!(result.fee > 0)) return 0;
+  const { base } = splitSymbol(result.symbol);
+  return result.feeCurrency === base ? result.fee * result.avgPrice : result.fee;
+}
+
+export interface ExitPnl {
+  /** quote units, before fees */
+  gross: number;
+  /** quote units: the exit's own fee plus its share of the entry fee */
+  fee: number;
+  /** gross − fee */
+  net: number;
+}
+
+export function exitPnl(input: {
+  side: 'long' | 'short';
+  entry: number;
+  exit: number;
+  qty: number;
+  qtyInitial: number;
+  /** quote units, whole entry order */
+  entryFee: number;
+  /** quote units, this exit order */
+  exitFee: number;
+}): ExitPnl {
+  const sign = input.side === 'long' ? 1 : -1;
+  const gross = (input.exit - input.entry) * input.qty * sign;
+  const entryShare = input.qtyInitial > 0 ? (input.entryFee * input.qty) / input.qtyInitial : 0;
+  const fee = input.exitFee + entryShare;
+  return { gross, fee, net: gross - fee };
+}

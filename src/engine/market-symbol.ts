@@ -1,0 +1,19 @@
+/**
+ * A signal's symbol as the unified market symbol of the account's mode: producers write
+ * 'BTC/USDT' (or 'BTCUSDT'); linear perpetuals are 'BTC/USDT:USDT'.
+ */
+import type { TradingMode } from '../exchange/port.ts';
+
+const QUOTES = ['USDT', 'USDC', 'FDUSD', 'BUSD', 'USD', 'EUR', 'BTC', 'ETH'];
+
+export function marketSymbol(signalSymbol: string, mode: TradingMode): string {
+  let pair = signalSymbol.trim().toUpperCase();
+  if (!pair.includes('/')) {
+    const quote = QUOTES.find((q) => pair.endsWith(q) && pair.length > q.length);
+    if (quote) pair = `${pair.slice(0, -quote.length)}/${quote}`;
+  }
+  const [spot = pair] = pair.split(':');
+  if (mode !== 'futures') return spot;
+  const quote = spot.split('/')[1] ?? 'USDT';
+  return `${spot}:${quote}`;
+}

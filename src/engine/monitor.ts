@@ -1,0 +1,180 @@
+/**
+ * The position monitor: every tick of the shared feed is evaluated for the positions on that
+ * symbol, and a sweep (default every 5 s) re-evaluates every position on its last price (time
+ * exits fire without ticks) and retries orders whose outcome is unknown.
+ *
+ * The rules run under the per-position lock (tryAcquire: a tick never queues behind an order in
+ * flight; the next tick or the sweep decides again). A tick that changes nothing but the last
+ * price does not dirty the position; other changes are flushed in one batch.
+ */
+import { evaluate } from '../domain/monitor/evaluate.ts';
+import type { MonitorResult, PositionState } from '../domain/types.ts';
+import type { Tick as FeedTick } from '../exchange/port.ts';
+import type { NewReevaluation } from '../db/repos/reevaluations.ts';
+import type { PositionRecord } from '../db/repos/positions.ts';
+import type { EngineContext } from './context.ts';
+import type { ActionRunner } from './action-runner.ts';
+import { reevaluationRow } from './reevaluation-rows.ts';
+
+export interface MonitorStats {
+  ticks: number;
+  evaluations: number;
+  lastSweepAt: number | null;
+}
+
+export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
+  const { book, locks, clock, logger } = ctx;
+  /** exchange → symbol → unsubscribe */
+  const subscriptions = new Map<string, Map<string, () => void>>();
+  /** reevaluation rows of tick-only changes (trailing moves), written with the flush */
+  let reevalQueue: NewReevaluation[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const stats: MonitorStats = { ticks: 0, evaluations: 0, lastSweepAt: null };
+  let running = false;
+  /** exchange → ms of the last tick received */
+  const lastTickAt = new Map<string, number>();
+
+  function marketData(): Array<{ exchange: string; stale: boolean; lastTickAt: Date | null; symbols: number }> {
+    return [...subscriptions.entries()].map(([exchange, bySymbol]) => {
+      const at = lastTickAt.get(exchange);
+      return { exchange, stale: ctx.feeds(exchange)?.isStale() ?? true, lastTickAt: at === undefined ? null : new Date(at), symbols: bySymbol.size };
+    });
+  }
+
+  function subscribe(exchange: string, symbol: string): void {
+    let bySymbol = subscriptions.get(exchange);
+    if (!bySymbol) subscriptions.set(exchange, (bySymbol = new Map()));
+    if (bySymbol.has(symbol)) return;
+    const feed = ctx.feeds(exchange);
+    if (!feed) {
+      logger.warn({ exchange, symbol }, 'no market-data feed for this exchange: positions are checked by the sweep only');
+      return;
+    }
+    bySymbol.set(symbol, feed.subscribe(symbol, (tick) => onTick(exchange, tick)));
+  }
+
+  function unsubscribe(exchange: string, symbol: string): void {
+    const bySymbol = subscriptions.get(exchange);
+    const off = bySymbol?.get(symbol);
+    if (!off) return;
+    bySymbol!.delete(symbol);
+    off();
+  }
+
+  /** Starts watching a position (opened or restored). */
+  function track(p: PositionRecord): void {
+    book.add(p);
+    if (running) subscribe(p.exchange, p.symbol);
+  }
+
+  function untrack(p: PositionRecord): void {
+    if (book.remove(p.id)) unsubscribe(p.exchange, p.symbol);
+  }
+
+  function onTick(exchange: string, tick: FeedTick): void {
+    if (!running) return;
+    stats.ticks++;
+    lastTickAt.set(exchange, clock.now());
+    const on = book.onSymbol(exchange, tick.symbol);
+    if (!on) return;
+    const now = clock.now();
+    for (const p of on) check(p, tick.price, now);
+  }
+
+  /** Evaluates one position at `price`; fire-and-forget when orders are needed (the lock is held until done). */
+  function check(p: PositionRecord, price: number, now: number): void {
+    if (p.status !== 'open' || p.pendingAction) return;
+    const release = locks.tryAcquire(p.id);
+    if (!release) return;
+    let result: MonitorResult;
+    try {
+      stats.evaluations++;
+      result = evaluate(p.state, { time: now, price, continuous: false }, p.settings);
+    } catch (error) {
+      release();
+      logger.error({ err: error, positionId: p.id }, 'monitor rule failed');
+      return;
+    }
+    if (result.actions.length === 0) {
+      if (changedBeyondPrice(p.state, result.next)) book.markDirty(p.id);
+      p.state = result.next;
+      release();
+      return;
+    }
+    if (!result.actions.some((a) => a.type === 'close_all' || a.type === 'partial' || a.type === 'reduce' || a.type === 'alert')) {
+      for (const a of result.actions) if (a.type === 'reevaluation') reevalQueue.push(reevaluationRow(p.id, a, 'position_monitor'));
+      p.state = result.next;
+      book.markDirty(p.id);
+      release();
+      return;
+    }
+    const work = runner
+      .run(p, result, 'position_monitor')
+      .then(() => undefined)
+      .catch((error: unknown) => logger.error({ err: error, positionId: p.id }, 'action runner failed'))
+      .finally(() => {
+        release();
+        inFlight.delete(work);
+      });
+    inFlight.add(work);
+  }
+
+  /** Re-evaluates every position on its feed's last price (or its own last price) and resolves blocked orders. */
+  async function sweep(): Promise<void> {
+    const now = clock.now();
+    stats.lastSweepAt = now;
+    for (const p of [...book.all()]) {
+      if (p.pendingAction && p.pendingAction.purpose !== 'entry') {
+        await locks.run(p.id, async () => {
+          if (p.pendingAction) await runner.resolvePending(p).catch((error: unknown) => logger.warn({ err: error, positionId: p.id }, 'pending order still unresolved'));
+        });
+        continue;
+      }
+      const price = ctx.feeds(p.exchange)?.lastTick(p.symbol)?.price ?? p.state.lastPrice;
+      if (price !== null && price > 0) check(p, price, now);
+    }
+    await settle();
+  }
+
+  /** Waits for the orders in flight. */
+  async function settle(): Promise<void> {
+    while (inFlight.size > 0) await Promise.all([...inFlight]);
+  }
+
+  function takeReevaluations(): NewReevaluation[] {
+    const out = reevalQueue;
+    reevalQueue = [];
+    return out;
+  }
+
+  function start(): void {
+    running = true;
+    for (const p of book.all()) subscribe(p.exchange, p.symbol);
+  }
+
+  function stop(): void {
+    running = false;
+    for (const [, bySymbol] of subscriptions) for (const off of bySymbol.values()) off();
+    subscriptions.clear();
+  }
+
+  return { track, untrack, onTick, check, sweep, settle, start, stop, takeReevaluations, stats, marketData };
+}
+
+export type Monitor = ReturnType<typeof createMonitor>;
+
+/** True when something other than the last seen price changed (a tick alone is not worth a write). */
+function changedBeyondPrice(a: PositionState, b: PositionState): boolean {
+  return (
+    a.stopLoss !== b.stopLoss ||
+    a.takeProfit !== b.takeProfit ||
+    a.trailingActive !== b.trailingActive ||
+    a.peak !== b.peak ||
+    a.trailingStop !== b.trailingStop ||
+    a.qty !== b.qty ||
+    a.liquidationWarned !== b.liquidationWarned ||
+    a.slBreachSince !== b.slBreachSince ||
+    a.tpTrailPeak !== b.tpTrailPeak ||
+    a.liquidationPrice !== b.liquidationPrice
+  );
+}

@@ -1,0 +1,176 @@
+/**
+ * Placing an entry exactly once. The position row (status pending, with its protective state
+ * and the pending intent) and the order row are written in one transaction BEFORE the order is
+ * sent; the fill then opens the position (entry, quantity and fee as filled) and marks the
+ * signal executed. After a crash, recovery looks the order up by clientOrderId and finishes
+ * the same way — it never sends it again.
+ */
+import { randomUUID } from 'node:crypto';
+import { openPosition } from '../domain/monitor/state.ts';
+import { toMonitorSettings, type TradingSettings } from '../domain/settings.ts';
+import type { Db } from '../db/client.ts';
+import type { PositionRecord } from '../db/repos/positions.ts';
+import type { ExchangePort } from '../exchange/port.ts';
+import type { EngineContext } from './context.ts';
+import { newClientOrderId } from './action-runner.ts';
+import { feeInQuote } from './fills.ts';
+import { lookUp, sendOnce, type SendOutcome } from './tracked-order.ts';
+
+export interface EntryPlan {
+  executionId: string;
+  signalId: string | null;
+  userId: string;
+  accountId: string;
+  exchange: string;
+  isPaper: boolean;
+  symbol: string;
+  side: 'long' | 'short';
+  qty: number;
+  price: number;
+  stopLoss: number | null;
+  takeProfit: number | null;
+  leverage: number;
+  settings: TradingSettings;
+}
+
+export type EntryResult =
+  | { kind: 'opened'; position: PositionRecord }
+  | { kind: 'failed'; message: string }
+  | { kind: 'unknown'; position: PositionRecord };
+
+export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => void) {
+  const { repos, clock } = ctx;
+  const tx = <T>(fn: (t: Db) => Promise<T>) => ctx.database.db.transaction((t) => fn(t as unknown as Db));
+
+  async function place(plan: EntryPlan, port: ExchangePort): Promise<EntryResult> {
+    const now = clock.now();
+    const monitorSettings = toMonitorSettings(plan.settings);
+    const positionId = randomUUID();
+    const clientOrderId = newClientOrderId();
+    const orderId = randomUUID();
+    const position: PositionRecord = {
+      id: positionId,
+      userId: plan.userId,
+      accountId: plan.accountId,
+      signalId: plan.signalId,
+      exchange: plan.exchange,
+      isPaper: plan.isPaper,
+      symbol: plan.symbol,
+      state: openPosition(
+        { side: plan.side, entry: plan.price, qty: plan.qty, stopLoss: plan.stopLoss, takeProfit: plan.takeProfit, openedAt: now, mode: plan.settings.mode, leverage: plan.leverage },
+        monitorSettings,
+      ),
+      settings: monitorSettings,
+      status: 'pending',
+      closeReason: null,
+      realizedPnl: 0,
+      feesPaid: 0,
+      entryFee: 0,
+      closedAt: null,
+      pendingAction: { orderId, clientOrderId, purpose: 'entry', source: 'position_monitor', action: null },
+    };
+    await tx(async (t) => {
+      await repos.positions.insert(position, t);
+      await repos.orders.insertPending(
+        {
+          id: orderId,
+          userId: plan.userId,
+          accountId: plan.accountId,
+          positionId,
+          signalId: plan.signalId,
+          clientOrderId,
+          symbol: plan.symbol,
+          side: plan.side === 'long' ? 'buy' : 'sell',
+          type: 'market',
+          purpose: 'entry',
+          qty: plan.qty,
+          price: null,
+          reduceOnly: false,
+        },
+        now,
+        t,
+      );
+      await repos.executions.finish(plan.executionId, 'claimed', [], positionId, now, t);
+    });
+    const outcome = await sendOnce(port, plan.symbol, clientOrderId, () =>
+      port.placeOrder({
+        symbol: plan.symbol,
+        side: plan.side === 'long' ? 'buy' : 'sell',
+        type: 'market',
+        qty: plan.qty,
+        clientOrderId,
+        ...(plan.settings.mode !== 'spot' ? { leverage: plan.leverage, marginMode: 'isolated' as const } : {}),
+      }),
+    );
+    return complete(position, plan.executionId, outcome, port);
+  }
+
+  /** Finishes an entry from its order's outcome (right after sending, or in recovery). */
+  async function complete(position: PositionRecord, executionId: string | null, outcome: SendOutcome, port: ExchangePort): Promise<EntryResult> {
+    const now = clock.now();
+    const pending = position.pendingAction!;
+    if (outcome.kind === 'unknown') {
+      await repos.orders.markStatus(pending.orderId, 'unknown', outcome.message, now);
+      return { kind: 'unknown', position };
+    }
+    if (outcome.kind === 'refused' || outcome.result.filledQty <= 0) {
+      const message = outcome.kind === 'refused' ? outcome.message : 'the entry order was not filled';
+      await tx(async (t) => {
+        if (outcome.kind === 'placed') await repos.orders.recordResult(pending.orderId, outcome.result, now, t);
+        else await repos.orders.markStatus(pending.orderId, 'rejected', message, now, t);
+        if (executionId) await repos.executions.finish(executionId, 'failed', [message], null, now, t);
+        await repos.positions.delete(position.id, t);
+      });
+      return { kind: 'failed', message };
+    }
+    const fill = outcome.result;
+    const s = position.state;
+    position.state = { ...s, entry: fill.avgPrice, qtyInitial: fill.filledQty, qty: fill.filledQty, lastPrice: fill.avgPrice };
+    position.entryFee = feeInQuote(fill);
+    position.feesPaid = position.entryFee;
+    position.status = 'open';
+    position.pendingAction = null;
+    if (s.mode !== 'spot') {
+      const onExchange = await port.fetchPositions([position.symbol]).catch(() => []);
+      const liq = onExchange.find((x) => x.symbol === position.symbol)?.liquidationPrice;
+      if (liq !== undefined && liq > 0) position.state.liquidationPrice = liq;
+    }
+    await tx(async (t) => {
+      await repos.orders.recordResult(pending.orderId, fill, now, t);
+      await repos.positions.save(position, now, t);
+      if (executionId) await repos.executions.finish(executionId, 'executed', [], position.id, now, t);
+    });
+    track(position);
+    await ctx.emit(
+      {
+        kind: 'position_opened',
+        userId: position.userId,
+        positionId: position.id,
+        symbol: position.symbol,
+        side: position.state.side,
+        exchange: position.exchange,
+        isPaper: position.isPaper,
+        entryPrice: position.state.entry,
+        qty: position.state.qty,
+        stopLoss: position.state.stopLoss,
+        takeProfit: position.state.takeProfit,
+        signalId: position.signalId,
+      },
+      `open:${position.id}`,
+    );
+    return { kind: 'opened', position };
+  }
+
+  /** Recovery: looks the entry order up and finishes the position (or drops it when nothing was placed). */
+  async function resolve(position: PositionRecord, executionId: string | null): Promise<EntryResult> {
+    const port = await ctx.exchanges.forAccount(position.accountId);
+    const pending = position.pendingAction;
+    if (!pending) return { kind: 'failed', message: 'no entry order recorded' };
+    const outcome = await lookUp(port, position.symbol, pending.clientOrderId);
+    return complete(position, executionId, outcome, port);
+  }
+
+  return { place, resolve };
+}
+
+export type Entries = ReturnType<typeof createEntries>;

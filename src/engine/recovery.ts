@@ -1,0 +1,184 @@
+/**
+ * Start-up: restore every position that is not closed, finish what a crash interrupted (orders
+ * are looked up by clientOrderId, never re-sent), then reconcile with the exchange:
+ * closed there → closed here with the reason recorded; there but unknown here → its owner is
+ * told (never adopted, never dropped).
+ */
+import { DUST } from '../domain/monitor/state.ts';
+import type { PositionRecord } from '../db/repos/positions.ts';
+import type { Db } from '../db/client.ts';
+import type { EngineContext } from './context.ts';
+import type { ActionRunner } from './action-runner.ts';
+import type { Entries } from './open-position.ts';
+import { exitPnl, splitSymbol } from './fills.ts';
+
+export interface RecoveryReport {
+  restored: number;
+  entriesResolved: number;
+  exitsResolved: number;
+  stillUnknown: number;
+  interruptedClaims: number;
+  closedOnExchange: number;
+  unknownOnExchange: number;
+}
+
+/** close_reason of a position found closed on the exchange while we were away */
+export const CLOSED_ON_EXCHANGE = 'closed_on_exchange';
+
+export function createRecovery(ctx: EngineContext, entries: Entries, runner: ActionRunner, track: (p: PositionRecord) => void) {
+  const { repos, clock, logger } = ctx;
+  const tx = <T>(fn: (t: Db) => Promise<T>) => ctx.database.db.transaction((t) => fn(t as unknown as Db));
+
+  async function recover(): Promise<RecoveryReport> {
+    const report: RecoveryReport = { restored: 0, entriesResolved: 0, exitsResolved: 0, stillUnknown: 0, interruptedClaims: 0, closedOnExchange: 0, unknownOnExchange: 0 };
+    const active = await repos.positions.loadActive();
+    const claims = await repos.executions.listClaimed();
+    const claimByPosition = new Map(claims.filter((c) => c.positionId).map((c) => [c.positionId!, c.id]));
+
+    for (const p of active) {
+      if (p.status === 'pending') {
+        const result = await entries.resolve(p, claimByPosition.get(p.id) ?? null).catch((error: unknown) => {
+          logger.warn({ err: error, positionId: p.id }, 'entry lookup failed; retried by the sweep');
+          return { kind: 'unknown' as const, position: p };
+        });
+        if (result.kind === 'unknown') {
+          report.stillUnknown++;
+          track(p);
+        } else report.entriesResolved++;
+        continue;
+      }
+      track(p);
+      report.restored++;
+      if (p.pendingAction) {
+        const ok = await ctx.locks.run(p.id, () => runner.resolvePending(p)).catch(() => false);
+        if (ok) report.exitsResolved++;
+        else report.stillUnknown++;
+      }
+    }
+
+    // a claim without a position: the crash came before any order was written, so none was sent
+    const known = new Set(active.map((p) => p.id));
+    for (const c of claims) {
+      if (c.positionId && known.has(c.positionId)) continue;
+      if (c.positionId) continue;
+      await repos.executions.finish(c.id, 'failed', ['interrupted by a restart before any order was sent'], null, clock.now());
+      report.interruptedClaims++;
+    }
+
+    const accounts = new Set([...ctx.book.all()].map((p) => p.accountId));
+    for (const accountId of accounts) {
+      const r = await reconcileAccount(accountId).catch((error: unknown) => {
+        logger.warn({ err: error, accountId }, 'reconcile failed: positions stay monitored');
+        return { closed: 0, unknown: 0 };
+      });
+      report.closedOnExchange += r.closed;
+      report.unknownOnExchange += r.unknown;
+    }
+    return report;
+  }
+
+  async function reconcileAccount(accountId: string): Promise<{ closed: number; unknown: number }> {
+    const ours = [...ctx.book.all()].filter((p) => p.accountId === accountId && p.status === 'open' && !p.pendingAction);
+    if (ours.length === 0) return { closed: 0, unknown: 0 };
+    const port = await ctx.exchanges.forAccount(accountId);
+    let closed = 0;
+    let unknown = 0;
+    if (port.account.mode === 'spot') {
+      // spot holdings are balances: what we think we hold of a base asset must still be there
+      const balance = await port.fetchBalance();
+      const byBase = new Map<string, PositionRecord[]>();
+      for (const p of ours) {
+        const { base } = splitSymbol(p.symbol);
+        byBase.set(base, [...(byBase.get(base) ?? []), p]);
+      }
+      for (const [base, list] of byBase) {
+        const held = balance[base]?.total ?? 0;
+        const expected = list.reduce((s, p) => s + p.state.qty, 0);
+        if (held >= expected * 0.01) continue;
+        for (const p of list) {
+          await closeMissing(p);
+          closed++;
+        }
+      }
+      return { closed, unknown };
+    }
+    const onExchange = await port.fetchPositions();
+    for (const p of ours) {
+      const match = onExchange.find((x) => x.symbol === p.symbol && x.side === p.state.side);
+      if (!match || match.qty <= p.state.qtyInitial * DUST) {
+        await closeMissing(p);
+        closed++;
+      } else if (match.liquidationPrice !== undefined && match.liquidationPrice > 0 && match.liquidationPrice !== p.state.liquidationPrice) {
+        p.state = { ...p.state, liquidationPrice: match.liquidationPrice };
+        ctx.book.markDirty(p.id);
+      }
+    }
+    const first = ours[0]!;
+    for (const x of onExchange) {
+      if (ours.some((p) => p.symbol === x.symbol && p.state.side === x.side)) continue;
+      unknown++;
+      await ctx.emit(
+        {
+          kind: 'action_needed',
+          userId: first.userId,
+          accountId,
+          message: `${x.symbol} ${x.side} ${x.qty} is open on ${port.account.exchange} but was not opened by the bot: it is not managed. Close or keep it on the exchange.`,
+        },
+        `unknown:${accountId}:${x.symbol}:${x.side}:${clock.now()}`,
+      );
+    }
+    return { closed, unknown };
+  }
+
+  /** Closed on the exchange while we were away: closed here, priced at the current price (an estimate, said so). */
+  async function closeMissing(p: PositionRecord): Promise<void> {
+    await ctx.locks.run(p.id, async () => {
+      const port = await ctx.exchanges.forAccount(p.accountId);
+      const price = await port.fetchPrice(p.symbol).catch(() => p.state.lastPrice ?? p.state.entry);
+      const now = clock.now();
+      const pnl = exitPnl({ side: p.state.side, entry: p.state.entry, exit: price, qty: p.state.qty, qtyInitial: p.state.qtyInitial, entryFee: p.entryFee, exitFee: 0 });
+      const qty = p.state.qty;
+      p.state = { ...p.state, qty: 0, closed: true };
+      p.status = 'closed';
+      p.closeReason = CLOSED_ON_EXCHANGE;
+      p.closedAt = now;
+      p.realizedPnl += pnl.net;
+      await tx(async (t) => {
+        await repos.trades.insert(
+          {
+            userId: p.userId,
+            accountId: p.accountId,
+            positionId: p.id,
+            symbol: p.symbol,
+            side: p.state.side,
+            quantity: qty,
+            entryPrice: p.state.entry,
+            exitPrice: price,
+            stopLoss: p.state.stopLoss,
+            takeProfit: p.state.takeProfit,
+            pnl: pnl.net,
+            fee: pnl.fee,
+            closeReason: CLOSED_ON_EXCHANGE,
+            source: 'reconcile',
+            closedAt: now,
+          },
+          t,
+        );
+        await repos.positions.save(p, now, t);
+      });
+      ctx.book.remove(p.id);
+      await ctx.emit(
+        {
+          kind: 'action_needed',
+          userId: p.userId,
+          accountId: p.accountId,
+          positionId: p.id,
+          message: `${p.symbol} ${p.state.side} was closed on the exchange while the bot was away; recorded as closed (exit price estimated at ${price}).`,
+        },
+        `reconciled:${p.id}`,
+      );
+    });
+  }
+
+  return { recover, reconcileAccount };
+}

@@ -1,0 +1,54 @@
+/** Engine records as the facade's views (what the Telegram layer formats). */
+import type { PositionRecord } from '../db/repos/positions.ts';
+import type { TradeRecord } from '../db/repos/trades.ts';
+import type { PositionView, TradeView } from './facade.ts';
+
+export function toPositionView(p: PositionRecord, accountLabel: string, lastPrice: number | null): PositionView {
+  const s = p.state;
+  const sign = s.side === 'long' ? 1 : -1;
+  const live = lastPrice !== null && p.status !== 'closed' && s.qty > 0;
+  return {
+    id: p.id,
+    userId: p.userId,
+    accountId: p.accountId,
+    accountLabel,
+    exchange: p.exchange,
+    isPaper: p.isPaper,
+    symbol: p.symbol,
+    side: s.side,
+    mode: s.mode,
+    leverage: s.leverage,
+    entryPrice: s.entry,
+    qtyInitial: s.qtyInitial,
+    qty: s.qty,
+    stopLoss: s.stopLoss,
+    takeProfit: s.takeProfit,
+    trailingActive: s.trailingActive,
+    trailingStop: s.trailingStop,
+    liquidationPrice: s.liquidationPrice ?? null,
+    partialTaken: [...s.partialTaken],
+    openedAt: new Date(s.openedAt),
+    status: p.status === 'closed' ? 'closed' : p.status === 'open' && !p.pendingAction ? 'open' : 'closing',
+    closeReason: p.closeReason,
+    lastPrice,
+    unrealizedPnl: live ? (lastPrice - s.entry) * s.qty * sign : null,
+    unrealizedPct: live && s.entry > 0 ? (((lastPrice - s.entry) * sign) / s.entry) * 100 : null,
+    realizedPnl: p.realizedPnl,
+  };
+}
+
+export function toTradeView(t: TradeRecord): TradeView {
+  return {
+    id: t.id,
+    positionId: t.positionId,
+    symbol: t.symbol,
+    side: t.side,
+    quantity: t.quantity,
+    entryPrice: t.entryPrice,
+    exitPrice: t.exitPrice,
+    pnl: t.pnl,
+    fee: t.fee,
+    closeReason: t.closeReason,
+    closedAt: t.closedAt === null ? null : new Date(t.closedAt),
+  };
+}

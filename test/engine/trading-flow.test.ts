@@ -1,0 +1,93 @@
+/**
+ * The whole trading story on a real database: a signal row is inserted → NOTIFY → the engine
+ * sizes and opens the position → ticks take the three partial profits → the trailing stop closes
+ * the rest → trade rows carry the exact net P&L (fills with slippage, 0.1 % fees, the entry fee
+ * shared pro rata).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { orders, positionReevaluations, positions, signalExecutions, trades } from '../../src/db/schema.ts';
+import { createHarness, drain, type Harness } from './harness.ts';
+
+const FEE = 0.001;
+const SLIP = 0.0005;
+
+describe.each(databaseKinds())('trading flow on %s', (kind) => {
+  let db: TestDatabase;
+  let h: Harness;
+
+  afterEach(async () => {
+    await h?.engine.stop();
+    await db?.destroy();
+  });
+
+  it('opens from an inserted signal, takes partial profits, exits on the trailing stop, records exact P&L', async () => {
+    db = await openTestDatabase(kind);
+    h = await createHarness(db, { slippage: SLIP, feeRate: FEE });
+    const { userId } = await h.addTrader(1001);
+    h.feed.push('ETH/USDT', 100);
+    await h.engine.start();
+
+    const signalId = await h.insertSignal({ symbol: 'ETH/USDT', action: 'BUY', confidence: 0.8 });
+    await drain(h.engine);
+
+    // size: risk 2 % of 10 000 = 200 over a 2 % stop = 10 000, ×1.2 (calm) ×0.8 (confidence)
+    // = 9 600, capped by max_position 1 000 → 10 ETH at the reference price 100
+    const [pos] = await db.db.select().from(positions).where(eq(positions.userId, userId));
+    expect(pos).toBeDefined();
+    const entry = 100 * (1 + SLIP);
+    expect(Number(pos!.qtyInitial)).toBeCloseTo(10, 9);
+    expect(Number(pos!.entryPrice)).toBeCloseTo(entry, 9);
+    expect(Number(pos!.stopLoss)).toBeCloseTo(98, 9);
+    expect(Number(pos!.takeProfit)).toBeCloseTo(110, 9);
+    expect(pos!.status).toBe('open');
+    const [execution] = await db.db.select().from(signalExecutions).where(eq(signalExecutions.signalId, signalId));
+    expect(execution).toMatchObject({ status: 'executed', positionId: pos!.id });
+
+    for (const price of [100.6, 101.2, 102.2, 103.2, 104, 103.5, 102.9]) {
+      h.feed.push('ETH/USDT', price);
+      await h.engine.settle();
+    }
+
+    const exits = await db.db.select().from(trades).where(eq(trades.positionId, pos!.id)).orderBy(trades.createdAt);
+    expect(exits.map((t) => t.closeReason)).toEqual(['partial_tp', 'partial_tp', 'partial_tp', 'trailing_stop']);
+    const expected = [
+      { qty: 2.5, at: 101.2 },
+      { qty: 3.75, at: 102.2 },
+      { qty: 2.8125, at: 103.2 },
+      { qty: 0.9375, at: 102.9 },
+    ];
+    const entryFee = 10 * entry * FEE;
+    let total = 0;
+    expected.forEach((e, i) => {
+      const fill = e.at * (1 - SLIP);
+      const pnl = (fill - entry) * e.qty - fill * e.qty * FEE - (entryFee * e.qty) / 10;
+      total += pnl;
+      const t = exits[i]!;
+      expect(Number(t.quantity)).toBeCloseTo(e.qty, 9);
+      expect(Number(t.exitPrice)).toBeCloseTo(fill, 9);
+      expect(Number(t.pnl)).toBeCloseTo(pnl, 9);
+      expect(t.source).toBe('position_monitor');
+    });
+
+    const [closed] = await db.db.select().from(positions).where(eq(positions.id, pos!.id));
+    expect(closed).toMatchObject({ status: 'closed', closeReason: 'trailing_stop' });
+    expect(Number(closed!.qty)).toBe(0);
+    expect(Number(closed!.realizedPnl)).toBeCloseTo(total, 9);
+    // one entry and four exits, each filled once
+    const orderRows = await db.db.select().from(orders).where(eq(orders.positionId, pos!.id));
+    expect(orderRows.map((o) => o.status)).toEqual(['filled', 'filled', 'filled', 'filled', 'filled']);
+    expect(h.venue.allOrders()).toHaveLength(5);
+    expect(h.venue.duplicateSends()).toEqual([]);
+
+    await h.engine.flush();
+    const reevals = await db.db.select().from(positionReevaluations).where(eq(positionReevaluations.positionId, pos!.id));
+    expect(reevals.length).toBeGreaterThan(0);
+    expect(reevals.every((r) => r.reevaluationType === 'trailing_stop')).toBe(true);
+
+    expect(h.notifier.events.map((e) => e.kind)).toEqual(['position_opened', 'partial_tp', 'partial_tp', 'partial_tp', 'trailing_stop']);
+    expect(h.notifier.ofKind('trailing_stop')[0]).toMatchObject({ remainingQty: 0, qty: 0.9375 });
+    expect(await h.engine.facade.listPositions(userId)).toEqual([]);
+  });
+});
