@@ -1,0 +1,147 @@
+/**
+ * The paper wallet's bookkeeping for one fill, as a function of the state (no I/O).
+ *
+ * Spot: buys pay qty × price + fee in the quote currency; sells need the base held.
+ * Margin/futures (one net position per symbol, isolated margin):
+ * - opening locks margin = qty × price / leverage; the fee (qty × price × feeRate) is paid from
+ *   the wallet; not enough free quote → MARGIN_LEVEL_TOO_LOW;
+ * - an opposite order first reduces the position (realized PnL into the wallet, margin released
+ *   pro rata) and, unless reduce-only, opens the remainder the other way;
+ * - a reduce-only order never closes more than is open;
+ * - liquidation price: long entry − margin/qty + mmr × entry, short entry + margin/qty − mmr × entry
+ *   (= entry × (1 ∓ 1/leverage ± mmr) for a single fill).
+ */
+import { ExchangeError, type Market, type TradingMode } from './port.ts';
+import type { PaperPosition, PaperState } from './paper-store.ts';
+
+/** quantities closer than this are equal (base units) */
+const EPS = 1e-12;
+
+export interface FillInput {
+  side: 'buy' | 'sell';
+  /** base units */
+  qty: number;
+  /** fill price, quote per base (slippage already applied) */
+  price: number;
+  reduceOnly: boolean;
+  leverage: number;
+  /** fraction of notional, 0.001 = 0.1 % */
+  feeRate: number;
+  /** maintenance margin rate, fraction */
+  maintenanceRate: number;
+}
+
+export interface FillOutcome {
+  /** base units actually filled (≤ requested for reduce-only) */
+  filledQty: number;
+  /** quote units */
+  fee: number;
+  /** changed balances and positions (qty 0 = removed) */
+  balances: Map<string, number>;
+  positions: PaperPosition[];
+}
+
+export function lockedMargin(state: PaperState): number {
+  let used = 0;
+  for (const position of state.positions.values()) used += position.margin;
+  return used;
+}
+
+export function liquidationPrice(position: Pick<PaperPosition, 'side' | 'qty' | 'entryPrice' | 'margin'>, maintenanceRate: number): number {
+  const cushion = position.margin / position.qty;
+  const price = position.side === 'long' ? position.entryPrice - cushion + maintenanceRate * position.entryPrice : position.entryPrice + cushion - maintenanceRate * position.entryPrice;
+  return Math.max(0, price);
+}
+
+export function applyFill(state: PaperState, market: Market, mode: TradingMode, fill: FillInput): FillOutcome {
+  return mode === 'spot' ? spotFill(state, market, fill) : marginFill(state, market, fill);
+}
+
+function spotFill(state: PaperState, market: Market, fill: FillInput): FillOutcome {
+  const quote = state.balances.get(market.quote) ?? 0;
+  const base = state.balances.get(market.base) ?? 0;
+  const cost = fill.qty * fill.price;
+  const fee = cost * fill.feeRate;
+  const balances = new Map<string, number>();
+  if (fill.side === 'buy') {
+    if (quote + EPS < cost + fee) throw insufficient(`Insufficient funds: buying ${fill.qty} ${market.base} needs ${(cost + fee).toFixed(2)} ${market.quote}, the wallet has ${quote.toFixed(2)}.`);
+    balances.set(market.quote, quote - cost - fee);
+    balances.set(market.base, base + fill.qty);
+  } else {
+    if (base + EPS < fill.qty) throw insufficient(`Insufficient funds: selling ${fill.qty} ${market.base}, the wallet has ${base}.`);
+    balances.set(market.base, Math.max(0, base - fill.qty));
+    balances.set(market.quote, quote + cost - fee);
+  }
+  return { filledQty: fill.qty, fee, balances, positions: [] };
+}
+
+function marginFill(state: PaperState, market: Market, fill: FillInput): FillOutcome {
+  const direction = fill.side === 'buy' ? 'long' : 'short';
+  const current = state.positions.get(market.symbol);
+  let wallet = state.balances.get(market.quote) ?? 0;
+  let used = lockedMargin(state);
+  let fee = 0;
+  let remaining = fill.qty;
+  let position: PaperPosition | undefined = current && { ...current };
+
+  if (position && position.side !== direction) {
+    const closing = Math.min(remaining, position.qty);
+    const sign = position.side === 'long' ? 1 : -1;
+    const released = position.margin * (closing / position.qty);
+    fee += closing * fill.price * fill.feeRate;
+    wallet += closing * (fill.price - position.entryPrice) * sign - closing * fill.price * fill.feeRate;
+    used -= released;
+    position.qty -= closing;
+    position.margin -= released;
+    remaining -= closing;
+    if (position.qty <= EPS) position = { ...position, qty: 0, margin: 0 };
+  } else if (fill.reduceOnly) {
+    throw new ExchangeError('REDUCE_ONLY_INVALID', { message: `Reduce-only order refused: there is no ${direction === 'long' ? 'short' : 'long'} ${market.symbol} position to reduce.` });
+  }
+
+  if (remaining > EPS && !fill.reduceOnly) {
+    const notional = remaining * fill.price;
+    const margin = notional / fill.leverage;
+    const openFee = notional * fill.feeRate;
+    if (wallet - used + EPS < margin + openFee) {
+      throw new ExchangeError('MARGIN_LEVEL_TOO_LOW', {
+        message: `Margin level too low: ${remaining} ${market.base} at ${fill.leverage}× needs ${(margin + openFee).toFixed(2)} ${market.quote} of margin, ${(wallet - used).toFixed(2)} is free. Reduce the position size.`,
+      });
+    }
+    wallet -= openFee;
+    fee += openFee;
+    const before = position && position.qty > EPS ? position : undefined;
+    const qty = (before?.qty ?? 0) + remaining;
+    position = {
+      symbol: market.symbol,
+      side: direction,
+      qty,
+      entryPrice: before ? (before.qty * before.entryPrice + notional) / qty : fill.price,
+      leverage: fill.leverage,
+      margin: (before?.margin ?? 0) + margin,
+    };
+    remaining = 0;
+  }
+
+  const positions: PaperPosition[] = [];
+  if (position) {
+    if (position.qty > EPS) position.liquidationPrice = liquidationPrice(position, fill.maintenanceRate);
+    else delete position.liquidationPrice;
+    positions.push(position);
+  }
+  return { filledQty: fill.qty - remaining, fee, balances: new Map([[market.quote, wallet]]), positions };
+}
+
+/** A position whose liquidation price the market crossed loses its margin and is removed. */
+export function liquidateIfCrossed(state: PaperState, market: Market, price: number): FillOutcome | undefined {
+  const position = state.positions.get(market.symbol);
+  if (!position?.liquidationPrice) return undefined;
+  const crossed = position.side === 'long' ? price <= position.liquidationPrice : price >= position.liquidationPrice;
+  if (!crossed) return undefined;
+  const wallet = (state.balances.get(market.quote) ?? 0) - position.margin;
+  return { filledQty: position.qty, fee: 0, balances: new Map([[market.quote, wallet]]), positions: [{ ...position, qty: 0, margin: 0 }] };
+}
+
+function insufficient(message: string): ExchangeError {
+  return new ExchangeError('INSUFFICIENT_FUNDS', { message });
+}

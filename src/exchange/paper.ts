@@ -1,0 +1,283 @@
+/**
+ * Paper exchange: a virtual wallet per account (default 10 000 USDT) trading on the shared
+ * public prices of the exchange the trader picked. Market orders fill at once at the current
+ * price moved against the trader by the slippage, and pay the taker fee. Margin and futures allow
+ * shorts and leverage with a liquidation price. Orders are rounded and checked against the real
+ * market's minimums like live orders. Balances, positions and orders persist (PaperStore), so
+ * a restart keeps them. Limit orders fill at once when marketable; others rest until cancelled
+ * (there is no matching of resting orders).
+ */
+import { randomUUID } from 'node:crypto';
+import { applyFill, liquidateIfCrossed, lockedMargin } from './paper-fills.ts';
+import type { PaperPosition, PaperState, PaperStore } from './paper-store.ts';
+import { assertMinimums, roundOrder } from './precision.ts';
+import {
+  ExchangeError,
+  type Balance,
+  type ClosePositionRequest,
+  type ExchangeAccount,
+  type ExchangePort,
+  type ExchangePosition,
+  type Market,
+  type MarketDataFeed,
+  type OrderRef,
+  type OrderRequest,
+  type OrderResult,
+} from './port.ts';
+
+export interface PaperSettings {
+  /** currency a new wallet is funded in */
+  startCurrency: string;
+  /** quote units a new wallet starts with */
+  startBalance: number;
+  /** taker fee, fraction of notional: 0.001 = 0.1 % */
+  feeRate: number;
+  /** fraction of price a market order fills worse than the tick: 0.0005 = 0.05 % */
+  slippage: number;
+  /** maintenance margin rate for liquidation prices, fraction */
+  maintenanceRate: number;
+}
+
+export const DEFAULT_PAPER_SETTINGS: PaperSettings = { startCurrency: 'USDT', startBalance: 10_000, feeRate: 0.001, slippage: 0.0005, maintenanceRate: 0.005 };
+
+/** current price of a symbol, quote per base; throws ExchangeError NO_PRICE when there is none */
+export type PriceSource = (symbol: string) => Promise<number>;
+
+export interface PaperExchangeDeps {
+  /** accountId (api_keys.id) keys the wallet */
+  account: ExchangeAccount & { accountId: string };
+  store: PaperStore;
+  price: PriceSource;
+  /** the real exchange's markets (public data); absent → any symbol with 1e-8 steps, no minimums */
+  markets?: () => Promise<Readonly<Record<string, Market>>>;
+  settings?: Partial<PaperSettings>;
+  now?: () => number;
+  newId?: () => string;
+}
+
+export class PaperExchange implements ExchangePort {
+  readonly account: ExchangeAccount & { accountId: string };
+  private readonly settings: PaperSettings;
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private state: PaperState | undefined;
+  /** serializes operations of this account (a fill reads and writes the wallet) */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: PaperExchangeDeps) {
+    this.account = deps.account;
+    this.settings = { ...DEFAULT_PAPER_SETTINGS, ...deps.settings };
+    this.now = deps.now ?? Date.now;
+    this.newId = deps.newId ?? (() => `paper-${randomUUID()}`);
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async wallet(): Promise<PaperState> {
+    if (this.state) return this.state;
+    const loaded = await this.deps.store.load(this.account.accountId);
+    if (loaded) return (this.state = loaded);
+    const fresh: PaperState = { balances: new Map([[this.settings.startCurrency, this.settings.startBalance]]), positions: new Map() };
+    await this.deps.store.save(this.account.accountId, { balances: fresh.balances, positions: [] });
+    return (this.state = fresh);
+  }
+
+  async loadMarkets(): Promise<Readonly<Record<string, Market>>> {
+    return (await this.deps.markets?.()) ?? {};
+  }
+
+  async market(symbol: string): Promise<Market> {
+    if (!this.deps.markets) return syntheticMarket(symbol, this.account.mode);
+    const market = (await this.deps.markets())[symbol];
+    if (!market) throw new ExchangeError('UNKNOWN_SYMBOL', { message: `${symbol} is not a ${this.account.mode} market on ${this.account.exchange}.` });
+    return market;
+  }
+
+  fetchBalance(): Promise<Balance> {
+    return this.exclusive(async () => {
+      const state = await this.wallet();
+      const used = this.account.mode === 'spot' ? 0 : lockedMargin(state);
+      const out: Record<string, { free: number; used: number; total: number }> = {};
+      for (const [currency, total] of state.balances) {
+        if (total === 0) continue;
+        const locked = currency === this.settings.startCurrency ? used : 0;
+        out[currency] = { free: total - locked, used: locked, total };
+      }
+      return out;
+    });
+  }
+
+  fetchPositions(symbols?: string[]): Promise<ExchangePosition[]> {
+    if (this.account.mode === 'spot') return Promise.resolve([]);
+    return this.exclusive(async () => {
+      const state = await this.wallet();
+      const out: ExchangePosition[] = [];
+      for (const position of [...state.positions.values()]) {
+        if (symbols && !symbols.includes(position.symbol)) continue;
+        if (await this.liquidate(state, position.symbol)) continue;
+        const entry: ExchangePosition = { symbol: position.symbol, side: position.side, qty: position.qty, entryPrice: position.entryPrice, leverage: position.leverage, marginMode: 'isolated' };
+        if (position.liquidationPrice !== undefined) entry.liquidationPrice = position.liquidationPrice;
+        out.push(entry);
+      }
+      return out;
+    });
+  }
+
+  async fetchPrice(symbol: string): Promise<number> {
+    await this.market(symbol);
+    return this.deps.price(symbol);
+  }
+
+  placeOrder(request: OrderRequest): Promise<OrderResult> {
+    return this.exclusive(() => this.fill(request));
+  }
+
+  private async fill(request: OrderRequest): Promise<OrderResult> {
+    const { mode } = this.account;
+    const reduceOnly = request.reduceOnly === true;
+    if (reduceOnly && mode === 'spot') throw new ExchangeError('REDUCE_ONLY_INVALID');
+    const existing = await this.deps.store.findOrder(this.account.accountId, { clientOrderId: request.clientOrderId });
+    if (existing) return existing; // a retried request never fills twice
+    const market = await this.market(request.symbol);
+    const rounded = roundOrder(market, request);
+    const tick = await this.deps.price(market.symbol);
+    assertMinimums(market, rounded.qty, rounded.price ?? tick, reduceOnly);
+    const state = await this.wallet();
+    await this.liquidate(state, market.symbol);
+
+    const slipped = request.side === 'buy' ? tick * (1 + this.settings.slippage) : tick * (1 - this.settings.slippage);
+    const limit = rounded.price;
+    const marketable = limit === undefined || (request.side === 'buy' ? limit >= tick : limit <= tick);
+    const result: OrderResult = {
+      id: this.newId(),
+      clientOrderId: request.clientOrderId,
+      symbol: market.symbol,
+      side: request.side,
+      type: request.type,
+      status: 'open',
+      qty: rounded.qty,
+      filledQty: 0,
+      avgPrice: 0,
+      fee: 0,
+      feeCurrency: market.quote,
+      timestamp: this.now(),
+    };
+    if (reduceOnly) result.reduceOnly = true;
+    if (!marketable) {
+      await this.deps.store.save(this.account.accountId, { balances: new Map(), positions: [], order: result });
+      return result;
+    }
+    const price = limit === undefined ? slipped : request.side === 'buy' ? Math.min(slipped, limit) : Math.max(slipped, limit);
+    const leverage = mode === 'spot' ? 1 : (request.leverage ?? state.positions.get(market.symbol)?.leverage ?? 1);
+    const outcome = applyFill(state, market, mode, {
+      side: request.side,
+      qty: rounded.qty,
+      price,
+      reduceOnly,
+      leverage,
+      feeRate: this.settings.feeRate,
+      maintenanceRate: this.settings.maintenanceRate,
+    });
+    Object.assign(result, { status: 'closed', filledQty: outcome.filledQty, avgPrice: price, fee: outcome.fee });
+    await this.deps.store.save(this.account.accountId, { balances: outcome.balances, positions: outcome.positions, order: result });
+    this.commit(state, outcome);
+    return result;
+  }
+
+  async closePosition(request: ClosePositionRequest): Promise<OrderResult> {
+    const market = await this.market(request.symbol);
+    const state = await this.exclusive(() => this.wallet());
+    if (this.account.mode === 'spot') {
+      const held = state.balances.get(market.base) ?? 0;
+      if (!(held > 0)) throw new ExchangeError('POSITION_NOT_FOUND', { message: `There is no ${market.base} to sell.` });
+      return this.placeOrder({ symbol: market.symbol, side: 'sell', type: 'market', qty: Math.min(request.qty ?? held, held), clientOrderId: request.clientOrderId });
+    }
+    const position = state.positions.get(market.symbol);
+    if (!position) throw new ExchangeError('POSITION_NOT_FOUND', { message: `There is no open ${market.symbol} position to close.` });
+    const qty = Math.min(request.qty ?? position.qty, position.qty);
+    return this.placeOrder({ symbol: market.symbol, side: position.side === 'long' ? 'sell' : 'buy', type: 'market', qty, reduceOnly: true, clientOrderId: request.clientOrderId });
+  }
+
+  fetchOrder(_symbol: string, ref: OrderRef): Promise<OrderResult | undefined> {
+    return this.deps.store.findOrder(this.account.accountId, ref);
+  }
+
+  cancelOrder(_symbol: string, ref: OrderRef): Promise<OrderResult | undefined> {
+    return this.exclusive(async () => {
+      const order = await this.deps.store.findOrder(this.account.accountId, ref);
+      if (!order || order.status !== 'open') return undefined;
+      const canceled: OrderResult = { ...order, status: 'canceled' };
+      await this.deps.store.save(this.account.accountId, { balances: new Map(), positions: [], order: canceled });
+      return canceled;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+  }
+
+  /** removes a position whose liquidation price the market crossed; true when it did */
+  private async liquidate(state: PaperState, symbol: string): Promise<boolean> {
+    const position = state.positions.get(symbol);
+    if (!position?.liquidationPrice) return false;
+    const market = await this.market(symbol);
+    const outcome = liquidateIfCrossed(state, market, await this.deps.price(symbol));
+    if (!outcome) return false;
+    await this.deps.store.save(this.account.accountId, { balances: outcome.balances, positions: outcome.positions });
+    this.commit(state, outcome);
+    return true;
+  }
+
+  private commit(state: PaperState, outcome: { balances: Map<string, number>; positions: PaperPosition[] }): void {
+    for (const [currency, total] of outcome.balances) state.balances.set(currency, total);
+    for (const position of outcome.positions) {
+      if (position.qty > 0) state.positions.set(position.symbol, position);
+      else state.positions.delete(position.symbol);
+    }
+  }
+}
+
+/** A market for offline sessions (replay) when the real exchange's markets are not at hand. */
+export function syntheticMarket(symbol: string, mode: ExchangeAccount['mode']): Market {
+  const [pair = symbol, settle] = symbol.split(':');
+  const [base = pair, quote = 'USDT'] = pair.split('/');
+  const market: Market = { symbol, id: symbol, base, quote, type: mode === 'futures' ? 'swap' : 'spot', tickSize: 1e-8, stepSize: 1e-8, minQty: 0, minCost: 0, contractSize: 1 };
+  if (settle) market.settle = settle;
+  return market;
+}
+
+/**
+ * Prices for paper fills from a shared feed: the latest tick, or the first one after
+ * subscribing. Symbols stay subscribed (so later fills see fresh prices) until `close()`.
+ */
+export function feedPriceSource(feed: MarketDataFeed, options: { timeoutMs?: number } = {}): PriceSource & { close(): void } {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const held = new Map<string, () => void>();
+  const source = async (symbol: string): Promise<number> => {
+    if (!held.has(symbol)) held.set(symbol, feed.subscribe(symbol, () => {}));
+    if (feed.isStale()) throw new ExchangeError('NO_PRICE', { message: `Prices from ${feed.exchange} are stale; paper orders wait for fresh ones.` });
+    const tick = feed.lastTick(symbol);
+    if (tick) return tick.price;
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new ExchangeError('NO_PRICE', { message: `No price for ${symbol} from ${feed.exchange} within ${timeoutMs / 1000} s.` }));
+      }, timeoutMs);
+      const stop = feed.subscribe(symbol, (t) => {
+        clearTimeout(timer);
+        stop();
+        resolve(t.price);
+      });
+    });
+  };
+  return Object.assign(source, {
+    close() {
+      for (const stop of held.values()) stop();
+      held.clear();
+    },
+  });
+}
