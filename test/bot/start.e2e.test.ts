@@ -51,9 +51,15 @@ function exitWithin(exited: Promise<BotProcessExit>, ms: number, output: () => s
 
 it('greets /start with what the bot does and the next step, registers the command menu, and exits 0 on SIGTERM', { timeout: 90_000 }, async () => {
   const { emu, app } = await startApp();
-  await emu.waitForCall('setMyCommands', (c) => c.ok, 60_000).catch((e: Error) => {
-    throw new Error(`${e.message}\nApp output:\n${app.output()}`);
-  });
+  // ready when the menu is registered; an app that dies first fails the test at once, with its output
+  await Promise.race([
+    emu.waitForCall('setMyCommands', (c) => c.ok, 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nApp output:\n${app.output()}`);
+    }),
+    app.exited.then((exit) => {
+      throw new Error(`the app exited (${JSON.stringify(exit)}) before registering its commands. Output:\n${app.output()}`);
+    }),
+  ]);
   const menu = emu.commands() as Array<{ command: string }>;
   expect(menu.map((c) => c.command)).toEqual(expect.arrayContaining(['start', 'connect', 'positions', 'settings', 'help']));
 
@@ -61,7 +67,7 @@ it('greets /start with what the bot does and the next step, registers the comman
   const welcome = await emu.waitForMessage(alice.id, undefined, 20_000).catch((e: Error) => {
     throw new Error(`${e.message}\nApp output:\n${app.output()}`);
   });
-  expect(welcome.text).toMatch(/Alice/);
+  expect(welcome.text, app.output()).toMatch(/Alice/);
   expect(welcome.text).toMatch(/signal/i);
   expect(welcome.text).toMatch(/\/connect|connect/i);
 

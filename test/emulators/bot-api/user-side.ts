@@ -16,6 +16,7 @@ export interface UserMessage {
 export class UserSide {
   private callbackSeq = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly store: Store,
@@ -111,51 +112,51 @@ export class UserSide {
    */
   waitForMessage(chatId: number, predicate?: MessagePredicate, timeoutMs = 5000): Promise<MessageEvent> {
     const matches = toMatcher(predicate);
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
+    return this.waitUntil(
+      () => {
         const chat = this.store.chats.get(chatId);
-        if (!chat) return false;
-        for (const event of chat.events) {
-          if (event.seq <= chat.cursor || !matches(event.snapshot)) continue;
-          chat.cursor = event.seq;
-          stop();
-          resolve({ ...event.snapshot, event: event.kind });
-          return true;
-        }
-        return false;
-      };
-      const off = this.store.onChange(() => void check());
-      const timer = setTimeout(() => {
-        stop();
-        reject(new Error(`waitForMessage(chat ${chatId}, ${describePredicate(predicate)}): no new bot message matched within ${timeoutMs} ms\n${this.describeChat(chatId)}`));
-      }, timeoutMs);
-      const stop = () => {
-        off();
-        clearTimeout(timer);
-      };
-      check();
-    });
+        const event = chat?.events.find((e) => e.seq > chat.cursor && matches(e.snapshot));
+        if (!chat || !event) return undefined;
+        chat.cursor = event.seq;
+        return { ...event.snapshot, event: event.kind };
+      },
+      timeoutMs,
+      () => `waitForMessage(chat ${chatId}, ${describePredicate(predicate)}): no new bot message matched within ${timeoutMs} ms\n${this.describeChat(chatId)}`,
+    );
   }
 
   /** The first logged call of `method` (from the start of the log) that matches. */
   waitForCall(method: string, predicate: (call: CallRecord) => boolean = () => true, timeoutMs = 5000): Promise<CallRecord> {
     const key = method.toLowerCase();
-    return new Promise((resolve, reject) => {
-      const find = () => this.dispatcher.log.find((c) => c.method.toLowerCase() === key && c.status !== 0 && predicate(c));
+    return this.waitUntil(
+      () => this.dispatcher.log.find((c) => c.method.toLowerCase() === key && c.status !== 0 && predicate(c)),
+      timeoutMs,
+      () => {
+        const seen = this.dispatcher.log.slice(-15).map((c) => `  ${c.method} → ${c.status}${c.description ? ` ${c.description}` : ''}`);
+        return `waitForCall(${method}): no matching call within ${timeoutMs} ms. Last calls:\n${seen.join('\n') || '  (none)'}`;
+      },
+    );
+  }
+
+  /** Resolves with the first non-undefined `find()`, re-checked on every change; rejects on timeout or close. */
+  private waitUntil<T>(find: () => T | undefined, timeoutMs: number, timeoutMessage: () => string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       const found = find();
-      if (found) return resolve(found);
-      const off = this.store.onChange(() => {
-        const hit = find();
-        if (!hit) return;
+      if (found !== undefined) return resolve(found);
+      const finish = (error?: Error, value?: T) => {
         off();
         clearTimeout(timer);
-        resolve(hit);
+        this.waiters.delete(cancel);
+        if (error) reject(error);
+        else resolve(value as T);
+      };
+      const off = this.store.onChange(() => {
+        const hit = find();
+        if (hit !== undefined) finish(undefined, hit);
       });
-      const timer = setTimeout(() => {
-        off();
-        const seen = this.dispatcher.log.slice(-15).map((c) => `  ${c.method} → ${c.status}${c.description ? ` ${c.description}` : ''}`);
-        reject(new Error(`waitForCall(${method}): no matching call within ${timeoutMs} ms. Last calls:\n${seen.join('\n') || '  (none)'}`));
-      }, timeoutMs);
+      const timer = setTimeout(() => finish(new Error(timeoutMessage())), timeoutMs);
+      const cancel = () => finish(new Error(`the emulator was closed while waiting: ${timeoutMessage()}`));
+      this.waiters.add(cancel);
     });
   }
 
@@ -194,6 +195,7 @@ export class UserSide {
   close(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const cancel of [...this.waiters]) cancel();
   }
 }
 
