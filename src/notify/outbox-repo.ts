@@ -3,7 +3,7 @@
  * pushing `next_attempt_at` forward (a lease), so a crash mid-send leaves the row to be sent again
  * after the lease: delivery is at least once, never lost.
  */
-import { and, asc, count, eq, inArray, lte } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, lte, max } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { alertOutbox } from '../db/schema.ts';
 
@@ -92,6 +92,16 @@ export function createOutboxRepo(db: Db) {
           ...(retryAt ? { nextAttemptAt: retryAt } : { status: 'dead' }),
         })
         .where(eq(alertOutbox.id, id));
+    },
+
+    /** last send per chat since `since`: a restarted worker keeps each chat's pace */
+    async lastSentPerChat(since: Date): Promise<Array<{ chatId: number; at: Date }>> {
+      const rows = await db
+        .select({ chatId: alertOutbox.chatId, at: max(alertOutbox.sentAt) })
+        .from(alertOutbox)
+        .where(and(eq(alertOutbox.status, 'sent'), gt(alertOutbox.sentAt, since)))
+        .groupBy(alertOutbox.chatId);
+      return rows.flatMap((r) => (r.at ? [{ chatId: r.chatId, at: r.at }] : []));
     },
 
     async depth(): Promise<number> {

@@ -54,6 +54,12 @@ export class Pacer {
     this.lastSent.set(chatId, now);
   }
 
+  /** a message to this chat left at `at` (e.g. before a restart) */
+  sentEarlier(chatId: number, at: number): void {
+    const known = this.lastSent.get(chatId);
+    if (known === undefined || known < at) this.lastSent.set(chatId, at);
+  }
+
   /** Telegram said wait: hold this chat back for `seconds`. */
   backOff(chatId: number, seconds: number, now: number): void {
     this.lastSent.set(chatId, now + seconds * 1000 - this.config.perChatIntervalMs);

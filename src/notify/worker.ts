@@ -76,6 +76,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   async function deliver(row: OutboxRow): Promise<void> {
     try {
       const messageId = await deps.send(row);
+      // sent_at is when Telegram took it: a restarted worker paces the chat from there
       await deps.outbox.markSent(row.id, messageId, new Date(now()));
       stats.sent++;
     } catch (e) {
@@ -124,8 +125,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
           new Date(t),
           new Date(t + leaseMs),
         );
+        // pace from the moment the message leaves, not from when the look began
+        const sendAt = now();
         for (const row of claimed) {
-          pacer.take(row.chatId, t);
+          pacer.take(row.chatId, sendAt);
           chatsInFlight.add(row.chatId);
           const p = deliver(row).finally(() => {
             inFlight.delete(row.id);
@@ -150,7 +153,12 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     start() {
       if (running) return;
       running = true;
-      void pump();
+      const t = now();
+      void deps.outbox
+        .lastSentPerChat(new Date(t - Math.max(pacing.perChatIntervalMs, 1000)))
+        .then((list) => list.forEach((s) => pacer.sentEarlier(s.chatId, s.at.getTime())))
+        .catch(() => undefined)
+        .finally(() => void pump());
     },
     kick() {
       if (running) void pump();

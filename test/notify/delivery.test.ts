@@ -1,0 +1,130 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GrammyError, HttpError } from 'grammy';
+import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { createUsersRepo } from '../../src/db/repos/users.ts';
+import { createOutboxRepo, type OutboxRow } from '../../src/notify/outbox-repo.ts';
+import { createRecipientsRepo } from '../../src/notify/recipients-repo.ts';
+import { createOutboxNotifier } from '../../src/notify/notifier.ts';
+import { createOutboxWorker, type OutboxWorker } from '../../src/notify/worker.ts';
+import type { EngineEvent } from '../../src/engine/events.ts';
+
+const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function stopLoss(userId: string, positionId: string): EngineEvent {
+  return { kind: 'stop_loss', userId, positionId, symbol: 'BTC/USDT', side: 'long', exchange: 'binance', isPaper: true, price: 98_000, qty: 0.01, remainingQty: 0, pnl: -20, pct: -2 };
+}
+
+async function until(cond: () => boolean | Promise<boolean>, what: string, limitMs = 20_000): Promise<void> {
+  const start = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - start > limitMs) throw new Error(`gave up waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function tooMany(retryAfter: number): GrammyError {
+  return new GrammyError('429', { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: retryAfter } }, 'sendMessage', {});
+}
+
+describe.each(databaseKinds())('alert outbox on %s', (kind) => {
+  let db: TestDatabase;
+  let workers: OutboxWorker[];
+  beforeEach(async () => {
+    db = await openTestDatabase(kind);
+    workers = [];
+  });
+  afterEach(async () => {
+    for (const w of workers) await w.stop();
+    await db.destroy();
+  });
+
+  async function trader(telegramId: number) {
+    const { user } = await createUsersRepo(db.db).upsertFromTelegram({ telegramId, chatId: telegramId, firstName: `T${telegramId}` });
+    return user;
+  }
+
+  it('stores an event once per dedupe key, silent or not at all as the trader chose', async () => {
+    const outbox = createOutboxRepo(db.db);
+    const recipients = createRecipientsRepo(db.db);
+    const notifier = createOutboxNotifier({ outbox, recipients });
+    const u = await trader(501);
+    await notifier.notify(stopLoss(u.id, 'p1'), 'sl:p1');
+    await notifier.notify(stopLoss(u.id, 'p1'), 'sl:p1');
+    // rejected signals are off unless the trader wants them
+    await notifier.notify({ kind: 'signal_rejected', userId: u.id, signalId: 's1', symbol: 'BTC/USDT', action: 'BUY', reasons: ['confidence too low'] });
+    await recipients.setLevel(u.id, 'signal_rejected', 'silent');
+    await notifier.notify({ kind: 'signal_rejected', userId: u.id, signalId: 's2', symbol: 'BTC/USDT', action: 'BUY', reasons: ['confidence too low'] });
+    // a revoked key cannot be switched off
+    await recipients.setLevel(u.id, 'action_needed', 'off');
+    await notifier.notify({ kind: 'action_needed', userId: u.id, message: 'key revoked' });
+
+    const rows = await outbox.all();
+    expect(rows.map((r) => [r.kind, r.silent, r.chatId])).toEqual([
+      ['stop_loss', false, 501],
+      ['signal_rejected', true, 501],
+      ['action_needed', true, 501],
+    ]);
+    expect(rows[0]!.payload).toMatchObject({ positionId: 'p1', price: 98_000 });
+  });
+
+  it('sends every alert once, each chat in order and paced, across a failure, a 429 and a restart', async () => {
+    const outbox = createOutboxRepo(db.db);
+    const notifier = createOutboxNotifier({ outbox, recipients: createRecipientsRepo(db.db) });
+    const users = [await trader(601), await trader(602), await trader(603)];
+    for (let i = 0; i < 5; i++) for (const u of users) await notifier.notify(stopLoss(u.id, `p${i}`), `sl:${u.id}:${i}`);
+
+    const sent: Array<{ chatId: number; positionId: string; at: number }> = [];
+    let failures = 0;
+    const send = async (row: OutboxRow) => {
+      const positionId = String(row.payload.positionId);
+      // chat 602: the network fails once on its first alert, then Telegram says wait 1 s once
+      if (row.chatId === 602 && positionId === 'p0' && failures === 0) {
+        failures++;
+        throw new HttpError('network down', new Error('ECONNRESET'));
+      }
+      if (row.chatId === 602 && positionId === 'p0' && failures === 1) {
+        failures++;
+        throw tooMany(1);
+      }
+      sent.push({ chatId: row.chatId, positionId, at: Date.now() });
+      return sent.length;
+    };
+    const pacing = { perChatIntervalMs: 40, globalPerSecond: 200, globalBurst: 5 };
+    const first = createOutboxWorker({ outbox, send, logger: silentLogger, pacing, pollMs: 20, maxBackoffMs: 50 });
+    workers.push(first);
+    first.start();
+    await until(() => sent.length >= 4, 'a few sends');
+    await first.stop(); // a restart in the middle
+    const second = createOutboxWorker({ outbox, send, logger: silentLogger, pacing, pollMs: 20, maxBackoffMs: 50 });
+    workers.push(second);
+    second.start();
+    await until(async () => (await outbox.depth()) === 0, 'outbox drained');
+
+    expect(sent).toHaveLength(15);
+    for (const u of users) {
+      const mine = sent.filter((s) => s.chatId === u.telegramId);
+      expect(mine.map((s) => s.positionId)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+      // at least the 40 ms interval, less the 1 ms granularity of the clock
+      for (let i = 1; i < mine.length; i++) expect(mine[i]!.at - mine[i - 1]!.at).toBeGreaterThanOrEqual(39);
+    }
+    const rows = await outbox.all();
+    expect(rows.every((r) => r.status === 'sent' && r.telegramMessageId !== null)).toBe(true);
+    const retried = rows.find((r) => r.chatId === 602 && r.payload.positionId === 'p0')!;
+    // the network failure counts as an attempt; Telegram's 429 does not
+    expect(retried.attempts).toBe(1);
+  });
+
+  it('gives up on a chat that blocked the bot and keeps the reason', async () => {
+    const outbox = createOutboxRepo(db.db);
+    const u = await trader(701);
+    await createOutboxNotifier({ outbox, recipients: createRecipientsRepo(db.db) }).notify(stopLoss(u.id, 'p1'));
+    const send = async () => {
+      throw new GrammyError('403', { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'sendMessage', {});
+    };
+    const w = createOutboxWorker({ outbox, send, logger: silentLogger, pollMs: 20 });
+    workers.push(w);
+    w.start();
+    await until(async () => (await outbox.all())[0]!.status === 'dead', 'row dead');
+    expect((await outbox.all())[0]!.lastError).toBe('403 Forbidden: bot was blocked by the user');
+  });
+});
