@@ -66,8 +66,10 @@ export interface ExchangeFactoryDeps {
   onRetry?: CcxtAdapterDeps['onRetry'];
   /** latest shared-feed price for (exchange, symbol) */
   priceHint?: (exchange: ExchangeId, symbol: string) => number | undefined;
-  /** builds the paper exchange for a paper account (see paper.ts createPaperExchangeFor) */
+  /** builds the paper exchange for a paper account (runtime.ts wires it) */
   paper?: (account: ExchangeAccount) => ExchangePort;
+  /** shared market metadata cache (default: one per factory) */
+  marketCache?: MarketCache;
 }
 
 export interface ExchangeFactory {
@@ -76,7 +78,7 @@ export interface ExchangeFactory {
 }
 
 export function createExchangeFactory(deps: ExchangeFactoryDeps = {}): ExchangeFactory {
-  const marketCache = createMarketCache();
+  const marketCache = deps.marketCache ?? createMarketCache();
   return {
     create(account) {
       const quirks = quirksFor(account.exchange);

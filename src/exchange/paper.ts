@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { applyFill, liquidateIfCrossed, lockedMargin } from './paper-fills.ts';
 import type { PaperPosition, PaperState, PaperStore } from './paper-store.ts';
-import { assertMinimums, roundOrder } from './precision.ts';
+import { assertMinimums, roundOrder, roundToStep } from './precision.ts';
 import {
   ExchangeError,
   type Balance,
@@ -149,7 +149,8 @@ export class PaperExchange implements ExchangePort {
     const state = await this.wallet();
     await this.liquidate(state, market.symbol);
 
-    const slipped = request.side === 'buy' ? tick * (1 + this.settings.slippage) : tick * (1 - this.settings.slippage);
+    // the fill lands on the market's tick, rounded against the trader
+    const slipped = request.side === 'buy' ? roundToStep(tick * (1 + this.settings.slippage), market.tickSize, 'up') : roundToStep(tick * (1 - this.settings.slippage), market.tickSize, 'down');
     const limit = rounded.price;
     const marketable = limit === undefined || (request.side === 'buy' ? limit >= tick : limit <= tick);
     const result: OrderResult = {

@@ -1,0 +1,115 @@
+/**
+ * The exchange layer wired for the composition root: one factory for every account (live →
+ * ccxt adapter, paper → paper exchange), one shared market-data feed per exchange and market
+ * type, shared market metadata. Public data (prices, markets) needs no API key.
+ *
+ *   const exchanges = createExchangeRuntime({ options: parseExchangeOptions(env.EXCHANGE_OPTIONS),
+ *     paper: { store: createDrizzlePaperStore(db), settings: { startBalance, feeRate, slippage } } });
+ *   const port = exchanges.create(account);          // ExchangePort
+ *   exchanges.feedFor('binance', 'futures').subscribe('BTC/USDT:USDT', onTick);
+ *   await exchanges.close();
+ */
+import { CcxtExchange } from './ccxt-adapter.ts';
+import { createCcxtClient, createExchangeFactory, createMarketCache, type ExchangeFactoryDeps } from './factory.ts';
+import { ccxtTickerSource, createMarketDataFeed, type MarketDataFeedOptions } from './market-data.ts';
+import type { ExchangeOptions } from './options.ts';
+import { feedPriceSource, PaperExchange, type PaperSettings } from './paper.ts';
+import type { PaperStore } from './paper-store.ts';
+import { ExchangeError, type ExchangeAccount, type ExchangeId, type ExchangePort, type Market, type MarketDataFeed, type TradingMode } from './port.ts';
+import { quirksFor } from './quirks/index.ts';
+import type { RetryDeps, RetryPolicy } from './retry.ts';
+
+export interface ExchangeRuntimeDeps {
+  /** parsed EXCHANGE_OPTIONS */
+  options?: ExchangeOptions;
+  paper?: { store: PaperStore; settings?: Partial<PaperSettings> };
+  feed?: Pick<MarketDataFeedOptions, 'pollIntervalMs' | 'staleAfterMs' | 'reconnect' | 'onError'> & {
+    /** use ccxt.pro websockets where the exchange has watchTickers (default true) */
+    websocket?: boolean;
+  };
+  /** a replay (or any) feed replacing live prices for every exchange: offline paper sessions, demos */
+  priceFeed?: MarketDataFeed;
+  retryPolicy?: RetryPolicy;
+  retryDeps?: RetryDeps;
+  onRetry?: ExchangeFactoryDeps['onRetry'];
+}
+
+export interface ExchangeRuntime {
+  create(account: ExchangeAccount): ExchangePort;
+  /** the one shared feed of an exchange for a mode's markets (spot and margin share the spot feed) */
+  feedFor(exchange: ExchangeId, mode: TradingMode): MarketDataFeed;
+  close(): Promise<void>;
+}
+
+const feedKey = (exchange: ExchangeId, mode: TradingMode) => (mode === 'futures' ? `${exchange}:futures` : `${exchange}:spot`);
+
+export function createExchangeRuntime(deps: ExchangeRuntimeDeps = {}): ExchangeRuntime {
+  const feeds = new Map<string, MarketDataFeed>();
+  const publicPorts = new Map<string, CcxtExchange>();
+  const priceSources: Array<{ close(): void }> = [];
+  const marketCache = createMarketCache();
+
+  const feedFor = (exchange: ExchangeId, mode: TradingMode): MarketDataFeed => {
+    if (deps.priceFeed) return deps.priceFeed;
+    const key = feedKey(exchange, mode);
+    let feed = feeds.get(key);
+    if (!feed) {
+      const websocket = deps.feed?.websocket !== false;
+      const client = createCcxtClient({ exchange, mode: mode === 'futures' ? 'futures' : 'spot', pro: websocket, ...(deps.options ? { options: deps.options } : {}) });
+      feed = createMarketDataFeed({ ...deps.feed, exchange: key, source: ccxtTickerSource(client, { websocket }) });
+      feeds.set(key, feed);
+    }
+    return feed;
+  };
+
+  /** keyless adapter for an exchange's public market metadata */
+  const publicMarkets = (exchange: ExchangeId, mode: TradingMode) => {
+    const key = `${exchange}:${mode}`;
+    let port = publicPorts.get(key);
+    if (!port) {
+      const client = createCcxtClient({ exchange, mode, ...(deps.options ? { options: deps.options } : {}) });
+      port = new CcxtExchange({ account: { exchange, mode }, exchange: client, quirks: quirksFor(exchange), marketCache });
+      publicPorts.set(key, port);
+    }
+    const markets = port;
+    return (): Promise<Readonly<Record<string, Market>>> => markets.loadMarkets();
+  };
+
+  const factoryDeps: ExchangeFactoryDeps = {
+    marketCache,
+    priceHint: (exchange, symbol) => {
+      const feed = deps.priceFeed ?? feeds.get(feedKey(exchange, symbol.includes(':') ? 'futures' : 'spot'));
+      return feed && !feed.isStale() ? feed.lastTick(symbol)?.price : undefined;
+    },
+    paper: (account) => {
+      if (!deps.paper) throw new ExchangeError('NOT_SUPPORTED', { message: 'Paper trading is not configured.' });
+      if (!account.accountId) throw new ExchangeError('NOT_SUPPORTED', { message: 'A paper account needs its account id.' });
+      const price = feedPriceSource(feedFor(account.exchange, account.mode));
+      priceSources.push(price);
+      return new PaperExchange({
+        account: { ...account, accountId: account.accountId },
+        store: deps.paper.store,
+        price,
+        ...(deps.priceFeed ? {} : { markets: publicMarkets(account.exchange, account.mode) }),
+        ...(deps.paper.settings ? { settings: deps.paper.settings } : {}),
+      });
+    },
+  };
+  if (deps.options) factoryDeps.options = deps.options;
+  if (deps.retryPolicy) factoryDeps.retryPolicy = deps.retryPolicy;
+  if (deps.retryDeps) factoryDeps.retryDeps = deps.retryDeps;
+  if (deps.onRetry) factoryDeps.onRetry = deps.onRetry;
+  const factory = createExchangeFactory(factoryDeps);
+
+  return {
+    create: (account) => factory.create(account),
+    feedFor,
+    async close() {
+      for (const source of priceSources) source.close();
+      await Promise.all([...feeds.values()].map((feed) => feed.close()));
+      await Promise.all([...publicPorts.values()].map((port) => port.close()));
+      feeds.clear();
+      publicPorts.clear();
+    },
+  };
+}
