@@ -37,7 +37,8 @@ export function createCcxtClient(request: CcxtClientRequest): Exchange {
   if (!Class) throw new ExchangeError('NOT_SUPPORTED', { message: `ccxt has no ${request.pro ? 'websocket ' : ''}class ${className}.` });
   const client = new Class(config);
   if (sandbox === true) {
-    const testnet = typeof quirks.testnet === 'function' ? quirks.testnet(request.mode) : quirks.testnet;
+    const testnet = quirks.testnet(request.mode);
+    if (testnet === 'none') throw new ExchangeError('NOT_SUPPORTED', { message: `${request.exchange} ${request.mode} has no testnet; remove "sandbox" from EXCHANGE_OPTIONS.${request.exchange} or use paper trading.` });
     if (testnet === 'demo') client.enableDemoTrading(true);
     else client.setSandboxMode(true);
   }

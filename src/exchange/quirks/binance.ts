@@ -6,7 +6,8 @@
  *   (/fapi/v1/leverage, /fapi/v1/marginType) before the first order.
  * - Only the market types of the mode are loaded, without currencies or margin pair lists
  *   (each of those is a signed call per instance).
- * - The futures testnet is gone: ccxt's demo trading replaces it; spot keeps the sandbox.
+ * - The futures testnet is gone: ccxt's demo trading replaces it; spot keeps the sandbox;
+ *   margin has no test environment.
  */
 import type { MarginMode, TradingMode } from '../port.ts';
 import { defaultQuirks, type ExchangeQuirks } from './types.ts';
@@ -50,5 +51,8 @@ export const binanceQuirks: ExchangeQuirks = {
     [/Filter failure: (MIN_)?NOTIONAL|-4164|notional must be no smaller/i, 'ORDER_BELOW_MINIMUM'],
     [/Too many requests|-1003|-1015/i, 'RATE_LIMITED'],
   ],
-  testnet: (mode: TradingMode) => (mode === 'futures' ? 'demo' : 'sandbox'),
+  /** spot: testnet.binance.vision; futures: demo trading; margin (/sapi) has no test environment */
+  testnet(mode: TradingMode) {
+    return mode === 'futures' ? 'demo' : mode === 'margin' ? 'none' : 'sandbox';
+  },
 };

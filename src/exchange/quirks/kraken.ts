@@ -44,6 +44,10 @@ export const krakenQuirks: ExchangeQuirks = {
   normalizeClientOrderId(clientOrderId: string) {
     return clientOrderId.slice(0, 36);
   },
+  /** Kraken futures has a demo environment (demo-futures.kraken.com); Kraken spot has none */
+  testnet(mode: TradingMode) {
+    return mode === 'futures' ? 'sandbox' : 'none';
+  },
   errorPatterns: [
     [/EOrder:Margin level too low|EOrder:Insufficient margin|insufficient ?margin/i, 'MARGIN_LEVEL_TOO_LOW'],
     [/EOrder:Insufficient funds|insufficientAvailableFunds/i, 'INSUFFICIENT_FUNDS'],

@@ -45,8 +45,8 @@ export interface ExchangeQuirks {
   normalizeClientOrderId(clientOrderId: string): string;
   /** exchange error texts (message or code) that map to a code more precisely than ccxt's class */
   readonly errorPatterns: ReadonlyArray<readonly [RegExp, ExchangeErrorCode]>;
-  /** how to reach the exchange's test environment: ccxt setSandboxMode, or Binance's demo trading */
-  readonly testnet: 'sandbox' | ((mode: TradingMode) => 'sandbox' | 'demo');
+  /** how to reach the exchange's test environment: ccxt setSandboxMode, Binance's demo trading, or none */
+  testnet(mode: TradingMode): 'sandbox' | 'demo' | 'none';
 }
 
 /** Base for the five exchanges; each file overrides what differs. */
@@ -85,7 +85,9 @@ export const defaultQuirks = {
   normalizeClientOrderId(clientOrderId: string) {
     return clientOrderId;
   },
-  testnet: 'sandbox' as const,
+  testnet(): 'sandbox' | 'demo' | 'none' {
+    return 'sandbox';
+  },
 };
 
 /** Keeps [A-Za-z0-9] only and caps the length (okx, kraken futures are strict). */
