@@ -30,6 +30,8 @@ const PURPOSE: Record<OrderAction['type'], OrderPurpose> = { close_all: 'close',
 /** ms: back-off after a refused exit, doubling up to the cap (a down exchange is not hammered every tick) */
 const BACKOFF_START_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000;
+/** fraction of the initial quantity that may remain after a full close (step rounding) */
+const CLOSE_TOLERANCE = 1e-6;
 
 export function newClientOrderId(): string {
   return `ase${randomUUID().replace(/-/g, '').slice(0, 28)}`;
@@ -132,7 +134,12 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       await repos.positions.save(p, now, t);
     });
     const outcome = await sendOnce(port, p.symbol, pending.clientOrderId, () =>
-      port.closePosition({ symbol: p.symbol, qty, clientOrderId: pending.clientOrderId }),
+      // a full close on margin/futures lets the exchange close exactly what it holds
+      port.closePosition({
+        symbol: p.symbol,
+        clientOrderId: pending.clientOrderId,
+        ...(action.type === 'close_all' && p.state.mode !== 'spot' ? {} : { qty }),
+      }),
     );
     return complete(p, pending, outcome);
   }
@@ -174,7 +181,8 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     if (action.type === 'partial') s.partialTaken[action.level] = true;
     if (action.type === 'reduce' && action.reason === 'liquidation_protection') s.liquidationWarned = true;
     const reason = action.reason;
-    const closed = s.qty <= s.qtyInitial * DUST * 10 || (action.type === 'close_all' && s.qty <= 0);
+    // a full close leaves at most the exchange's step rounding behind (a millionth of the position)
+    const closed = action.type === 'close_all' ? s.qty <= s.qtyInitial * CLOSE_TOLERANCE : s.qty <= s.qtyInitial * DUST * 10;
     if (closed) {
       s.qty = 0;
       s.closed = true;

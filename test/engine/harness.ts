@@ -91,3 +91,13 @@ export async function drain(engine: Engine, rounds = 3): Promise<void> {
     await engine.settle();
   }
 }
+
+/** A trader with one open position on `symbol` (opened through a real signal). */
+export async function openPositionFor(h: Harness, telegramId: number, symbol: string, options: { mode?: 'spot' | 'margin' | 'futures'; action?: 'BUY' | 'SELL'; settings?: Partial<typeof tradingSettings.$inferInsert> } = {}) {
+  const trader = await h.addTrader(telegramId, { ...(options.mode ? { mode: options.mode } : {}), ...(options.settings ? { settings: options.settings } : {}) });
+  await h.insertSignal({ symbol, action: options.action ?? 'BUY', userId: trader.userId });
+  await drain(h.engine);
+  const [position] = await h.engine.facade.listPositions(trader.userId);
+  if (!position) throw new Error('no position opened');
+  return { ...trader, position };
+}

@@ -54,7 +54,8 @@ export interface VenueOptions {
   now?: () => number;
 }
 
-const round = (x: number, step: number) => Math.floor(x / step + 1e-9) * step;
+/** rounds down to the step, forgiving float noise of a millionth of a step */
+const round = (x: number, step: number) => Math.round(Math.floor(x / step + 1e-6) * step * 1e12) / 1e12;
 
 export class FakeVenue {
   private state: VenueState = { wallets: {}, orders: {}, sends: {}, seq: 0 };
@@ -273,7 +274,7 @@ class FakePort implements ExchangePort {
         qty: p.qty,
         entryPrice: p.entry,
         leverage: p.leverage,
-        liquidationPrice: p.side === 'long' ? p.entry * (1 - 1 / p.leverage + 0.005) : p.entry * (1 + 1 / p.leverage - 0.005),
+        liquidationPrice: p.side === 'long' ? p.entry * (1 - 1 / p.leverage + 0.01) : p.entry * (1 + 1 / p.leverage - 0.01),
       }));
   }
 
