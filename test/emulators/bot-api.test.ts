@@ -96,6 +96,19 @@ describe('long polling', () => {
     expect((await first).json).toMatchObject({ ok: false, error_code: 409, description: expect.stringMatching(/^Conflict/) });
   });
 
+  it('lets a test wait for several replies in any order, each returned once', async () => {
+    makeBot((bot) =>
+      bot.command('positions', async (ctx) => {
+        for (const symbol of ['BTC', 'ETH', 'SOL']) await ctx.reply(`${symbol}/USDT long`);
+      }),
+    );
+    emu.sendCommand(alice, 'positions');
+    expect((await emu.waitForMessage(alice.id, /ETH/)).text).toBe('ETH/USDT long');
+    expect((await emu.waitForMessage(alice.id)).text).toBe('BTC/USDT long');
+    expect((await emu.waitForMessage(alice.id)).text).toBe('SOL/USDT long');
+    await expect(emu.waitForMessage(alice.id, undefined, 50)).rejects.toThrow(/no new bot message matched within 50 ms/);
+  });
+
   it('gives a command a bot_command entity so bot.command handlers fire', async () => {
     makeBot((bot) => bot.command('trades', (ctx) => ctx.reply(`last ${ctx.match || 'all'}`)));
     emu.sendCommand(alice, 'trades', '10');
@@ -197,6 +210,20 @@ describe('replies and blocked users', () => {
     expect(emu.messages(bob.id).map((m) => m.text)).toEqual(['/start', 'welcome back']);
   });
 
+  it('refuses an answer more than 15 s after the press, as Telegram does', async () => {
+    let now = 1_700_000_000_000;
+    const clocked = await startBotApiEmulator({ now: () => now, knownUsers: [alice] });
+    try {
+      const bot = new Bot(clocked.token, { client: { apiRoot: clocked.url }, botInfo: clocked.botInfo });
+      const m = await bot.api.sendMessage(alice.id, 'BTC long', { reply_markup: new InlineKeyboard().text('Close', 'close:1') });
+      const press = clocked.pressButton(alice, m.message_id, 'close:1');
+      now += 15_001;
+      await expect(bot.api.answerCallbackQuery(press.callback_query_id)).rejects.toThrow('query is too old');
+    } finally {
+      await clocked.close();
+    }
+  });
+
   it('rejects a press on a deleted message unless forced, and rejects .answer when the bot never answers', async () => {
     const quick = await startBotApiEmulator({ answerTimeoutMs: 50, knownUsers: [alice] });
     try {
@@ -274,6 +301,21 @@ describe('validation like Telegram', () => {
     });
     expect(res.status).toBe(200);
     expect(emu.messages(bob.id)[0]).toMatchObject({ text: 'from a form', buttons: [[{ text: 'OK', callback_data: 'ok' }]] });
+  });
+
+  it('deletes several messages at once and takes the bot description', async () => {
+    const bot = makeBot(undefined, { polling: false });
+    emu.addUser(alice);
+    const a = await bot.api.sendMessage(alice.id, 'one');
+    const b = await bot.api.sendMessage(alice.id, 'two');
+    await bot.api.deleteMessages(alice.id, [a.message_id, b.message_id, 99]);
+    expect(emu.deletedMessageIds(alice.id)).toEqual([a.message_id, b.message_id]);
+    await expect(bot.api.deleteMessages(alice.id, [a.message_id])).rejects.toThrow('message to delete not found');
+    await bot.api.setMyDescription('Trades AI signals for you');
+    expect(await bot.api.getMyDescription()).toEqual({ description: 'Trades AI signals for you' });
+    await expect(bot.api.setMyShortDescription('x'.repeat(121))).rejects.toThrow('SHORT_DESCRIPTION_INVALID');
+    await bot.api.sendChatAction(alice.id, 'typing');
+    await expect(bot.api.raw.sendChatAction({ chat_id: alice.id, action: 'dancing' as 'typing' })).rejects.toThrow('wrong parameter action');
   });
 
   it('stores commands per scope and refuses an invalid command name', async () => {

@@ -50,7 +50,11 @@ export interface BotApiEmulator {
   sendCommand(user: TgUser, command: string, args?: string): UserMessage;
   pressButton(user: TgUser, messageId: number, callbackData: string, opts?: { force?: boolean }): CallbackHandle;
   pressButtonLabeled(user: TgUser, messageId: number, label: string | RegExp): CallbackHandle;
-  /** next bot message or edit in the chat after the user's last action there (or the previous match); default timeout 5000 ms */
+  /**
+   * The earliest bot message or edit in the chat since the user's last action there that matches and
+   * was not returned before (so several waits work in any order); default timeout 5000 ms.
+   * A RegExp or string is matched against the visible text (caption for photos).
+   */
   waitForMessage(chatId: number, predicate?: MessagePredicate, timeoutMs?: number): Promise<MessageEvent>;
   /** first call of `method` in the whole log that matches (answered, not dropped); default timeout 5000 ms */
   waitForCall(method: string, predicate?: (call: CallRecord) => boolean, timeoutMs?: number): Promise<CallRecord>;

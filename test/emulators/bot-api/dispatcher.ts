@@ -16,6 +16,9 @@ export type Outcome =
   | { kind: 'disconnect' }
   | { kind: 'bad-gateway' };
 
+/** ms; Telegram refuses an answerCallbackQuery this long after the press */
+const CALLBACK_ANSWER_DEADLINE_MS = 15_000;
+
 type Handler = (p: Params, files: UploadedFile[], clientGone: Promise<void>) => unknown;
 
 /** Thrown into a held long poll when an outage starts, so it fails the way new calls do. */
@@ -24,8 +27,9 @@ class OutageStarted extends Error {}
 export class Dispatcher {
   readonly log: CallRecord[] = [];
   readonly custom = new Map<string, CustomMethod>();
-  /** pending callback query id → called with the bot's answer */
-  readonly callbackQueries = new Map<string, (answer: AnswerCallbackQueryParams) => void>();
+  /** pending callback query id → when it was pressed (ms) and who waits for the bot's answer */
+  readonly callbackQueries = new Map<string, { pressedAt: number; resolve: (answer: AnswerCallbackQueryParams) => void }>();
+  private readonly profile = new Map<string, string>();
   private readonly commands = new Map<string, unknown[]>();
   private readonly faults = new Map<string, Array<{ remaining: number; fault: Fault }>>();
   private outageMode: OutageMode = false;
@@ -60,6 +64,11 @@ export class Dispatcher {
       deleteMessage: (p) => m.deleteMessage(p),
       sendChatAction: (p) => m.sendChatAction(p),
       answerCallbackQuery: (p) => this.answerCallbackQuery(p),
+      deleteMessages: (p) => m.deleteMessages(p),
+      setMyDescription: (p) => this.setProfileText(p, 'description', 512),
+      getMyDescription: () => ({ description: this.profile.get('description') ?? '' }),
+      setMyShortDescription: (p) => this.setProfileText(p, 'short_description', 120),
+      getMyShortDescription: () => ({ short_description: this.profile.get('short_description') ?? '' }),
     };
     this.builtins = new Map(Object.entries(table).map(([k, v]) => [k.toLowerCase(), v]));
   }
@@ -185,8 +194,8 @@ export class Dispatcher {
 
   private answerCallbackQuery(p: Params): true {
     const id = optString(p, 'callback_query_id') ?? '';
-    const resolve = this.callbackQueries.get(id);
-    if (!resolve) throw TG.queryInvalid();
+    const pending = this.callbackQueries.get(id);
+    if (!pending || this.store.now() - pending.pressedAt > CALLBACK_ANSWER_DEADLINE_MS) throw TG.queryInvalid();
     const text = optString(p, 'text');
     if (text !== undefined && text.length > 200) throw badRequest('MESSAGE_TOO_LONG');
     this.callbackQueries.delete(id);
@@ -197,7 +206,15 @@ export class Dispatcher {
     if (url !== undefined) answer.url = url;
     const cache = optInt(p, 'cache_time');
     if (cache !== undefined) answer.cache_time = cache;
-    resolve(answer);
+    pending.resolve(answer);
+    return true;
+  }
+
+  /** lengths in characters: description 512, short description 120 */
+  private setProfileText(p: Params, field: string, max: number): true {
+    const text = optString(p, field) ?? '';
+    if (text.length > max) throw badRequest(`${field.toUpperCase()}_INVALID`);
+    this.profile.set(field, text);
     return true;
   }
 

@@ -206,6 +206,24 @@ export class Messaging {
     return true;
   }
 
+  /** Deletes what it can of 1–100 ids; like Telegram, fails only when none of them could be deleted. */
+  deleteMessages(p: Params): true {
+    const chat = this.targetChat(p);
+    const ids = optJson(p, 'message_ids');
+    if (!Array.isArray(ids) || ids.length < 1 || ids.length > 100) throw badRequest('message_ids must be a non-empty array of at most 100 ids');
+    let deleted = 0;
+    for (const id of ids) {
+      const m = typeof id === 'number' ? chat.messages.get(id) : undefined;
+      if (m && !m.deleted) {
+        m.deleted = true;
+        deleted += 1;
+      }
+    }
+    if (deleted === 0) throw TG.deleteNotFound();
+    this.deps.store.changed();
+    return true;
+  }
+
   sendChatAction(p: Params): true {
     this.targetChat(p);
     if (!CHAT_ACTIONS.has(optString(p, 'action') ?? '')) throw badRequest('wrong parameter action in request');

@@ -45,8 +45,10 @@ export interface Chat {
   messages: Map<number, StoredMessage>;
   blocked: boolean;
   events: BotEvent[];
-  /** waitForMessage only looks at bot events after this seq */
+  /** waitForMessage only looks at bot events after this seq (the user's last action) */
   cursor: number;
+  /** events already returned by waitForMessage since then */
+  consumed: Set<number>;
 }
 
 export interface Update {
@@ -69,7 +71,7 @@ export class Store {
   ensureChat(user: TgUser): Chat {
     let chat = this.chats.get(user.id);
     if (!chat) {
-      chat = { user: { ...user }, nextMessageId: 1, messages: new Map(), blocked: false, events: [], cursor: 0 };
+      chat = { user: { ...user }, nextMessageId: 1, messages: new Map(), blocked: false, events: [], cursor: 0, consumed: new Set() };
       this.chats.set(user.id, chat);
     }
     return chat;
@@ -95,7 +97,7 @@ export class Store {
     };
     chat.messages.set(message.message_id, message);
     if (message.from === 'bot') this.botEvent(chat, 'sent', message);
-    else chat.cursor = this.eventSeq;
+    else this.userActed(chat);
     return message;
   }
 
@@ -107,6 +109,7 @@ export class Store {
   /** Marks the user's latest action in the chat: waitForMessage looks for bot output after it. */
   userActed(chat: Chat): void {
     chat.cursor = this.eventSeq;
+    chat.consumed.clear();
   }
 
   enqueue(body: Record<string, unknown>): Update {

@@ -84,10 +84,13 @@ export class UserSide {
         reject(new Error(`callback query ${id} (data "${data}" on message #${m.message_id}) was not answered within ${this.answerTimeoutMs} ms`));
       }, this.answerTimeoutMs);
       this.timers.add(timer);
-      this.dispatcher.callbackQueries.set(id, (params) => {
-        clearTimeout(timer);
-        this.timers.delete(timer);
-        resolve(params);
+      this.dispatcher.callbackQueries.set(id, {
+        pressedAt: this.store.now(),
+        resolve: (params) => {
+          clearTimeout(timer);
+          this.timers.delete(timer);
+          resolve(params);
+        },
       });
     });
     // a test that never looks at .answer must not see an unhandled rejection
@@ -107,17 +110,18 @@ export class UserSide {
   }
 
   /**
-   * The next bot message (new or edited) in the chat after the user's last action there, or after
-   * the message the previous waitForMessage returned.
+   * The earliest bot message event (new message or edit) in the chat since the user's last action
+   * there that matches and that no earlier waitForMessage returned. Waiting for several messages
+   * therefore works in any order, and an edit counts as its own event.
    */
   waitForMessage(chatId: number, predicate?: MessagePredicate, timeoutMs = 5000): Promise<MessageEvent> {
     const matches = toMatcher(predicate);
     return this.waitUntil(
       () => {
         const chat = this.store.chats.get(chatId);
-        const event = chat?.events.find((e) => e.seq > chat.cursor && matches(e.snapshot));
+        const event = chat?.events.find((e) => e.seq > chat.cursor && !chat.consumed.has(e.seq) && matches(e.snapshot));
         if (!chat || !event) return undefined;
-        chat.cursor = event.seq;
+        chat.consumed.add(event.seq);
         return { ...event.snapshot, event: event.kind };
       },
       timeoutMs,
