@@ -8,12 +8,11 @@ import type { AccountRecord } from '../../db/repos/accounts.ts';
 
 function accountLine(a: AccountRecord): string {
   const what = a.isPaper ? `🧪 Paper ${a.mode}` : `🔑 ${escapeHtml(a.exchange)} ${a.mode} (key ${escapeHtml(a.apiKeyHint ?? '')})`;
-  return `${what}${a.label ? ` — ${escapeHtml(a.label)}` : ''}`;
+  return what;
 }
 
 function accountsView(list: AccountRecord[]): { text: string; keyboard: InlineKeyboard } {
-  const kb = new InlineKeyboard();
-  list.forEach((a, i) => kb.text(`🗑 Remove #${i + 1}`, accountsData.pack({ a: 'rm', id: a.id })).row());
+  const kb = InlineKeyboard.from(list.map((a, i) => [InlineKeyboard.text(`🗑 Remove #${i + 1}`, accountsData.pack({ a: 'rm', id: a.id }))]));
   const text = list.length
     ? ['<b>Your accounts</b>', ...list.map((a, i) => `#${i + 1} ${accountLine(a)}`), '', '/connect adds another.'].join('\n')
     : 'No accounts yet. /connect adds an exchange account or a paper account.';

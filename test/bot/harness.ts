@@ -1,0 +1,119 @@
+/**
+ * In-process end-to-end harness: the real grammY bot (createBot) and the real alert outbox and
+ * delivery worker, against the Bot API emulator and a fresh database, over the fake engine facade
+ * (or any EngineFacade). The test plays the trader through the emulator.
+ */
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
+import type { Bot } from 'grammy';
+import { startBotApiEmulator, type BotApiEmulator, type MessageEvent, type MessageView, type TgUser } from '../emulators/bot-api.ts';
+import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { createBot, registerCommands } from '../../src/bot/create-bot.ts';
+import type { BotContext } from '../../src/bot/context.ts';
+import { createUsersRepo } from '../../src/db/repos/users.ts';
+import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
+import { createSecretBox, type SecretBox } from '../../src/security/secret-box.ts';
+import { createAlerts, type Alerts } from '../../src/notify/alerts.ts';
+import type { EngineFacade } from '../../src/engine/facade.ts';
+import type { Notifier } from '../../src/engine/events.ts';
+import { createLogger } from '../../src/log.ts';
+import { FakeEngineFacade } from '../fakes/engine-facade.ts';
+
+export const alice: TgUser = { id: 81001, first_name: 'Alice', username: 'alice' };
+export const bob: TgUser = { id: 81002, first_name: 'Bob', username: 'bob' };
+export const admin: TgUser = { id: 81009, first_name: 'Ada', username: 'ada_admin' };
+
+export interface Harness {
+  emu: BotApiEmulator;
+  db: TestDatabase;
+  box: SecretBox;
+  engine: EngineFacade;
+  alerts: Alerts;
+  /** restarts the bot process-equivalent (new Bot, same database): dialogs must survive */
+  restartBot(): Promise<void>;
+  /** the user sends text; resolves with the bot's next message or edit matching `expect` */
+  say(user: TgUser, text: string, expectMessage?: RegExp | string): Promise<MessageEvent>;
+  press(user: TgUser, message: MessageView, label: RegExp | string): Promise<{ answer: string | undefined; next?: MessageEvent }>;
+  lastBotMessage(user: TgUser, match?: RegExp): MessageView;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  kind?: 'pglite' | 'postgres';
+  /** build the facade once the database and notifier exist; default: the fake */
+  engine?: (h: { db: TestDatabase; box: SecretBox; notifier: Notifier }) => EngineFacade | Promise<EngineFacade>;
+  adminIds?: number[];
+  pollMs?: number;
+}
+
+export function harnessKinds(): Array<'pglite' | 'postgres'> {
+  return databaseKinds();
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const emu = await startBotApiEmulator();
+  const db = await openTestDatabase(options.kind ?? 'pglite');
+  const box = createSecretBox(randomBytes(32).toString('base64'));
+  const logger = createLogger({ level: 'silent', pretty: false, secrets: [] });
+  const users = createUsersRepo(db.db);
+  const alerts = createAlerts({ db: db.db, token: emu.token, apiRoot: emu.url, logger, pollMs: options.pollMs ?? 50 });
+  const engine = options.engine
+    ? await options.engine({ db, box, notifier: alerts.notifier })
+    : new FakeEngineFacade({ notifier: alerts.notifier, accountsRepo: createAccountsRepo(db.db, box) });
+  const adminIds = options.adminIds ?? [admin.id];
+
+  let bot: Bot<BotContext>;
+  let running: Promise<void> = Promise.resolve();
+  const startBot = async () => {
+    bot = createBot({ token: emu.token, apiRoot: emu.url, logger, users, adminIds, db: db.db, box, engine, botInfo: emu.botInfo, limits: { perChatIntervalMs: 0 } });
+    running = bot.start({ timeout: 1, drop_pending_updates: false });
+    // wait until it polls
+    await emu.waitForCall('getUpdates', undefined, 5000);
+  };
+  await startBot();
+  await registerCommands(bot!, adminIds);
+  alerts.worker.start();
+
+  const lastBotMessage = (user: TgUser, match?: RegExp) => {
+    const list = emu.messages(user.id).filter((m) => m.from === 'bot' && !m.deleted && (!match || match.test(m.text)));
+    const m = list[list.length - 1];
+    if (!m) throw new Error(`no bot message${match ? ` matching ${match}` : ''}\n${emu.describeChat(user.id)}`);
+    return m;
+  };
+
+  return {
+    emu,
+    db,
+    box,
+    engine,
+    alerts,
+    async restartBot() {
+      await bot.stop();
+      await running;
+      await startBot();
+    },
+    async say(user, text, expectMessage) {
+      emu.sendText(user, text);
+      try {
+        return await emu.waitForMessage(user.id, expectMessage, 8000);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n${emu.describeChat(user.id)}`);
+      }
+    },
+    async press(user, message, label) {
+      const button = message.buttons.flat().find((b) => (typeof label === 'string' ? b.text === label : label.test(b.text)));
+      expect(button, `button ${String(label)} on message #${message.message_id}: ${message.text}`).toBeDefined();
+      const handle = emu.pressButton(user, message.message_id, button!.callback_data!);
+      const answer = await handle.answer;
+      return { answer: answer.text };
+    },
+    lastBotMessage,
+    async stop() {
+      await alerts.worker.stop();
+      await bot.stop();
+      await running;
+      await emu.close();
+      await db.destroy();
+    },
+  };
+}
