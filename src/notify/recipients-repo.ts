@@ -1,7 +1,7 @@
 /** Who gets an alert and how: the user's chat and per-event levels (users table), plus the trader list for admins. */
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { apiKeys, positions, users } from '../db/schema.ts';
+import { users } from '../db/schema.ts';
 import type { NotifyLevel, NotifyPrefs } from './prefs.ts';
 
 export interface Recipient {
@@ -50,8 +50,9 @@ export function createRecipientsRepo(db: Db) {
           firstName: users.firstName,
           paused: users.paused,
           createdAt: users.createdAt,
-          accounts: sql<number>`(select count(*) from ${apiKeys} where ${apiKeys.userId} = ${users.id} and ${apiKeys.active})`.mapWith(Number),
-          openPositions: sql<number>`(select count(*) from ${positions} where ${positions.userId} = ${users.id} and ${positions.status} <> 'closed')`.mapWith(Number),
+          // spelled out: drizzle leaves column names unqualified inside a select, and "id" would bind to the inner table
+          accounts: sql<number>`(select count(*) from api_keys k where k.user_id = "users"."id" and k.active)`.mapWith(Number),
+          openPositions: sql<number>`(select count(*) from positions p where p.user_id = "users"."id" and p.status <> 'closed')`.mapWith(Number),
         })
         .from(users)
         .orderBy(asc(users.createdAt))

@@ -32,6 +32,10 @@ export function startFeature(deps: StartDeps) {
     });
     ctx.trader = user;
     await ctx.reply(WELCOME(ctx.from.first_name, created), { parse_mode: 'HTML' });
+    if (deps.adminIds.includes(ctx.from.id)) {
+      // the admin menu can only be set once the admin's chat exists: now
+      await ctx.api.setMyCommands([...TRADER_COMMANDS, ...ADMIN_COMMANDS], { scope: { type: 'chat', chat_id: ctx.chat.id } }).catch(() => undefined);
+    }
   });
 
   chats.command('help', async (ctx) => {
