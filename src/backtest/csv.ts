@@ -49,21 +49,6 @@ function readHeader(text: string, file: string, required: readonly string[]): He
   return { index, width: names.length, bodyStart: start };
 }
 
-/** Splits one line (without its newline) into field start/end offsets; returns the field count. */
-function splitLine(text: string, from: number, to: number, starts: number[], ends: number[]): number {
-  let n = 0;
-  let a = from;
-  for (;;) {
-    let b = text.indexOf(',', a);
-    if (b < 0 || b > to) b = to;
-    starts[n] = a;
-    ends[n] = b;
-    n++;
-    if (b >= to) return n;
-    a = b + 1;
-  }
-}
-
 /** ms since epoch from digits, or from an ISO 8601 date; NaN if neither. */
 export function parseTime(field: string): number {
   if (/^\d+$/.test(field)) return Number(field);
@@ -89,8 +74,10 @@ function readCandles(text: string, file: string): Candle[] {
   const h = readHeader(text, file, CANDLE_COLUMNS);
   const [it, io, ih, il, ic, iv] = h.index as [number, number, number, number, number, number];
   const out: Candle[] = [];
-  const starts: number[] = new Array(h.width).fill(0);
-  const ends: number[] = new Array(h.width).fill(0);
+  const width = h.width;
+  // field values of the current line, by column; NaN marks an unparsable field
+  const values = new Float64Array(width);
+  const starts = new Int32Array(width + 1);
   let pos = h.bodyStart;
   let lineNo = 1;
   let prevTime = -Infinity;
@@ -105,33 +92,61 @@ function readCandles(text: string, file: string): Candle[] {
       pos = nl + 1;
       continue;
     }
-    const n = splitLine(text, pos, end, starts, ends);
-    if (n !== h.width) throw new CsvError(file, lineNo, 1, `expected ${h.width} fields, found ${n}`);
-    const col = (i: number) => (starts[i] as number) - pos + 1;
-    const num = (i: number, name: string): number => {
-      const s = starts[i] as number;
-      const e = ends[i] as number;
-      const v = s === e ? NaN : Number(text.slice(s, e));
-      if (!Number.isFinite(v)) throw new CsvError(file, lineNo, col(i), `${name} "${text.slice(s, e)}" is not a number`);
-      return v;
-    };
-    const ts = text.slice(starts[it] as number, ends[it] as number);
-    const time = parseTime(ts);
-    if (!Number.isFinite(time)) throw new CsvError(file, lineNo, col(it), `timestamp "${ts}" is neither ms since epoch nor ISO 8601`);
-    if (time <= prevTime) throw new CsvError(file, lineNo, col(it), `timestamp ${ts} is not after the previous row`);
-    const open = num(io, 'open');
-    const high = num(ih, 'high');
-    const low = num(il, 'low');
-    const close = num(ic, 'close');
-    const volume = num(iv, 'volume');
-    if (!(low > 0)) throw new CsvError(file, lineNo, col(il), `low ${low} must be positive`);
-    if (high < Math.max(open, close, low)) throw new CsvError(file, lineNo, col(ih), `high ${high} is below open, close or low`);
-    if (low > Math.min(open, close)) throw new CsvError(file, lineNo, col(il), `low ${low} is above open or close`);
+    let n = 0;
+    let a = pos;
+    while (n < width) {
+      let b = text.indexOf(',', a);
+      if (b < 0 || b > end) b = end;
+      starts[n] = a;
+      // Number('') is 0: an empty field must be an error, hence the explicit check
+      values[n] = b > a ? Number(text.slice(a, b)) : NaN;
+      n++;
+      a = b + 1;
+      if (b >= end) break;
+    }
+    if (n !== width || a <= end) {
+      const found = n + (a <= end ? text.slice(a, end).split(',').length : 0);
+      throw new CsvError(file, lineNo, 1, `expected ${width} fields, found ${found}`);
+    }
+    starts[width] = end + 1;
+    let time = values[it] as number;
+    if (!Number.isFinite(time)) {
+      time = parseTime(fieldText(text, starts, it));
+      if (!Number.isFinite(time) || fieldText(text, starts, it) === '') {
+        throw new CsvError(file, lineNo, (starts[it] as number) - pos + 1, `timestamp "${fieldText(text, starts, it)}" is neither ms since epoch nor ISO 8601`);
+      }
+    }
+    if (time <= prevTime) {
+      throw new CsvError(file, lineNo, (starts[it] as number) - pos + 1, `timestamp ${fieldText(text, starts, it)} is not after the previous row`);
+    }
+    const open = values[io] as number;
+    const high = values[ih] as number;
+    const low = values[il] as number;
+    const close = values[ic] as number;
+    const volume = values[iv] as number;
+    // NaN fails every comparison below, so one finiteness test per row is enough on the fast path
+    if (!(Number.isFinite(open) && Number.isFinite(high) && Number.isFinite(low) && Number.isFinite(close) && Number.isFinite(volume))) {
+      for (const [i, name] of [[io, 'open'], [ih, 'high'], [il, 'low'], [ic, 'close'], [iv, 'volume']] as const) {
+        if (!Number.isFinite(values[i])) {
+          throw new CsvError(file, lineNo, (starts[i] as number) - pos + 1, `${name} "${fieldText(text, starts, i)}" is not a number`);
+        }
+      }
+    }
+    if (!(low > 0)) throw new CsvError(file, lineNo, (starts[il] as number) - pos + 1, `low ${low} must be positive`);
+    if (high < open || high < close || high < low) {
+      throw new CsvError(file, lineNo, (starts[ih] as number) - pos + 1, `high ${high} is below open, close or low`);
+    }
+    if (low > open || low > close) throw new CsvError(file, lineNo, (starts[il] as number) - pos + 1, `low ${low} is above open or close`);
     out.push({ time, open, high, low, close, volume });
     prevTime = time;
     pos = nl + 1;
   }
   return out;
+}
+
+/** Text of field i of the current line (starts[i + 1] − 1 is the field's end). */
+function fieldText(text: string, starts: Int32Array, i: number): string {
+  return text.slice(starts[i] as number, (starts[i + 1] as number) - 1);
 }
 
 /** A signal row of the backtest's signals CSV. */

@@ -1,11 +1,11 @@
 import { candleToTicks } from '../domain/candles.ts';
-import { applyManualClose, candleMayAct, evaluate, openPosition } from '../domain/monitor/index.ts';
+import { applyManualClose, candleMayAct, cloneState, evaluate, openPosition } from '../domain/monitor/index.ts';
 import { baseAsset } from '../domain/portfolio.ts';
 import { CONSENSUS_WINDOW_MS, type Signal } from '../domain/signals.ts';
 import { toMonitorSettings, type TradingSettings } from '../domain/settings.ts';
 import type { TradeHistory } from '../domain/sizing.ts';
 import type { Candle, ExitReason, MonitorAction, MonitorSettings, PositionState, Side, Tick } from '../domain/types.ts';
-import { decideEntry } from './entry.ts';
+import { decideEntry, REGIME_INTERVAL_MS, regimeSeries, regimeWindow } from './entry.ts';
 
 /**
  * The backtest: candles become ticks (SPEC §6), signals enter at the open of the first candle at
@@ -77,8 +77,6 @@ export function runBacktest(
   const symbols = [...candlesBySymbol.keys()];
   const bySymbol = new Map<string, Signal[]>(symbols.map((s) => [s, []]));
   for (const s of [...signals].sort((a, b) => a.createdAt - b.createdAt)) bySymbol.get(s.symbol)?.push(s);
-  const cursor = new Map<string, number>(symbols.map((s) => [s, 0]));
-  const sigCursor = new Map<string, number>(symbols.map((s) => [s, 0]));
   const open = new Map<string, Open[]>(symbols.map((s) => [s, []]));
   const closed: BacktestTrade[] = [];
   const rejections: Rejection[] = [];
@@ -141,14 +139,21 @@ export function runBacktest(
     };
   };
 
+  const regimeOf = new Map<string, readonly Candle[]>();
   const enter = (symbol: string, candles: readonly Candle[], index: number, signal: Signal, live: readonly Signal[]) => {
     const candle = candles[index] as Candle;
     const list = open.get(symbol) as Open[];
     const current = list[0];
     const exposures = [...open.values()].flat().map((o) => ({ asset: baseAsset(o.symbol), value: o.state.qty * (o.state.lastPrice ?? o.state.entry) }));
+    let series = regimeOf.get(symbol);
+    if (series === undefined) {
+      series = regimeSeries(candles);
+      regimeOf.set(symbol, series);
+    }
     const d = decideEntry(signal, {
       candles,
       index,
+      regimeCandles: regimeWindow(series, candle.time, series === candles ? intervalOf(candles) : REGIME_INTERVAL_MS),
       live,
       settings: opts.settings,
       cash,
@@ -185,51 +190,78 @@ export function runBacktest(
     );
     list.push({
       symbol,
-      state: { ...state, lastPrice: candle.open },
+      state: cloneState(state, candle.open),
       trade: { symbol, side: d.side, entry_time: candle.time, entry_price: d.entry, qty: d.qty, exits: [], pnl: -fee },
       margin: d.margin,
     });
     openCount++;
   };
 
+  interface Lane {
+    symbol: string;
+    candles: readonly Candle[];
+    index: number;
+    signals: Signal[];
+    next: number;
+    list: Open[];
+  }
+  const lanes: Lane[] = symbols.map((symbol) => ({
+    symbol,
+    candles: candlesBySymbol.get(symbol) as readonly Candle[],
+    index: 0,
+    signals: bySymbol.get(symbol) as Signal[],
+    next: 0,
+    list: open.get(symbol) as Open[],
+  }));
+  for (const l of lanes) ticks += 4 * l.candles.length;
+
   for (;;) {
     // next candle across symbols, by time (ties: symbol order)
-    let symbol: string | null = null;
+    let lane: Lane | null = null;
     let best = Infinity;
-    for (const s of symbols) {
-      const c = (candlesBySymbol.get(s) as readonly Candle[])[cursor.get(s) as number];
+    for (const l of lanes) {
+      const c = l.candles[l.index];
       if (c !== undefined && c.time < best) {
         best = c.time;
-        symbol = s;
+        lane = l;
       }
     }
-    if (symbol === null) break;
-    const candles = candlesBySymbol.get(symbol) as readonly Candle[];
-    const index = cursor.get(symbol) as number;
-    cursor.set(symbol, index + 1);
+    if (lane === null) break;
+    const { candles, signals: pending, list, symbol } = lane;
+    if (list.length === 0) {
+      // nothing open here: jump to the first candle at or after the next signal (or the end)
+      const due = lane.next < pending.length ? (pending[lane.next] as Signal).createdAt : Infinity;
+      let i = lane.index;
+      while (i < candles.length && (candles[i] as Candle).time < due) i++;
+      lane.index = i;
+      if (i >= candles.length) continue;
+      if (lanes.length > 1 && (candles[i] as Candle).time > best) continue; // let other lanes catch up
+    }
+    const index = lane.index++;
     const candle = candles[index] as Candle;
-    ticks += 4;
-    const list = open.get(symbol) as Open[];
-    const pending = bySymbol.get(symbol) as Signal[];
-    let si = sigCursor.get(symbol) as number;
+    let si = lane.next;
     const hasSignal = si < pending.length && (pending[si] as Signal).createdAt <= candle.time;
     if (list.length === 0 && !hasSignal) continue;
 
     let path: Tick[] | null = null;
-    const awake = list.filter((o) => candleMayAct(o.state, candle, monitor));
-    if (awake.length > 0) {
+    let awake: Open[] | null = null;
+    for (const o of list) {
+      if (!candleMayAct(o.state, candle, monitor)) continue;
+      (awake ??= []).push(o);
+    }
+    if (awake !== null) {
       path = candleToTicks(candle);
       for (const o of awake) step(o, list, path[0] as Tick);
     }
     while (si < pending.length && (pending[si] as Signal).createdAt <= candle.time) {
       const signal = pending[si] as Signal;
-      const live = pending.filter((x, k) => k !== si && x.createdAt <= candle.time && x.createdAt >= signal.createdAt - CONSENSUS_WINDOW_MS);
-      enter(symbol, candles, index, signal, live);
+      enter(symbol, candles, index, signal, liveAround(pending, si, candle.time));
       si++;
     }
-    sigCursor.set(symbol, si);
-    for (const o of [...list]) {
-      if (!awake.includes(o) && !candleMayAct(o.state, candle, monitor)) continue;
+    lane.next = si;
+    if (list.length === 0) continue;
+    for (const o of list.slice()) {
+      if (!(awake?.includes(o) ?? false) && !candleMayAct(o.state, candle, monitor)) continue;
       path ??= candleToTicks(candle);
       for (let k = 1; k < 4; k++) if (step(o, list, path[k] as Tick)) break;
     }
@@ -246,4 +278,20 @@ export function runBacktest(
   }
   closed.sort((a, b) => a.entry_time - b.entry_time);
   return { trades: closed, rejections, ticks, startBalance: opts.balance, endBalance: cash, fees };
+}
+
+/** Signals of one symbol (sorted by time) created within the consensus window of pending[si] and by `now`. */
+function liveAround(pending: readonly Signal[], si: number, now: number): Signal[] {
+  const signal = pending[si] as Signal;
+  const from = signal.createdAt - CONSENSUS_WINDOW_MS;
+  const out: Signal[] = [];
+  for (let k = si - 1; k >= 0 && (pending[k] as Signal).createdAt >= from; k--) out.push(pending[k] as Signal);
+  for (let k = si + 1; k < pending.length && (pending[k] as Signal).createdAt <= now; k++) out.push(pending[k] as Signal);
+  return out;
+}
+
+function intervalOf(candles: readonly Candle[]): number {
+  const a = candles[0];
+  const b = candles[1];
+  return a !== undefined && b !== undefined ? b.time - a.time : REGIME_INTERVAL_MS;
 }

@@ -12,6 +12,8 @@ export interface EntryContext {
   /** the symbol's candles and the index of the candle whose open is the entry */
   candles: readonly Candle[];
   index: number;
+  /** recent hourly candles for the regime and ATR (see regimeWindow) */
+  regimeCandles: readonly Candle[];
   /** other signals of the symbol created up to this candle (consensus) */
   live: readonly Signal[];
   settings: TradingSettings;
@@ -50,25 +52,32 @@ export type EntryDecision =
   | { ok: false; reasons: string[] };
 
 /**
- * SL/TP levels read the regime and ATR on hourly candles (the last 100 h before the entry):
- * an ATR of one-minute candles would put the stop inside the next minute's noise.
+ * SL/TP levels read the regime and ATR on hourly candles: an ATR of one-minute candles would
+ * put the stop inside the next minute's noise. The engine resamples each symbol once.
  */
 export const REGIME_INTERVAL_MS = 3_600_000;
-export const REGIME_HISTORY = 100;
+export const REGIME_HISTORY = 60;
 
-/** The last REGIME_HISTORY completed-or-current regime candles before candle `index`. */
-export function regimeCandles(candles: readonly Candle[], index: number): Candle[] {
-  const first = candles[0];
-  const at = candles[index];
-  if (first === undefined || at === undefined) return [];
-  const second = candles[1];
-  const interval = second !== undefined ? second.time - first.time : REGIME_INTERVAL_MS;
-  if (interval >= REGIME_INTERVAL_MS) return candles.slice(Math.max(0, index - REGIME_HISTORY), index);
-  const since = at.time - REGIME_HISTORY * REGIME_INTERVAL_MS;
-  let from = index;
-  while (from > 0 && (candles[from - 1] as Candle).time >= since) from--;
-  return resampleCandles(candles.slice(from, index), REGIME_INTERVAL_MS);
+/** The symbol's candles as hourly candles (unchanged when they already are ≥ 1 h). */
+export function regimeSeries(candles: readonly Candle[]): readonly Candle[] {
+  const a = candles[0];
+  const b = candles[1];
+  if (a === undefined || b === undefined || b.time - a.time >= REGIME_INTERVAL_MS) return candles;
+  return resampleCandles(candles, REGIME_INTERVAL_MS);
 }
+
+/** The last REGIME_HISTORY regime candles that closed at or before `time` (no look-ahead). */
+export function regimeWindow(series: readonly Candle[], time: number, intervalMs = REGIME_INTERVAL_MS): readonly Candle[] {
+  let lo = 0;
+  let hi = series.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((series[mid] as Candle).time + intervalMs <= time) lo = mid + 1;
+    else hi = mid;
+  }
+  return series.slice(Math.max(0, lo - REGIME_HISTORY), lo);
+}
+
 const VOL_CANDLES = 60;
 const DAY_MS = 86_400_000;
 
@@ -128,7 +137,7 @@ export function decideEntry(signal: Signal, ctx: EntryContext): EntryDecision {
     entry,
     signalStopLoss: signal.stopLoss,
     signalTakeProfit: signal.takeProfit,
-    candles: regimeCandles(ctx.candles, ctx.index),
+    candles: ctx.regimeCandles,
     stopLossPct: s.stopLossPct,
     takeProfitPct: s.takeProfitPct,
   });
@@ -157,6 +166,13 @@ export function decideEntry(signal: Signal, ctx: EntryContext): EntryDecision {
   // balance: margin plus the entry fee must be paid from cash
   const affordable = ctx.cash / (1 / leverage + ctx.fee);
   if (notional > affordable) notional = Math.max(0, affordable);
-  if (!(notional > 0)) return { ok: false, reasons: ['position size is zero (balance, caps or Kelly)'] };
+  if (!(notional > 0)) {
+    const h = ctx.history;
+    if (size.cappedBy === 'half_kelly' && h) {
+      const why = `half-Kelly stake is 0: ${h.closedTrades} closed trades, win rate ${(h.winRate * 100).toFixed(1)} %, avg win ${h.avgWin.toFixed(2)}, avg loss ${h.avgLoss.toFixed(2)} (no edge)`;
+      return { ok: false, reasons: [why] };
+    }
+    return { ok: false, reasons: ['position size is zero (no free balance)'] };
+  }
   return { ...base, qty: notional / entry, margin: notional / leverage };
 }

@@ -68,7 +68,10 @@ export interface PositionState {
   mode: Mode;
   /** price as the exchange reports it; null/undefined → estimated from leverage (margin/futures only) */
   liquidationPrice?: number | null;
-  /** price of the previous tick (start of a continuous move); null before the first tick */
+  /**
+   * start of the next continuous move: the price of the last tick evaluate() acted on (quiet
+   * ticks leave it, which fires the same rules at the same fills, see evaluate); null = unknown
+   */
   lastPrice: number | null;
   /** a liquidation warning was acted on in the current episode (re-armed above the warn distance) */
   liquidationWarned: boolean;

@@ -8,6 +8,7 @@ export {
   stopToBreakeven,
 } from './manual.ts';
 export {
+  cloneState,
   effectiveLiquidationPrice,
   liquidationDistancePct,
   openPosition,

@@ -1,5 +1,5 @@
 import type { MonitorAction, MonitorResult, PositionState } from '../types.ts';
-import { DUST } from './state.ts';
+import { cloneState, DUST } from './state.ts';
 
 /**
  * Helpers for the trader's buttons (Close, Close 50 %, SL → breakeven, Adjust SL/TP).
@@ -15,7 +15,7 @@ export function applyManualClose(
   time = 0,
 ): MonitorResult {
   if (state.closed || !(fraction > 0)) return { next: state, actions: [] };
-  const next: PositionState = { ...state };
+  const next: PositionState = cloneState(state);
   const qty = Math.min(state.qty, state.qty * Math.min(1, fraction));
   const rest = state.qty - qty;
   if (fraction >= 1 || rest <= state.qtyInitial * DUST) {
@@ -38,7 +38,10 @@ export function moveStopLoss(state: PositionState, price: number | null, time = 
     reason: 'manual_stop_loss',
     time,
   };
-  return { next: { ...state, stopLoss: price, slBreachSince: null }, actions: [action] };
+  const next = cloneState(state);
+  next.stopLoss = price;
+  next.slBreachSince = null;
+  return { next, actions: [action] };
 }
 
 /** Set the take profit to `price` (null removes it); disarms a trailing take profit. */
@@ -52,7 +55,10 @@ export function moveTakeProfit(state: PositionState, price: number | null, time 
     reason: 'manual_take_profit',
     time,
   };
-  return { next: { ...state, takeProfit: price, tpTrailPeak: null }, actions: [action] };
+  const next = cloneState(state);
+  next.takeProfit = price;
+  next.tpTrailPeak = null;
+  return { next, actions: [action] };
 }
 
 /**
@@ -72,7 +78,10 @@ export function stopToBreakeven(state: PositionState, time = 0): MonitorResult {
     reason: 'manual_breakeven',
     time,
   };
-  return { next: { ...state, stopLoss: state.entry, slBreachSince: null }, actions: [action] };
+  const next = cloneState(state);
+  next.stopLoss = state.entry;
+  next.slBreachSince = null;
+  return { next, actions: [action] };
 }
 
 /**

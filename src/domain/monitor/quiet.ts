@@ -12,12 +12,20 @@ import { adverse, favorable, reached } from './trigger.ts';
  * could fire or any tracked value (peak, trailing stop, breach clock, episode) could move.
  */
 export function candleMayAct(s: PositionState, candle: Candle, settings: MonitorSettings): boolean {
+  return rangeMayAct(s, candle.time, candle.low, candle.high, settings);
+}
+
+/**
+ * The same question for any ticks at `time` whose prices (and, for continuous ticks, the moves
+ * between them) stay within [low, high]. evaluate() uses it as its own fast path.
+ */
+export function rangeMayAct(s: PositionState, time: number, low: number, high: number, settings: MonitorSettings): boolean {
   if (s.closed) return false;
-  if (settings.maxHoldMs > 0 && candle.time - s.openedAt >= settings.maxHoldMs) return true;
+  if (settings.maxHoldMs > 0 && time - s.openedAt >= settings.maxHoldMs) return true;
   if (s.slBreachSince !== null || s.liquidationWarned) return true;
   const long = s.side === 'long';
-  const best = long ? candle.high : candle.low;
-  const worst = long ? candle.low : candle.high;
+  const best = long ? high : low;
+  const worst = long ? low : high;
   const down = adverse(s);
   const up = favorable(s);
   if (s.stopLoss !== null && reached(worst, s.stopLoss, down)) return true;

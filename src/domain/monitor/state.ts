@@ -56,7 +56,7 @@ export function openPosition(
   input: OpenPositionInput,
   settings: Pick<MonitorSettings, 'partialTpLevels'>,
 ): PositionState {
-  return {
+  return cloneState({
     side: input.side,
     entry: input.entry,
     qtyInitial: input.qty,
@@ -76,5 +76,34 @@ export function openPosition(
     slBreachSince: null,
     tpTrailPeak: null,
     closed: false,
+  });
+}
+
+/**
+ * A copy with every field written in one fixed order, so all states share one hidden class
+ * (a spread of differently-built objects makes V8's property access megamorphic: ~10× slower
+ * on the 10 000-position hot path).
+ */
+export function cloneState(s: PositionState, lastPrice: number | null = s.lastPrice): PositionState {
+  return {
+    side: s.side,
+    entry: s.entry,
+    qtyInitial: s.qtyInitial,
+    qty: s.qty,
+    stopLoss: s.stopLoss,
+    takeProfit: s.takeProfit,
+    trailingActive: s.trailingActive,
+    peak: s.peak,
+    trailingStop: s.trailingStop,
+    partialTaken: s.partialTaken,
+    openedAt: s.openedAt,
+    leverage: s.leverage,
+    mode: s.mode,
+    liquidationPrice: s.liquidationPrice ?? null,
+    lastPrice,
+    liquidationWarned: s.liquidationWarned,
+    slBreachSince: s.slBreachSince,
+    tpTrailPeak: s.tpTrailPeak,
+    closed: s.closed,
   };
 }

@@ -193,7 +193,7 @@ describe('monitor invariants (fast-check)', () => {
 });
 
 describe('candleMayAct (backtest fast path) is conservative', () => {
-  it('when it says a candle is quiet, evaluating its four ticks changes nothing but lastPrice', async () => {
+  it('when it says a candle is quiet, evaluating its four ticks acts on nothing and changes nothing but lastPrice', async () => {
     const { candleMayAct } = await import('../../../src/domain/monitor/index.ts');
     const { candleToTicks } = await import('../../../src/domain/candles.ts');
     let quietSeen = 0;

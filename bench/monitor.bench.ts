@@ -1,0 +1,82 @@
+import { availableParallelism, loadavg } from 'node:os';
+import { cloneState, evaluate, openPosition } from '../src/domain/monitor/index.ts';
+import { DEFAULT_MONITOR_SETTINGS } from '../src/domain/settings.ts';
+import type { MonitorSettings, PositionState } from '../src/domain/types.ts';
+import { fmt, ms, quantile, rng, type Bench } from './lib.ts';
+
+const POSITIONS = 10_000;
+const ROUNDS = 2_000;
+const T0 = Date.UTC(2025, 0, 1);
+
+/** 10 000 open positions around 50 000: both sides, some trailing, some on futures. */
+function positions(settings: MonitorSettings): PositionState[] {
+  const r = rng(1);
+  return Array.from({ length: POSITIONS }, () => {
+    const side = r() < 0.5 ? ('long' as const) : ('short' as const);
+    const entry = 50_000 * (1 + (r() - 0.5) * 0.02);
+    const dir = side === 'long' ? 1 : -1;
+    const futures = r() < 0.3;
+    const p = openPosition(
+      {
+        side,
+        entry,
+        qty: 0.01 + r(),
+        stopLoss: entry * (1 - dir * 0.03),
+        takeProfit: entry * (1 + dir * 0.06),
+        openedAt: T0,
+        mode: futures ? 'futures' : 'spot',
+        leverage: futures ? 3 : 1,
+      },
+      settings,
+    );
+    if (r() < 0.3) {
+      const peak = entry * (1 + dir * 0.008);
+      const t = cloneState(p);
+      t.trailingActive = true;
+      t.peak = peak;
+      t.trailingStop = peak * (1 - dir * 0.01);
+      return t;
+    }
+    return p;
+  });
+}
+
+const bench: Bench = {
+  name: `monitor: evaluate() over ${fmt(POSITIONS, 0)} open positions for one tick`,
+  run() {
+    const settings = DEFAULT_MONITOR_SETTINGS;
+    const fresh = positions(settings);
+    const book = [...fresh];
+    const r = rng(3);
+    const times: number[] = [];
+    const cpu: number[] = [];
+    let actions = 0;
+    let price = 50_000;
+    for (let round = 0; round < ROUNDS + 200; round++) {
+      // live ticks every 5 s, a random walk of ±0.1 % around 50 000: mostly quiet, some trailing and partial activity
+      price = Math.min(51_000, Math.max(49_000, price * (1 + (r() - 0.5) * 0.002)));
+      const tick = { time: T0 + round * 5_000, price, continuous: false };
+      const c0 = process.cpuUsage();
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < book.length; i++) {
+        const res = evaluate(book[i] as PositionState, tick, settings);
+        actions += res.actions.length;
+        book[i] = res.next;
+      }
+      const took = ms(t);
+      const c = process.cpuUsage(c0);
+      if (round >= 200) cpu.push((c.user + c.system) / 1000);
+      // keep ten thousand open: a closed position is replaced by a fresh one (outside the timing)
+      for (let i = 0; i < book.length; i++) if ((book[i] as PositionState).closed) book[i] = fresh[i] as PositionState;
+      if (round >= 200) times.push(took); // the first 200 rounds warm the JIT up
+    }
+    times.sort((a, b) => a - b);
+    cpu.sort((a, b) => a - b);
+    console.log(`per tick over ${fmt(POSITIONS, 0)} positions: p50 ${fmt(quantile(times, 0.5), 3)} ms, p99 ${fmt(quantile(times, 0.99), 3)} ms, max ${fmt(times.at(-1) ?? NaN, 3)} ms (target p99 < 2 ms; ${ROUNDS} rounds)`);
+    console.log(`same rounds in process CPU time (excludes other processes preempting this one): p50 ${fmt(quantile(cpu, 0.5), 3)} ms, p99 ${fmt(quantile(cpu, 0.99), 3)} ms`);
+    console.log(`machine: ${availableParallelism()} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (1/5/15 min)`);
+    console.log(`per position: p50 ${fmt((quantile(times, 0.5) * 1e6) / POSITIONS, 0)} ns; ${fmt(actions / (ROUNDS + 200), 0)} actions per tick`);
+  },
+};
+
+export default bench;
