@@ -203,10 +203,10 @@ export class CcxtExchange implements ExchangePort {
       side = position?.side ?? 'long';
       held = position?.qty ?? 0;
     } else {
-      if (!request.side || request.qty === undefined) {
-        throw new ExchangeError('NOT_SUPPORTED', { message: `${this.account.exchange} ${mode} reports no positions: closing needs the side and quantity.` });
-      }
-      side = request.side;
+      // margin without position reports: a borrowed base is a short, a held base a long
+      const holding = await this.marginHolding(market);
+      side = request.side ?? holding?.side ?? 'long';
+      held = holding?.side === side ? holding.qty : request.qty === undefined ? 0 : undefined;
     }
     if (held !== undefined && !(held > 0)) throw new ExchangeError('POSITION_NOT_FOUND', { message: `There is no open ${market.symbol} position to close.` });
     const qty = Math.min(request.qty ?? held ?? 0, held ?? Number.POSITIVE_INFINITY);
@@ -222,7 +222,7 @@ export class CcxtExchange implements ExchangePort {
 
   async fetchOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined> {
     const market = await this.market(symbol);
-    const params = ref.clientOrderId !== undefined ? this.quirks.clientOrderIdParams(this.quirks.normalizeClientOrderId(ref.clientOrderId)) : {};
+    const params = this.lookupParams(ref);
     try {
       const order = await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, params));
       return toOrderResult(order, market, ref.clientOrderId ?? order.clientOrderId ?? '', this.takerFee(market));
@@ -234,7 +234,7 @@ export class CcxtExchange implements ExchangePort {
 
   async cancelOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined> {
     const market = await this.market(symbol);
-    const params = ref.clientOrderId !== undefined ? this.quirks.clientOrderIdParams(this.quirks.normalizeClientOrderId(ref.clientOrderId)) : {};
+    const params = this.lookupParams(ref);
     try {
       const order = await this.call('cancelOrder', () => this.ex.cancelOrder(ref.id ?? '', market.symbol, params));
       return toOrderResult(order, market, ref.clientOrderId ?? order.clientOrderId ?? '', this.takerFee(market));
@@ -246,6 +246,22 @@ export class CcxtExchange implements ExchangePort {
 
   async close(): Promise<void> {
     await this.ex.close();
+  }
+
+  private lookupParams(ref: OrderRef): Record<string, unknown> {
+    const clientOrderId = ref.clientOrderId === undefined ? undefined : this.quirks.normalizeClientOrderId(ref.clientOrderId);
+    return this.quirks.orderLookupParams(this.account.mode, this.marginMode, clientOrderId);
+  }
+
+  /** the account's margin holding of a market's base: debt → short of the debt, else free → long */
+  private async marginHolding(market: Market): Promise<{ side: 'long' | 'short'; qty: number } | undefined> {
+    const params = this.quirks.balanceParams(this.account.mode, this.marginMode);
+    const raw = await this.call('fetchBalance', () => this.ex.fetchBalance(params));
+    const entry = raw[market.base] as { free?: number; debt?: number } | undefined;
+    const debt = Number(entry?.debt ?? 0);
+    if (debt > 0) return { side: 'short', qty: debt };
+    const free = Number(entry?.free ?? 0);
+    return free > 0 ? { side: 'long', qty: free } : undefined;
   }
 
   private async currentPrice(symbol: string): Promise<number> {

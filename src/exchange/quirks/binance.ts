@@ -34,8 +34,9 @@ export const binanceQuirks: ExchangeQuirks = {
     if (mode === 'futures' && reduceOnly) params.reduceOnly = true;
     return params;
   },
-  clientOrderIdParams(clientOrderId: string) {
-    return { origClientOrderId: clientOrderId };
+  /** margin orders live on /sapi: the lookup must name the margin mode or ccxt asks the spot API */
+  orderLookupParams(mode: TradingMode, marginMode: MarginMode, clientOrderId: string | undefined) {
+    return { ...(mode === 'margin' ? { marginMode } : {}), ...(clientOrderId === undefined ? {} : { origClientOrderId: clientOrderId }) };
   },
   balanceParams(mode: TradingMode, marginMode: MarginMode) {
     return mode === 'margin' ? { marginMode } : {};

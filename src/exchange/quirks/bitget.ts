@@ -29,8 +29,8 @@ export const bitgetQuirks: ExchangeQuirks = {
     }
     return params;
   },
-  clientOrderIdParams(clientOrderId: string) {
-    return { clientOid: clientOrderId };
+  orderLookupParams(mode: TradingMode, marginMode: MarginMode, clientOrderId: string | undefined) {
+    return { ...(mode === 'margin' ? { marginMode } : {}), ...(clientOrderId === undefined ? {} : { clientOid: clientOrderId }) };
   },
   settingParams(mode: TradingMode, marginMode: MarginMode) {
     return mode === 'futures' ? { marginMode } : {};

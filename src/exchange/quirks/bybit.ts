@@ -27,8 +27,8 @@ export const bybitQuirks: ExchangeQuirks = {
     if (mode === 'futures' && reduceOnly) params.reduceOnly = true;
     return params;
   },
-  clientOrderIdParams(clientOrderId: string) {
-    return { orderLinkId: clientOrderId };
+  orderLookupParams(_mode: TradingMode, _marginMode: MarginMode, clientOrderId: string | undefined) {
+    return clientOrderId === undefined ? {} : { orderLinkId: clientOrderId };
   },
   settingParams(mode: TradingMode, _marginMode: MarginMode, leverage: number) {
     return mode === 'futures' ? { leverage } : {};

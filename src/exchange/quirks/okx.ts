@@ -31,8 +31,8 @@ export const okxQuirks: ExchangeQuirks = {
     }
     return params;
   },
-  clientOrderIdParams(clientOrderId: string) {
-    return { clOrdId: clientOrderId };
+  orderLookupParams(_mode: TradingMode, _marginMode: MarginMode, clientOrderId: string | undefined) {
+    return clientOrderId === undefined ? {} : { clOrdId: clientOrderId };
   },
   settingParams(mode: TradingMode, marginMode: MarginMode) {
     return mode === 'spot' ? {} : { marginMode };

@@ -33,8 +33,8 @@ export interface ExchangeQuirks {
   marginModeVia(mode: TradingMode): SettingVia;
   /** params passed to ccxt createOrder */
   orderParams(input: OrderParamsInput): Record<string, unknown>;
-  /** params for ccxt fetchOrder / cancelOrder that look an order up by our client id */
-  clientOrderIdParams(clientOrderId: string): Record<string, unknown>;
+  /** params for ccxt fetchOrder / cancelOrder: the mode's venue, and our client id when looking up by it */
+  orderLookupParams(mode: TradingMode, marginMode: MarginMode, clientOrderId: string | undefined): Record<string, unknown>;
   /** params for ccxt fetchBalance */
   balanceParams(mode: TradingMode, marginMode: MarginMode): Record<string, unknown>;
   /** params for ccxt setLeverage / setMarginMode */
@@ -70,8 +70,8 @@ export const defaultQuirks = {
   marginModeVia(mode: TradingMode): SettingVia {
     return mode === 'futures' ? 'call' : mode === 'margin' ? 'order-param' : 'none';
   },
-  clientOrderIdParams(clientOrderId: string): Record<string, unknown> {
-    return { clientOrderId };
+  orderLookupParams(_mode: TradingMode, _marginMode: MarginMode, clientOrderId: string | undefined): Record<string, unknown> {
+    return clientOrderId === undefined ? {} : { clientOrderId };
   },
   balanceParams(): Record<string, unknown> {
     return {};

@@ -5,6 +5,7 @@
  * Business rule violations throw BinanceReject, which the server turns into Binance's
  * `{code, msg}` with HTTP 400.
  */
+import { fillMargin, type MarginWallet } from './binance-margin.ts';
 
 export class BinanceReject extends Error {
   constructor(
@@ -27,7 +28,7 @@ export interface EmulatorMarket {
   minNotional: string;
 }
 
-export type Venue = 'spot' | 'futures';
+export type Venue = 'spot' | 'margin' | 'futures';
 
 export interface EmulatorOrder {
   venue: Venue;
@@ -81,6 +82,9 @@ export class BinanceBook {
   futuresWallet = 0;
   readonly positions = new Map<string, EmulatorPosition>();
   readonly orders: EmulatorOrder[] = [];
+  readonly marginCross: MarginWallet = new Map();
+  /** symbol id → isolated wallet */
+  readonly marginIsolated = new Map<string, MarginWallet>();
   private nextOrderId = 1000;
 
   constructor(markets: EmulatorMarket[], private readonly now: () => number) {
@@ -121,6 +125,21 @@ export class BinanceBook {
   }
 
   /** quote locked as initial margin by all open futures positions */
+  marginWallet(isolatedSymbol?: string): MarginWallet {
+    if (isolatedSymbol === undefined) return this.marginCross;
+    let wallet = this.marginIsolated.get(isolatedSymbol);
+    if (!wallet) {
+      wallet = new Map();
+      this.marginIsolated.set(isolatedSymbol, wallet);
+    }
+    return wallet;
+  }
+
+  /** USDT per unit of an asset (USDT = 1, others from their USDT market) */
+  assetPrice(asset: string): number {
+    return asset === 'USDT' ? 1 : (this.prices.get(`${asset}USDT`) ?? 0);
+  }
+
   usedMargin(): number {
     let used = 0;
     for (const p of this.positions.values()) used += (Math.abs(p.amount) * p.entryPrice) / p.leverage;
@@ -165,7 +184,7 @@ export class BinanceBook {
     if (qty * (limit || current) < Number(market.minNotional) && !reduceOnly) {
       throw new BinanceReject(venue === 'spot' ? -1013 : -4164, venue === 'spot' ? 'Filter failure: NOTIONAL' : `Order's notional must be no smaller than ${market.minNotional} (unless you choose reduce only).`);
     }
-    if (venue === 'spot' && p.reduceOnly !== undefined) throw new BinanceReject(-1104, 'Not all sent parameters were read.');
+    if (venue !== 'futures' && p.reduceOnly !== undefined) throw new BinanceReject(-1104, 'Not all sent parameters were read.');
     const marketable = type === 'MARKET' || (side === 'BUY' ? limit >= current : limit <= current);
     const order: EmulatorOrder = {
       venue,
@@ -185,6 +204,7 @@ export class BinanceBook {
     };
     if (marketable) {
       if (venue === 'spot') this.fillSpot(order, market, current);
+      else if (venue === 'margin') fillMargin(this.marginWallet(p.isIsolated === 'TRUE' || p.isIsolated === 'true' ? market.id : undefined), order, market, current, p.sideEffectType, (a) => this.assetPrice(a));
       else this.fillFutures(order, current);
     }
     this.orders.push(order);

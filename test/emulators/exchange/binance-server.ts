@@ -1,6 +1,7 @@
 /**
- * An HTTP server speaking the part of Binance's spot (/api/v3) and USDⓈ-M futures (/fapi) REST
- * API that ccxt uses for markets, tickers, balance, positions, orders, leverage and margin type.
+ * An HTTP server speaking the part of Binance's spot (/api/v3), margin (/sapi/v1/margin) and
+ * USDⓈ-M futures (/fapi) REST API that ccxt uses for markets, tickers, balance, positions, orders,
+ * leverage and margin type.
  * Signed endpoints check X-MBX-APIKEY and the HMAC-SHA256 signature. Every request is logged;
  * faults (429 with Retry-After, 5xx, a timeout, a response dropped after the order was accepted)
  * are injected per path. Start it on port 0 and point ccxt's urls.api at `ccxtApiUrls()`.
@@ -8,7 +9,18 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { BinanceBook, BinanceReject, DEFAULT_MARKETS, MAINT_RATE, type EmulatorMarket, type EmulatorOrder, type Venue } from './binance-book.ts';
+import { BinanceBook, BinanceReject, DEFAULT_MARKETS, MAINT_RATE, type EmulatorMarket, type Venue } from './binance-book.ts';
+import {
+  crossMarginAccountJson,
+  futuresAccountJson,
+  futuresSymbolJson,
+  isolatedMarginAccountJson,
+  orderJson,
+  positionRiskJson,
+  spotAccountJson,
+  spotSymbolJson,
+  tickersJson,
+} from './binance-json.ts';
 
 export interface LoggedRequest {
   method: string;
@@ -136,19 +148,19 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       case 'GET /fapi/v1/time':
         return { serverTime: now() };
       case 'GET /api/v3/exchangeInfo':
-        return { timezone: 'UTC', serverTime: now(), rateLimits: [], symbols: [...book.markets.values()].map(spotSymbol) };
+        return { timezone: 'UTC', serverTime: now(), rateLimits: [], symbols: [...book.markets.values()].map(spotSymbolJson) };
       case 'GET /fapi/v1/exchangeInfo':
-        return { timezone: 'UTC', serverTime: now(), rateLimits: [], assets: [], symbols: [...book.markets.values()].map(futuresSymbol) };
+        return { timezone: 'UTC', serverTime: now(), rateLimits: [], assets: [], symbols: [...book.markets.values()].map(futuresSymbolJson) };
       case 'GET /api/v3/ticker/24hr':
       case 'GET /fapi/v1/ticker/24hr':
       case 'GET /api/v3/ticker/price':
       case 'GET /fapi/v1/ticker/price':
-        return tickers(p, path.endsWith('price'));
+        return tickersJson(book, now, p, path.endsWith('price'));
       case 'GET /api/v3/account':
-        return spotAccount();
+        return spotAccountJson(book, now);
       case 'GET /fapi/v2/account':
       case 'GET /fapi/v3/account':
-        return futuresAccount();
+        return futuresAccountJson(book, now);
       case 'GET /fapi/v1/leverageBracket':
         return [...book.markets.values()].map((m) => ({
           symbol: m.id,
@@ -156,7 +168,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
         }));
       case 'GET /fapi/v2/positionRisk':
       case 'GET /fapi/v3/positionRisk':
-        return positionRisk(p.symbol);
+        return positionRiskJson(book, now, p.symbol);
       case 'POST /fapi/v1/leverage': {
         const position = book.position(book.market(p.symbol ?? '').id);
         position.leverage = Number(p.leverage);
@@ -173,90 +185,23 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
         return orderJson(book.placeOrder('spot', p));
       case 'POST /fapi/v1/order':
         return orderJson(book.placeOrder('futures', p));
+      case 'POST /sapi/v1/margin/order':
+        return orderJson(book.placeOrder('margin', p));
+      case 'GET /sapi/v1/margin/account':
+        return crossMarginAccountJson(book);
+      case 'GET /sapi/v1/margin/isolated/account':
+        return isolatedMarginAccountJson(book, p.symbols);
       case 'GET /api/v3/order':
+      case 'GET /sapi/v1/margin/order':
       case 'GET /fapi/v1/order':
         return orderJson(book.findOrder(venueOf(path), p.symbol ?? '', orderRef(p)));
       case 'DELETE /api/v3/order':
+      case 'DELETE /sapi/v1/margin/order':
       case 'DELETE /fapi/v1/order':
         return orderJson(book.cancel(book.findOrder(venueOf(path), p.symbol ?? '', orderRef(p))));
       default:
         throw new BinanceReject(-1, `emulator: no route ${key}`, 404);
     }
-  }
-
-  function tickers(p: Record<string, string>, priceOnly: boolean): unknown {
-    const row = (id: string) => {
-      const price = String(book.price(id));
-      return priceOnly
-        ? { symbol: id, price, time: now() }
-        : { symbol: id, lastPrice: price, bidPrice: price, askPrice: price, openPrice: price, highPrice: price, lowPrice: price, volume: '1000', quoteVolume: '100000', openTime: now() - 86_400_000, closeTime: now(), count: 1 };
-    };
-    if (p.symbol) return row(book.market(p.symbol).id);
-    const ids: string[] = p.symbols ? (JSON.parse(p.symbols) as string[]) : [...book.markets.keys()];
-    return ids.map((id) => row(book.market(id).id));
-  }
-
-  function spotAccount(): unknown {
-    return {
-      makerCommission: 10,
-      takerCommission: 10,
-      canTrade: true,
-      canWithdraw: false,
-      canDeposit: true,
-      updateTime: now(),
-      accountType: 'SPOT',
-      balances: [...book.spotBalances.entries()].map(([asset, b]) => ({ asset, free: String(b.free), locked: String(b.locked) })),
-      permissions: ['SPOT'],
-    };
-  }
-
-  function futuresAccount(): unknown {
-    const used = book.usedMargin();
-    let upnl = 0;
-    for (const position of book.positions.values()) upnl += book.unrealizedPnl(position);
-    const wallet = book.futuresWallet;
-    return {
-      totalWalletBalance: String(wallet),
-      totalUnrealizedProfit: String(upnl),
-      totalMarginBalance: String(wallet + upnl),
-      availableBalance: String(wallet - used),
-      assets: [
-        { asset: 'USDT', walletBalance: String(wallet), unrealizedProfit: String(upnl), marginBalance: String(wallet + upnl), initialMargin: String(used), availableBalance: String(wallet - used), maxWithdrawAmount: String(wallet - used), updateTime: now() },
-      ],
-      positions: [],
-    };
-  }
-
-  function positionRisk(symbol: string | undefined): unknown {
-    return [...book.positions.values()]
-      .filter((position) => position.amount !== 0 && (symbol === undefined || position.symbol === symbol))
-      .map((position) => {
-        const mark = book.price(position.symbol);
-        const notional = position.amount * mark;
-        const initial = (Math.abs(position.amount) * position.entryPrice) / position.leverage;
-        return {
-          symbol: position.symbol,
-          positionSide: 'BOTH',
-          positionAmt: String(position.amount),
-          entryPrice: String(position.entryPrice),
-          breakEvenPrice: String(position.entryPrice),
-          markPrice: String(mark),
-          unRealizedProfit: String(book.unrealizedPnl(position)),
-          liquidationPrice: String(book.liquidationPrice(position)),
-          isolatedMargin: position.marginType === 'isolated' ? String(initial) : '0',
-          isolatedWallet: position.marginType === 'isolated' ? String(initial) : '0',
-          notional: String(notional),
-          marginAsset: 'USDT',
-          initialMargin: String(initial),
-          maintMargin: String(Math.abs(notional) * MAINT_RATE),
-          positionInitialMargin: String(initial),
-          openOrderInitialMargin: '0',
-          leverage: String(position.leverage),
-          marginType: position.marginType,
-          adl: 0,
-          updateTime: now(),
-        };
-      });
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -313,97 +258,11 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
 }
 
 function venueOf(path: string): Venue {
-  return path.startsWith('/fapi') ? 'futures' : 'spot';
+  return path.startsWith('/fapi') ? 'futures' : path.startsWith('/sapi') ? 'margin' : 'spot';
 }
 
 function orderRef(p: Record<string, string>): { orderId?: string; clientOrderId?: string } {
   return p.orderId !== undefined ? { orderId: p.orderId } : { clientOrderId: p.origClientOrderId ?? '' };
-}
-
-function spotSymbol(m: EmulatorMarket): unknown {
-  return {
-    symbol: m.id,
-    status: 'TRADING',
-    baseAsset: m.base,
-    baseAssetPrecision: 8,
-    quoteAsset: m.quote,
-    quotePrecision: 8,
-    quoteAssetPrecision: 8,
-    orderTypes: ['LIMIT', 'MARKET'],
-    isSpotTradingAllowed: true,
-    isMarginTradingAllowed: true,
-    permissions: ['SPOT', 'MARGIN'],
-    filters: [
-      { filterType: 'PRICE_FILTER', minPrice: m.tickSize, maxPrice: '1000000', tickSize: m.tickSize },
-      { filterType: 'LOT_SIZE', minQty: m.minQty, maxQty: '9000', stepSize: m.stepSize },
-      { filterType: 'NOTIONAL', minNotional: m.minNotional, applyMinToMarket: true, maxNotional: '9000000', applyMaxToMarket: false },
-    ],
-  };
-}
-
-function futuresSymbol(m: EmulatorMarket): unknown {
-  return {
-    symbol: m.id,
-    pair: m.id,
-    contractType: 'PERPETUAL',
-    deliveryDate: 4133404800000,
-    onboardDate: 1569398400000,
-    status: 'TRADING',
-    baseAsset: m.base,
-    quoteAsset: m.quote,
-    marginAsset: m.quote,
-    pricePrecision: BinanceBook.pricePrecision(m),
-    quantityPrecision: BinanceBook.quantityPrecision(m),
-    baseAssetPrecision: 8,
-    quotePrecision: 8,
-    underlyingType: 'COIN',
-    orderTypes: ['LIMIT', 'MARKET'],
-    timeInForce: ['GTC', 'IOC'],
-    filters: [
-      { filterType: 'PRICE_FILTER', minPrice: m.tickSize, maxPrice: '1000000', tickSize: m.tickSize },
-      { filterType: 'LOT_SIZE', minQty: m.minQty, maxQty: '1000', stepSize: m.stepSize },
-      { filterType: 'MARKET_LOT_SIZE', minQty: m.minQty, maxQty: '1000', stepSize: m.stepSize },
-      { filterType: 'MIN_NOTIONAL', notional: m.minNotional },
-    ],
-  };
-}
-
-function orderJson(o: EmulatorOrder): unknown {
-  const status = o.status;
-  const common = {
-    symbol: o.symbol,
-    orderId: o.orderId,
-    clientOrderId: o.clientOrderId,
-    price: String(o.price),
-    origQty: String(o.origQty),
-    executedQty: String(o.executedQty),
-    status,
-    timeInForce: o.type === 'LIMIT' ? 'GTC' : 'GTC',
-    type: o.type,
-    side: o.side,
-  };
-  if (o.venue === 'spot') {
-    return {
-      ...common,
-      orderListId: -1,
-      transactTime: o.time,
-      time: o.time,
-      updateTime: o.time,
-      cummulativeQuoteQty: String(o.executedQty * o.avgPrice),
-      fills: o.executedQty > 0 ? [{ price: String(o.avgPrice), qty: String(o.executedQty), commission: String(o.commission), commissionAsset: 'USDT', tradeId: o.orderId }] : [],
-    };
-  }
-  return {
-    ...common,
-    avgPrice: String(o.avgPrice),
-    cumQty: String(o.executedQty),
-    cumQuote: String(o.executedQty * o.avgPrice),
-    reduceOnly: o.reduceOnly,
-    closePosition: false,
-    positionSide: 'BOTH',
-    origType: o.type,
-    updateTime: o.time,
-  };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
