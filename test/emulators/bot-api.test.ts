@@ -26,7 +26,7 @@ describe('long polling', () => {
 
   it('holds getUpdates until an update is queued and answers it with that update', async () => {
     const poll = h.raw('getUpdates', { timeout: 10 });
-    await h.until(() => h.emu.calls('getUpdates').length === 1, 'the poll to arrive');
+    expect(await h.emu.waitForCall('getUpdates')).toMatchObject({ pending: true, status: 0, params: { timeout: 10 } });
     h.emu.sendText(bob, 'ping');
     const { json } = await poll;
     expect(json['ok']).toBe(true);
@@ -49,7 +49,7 @@ describe('long polling', () => {
 
   it('ends a held poll with 409 Conflict when a second getUpdates arrives, like two bot instances', async () => {
     const first = h.raw('getUpdates', { timeout: 10 });
-    await h.until(() => h.emu.calls('getUpdates').length === 1, 'the first poll');
+    await h.emu.waitForCall('getUpdates');
     const second = await h.raw('getUpdates', { timeout: 0 });
     expect(second.json['ok']).toBe(true);
     expect((await first).json).toMatchObject({ ok: false, error_code: 409, description: expect.stringMatching(/^Conflict/) });

@@ -56,7 +56,11 @@ export interface BotApiEmulator {
    * A RegExp or string is matched against the visible text (caption for photos).
    */
   waitForMessage(chatId: number, predicate?: MessagePredicate, timeoutMs?: number): Promise<MessageEvent>;
-  /** first call of `method` in the whole log that matches (answered, not dropped); default timeout 5000 ms */
+  /**
+   * The first call of `method` in the whole log that matches, resolving as soon as it arrives (a
+   * held getUpdates counts: the bot is polling); use a predicate like `(c) => c.ok` to wait for
+   * the answer. Default timeout 5000 ms.
+   */
   waitForCall(method: string, predicate?: (call: CallRecord) => boolean, timeoutMs?: number): Promise<CallRecord>;
   /** the chat as it looks now, oldest first, deleted messages included with `deleted: true` */
   messages(chatId: number): MessageView[];

@@ -74,8 +74,9 @@ export class Dispatcher {
   }
 
   async dispatch(method: string, token: string, params: Params, files: UploadedFile[], clientGone: Promise<void>): Promise<Outcome> {
-    const record: CallRecord = { seq: this.log.length + 1, method, params: describeParams(params, files), time: this.store.now(), status: 0, ok: false };
+    const record: CallRecord = { seq: this.log.length + 1, method, params: describeParams(params, files), time: this.store.now(), pending: true, status: 0, ok: false };
     this.log.push(record);
+    this.store.changed();
     const outcome = await this.run(method, token, params, files, clientGone, record);
     if (outcome.kind === 'json') {
       record.status = outcome.status;
@@ -89,6 +90,7 @@ export class Dispatcher {
       record.status = 502;
       record.description = 'Bad Gateway (outage)';
     } else record.description ??= 'connection dropped';
+    record.pending = false;
     this.store.changed();
     return outcome;
   }

@@ -13,8 +13,6 @@ export interface Harness {
   makeBot(setup?: (bot: Bot) => void, opts?: { polling?: boolean; token?: string }): Bot;
   /** a raw Bot API call over HTTP, for what grammY would never send */
   raw(method: string, body?: Record<string, unknown>): Promise<{ status: number; json: Record<string, unknown> }>;
-  /** polls `condition` every 10 ms, up to 5 s */
-  until(condition: () => boolean, what: string): Promise<void>;
 }
 
 /** Call at the top of a test file: registers the hooks that start and stop everything per test. */
@@ -55,13 +53,6 @@ export function useEmulator(): Harness {
         body: JSON.stringify(body ?? {}),
       });
       return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-    },
-    async until(condition, what) {
-      for (let i = 0; i < 500; i++) {
-        if (condition()) return;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      throw new Error(`gave up waiting for ${what}`);
     },
   };
 }

@@ -83,10 +83,10 @@ describe('faults and outages', () => {
 
   it('lets a polling bot resume after an outage ends', async () => {
     h.makeBot((bot) => bot.on('message:text', (ctx) => ctx.reply('pong')));
-    await h.until(() => h.emu.calls('getUpdates').length >= 1, 'the first poll');
+    await h.emu.waitForCall('getUpdates');
     h.emu.setOutage('502');
     h.emu.sendText(alice, 'ping');
-    await h.until(() => h.emu.calls('getUpdates').some((c) => c.status === 502), 'a poll to fail');
+    await h.emu.waitForCall('getUpdates', (c) => c.status === 502);
     h.emu.setOutage(false);
     expect((await h.emu.waitForMessage(alice.id, 'pong', 10_000)).text).toBe('pong');
   });

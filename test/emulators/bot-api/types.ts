@@ -70,7 +70,9 @@ export interface CallRecord {
   params: Record<string, unknown>;
   /** ms since the epoch, when the request arrived */
   time: number;
-  /** HTTP status answered; 0 when the connection was dropped on purpose */
+  /** true from arrival until answered or dropped (a held long poll stays pending up to its timeout) */
+  pending: boolean;
+  /** HTTP status answered; 0 while pending or when the connection was dropped on purpose */
   status: number;
   ok: boolean;
   result?: unknown;

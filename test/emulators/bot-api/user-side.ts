@@ -129,14 +129,14 @@ export class UserSide {
     );
   }
 
-  /** The first logged call of `method` (from the start of the log) that matches. */
+  /** The first logged call of `method` (from the start of the log, pending ones included) that matches. */
   waitForCall(method: string, predicate: (call: CallRecord) => boolean = () => true, timeoutMs = 5000): Promise<CallRecord> {
     const key = method.toLowerCase();
     return this.waitUntil(
-      () => this.dispatcher.log.find((c) => c.method.toLowerCase() === key && c.status !== 0 && predicate(c)),
+      () => this.dispatcher.log.find((c) => c.method.toLowerCase() === key && predicate(c)),
       timeoutMs,
       () => {
-        const seen = this.dispatcher.log.slice(-15).map((c) => `  ${c.method} → ${c.status}${c.description ? ` ${c.description}` : ''}`);
+        const seen = this.dispatcher.log.slice(-15).map((c) => `  ${c.method} → ${c.pending ? 'pending' : c.status}${c.description ? ` ${c.description}` : ''}`);
         return `waitForCall(${method}): no matching call within ${timeoutMs} ms. Last calls:\n${seen.join('\n') || '  (none)'}`;
       },
     );
