@@ -35,6 +35,8 @@ export interface Harness {
   say(user: TgUser, text: string, expectMessage?: RegExp | string): Promise<MessageEvent>;
   press(user: TgUser, message: MessageView, label: RegExp | string): Promise<{ answer: string | undefined; next?: MessageEvent }>;
   lastBotMessage(user: TgUser, match?: RegExp): MessageView;
+  /** waits until `message` (by id) shows text matching `pattern`, after an edit */
+  edited(user: TgUser, message: { message_id: number }, pattern: RegExp): Promise<MessageView>;
   stop(): Promise<void>;
 }
 
@@ -108,6 +110,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return { answer: answer.text };
     },
     lastBotMessage,
+    async edited(user, message, pattern) {
+      return emu.waitForMessage(user.id, (m) => m.message_id === message.message_id && pattern.test(m.text), 8000);
+    },
     async stop() {
       await alerts.worker.stop();
       await bot.stop();

@@ -1,0 +1,102 @@
+/**
+ * /settings through the Bot API emulator: the menu with current values, a numeric edit that
+ * re-asks with the reason, toggles, mode, partial levels, applying to open positions, and
+ * per-event notification levels.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { alice, startHarness, type Harness } from './harness.ts';
+import { FakeEngineFacade } from '../fakes/engine-facade.ts';
+import { createSettingsRepo } from '../../src/db/repos/settings.ts';
+import { createRecipientsRepo } from '../../src/notify/recipients-repo.ts';
+import type { MessageView } from '../emulators/bot-api.ts';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(async () => {
+  await h.stop();
+});
+
+const current = (m: { message_id: number }): MessageView => h.emu.messages(alice.id).find((x) => x.message_id === m.message_id)!;
+
+describe('settings', () => {
+  it('shows every setting with its value; a number is asked with unit and range and re-asked with the reason', async () => {
+    await h.say(alice, '/start', /Welcome/);
+    const menu = await h.say(alice, '/settings', /Your settings/);
+    expect(menu.text).toContain('Stop loss (fallback): 2 %');
+    expect(menu.text).toContain('Max hold time: 12 h');
+    expect(menu.text).toContain('Partial TP levels: 1:0.25, 2:0.5, 3:0.75');
+    expect(menu.text).toContain('Trailing stop: on');
+
+    await h.press(alice, menu, /^Stop loss \(fallback\)/);
+    const q = await h.emu.waitForMessage(alice.id, /Stop loss \(fallback\)/);
+    expect(q.text).toContain('Send a number above 0 and at most 100, in percent.');
+    await h.say(alice, 'two', /❌ "two" is not a number\.[\s\S]*Send a number above 0/);
+    await h.say(alice, '0', /❌ 0 is too small: it must be above 0/);
+    await h.say(alice, '250', /❌ 250 is too large: it must be at most 100/);
+    const saved = await h.say(alice, '3.5%', /✅ Stop loss \(fallback\): 2 % → 3.5 %\nApplies to new positions\./);
+    const user = (await createRecipientsRepo(h.db.db).byTelegramId(alice.id))!;
+    expect((await createSettingsRepo(h.db.db).get(user.userId)).stopLossPct).toBe(3.5);
+
+    // apply to the open positions too
+    const fake = h.engine as FakeEngineFacade;
+    await fake.open({ userId: user.userId });
+    await h.emu.waitForMessage(alice.id, /POSITION OPENED/, 8000);
+    const applied = await h.press(alice, saved, /Apply to open positions too/);
+    expect(applied.answer).toBe('Applied to 1 open position.');
+    expect(fake.appliedSettings.get(user.userId)).toBe(1);
+
+    // whole numbers only where the setting needs them
+    const again = await h.say(alice, '/settings', /Your settings/);
+    expect(again.text).toContain('Stop loss (fallback): 3.5 %');
+    await h.press(alice, again, /^Max open positions/);
+    await h.emu.waitForMessage(alice.id, /Send a whole number from 1 to 1000/);
+    await h.say(alice, '2.5', /❌ 2.5 is not a whole number/);
+    await h.say(alice, '8', /✅ Max open positions: 5 → <b>8<\/b>|✅ Max open positions: 5 → 8/);
+  });
+
+  it('toggles, mode and partial levels', async () => {
+    await h.say(alice, '/start', /Welcome/);
+    const menu = await h.say(alice, '/settings', /Your settings/);
+    const off = await h.press(alice, menu, /^Trailing stop: on/);
+    expect(off.answer).toBe('Off. Applies to new positions.');
+    await h.edited(alice, menu, /Trailing stop: off/);
+
+    await h.press(alice, current(menu), /^Mode: spot/);
+    await h.edited(alice, menu, /Mode for new positions/);
+    await h.press(alice, current(menu), 'futures');
+    await h.edited(alice, menu, /Mode: futures/);
+
+    await h.press(alice, current(menu), /^Partial TP levels/);
+    await h.emu.waitForMessage(alice.id, /target%:fraction/);
+    await h.say(alice, '2:0.5, 1:0.5', /❌ Targets must be in ascending order/);
+    await h.say(alice, '1.5:0.3, 4:1', /✅ Partial TP levels: 1:0.25, 2:0.5, 3:0.75 → 1.5:0.3, 4:1/);
+
+    // a cross-field rule from the domain: liquidation close must not exceed the warning
+    const m2 = await h.say(alice, '/settings', /Your settings/);
+    await h.press(alice, m2, /^Liquidation close at/);
+    await h.emu.waitForMessage(alice.id, /Liquidation close at/);
+    await h.say(alice, '20', /❌ liquidation_close_pct: must not exceed liquidation_warn_pct/);
+    await h.say(alice, '/cancel', /Cancelled/);
+  });
+
+  it('notification levels cycle on → silent → off, and errors that need the trader never go off', async () => {
+    await h.say(alice, '/start', /Welcome/);
+    const menu = await h.say(alice, '/settings', /Your settings/);
+    await h.press(alice, menu, '🔔 Notifications');
+    await h.edited(alice, menu, /Notifications/);
+    expect(current(menu).buttons.flat().map((b) => b.text)).toContain('Signal rejected: 🚫 off');
+    const cycle = async (label: RegExp, expected: string) => {
+      const r = await h.press(alice, current(menu), label);
+      expect(r.answer).toBe(expected);
+      await h.emu.waitForMessage(alice.id, (m) => m.message_id === menu.message_id && m.buttons.flat().some((b) => b.text === expected), 8000);
+    };
+    await cycle(/^Take profit: /, 'Take profit: 🔕 silent');
+    await cycle(/^Take profit: /, 'Take profit: 🚫 off');
+    await cycle(/^Action needed: /, 'Action needed: 🔕 silent');
+    await cycle(/^Action needed: /, 'Action needed: 🔔 on');
+    const user = (await createRecipientsRepo(h.db.db).byTelegramId(alice.id))!;
+    expect(await createRecipientsRepo(h.db.db).prefs(user.userId)).toEqual({ take_profit: 'off', action_needed: 'on' });
+  });
+});
