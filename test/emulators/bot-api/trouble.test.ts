@@ -41,12 +41,24 @@ describe('rate limits', () => {
   });
 
   it('is recovered from by @grammyjs/auto-retry, which waits retry_after and delivers everything', async () => {
-    h.emu.setRateLimits({ perChatBurst: 1 });
-    const bot = h.makeBot((b) => b.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 5 })), { polling: false });
-    h.emu.addUser(alice);
-    for (const n of [1, 2]) await bot.api.sendMessage(alice.id, `alert ${n}`);
-    expect(h.emu.messages(alice.id).map((m) => m.text)).toEqual(['alert 1', 'alert 2']);
-    expect(h.emu.calls('sendMessage').filter((c) => c.error_code === 429).length).toBeGreaterThanOrEqual(1);
+    // the emulator's clock moves only when the test says so: the second message is refused for sure
+    let now = 1_700_000_000_000;
+    const limited = await startBotApiEmulator({ rateLimits: { perChatBurst: 1 }, now: () => now, knownUsers: [alice] });
+    try {
+      const bot = new Bot(limited.token, { client: { apiRoot: limited.url }, botInfo: limited.botInfo });
+      bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 5 }));
+      const sending = (async () => {
+        for (const n of [1, 2]) await bot.api.sendMessage(alice.id, `alert ${n}`);
+      })();
+      const refused = await limited.waitForCall('sendMessage', (c) => c.error_code === 429);
+      expect(refused.params['text']).toBe('alert 2');
+      now += 1000; // auto-retry sleeps retry_after (1 s) of real time, then finds the allowance refilled
+      await sending;
+      expect(limited.messages(alice.id).map((m) => m.text)).toEqual(['alert 1', 'alert 2']);
+      expect(limited.calls('sendMessage').map((c) => c.status)).toEqual([200, 429, 200]);
+    } finally {
+      await limited.close();
+    }
   });
 });
 
