@@ -42,8 +42,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   kind?: 'pglite' | 'postgres';
-  /** build the facade once the database and notifier exist; default: the fake */
-  engine?: (h: { db: TestDatabase; box: SecretBox; notifier: Notifier }) => EngineFacade | Promise<EngineFacade>;
+  /** build the engine once the database and notifier exist; default: the fake facade */
+  engine?: (h: { db: TestDatabase; box: SecretBox; notifier: Notifier }) => Promise<{ facade: EngineFacade; stop(): Promise<void> }>;
   adminIds?: number[];
   pollMs?: number;
 }
@@ -59,9 +59,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = createLogger({ level: 'silent', pretty: false, secrets: [] });
   const users = createUsersRepo(db.db);
   const alerts = createAlerts({ db: db.db, token: emu.token, apiRoot: emu.url, logger, pollMs: options.pollMs ?? 50 });
-  const engine = options.engine
-    ? await options.engine({ db, box, notifier: alerts.notifier })
-    : new FakeEngineFacade({ notifier: alerts.notifier, accountsRepo: createAccountsRepo(db.db, box) });
+  const built = options.engine ? await options.engine({ db, box, notifier: alerts.notifier }) : undefined;
+  const engine = built ? built.facade : new FakeEngineFacade({ notifier: alerts.notifier, accountsRepo: createAccountsRepo(db.db, box) });
   const adminIds = options.adminIds ?? [admin.id];
 
   let bot: Bot<BotContext>;
@@ -117,6 +116,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await alerts.worker.stop();
       await bot.stop();
       await running;
+      await built?.stop();
       await emu.close();
       await db.destroy();
     },

@@ -1,0 +1,94 @@
+/**
+ * The done-when flow on the real engine: a trader goes from /start to a protected paper position
+ * (opened by a real signal row through NOTIFY, the engine, the paper exchange) and closes it with
+ * a button; the stop loss of another protects it without the trader. Bot API emulator, real
+ * bot, real outbox; prices come from a hand-driven feed instead of an exchange.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { alice, startHarness, type Harness } from './harness.ts';
+import { createEngine } from '../../src/engine/create-engine.ts';
+import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
+import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
+import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { tradingSignals } from '../../src/db/schema.ts';
+import { createRecipientsRepo } from '../../src/notify/recipients-repo.ts';
+import { ManualFeed } from '../fakes/manual-feed.ts';
+
+let h: Harness;
+let feed: ManualFeed;
+beforeEach(async () => {
+  feed = new ManualFeed('binance', { now: () => Date.now() });
+  feed.push('BTC/USDT', 100_000);
+  feed.push('ETH/USDT', 3_000);
+  h = await startHarness({
+    engine: async ({ db, box, notifier }) => {
+      const runtime = createExchangeRuntime({ paper: { store: createDrizzlePaperStore(db.db) }, priceFeed: feed });
+      const engine = createEngine({
+        database: db,
+        accounts: createAccountsRepo(db.db, box),
+        notifier,
+        createExchange: (account) => runtime.create(account),
+        feeds: () => feed,
+        config: { trustedSources: ['titan_v3'], intervals: { signalSweepSeconds: 300, monitorSweepSeconds: 5 } },
+        options: { schedule: false },
+      });
+      await engine.start();
+      return {
+        facade: engine.facade,
+        async stop() {
+          await engine.stop();
+          await runtime.close();
+        },
+      };
+    },
+  });
+});
+afterEach(async () => {
+  await h.stop();
+});
+
+async function signal(userId: string, symbol: string) {
+  await h.db.db.insert(tradingSignals).values({ symbol, action: 'BUY', confidence: 0.8, source: 'titan_v3', userId, reasoning: 'test' });
+}
+
+describe('on the real engine', () => {
+  it('from /start to a protected paper position, closed with a button; a stop loss closes another by itself', async () => {
+    await h.say(alice, '/start', /Welcome, Alice/);
+    const ask = await h.say(alice, '/connect', /Which exchange/);
+    await h.press(alice, ask, /Paper/);
+    await h.press(alice, await h.emu.waitForMessage(alice.id, /which mode/), /^Spot/);
+    await h.emu.waitForMessage(alice.id, /Paper account ready/);
+    const { userId } = (await createRecipientsRepo(h.db.db).byTelegramId(alice.id))!;
+
+    await signal(userId, 'BTC/USDT');
+    const opened = await h.emu.waitForMessage(alice.id, /POSITION OPENED[\s\S]*BTC\/USDT LONG/, 15_000);
+    expect(opened.text).toMatch(/🛑 SL [\d,.]+ · 🎯 TP [\d,.]+/);
+    expect(opened.text).toContain('Protected');
+    const [position] = await h.engine.listPositions(userId);
+    expect(position).toMatchObject({ symbol: 'BTC/USDT', side: 'long', status: 'open', isPaper: true });
+    expect(position!.stopLoss).toBeLessThan(100_000);
+    expect(position!.takeProfit).toBeGreaterThan(100_000);
+
+    const view = await h.say(alice, '/positions', /BTC\/USDT LONG/);
+    expect(view.text).toMatch(/P&L/);
+
+    feed.push('BTC/USDT', 100_400);
+    const closed = await h.press(alice, opened, '✖ Close');
+    expect(closed.answer).toBe('Closed BTC/USDT.');
+    await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*Position closed\./, 15_000);
+    expect(await h.engine.listPositions(userId)).toHaveLength(0);
+    const again = await h.press(alice, h.emu.messages(alice.id).find((m) => m.message_id === view.message_id)!, '✖ Close');
+    expect(again.answer).toBe('This position is already closed.');
+    const trades = await h.say(alice, '/trades', /Last 1 trades/);
+    expect(trades.text).toMatch(/BTC\/USDT long/);
+
+    // protection without the trader: the stop loss fires on a falling price
+    await signal(userId, 'ETH/USDT');
+    await h.emu.waitForMessage(alice.id, /POSITION OPENED[\s\S]*ETH\/USDT LONG/, 15_000);
+    const [eth] = await h.engine.listPositions(userId);
+    feed.push('ETH/USDT', eth!.stopLoss! * 0.99);
+    const sl = await h.emu.waitForMessage(alice.id, /STOP LOSS TRIGGERED[\s\S]*ETH\/USDT/, 15_000);
+    expect(sl.text).toContain('Position closed.');
+    expect(sl.buttons).toEqual([]);
+  });
+});
