@@ -55,7 +55,10 @@ export class Dispatcher {
       getWebhookInfo: () => ({ url: '', has_custom_certificate: false, pending_update_count: store.pendingUpdates() }),
       setMyCommands: (p) => this.setMyCommands(p),
       getMyCommands: (p) => this.commands.get(this.commandsKey(p)) ?? [],
-      deleteMyCommands: (p) => this.commands.delete(this.commandsKey(p)) || true,
+      deleteMyCommands: (p) => {
+        this.commands.delete(this.commandsKey(p));
+        return true;
+      },
       sendMessage: (p) => m.sendMessage(p),
       sendPhoto: (p, files) => m.sendPhoto(p, files),
       editMessageText: (p) => m.editMessageText(p),

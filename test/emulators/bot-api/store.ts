@@ -159,7 +159,13 @@ export class Store {
     const out: Record<string, unknown> = {
       message_id: message.message_id,
       from: this.userOf(message),
-      chat: { id: user.id, type: 'private', first_name: user.first_name, ...(user.username ? { username: user.username } : {}) },
+      chat: {
+        id: user.id,
+        type: 'private',
+        first_name: user.first_name,
+        ...(user.last_name ? { last_name: user.last_name } : {}),
+        ...(user.username ? { username: user.username } : {}),
+      },
       date: message.date,
     };
     if (message.edit_date !== undefined) out['edit_date'] = message.edit_date;

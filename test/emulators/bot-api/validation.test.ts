@@ -1,5 +1,6 @@
 /** The emulator refuses what Telegram refuses, with Telegram's status codes and wording. */
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../bot-api.ts';
 import { alice, bob, useEmulator } from './harness.ts';
 
 const h = useEmulator();
@@ -63,6 +64,16 @@ describe('validation like Telegram', () => {
     await expect(bot.api.setMyShortDescription('x'.repeat(121))).rejects.toThrow('SHORT_DESCRIPTION_INVALID');
     await bot.api.sendChatAction(alice.id, 'typing');
     await expect(bot.api.raw.sendChatAction({ chat_id: alice.id, action: 'dancing' as 'typing' })).rejects.toThrow('wrong parameter action');
+  });
+
+  it('serves a method the emulator lacks through handle(), errors included', async () => {
+    const bot = h.makeBot(undefined, { polling: false });
+    h.emu.handle('getChat', (p) => {
+      if (Number(p['chat_id']) !== alice.id) throw new ApiError(400, 'Bad Request: chat not found');
+      return { id: alice.id, type: 'private', first_name: alice.first_name };
+    });
+    expect(await bot.api.getChat(alice.id)).toMatchObject({ id: alice.id, first_name: 'Alice' });
+    await expect(bot.api.getChat(5)).rejects.toMatchObject({ error_code: 400, description: 'Bad Request: chat not found' });
   });
 
   it('stores commands per scope and refuses an invalid command name', async () => {
