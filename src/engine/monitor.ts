@@ -29,6 +29,8 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
   /** reevaluation rows of tick-only changes (trailing moves), written with the flush */
   let reevalQueue: NewReevaluation[] = [];
   const inFlight = new Set<Promise<void>>();
+  /** positions that skipped a tick while locked */
+  const recheck = new Set<string>();
   const stats: MonitorStats = { ticks: 0, evaluations: 0, lastSweepAt: null };
   let running = false;
   /** exchange → ms of the last tick received */
@@ -85,7 +87,11 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
   function check(p: PositionRecord, price: number, now: number): void {
     if (p.status !== 'open' || p.pendingAction) return;
     const release = locks.tryAcquire(p.id);
-    if (!release) return;
+    if (!release) {
+      // busy (an order in flight or a trader's action): decide again on the latest price once free
+      recheck.add(p.id);
+      return;
+    }
     let result: MonitorResult;
     try {
       stats.evaluations++;
@@ -115,8 +121,16 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
       .finally(() => {
         release();
         inFlight.delete(work);
+        recheckLatest(p);
       });
     inFlight.add(work);
+  }
+
+  /** A tick skipped while the position was busy is made up for with the feed's latest price. */
+  function recheckLatest(p: PositionRecord): void {
+    if (!recheck.delete(p.id) || !running) return;
+    const price = ctx.feeds(p.exchange)?.lastTick(p.symbol)?.price;
+    if (price !== undefined) check(p, price, clock.now());
   }
 
   /** Re-evaluates every position on its feed's last price (or its own last price) and resolves blocked orders. */

@@ -68,6 +68,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
       entryFee: 0,
       closedAt: null,
       pendingAction: { orderId, clientOrderId, purpose: 'entry', source: 'position_monitor', action: null },
+      rev: 0,
     };
     await tx(async (t) => {
       await repos.positions.insert(position, t);

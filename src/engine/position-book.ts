@@ -62,7 +62,10 @@ export class PositionBook {
   }
 
   markDirty(id: string): void {
-    if (this.byId.has(id)) this.dirty.add(id);
+    const p = this.byId.get(id);
+    if (!p) return;
+    p.rev += 1;
+    this.dirty.add(id);
   }
 
   get dirtyCount(): number {

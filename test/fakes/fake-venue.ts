@@ -49,6 +49,8 @@ export interface VenueOptions {
   /** 0..1: chance of a random fault on each order-related call; seeded */
   faultRate?: number;
   seed?: number;
+  /** ms each order call waits before and after reaching the venue (a kill can land in between) */
+  latencyMs?: number;
   /** step size of every market, base units */
   stepSize?: number;
   now?: () => number;
@@ -115,6 +117,11 @@ export class FakeVenue {
     const p = this.options.price(symbol);
     if (p === undefined) throw new ExchangeError('NO_PRICE');
     return p;
+  }
+
+  async latency(): Promise<void> {
+    const ms = this.options.latencyMs ?? 0;
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
   }
 
   count(op: string): void {
@@ -280,7 +287,8 @@ class FakePort implements ExchangePort {
 
   async placeOrder(request: OrderRequest): Promise<OrderResult> {
     const fault = this.guard('placeOrder');
-    const order = this.venue.execute(this.accountId, this.account, {
+    await this.venue.latency();
+    const placed = this.venue.execute(this.accountId, this.account, {
       symbol: request.symbol,
       side: request.side,
       qty: request.qty,
@@ -288,12 +296,14 @@ class FakePort implements ExchangePort {
       reduceOnly: request.reduceOnly ?? false,
       ...(request.leverage ? { leverage: request.leverage } : {}),
     });
+    await this.venue.latency();
     if (fault?.kind === 'lost-answer') throw new ExchangeError('TIMEOUT');
-    return order;
+    return placed;
   }
 
   async closePosition(request: ClosePositionRequest): Promise<OrderResult> {
     const fault = this.guard('closePosition');
+    await this.venue.latency();
     const w = this.venue.wallet(this.accountId);
     let side: 'buy' | 'sell' = 'sell';
     let qty = request.qty;
@@ -308,6 +318,7 @@ class FakePort implements ExchangePort {
       qty = Math.min(qty ?? pos.qty, pos.qty);
     }
     const order = this.venue.execute(this.accountId, this.account, { symbol: request.symbol, side, qty, clientOrderId: request.clientOrderId, reduceOnly: this.account.mode !== 'spot' });
+    await this.venue.latency();
     if (fault?.kind === 'lost-answer') throw new ExchangeError('TIMEOUT');
     return order;
   }

@@ -47,6 +47,11 @@ export interface PositionRecord {
   /** ms since epoch */
   closedAt: number | null;
   pendingAction: PendingAction | null;
+  /**
+   * Revision, bumped by every change (markDirty) and every full save. The batched flush writes a
+   * snapshot only over an older revision, so a slow flush never overwrites a newer exit.
+   */
+  rev: number;
 }
 
 type Row = typeof positions.$inferSelect;
@@ -59,6 +64,7 @@ interface StoredMonitorState {
   entryFee?: number;
   isPaper?: boolean;
   pendingAction?: PendingAction | null;
+  rev?: number;
 }
 
 function monitorStateOf(p: PositionRecord): StoredMonitorState {
@@ -70,6 +76,7 @@ function monitorStateOf(p: PositionRecord): StoredMonitorState {
     entryFee: p.entryFee,
     isPaper: p.isPaper,
     pendingAction: p.pendingAction,
+    rev: p.rev,
   };
 }
 
@@ -91,6 +98,7 @@ export function toPositionRecord(row: Row): PositionRecord {
     entryFee: m.entryFee ?? 0,
     closedAt: row.closedAt ? row.closedAt.getTime() : null,
     pendingAction: m.pendingAction ?? null,
+    rev: m.rev ?? 0,
     settings: row.settings as unknown as MonitorSettings,
     state: {
       side: row.side as 'long' | 'short',
@@ -157,6 +165,7 @@ export function createPositionsRepo(db: Db) {
 
     /** Full write of one position (exits, opens, manual changes: never deferred). */
     async save(p: PositionRecord, now: number, tx: Db = db): Promise<void> {
+      p.rev += 1;
       const { id: _id, userId: _u, accountId: _a, ...rest } = toRow(p);
       await tx
         .update(positions)
@@ -198,7 +207,8 @@ export function createPositionsRepo(db: Db) {
         from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(
           id uuid, qty numeric, stop_loss numeric, take_profit numeric, trailing_active boolean,
           peak numeric, trailing_stop numeric, partial_taken jsonb, liquidation_price numeric, monitor_state jsonb)
-        where p.id = v.id and p.status <> 'closed'`);
+        where p.id = v.id and p.status <> 'closed'
+          and coalesce((p.monitor_state->>'rev')::bigint, 0) < (v.monitor_state->>'rev')::bigint`);
     },
 
     /** What the monitor restores at start: everything not closed. */
