@@ -35,7 +35,13 @@ export function ccxtTickerSource(client: Exchange, options: { websocket?: boolea
     close: () => client.close(),
   };
   if (options.websocket !== false && client.has.watchTickers === true) {
-    source.watchTickers = (symbols) => client.watchTickers(symbols) as Promise<Record<string, RawTicker>>;
+    // ccxt refuses plain ws:// hosts (a relay, an emulator) until its http agent is loaded; harmless for wss://
+    let agent: Promise<unknown> | undefined;
+    source.watchTickers = async (symbols) => {
+      agent ??= client.loadHttpProxyAgent();
+      await agent;
+      return (await client.watchTickers(symbols)) as Record<string, RawTicker>;
+    };
   }
   return source;
 }

@@ -102,6 +102,31 @@ describe('shared market-data feed', () => {
     expect(errors).toEqual(new Array(8).fill('EXCHANGE_UNAVAILABLE'));
   });
 
+  it('real ccxt.pro: ticks come from the websocket stream (no polling), and resume after the connection drops', async () => {
+    const emulator = await startBinanceEmulator({ markets: fiftyMarkets });
+    cleanup.push(() => emulator.close());
+    emulator.setPrice('C5USDT', 5);
+    const client = createCcxtClient({ exchange: 'binance', mode: 'spot', pro: true, options: { binance: { timeout: 400, enableRateLimit: false, urls: { api: emulator.ccxtApiUrls() } } } });
+    const feed = createMarketDataFeed({ exchange: 'binance', source: ccxtTickerSource(client), reconnect: { baseDelayMs: 10, maxDelayMs: 20 } });
+    cleanup.push(() => feed.close());
+    const prices: number[] = [];
+    feed.subscribe('C5/USDT', (tick) => prices.push(tick.price));
+    await vi.waitFor(() => expect(prices).toContain(5), { timeout: 5_000, interval: 10 });
+    // a live market keeps ticking: each attempt publishes again (ccxt drops updates between two watch calls)
+    const publish = (price: number) => () => {
+      emulator.setPrice('C5USDT', price);
+      expect(prices.at(-1)).toBe(price);
+    };
+    await vi.waitFor(publish(5.5), { timeout: 5_000, interval: 20 });
+    expect(emulator.streams.subscriptions()).toEqual([['c5usdt@miniTicker']]);
+
+    emulator.streams.dropAll();
+    await vi.waitFor(() => expect(emulator.streams.subscribeCount()).toBe(2), { timeout: 5_000, interval: 10 });
+    await vi.waitFor(publish(6), { timeout: 5_000, interval: 20 });
+    expect(feed.stats().failures).toBeGreaterThanOrEqual(1);
+    expect(emulator.requests.filter((r) => r.path.includes('ticker'))).toEqual([]);
+  });
+
   it('uses the websocket stream where the source has one, and reconnects after it drops', async () => {
     let calls = 0;
     const source: TickerSource = {

@@ -9,6 +9,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { attachBinanceStreams, type BinanceStreams } from './binance-ws.ts';
 import { BinanceBook, BinanceReject, DEFAULT_MARKETS, MAINT_RATE, type EmulatorMarket, type Venue } from './binance-book.ts';
 import {
   crossMarginAccountJson,
@@ -58,10 +59,13 @@ export interface BinanceEmulator {
   readonly requests: LoggedRequest[];
   readonly apiKey: string;
   readonly secret: string;
+  /** websocket market streams (miniTicker) on ws://…/ws */
+  readonly streams: BinanceStreams;
+  /** sets the price and pushes it to websocket subscribers */
   setPrice(symbolId: string, price: number): void;
   inject(fault: Fault): void;
   /** urls.api entries for ccxt binance pointing at this server */
-  ccxtApiUrls(): Record<string, string>;
+  ccxtApiUrls(): Record<string, string | Record<string, string>>;
   /** requests whose path equals `path` */
   count(path: string, method?: string): number;
   close(): Promise<void>;
@@ -204,6 +208,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     }
   }
 
+  const streams = attachBinanceStreams(server, book, now);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -213,16 +218,20 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     requests,
     apiKey,
     secret,
+    streams,
     setPrice(symbolId, price) {
       book.market(symbolId);
       book.prices.set(symbolId, price);
+      streams.push(symbolId);
     },
     inject(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 });
     },
     ccxtApiUrls() {
       const spot = `${url}/api/v3`;
+      const ws = url.replace('http://', 'ws://');
       return {
+        ws: { spot: `${ws}/ws`, margin: `${ws}/ws`, future: `${ws}/ws`, delivery: `${ws}/ws` },
         public: spot,
         private: spot,
         v1: `${url}/api/v1`,
@@ -251,6 +260,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       return requests.filter((r) => r.path === path && (method === undefined || r.method === method)).length;
     },
     async close() {
+      await streams.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
