@@ -89,7 +89,8 @@ export function formatSummary(s: BacktestSummary, rejections: BacktestRun['rejec
   if (rejections.length > 0) {
     const counts = new Map<string, number>();
     for (const r of rejections) {
-      const key = (r.reasons[0] ?? 'unknown').replace(/[\d.]+/g, '#');
+      // group by the reason's wording: drop the detail after a colon and the numbers
+      const key = (r.reasons[0] ?? 'unknown').split(':')[0]?.replace(/\d+(\.\d+)?/g, '…') ?? 'unknown';
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     lines.push('signals not traded, by first reason');

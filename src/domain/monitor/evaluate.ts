@@ -27,8 +27,9 @@ import { byPathThenRule, type TickContext, type Trigger } from './trigger.ts';
  * ends the tick.
  */
 export function evaluate(state: PositionState, tick: Tick, settings: MonitorSettings): MonitorResult {
-  if (state.closed) return { next: state, actions: [] };
   const p = tick.price;
+  // a closed position, or a broken price feed (NaN, 0, negative): nothing to decide on
+  if (state.closed || !(p > 0) || !Number.isFinite(p)) return { next: state, actions: [] };
   const continuous = tick.continuous && state.lastPrice !== null;
   // Fast path: nothing can fire or move anywhere on this tick's move → the same state object,
   // lastPrice included. Keeping the older lastPrice is exact: it was left by a tick after which

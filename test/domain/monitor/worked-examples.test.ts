@@ -98,6 +98,15 @@ describe('stop loss, take profit and time exit', () => {
     expect(trades(late.actions)).toEqual([{ type: 'close_all', reason: 'time_exit', qty: 1, price: 100.1 }]);
   });
 
+  it('ignores a broken price (NaN, 0, negative, infinite) even past the hold time', () => {
+    const pos = open({ side: 'long', entry: 100, stopLoss: 99 }, settings());
+    for (const price of [Number.NaN, 0, -5, Number.POSITIVE_INFINITY]) {
+      const r = evaluate(pos, { time: T0 + 13 * 60 * MIN, price, continuous: false }, settings());
+      expect(r.actions).toEqual([]);
+      expect(r.next).toBe(pos);
+    }
+  });
+
   it('a closed position yields no further action', () => {
     const pos = open({ side: 'long', entry: 100, stopLoss: 99 }, settings());
     const closed = evaluate(pos, { time: T0 + MIN, price: 98, continuous: false }, settings()).next;
