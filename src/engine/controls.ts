@@ -7,6 +7,7 @@ import { applyManualClose, checkStopLossPrice, checkTakeProfitPrice, moveStopLos
 import type { MonitorResult } from '../domain/types.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { EngineContext } from './context.ts';
+import { feedOf } from './ports.ts';
 import type { ActionRunner } from './action-runner.ts';
 import type { Actor, ControlResult, PositionView } from './facade.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
@@ -20,12 +21,12 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
 
   async function view(p: PositionRecord): Promise<PositionView> {
     const account = await repos.accounts.get(p.accountId);
-    const price = ctx.feeds(p.exchange)?.lastTick(p.symbol)?.price ?? p.state.lastPrice;
+    const price = feedOf(ctx.feeds, p)?.lastTick(p.symbol)?.price ?? p.state.lastPrice;
     return toPositionView(p, account?.label ?? account?.exchange ?? p.exchange, price);
   }
 
   async function currentPrice(p: PositionRecord): Promise<number> {
-    const tick = ctx.feeds(p.exchange)?.lastTick(p.symbol);
+    const tick = feedOf(ctx.feeds, p)?.lastTick(p.symbol);
     if (tick) return tick.price;
     const port = await ctx.exchanges.forAccount(p.accountId);
     return port.fetchPrice(p.symbol);

@@ -148,7 +148,7 @@ async function holdingsOf(
   exchange: string,
 ): Promise<Holding[]> {
   const holdings: Holding[] = [];
-  const feed = ctx.feeds(exchange);
+  const feed = ctx.feeds(exchange, 'spot');
   for (const [asset, b] of Object.entries(balance)) {
     if (!(b.total > 0)) continue;
     if (asset === quote || categoryOf(asset) === 'stable') {

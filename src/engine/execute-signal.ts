@@ -7,6 +7,7 @@ import type { SignalRecord } from '../db/repos/signals.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import { applyManualClose } from '../domain/monitor/manual.ts';
 import type { EngineContext } from './context.ts';
+import { feedOf } from './ports.ts';
 import type { ActionRunner } from './action-runner.ts';
 import { forEachBounded } from './bounded.ts';
 import { decideEntry, type CandleSource } from './decide-entry.ts';
@@ -117,7 +118,7 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
     for (const p of longs) {
       await ctx.locks.run(p.id, async () => {
         if (p.status !== 'open' || p.pendingAction) return;
-        const price = ctx.feeds(p.exchange)?.lastTick(p.symbol)?.price ?? p.state.lastPrice ?? p.state.entry;
+        const price = feedOf(ctx.feeds, p)?.lastTick(p.symbol)?.price ?? p.state.lastPrice ?? p.state.entry;
         await runner.run(p, applyManualClose(p.state, 1, price, clock.now()), 'signal');
       });
     }

@@ -13,6 +13,8 @@ import type { Tick as FeedTick } from '../exchange/port.ts';
 import type { NewReevaluation } from '../db/repos/reevaluations.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { EngineContext } from './context.ts';
+import { feedOf } from './ports.ts';
+import type { TradingMode } from '../exchange/port.ts';
 import type { ActionRunner } from './action-runner.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
 
@@ -24,8 +26,9 @@ export interface MonitorStats {
 
 export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
   const { book, locks, clock, logger } = ctx;
-  /** exchange → symbol → unsubscribe */
+  /** feed key (exchange:spot | exchange:futures) → symbol → unsubscribe */
   const subscriptions = new Map<string, Map<string, () => void>>();
+  const feeds = new Map<string, import('../exchange/port.ts').MarketDataFeed>();
   /** reevaluation rows of tick-only changes (trailing moves), written with the flush */
   let reevalQueue: NewReevaluation[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -37,26 +40,31 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
   const lastTickAt = new Map<string, number>();
 
   function marketData(): Array<{ exchange: string; stale: boolean; lastTickAt: Date | null; symbols: number }> {
-    return [...subscriptions.entries()].map(([exchange, bySymbol]) => {
-      const at = lastTickAt.get(exchange);
-      return { exchange, stale: ctx.feeds(exchange)?.isStale() ?? true, lastTickAt: at === undefined ? null : new Date(at), symbols: bySymbol.size };
+    return [...subscriptions.entries()].map(([key, bySymbol]) => {
+      const at = lastTickAt.get(key);
+      return { exchange: key, stale: feeds.get(key)?.isStale() ?? true, lastTickAt: at === undefined ? null : new Date(at), symbols: bySymbol.size };
     });
   }
 
-  function subscribe(exchange: string, symbol: string): void {
-    let bySymbol = subscriptions.get(exchange);
-    if (!bySymbol) subscriptions.set(exchange, (bySymbol = new Map()));
+  /** spot and margin share the spot feed; futures has its own */
+  const feedKey = (exchange: string, mode: TradingMode) => `${exchange}:${mode === 'futures' ? 'futures' : 'spot'}`;
+
+  function subscribe(exchange: string, mode: TradingMode, symbol: string): void {
+    const key = feedKey(exchange, mode);
+    let bySymbol = subscriptions.get(key);
+    if (!bySymbol) subscriptions.set(key, (bySymbol = new Map()));
     if (bySymbol.has(symbol)) return;
-    const feed = ctx.feeds(exchange);
+    const feed = ctx.feeds(exchange, mode);
     if (!feed) {
-      logger.warn({ exchange, symbol }, 'no market-data feed for this exchange: positions are checked by the sweep only');
+      logger.warn({ exchange, mode, symbol }, 'no market-data feed for this exchange: positions are checked by the sweep only');
       return;
     }
-    bySymbol.set(symbol, feed.subscribe(symbol, (tick) => onTick(exchange, tick)));
+    feeds.set(key, feed);
+    bySymbol.set(symbol, feed.subscribe(symbol, (tick) => onTick(exchange, tick, key)));
   }
 
-  function unsubscribe(exchange: string, symbol: string): void {
-    const bySymbol = subscriptions.get(exchange);
+  function unsubscribe(exchange: string, mode: TradingMode, symbol: string): void {
+    const bySymbol = subscriptions.get(feedKey(exchange, mode));
     const off = bySymbol?.get(symbol);
     if (!off) return;
     bySymbol!.delete(symbol);
@@ -66,17 +74,17 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
   /** Starts watching a position (opened or restored). */
   function track(p: PositionRecord): void {
     book.add(p);
-    if (running) subscribe(p.exchange, p.symbol);
+    if (running) subscribe(p.exchange, p.state.mode, p.symbol);
   }
 
   function untrack(p: PositionRecord): void {
-    if (book.remove(p.id)) unsubscribe(p.exchange, p.symbol);
+    if (book.remove(p.id)) unsubscribe(p.exchange, p.state.mode, p.symbol);
   }
 
-  function onTick(exchange: string, tick: FeedTick): void {
+  function onTick(exchange: string, tick: FeedTick, key = exchange): void {
     if (!running) return;
     stats.ticks++;
-    lastTickAt.set(exchange, clock.now());
+    lastTickAt.set(key, clock.now());
     const on = book.onSymbol(exchange, tick.symbol);
     if (!on) return;
     const now = clock.now();
@@ -129,7 +137,7 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
   /** A tick skipped while the position was busy is made up for with the feed's latest price. */
   function recheckLatest(p: PositionRecord): void {
     if (!recheck.delete(p.id) || !running) return;
-    const price = ctx.feeds(p.exchange)?.lastTick(p.symbol)?.price;
+    const price = feedOf(ctx.feeds, p)?.lastTick(p.symbol)?.price;
     if (price !== undefined) check(p, price, clock.now());
   }
 
@@ -144,7 +152,7 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
         });
         continue;
       }
-      const price = ctx.feeds(p.exchange)?.lastTick(p.symbol)?.price ?? p.state.lastPrice;
+      const price = feedOf(ctx.feeds, p)?.lastTick(p.symbol)?.price ?? p.state.lastPrice;
       if (price !== null && price > 0) check(p, price, now);
     }
     await settle();
@@ -163,7 +171,7 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
 
   function start(): void {
     running = true;
-    for (const p of book.all()) subscribe(p.exchange, p.symbol);
+    for (const p of book.all()) subscribe(p.exchange, p.state.mode, p.symbol);
   }
 
   function stop(): void {

@@ -2,7 +2,7 @@
  * What the engine needs from its surroundings, as small interfaces: a logger (pino fits), the
  * exchange of an account, the shared market-data feed of an exchange.
  */
-import type { ExchangePort, MarketDataFeed } from '../exchange/port.ts';
+import type { ExchangePort, MarketDataFeed, TradingMode } from '../exchange/port.ts';
 
 export interface EngineLogger {
   info(obj: object, msg?: string): void;
@@ -21,5 +21,13 @@ export interface AccountExchanges {
   closeAll(): Promise<void>;
 }
 
-/** The one shared feed of an exchange (paper accounts watch the same public prices). */
-export type FeedProvider = (exchange: string) => MarketDataFeed | undefined;
+/**
+ * The one shared feed of an exchange for a mode's markets (spot and margin share the spot feed;
+ * paper accounts watch the same public prices): `(e, m) => runtime.feedFor(e, m)`.
+ */
+export type FeedProvider = (exchange: string, mode: TradingMode) => MarketDataFeed | undefined;
+
+/** The feed a position's prices come from. */
+export function feedOf(feeds: FeedProvider, p: { exchange: string; state: { mode: TradingMode } }): MarketDataFeed | undefined {
+  return feeds(p.exchange, p.state.mode);
+}

@@ -9,6 +9,10 @@ import { eq } from 'drizzle-orm';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { orders, positionReevaluations, positions, signalExecutions, trades } from '../../src/db/schema.ts';
 import { createHarness, drain, type Harness } from './harness.ts';
+import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
+import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { createReplayFeed, type ReplayFeed } from '../../src/exchange/replay-feed.ts';
+import type { Candle } from '../../src/domain/types.ts';
 
 const FEE = 0.001;
 const SLIP = 0.0005;
@@ -22,11 +26,43 @@ describe.each(databaseKinds())('trading flow on %s', (kind) => {
     await db?.destroy();
   });
 
-  it('opens from an inserted signal, takes partial profits, exits on the trailing stop, records exact P&L', async () => {
+  const PATH = [100.6, 101.2, 102.2, 103.2, 104, 103.5, 102.9];
+
+  it('opens from an inserted signal, takes partial profits, exits on the trailing stop, records exact P&L (test venue)', async () => {
     db = await openTestDatabase(kind);
     h = await createHarness(db, { slippage: SLIP, feeRate: FEE });
-    const { userId } = await h.addTrader(1001);
     h.feed.push('ETH/USDT', 100);
+    await story(async () => {
+      for (const price of PATH) {
+        h.feed.push('ETH/USDT', price);
+        await h.engine.settle();
+      }
+    });
+    expect(h.venue.allOrders()).toHaveLength(5);
+    expect(h.venue.duplicateSends()).toEqual([]);
+  });
+
+  it('the same story on the paper exchange (paper_* tables) with prices replayed from candles', async () => {
+    db = await openTestDatabase(kind);
+    // one flat one-minute candle per price: the replay turns each into four equal ticks; one more
+    // candle stays unplayed so the feed is not finished (the paper exchange refuses stale prices)
+    const candles: Candle[] = [100, ...PATH, 102.9].map((p, i) => ({ time: Date.UTC(2026, 0, 7, 12, i), open: p, high: p, low: p, close: p, volume: 1 }));
+    let replay: ReplayFeed | undefined;
+    const runtime = createExchangeRuntime({ paper: { store: createDrizzlePaperStore(db.db), settings: { feeRate: FEE, slippage: SLIP } }, get priceFeed() { return replay; } });
+    h = await createHarness(db, {}, { createExchange: (account) => runtime.create(account), feeds: () => replay });
+    replay = createReplayFeed({ series: [{ symbol: 'ETH/USDT', candles }], speed: 0, exchange: 'binance', now: () => h.clock.now() });
+    replay.step(4);
+    await story(async () => {
+      for (let i = 0; i < PATH.length; i++) {
+        replay!.step(4);
+        await h.engine.settle();
+      }
+    });
+    await runtime.close();
+  });
+
+  async function story(playPath: () => Promise<void>) {
+    const { userId } = await h.addTrader(1001);
     await h.engine.start();
 
     const signalId = await h.insertSignal({ symbol: 'ETH/USDT', action: 'BUY', confidence: 0.8 });
@@ -45,10 +81,7 @@ describe.each(databaseKinds())('trading flow on %s', (kind) => {
     const [execution] = await db.db.select().from(signalExecutions).where(eq(signalExecutions.signalId, signalId));
     expect(execution).toMatchObject({ status: 'executed', positionId: pos!.id });
 
-    for (const price of [100.6, 101.2, 102.2, 103.2, 104, 103.5, 102.9]) {
-      h.feed.push('ETH/USDT', price);
-      await h.engine.settle();
-    }
+    await playPath();
 
     const exits = await db.db.select().from(trades).where(eq(trades.positionId, pos!.id)).orderBy(trades.createdAt);
     expect(exits.map((t) => t.closeReason)).toEqual(['partial_tp', 'partial_tp', 'partial_tp', 'trailing_stop']);
@@ -78,8 +111,6 @@ describe.each(databaseKinds())('trading flow on %s', (kind) => {
     // one entry and four exits, each filled once
     const orderRows = await db.db.select().from(orders).where(eq(orders.positionId, pos!.id));
     expect(orderRows.map((o) => o.status)).toEqual(['filled', 'filled', 'filled', 'filled', 'filled']);
-    expect(h.venue.allOrders()).toHaveLength(5);
-    expect(h.venue.duplicateSends()).toEqual([]);
 
     await h.engine.flush();
     const reevals = await db.db.select().from(positionReevaluations).where(eq(positionReevaluations.positionId, pos!.id));
@@ -89,5 +120,5 @@ describe.each(databaseKinds())('trading flow on %s', (kind) => {
     expect(h.notifier.events.map((e) => e.kind)).toEqual(['position_opened', 'partial_tp', 'partial_tp', 'partial_tp', 'trailing_stop']);
     expect(h.notifier.ofKind('trailing_stop')[0]).toMatchObject({ remainingQty: 0, qty: 0.9375 });
     expect(await h.engine.facade.listPositions(userId)).toEqual([]);
-  });
+  }
 });
