@@ -3,8 +3,8 @@ import { applyManualClose, candleMayAct, cloneState, evaluate, openPosition } fr
 import { baseAsset } from '../domain/portfolio.ts';
 import { CONSENSUS_WINDOW_MS, type Signal } from '../domain/signals.ts';
 import { toMonitorSettings, type TradingSettings } from '../domain/settings.ts';
-import type { TradeHistory } from '../domain/sizing.ts';
-import type { Candle, ExitReason, MonitorAction, MonitorSettings, PositionState, Side, Tick } from '../domain/types.ts';
+import type { Candle, MonitorAction, MonitorSettings, Tick } from '../domain/types.ts';
+import { createLedger, type BacktestTrade, type OpenPosition as Open } from './ledger.ts';
 import { decideEntry, REGIME_INTERVAL_MS, regimeSeries, regimeWindow } from './entry.ts';
 
 /**
@@ -27,23 +27,7 @@ export interface BacktestOptions {
   trustedSources?: readonly string[];
 }
 
-export interface TradeExit {
-  time: number;
-  price: number;
-  qty: number;
-  reason: ExitReason;
-}
-
-/** One position, SPEC §8 output shape. pnl is net of fees. */
-export interface BacktestTrade {
-  symbol: string;
-  side: Side;
-  entry_time: number;
-  entry_price: number;
-  qty: number;
-  exits: TradeExit[];
-  pnl: number;
-}
+export type { BacktestTrade, TradeExit } from './ledger.ts';
 
 export interface Rejection {
   signal: Signal;
@@ -60,14 +44,6 @@ export interface BacktestRun {
   fees: number;
 }
 
-interface Open {
-  symbol: string;
-  state: PositionState;
-  trade: BacktestTrade;
-  /** cash locked at entry */
-  margin: number;
-}
-
 export function runBacktest(
   candlesBySymbol: ReadonlyMap<string, readonly Candle[]>,
   signals: readonly Signal[],
@@ -78,49 +54,21 @@ export function runBacktest(
   const bySymbol = new Map<string, Signal[]>(symbols.map((s) => [s, []]));
   for (const s of [...signals].sort((a, b) => a.createdAt - b.createdAt)) bySymbol.get(s.symbol)?.push(s);
   const open = new Map<string, Open[]>(symbols.map((s) => [s, []]));
-  const closed: BacktestTrade[] = [];
+  /** last price seen per symbol, for valuing open exposure */
+  const mark = new Map<string, number>();
   const rejections: Rejection[] = [];
   const entryTimes: number[] = [];
-  const stats = { wins: 0, winSum: 0, losses: 0, lossSum: 0 };
-  let cash = opts.balance;
-  let fees = 0;
-  let ticks = 0;
-  let openCount = 0;
-
-  const fill = (side: Side, price: number) => (side === 'long' ? price * (1 - opts.slippage) : price * (1 + opts.slippage));
-
-  const record = (o: Open, actions: readonly MonitorAction[]) => {
-    for (const a of actions) {
-      if (a.type !== 'close_all' && a.type !== 'partial' && a.type !== 'reduce') continue;
-      if (!(a.qty > 0)) continue;
-      const price = fill(o.trade.side, a.price);
-      const fee = price * a.qty * opts.fee;
-      const dir = o.trade.side === 'long' ? 1 : -1;
-      const pnl = dir * (price - o.trade.entry_price) * a.qty - fee;
-      cash += (o.margin * a.qty) / o.trade.qty + pnl;
-      fees += fee;
-      o.trade.pnl += pnl;
-      o.trade.exits.push({ time: a.time, price, qty: a.qty, reason: a.reason });
-    }
-  };
+  const ledger = createLedger(opts);
 
   const finish = (o: Open, list: Open[]) => {
     list.splice(list.indexOf(o), 1);
-    openCount--;
-    closed.push(o.trade);
-    if (o.trade.pnl > 0) {
-      stats.wins++;
-      stats.winSum += o.trade.pnl;
-    } else {
-      stats.losses++;
-      stats.lossSum -= o.trade.pnl;
-    }
+    ledger.close(o);
   };
 
   const step = (o: Open, list: Open[], tick: Tick): boolean => {
     const r = evaluate(o.state, tick, monitor);
     o.state = r.next;
-    if (r.actions.length > 0) record(o, r.actions);
+    if (r.actions.length > 0) ledger.fill(o, r.actions);
     if (r.next.closed) {
       finish(o, list);
       return true;
@@ -128,23 +76,12 @@ export function runBacktest(
     return false;
   };
 
-  const history = (): TradeHistory | null => {
-    const n = stats.wins + stats.losses;
-    if (n === 0) return null;
-    return {
-      closedTrades: n,
-      winRate: stats.wins / n,
-      avgWin: stats.wins > 0 ? stats.winSum / stats.wins : 0,
-      avgLoss: stats.losses > 0 ? stats.lossSum / stats.losses : 0,
-    };
-  };
-
   const regimeOf = new Map<string, readonly Candle[]>();
   const enter = (symbol: string, candles: readonly Candle[], index: number, signal: Signal, live: readonly Signal[]) => {
     const candle = candles[index] as Candle;
     const list = open.get(symbol) as Open[];
     const current = list[0];
-    const exposures = [...open.values()].flat().map((o) => ({ asset: baseAsset(o.symbol), value: o.state.qty * (o.state.lastPrice ?? o.state.entry) }));
+    const exposures = [...open.values()].flat().map((o) => ({ asset: baseAsset(o.symbol), value: o.state.qty * (mark.get(o.symbol) ?? o.state.entry) }));
     let series = regimeOf.get(symbol);
     if (series === undefined) {
       series = regimeSeries(candles);
@@ -156,11 +93,11 @@ export function runBacktest(
       regimeCandles: regimeWindow(series, candle.time, series === candles ? intervalOf(candles) : REGIME_INTERVAL_MS),
       live,
       settings: opts.settings,
-      cash,
+      cash: ledger.cash,
       exposures,
-      openPositions: openCount,
+      openPositions: ledger.openCount,
       entryTimes,
-      history: history(),
+      history: ledger.history(),
       fee: opts.fee,
       slippage: opts.slippage,
       fixedQty: opts.fixedQty,
@@ -176,25 +113,16 @@ export function runBacktest(
       if (current === undefined) return;
       const r = applyManualClose(current.state, 1, candle.open, candle.time);
       current.state = r.next;
-      record(current, r.actions);
+      ledger.fill(current, r.actions);
       finish(current, list);
       return;
     }
-    const fee = d.entry * d.qty * opts.fee;
-    cash -= d.margin + fee;
-    fees += fee;
     entryTimes.push(candle.time);
     const state = openPosition(
       { side: d.side, entry: d.entry, qty: d.qty, stopLoss: d.stopLoss, takeProfit: d.takeProfit, openedAt: candle.time, mode: opts.settings.mode, leverage: d.leverage },
       monitor,
     );
-    list.push({
-      symbol,
-      state: cloneState(state, candle.open),
-      trade: { symbol, side: d.side, entry_time: candle.time, entry_price: d.entry, qty: d.qty, exits: [], pnl: -fee },
-      margin: d.margin,
-    });
-    openCount++;
+    list.push(ledger.open(symbol, cloneState(state, candle.open), d.margin, candle.time));
   };
 
   interface Lane {
@@ -213,6 +141,7 @@ export function runBacktest(
     next: 0,
     list: open.get(symbol) as Open[],
   }));
+  let ticks = 0;
   for (const l of lanes) ticks += 4 * l.candles.length;
 
   for (;;) {
@@ -259,6 +188,7 @@ export function runBacktest(
       si++;
     }
     lane.next = si;
+    mark.set(symbol, candle.close);
     if (list.length === 0) continue;
     for (const o of list.slice()) {
       if (!(awake?.includes(o) ?? false) && !candleMayAct(o.state, candle, monitor)) continue;
@@ -272,12 +202,12 @@ export function runBacktest(
     const last = candles[candles.length - 1] as Candle;
     for (const o of [...list]) {
       const exit: MonitorAction = { type: 'close_all', reason: 'end_of_data', price: last.close, qty: o.state.qty, time: last.time };
-      record(o, [exit]);
+      ledger.fill(o, [exit]);
       finish(o, list);
     }
   }
-  closed.sort((a, b) => a.entry_time - b.entry_time);
-  return { trades: closed, rejections, ticks, startBalance: opts.balance, endBalance: cash, fees };
+  const trades = [...ledger.closed].sort((a, b) => a.entry_time - b.entry_time);
+  return { trades, rejections, ticks, startBalance: opts.balance, endBalance: ledger.cash, fees: ledger.fees };
 }
 
 /** Signals of one symbol (sorted by time) created within the consensus window of pending[si] and by `now`. */

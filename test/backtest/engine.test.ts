@@ -112,3 +112,42 @@ describe('runBacktest with sizing', () => {
     expect(r.trades[0]?.exits[0]?.reason).toBe('end_of_data');
   });
 });
+
+describe('runBacktest: time exit, liquidation and several symbols', () => {
+  it('closes after max_hold_hours at the tick price: 2 h hold on hourly candles', () => {
+    const HOUR = 60 * MIN;
+    const cs: Candle[] = [0, 1, 2, 3].map((i) => ({ time: T0 + i * HOUR, open: 100, high: 100.3, low: 99.8, close: 100.1, volume: 1 }));
+    const r = runBacktest(new Map([['ETH/USDT', cs]]), [signal({ stopLoss: 95, takeProfit: 120 })], opts({ maxHoldHours: 2, trailingEnabled: false, partialTpEnabled: false }, { fee: 0 }));
+    // the 2 h candle's open tick is the first at t − openedAt ≥ 2 h: exit at its open, 100
+    expect(r.trades[0]?.exits).toEqual([{ time: T0 + 2 * HOUR, price: 100, qty: 1, reason: 'time_exit' }]);
+  });
+
+  it('futures 10×: the liquidation price 90.5 is 9.5 % away, so the warning reduces 25 % at once; a fall to 93 closes', () => {
+    const cs = candles([
+      [100, 100.1, 99.9, 100],
+      [100, 100, 92, 93],
+    ]);
+    const r = run(cs, [signal()], opts({ mode: 'futures', leverage: 10, trailingEnabled: false, partialTpEnabled: false, stopLossPct: 20 }, { fee: 0 }));
+    const exits = r.trades[0]?.exits ?? [];
+    expect(exits[0]).toEqual({ time: T0, price: 100, qty: 0.25, reason: 'liquidation_protection' });
+    // close level: 90.5 / (1 − 0.035) = 93.78…, crossed on the way down to 92
+    expect(exits[1]?.reason).toBe('liquidation_protection');
+    expect(exits[1]?.price).toBeCloseTo(90.5 / 0.965, 9);
+    expect(exits[1]?.qty).toBeCloseTo(0.75, 12);
+  });
+
+  it('runs several symbols on one clock, each signal on its own candles', () => {
+    const eth = candles([[100, 101, 99.5, 100.5], [100.5, 103, 100.4, 102.5]]);
+    const btc = candles([[50_000, 50_100, 48_000, 48_500], [48_500, 48_600, 48_400, 48_500]]);
+    const r = runBacktest(
+      new Map([['ETH/USDT', eth], ['BTC/USDT', btc]]),
+      [signal({ takeProfit: 102, stopLoss: 90 }), signal({ id: 'b', symbol: 'BTC/USDT', stopLoss: 49_000, takeProfit: 60_000 })],
+      opts({ trailingEnabled: false, partialTpEnabled: false }, { fee: 0 }),
+    );
+    // same entry time: listed in the order they closed (BTC in the first minute)
+    expect(r.trades.map((t) => [t.symbol, t.exits[0]?.reason, t.exits[0]?.price])).toEqual([
+      ['BTC/USDT', 'stop_loss', 49_000],
+      ['ETH/USDT', 'take_profit', 102],
+    ]);
+  });
+});
