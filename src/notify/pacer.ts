@@ -11,7 +11,11 @@ export interface PacingConfig {
   perChatIntervalMs: number;
 }
 
-export const TELEGRAM_PACING: PacingConfig = { globalPerSecond: 29, globalBurst: 29, perChatIntervalMs: 1000 };
+/**
+ * A small burst: requests sent together can reach Telegram spread out (connection set-up, a busy
+ * event loop) and later ones bunch up behind them; a smooth 29/s keeps every 1 s window under 30.
+ */
+export const TELEGRAM_PACING: PacingConfig = { globalPerSecond: 29, globalBurst: 3, perChatIntervalMs: 1000 };
 
 export class Pacer {
   private tokens: number;
@@ -63,6 +67,12 @@ export class Pacer {
   /** Telegram said wait: hold this chat back for `seconds`. */
   backOff(chatId: number, seconds: number, now: number): void {
     this.lastSent.set(chatId, now + seconds * 1000 - this.config.perChatIntervalMs);
+  }
+
+  /** Telegram refused for flooding: nothing more leaves until the bucket has refilled from zero */
+  drain(now: number): void {
+    this.refill(now);
+    this.tokens = Math.min(this.tokens, 0);
   }
 
   /** forget chats idle for a while (memory stays bounded) */

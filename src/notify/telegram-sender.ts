@@ -1,19 +1,17 @@
 /**
  * Sends one outbox row to Telegram: the alert formatted (pure formatter) with the position
- * controls when the position is still open. Its own Api: 429 is retried once in place when the
- * wait is short, everything else goes back to the worker (which reschedules the row).
+ * controls when the position is still open. Its own Api without retry transformers: every
+ * failure goes back to the worker, which reschedules the row (obeying retry_after) and paces,
+ * so a retry never slips past the pacing.
  */
 import { Api } from 'grammy';
-import { autoRetry } from '@grammyjs/auto-retry';
 import type { EngineEvent } from '../engine/events.ts';
 import { formatAlert } from '../bot/format/alerts.ts';
 import { positionKeyboard } from '../bot/keyboards/position.ts';
 import type { AlertSender } from './worker.ts';
 
 export function createDeliveryApi(token: string, apiRoot: string): Api {
-  const api = new Api(token, { apiRoot });
-  api.config.use(autoRetry({ maxRetryAttempts: 1, maxDelaySeconds: 2, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
-  return api;
+  return new Api(token, { apiRoot });
 }
 
 export function createTelegramSender(api: Api): AlertSender {

@@ -22,6 +22,8 @@ export interface OutboxWorkerDeps {
   /** ms a claimed row stays invisible to other claims (covers a crash mid-send) */
   leaseMs?: number;
   maxInFlight?: number;
+  /** ms between re-reads of the outbox while it is busy */
+  refreshMs?: number;
   /** max backoff in ms for transient failures */
   maxBackoffMs?: number;
   now?: () => number;
@@ -59,6 +61,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   const leaseMs = deps.leaseMs ?? 120_000;
   const maxInFlight = deps.maxInFlight ?? 60;
   const maxBackoffMs = deps.maxBackoffMs ?? 300_000;
+  const refreshMs = deps.refreshMs ?? 250;
   const inFlight = new Map<number, Promise<void>>();
   const chatsInFlight = new Set<number>();
   let running = false;
@@ -88,7 +91,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
           await deps.outbox.markFailed(row.id, f.reason, null, true, row.attempts);
         } else {
           stats.retried++;
-          if (f.retryInMs >= 1000 && e instanceof GrammyError && e.error_code === 429) pacer.backOff(row.chatId, f.retryInMs / 1000, now());
+          if (e instanceof GrammyError && e.error_code === 429) {
+            pacer.backOff(row.chatId, f.retryInMs / 1000, now());
+            pacer.drain(now());
+          }
           deps.logger.warn({ alertId: row.id, chatId: row.chatId, reason: f.reason, retryInMs: f.retryInMs }, 'alert not delivered yet; will retry');
           await deps.outbox.markFailed(row.id, f.reason, new Date(now() + f.retryInMs), f.countsAsAttempt, row.attempts);
         }
@@ -98,6 +104,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       }
     }
   }
+
+  /**
+   * The heads of the chats' queues, read at most every refreshMs (or at once after a kick): a busy
+   * outbox is not re-read for every message sent. A row taken from here is claimed atomically
+   * before it is sent, so a stale entry is harmless.
+   */
+  let heads: OutboxRow[] = [];
+  let headsAt = -Infinity;
+  let headsStale = true;
 
   async function pump(): Promise<void> {
     if (!running) return;
@@ -116,15 +131,21 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
           nextLookMs = Math.max(5, pacer.msUntilToken(t));
           break;
         }
-        const heads = await deps.outbox.headsPerChat(5000);
+        if (headsStale || t - headsAt >= refreshMs) {
+          heads = await deps.outbox.headsPerChat(5000);
+          headsAt = t;
+          headsStale = false;
+        }
         const due = heads.filter((r) => r.nextAttemptAt.getTime() <= t && !chatsInFlight.has(r.chatId));
         const ready = due.filter((r) => pacer.chatReady(r.chatId, t)).slice(0, capacity);
         if (due.length > ready.length) nextLookMs = Math.min(nextLookMs, 50);
-        const claimed = await deps.outbox.claim(
-          ready.map((r) => r.id),
-          new Date(t),
-          new Date(t + leaseMs),
-        );
+        if (ready.length === 0) {
+          if (heads.length > 0) nextLookMs = Math.min(nextLookMs, refreshMs);
+          break;
+        }
+        const taken = new Set(ready.map((r) => r.id));
+        heads = heads.filter((r) => !taken.has(r.id));
+        const claimed = await deps.outbox.claim([...taken], new Date(t), new Date(t + leaseMs));
         // pace from the moment the message leaves, not from when the look began
         const sendAt = now();
         for (const row of claimed) {
@@ -137,10 +158,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
           });
           inFlight.set(row.id, p);
         }
-        if (claimed.length > 0 && claimed.length === capacity) again = true;
+        again = true;
       } while (again && running);
       pacer.prune(now());
     } catch (e) {
+      headsStale = true;
       deps.logger.error({ err: e }, 'alert outbox unavailable; will look again');
       nextLookMs = Math.max(pollMs, 1000);
     } finally {
@@ -161,6 +183,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         .finally(() => void pump());
     },
     kick() {
+      headsStale = true;
       if (running) void pump();
     },
     async stop() {
