@@ -172,7 +172,8 @@ export function parseSettings(json: unknown): Result<TradingSettings> {
   }
   const parsed = settingsJsonSchema.safeParse(input);
   if (!parsed.success) return { ok: false, error: parsed.error.issues.flatMap(formatIssue) };
-  const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  // a fresh levels array per result: no caller can reach the shared defaults through it
+  const out: Record<string, unknown> = { ...DEFAULT_SETTINGS, partialTpLevels: DEFAULT_SETTINGS.partialTpLevels.map((l) => ({ ...l })) };
   for (const f of SETTING_FIELDS) {
     const v = (parsed.data as Record<string, unknown>)[f.key];
     if (v === undefined) continue;

@@ -20,6 +20,12 @@ describe('parseSettings (SPEC §8 settings JSON)', () => {
     expect(DEFAULT_SETTINGS.hourlyTradeLimit).toBe(5);
   });
 
+  it('hands out its own levels array, so editing one user’s levels cannot change the defaults', () => {
+    const r = parseSettings({});
+    if (r.ok) r.value.partialTpLevels.push({ targetPct: 9, fraction: 1 });
+    expect(DEFAULT_SETTINGS.partialTpLevels).toHaveLength(3);
+  });
+
   it('keeps the item-6 options off by default', () => {
     expect(DEFAULT_SETTINGS.breakevenAfterFirstTp).toBe(false);
     expect(DEFAULT_SETTINGS.slTimeoutSeconds).toBe(0);
