@@ -9,6 +9,7 @@ const MODULES = [
   './backtest.bench.ts',
   './monitor.bench.ts',
   './market-data.bench.ts',
+  './alerts.bench.ts',
 ];
 
 const filter = process.argv[2];
