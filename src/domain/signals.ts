@@ -128,7 +128,7 @@ export interface ValidationContext {
   /** the user holds an open long of this symbol (spot SELL closes it) */
   hasOpenLong: boolean;
   threshold: ThresholdInputs;
-  /** other signals currently live (for consensus); may include the judged one */
+  /** other signals currently live and visible to this user (user_id NULL or theirs), for consensus; may include the judged one */
   live: readonly Signal[];
   trustedSources?: readonly string[];
   maxAgeMs?: number;
