@@ -72,6 +72,7 @@ export function positionsFeature(deps: FeatureDeps) {
     if (a === 'adj') {
       await ctx.answerCallbackQuery();
       await redraw(p);
+      await ctx.conversation.exitAll();
       return ctx.conversation.enter(ADJUST_DIALOG, id);
     }
     if (a !== 'close' && a !== 'half' && a !== 'be') return ctx.answerCallbackQuery({ text: 'This button has expired.' });

@@ -57,6 +57,8 @@ export function settingsFeature(deps: FeatureDeps) {
             .catch(() => undefined);
         }
         await ctx.answerCallbackQuery();
+        // one dialog at a time: a tap on another setting replaces the open question
+        await ctx.conversation.exitAll();
         return ctx.conversation.enter(EDIT_SETTING_DIALOG, field.key);
       }
       case 'setmode': {
