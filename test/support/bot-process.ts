@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { onTestFinished } from 'vitest';
 
 export interface BotProcessExit {
@@ -29,6 +29,9 @@ export interface StartBotProcessOptions {
   env: Record<string, string | undefined>;
   /** default: the repository root */
   cwd?: string;
+  /** the script to run, relative to the repository root or absolute; default 'src/main.ts' (other CLIs work too) */
+  entry?: string;
+  args?: string[];
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,7 +48,8 @@ export function startBotProcess(options: StartBotProcessOptions): BotProcess {
 
   // tsx and main.ts by absolute location, so any cwd works
   const tsx = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-  const proc = spawn(process.execPath, ['--import', tsx, join(REPO_ROOT, 'src/main.ts')], {
+  const entry = resolve(REPO_ROOT, options.entry ?? 'src/main.ts');
+  const proc = spawn(process.execPath, ['--import', tsx, entry, ...(options.args ?? [])], {
     cwd: options.cwd ?? REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,16 +66,15 @@ export function startBotProcess(options: StartBotProcessOptions): BotProcess {
   proc.stdout!.on('data', append);
   proc.stderr!.on('data', append);
 
+  let done = false;
+  // 'close' comes after 'exit' once stdout and stderr are drained, so output() is complete by then
   const exited = new Promise<BotProcessExit>((resolve) => {
-    proc.once('exit', (code, signal) => {
+    proc.once('close', (code, signal) => {
+      done = true;
       live.delete(proc);
       resolve({ code, signal });
       for (const l of [...outputListeners]) l();
     });
-  });
-  let done = false;
-  void exited.then(() => {
-    done = true;
   });
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<BotProcessExit> => {
