@@ -66,10 +66,10 @@ function spotFill(state: PaperState, market: Market, fill: FillInput): FillOutco
   if (fill.side === 'buy') {
     if (quote + EPS < cost + fee) throw insufficient(`Insufficient funds: buying ${fill.qty} ${market.base} needs ${(cost + fee).toFixed(2)} ${market.quote}, the wallet has ${quote.toFixed(2)}.`);
     balances.set(market.quote, quote - cost - fee);
-    balances.set(market.base, base + fill.qty);
+    balances.set(market.base, dust(base + fill.qty));
   } else {
     if (base + EPS < fill.qty) throw insufficient(`Insufficient funds: selling ${fill.qty} ${market.base}, the wallet has ${base}.`);
-    balances.set(market.base, Math.max(0, base - fill.qty));
+    balances.set(market.base, dust(base - fill.qty));
     balances.set(market.quote, quote + cost - fee);
   }
   return { filledQty: fill.qty, fee, balances, positions: [] };
@@ -140,6 +140,11 @@ export function liquidateIfCrossed(state: PaperState, market: Market, price: num
   if (!crossed) return undefined;
   const wallet = (state.balances.get(market.quote) ?? 0) - position.margin;
   return { filledQty: position.qty, fee: 0, balances: new Map([[market.quote, wallet]]), positions: [{ ...position, qty: 0, margin: 0 }] };
+}
+
+/** binary noise below EPS is zero (a fully sold holding reads 0, not 7e-18) */
+function dust(value: number): number {
+  return Math.abs(value) < EPS ? 0 : value;
 }
 
 function insufficient(message: string): ExchangeError {
