@@ -20,6 +20,25 @@ export interface CcxtClientRequest {
   credentials?: ExchangeCredentials;
   /** the websocket-capable class from ccxt.pro */
   pro?: boolean;
+  /** one request budget per exchange shared by every instance (exchanges limit per IP) */
+  throttles?: ThrottleShare;
+}
+
+/** ccxt's rate limiter is per instance; this hands every REST instance of an exchange the same one. */
+export interface ThrottleShare {
+  adopt(className: string, client: Exchange): void;
+}
+
+export function createThrottleShare(): ThrottleShare {
+  const throttlers = new Map<string, unknown>();
+  return {
+    adopt(className, client) {
+      const holder = client as unknown as { throttler: unknown };
+      const shared = throttlers.get(className);
+      if (shared) holder.throttler = shared;
+      else throttlers.set(className, holder.throttler);
+    },
+  };
 }
 
 /** A configured ccxt instance (REST or pro). `sandbox: true` in the options selects the testnet. */
@@ -36,6 +55,7 @@ export function createCcxtClient(request: CcxtClientRequest): Exchange {
   const Class = registry[className];
   if (!Class) throw new ExchangeError('NOT_SUPPORTED', { message: `ccxt has no ${request.pro ? 'websocket ' : ''}class ${className}.` });
   const client = new Class(config);
+  request.throttles?.adopt(className, client);
   if (sandbox === true) {
     const testnet = quirks.testnet(request.mode);
     if (testnet === 'none') throw new ExchangeError('NOT_SUPPORTED', { message: `${request.exchange} ${request.mode} has no testnet; remove "sandbox" from EXCHANGE_OPTIONS.${request.exchange} or use paper trading.` });
@@ -71,6 +91,8 @@ export interface ExchangeFactoryDeps {
   paper?: (account: ExchangeAccount) => ExchangePort;
   /** shared market metadata cache (default: one per factory) */
   marketCache?: MarketCache;
+  /** shared request budgets (default: one per factory) */
+  throttles?: ThrottleShare;
 }
 
 export interface ExchangeFactory {
@@ -80,6 +102,7 @@ export interface ExchangeFactory {
 
 export function createExchangeFactory(deps: ExchangeFactoryDeps = {}): ExchangeFactory {
   const marketCache = deps.marketCache ?? createMarketCache();
+  const throttles = deps.throttles ?? createThrottleShare();
   return {
     create(account) {
       const quirks = quirksFor(account.exchange);
@@ -92,7 +115,7 @@ export function createExchangeFactory(deps: ExchangeFactoryDeps = {}): ExchangeF
       const credentials = account.credentials;
       if (!credentials?.apiKey || !credentials.secret) throw new ExchangeError('AUTH_FAILED', { message: `An API key and secret are needed to trade on ${account.exchange}.` });
       if (quirks.needsPassword && !credentials.password) throw new ExchangeError('AUTH_FAILED', { message: `${account.exchange} API keys need their passphrase.` });
-      const exchange = createCcxtClient({ exchange: account.exchange, mode: account.mode, credentials, ...(deps.options ? { options: deps.options } : {}) });
+      const exchange = createCcxtClient({ exchange: account.exchange, mode: account.mode, credentials, throttles, ...(deps.options ? { options: deps.options } : {}) });
       const adapterDeps: CcxtAdapterDeps = { account, exchange, quirks, marketCache };
       if (deps.retryPolicy) adapterDeps.retryPolicy = deps.retryPolicy;
       if (deps.retryDeps) adapterDeps.retryDeps = deps.retryDeps;

@@ -10,7 +10,7 @@
  *   await exchanges.close();
  */
 import { CcxtExchange } from './ccxt-adapter.ts';
-import { createCcxtClient, createExchangeFactory, createMarketCache, type ExchangeFactoryDeps } from './factory.ts';
+import { createCcxtClient, createExchangeFactory, createMarketCache, createThrottleShare, type ExchangeFactoryDeps } from './factory.ts';
 import { ccxtTickerSource, createMarketDataFeed, type MarketDataFeedOptions } from './market-data.ts';
 import type { ExchangeOptions } from './options.ts';
 import { feedPriceSource, PaperExchange, type PaperSettings } from './paper.ts';
@@ -48,6 +48,7 @@ export function createExchangeRuntime(deps: ExchangeRuntimeDeps = {}): ExchangeR
   const publicPorts = new Map<string, CcxtExchange>();
   const priceSources: Array<{ close(): void }> = [];
   const marketCache = createMarketCache();
+  const throttles = createThrottleShare();
 
   const feedFor = (exchange: ExchangeId, mode: TradingMode): MarketDataFeed => {
     if (deps.priceFeed) return deps.priceFeed;
@@ -55,7 +56,7 @@ export function createExchangeRuntime(deps: ExchangeRuntimeDeps = {}): ExchangeR
     let feed = feeds.get(key);
     if (!feed) {
       const websocket = deps.feed?.websocket !== false;
-      const client = createCcxtClient({ exchange, mode: mode === 'futures' ? 'futures' : 'spot', pro: websocket, ...(deps.options ? { options: deps.options } : {}) });
+      const client = createCcxtClient({ exchange, mode: mode === 'futures' ? 'futures' : 'spot', pro: websocket, throttles, ...(deps.options ? { options: deps.options } : {}) });
       feed = createMarketDataFeed({ ...deps.feed, exchange: key, source: ccxtTickerSource(client, { websocket }) });
       feeds.set(key, feed);
     }
@@ -67,7 +68,7 @@ export function createExchangeRuntime(deps: ExchangeRuntimeDeps = {}): ExchangeR
     const key = `${exchange}:${mode}`;
     let port = publicPorts.get(key);
     if (!port) {
-      const client = createCcxtClient({ exchange, mode, ...(deps.options ? { options: deps.options } : {}) });
+      const client = createCcxtClient({ exchange, mode, throttles, ...(deps.options ? { options: deps.options } : {}) });
       port = new CcxtExchange({ account: { exchange, mode }, exchange: client, quirks: quirksFor(exchange), marketCache });
       publicPorts.set(key, port);
     }
@@ -77,6 +78,7 @@ export function createExchangeRuntime(deps: ExchangeRuntimeDeps = {}): ExchangeR
 
   const factoryDeps: ExchangeFactoryDeps = {
     marketCache,
+    throttles,
     priceHint: (exchange, symbol) => {
       const feed = deps.priceFeed ?? feeds.get(feedKey(exchange, symbol.includes(':') ? 'futures' : 'spot'));
       return feed && !feed.isStale() ? feed.lastTick(symbol)?.price : undefined;

@@ -39,6 +39,16 @@ describe('exchange runtime (composition of factory, feeds and paper)', () => {
     expect(runtime.create({ exchange: 'kraken', mode: 'futures', credentials: { apiKey: 'k', secret: 'c2VjcmV0' } }).account.exchange).toBe('kraken');
   });
 
+  it('every account of an exchange shares one request budget (exchanges limit per IP)', () => {
+    runtime = createExchangeRuntime({});
+    const budget = (port: unknown) => ((port as { ex: unknown }).ex as { throttler: unknown }).throttler;
+    const a = runtime.create({ exchange: 'binance', mode: 'spot', credentials: { apiKey: 'a', secret: 'a' } });
+    const b = runtime.create({ exchange: 'binance', mode: 'futures', credentials: { apiKey: 'b', secret: 'b' } });
+    const c = runtime.create({ exchange: 'bybit', mode: 'spot', credentials: { apiKey: 'c', secret: 'c' } });
+    expect(budget(a)).toBe(budget(b));
+    expect(budget(a)).not.toBe(budget(c));
+  });
+
   it('paper trading offline on a replayed candle file', async () => {
     const priceFeed = createReplayFeed({
       speed: 0,
