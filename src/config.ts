@@ -3,6 +3,7 @@
  * `createConfig(env)` is pure; a bad or missing variable is named in the error with what it expects.
  */
 import { z } from 'zod';
+import { parseExchangeOptions, type ExchangeOptions } from './exchange/options.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -80,18 +81,12 @@ export const envSchema = z
     SUPABASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'expected the https URL of your Supabase project' }).optional()),
     SUPABASE_KEY: optionalString,
     EXCHANGE_OPTIONS: optionalString.transform((s, ctx) => {
-      if (!s) return {} as Record<string, Record<string, unknown>>;
       try {
-        const v: unknown = JSON.parse(s);
-        if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-        for (const [id, opts] of Object.entries(v)) {
-          if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new Error(`"${id}" is not an object`);
-        }
-        return v as Record<string, Record<string, unknown>>;
+        return parseExchangeOptions(s);
       } catch (e) {
         ctx.addIssue({
           code: 'custom',
-          message: `expected a JSON object keyed by exchange id, like {"binance":{"options":{"defaultType":"spot"}}} (${(e as Error).message})`,
+          message: `expected a JSON object keyed by exchange id, like {"binance":{"sandbox":true}} (${(e as Error).message.replace(/^EXCHANGE_OPTIONS /, '')})`,
         });
         return z.NEVER;
       }
@@ -149,7 +144,7 @@ export interface Config {
   previousSecretKeys: string[];
   log: { level: (typeof LOG_LEVELS)[number]; pretty: boolean };
   supabase: { url: string; key: string } | undefined;
-  exchangeOptions: Record<string, Record<string, unknown>>;
+  exchangeOptions: ExchangeOptions;
   trustedSources: string[];
   paper: { startBalance: number; feeRate: number; slippage: number };
   priceFeed: { kind: 'live' } | { kind: 'replay'; candles: Record<string, string>; speed: number };

@@ -1,24 +1,30 @@
 /**
- * Composition root: config → logger → database → exchanges → engine → bot → start; shutdown.
- * The only place that wires things together.
+ * Composition root: config → logger → database → exchanges → alerts → engine → bot → start;
+ * shutdown in the reverse order. The only place that wires things together.
  */
 import { existsSync } from 'node:fs';
-import { ConfigError, createConfig } from './config.ts';
-import { createLogger } from './log.ts';
-import { openDatabase } from './db/client.ts';
+import { ConfigError, createConfig, type Config } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { openDatabase, type Database } from './db/client.ts';
 import { createUsersRepo } from './db/repos/users.ts';
+import { createAccountsRepo } from './db/repos/accounts.ts';
 import { createSecretBox } from './security/secret-box.ts';
 import { resolveSecretKey } from './security/secret-key-file.ts';
+import { createExchangeRuntime, type ExchangeRuntime } from './exchange/runtime.ts';
+import { createDrizzlePaperStore } from './exchange/paper-store.ts';
+import { createReplayFeed, loadReplaySeries } from './exchange/replay-feed.ts';
+import { EXCHANGE_IDS, type ExchangeId, type MarketDataFeed } from './exchange/port.ts';
+import { createAlerts } from './notify/alerts.ts';
+import { createOutboxRepo } from './notify/outbox-repo.ts';
+import { createEngine } from './engine/create-engine.ts';
 import { createBot, registerCommands } from './bot/create-bot.ts';
 
 const SHUTDOWN_GRACE_MS = 8_000;
 
-async function main(): Promise<void> {
+function loadConfig(): Config {
   if (existsSync('.env')) process.loadEnvFile('.env');
-
-  let config;
   try {
-    config = createConfig(process.env);
+    return createConfig(process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`${e.message}\nSee .env.example and the configuration table in README.md.`);
@@ -26,9 +32,19 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+}
 
+async function createPriceFeed(config: Config): Promise<MarketDataFeed | undefined> {
+  if (config.priceFeed.kind !== 'replay') return undefined;
+  const series = await loadReplaySeries(config.priceFeed.candles);
+  // REPLAY_SPEED is candles (one minute) per wall second → market ms per wall ms
+  return createReplayFeed({ series, speed: (config.priceFeed.speed * 60_000) / 1000, exchange: 'replay' });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
   const secret = resolveSecretKey(config.secretKey, config.database.dataDir);
-  const logger = createLogger({
+  const logger: Logger = createLogger({
     level: config.log.level,
     pretty: config.log.pretty,
     secrets: [config.telegram.token, secret.key, ...config.previousSecretKeys, config.supabase?.key],
@@ -36,11 +52,30 @@ async function main(): Promise<void> {
   if (secret.generated) logger.warn({ dataDir: config.database.dataDir }, 'no SECRET_KEY set: generated one in DATA_DIR/secret.key (back it up with the data)');
 
   const box = createSecretBox(secret.key, config.previousSecretKeys);
-  const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
+  const database: Database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
   logger.info({ database: database.kind }, 'database ready, migrations applied');
 
   const users = createUsersRepo(database.db);
-  void box;
+  const accounts = createAccountsRepo(database.db, box);
+  const priceFeed = await createPriceFeed(config);
+  const exchanges: ExchangeRuntime = createExchangeRuntime({
+    options: config.exchangeOptions,
+    paper: { store: createDrizzlePaperStore(database.db), settings: config.paper },
+    ...(priceFeed ? { priceFeed } : {}),
+    feed: { onError: (error: unknown) => logger.warn({ err: error }, 'market data error; reconnecting') },
+  });
+  const alerts = createAlerts({ db: database.db, token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger });
+  const outbox = createOutboxRepo(database.db);
+  const engine = createEngine({
+    database,
+    accounts,
+    notifier: alerts.notifier,
+    createExchange: (account) => exchanges.create(account),
+    feeds: (exchange, mode) => ((EXCHANGE_IDS as readonly string[]).includes(exchange) ? exchanges.feedFor(exchange as ExchangeId, mode) : priceFeed),
+    config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase },
+    logger,
+    outboxDepth: () => outbox.depth(),
+  });
 
   const bot = createBot({
     token: config.telegram.token,
@@ -48,6 +83,9 @@ async function main(): Promise<void> {
     logger,
     users,
     adminIds: config.telegram.adminIds,
+    db: database.db,
+    box,
+    engine: engine.facade,
   });
 
   let stopping = false;
@@ -60,24 +98,40 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
-    try {
-      await bot.stop();
-      await database.close();
-      logger.info('stopped cleanly');
-      clearTimeout(force);
-      process.exit(0);
-    } catch (e) {
-      logger.error({ err: e }, 'error during shutdown');
-      process.exit(1);
-    }
+    // each step runs even if an earlier one failed (e.g. Telegram unreachable during bot.stop)
+    const step = async (name: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (e) {
+        logger.warn({ err: e, step: name }, 'shutdown step failed; continuing');
+      }
+    };
+    await step('bot', () => (bot.isRunning() ? bot.stop() : Promise.resolve()));
+    await step('engine', () => engine.stop());
+    await step('alerts', () => alerts.worker.stop());
+    await step('exchanges', () => exchanges.close());
+    await step('database', () => database.close());
+    logger.info('stopped cleanly');
+    clearTimeout(force);
+    process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
+  await engine.start();
+  if (stopping) return;
+  logger.info({ recovery: engine.recovery }, 'engine started');
   await bot.init();
   await registerCommands(bot, config.telegram.adminIds);
+  alerts.worker.start();
+  if (stopping) return;
   logger.info({ bot: bot.botInfo.username }, 'bot started (long polling)');
-  await bot.start({ drop_pending_updates: false });
+  try {
+    await bot.start({ drop_pending_updates: false });
+  } catch (e) {
+    // a stop requested while polling was starting ends bot.start() with an abort: not a failure
+    if (!stopping) throw e;
+  }
 }
 
 main().catch((e: unknown) => {

@@ -38,6 +38,8 @@ describe('config', () => {
     ['SECRET_KEY', 'short', '16 characters'],
     ['EXCHANGE_OPTIONS', '{"binance": 3}', 'JSON object'],
     ['EXCHANGE_OPTIONS', '[1]', 'JSON object'],
+    ['EXCHANGE_OPTIONS', '{"mtgox": {}}', 'exchange ids'],
+    ['EXCHANGE_OPTIONS', '{"binance": {"secret": "x"}}', 'credentials do not belong'],
     ['PAPER_START_BALANCE', '-5', 'USDT amount'],
     ['PRICE_FEED', 'magic', 'live or replay'],
     ['REPLAY_CANDLES', 'btc.csv', 'SYMBOL=FILE'],
