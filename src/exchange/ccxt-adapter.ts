@@ -172,7 +172,8 @@ export class CcxtExchange implements ExchangePort {
       }
       try {
         const order = await this.once(create);
-        return toOrderResult(order, market, request.clientOrderId, this.takerFee(market));
+        const result = toOrderResult(order, market, request.clientOrderId, this.takerFee(market));
+        return request.type === 'market' && result.status === 'open' ? await this.awaitFill(market.symbol, result) : result;
       } catch (error) {
         lastError = error as ExchangeError;
         if (!lastError.retryable) throw lastError;
@@ -246,6 +247,19 @@ export class CcxtExchange implements ExchangePort {
 
   async close(): Promise<void> {
     await this.ex.close();
+  }
+
+  /**
+   * Some venues answer a market order before it is matched (Binance futures: status NEW,
+   * nothing filled). Asks again a few times, backing off, and returns what is known then.
+   */
+  private async awaitFill(symbol: string, placed: OrderResult): Promise<OrderResult> {
+    let latest = placed;
+    for (let attempt = 1; attempt <= 5 && latest.status === 'open'; attempt += 1) {
+      await this.retryDeps.sleep(this.policy.baseDelayMs * 2 ** (attempt - 1));
+      latest = (await this.fetchOrder(symbol, { id: placed.id })) ?? latest;
+    }
+    return { ...latest, clientOrderId: placed.clientOrderId };
   }
 
   private lookupParams(ref: OrderRef): Record<string, unknown> {

@@ -73,6 +73,13 @@ describe('ccxt adapter on Binance USDⓈ-M futures (real ccxt against the emulat
     expect(error.code).toBe('REDUCE_ONLY_INVALID');
   });
 
+  it('a market order answered before it was matched (status NEW) is asked again until filled', async () => {
+    h.emulator.book.futuresReportsFillsLate = true;
+    const order = await h.exchange.placeOrder({ symbol: SYMBOL, side: 'buy', type: 'market', qty: 0.02, leverage: 5, clientOrderId: 'late' });
+    expect(order).toMatchObject({ clientOrderId: 'late', status: 'closed', filledQty: 0.02, avgPrice: 50_000 });
+    expect(h.emulator.count('/fapi/v1/order', 'GET')).toBe(1);
+  });
+
   it('reports the futures wallet as balance', async () => {
     const balance = await h.exchange.fetchBalance();
     expect(balance.USDT).toEqual({ free: 1_000, used: 0, total: 1_000 });

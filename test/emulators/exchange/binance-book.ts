@@ -82,6 +82,8 @@ export class BinanceBook {
   futuresWallet = 0;
   readonly positions = new Map<string, EmulatorPosition>();
   readonly orders: EmulatorOrder[] = [];
+  /** like real Binance futures: a market order's answer says NEW, the fill shows on a later query */
+  futuresReportsFillsLate = false;
   readonly marginCross: MarginWallet = new Map();
   /** symbol id → isolated wallet */
   readonly marginIsolated = new Map<string, MarginWallet>();
@@ -202,13 +204,14 @@ export class BinanceBook {
       commission: 0,
       time: this.now(),
     };
+    const answer = { ...order };
     if (marketable) {
       if (venue === 'spot') this.fillSpot(order, market, current);
       else if (venue === 'margin') fillMargin(this.marginWallet(p.isIsolated === 'TRUE' || p.isIsolated === 'true' ? market.id : undefined), order, market, current, p.sideEffectType, (a) => this.assetPrice(a));
       else this.fillFutures(order, current);
     }
     this.orders.push(order);
-    return order;
+    return venue === 'futures' && type === 'MARKET' && this.futuresReportsFillsLate ? answer : order;
   }
 
   private fillSpot(order: EmulatorOrder, market: EmulatorMarket, price: number): void {
