@@ -74,6 +74,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     const prev = p.state;
     const orderActions = result.actions.filter(isOrderAction);
     // the rules' state without the order effects: those are applied per confirmed fill
+    // (the trailing moves and peaks of this tick reach the database with the next save or flush)
     p.state = {
       ...result.next,
       qty: prev.qty,
@@ -110,29 +111,25 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     if (!(qty > 0)) return true;
     const pending: PendingAction = { orderId: randomUUID(), clientOrderId: newClientOrderId(), purpose: PURPOSE[action.type], source, action };
     p.pendingAction = pending;
-    const now = clock.now();
-    await tx(async (t) => {
-      await repos.orders.insertPending(
-        {
-          id: pending.orderId,
-          userId: p.userId,
-          accountId: p.accountId,
-          positionId: p.id,
-          signalId: p.signalId,
-          clientOrderId: pending.clientOrderId,
-          symbol: p.symbol,
-          side: p.state.side === 'long' ? 'sell' : 'buy',
-          type: 'market',
-          purpose: pending.purpose,
-          qty,
-          price: null,
-          reduceOnly: p.state.mode !== 'spot',
-        },
-        now,
-        t,
-      );
-      await repos.positions.save(p, now, t);
-    });
+    await repos.positions.writeExitIntent(
+      p,
+      {
+        id: pending.orderId,
+        userId: p.userId,
+        accountId: p.accountId,
+        positionId: p.id,
+        signalId: p.signalId,
+        clientOrderId: pending.clientOrderId,
+        symbol: p.symbol,
+        side: p.state.side === 'long' ? 'sell' : 'buy',
+        type: 'market',
+        purpose: pending.purpose,
+        qty,
+        price: null,
+        reduceOnly: p.state.mode !== 'spot',
+      },
+      clock.now(),
+    );
     const outcome = await sendOnce(port, p.symbol, pending.clientOrderId, () =>
       // a full close on margin/futures lets the exchange close exactly what it holds
       port.closePosition({

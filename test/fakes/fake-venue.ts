@@ -51,6 +51,8 @@ export interface VenueOptions {
   seed?: number;
   /** ms each order call waits before and after reaching the venue (a kill can land in between) */
   latencyMs?: number;
+  /** called as an order request arrives (benches time tick → order with it) */
+  onOrder?: (op: 'placeOrder' | 'closePosition', clientOrderId: string) => void;
   /** step size of every market, base units */
   stepSize?: number;
   now?: () => number;
@@ -122,6 +124,15 @@ export class FakeVenue {
   async latency(): Promise<void> {
     const ms = this.options.latencyMs ?? 0;
     if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+  }
+
+  arrived(op: 'placeOrder' | 'closePosition', clientOrderId: string): void {
+    this.options.onOrder?.(op, clientOrderId);
+  }
+
+  /** Sets an account's holding (bench and recovery setups). */
+  setBalance(accountId: string, currency: string, amount: number): void {
+    this.wallet(accountId).balances[currency] = amount;
   }
 
   count(op: string): void {
@@ -286,6 +297,7 @@ class FakePort implements ExchangePort {
   }
 
   async placeOrder(request: OrderRequest): Promise<OrderResult> {
+    this.venue.arrived('placeOrder', request.clientOrderId);
     const fault = this.guard('placeOrder');
     await this.venue.latency();
     const placed = this.venue.execute(this.accountId, this.account, {
@@ -302,6 +314,7 @@ class FakePort implements ExchangePort {
   }
 
   async closePosition(request: ClosePositionRequest): Promise<OrderResult> {
+    this.venue.arrived('closePosition', request.clientOrderId);
     const fault = this.guard('closePosition');
     await this.venue.latency();
     const w = this.venue.wallet(this.accountId);

@@ -6,7 +6,7 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { positions } from '../schema.ts';
 import type { MonitorAction, MonitorSettings, PositionState } from '../../domain/types.ts';
-import type { OrderPurpose } from './orders.ts';
+import type { NewOrder, OrderPurpose } from './orders.ts';
 import type { TradeSource } from './trades.ts';
 import { dec, decOrNull, num, numOrNull } from './numbers.ts';
 
@@ -124,7 +124,8 @@ export function toPositionRecord(row: Row): PositionRecord {
   };
 }
 
-function toRow(p: PositionRecord) {
+/** The insert row of a position (bulk loads in benches and imports). */
+export function toPositionRow(p: PositionRecord) {
   const s = p.state;
   return {
     id: p.id,
@@ -160,17 +161,41 @@ function toRow(p: PositionRecord) {
 export function createPositionsRepo(db: Db) {
   return {
     async insert(p: PositionRecord, tx: Db = db): Promise<void> {
-      await tx.insert(positions).values(toRow(p));
+      await tx.insert(positions).values(toPositionRow(p));
     },
 
     /** Full write of one position (exits, opens, manual changes: never deferred). */
     async save(p: PositionRecord, now: number, tx: Db = db): Promise<void> {
       p.rev += 1;
-      const { id: _id, userId: _u, accountId: _a, ...rest } = toRow(p);
+      const { id: _id, userId: _u, accountId: _a, ...rest } = toPositionRow(p);
       await tx
         .update(positions)
         .set({ ...rest, updatedAt: new Date(now) })
         .where(eq(positions.id, p.id));
+    },
+
+    /**
+     * The write-ahead record of an exit, in ONE statement: the order row (pending, our
+     * clientOrderId) and the position's pending intent (monitor_state, revision bumped).
+     * Asynchronous commit: the statement returns before the WAL reaches disk, so a protective
+     * close is not held up by an fsync. It survives our process dying (the server has it); only
+     * a crash of the database server itself within a fraction of a second could lose it — and
+     * then the reconciliation at start finds the exchange's side of it.
+     */
+    async writeExitIntent(p: PositionRecord, order: NewOrder, now: number): Promise<void> {
+      p.rev += 1;
+      const at = new Date(now).toISOString();
+      await db.execute(sql`
+        with cfg as (select set_config('synchronous_commit', 'off', true) as v),
+        o as (
+          insert into orders (id, user_id, account_id, position_id, signal_id, client_order_id, symbol, side, type, purpose,
+                              qty, price, reduce_only, status, created_at, updated_at)
+          values (${order.id}::uuid, ${order.userId}::uuid, ${order.accountId}::uuid, ${order.positionId}::uuid, ${order.signalId}::uuid,
+                  ${order.clientOrderId}, ${order.symbol}, ${order.side}, ${order.type}, ${order.purpose},
+                  ${dec(order.qty)}::numeric, ${decOrNull(order.price)}::numeric, ${order.reduceOnly}, 'pending', ${at}::timestamptz, ${at}::timestamptz)
+        )
+        update positions set monitor_state = ${JSON.stringify(monitorStateOf(p))}::jsonb, updated_at = ${at}::timestamptz
+        where id = ${p.id}::uuid and (select v from cfg) is not null`);
     },
 
     async delete(id: string, tx: Db = db): Promise<void> {
@@ -184,7 +209,7 @@ export function createPositionsRepo(db: Db) {
     async flushMany(list: readonly PositionRecord[], now: number): Promise<void> {
       if (list.length === 0) return;
       const rows = list.map((p) => {
-        const r = toRow(p);
+        const r = toPositionRow(p);
         return {
           id: r.id,
           qty: r.qty,
