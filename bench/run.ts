@@ -10,6 +10,7 @@ const MODULES = [
   './monitor.bench.ts',
   './market-data.bench.ts',
   './alerts.bench.ts',
+  './engine.bench.ts',
 ];
 
 const filter = process.argv[2];
