@@ -10,6 +10,7 @@ import { MarginModeAlreadySet, NoChange } from 'ccxt';
 import type { Exchange, Market as CcxtMarket } from 'ccxt';
 import { toBalance, toMarket, toOrderResult, toPosition } from './ccxt-mapping.ts';
 import { parseRetryAfter, toExchangeError } from './errors.ts';
+import { placeOnce } from './place-once.ts';
 import { decimalsOf, assertMinimums, roundOrder } from './precision.ts';
 import {
   ExchangeError,
@@ -25,7 +26,7 @@ import {
   type OrderResult,
 } from './port.ts';
 import type { ExchangeQuirks } from './quirks/types.ts';
-import { backoffDelay, DEFAULT_RETRY_POLICY, realRetryDeps, withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY_POLICY, realRetryDeps, withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
 
 /** Loads markets once per exchange and mode, shared by every account's instance. */
 export interface MarketCache {
@@ -43,9 +44,6 @@ export interface CcxtAdapterDeps {
   priceHint?: (symbol: string) => number | undefined;
   onRetry?: (event: { operation: string; code: string; attempt: number; delayMs: number }) => void;
 }
-
-/** codes after which the order may exist on the exchange although we got no answer */
-const AMBIGUOUS = new Set(['TIMEOUT', 'NETWORK', 'EXCHANGE_UNAVAILABLE']);
 
 export class CcxtExchange implements ExchangePort {
   readonly account: ExchangeAccount;
@@ -163,32 +161,16 @@ export class CcxtExchange implements ExchangePort {
     const amount = Number((rounded.qty / market.contractSize).toFixed(decimalsOf(market.stepSize / market.contractSize)));
     const create = () => this.ex.createOrder(market.symbol, request.type, request.side, amount, rounded.price, params);
 
-    let ambiguous = false;
-    let lastError: ExchangeError | undefined;
-    for (let attempt = 1; attempt <= this.policy.attempts; attempt += 1) {
-      if (ambiguous) {
-        const found = await this.fetchOrder(market.symbol, { clientOrderId: request.clientOrderId });
-        if (found) return found;
-      }
-      try {
-        const order = await this.once(create);
-        const result = toOrderResult(order, market, request.clientOrderId, this.takerFee(market));
-        return request.type === 'market' && result.status === 'open' ? await this.awaitFill(market.symbol, result) : result;
-      } catch (error) {
-        lastError = error as ExchangeError;
-        if (!lastError.retryable) throw lastError;
-        ambiguous ||= AMBIGUOUS.has(lastError.code);
-        if (attempt === this.policy.attempts) break;
-        const delayMs = backoffDelay(attempt, this.policy, this.retryDeps.random, lastError.retryAfterSec);
-        this.deps.onRetry?.({ operation: 'createOrder', code: lastError.code, attempt, delayMs });
-        await this.retryDeps.sleep(delayMs);
-      }
-    }
-    if (ambiguous) {
-      const found = await this.fetchOrder(market.symbol, { clientOrderId: request.clientOrderId });
-      if (found) return found;
-    }
-    throw lastError ?? new ExchangeError('UNKNOWN');
+    return placeOnce({
+      create: async () => {
+        const result = toOrderResult(await this.once(create), market, request.clientOrderId, this.takerFee(market));
+        return request.type === 'market' && result.status === 'open' ? this.awaitFill(market.symbol, result) : result;
+      },
+      lookup: () => this.fetchOrder(market.symbol, { clientOrderId: request.clientOrderId }),
+      policy: this.policy,
+      retry: this.retryDeps,
+      onRetry: (code, attempt, delayMs) => this.deps.onRetry?.({ operation: 'createOrder', code, attempt, delayMs }),
+    });
   }
 
   async closePosition(request: ClosePositionRequest): Promise<OrderResult> {
