@@ -186,8 +186,16 @@ export function createEngine(deps: EngineDeps): Engine {
     }
   }
 
+  /** ms: how often the sweep asks the exchanges for liquidation prices */
+  const LIQUIDATION_REFRESH_MS = 60_000;
+  let liquidationRefreshedAt = Number.NEGATIVE_INFINITY;
+
   async function sweepPositions(): Promise<void> {
     await resolvePendingEntries();
+    if (clock.now() - liquidationRefreshedAt >= LIQUIDATION_REFRESH_MS) {
+      liquidationRefreshedAt = clock.now();
+      await recovery.refreshLiquidationPrices();
+    }
     await monitor.sweep();
   }
 

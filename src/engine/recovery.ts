@@ -180,5 +180,35 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
     });
   }
 
-  return { recover, reconcileAccount };
+  /**
+   * The liquidation rule reads the exchange's liquidation price: refreshed for every account with
+   * margin/futures positions (at open, at start, and by the sweep about once a minute).
+   */
+  async function refreshLiquidationPrices(): Promise<number> {
+    const leveraged = [...ctx.book.all()].filter((p) => p.status === 'open' && p.state.mode !== 'spot');
+    const byAccount = new Map<string, PositionRecord[]>();
+    for (const p of leveraged) byAccount.set(p.accountId, [...(byAccount.get(p.accountId) ?? []), p]);
+    let updated = 0;
+    for (const [accountId, list] of byAccount) {
+      try {
+        const port = await ctx.exchanges.forAccount(accountId);
+        const onExchange = await port.fetchPositions([...new Set(list.map((p) => p.symbol))]);
+        for (const p of list) {
+          const liq = onExchange.find((x) => x.symbol === p.symbol && x.side === p.state.side)?.liquidationPrice;
+          if (liq === undefined || !(liq > 0) || liq === p.state.liquidationPrice) continue;
+          const release = ctx.locks.tryAcquire(p.id);
+          if (!release) continue;
+          p.state = { ...p.state, liquidationPrice: liq };
+          ctx.book.markDirty(p.id);
+          release();
+          updated++;
+        }
+      } catch (error) {
+        logger.warn({ err: error, accountId }, 'liquidation prices not refreshed');
+      }
+    }
+    return updated;
+  }
+
+  return { recover, reconcileAccount, refreshLiquidationPrices };
 }

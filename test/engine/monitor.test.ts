@@ -66,6 +66,22 @@ describe.each(databaseKinds())('monitor on %s', (kind) => {
     expect(row).toMatchObject({ status: 'closed', closeReason: 'liquidation_protection' });
   });
 
+  it('refreshes the liquidation price from the exchange about once a minute', async () => {
+    await setup();
+    const trader = await h.addTrader(8151, { mode: 'futures', settings: { leverage: 3 } });
+    await h.insertSignal({ symbol: 'SOL/USDT', action: 'BUY', userId: trader.userId, stopLoss: 60 });
+    await drain(h.engine);
+    await h.engine.sweepPositions();
+    // margin added on the exchange: leverage 2 moves the liquidation price down to 51
+    h.venue.wallet(trader.accountId).positions['SOL/USDT:USDT']!.leverage = 2;
+    h.clock.advance(30_000);
+    await h.engine.sweepPositions();
+    expect((await h.engine.facade.listPositions(trader.userId))[0]!.liquidationPrice).toBeCloseTo(100 * (1 - 1 / 3 + 0.01), 9);
+    h.clock.advance(30_000);
+    await h.engine.sweepPositions();
+    expect((await h.engine.facade.listPositions(trader.userId))[0]!.liquidationPrice).toBeCloseTo(51, 9);
+  });
+
   it('writes tick-only changes (trailing activation and peaks) in one batched flush', async () => {
     await setup();
     const a = await openPositionFor(h, 8201, 'SOL/USDT');
