@@ -143,10 +143,10 @@ describe('admin commands', () => {
       expect.arrayContaining([
         `${admin.id} admin.status`,
         `${admin.id} admin.users`,
-        `${admin.id} admin.pause_all`,
-        `${admin.id} admin.resume_all`,
-        `${admin.id} admin.pause_user`,
-        `${admin.id} admin.resume_user`,
+        `${admin.id} trading.pause_all`,
+        `${admin.id} trading.resume_all`,
+        `${admin.id} trading.pause_user`,
+        `${admin.id} trading.resume_user`,
         `${alice.id} admin.refused`,
       ]),
     );

@@ -12,6 +12,7 @@ import { createBot, registerCommands } from '../../src/bot/create-bot.ts';
 import type { BotContext } from '../../src/bot/context.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
+import { createAuditRepo } from '../../src/db/repos/audit.ts';
 import { createSecretBox, type SecretBox } from '../../src/security/secret-box.ts';
 import { createAlerts, type Alerts } from '../../src/notify/alerts.ts';
 import type { EngineFacade } from '../../src/engine/facade.ts';
@@ -60,7 +61,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const users = createUsersRepo(db.db);
   const alerts = createAlerts({ db: db.db, token: emu.token, apiRoot: emu.url, logger, pollMs: options.pollMs ?? 50 });
   const built = options.engine ? await options.engine({ db, box, notifier: alerts.notifier }) : undefined;
-  const engine = built ? built.facade : new FakeEngineFacade({ notifier: alerts.notifier, accountsRepo: createAccountsRepo(db.db, box) });
+  const engine = built ? built.facade : new FakeEngineFacade({ notifier: alerts.notifier, accountsRepo: createAccountsRepo(db.db, box), auditRepo: createAuditRepo(db.db) });
   const adminIds = options.adminIds ?? [admin.id];
 
   let bot: Bot<BotContext>;

@@ -78,7 +78,7 @@ describe('positions and their buttons', () => {
     await h.say(alice, '/positions', /No open positions/);
 
     const audit = await h.db.db.select().from(auditLog).orderBy(desc(auditLog.id));
-    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['position.close_half', 'position.sl_breakeven', 'position.close', 'account.add']));
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['position.close_partial', 'position.breakeven', 'position.close', 'account.add']));
   });
 
   it('a double tap acts once', async () => {

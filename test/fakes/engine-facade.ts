@@ -1,7 +1,8 @@
 /**
  * A small, stateful, in-memory EngineFacade for bot tests: positions with a per-position lock
  * (concurrent controls queue like the real engine's), trades, signals, balances, pause flags.
- * Tests drive it with `open`, `setPrice`, `addSignal`; it emits events through an optional Notifier.
+ * Tests drive it with `open`, `setPrice`, `addSignal`; it emits events through an optional Notifier
+ * and, like the engine, audits every action it takes (same action names) when given the audit repo.
  */
 import type {
   Actor,
@@ -20,6 +21,7 @@ import type {
 import type { Notifier } from '../../src/engine/events.ts';
 import type { ExchangeId, TradingMode } from '../../src/exchange/port.ts';
 import type { AccountsRepo } from '../../src/db/repos/accounts.ts';
+import type { AuditRepo } from '../../src/db/repos/audit.ts';
 
 export interface FakeOpen {
   userId: string;
@@ -64,8 +66,12 @@ export class FakeEngineFacade implements EngineFacade {
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly deps: { notifier?: Notifier; accountsRepo?: AccountsRepo; now?: () => Date } = {},
+    private readonly deps: { notifier?: Notifier; accountsRepo?: AccountsRepo; auditRepo?: Pick<AuditRepo, 'record'>; now?: () => Date } = {},
   ) {}
+
+  private async audit(actor: Actor, action: string, target: string | null, details: Record<string, unknown> = {}): Promise<void> {
+    await this.deps.auditRepo?.record({ actorTelegramId: actor.telegramId, actorUserId: actor.userId ?? null, action, target, details, at: this.now().getTime() });
+  }
 
   private now(): Date {
     return this.deps.now ? this.deps.now() : new Date();
@@ -198,6 +204,7 @@ export class FakeEngineFacade implements EngineFacade {
         p.closeReason = 'manual';
       }
       this.actions.push({ action: 'close', actor, userId, positionId, value: fraction });
+      await this.audit(actor, fraction >= 1 ? 'position.close' : 'position.close_partial', positionId, { userId, fraction, ok: true });
       this.trades.unshift({
         id: this.id('7ade0000'),
         userId,
@@ -234,7 +241,7 @@ export class FakeEngineFacade implements EngineFacade {
     });
   }
 
-  private async moveLevel(actor: Actor, userId: string, positionId: string, which: 'sl' | 'tp', price: number): Promise<ControlResult> {
+  private async moveLevel(actor: Actor, userId: string, positionId: string, which: 'sl' | 'tp', price: number, action = which === 'sl' ? 'position.move_stop_loss' : 'position.move_take_profit'): Promise<ControlResult> {
     return this.locked(positionId, async () => {
       const p = this.guard(userId, positionId);
       if ('ok' in p) return p;
@@ -246,6 +253,7 @@ export class FakeEngineFacade implements EngineFacade {
       if (which === 'sl') p.stopLoss = price;
       else p.takeProfit = price;
       this.actions.push({ action: which === 'sl' ? 'move_sl' : 'move_tp', actor, userId, positionId, value: price });
+      await this.audit(actor, action, positionId, { userId, price, ok: true });
       return { ok: true, message: `${which === 'sl' ? 'Stop loss' : 'Take profit'} set to ${price}.`, position: this.view(p) };
     });
   }
@@ -260,7 +268,7 @@ export class FakeEngineFacade implements EngineFacade {
 
   async stopLossToBreakeven(actor: Actor, userId: string, positionId: string): Promise<ControlResult> {
     const p = this.positions.get(positionId);
-    return this.moveLevel(actor, userId, positionId, 'sl', p?.entryPrice ?? 0);
+    return this.moveLevel(actor, userId, positionId, 'sl', p?.entryPrice ?? 0, 'position.breakeven');
   }
 
   // ---- reports ----
@@ -336,6 +344,7 @@ export class FakeEngineFacade implements EngineFacade {
     }
     this.accounts.push({ ...input, id });
     this.actions.push({ action: 'add_account', actor, userId: input.userId });
+    await this.audit(actor, 'account.add', id, { userId: input.userId, exchange: input.exchange, mode: input.mode, paper: input.paper });
     return { accountId: id };
   }
 
@@ -343,6 +352,7 @@ export class FakeEngineFacade implements EngineFacade {
     const n = (await this.listPositions(userId)).length;
     this.appliedSettings.set(userId, (this.appliedSettings.get(userId) ?? 0) + 1);
     this.actions.push({ action: 'apply_settings', actor, userId, value: n });
+    await this.audit(actor, 'settings.apply_to_open', userId, { positions: n });
     return n;
   }
 
@@ -351,21 +361,25 @@ export class FakeEngineFacade implements EngineFacade {
   async pauseUser(actor: Actor, userId: string): Promise<void> {
     this.paused.add(userId);
     this.actions.push({ action: 'pause', actor, userId });
+    await this.audit(actor, 'trading.pause_user', userId);
   }
 
   async resumeUser(actor: Actor, userId: string): Promise<void> {
     this.paused.delete(userId);
     this.actions.push({ action: 'resume', actor, userId });
+    await this.audit(actor, 'trading.resume_user', userId);
   }
 
   async pauseAll(actor: Actor): Promise<void> {
     this.pausedGlobally = true;
     this.actions.push({ action: 'pause_all', actor });
+    await this.audit(actor, 'trading.pause_all', null);
   }
 
   async resumeAll(actor: Actor): Promise<void> {
     this.pausedGlobally = false;
     this.actions.push({ action: 'resume_all', actor });
+    await this.audit(actor, 'trading.resume_all', null);
   }
 
   async status(): Promise<EngineStatus> {

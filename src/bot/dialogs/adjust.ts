@@ -66,8 +66,8 @@ export function createAdjustDialog(deps: FeatureDeps) {
       }
       const result: ControlResult = await conversation.external(async () => {
         const actor = { telegramId: fromId, userId, ...(deps.adminIds.includes(fromId) ? { admin: true } : {}) };
+        // the engine audits the change with this actor
         const r = which === 'sl' ? await deps.engine.moveStopLoss(actor, userId, positionId, checked.price) : await deps.engine.moveTakeProfit(actor, userId, positionId, checked.price);
-        await deps.audit.record({ actorTelegramId: fromId, actorUserId: userId, action: which === 'sl' ? 'position.move_sl' : 'position.move_tp', target: positionId, details: { price: checked.price, ok: r.ok, ...(r.ok ? {} : { code: r.code }) } });
         // the view holds Dates: only the outcome crosses into the replay log
         return r.ok ? { ok: true, message: r.message } : { ok: false, code: r.code, message: r.message };
       });

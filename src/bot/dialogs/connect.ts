@@ -61,9 +61,8 @@ export function createConnectDialog(deps: FeatureDeps) {
       const modeData = await askChoice(conversation, ctx, 'Paper account: which mode?', modeKeyboard(PAPER_MODES), connectData.filter({ step: 'mode' }));
       const mode = connectData.unpack(modeData).v as TradingMode;
       const saved = await conversation.external(async () => {
-        const r = await deps.engine.addAccount(actor, { userId: trader.id, exchange: PAPER_PRICE_SOURCE, mode, paper: true, label: `Paper ${mode}` });
-        await deps.audit.record({ actorTelegramId: fromId, actorUserId: trader.id, action: 'account.add', target: r.accountId, details: { exchange: 'paper', mode } });
-        return r;
+        // the engine audits the new account with this actor
+        return deps.engine.addAccount(actor, { userId: trader.id, exchange: PAPER_PRICE_SOURCE, mode, paper: true, label: `Paper ${mode}` });
       });
       await ctx.reply(
         `✅ Paper account ready (${mode}, prices from Binance, 10 000 USDT virtual).\nAccount id <code>${escapeHtml(saved.accountId.slice(0, 8))}</code>.\nSignals will now be traded on it. Check /settings, then watch /positions.`,
@@ -132,7 +131,6 @@ export function createConnectDialog(deps: FeatureDeps) {
           label: `${exchange.name} ${mode}`,
           credentials: { apiKey, secret, ...(password ? { password } : {}) },
         });
-        await deps.audit.record({ actorTelegramId: fromId, actorUserId: trader.id, action: 'account.add', target: r.accountId, details: { exchange: exchange.id, mode } });
         return { accountId: r.accountId, hint: apiKey.slice(-4) };
       });
       const warning =

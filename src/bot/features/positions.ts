@@ -2,11 +2,12 @@
  * /positions and the position controls (under /positions messages and under alerts).
  * A button acts only for the position's owner, once per (message, button drawing): a double tap
  * finds its claim taken; the engine re-checks the position under its lock, and a closed position
- * answers "already closed" without acting.
+ * answers "already closed" without acting. The engine audits the actions it takes (the actor
+ * rides along); the bot audits what never reaches it (a refused button).
  */
 import { Composer } from 'grammy';
 import type { ControlResult, PositionView } from '../../engine/facade.ts';
-import { positionData, type PositionAction } from '../callback-data.ts';
+import { positionData } from '../callback-data.ts';
 import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { ADJUST_DIALOG } from '../dialogs/adjust.ts';
 import { formatPosition } from '../format/positions.ts';
@@ -15,8 +16,6 @@ import { freshNonce, positionKeyboard } from '../keyboards/position.ts';
 export const STALE = 'This position is already closed.';
 export const NOT_YOURS = 'This is not one of your positions.';
 export const ALREADY_DONE = 'Already done: this button acts once.';
-
-const ACTIONS: Record<Exclude<PositionAction, 'adj' | 'ref'>, string> = { close: 'position.close', half: 'position.close_half', be: 'position.sl_breakeven' };
 
 export function positionsFeature(deps: FeatureDeps) {
   const feature = new Composer<BotContext>();
@@ -80,13 +79,6 @@ export function positionsFeature(deps: FeatureDeps) {
     let result: ControlResult;
     if (a === 'be') result = await deps.engine.stopLossToBreakeven(actor, trader.id, id);
     else result = await deps.engine.closePosition(actor, trader.id, id, a === 'close' ? 1 : 0.5);
-    await deps.audit.record({
-      actorTelegramId: ctx.from.id,
-      actorUserId: trader.id,
-      action: ACTIONS[a],
-      target: id,
-      details: result.ok ? { ok: true } : { ok: false, code: result.code },
-    });
 
     if (result.ok) {
       await ctx.answerCallbackQuery({ text: result.message.slice(0, 190) });

@@ -70,7 +70,6 @@ export function settingsFeature(deps: FeatureDeps) {
       }
       case 'apply': {
         const n = await deps.engine.applySettingsToOpenPositions(actorOf(ctx, trader, deps.adminIds), trader.id);
-        await audit('settings.apply_open', trader.id, { positions: n });
         const text = n === 0 ? 'You have no open positions; new positions use these settings.' : `Applied to ${n} open position${n === 1 ? '' : 's'}.`;
         await ctx.answerCallbackQuery({ text, show_alert: true });
         return ctx.reply(`↪ ${text}`);
