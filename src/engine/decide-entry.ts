@@ -3,7 +3,7 @@
  * (§4) → size (§4) → portfolio (§5). Every rule is the domain's; this file only gathers the
  * inputs (balance, prices, history, open positions) and collects every refusal reason.
  */
-import { validateSignal, isThinSession, realizedVolatility, type Signal, type SignalIntent } from '../domain/signals.ts';
+import { MAX_SIGNAL_AGE_MS, validateSignal, isThinSession, realizedVolatility, type Signal, type SignalIntent } from '../domain/signals.ts';
 import { checkTradeLimits, DAY_MS } from '../domain/limits.ts';
 import { computeSlTp } from '../domain/sltp.ts';
 import { calculatePositionSize } from '../domain/sizing.ts';
@@ -44,6 +44,13 @@ export interface DecideInput {
   exchange: string;
   trustedSources: readonly string[];
   candles?: CandleSource | undefined;
+  /** the live signals for consensus, read once per signal for all its users */
+  live?: readonly Signal[] | undefined;
+}
+
+/** Signals young enough to count for consensus (the age limit is the domain's). */
+export async function liveSignals(ctx: EngineContext): Promise<Signal[]> {
+  return (await ctx.repos.signals.createdSince(ctx.clock.now() - MAX_SIGNAL_AGE_MS)).map(toDomainSignal);
 }
 
 export function toDomainSignal(s: SignalRecord): Signal {
@@ -67,7 +74,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const mine = ctx.book.forUser(input.userId).filter((p) => p.status !== 'closed');
   const candles = input.candles ? await input.candles(input.exchange, symbol).catch(() => []) : [];
   const volatility = realizedVolatility(candles.map((c) => c.close));
-  const live = (await ctx.repos.signals.createdSince(now - DAY_MS / 4)).map(toDomainSignal);
+  const live = input.live ?? (await liveSignals(ctx));
 
   const decision = validateSignal(toDomainSignal(signal), {
     now,

@@ -10,7 +10,14 @@ import type { EngineContext } from './context.ts';
 import { feedOf } from './ports.ts';
 import type { ActionRunner } from './action-runner.ts';
 import { forEachBounded } from './bounded.ts';
-import { decideEntry, type CandleSource } from './decide-entry.ts';
+import { decideEntry, liveSignals, type CandleSource } from './decide-entry.ts';
+import type { Signal } from '../domain/signals.ts';
+
+/** read once per signal, for all its users */
+interface Shared {
+  live: readonly Signal[];
+  pausedAll: boolean;
+}
 import type { Entries } from './open-position.ts';
 import { marketSymbol } from './market-symbol.ts';
 
@@ -37,8 +44,10 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
     const report: CycleReport = { signalId: signal.id, executed: 0, rejected: 0, failed: 0 };
     if (signal.action.toUpperCase() === 'HOLD') return report;
     const userIds = await repos.signals.usersWithoutExecution(signal);
+    if (userIds.length === 0) return report;
+    const shared: Shared = { live: await liveSignals(ctx), pausedAll: await repos.controls.pausedAll() };
     const results = await forEachBounded(userIds, options.concurrency, (userId) =>
-      ctx.locks.run(`user:${userId}`, () => executeForUser(signal, userId)),
+      ctx.locks.run(`user:${userId}`, () => executeForUser(signal, userId, shared)),
     );
     for (const [i, r] of results.entries()) {
       const outcome = r.ok ? r.value : 'failed';
@@ -50,7 +59,7 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
     return report;
   }
 
-  async function executeForUser(signal: SignalRecord, userId: string): Promise<UserOutcome> {
+  async function executeForUser(signal: SignalRecord, userId: string, shared?: Shared): Promise<UserOutcome> {
     const accounts = await ctx.repos.accounts.listForUser(userId);
     const account = accounts[0];
     const executionId = await repos.executions.claim(userId, signal.id, account?.id ?? null, clock.now());
@@ -67,7 +76,8 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
     };
     try {
       if (!account) return await reject(['no active exchange account']);
-      if ((await repos.controls.pausedAll()) || (await repos.controls.isUserPaused(userId))) return await reject(['trading is paused']);
+      const pausedAll = shared ? shared.pausedAll : await repos.controls.pausedAll();
+      if (pausedAll || (await repos.controls.isUserPaused(userId))) return await reject(['trading is paused']);
       const read = await repos.settings.get(userId);
       const settings = { ...read.settings, mode: account.mode };
       const symbol = marketSymbol(signal.symbol, account.mode);
@@ -81,6 +91,7 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
         exchange: account.exchange,
         trustedSources: options.trustedSources,
         candles: options.candles,
+        live: shared?.live,
       });
       if (decision.kind === 'reject') return await reject(decision.reasons);
       if (decision.kind === 'close_long') return await closeLongs(executionId, userId, symbol);
