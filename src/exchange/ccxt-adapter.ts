@@ -124,7 +124,18 @@ export class CcxtExchange implements ExchangePort {
     if (!this.quirks.reportsPositions(this.account.mode)) return [];
     const markets = await this.loadMarkets();
     const raw = await this.call('fetchPositions', () => this.ex.fetchPositions(symbols));
-    return raw.flatMap((p) => toPosition(p, p.symbol ? markets[p.symbol] : undefined) ?? []).filter((p) => !symbols || symbols.includes(p.symbol));
+    const positions = raw.flatMap((p) => {
+      const mapped = toPosition(p, p.symbol ? markets[p.symbol] : undefined);
+      if (!mapped || (symbols && !symbols.includes(mapped.symbol))) return [];
+      const adjusted = this.quirks.adjustPosition ? this.quirks.adjustPosition(mapped, (p.info ?? {}) as Record<string, unknown>) : mapped;
+      return adjusted.qty > 0 ? [adjusted] : [];
+    });
+    const { fetchMarginLevel } = this.quirks;
+    if (fetchMarginLevel && positions.some((p) => p.marginLevel === undefined)) {
+      const level = await this.call('fetchMarginLevel', () => fetchMarginLevel(this.ex, this.account.mode));
+      if (level !== undefined) for (const p of positions) p.marginLevel ??= level;
+    }
+    return positions;
   }
 
   async fetchPrice(symbol: string): Promise<number> {

@@ -8,7 +8,8 @@
  * - Client order ids: spot `cl_ord_id`, futures `cliOrdId` (ccxt maps `clientOrderId`).
  * - Kraken's own texts (seed Appendix B): `EOrder:Margin level too low`, `EOrder:Insufficient funds`.
  */
-import type { TradingMode } from '../port.ts';
+import type { Exchange } from 'ccxt';
+import type { ExchangePosition, TradingMode } from '../port.ts';
 import { defaultQuirks, type ExchangeQuirks } from './types.ts';
 
 export const krakenQuirks: ExchangeQuirks = {
@@ -40,6 +41,24 @@ export const krakenQuirks: ExchangeQuirks = {
   },
   reportsPositions(mode: TradingMode) {
     return mode !== 'spot';
+  },
+  /**
+   * Spot-margin positions (OpenPositions, consolidated by pair) carry no entry price in ccxt:
+   * entry = cost / vol; what is still open is vol − vol_closed.
+   */
+  adjustPosition(position: ExchangePosition, info: Readonly<Record<string, unknown>>) {
+    if (info.pair === undefined) return position;
+    const vol = Number(info.vol ?? 0);
+    const closed = Number(info.vol_closed ?? 0);
+    const cost = Number(info.cost ?? 0);
+    return { ...position, qty: vol - closed, entryPrice: vol > 0 ? cost / vol : position.entryPrice };
+  },
+  /** Kraken reports the margin level per account (TradeBalance `ml`, percent); it liquidates at 40 % */
+  async fetchMarginLevel(client: Exchange, mode: TradingMode) {
+    if (mode !== 'margin') return undefined;
+    const response = (await (client as unknown as { privatePostTradeBalance(params: object): Promise<{ result?: { ml?: string } }> }).privatePostTradeBalance({}));
+    const level = Number(response.result?.ml);
+    return Number.isFinite(level) && level > 0 ? level : undefined;
   },
   normalizeClientOrderId(clientOrderId: string) {
     return clientOrderId.slice(0, 36);

@@ -2,7 +2,8 @@
  * What differs between exchanges, as data and small functions. Shared code (the ccxt adapter,
  * errors, market data) asks the account's quirks and never tests an exchange id itself.
  */
-import type { ExchangeErrorCode, ExchangeId, MarginMode, TradingMode } from '../port.ts';
+import type { Exchange } from 'ccxt';
+import type { ExchangeErrorCode, ExchangeId, ExchangePosition, MarginMode, TradingMode } from '../port.ts';
 
 export interface OrderParamsInput {
   mode: TradingMode;
@@ -41,6 +42,10 @@ export interface ExchangeQuirks {
   settingParams(mode: TradingMode, marginMode: MarginMode, leverage: number): Record<string, unknown>;
   /** whether ccxt fetchPositions reports positions for the mode */
   reportsPositions(mode: TradingMode): boolean;
+  /** fixes a mapped position from the exchange's raw fields where ccxt leaves gaps (Kraken margin) */
+  adjustPosition?(position: ExchangePosition, info: Readonly<Record<string, unknown>>): ExchangePosition;
+  /** the account's margin level in percent where the exchange reports it per account */
+  fetchMarginLevel?(client: Exchange, mode: TradingMode): Promise<number | undefined>;
   /** client order id the exchange accepts (length, alphabet), derived deterministically from ours */
   normalizeClientOrderId(clientOrderId: string): string;
   /** exchange error texts (message or code) that map to a code more precisely than ccxt's class */
