@@ -81,7 +81,11 @@ export interface ExchangePosition {
   marginMode?: MarginMode;
   /** quote per base, as the exchange reports it */
   liquidationPrice?: number;
-  /** percent, as the exchange reports it (e.g. Kraken's margin level); undefined when it does not */
+  /**
+   * percent, where the exchange reports it: Kraken margin = account equity / used margin × 100
+   * (Kraken liquidates at 40 %); futures = collateral / maintenance margin × 100 (liquidation at
+   * 100 %). Undefined when the exchange does not report it.
+   */
   marginLevel?: number;
   /** quote units */
   unrealizedPnl?: number;
@@ -133,7 +137,11 @@ export interface ClosePositionRequest {
   /** base units to close; undefined = the whole position */
   qty?: number;
   clientOrderId: string;
-  /** the side of the position being closed; required where the exchange reports no positions (Binance margin) */
+  /**
+   * the side of the position being closed; optional: where the exchange reports no margin
+   * positions (Binance, Bybit, OKX, Bitget margin) it is read from the account (a borrowed
+   * base is a short, a held base a long)
+   */
   side?: 'long' | 'short';
 }
 
