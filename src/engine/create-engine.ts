@@ -74,6 +74,8 @@ export interface EngineDeps {
     schedule?: boolean;
     /** extra signal sources (tests); the NOTIFY source is always used */
     sources?: SignalSource[];
+    /** ms stop() waits for orders in flight before flushing anyway (default 5000) */
+    stopGraceMs?: number;
   };
 }
 
@@ -239,10 +241,25 @@ export function createEngine(deps: EngineDeps): Engine {
 
     async stop() {
       for (const cancel of cancels.splice(0)) cancel();
-      await intake.stop();
+      // work in flight gets a bounded grace period; whatever it leaves is recovered at the next start
+      const graceMs = deps.options?.stopGraceMs ?? 5_000;
+      const done = (async () => {
+        await intake.stop();
+        monitor.stop();
+        await monitor.settle();
+        await ctx.locks.idle(5, graceMs);
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn({ graceMs }, 'stop: work still in flight after the grace period; it is recovered at the next start');
+          resolve();
+        }, graceMs);
+        timer.unref();
+      });
+      await Promise.race([done.catch(() => {}), late]);
+      clearTimeout(timer);
       monitor.stop();
-      await monitor.settle();
-      await ctx.locks.idle();
       await flush().catch(() => {});
       await ctx.exchanges.closeAll();
     },
