@@ -3,7 +3,7 @@
  * pushing `next_attempt_at` forward (a lease), so a crash mid-send leaves the row to be sent again
  * after the lease: delivery is at least once, never lost.
  */
-import { and, asc, count, eq, gt, inArray, lte, max } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, lt, lte, max } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { alertOutbox } from '../db/schema.ts';
 
@@ -102,6 +102,15 @@ export function createOutboxRepo(db: Db) {
         .where(and(eq(alertOutbox.status, 'sent'), gt(alertOutbox.sentAt, since)))
         .groupBy(alertOutbox.chatId);
       return rows.flatMap((r) => (r.at ? [{ chatId: r.chatId, at: r.at }] : []));
+    },
+
+    /** forgets delivered alerts sent before `before`; returns how many */
+    async pruneSent(before: Date): Promise<number> {
+      const rows = await db
+        .delete(alertOutbox)
+        .where(and(eq(alertOutbox.status, 'sent'), lt(alertOutbox.sentAt, before)))
+        .returning({ id: alertOutbox.id });
+      return rows.length;
     },
 
     async depth(): Promise<number> {

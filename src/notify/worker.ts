@@ -24,6 +24,8 @@ export interface OutboxWorkerDeps {
   maxInFlight?: number;
   /** ms between re-reads of the outbox while it is busy */
   refreshMs?: number;
+  /** ms a delivered alert is kept (then pruned, hourly); default 7 days */
+  keepSentMs?: number;
   /** max backoff in ms for transient failures */
   maxBackoffMs?: number;
   now?: () => number;
@@ -62,6 +64,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   const maxInFlight = deps.maxInFlight ?? 60;
   const maxBackoffMs = deps.maxBackoffMs ?? 300_000;
   const refreshMs = deps.refreshMs ?? 250;
+  const keepSentMs = deps.keepSentMs ?? 7 * 86_400_000;
+  let lastPrune = -Infinity;
   const inFlight = new Map<number, Promise<void>>();
   const chatsInFlight = new Set<number>();
   let running = false;
@@ -161,6 +165,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         again = true;
       } while (again && running);
       pacer.prune(now());
+      if (now() - lastPrune > 3_600_000) {
+        lastPrune = now();
+        await deps.outbox.pruneSent(new Date(lastPrune - keepSentMs));
+      }
     } catch (e) {
       headsStale = true;
       deps.logger.error({ err: e }, 'alert outbox unavailable; will look again');

@@ -88,6 +88,21 @@ describe('onboarding', () => {
     expect(accounts.text).toContain('🔑 binance spot (key …1234)');
   });
 
+  it('typing instead of tapping at a choice is re-asked; a bad secret is re-asked too', async () => {
+    await begin();
+    await h.say(alice, 'binance please', /Please choose with the buttons above, or \/cancel/);
+    const ask = h.lastBotMessage(alice, /Which exchange/);
+    await h.press(alice, ask, 'Binance');
+    await h.emu.waitForMessage(alice.id, /Binance: which mode/);
+    await h.say(alice, 'spot', /Please choose with the buttons above/);
+    await h.press(alice, h.lastBotMessage(alice, /Binance: which mode/), /^Spot/);
+    await h.emu.waitForMessage(alice.id, /API key/);
+    await h.say(alice, 'goodkey-ABCDEFGH5678', /API secret/);
+    await h.say(alice, 'short', /That is too short for a secret \(at least 8 characters\)/);
+    await h.say(alice, 'topsecret-zyxwvutsrq', /Checking/);
+    await h.emu.waitForMessage(alice.id, /Connected Binance spot \(key …5678\)/);
+  });
+
   it('OKX asks for the passphrase and warns that it cannot tell about withdrawals', async () => {
     const ask = await begin();
     await h.press(alice, ask, 'OKX');

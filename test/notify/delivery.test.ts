@@ -114,6 +114,28 @@ describe.each(databaseKinds())('alert outbox on %s', (kind) => {
     expect(retried.attempts).toBe(1);
   });
 
+  it('forgets delivered alerts after they have been kept long enough, never pending ones', async () => {
+    const outbox = createOutboxRepo(db.db);
+    const u = await trader(801);
+    const notifier = createOutboxNotifier({ outbox, recipients: createRecipientsRepo(db.db) });
+    await notifier.notify(stopLoss(u.id, 'p1'));
+    const sent: number[] = [];
+    const first = createOutboxWorker({ outbox, send: async (row) => (sent.push(row.id), 1), logger: silentLogger, pollMs: 20 });
+    workers.push(first);
+    first.start();
+    await until(async () => (await outbox.depth()) === 0, 'sent');
+    await first.stop();
+    await notifier.notify(stopLoss(u.id, 'p2'));
+    const blocked = async () => {
+      throw new HttpError('down', new Error('ECONNREFUSED'));
+    };
+    const second = createOutboxWorker({ outbox, send: blocked, logger: silentLogger, pollMs: 20, keepSentMs: 0 });
+    workers.push(second);
+    second.start();
+    await until(async () => (await outbox.all()).length === 1, 'pruned');
+    expect((await outbox.all()).map((r) => [r.status, r.payload.positionId])).toEqual([['pending', 'p2']]);
+  });
+
   it('gives up on a chat that blocked the bot and keeps the reason', async () => {
     const outbox = createOutboxRepo(db.db);
     const u = await trader(701);

@@ -30,6 +30,10 @@ export async function askText(
       await conversation.skip({ next: true });
     }
     const text = message?.text;
+    if (text?.startsWith('/')) {
+      // a command leaves the dialog and runs as usual
+      await conversation.halt({ next: true });
+    }
     if (opts.secret && message) {
       const deleted = await deleteAtOnce(conversation, message.chat.id, message.message_id);
       if (!deleted) await next.reply('⚠️ I could not delete that message: please delete it yourself.');
@@ -37,10 +41,6 @@ export async function askText(
     if (text === undefined) {
       await next.reply('Please send it as a text message, or /cancel.');
       continue;
-    }
-    if (text.startsWith('/')) {
-      // a command leaves the dialog and runs as usual
-      await conversation.halt({ next: true });
     }
     return text.trim();
   }

@@ -17,8 +17,13 @@ export const STALE = 'This position is already closed.';
 export const NOT_YOURS = 'This is not one of your positions.';
 export const ALREADY_DONE = 'Already done: this button acts once.';
 
+/** claims outlive any double tap by far; older ones are swept now and then (ms) */
+const CLAIM_TTL_MS = 2 * 86_400_000;
+const SWEEP_EVERY_MS = 3_600_000;
+
 export function positionsFeature(deps: FeatureDeps) {
   const feature = new Composer<BotContext>();
+  let lastSweep = 0;
   const chats = feature.chatType('private');
 
   chats.command('positions', async (ctx) => {
@@ -56,6 +61,11 @@ export function positionsFeature(deps: FeatureDeps) {
 
     if (message && !(await deps.claims.claimOnce(`${message.chat.id}:${message.message_id}:${data}`))) {
       return ctx.answerCallbackQuery({ text: ALREADY_DONE });
+    }
+    const now = deps.now().getTime();
+    if (now - lastSweep > SWEEP_EVERY_MS) {
+      lastSweep = now;
+      await deps.claims.sweep(new Date(now - CLAIM_TTL_MS)).catch(() => undefined);
     }
 
     const p = await deps.engine.getPosition(trader.id, id);
