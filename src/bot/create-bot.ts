@@ -47,14 +47,11 @@ export interface BotDeps {
   logger: Logger;
   users: UsersRepo;
   adminIds: readonly number[];
-  /**
-   * db, box and engine are needed for everything beyond /start and /help. Without them (a
-   * composition root that has not wired the engine yet) only /start, /help and the fallback run.
-   */
-  db?: Db;
+  db: Db;
   /** seals credentials (accounts) and in-progress dialog state (which may hold a secret) */
-  box?: SecretBox;
-  engine?: EngineFacade;
+  box: SecretBox;
+  /** the only way to trading data and actions */
+  engine: EngineFacade;
   /** skips getMe (tests); otherwise call bot.init() before handling updates */
   botInfo?: UserFromGetMe;
   limits?: Partial<TelegramLimits>;
@@ -70,16 +67,13 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     if (ctx.from && !ctx.from.is_bot) ctx.trader = await deps.users.byTelegramId(ctx.from.id);
     await next();
   });
-  if (deps.db && deps.box && deps.engine) mountTrading(bot, { ...deps, db: deps.db, box: deps.box, engine: deps.engine });
-  else bot.use(startFeature({ users: deps.users, adminIds: deps.adminIds }));
+  mountFeatures(bot, deps);
   bot.use(fallbackFeature());
   bot.catch(errorHandler(deps.logger));
   return bot;
 }
 
-type TradingDeps = BotDeps & Required<Pick<BotDeps, 'db' | 'box' | 'engine'>>;
-
-function mountTrading(bot: Bot<BotContext>, deps: TradingDeps): void {
+function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
   const now = deps.now ?? (() => new Date());
   const f: FeatureDeps = {
     engine: deps.engine,
