@@ -5,6 +5,8 @@ import { cloneState, DUST } from './state.ts';
  * Helpers for the trader's buttons (Close, Close 50 %, SL → breakeven, Adjust SL/TP).
  * Pure like evaluate(): the input is not mutated; a closed position yields no action.
  * `time` is ms since epoch (the caller's clock); it only stamps the actions.
+ * Moving a level by hand forgets lastPrice: the price the last move started from may lie
+ * beyond the new level, so the next tick is taken as a gap (it acts at its own price).
  */
 
 /** Close `fraction` (0 < fraction ≤ 1) of the remaining quantity at `price`, reason manual. */
@@ -41,6 +43,7 @@ export function moveStopLoss(state: PositionState, price: number | null, time = 
   const next = cloneState(state);
   next.stopLoss = price;
   next.slBreachSince = null;
+  next.lastPrice = null;
   return { next, actions: [action] };
 }
 
@@ -58,6 +61,7 @@ export function moveTakeProfit(state: PositionState, price: number | null, time 
   const next = cloneState(state);
   next.takeProfit = price;
   next.tpTrailPeak = null;
+  next.lastPrice = null;
   return { next, actions: [action] };
 }
 
@@ -81,6 +85,7 @@ export function stopToBreakeven(state: PositionState, time = 0): MonitorResult {
   const next = cloneState(state);
   next.stopLoss = state.entry;
   next.slBreachSince = null;
+  next.lastPrice = null;
   return { next, actions: [action] };
 }
 
