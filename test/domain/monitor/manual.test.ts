@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyManualClose,
+  evaluate,
   checkStopLossPrice,
   moveStopLoss,
   moveTakeProfit,
@@ -36,6 +37,13 @@ describe('manual actions (Telegram buttons)', () => {
     expect(moveStopLoss(pos, 102, T0).actions[0]).toMatchObject({ field: 'stop_loss', old: 103, new: 102 });
     expect(moveTakeProfit(pos, 92, T0).actions[0]).toMatchObject({ field: 'take_profit', old: 90, new: 92 });
     expect(moveStopLoss(pos, 103, T0).actions).toEqual([]);
+  });
+
+  it('after a manual stop move the next continuous tick acts as a gap, at its own price', () => {
+    const pos = { ...open({ side: 'long', entry: 100, stopLoss: 95 }, st), lastPrice: 100 };
+    const moved = moveStopLoss(pos, 102, T0).next;
+    const r = evaluate(moved, { time: T0 + 1, price: 101, continuous: true }, st);
+    expect(r.actions.filter((a) => a.type === 'close_all')).toEqual([{ type: 'close_all', reason: 'stop_loss', price: 101, qty: 1, time: T0 + 1 }]);
   });
 
   it('refuses a stop loss on the wrong side of the market', () => {
