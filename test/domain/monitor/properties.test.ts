@@ -192,6 +192,31 @@ describe('monitor invariants (fast-check)', () => {
   });
 });
 
+describe('path order (fast-check)', () => {
+  it('within one continuous tick, fills come in the order the price reaches them', () => {
+    fc.assert(
+      fc.property(scenarioArb, (sc) => {
+        let s = start(sc);
+        for (const tick of ticks(sc)) {
+          const prev = s.lastPrice ?? tick.price;
+          const r = evaluate(s, tick, sc.settings);
+          if (tick.continuous) {
+            const fills = r.actions.filter((a) => a.type === 'partial' || a.type === 'reduce' || a.type === 'close_all').map((a) => a.price);
+            const rising = tick.price >= prev;
+            for (let i = 1; i < fills.length; i++) {
+              const [a, b] = [fills[i - 1] as number, fills[i] as number];
+              if (rising) expect(b).toBeGreaterThanOrEqual(a * (1 - 1e-9));
+              else expect(b).toBeLessThanOrEqual(a * (1 + 1e-9));
+            }
+          }
+          s = r.next;
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
 describe('candleMayAct (backtest fast path) is conservative', () => {
   it('when it says a candle is quiet, evaluating its four ticks acts on nothing and changes nothing but lastPrice', async () => {
     const { candleMayAct } = await import('../../../src/domain/monitor/index.ts');
