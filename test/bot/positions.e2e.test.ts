@@ -5,20 +5,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { desc } from 'drizzle-orm';
-import { alice, bob, startHarness, type Harness } from './harness.ts';
+import { alice, bob, harnessKinds, startHarness, type Harness } from './harness.ts';
 import { FakeEngineFacade } from '../fakes/engine-facade.ts';
 import { auditLog } from '../../src/db/schema.ts';
 import type { MessageView } from '../emulators/bot-api.ts';
 
 let h: Harness;
 let fake: FakeEngineFacade;
-beforeEach(async () => {
-  h = await startHarness();
-  fake = h.engine as FakeEngineFacade;
-});
-afterEach(async () => {
-  await h.stop();
-});
 
 async function paperTrader() {
   await h.say(alice, '/start', /Welcome, Alice/);
@@ -32,7 +25,16 @@ async function paperTrader() {
 
 const current = (m: { message_id: number }): MessageView => h.emu.messages(alice.id).find((x) => x.message_id === m.message_id)!;
 
-describe('positions and their buttons', () => {
+// on PostgreSQL too (when TEST_DATABASE_URL is set): a pool makes the double tap truly concurrent
+describe.each(harnessKinds())('positions and their buttons on %s', (kind) => {
+  beforeEach(async () => {
+    h = await startHarness({ kind });
+    fake = h.engine as FakeEngineFacade;
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
   it('a trader goes from /start to a protected paper position and closes it with buttons', async () => {
     const { userId, accountId } = await paperTrader();
     // a signal opens a position (the engine's job): 0.01 BTC at 100 000, SL 98 000, TP 110 000
