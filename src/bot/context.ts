@@ -37,6 +37,13 @@ export interface FeatureDeps {
   logger: Logger;
   adminIds: readonly number[];
   now: () => Date;
+  /** what a new paper wallet holds, USDT (PAPER_START_BALANCE) */
+  paperStartBalance: number;
+}
+
+/** 10 000 → "10 000" (the thin space style of the texts) */
+export function fmtBalance(usdt: number): string {
+  return Math.round(usdt).toLocaleString('en-US').replace(/,/g, ' ');
 }
 
 export function actorOf(ctx: { from?: { id: number } | undefined }, trader: UserRecord | undefined, adminIds: readonly number[]): Actor {

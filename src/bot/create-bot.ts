@@ -56,6 +56,8 @@ export interface BotDeps {
   botInfo?: UserFromGetMe;
   limits?: Partial<TelegramLimits>;
   now?: () => Date;
+  /** what a new paper wallet holds, USDT (config.paper.startBalance); default 10 000 */
+  paperStartBalance?: number;
 }
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
@@ -87,6 +89,7 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
     logger: deps.logger,
     adminIds: deps.adminIds,
     now,
+    paperStartBalance: deps.paperStartBalance ?? 10_000,
   };
   bot.use(
     conversations<BotContext, DialogContext>({
@@ -104,7 +107,7 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
   bot.use(createConversation(createEditSettingDialog(f), { id: EDIT_SETTING_DIALOG, ...dialog }));
   bot.use(createConversation(createAdjustDialog(f), { id: ADJUST_DIALOG, ...dialog }));
 
-  bot.use(startFeature({ users: deps.users, adminIds: deps.adminIds }));
+  bot.use(startFeature({ users: deps.users, adminIds: deps.adminIds, paperStartBalance: f.paperStartBalance }));
   bot.use(accountsFeature(f));
   bot.use(settingsFeature(f));
   bot.use(positionsFeature(f));

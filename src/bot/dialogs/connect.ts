@@ -7,7 +7,7 @@ import { InlineKeyboard } from 'grammy';
 import type { TradingMode } from '../../exchange/port.ts';
 import type { KeyCheck } from '../../engine/facade.ts';
 import { CANCEL_DATA, connectData } from '../callback-data.ts';
-import type { Dialog, DialogContext, FeatureDeps } from '../context.ts';
+import { fmtBalance, type Dialog, type DialogContext, type FeatureDeps } from '../context.ts';
 import { EXCHANGE_CHOICES, MODE_LABELS, PAPER_MODES, PAPER_PRICE_SOURCE, credentialProblem, exchangeChoice } from '../exchanges.ts';
 import { escapeHtml } from '../format/numbers.ts';
 import { askChoice, askText } from './ask.ts';
@@ -15,8 +15,8 @@ import { askChoice, askText } from './ask.ts';
 export const CONNECT_DIALOG = 'connect';
 const MAX_KEY_ATTEMPTS = 3;
 
-function exchangeKeyboard(): InlineKeyboard {
-  const kb = new InlineKeyboard().text('🧪 Paper (virtual 10 000 USDT)', connectData.pack({ step: 'ex', v: 'paper' })).row();
+function exchangeKeyboard(paperBalance: number): InlineKeyboard {
+  const kb = new InlineKeyboard().text(`🧪 Paper (virtual ${fmtBalance(paperBalance)} USDT)`, connectData.pack({ step: 'ex', v: 'paper' })).row();
   EXCHANGE_CHOICES.forEach((e, i) => {
     kb.text(e.name, connectData.pack({ step: 'ex', v: e.id }));
     if (i % 3 === 2) kb.row();
@@ -54,7 +54,7 @@ export function createConnectDialog(deps: FeatureDeps) {
     }
     const actor = { telegramId: fromId, userId: trader.id };
 
-    const exData = await askChoice(conversation, ctx, '<b>Connect an account</b>\nWhich exchange? Paper trades with virtual money on live prices: no keys needed.', exchangeKeyboard(), connectData.filter({ step: 'ex' }));
+    const exData = await askChoice(conversation, ctx, '<b>Connect an account</b>\nWhich exchange? Paper trades with virtual money on live prices: no keys needed.', exchangeKeyboard(deps.paperStartBalance), connectData.filter({ step: 'ex' }));
     const exchangeId = connectData.unpack(exData).v;
 
     if (exchangeId === 'paper') {
@@ -65,7 +65,7 @@ export function createConnectDialog(deps: FeatureDeps) {
         return deps.engine.addAccount(actor, { userId: trader.id, exchange: PAPER_PRICE_SOURCE, mode, paper: true, label: `Paper ${mode}` });
       });
       await ctx.reply(
-        `✅ Paper account ready (${mode}, prices from Binance, 10 000 USDT virtual).\nAccount id <code>${escapeHtml(saved.accountId.slice(0, 8))}</code>.\nSignals will now be traded on it. Check /settings, then watch /positions.`,
+        `✅ Paper account ready (${mode}, ${fmtBalance(deps.paperStartBalance)} USDT virtual, on Binance prices).\nAccount id <code>${escapeHtml(saved.accountId.slice(0, 8))}</code>.\nSignals will now be traded on it. Check /settings, then watch /positions.`,
         { parse_mode: 'HTML' },
       );
       return;

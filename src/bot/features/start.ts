@@ -1,21 +1,23 @@
 import { Composer } from 'grammy';
 import type { UsersRepo } from '../../db/repos/users.ts';
 import { ADMIN_COMMANDS, TRADER_COMMANDS } from '../commands.ts';
-import type { BotContext } from '../context.ts';
+import { fmtBalance, type BotContext } from '../context.ts';
 import { escapeHtml } from '../format/numbers.ts';
 
 export interface StartDeps {
   users: UsersRepo;
   adminIds: readonly number[];
+  /** USDT */
+  paperStartBalance: number;
 }
 
-const WELCOME = (name: string, created: boolean) =>
+const WELCOME = (name: string, created: boolean, paper: number) =>
   [
     `${created ? 'Welcome' : 'Welcome back'}, ${escapeHtml(name)}!`,
     '',
     'ASE Bot trades AI signals for you: it checks each signal, sizes the position to your risk, opens it on your exchange (or a paper account), and guards it with stop loss, take profit, trailing stop, partial take profit, a time exit and liquidation protection. Every event comes here, with buttons to close or adjust.',
     '',
-    'Next step: /connect an exchange account, or start with a paper account (virtual 10 000 USDT, no keys needed).',
+    `Next step: /connect an exchange account, or start with a paper account (virtual ${fmtBalance(paper)} USDT, no keys needed).`,
     'Then check /settings. /help lists every command.',
   ].join('\n');
 
@@ -31,7 +33,7 @@ export function startFeature(deps: StartDeps) {
       firstName: ctx.from.first_name,
     });
     ctx.trader = user;
-    await ctx.reply(WELCOME(ctx.from.first_name, created), { parse_mode: 'HTML' });
+    await ctx.reply(WELCOME(ctx.from.first_name, created, deps.paperStartBalance), { parse_mode: 'HTML' });
     if (deps.adminIds.includes(ctx.from.id)) {
       // the admin menu can only be set once the admin's chat exists: now
       await ctx.api.setMyCommands([...TRADER_COMMANDS, ...ADMIN_COMMANDS], { scope: { type: 'chat', chat_id: ctx.chat.id } }).catch(() => undefined);
