@@ -5,7 +5,7 @@
  * bot, real outbox; prices come from a hand-driven feed instead of an exchange.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alice, startHarness, type Harness } from './harness.ts';
+import { alice, bob, startHarness, type Harness } from './harness.ts';
 import { createEngine } from '../../src/engine/create-engine.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
@@ -72,14 +72,30 @@ describe('on the real engine', () => {
     const view = await h.say(alice, '/positions', /BTC\/USDT LONG/);
     expect(view.text).toMatch(/P&L/);
 
+    // Bob forges a button for Alice's position: refused, nothing changes
+    const hello = await h.say(bob, '/start', /Welcome, Bob/);
+    const forged = h.emu.pressButton(bob, hello.message_id, `p:close:${position!.id}:a1`, { force: true });
+    expect((await forged.answer).text).toBe('This is not one of your positions.');
+    expect((await h.engine.getPosition(userId, position!.id))!.qty).toBe(position!.qty);
+
+    // a double tap on Close 50 %: one half goes, once
+    const half = opened.buttons.flat().find((b) => b.text === '½ Close 50 %')!.callback_data!;
+    const taps = [h.emu.pressButton(alice, opened.message_id, half), h.emu.pressButton(alice, opened.message_id, half)];
+    const answers = (await Promise.all(taps.map((t) => t.answer))).map((a) => a.text).sort();
+    expect(answers).toEqual(['Already done: this button acts once.', 'Closed 50 % of BTC/USDT.']);
+    await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*still open/, 15_000);
+    expect((await h.engine.getPosition(userId, position!.id))!.qty).toBeCloseTo(position!.qty / 2, 10);
+
     feed.push('BTC/USDT', 100_400);
-    const closed = await h.press(alice, opened, '✖ Close');
+    // the alert was redrawn with fresh buttons after the half close
+    const redrawn = h.emu.messages(alice.id).find((m) => m.message_id === opened.message_id)!;
+    const closed = await h.press(alice, redrawn, '✖ Close');
     expect(closed.answer).toBe('Closed BTC/USDT.');
     await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*Position closed\./, 15_000);
     expect(await h.engine.listPositions(userId)).toHaveLength(0);
     const again = await h.press(alice, h.emu.messages(alice.id).find((m) => m.message_id === view.message_id)!, '✖ Close');
     expect(again.answer).toBe('This position is already closed.');
-    const trades = await h.say(alice, '/trades', /Last 1 trades/);
+    const trades = await h.say(alice, '/trades', /Last 2 trades/);
     expect(trades.text).toMatch(/BTC\/USDT long/);
 
     // protection without the trader: the stop loss fires on a falling price
