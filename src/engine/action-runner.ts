@@ -84,12 +84,13 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     };
     const reevals = result.actions.flatMap((a) => (a.type === 'reevaluation' ? [reevaluationRow(p.id, a, source)] : []));
     if (reevals.length > 0) await repos.reevaluations.insertMany(reevals);
-    await emitAlerts(p, result.actions);
     if (orderActions.length > 0 && !options.force && blocked(p.id)) {
+      // backing off after a refused order: the rules fire again on a later tick (alerts with them)
       p.state = { ...p.state, stopLoss: prev.stopLoss };
       summary.error = 'waiting before retrying a refused order';
       return summary;
     }
+    await emitAlerts(p, result.actions);
     for (const action of orderActions) {
       const before = p.state.qty;
       summary.orders++;
