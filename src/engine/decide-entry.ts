@@ -46,6 +46,8 @@ export interface DecideInput {
   candles?: CandleSource | undefined;
   /** the live signals for consensus, read once per signal for all its users */
   live?: readonly Signal[] | undefined;
+  /** the source's recent accuracy (0..1, null = unknown), read once per signal */
+  sourceAccuracy?: number | null | undefined;
 }
 
 /** Signals young enough to count for consensus (the age limit is the domain's). */
@@ -80,7 +82,11 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     now,
     mode: settings.mode,
     hasOpenLong: mine.some((p) => p.symbol === symbol && p.state.side === 'long'),
-    threshold: { volatility, sourceAccuracy: null, thinSession: isThinSession(now) },
+    threshold: {
+      volatility,
+      sourceAccuracy: input.sourceAccuracy !== undefined ? input.sourceAccuracy : await ctx.repos.trades.sourceAccuracy(signal.source),
+      thinSession: isThinSession(now),
+    },
     live,
     trustedSources: input.trustedSources,
   });

@@ -17,6 +17,7 @@ import type { Signal } from '../domain/signals.ts';
 interface Shared {
   live: readonly Signal[];
   pausedAll: boolean;
+  sourceAccuracy: number | null;
 }
 import type { Entries } from './open-position.ts';
 import { marketSymbol } from './market-symbol.ts';
@@ -45,7 +46,11 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
     if (signal.action.toUpperCase() === 'HOLD') return report;
     const userIds = await repos.signals.usersWithoutExecution(signal);
     if (userIds.length === 0) return report;
-    const shared: Shared = { live: await liveSignals(ctx), pausedAll: await repos.controls.pausedAll() };
+    const shared: Shared = {
+      live: await liveSignals(ctx),
+      pausedAll: await repos.controls.pausedAll(),
+      sourceAccuracy: await repos.trades.sourceAccuracy(signal.source),
+    };
     const results = await forEachBounded(userIds, options.concurrency, (userId) =>
       ctx.locks.run(`user:${userId}`, () => executeForUser(signal, userId, shared)),
     );
@@ -92,6 +97,7 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
         trustedSources: options.trustedSources,
         candles: options.candles,
         live: shared?.live,
+        sourceAccuracy: shared?.sourceAccuracy,
       });
       if (decision.kind === 'reject') return await reject(decision.reasons);
       if (decision.kind === 'close_long') return await closeLongs(executionId, userId, symbol);

@@ -6,7 +6,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { openDatabase, type Database } from '../../src/db/client.ts';
-import { positions, signalExecutions } from '../../src/db/schema.ts';
+import { positions, signalExecutions, trades, tradingSignals } from '../../src/db/schema.ts';
+import { toPositionRow } from '../../src/db/repos/positions.ts';
+import { openPosition } from '../../src/domain/monitor/state.ts';
+import { DEFAULT_MONITOR_SETTINGS } from '../../src/domain/settings.ts';
+import { randomUUID } from 'node:crypto';
 import type { Engine } from '../../src/engine/create-engine.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { createHarness, drain, type Harness } from './harness.ts';
@@ -122,6 +126,26 @@ describe.each(databaseKinds())('signal execution on %s', (kind) => {
     expect(rows.find((r) => r.userId === broken.userId)).toMatchObject({ status: 'failed', reasons: [expect.stringMatching(/rejected the API key/)] });
     expect(rows.find((r) => r.userId === fine.userId)).toMatchObject({ status: 'executed' });
     expect(h.notifier.ofKind('order_failed').map((e) => e.userId)).toEqual([broken.userId]);
+  });
+
+  it("a source's good record lowers the confidence it needs: 8 of its last 10 positions won → threshold 0.39", async () => {
+    await setup();
+    const { userId, accountId } = await h.addTrader(6501);
+    for (let i = 0; i < 10; i++) {
+      const [signal] = await db.db.insert(tradingSignals).values({ symbol: 'ETH/USDT', action: 'BUY', confidence: 0.9, source: 'titan_v3', createdAt: new Date(h.clock.now() - 30 * 3_600_000) }).returning();
+      const id = randomUUID();
+      const state = { ...openPosition({ side: 'long', entry: 100, qty: 1, stopLoss: 98, takeProfit: 110, openedAt: h.clock.now() - 29 * 3_600_000, mode: 'spot' }, DEFAULT_MONITOR_SETTINGS), qty: 0, closed: true };
+      await db.db.insert(positions).values(toPositionRow({ id, userId, accountId, signalId: signal!.id, exchange: 'binance', isPaper: true, symbol: 'ETH/USDT', state, settings: DEFAULT_MONITOR_SETTINGS, status: 'closed', closeReason: 'take_profit', realizedPnl: 0, feesPaid: 0, entryFee: 0, closedAt: h.clock.now() - 28 * 3_600_000, pendingAction: null, rev: 0 }));
+      await db.db.insert(trades).values({ userId, positionId: id, symbol: 'ETH/USDT', side: 'long', quantity: '1', entryPrice: '100', exitPrice: i < 8 ? '105' : '98', pnl: i < 8 ? '5' : '-2', closedAt: new Date(h.clock.now() - 28 * 3_600_000) });
+    }
+    await h.engine.start();
+    const proven = await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', confidence: 0.42 });
+    const unknown = await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', confidence: 0.42, source: 'COUNCIL_V2.0_FALLBACK', createdAt: new Date(h.clock.now() - 60 * 60_000) });
+    await drain(h.engine);
+    await h.engine.sweepSignals();
+    expect(await executionsOf(proven)).toMatchObject([{ status: 'executed' }]);
+    // no record: the neutral 0.45 applies
+    expect((await executionsOf(unknown))[0]!.reasons).toEqual([expect.stringMatching(/0\.420 is below the threshold 0\.450/)]);
   });
 
   it('the sweep picks up a signal inserted while no one listened, and leaves one past the 6 h age limit unclaimed', async () => {

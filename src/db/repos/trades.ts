@@ -111,6 +111,25 @@ export function createTradesRepo(db: Db) {
       return rows.map(toRecord);
     },
 
+    /**
+     * Share of a source's recent closed positions (opened from its signals) that made money:
+     * the adaptive threshold's accuracy input. null with fewer than `minimum` positions.
+     */
+    async sourceAccuracy(source: string, lastPositions = 50, minimum = 10): Promise<number | null> {
+      const rows = (await db.execute(sql`
+        select sum(t.pnl) as pnl
+        from trades t
+        join positions p on p.id = t.position_id
+        join trading_signals s on s.id = p.signal_id
+        where s.source = ${source} and p.status = 'closed'
+        group by p.id
+        order by max(t.closed_at) desc
+        limit ${lastPositions}`)) as unknown as { rows?: Array<{ pnl: string }> } | Array<{ pnl: string }>;
+      const list = Array.isArray(rows) ? rows : (rows.rows ?? []);
+      if (list.length < minimum) return null;
+      return list.filter((r) => Number(r.pnl) > 0).length / list.length;
+    },
+
     /** Per closed position (exits summed), so a trade with three partial exits counts once. */
     async stats(userId: string): Promise<TradeStats> {
       const rows = await db
