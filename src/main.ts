@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     db: database.db,
     box,
     engine: engine.facade,
+    paperStartBalance: config.paper.startBalance,
   });
 
   let stopping = false;
