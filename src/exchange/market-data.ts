@@ -90,6 +90,7 @@ export function createMarketDataFeed(options: MarketDataFeedOptions): SharedMark
   /** when the current episode of "someone is subscribed" began (staleness counts from it) */
   let watchingSince = 0;
   let wake: (() => void) | undefined;
+  let symbolsChanged: (() => void) | undefined;
   let sleepTimer: NodeJS.Timeout | undefined;
 
   const sleep = (ms: number) =>
@@ -144,9 +145,23 @@ export function createMarketDataFeed(options: MarketDataFeedOptions): SharedMark
       }
       try {
         const watch = options.source.watchTickers;
-        deliver(watch ? await watch(symbols) : await options.source.fetchTickers(symbols));
+        if (watch) {
+          // a websocket wait can last long on a quiet market: a newly subscribed symbol restarts it
+          const changed = new Promise<undefined>((resolve) => (symbolsChanged = () => resolve(undefined)));
+          const pending = watch(symbols);
+          const tickers = await Promise.race([pending, changed]);
+          if (tickers === undefined) {
+            pending.catch(() => undefined);
+            continue;
+          }
+          deliver(tickers);
+          // never starve the event loop, whatever the source does
+          await new Promise((resolve) => setImmediate(resolve));
+        } else {
+          deliver(await options.source.fetchTickers(symbols));
+          await sleep(pollIntervalMs);
+        }
         failures = 0;
-        if (!watch) await sleep(pollIntervalMs);
       } catch (error) {
         if (closed) break;
         failures += 1;
@@ -167,6 +182,7 @@ export function createMarketDataFeed(options: MarketDataFeedOptions): SharedMark
         set = new Set();
         subscribers.set(symbol, set);
         wake?.(); // a new symbol is fetched at once, not after the current pause
+        symbolsChanged?.();
         if (sleepTimer) clearTimeout(sleepTimer);
       }
       const listener = (tick: Tick) => onTick(tick);
@@ -191,6 +207,7 @@ export function createMarketDataFeed(options: MarketDataFeedOptions): SharedMark
       clearInterval(staleTimer);
       if (sleepTimer) clearTimeout(sleepTimer);
       wake?.();
+      symbolsChanged?.(); // ends a websocket wait even if the source never answers
       await options.source.close?.().catch(() => undefined);
       await running;
     },

@@ -147,6 +147,26 @@ describe('shared market-data feed', () => {
     expect(feed.stats().failures).toBe(1);
   });
 
+  it('websocket: a symbol subscribed while the stream waits on a quiet market is watched at once', async () => {
+    const watched: string[][] = [];
+    const source: TickerSource = {
+      fetchTickers: () => Promise.reject(new Error('no polling')),
+      // a quiet market: ETH trades once, then nothing does
+      watchTickers: (symbols) => {
+        watched.push(symbols);
+        return symbols.includes('ETH/USDT') && watched.length === 2 ? Promise.resolve({ 'ETH/USDT': { symbol: 'ETH/USDT', last: 3_000 } }) : new Promise(() => {});
+      },
+    };
+    const feed = createMarketDataFeed({ exchange: 'fake', source });
+    cleanup.push(() => feed.close());
+    feed.subscribe('QUIET/USDT', () => {});
+    await vi.waitFor(() => expect(watched).toEqual([['QUIET/USDT']]));
+    const eth: number[] = [];
+    feed.subscribe('ETH/USDT', (tick) => eth.push(tick.price));
+    await vi.waitFor(() => expect(eth[0]).toBe(3_000), { timeout: 2_000, interval: 5 });
+    expect(watched[1]).toEqual(['QUIET/USDT', 'ETH/USDT']);
+  });
+
   it('the registry gives one feed per exchange', () => {
     let created = 0;
     const registry = createFeedRegistry((exchange) => {
