@@ -9,6 +9,7 @@
  * again (after a back-off); an unknown one blocks the position until it is looked up.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import type { MonitorAction, MonitorResult, PositionState } from '../domain/types.ts';
 import { DUST } from '../domain/monitor/state.ts';
 import type { OrderPurpose } from '../db/repos/orders.ts';
@@ -197,6 +198,9 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     backoff.delete(p.id);
     lastError.delete(p.id);
     await tx(async (t) => {
+      // asynchronous commit like the write-ahead: should the database server itself lose these
+      // last rows, the pending order row is looked up again at start and completed the same way
+      await t.execute(sql`set local synchronous_commit = off`);
       await repos.orders.recordResult(pending.orderId, result, now, t);
       await repos.trades.insert(
         {
