@@ -55,6 +55,10 @@ export interface MarketDataFeedOptions {
   staleAfterMs?: number;
   /** reconnect backoff after failures */
   reconnect?: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>;
+  /** consecutive websocket failures after which the feed polls instead (default 5) */
+  websocketFailuresBeforePolling?: number;
+  /** ms of polling before the websocket is tried again (default 300 000) */
+  websocketRetryAfterMs?: number;
   now?: () => number;
   random?: () => number;
   onError?: (error: ExchangeError, consecutiveFailures: number) => void;
@@ -66,6 +70,8 @@ export interface FeedStats {
   /** ticks delivered to subscribers */
   ticksDelivered: number;
   failures: number;
+  /** how ticks arrive right now */
+  transport: 'websocket' | 'polling';
 }
 
 export interface SharedMarketDataFeed extends MarketDataFeed {
@@ -83,7 +89,12 @@ export function createMarketDataFeed(options: MarketDataFeedOptions): SharedMark
   const subscribers = new Map<string, Set<(tick: Tick) => void>>();
   const last = new Map<string, Tick>();
   const staleListeners = new Set<(event: StaleEvent) => void>();
-  const stats: FeedStats = { updates: 0, ticksDelivered: 0, failures: 0 };
+  const stats = { updates: 0, ticksDelivered: 0, failures: 0 };
+  const wsFailureLimit = options.websocketFailuresBeforePolling ?? 5;
+  const wsRetryAfterMs = options.websocketRetryAfterMs ?? 300_000;
+  /** ms since epoch until which the feed polls although the source has a websocket */
+  let pollingUntil = 0;
+  const websocket = () => (options.source.watchTickers && now() >= pollingUntil ? options.source.watchTickers : undefined);
   let closed = false;
   let stale = false;
   let lastTickAt = 0;
@@ -143,8 +154,8 @@ export function createMarketDataFeed(options: MarketDataFeedOptions): SharedMark
         await sleep(pollIntervalMs);
         continue;
       }
+      const watch = websocket();
       try {
-        const watch = options.source.watchTickers;
         if (watch) {
           // a websocket wait can last long on a quiet market: a newly subscribed symbol restarts it
           const changed = new Promise<undefined>((resolve) => (symbolsChanged = () => resolve(undefined)));
@@ -167,7 +178,13 @@ export function createMarketDataFeed(options: MarketDataFeedOptions): SharedMark
         failures += 1;
         stats.failures += 1;
         options.onError?.(toExchangeError(error), failures);
-        await sleep(backoffDelay(failures, policy, random));
+        const delay = backoffDelay(failures, policy, random);
+        if (watch && failures >= wsFailureLimit) {
+          // websockets keep failing (blocked port, proxy): poll for a while, then try again
+          pollingUntil = now() + wsRetryAfterMs;
+          failures = 0;
+        }
+        await sleep(delay);
       }
     }
   };
@@ -199,7 +216,7 @@ export function createMarketDataFeed(options: MarketDataFeedOptions): SharedMark
       staleListeners.add(listener);
       return () => staleListeners.delete(listener);
     },
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, transport: websocket() ? 'websocket' : 'polling' }),
     symbols: () => [...subscribers.keys()],
     async close() {
       if (closed) return;

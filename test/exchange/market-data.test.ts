@@ -167,6 +167,32 @@ describe('shared market-data feed', () => {
     expect(watched[1]).toEqual(['QUIET/USDT', 'ETH/USDT']);
   });
 
+  it('when websockets keep failing it polls instead, and tries the websocket again later', async () => {
+    let clock = 1_000_000;
+    let polls = 0;
+    let watches = 0;
+    const source: TickerSource = {
+      fetchTickers: async (symbols) => {
+        polls += 1;
+        return Object.fromEntries(symbols.map((s): [string, RawTicker] => [s, { symbol: s, last: 42 }]));
+      },
+      watchTickers: async () => {
+        watches += 1;
+        throw new Error('ECONNREFUSED');
+      },
+    };
+    const feed = createMarketDataFeed({ exchange: 'fake', source, pollIntervalMs: 5, reconnect: { baseDelayMs: 1, maxDelayMs: 2 }, websocketFailuresBeforePolling: 3, websocketRetryAfterMs: 60_000, now: () => clock });
+    cleanup.push(() => feed.close());
+    const prices: number[] = [];
+    feed.subscribe('BTC/USDT', (tick) => prices.push(tick.price));
+    await vi.waitFor(() => expect(prices.length).toBeGreaterThan(2), { timeout: 2_000, interval: 5 });
+    expect(watches).toBe(3);
+    expect(feed.stats().transport).toBe('polling');
+    clock += 60_000;
+    await vi.waitFor(() => expect(watches).toBeGreaterThan(3), { timeout: 2_000, interval: 5 });
+    expect(polls).toBeGreaterThan(2);
+  });
+
   it('the registry gives one feed per exchange', () => {
     let created = 0;
     const registry = createFeedRegistry((exchange) => {
