@@ -6,12 +6,12 @@
  * failure (timeout, dropped connection, 5xx) the order is looked up by that id before another
  * attempt, so a retry never places it twice.
  */
-import { MarginModeAlreadySet, NoChange } from 'ccxt';
+import ccxt, { MarginModeAlreadySet, NoChange } from 'ccxt';
 import type { Exchange, Market as CcxtMarket } from 'ccxt';
 import { toBalance, toMarket, toOrderResult, toPosition } from './ccxt-mapping.ts';
 import { parseRetryAfter, toExchangeError } from './errors.ts';
 import { placeOnce } from './place-once.ts';
-import { decimalsOf, assertMinimums, roundOrder } from './precision.ts';
+import { assertMinimums, roundOrder, roundToStep } from './precision.ts';
 import {
   ExchangeError,
   type Balance,
@@ -169,7 +169,8 @@ export class CcxtExchange implements ExchangePort {
       reduceOnly,
       ...(request.leverage !== undefined ? { leverage: request.leverage } : {}),
     });
-    const amount = Number((rounded.qty / market.contractSize).toFixed(decimalsOf(market.stepSize / market.contractSize)));
+    // base units → the exchange's unit (contracts on OKX swaps); qty is already on the step, so nearest is exact
+    const amount = market.contractSize === 1 ? rounded.qty : roundToStep(rounded.qty / market.contractSize, this.contractStep(market), 'nearest');
     const create = () => this.ex.createOrder(market.symbol, request.type, request.side, amount, rounded.price, params);
 
     return placeOnce({
@@ -273,6 +274,12 @@ export class CcxtExchange implements ExchangePort {
 
   private async currentPrice(symbol: string): Promise<number> {
     return this.deps.priceHint?.(symbol) ?? (await this.fetchPrice(symbol));
+  }
+
+  /** the amount step in the exchange's own unit (contracts), exact from ccxt where it is a tick size */
+  private contractStep(market: Market): number {
+    const raw = this.ex.markets?.[market.symbol]?.precision.amount;
+    return raw !== undefined && Number(this.ex.precisionMode) === ccxt.TICK_SIZE ? raw : market.stepSize / market.contractSize;
   }
 
   private takerFee(market: Market): number {

@@ -12,6 +12,11 @@ function step(value: number | undefined, precisionMode: number): number | undefi
   return precisionMode === ccxt.DECIMAL_PLACES ? 10 ** -value : value;
 }
 
+/** contracts × contract size without binary noise (5.37 × 0.01 = 0.0537, not 0.053700000000000005) */
+export function times(a: number, b: number): number {
+  return b === 1 ? a : Number((a * b).toPrecision(15));
+}
+
 export function toMarket(m: NonNullable<CcxtMarket>, precisionMode: number): Market {
   const contractSize = m.contract ? (m.contractSize ?? 1) : 1;
   const amountStep = step(m.precision.amount, precisionMode) ?? 1e-8;
@@ -24,13 +29,13 @@ export function toMarket(m: NonNullable<CcxtMarket>, precisionMode: number): Mar
     quote: m.quote,
     type: m.type === 'swap' ? 'swap' : m.type === 'future' ? 'future' : 'spot',
     tickSize: step(m.precision.price, precisionMode) ?? 1e-8,
-    stepSize: amountStep * contractSize,
-    minQty: minAmount * contractSize,
+    stepSize: times(amountStep, contractSize),
+    minQty: times(minAmount, contractSize),
     minCost: m.limits.cost?.min ?? 0,
     contractSize,
   };
   if (m.settle) market.settle = m.settle;
-  if (maxAmount !== undefined && maxAmount !== null) market.maxQty = maxAmount * contractSize;
+  if (maxAmount !== undefined && maxAmount !== null) market.maxQty = times(maxAmount, contractSize);
   if (m.spot) market.marginAllowed = m.margin === true;
   return market;
 }
@@ -43,7 +48,7 @@ const STATUS: Record<string, OrderStatus> = { open: 'open', closed: 'closed', ca
  */
 export function toOrderResult(order: CcxtOrder, market: Market, clientOrderId: string, takerFee: number): OrderResult {
   const size = market.contractSize;
-  const filledQty = (order.filled ?? 0) * size;
+  const filledQty = times(order.filled ?? 0, size);
   const avgPrice = order.average ?? (filledQty > 0 && order.cost ? order.cost / filledQty : 0);
   const listed = (order as { fees?: Fee[] }).fees;
   const fees: Fee[] = listed?.length ? listed : order.fee ? [order.fee] : [];
@@ -57,7 +62,7 @@ export function toOrderResult(order: CcxtOrder, market: Market, clientOrderId: s
     side: order.side === 'sell' ? 'sell' : 'buy',
     type: order.type === 'limit' ? 'limit' : 'market',
     status: STATUS[order.status ?? ''] ?? (filledQty > 0 ? 'closed' : 'open'),
-    qty: (order.amount ?? 0) * size,
+    qty: times(order.amount ?? 0, size),
     filledQty,
     avgPrice,
     fee,
@@ -76,7 +81,7 @@ export function toPosition(p: CcxtPosition, market: Market | undefined): Exchang
   const position: ExchangePosition = {
     symbol: p.symbol,
     side,
-    qty: contracts * size,
+    qty: times(contracts, size),
     entryPrice: p.entryPrice ?? 0,
     leverage: p.leverage ?? 1,
   };
