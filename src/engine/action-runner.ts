@@ -198,9 +198,6 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     backoff.delete(p.id);
     lastError.delete(p.id);
     await tx(async (t) => {
-      // asynchronous commit like the write-ahead: should the database server itself lose these
-      // last rows, the pending order row is looked up again at start and completed the same way
-      await t.execute(sql`set local synchronous_commit = off`);
       await repos.orders.recordResult(pending.orderId, result, now, t);
       await repos.trades.insert(
         {

@@ -177,17 +177,14 @@ export function createPositionsRepo(db: Db) {
     /**
      * The write-ahead record of an exit, in ONE statement: the order row (pending, our
      * clientOrderId) and the position's pending intent (monitor_state, revision bumped).
-     * Asynchronous commit: the statement returns before the WAL reaches disk, so a protective
-     * close is not held up by an fsync. It survives our process dying (the server has it); only
-     * a crash of the database server itself within a fraction of a second could lose it — and
-     * then the reconciliation at start finds the exchange's side of it.
+     * Committed durably (no asynchronous commit): this row is what stops a restart from sending
+     * the same exit twice, so it must survive even a crash of the database server.
      */
     async writeExitIntent(p: PositionRecord, order: NewOrder, now: number): Promise<void> {
       p.rev += 1;
       const at = new Date(now).toISOString();
       await db.execute(sql`
-        with cfg as (select set_config('synchronous_commit', 'off', true) as v),
-        o as (
+        with o as (
           insert into orders (id, user_id, account_id, position_id, signal_id, client_order_id, symbol, side, type, purpose,
                               qty, price, reduce_only, status, created_at, updated_at)
           values (${order.id}::uuid, ${order.userId}::uuid, ${order.accountId}::uuid, ${order.positionId}::uuid, ${order.signalId}::uuid,
@@ -195,7 +192,7 @@ export function createPositionsRepo(db: Db) {
                   ${dec(order.qty)}::numeric, ${decOrNull(order.price)}::numeric, ${order.reduceOnly}, 'pending', ${at}::timestamptz, ${at}::timestamptz)
         )
         update positions set monitor_state = ${JSON.stringify(monitorStateOf(p))}::jsonb, updated_at = ${at}::timestamptz
-        where id = ${p.id}::uuid and (select v from cfg) is not null`);
+        where id = ${p.id}::uuid`);
     },
 
     async delete(id: string, tx: Db = db): Promise<void> {
