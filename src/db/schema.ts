@@ -177,7 +177,7 @@ export const positions = pgTable(
     monitorState: jsonb('monitor_state').$type<Record<string, unknown>>().notNull().default({}),
     /** monitor settings snapshot taken at open (changed only when the trader says so) */
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
-    /** open | closing | closed */
+    /** pending (entry not yet confirmed) | open | closing | closed */
     status: varchar('status', { length: 16 }).notNull().default('open'),
     closeReason: varchar('close_reason', { length: 32 }),
     realizedPnl: money('realized_pnl').notNull().default('0'),
