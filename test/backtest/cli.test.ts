@@ -1,3 +1,4 @@
+import { sharedDataFile } from '../support/shared-data.ts';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'src', 'backtest', 'cli.ts');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const BTC = '/work/shared/data/BTC_USDT-1m-2021-02-19.csv';
+const BTC = sharedDataFile('BTC_USDT-1m-2021-02-19.csv');
 const SIGNALS = join(ROOT, 'test', 'fixtures', 'btc-2021-02-19-signals.csv');
 const SETTINGS = join(ROOT, 'test', 'fixtures', 'backtest-settings.json');
 
