@@ -22,7 +22,8 @@ const EXTRA_KEYS = [
   'trailing_tp_deviation_pct',
 ] as const;
 
-function rowToJson(row: Row): Record<string, unknown> {
+/** The row as the Settings JSON of SPEC §8 (what parseSettings reads). */
+export function rowToJson(row: Row): Record<string, unknown> {
   const json: Record<string, unknown> = {
     risk_level: row.riskLevel,
     risk_per_trade: Number(row.riskPerTrade),
