@@ -8,6 +8,7 @@ import type {
   BalanceView,
   EngineFacade,
   EngineStatus,
+  KeyCheck,
   PnlReport,
   SignalOutcome,
   SignalView,
@@ -140,7 +141,16 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       try {
         port = await deps.createExchange({ exchange, mode, credentials });
         await port.fetchBalance();
-        return { ok: true };
+        // the key works; whether it can withdraw is asked separately, and not knowing is no failure
+        const check: KeyCheck = { ok: true };
+        if (port.keyPermissions) {
+          const permissions = await port.keyPermissions().catch((error: unknown) => {
+            ctx.logger.warn({ exchange, code: isExchangeError(error) ? error.code : 'UNKNOWN' }, 'key permissions could not be read');
+            return undefined;
+          });
+          if (permissions?.canWithdraw !== undefined) check.canWithdraw = permissions.canWithdraw;
+        }
+        return check;
       } catch (error) {
         const message = isExchangeError(error) ? error.message : 'The exchange could not check this key.';
         return { ok: false, message };

@@ -19,6 +19,7 @@ import {
   type ExchangeAccount,
   type ExchangePort,
   type ExchangePosition,
+  type KeyPermissions,
   type MarginMode,
   type Market,
   type OrderRef,
@@ -144,6 +145,13 @@ export class CcxtExchange implements ExchangePort {
     const price = ticker.last ?? ticker.close ?? (ticker.bid && ticker.ask ? (ticker.bid + ticker.ask) / 2 : undefined);
     if (!price) throw new ExchangeError('NO_PRICE', { message: `No current price for ${symbol}.` });
     return price;
+  }
+
+  /** the exchange's report of the key's permissions; {} where the exchange cannot tell */
+  async keyPermissions(): Promise<KeyPermissions> {
+    const { keyPermissions } = this.quirks;
+    if (!keyPermissions) return {};
+    return this.call('keyPermissions', () => keyPermissions(this.ex));
   }
 
   async placeOrder(request: OrderRequest): Promise<OrderResult> {

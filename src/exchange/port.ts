@@ -147,6 +147,16 @@ export interface ClosePositionRequest {
 
 export type OrderRef = { id: string; clientOrderId?: undefined } | { clientOrderId: string; id?: undefined };
 
+/** What an API key may do, where the exchange reports it; undefined = the exchange cannot tell. */
+export interface KeyPermissions {
+  /** the key can withdraw funds (the bot refuses such keys) */
+  canWithdraw?: boolean;
+  /** the key can place spot (and margin) orders */
+  canTrade?: boolean;
+  /** the key can trade futures */
+  canFutures?: boolean;
+}
+
 export interface ExchangePort {
   readonly account: ExchangeAccount;
   /** all tradable markets of the account's mode, keyed by unified symbol */
@@ -168,6 +178,11 @@ export interface ExchangePort {
   cancelOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined>;
   /** last traded price, quote per base */
   fetchPrice(symbol: string): Promise<number>;
+  /**
+   * The key's permissions as the exchange reports them (signed call). Absent, or fields
+   * undefined, where the exchange offers no way to tell.
+   */
+  keyPermissions?(): Promise<KeyPermissions>;
   close(): Promise<void>;
 }
 

@@ -8,8 +8,10 @@
  *   (each of those is a signed call per instance).
  * - The futures testnet is gone: ccxt's demo trading replaces it; spot keeps the sandbox;
  *   margin has no test environment.
+ * - Key permissions: GET /sapi/v1/account/apiRestrictions (signed), through ccxt's implicit API.
  */
-import type { MarginMode, TradingMode } from '../port.ts';
+import type { Exchange } from 'ccxt';
+import type { KeyPermissions, MarginMode, TradingMode } from '../port.ts';
 import { defaultQuirks, type ExchangeQuirks } from './types.ts';
 
 export const binanceQuirks: ExchangeQuirks = {
@@ -40,6 +42,20 @@ export const binanceQuirks: ExchangeQuirks = {
   },
   balanceParams(mode: TradingMode, marginMode: MarginMode) {
     return mode === 'margin' ? { marginMode } : {};
+  },
+  /** enableWithdrawals / enableSpotAndMarginTrading / enableFutures; a missing field stays undefined */
+  async keyPermissions(client: Exchange): Promise<KeyPermissions> {
+    const api = client as unknown as { sapiGetAccountApiRestrictions(params?: Record<string, unknown>): Promise<Record<string, unknown>> };
+    const raw = await api.sapiGetAccountApiRestrictions();
+    const flag = (name: string) => (typeof raw[name] === 'boolean' ? (raw[name] as boolean) : undefined);
+    const permissions: KeyPermissions = {};
+    const canWithdraw = flag('enableWithdrawals');
+    const canTrade = flag('enableSpotAndMarginTrading');
+    const canFutures = flag('enableFutures');
+    if (canWithdraw !== undefined) permissions.canWithdraw = canWithdraw;
+    if (canTrade !== undefined) permissions.canTrade = canTrade;
+    if (canFutures !== undefined) permissions.canFutures = canFutures;
+    return permissions;
   },
   /** Binance limits client order ids to 36 characters of [.A-Z:/a-z0-9_-] */
   normalizeClientOrderId(clientOrderId: string) {

@@ -3,7 +3,7 @@
  * errors, market data) asks the account's quirks and never tests an exchange id itself.
  */
 import type { Exchange } from 'ccxt';
-import type { ExchangeErrorCode, ExchangeId, ExchangePosition, MarginMode, TradingMode } from '../port.ts';
+import type { ExchangeErrorCode, ExchangeId, ExchangePosition, KeyPermissions, MarginMode, TradingMode } from '../port.ts';
 
 export interface OrderParamsInput {
   mode: TradingMode;
@@ -46,6 +46,11 @@ export interface ExchangeQuirks {
   adjustPosition?(position: ExchangePosition, info: Readonly<Record<string, unknown>>): ExchangePosition;
   /** the account's margin level in percent where the exchange reports it per account */
   fetchMarginLevel?(client: Exchange, mode: TradingMode): Promise<number | undefined>;
+  /**
+   * The key's permissions from the exchange's own endpoint (signed); absent where ccxt offers no
+   * documented way to read them (then the bot cannot tell and warns instead of refusing).
+   */
+  keyPermissions?(client: Exchange): Promise<KeyPermissions>;
   /** client order id the exchange accepts (length, alphabet), derived deterministically from ours */
   normalizeClientOrderId(clientOrderId: string): string;
   /** exchange error texts (message or code) that map to a code more precisely than ccxt's class */

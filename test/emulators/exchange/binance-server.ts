@@ -5,6 +5,7 @@
  * Signed endpoints check X-MBX-APIKEY and the HMAC-SHA256 signature. Every request is logged;
  * faults (429 with Retry-After, 5xx, a timeout, a response dropped after the order was accepted)
  * are injected per path. Start it on port 0 and point ccxt's urls.api at `ccxtApiUrls()`.
+ * Also: the key's permissions (/sapi/v1/account/apiRestrictions, `permissions`).
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -61,6 +62,8 @@ export interface BinanceEmulator {
   readonly secret: string;
   /** websocket market streams (miniTicker) on ws://…/ws */
   readonly streams: BinanceStreams;
+  /** what /sapi/v1/account/apiRestrictions reports for the key; tests flip the flags */
+  readonly permissions: ApiRestrictions;
   /** sets the price and pushes it to websocket subscribers */
   setPrice(symbolId: string, price: number): void;
   inject(fault: Fault): void;
@@ -69,6 +72,15 @@ export interface BinanceEmulator {
   /** requests whose path equals `path` */
   count(path: string, method?: string): number;
   close(): Promise<void>;
+}
+
+export interface ApiRestrictions {
+  enableReading: boolean;
+  enableWithdrawals: boolean;
+  enableSpotAndMarginTrading: boolean;
+  enableFutures: boolean;
+  enableMargin: boolean;
+  ipRestrict: boolean;
 }
 
 const PRIVATE_PREFIXES = ['/api/v3/account', '/api/v3/order', '/api/v3/openOrders', '/fapi/v1/order', '/fapi/v1/leverage', '/fapi/v1/marginType', '/fapi/v1/leverageBracket', '/fapi/v2/', '/fapi/v3/', '/sapi/'];
@@ -81,6 +93,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
   const requests: LoggedRequest[] = [];
   const faults: Array<Fault & { left: number }> = [];
   const sockets = new Set<Socket>();
+  const permissions: ApiRestrictions = { enableReading: true, enableWithdrawals: false, enableSpotAndMarginTrading: true, enableFutures: true, enableMargin: false, ipRestrict: false };
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => send(res, 500, { code: -1000, msg: String(error) }));
@@ -162,6 +175,8 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
         return tickersJson(book, now, p, path.endsWith('price'));
       case 'GET /api/v3/account':
         return spotAccountJson(book, now);
+      case 'GET /sapi/v1/account/apiRestrictions':
+        return { ...permissions, createTime: 1_700_000_000_000, enableInternalTransfer: false, permitsUniversalTransfer: false, enableVanillaOptions: false, enablePortfolioMarginTrading: false };
       case 'GET /fapi/v2/account':
       case 'GET /fapi/v3/account':
         return futuresAccountJson(book, now);
@@ -219,6 +234,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     apiKey,
     secret,
     streams,
+    permissions,
     setPrice(symbolId, price) {
       book.market(symbolId);
       book.prices.set(symbolId, price);
