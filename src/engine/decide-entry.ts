@@ -3,7 +3,8 @@
  * (§4) → size (§4) → portfolio (§5). Every rule is the domain's; this file only gathers the
  * inputs (balance, prices, history, open positions) and collects every refusal reason.
  */
-import { MAX_SIGNAL_AGE_MS, validateSignal, isThinSession, realizedVolatility, type Signal, type SignalIntent } from '../domain/signals.ts';
+import { MAX_SIGNAL_AGE_MS, validateSignal, isThinSession, type Signal, type SignalIntent } from '../domain/signals.ts';
+import { dailyVolatility } from '../backtest/entry.ts';
 import { checkTradeLimits, DAY_MS } from '../domain/limits.ts';
 import { computeSlTp } from '../domain/sltp.ts';
 import { calculatePositionSize } from '../domain/sizing.ts';
@@ -14,6 +15,7 @@ import type { SignalRecord } from '../db/repos/signals.ts';
 import type { ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { splitSymbol } from './fills.ts';
+import { signalRowProblems } from './signal-row.ts';
 
 export type CandleSource = (exchange: string, symbol: string) => Promise<Candle[]>;
 
@@ -72,10 +74,13 @@ export function toDomainSignal(s: SignalRecord): Signal {
 
 export async function decideEntry(ctx: EngineContext, input: DecideInput): Promise<EntryDecision> {
   const { signal, settings, port, symbol } = input;
+  const malformed = signalRowProblems(signal);
+  if (malformed.length > 0) return { kind: 'reject', reasons: malformed };
   const now = ctx.clock.now();
   const mine = ctx.book.forUser(input.userId).filter((p) => p.status !== 'closed');
   const candles = input.candles ? await input.candles(input.exchange, symbol).catch(() => []) : [];
-  const volatility = realizedVolatility(candles.map((c) => c.close));
+  // per-day volatility of the recent candles, as the backtest reads it (the seed's 0.02 is daily)
+  const volatility = dailyVolatility(candles, candles.length);
   const live = input.live ?? (await liveSignals(ctx));
 
   const decision = validateSignal(toDomainSignal(signal), {
