@@ -15,6 +15,8 @@ import { assertMinimums, roundOrder, roundToStep } from './precision.ts';
 import {
   ExchangeError,
   type Balance,
+  type Candle,
+  type CandleTimeframe,
   type ClosePositionRequest,
   type ExchangeAccount,
   type ExchangePort,
@@ -152,6 +154,18 @@ export class CcxtExchange implements ExchangePort {
     const { keyPermissions } = this.quirks;
     if (!keyPermissions) return {};
     return this.call('keyPermissions', () => keyPermissions(this.ex));
+  }
+
+  /** OHLCV through ccxt fetchOHLCV (public); rows with a missing number are dropped */
+  async fetchCandles(symbol: string, timeframe: CandleTimeframe, limit: number): Promise<Candle[]> {
+    const market = await this.market(symbol);
+    const rows = await this.call('fetchOHLCV', () => this.ex.fetchOHLCV(market.symbol, timeframe, undefined, limit));
+    const candles: Candle[] = [];
+    for (const [time, open, high, low, close, volume] of rows) {
+      if (time === undefined || open === undefined || high === undefined || low === undefined || close === undefined) continue;
+      candles.push({ time, open, high, low, close, volume: volume ?? 0 });
+    }
+    return candles;
   }
 
   async placeOrder(request: OrderRequest): Promise<OrderResult> {

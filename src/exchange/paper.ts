@@ -14,6 +14,8 @@ import { assertMinimums, roundOrder, roundToStep } from './precision.ts';
 import {
   ExchangeError,
   type Balance,
+  type Candle,
+  type CandleTimeframe,
   type ClosePositionRequest,
   type ExchangeAccount,
   type ExchangePort,
@@ -50,6 +52,8 @@ export interface PaperExchangeDeps {
   price: PriceSource;
   /** the real exchange's markets (public data); absent → any symbol with 1e-8 steps, no minimums */
   markets?: () => Promise<Readonly<Record<string, Market>>>;
+  /** the real exchange's public candles; absent (replay feed without history) → no fetchCandles */
+  candles?: (symbol: string, timeframe: CandleTimeframe, limit: number) => Promise<Candle[]>;
   settings?: Partial<PaperSettings>;
   now?: () => number;
   newId?: () => string;
@@ -61,6 +65,8 @@ export class PaperExchange implements ExchangePort {
   private readonly now: () => number;
   private readonly newId: () => string;
   private state: PaperState | undefined;
+  /** the real exchange's public candles, where the paper exchange runs on live market data */
+  readonly fetchCandles?: (symbol: string, timeframe: CandleTimeframe, limit: number) => Promise<Candle[]>;
   /** serializes operations of this account (a fill reads and writes the wallet) */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -69,6 +75,8 @@ export class PaperExchange implements ExchangePort {
     this.settings = { ...DEFAULT_PAPER_SETTINGS, ...deps.settings };
     this.now = deps.now ?? Date.now;
     this.newId = deps.newId ?? (() => `paper-${randomUUID()}`);
+    const { candles } = deps;
+    if (candles) this.fetchCandles = (symbol, timeframe, limit) => candles(symbol, timeframe, limit);
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

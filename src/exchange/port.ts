@@ -7,6 +7,9 @@
  * Quantities are always in BASE units (BTC for BTC/USDT), also on futures: an implementation
  * whose exchange counts contracts converts with `Market.contractSize`.
  */
+import type { Candle } from '../domain/types.ts';
+
+export type { Candle };
 
 export type ExchangeId = 'binance' | 'kraken' | 'bybit' | 'okx' | 'bitget';
 export const EXCHANGE_IDS: readonly ExchangeId[] = ['binance', 'kraken', 'bybit', 'okx', 'bitget'];
@@ -157,6 +160,9 @@ export interface KeyPermissions {
   canFutures?: boolean;
 }
 
+/** Candle interval for fetchCandles, as the exchanges spell it. */
+export type CandleTimeframe = '1m' | '5m' | '15m' | '1h' | '4h' | '1d';
+
 export interface ExchangePort {
   readonly account: ExchangeAccount;
   /** all tradable markets of the account's mode, keyed by unified symbol */
@@ -183,6 +189,11 @@ export interface ExchangePort {
    * undefined, where the exchange offers no way to tell.
    */
   keyPermissions?(): Promise<KeyPermissions>;
+  /**
+   * Recent closed-or-forming OHLCV candles of a market, oldest first (public, no key needed);
+   * `limit` is the most recent candles wanted. Absent where there is no history (replay feeds).
+   */
+  fetchCandles?(symbol: string, timeframe: CandleTimeframe, limit: number): Promise<Candle[]>;
   close(): Promise<void>;
 }
 

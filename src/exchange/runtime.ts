@@ -15,7 +15,7 @@ import { ccxtTickerSource, createMarketDataFeed, type MarketDataFeedOptions } fr
 import type { ExchangeOptions } from './options.ts';
 import { feedPriceSource, PaperExchange, type PaperSettings } from './paper.ts';
 import type { PaperStore } from './paper-store.ts';
-import { ExchangeError, type ExchangeAccount, type ExchangeId, type ExchangePort, type Market, type MarketDataFeed, type TradingMode } from './port.ts';
+import { ExchangeError, type Candle, type CandleTimeframe, type ExchangeAccount, type ExchangeId, type ExchangePort, type Market, type MarketDataFeed, type TradingMode } from './port.ts';
 import { quirksFor } from './quirks/index.ts';
 import type { RetryDeps, RetryPolicy } from './retry.ts';
 
@@ -38,6 +38,11 @@ export interface ExchangeRuntime {
   create(account: ExchangeAccount): ExchangePort;
   /** the one shared feed of an exchange for a mode's markets (spot and margin share the spot feed) */
   feedFor(exchange: ExchangeId, mode: TradingMode): MarketDataFeed;
+  /**
+   * The shared keyless port of an exchange and mode, for public data only (markets, prices,
+   * fetchCandles); signed calls on it fail with AUTH_FAILED. Closed by close().
+   */
+  publicPort(exchange: ExchangeId, mode: TradingMode): ExchangePort;
   close(): Promise<void>;
 }
 
@@ -63,17 +68,33 @@ export function createExchangeRuntime(deps: ExchangeRuntimeDeps = {}): ExchangeR
     return feed;
   };
 
-  /** keyless adapter for an exchange's public market metadata */
-  const publicMarkets = (exchange: ExchangeId, mode: TradingMode) => {
+  /** keyless adapter for an exchange's public data (markets, candles), one per exchange and mode */
+  const publicPort = (exchange: ExchangeId, mode: TradingMode): CcxtExchange => {
     const key = `${exchange}:${mode}`;
     let port = publicPorts.get(key);
     if (!port) {
       const client = createCcxtClient({ exchange, mode, throttles, ...(deps.options ? { options: deps.options } : {}) });
-      port = new CcxtExchange({ account: { exchange, mode }, exchange: client, quirks: quirksFor(exchange), marketCache });
+      port = new CcxtExchange({
+        account: { exchange, mode },
+        exchange: client,
+        quirks: quirksFor(exchange),
+        marketCache,
+        ...(deps.retryPolicy ? { retryPolicy: deps.retryPolicy } : {}),
+        ...(deps.retryDeps ? { retryDeps: deps.retryDeps } : {}),
+        ...(deps.onRetry ? { onRetry: deps.onRetry } : {}),
+      });
       publicPorts.set(key, port);
     }
-    const markets = port;
-    return (): Promise<Readonly<Record<string, Market>>> => markets.loadMarkets();
+    return port;
+  };
+  const publicMarkets = (exchange: ExchangeId, mode: TradingMode) => {
+    const port = publicPort(exchange, mode);
+    return (): Promise<Readonly<Record<string, Market>>> => port.loadMarkets();
+  };
+
+  const publicCandles = (exchange: ExchangeId, mode: TradingMode) => {
+    const port = publicPort(exchange, mode);
+    return (symbol: string, timeframe: CandleTimeframe, limit: number): Promise<Candle[]> => port.fetchCandles(symbol, timeframe, limit);
   };
 
   const factoryDeps: ExchangeFactoryDeps = {
@@ -92,7 +113,7 @@ export function createExchangeRuntime(deps: ExchangeRuntimeDeps = {}): ExchangeR
         account: { ...account, accountId: account.accountId },
         store: deps.paper.store,
         price,
-        ...(deps.priceFeed ? {} : { markets: publicMarkets(account.exchange, account.mode) }),
+        ...(deps.priceFeed ? {} : { markets: publicMarkets(account.exchange, account.mode), candles: publicCandles(account.exchange, account.mode) }),
         ...(deps.paper.settings ? { settings: deps.paper.settings } : {}),
       });
     },
@@ -106,6 +127,7 @@ export function createExchangeRuntime(deps: ExchangeRuntimeDeps = {}): ExchangeR
   return {
     create: (account) => factory.create(account),
     feedFor,
+    publicPort,
     async close() {
       for (const source of priceSources) source.close();
       await Promise.all([...feeds.values()].map((feed) => feed.close()));

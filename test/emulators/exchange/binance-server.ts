@@ -5,11 +5,13 @@
  * Signed endpoints check X-MBX-APIKEY and the HMAC-SHA256 signature. Every request is logged;
  * faults (429 with Retry-After, 5xx, a timeout, a response dropped after the order was accepted)
  * are injected per path. Start it on port 0 and point ccxt's urls.api at `ccxtApiUrls()`.
- * Also: the key's permissions (/sapi/v1/account/apiRestrictions, `permissions`).
+ * Also: the key's permissions (/sapi/v1/account/apiRestrictions, `permissions`) and klines
+ * (/api/v3/klines, /fapi/v1/klines) from a candle list set per symbol (`setCandles`).
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Candle } from '../../../src/domain/types.ts';
 import { attachBinanceStreams, type BinanceStreams } from './binance-ws.ts';
 import { BinanceBook, BinanceReject, DEFAULT_MARKETS, MAINT_RATE, type EmulatorMarket, type Venue } from './binance-book.ts';
 import {
@@ -64,6 +66,8 @@ export interface BinanceEmulator {
   readonly streams: BinanceStreams;
   /** what /sapi/v1/account/apiRestrictions reports for the key; tests flip the flags */
   readonly permissions: ApiRestrictions;
+  /** the candles /api/v3/klines and /fapi/v1/klines serve for a symbol id (any interval), oldest first */
+  setCandles(symbolId: string, candles: readonly Candle[]): void;
   /** sets the price and pushes it to websocket subscribers */
   setPrice(symbolId: string, price: number): void;
   inject(fault: Fault): void;
@@ -94,6 +98,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
   const faults: Array<Fault & { left: number }> = [];
   const sockets = new Set<Socket>();
   const permissions: ApiRestrictions = { enableReading: true, enableWithdrawals: false, enableSpotAndMarginTrading: true, enableFutures: true, enableMargin: false, ipRestrict: false };
+  const candles = new Map<string, readonly Candle[]>();
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => send(res, 500, { code: -1000, msg: String(error) }));
@@ -177,6 +182,9 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
         return spotAccountJson(book, now);
       case 'GET /sapi/v1/account/apiRestrictions':
         return { ...permissions, createTime: 1_700_000_000_000, enableInternalTransfer: false, permitsUniversalTransfer: false, enableVanillaOptions: false, enablePortfolioMarginTrading: false };
+      case 'GET /api/v3/klines':
+      case 'GET /fapi/v1/klines':
+        return klinesJson(candles.get(book.market(p.symbol ?? '').id) ?? [], p);
       case 'GET /fapi/v2/account':
       case 'GET /fapi/v3/account':
         return futuresAccountJson(book, now);
@@ -235,6 +243,10 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     secret,
     streams,
     permissions,
+    setCandles(symbolId, list) {
+      book.market(symbolId);
+      candles.set(symbolId, [...list]);
+    },
     setPrice(symbolId, price) {
       book.market(symbolId);
       book.prices.set(symbolId, price);
@@ -281,6 +293,17 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Binance kline rows: the last `limit` (default 500) candles with open time in [startTime, endTime] */
+function klinesJson(list: readonly Candle[], p: Record<string, string>): unknown[] {
+  const start = p.startTime === undefined ? Number.NEGATIVE_INFINITY : Number(p.startTime);
+  const end = p.endTime === undefined ? Number.POSITIVE_INFINITY : Number(p.endTime);
+  const limit = p.limit === undefined ? 500 : Number(p.limit);
+  const chosen = list.filter((c) => c.time >= start && c.time <= end);
+  const rows = p.startTime === undefined ? chosen.slice(-limit) : chosen.slice(0, limit);
+  const intervalMs = list.length > 1 ? list[1]!.time - list[0]!.time : 60_000;
+  return rows.map((c) => [c.time, String(c.open), String(c.high), String(c.low), String(c.close), String(c.volume), c.time + intervalMs - 1, String(c.volume * c.close), 100, '0', '0', '0']);
 }
 
 function venueOf(path: string): Venue {
