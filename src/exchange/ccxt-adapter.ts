@@ -8,7 +8,7 @@
  */
 import ccxt, { MarginModeAlreadySet, NoChange } from 'ccxt';
 import type { Exchange, Market as CcxtMarket } from 'ccxt';
-import { toBalance, toMarket, toOrderResult, toPosition } from './ccxt-mapping.ts';
+import { toBalance, toCandles, toMarket, toOrderResult, toPosition } from './ccxt-mapping.ts';
 import { parseRetryAfter, toExchangeError } from './errors.ts';
 import { placeOnce } from './place-once.ts';
 import { assertMinimums, roundOrder, roundToStep } from './precision.ts';
@@ -159,13 +159,7 @@ export class CcxtExchange implements ExchangePort {
   /** OHLCV through ccxt fetchOHLCV (public); rows with a missing number are dropped */
   async fetchCandles(symbol: string, timeframe: CandleTimeframe, limit: number): Promise<Candle[]> {
     const market = await this.market(symbol);
-    const rows = await this.call('fetchOHLCV', () => this.ex.fetchOHLCV(market.symbol, timeframe, undefined, limit));
-    const candles: Candle[] = [];
-    for (const [time, open, high, low, close, volume] of rows) {
-      if (time === undefined || open === undefined || high === undefined || low === undefined || close === undefined) continue;
-      candles.push({ time, open, high, low, close, volume: volume ?? 0 });
-    }
-    return candles;
+    return toCandles(await this.call('fetchOHLCV', () => this.ex.fetchOHLCV(market.symbol, timeframe, undefined, limit)));
   }
 
   async placeOrder(request: OrderRequest): Promise<OrderResult> {

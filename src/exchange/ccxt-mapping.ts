@@ -3,8 +3,8 @@
  * quantities are base units (contracts × contractSize).
  */
 import ccxt from 'ccxt';
-import type { Balances, Fee, Market as CcxtMarket, Order as CcxtOrder, Position as CcxtPosition } from 'ccxt';
-import type { AssetBalance, Balance, ExchangePosition, Market, OrderResult, OrderStatus } from './port.ts';
+import type { Balances, Fee, Market as CcxtMarket, OHLCV, Order as CcxtOrder, Position as CcxtPosition } from 'ccxt';
+import type { AssetBalance, Balance, Candle, ExchangePosition, Market, OrderResult, OrderStatus } from './port.ts';
 
 /** a precision entry as a step: TICK_SIZE mode gives the step, DECIMAL_PLACES a digit count */
 function step(value: number | undefined, precisionMode: number): number | undefined {
@@ -107,4 +107,14 @@ export function toBalance(balances: Balances): Balance {
     out[currency] = { free, used, total };
   }
   return out;
+}
+
+/** ccxt OHLCV rows [time ms, open, high, low, close, volume] → candles; rows missing a price are dropped */
+export function toCandles(rows: readonly OHLCV[]): Candle[] {
+  const candles: Candle[] = [];
+  for (const [time, open, high, low, close, volume] of rows) {
+    if (time === undefined || open === undefined || high === undefined || low === undefined || close === undefined) continue;
+    candles.push({ time, open, high, low, close, volume: volume ?? 0 });
+  }
+  return candles;
 }
