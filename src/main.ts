@@ -17,6 +17,7 @@ import { EXCHANGE_IDS, type ExchangeId, type MarketDataFeed } from './exchange/p
 import { createAlerts } from './notify/alerts.ts';
 import { createOutboxRepo } from './notify/outbox-repo.ts';
 import { createEngine } from './engine/create-engine.ts';
+import { createCandleSource } from './engine/candle-source.ts';
 import { createBot, registerCommands } from './bot/create-bot.ts';
 
 const SHUTDOWN_GRACE_MS = 8_000;
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
     notifier: alerts.notifier,
     createExchange: (account) => exchanges.create(account),
     feeds: (exchange, mode) => ((EXCHANGE_IDS as readonly string[]).includes(exchange) ? exchanges.feedFor(exchange as ExchangeId, mode) : priceFeed),
+    // recent hourly candles for volatility and ATR/regime SL/TP; a replayed session has no history
+    ...(priceFeed ? {} : { candles: createCandleSource({ publicPort: (exchange, mode) => exchanges.publicPort(exchange as ExchangeId, mode), logger }) }),
     config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase },
     logger,
     outboxDepth: () => outbox.depth(),
