@@ -5,7 +5,8 @@ import { CONSENSUS_WINDOW_MS, type Signal } from '../domain/signals.ts';
 import { toMonitorSettings, type TradingSettings } from '../domain/settings.ts';
 import type { Candle, MonitorAction, MonitorSettings, Tick } from '../domain/types.ts';
 import { createLedger, type BacktestTrade, type OpenPosition as Open } from './ledger.ts';
-import { decideEntry, REGIME_INTERVAL_MS, regimeSeries, regimeWindow } from './entry.ts';
+import { decideEntry } from './entry.ts';
+import { REGIME_INTERVAL_MS, regimeSeries, regimeWindow } from '../domain/volatility.ts';
 
 /**
  * The backtest: candles become ticks (SPEC §6), signals enter at the open of the first candle at

@@ -12,7 +12,7 @@
  *
  * main.ts: `candles: createCandleSource({ publicPort: (exchange, mode) => exchanges.publicPort(exchange as ExchangeId, mode), logger })`
  */
-import { REGIME_HISTORY, REGIME_INTERVAL_MS } from '../backtest/entry.ts';
+import { REGIME_HISTORY, REGIME_INTERVAL_MS } from '../domain/volatility.ts';
 import type { Candle } from '../domain/types.ts';
 import type { ExchangePort, TradingMode } from '../exchange/port.ts';
 import type { CandleSource } from './decide-entry.ts';

@@ -4,7 +4,7 @@
  * inputs (balance, prices, history, open positions) and collects every refusal reason.
  */
 import { MAX_SIGNAL_AGE_MS, validateSignal, isThinSession, type Signal, type SignalIntent } from '../domain/signals.ts';
-import { dailyVolatility } from '../backtest/entry.ts';
+import { dailyVolatility } from '../domain/volatility.ts';
 import { checkTradeLimits, DAY_MS } from '../domain/limits.ts';
 import { computeSlTp } from '../domain/sltp.ts';
 import { calculatePositionSize } from '../domain/sizing.ts';
