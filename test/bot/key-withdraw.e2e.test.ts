@@ -5,10 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice, startHarness, type Harness } from './harness.ts';
-import { createEngine } from '../../src/engine/create-engine.ts';
-import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
-import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
-import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { realEngine } from './real-engine.ts';
 import { apiKeys } from '../../src/db/schema.ts';
 import { startBinanceEmulator, type BinanceEmulator } from '../emulators/exchange/binance-server.ts';
 
@@ -21,30 +18,7 @@ beforeEach(async () => {
   emulator = await startBinanceEmulator({ apiKey: KEY, secret: SECRET });
   emulator.book.spot('USDT').free = 500;
   h = await startHarness({
-    engine: async ({ db, box, notifier }) => {
-      const runtime = createExchangeRuntime({
-        options: { binance: { timeout: 1_000, urls: { api: emulator.ccxtApiUrls() } } },
-        paper: { store: createDrizzlePaperStore(db.db) },
-        feed: { websocket: false },
-      });
-      const engine = createEngine({
-        database: db,
-        accounts: createAccountsRepo(db.db, box),
-        notifier,
-        createExchange: (account) => runtime.create(account),
-        feeds: () => undefined,
-        config: { trustedSources: ['titan_v3'], intervals: { signalSweepSeconds: 300, monitorSweepSeconds: 5 } },
-        options: { schedule: false },
-      });
-      await engine.start();
-      return {
-        facade: engine.facade,
-        async stop() {
-          await engine.stop();
-          await runtime.close();
-        },
-      };
-    },
+    engine: realEngine({ options: { binance: { timeout: 1_000, urls: { api: emulator.ccxtApiUrls() } } }, feed: { websocket: false } }),
   });
 });
 afterEach(async () => {

@@ -6,10 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice, bob, startHarness, type Harness } from './harness.ts';
-import { createEngine } from '../../src/engine/create-engine.ts';
-import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
-import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
-import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { realEngine } from './real-engine.ts';
 import { tradingSignals } from '../../src/db/schema.ts';
 import { createRecipientsRepo } from '../../src/notify/recipients-repo.ts';
 import { ManualFeed } from '../fakes/manual-feed.ts';
@@ -20,28 +17,7 @@ beforeEach(async () => {
   feed = new ManualFeed('binance', { now: () => Date.now() });
   feed.push('BTC/USDT', 100_000);
   feed.push('ETH/USDT', 3_000);
-  h = await startHarness({
-    engine: async ({ db, box, notifier }) => {
-      const runtime = createExchangeRuntime({ paper: { store: createDrizzlePaperStore(db.db) }, priceFeed: feed });
-      const engine = createEngine({
-        database: db,
-        accounts: createAccountsRepo(db.db, box),
-        notifier,
-        createExchange: (account) => runtime.create(account),
-        feeds: () => feed,
-        config: { trustedSources: ['titan_v3'], intervals: { signalSweepSeconds: 300, monitorSweepSeconds: 5 } },
-        options: { schedule: false },
-      });
-      await engine.start();
-      return {
-        facade: engine.facade,
-        async stop() {
-          await engine.stop();
-          await runtime.close();
-        },
-      };
-    },
-  });
+  h = await startHarness({ engine: realEngine({ priceFeed: feed }, feed) });
 });
 afterEach(async () => {
   await h.stop();

@@ -1,0 +1,33 @@
+/**
+ * The real engine (and the real exchange layer) behind the bot harness: paper accounts on the
+ * given prices, live accounts through real ccxt to whatever the runtime options point at.
+ */
+import { createEngine } from '../../src/engine/create-engine.ts';
+import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
+import { createExchangeRuntime, type ExchangeRuntimeDeps } from '../../src/exchange/runtime.ts';
+import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import type { MarketDataFeed } from '../../src/exchange/port.ts';
+import type { HarnessOptions } from './harness.ts';
+
+export function realEngine(runtime: Omit<ExchangeRuntimeDeps, 'paper'>, feed?: MarketDataFeed): NonNullable<HarnessOptions['engine']> {
+  return async ({ db, box, notifier }) => {
+    const exchanges = createExchangeRuntime({ ...runtime, paper: { store: createDrizzlePaperStore(db.db) } });
+    const engine = createEngine({
+      database: db,
+      accounts: createAccountsRepo(db.db, box),
+      notifier,
+      createExchange: (account) => exchanges.create(account),
+      feeds: () => feed,
+      config: { trustedSources: ['titan_v3'], intervals: { signalSweepSeconds: 300, monitorSweepSeconds: 5 } },
+      options: { schedule: false },
+    });
+    await engine.start();
+    return {
+      facade: engine.facade,
+      async stop() {
+        await engine.stop();
+        await exchanges.close();
+      },
+    };
+  };
+}
