@@ -226,12 +226,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     await ctx.emit(
       {
         kind,
-        userId: p.userId,
-        positionId: p.id,
-        symbol: p.symbol,
-        side: s.side,
-        exchange: p.exchange,
-        isPaper: p.isPaper,
+        ...positionRef(p),
         price: result.avgPrice,
         qty: fill,
         remainingQty: s.qty,
@@ -270,12 +265,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
         const reduce = actions.find((x) => x.type === 'reduce');
         await ctx.emit({
           kind: 'liquidation_warning',
-          userId: p.userId,
-          positionId: p.id,
-          symbol: p.symbol,
-          side: p.state.side,
-          exchange: p.exchange,
-          isPaper: p.isPaper,
+          ...positionRef(p),
           price: a.price,
           liquidationPrice: p.state.liquidationPrice ?? 0,
           distancePct: a.distancePct ?? 0,
@@ -285,12 +275,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       if (a.type === 'reevaluation' && a.field === 'stop_loss' && a.new !== null && a.reason === 'breakeven_after_partial') {
         await ctx.emit({
           kind: 'stop_moved',
-          userId: p.userId,
-          positionId: p.id,
-          symbol: p.symbol,
-          side: p.state.side,
-          exchange: p.exchange,
-          isPaper: p.isPaper,
+          ...positionRef(p),
           oldStop: a.old,
           newStop: a.new,
           reason: a.reason,
@@ -313,3 +298,8 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
 }
 
 export type ActionRunner = ReturnType<typeof createActionRunner>;
+
+/** The fields every position event carries. */
+export function positionRef(p: PositionRecord) {
+  return { userId: p.userId, positionId: p.id, symbol: p.symbol, side: p.state.side, exchange: p.exchange, isPaper: p.isPaper };
+}

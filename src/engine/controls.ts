@@ -8,7 +8,7 @@ import type { MonitorResult } from '../domain/types.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { EngineContext } from './context.ts';
 import { feedOf } from './ports.ts';
-import type { ActionRunner } from './action-runner.ts';
+import { positionRef, type ActionRunner } from './action-runner.ts';
 import type { Actor, ControlResult, PositionView } from './facade.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
 import { toPositionView } from './views.ts';
@@ -87,7 +87,7 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
     await repos.positions.save(p, now);
     for (const a of result.actions) {
       if (a.type !== 'reevaluation' || a.new === null) continue;
-      const ref = { userId: p.userId, positionId: p.id, symbol: p.symbol, side: p.state.side, exchange: p.exchange, isPaper: p.isPaper };
+      const ref = positionRef(p);
       if (what === 'stop') await ctx.emit({ ...ref, kind: 'stop_moved', oldStop: a.old, newStop: a.new, reason: a.reason });
       else await ctx.emit({ ...ref, kind: 'take_profit_moved', oldTakeProfit: a.old, newTakeProfit: a.new, reason: a.reason });
     }
