@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, createConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { openDatabase, type Database } from './db/client.ts';
+import { DatabaseInUseError, openDatabase, type Database } from './db/client.ts';
 import { createUsersRepo } from './db/repos/users.ts';
 import { createAccountsRepo } from './db/repos/accounts.ts';
 import { createSecretBox } from './security/secret-box.ts';
@@ -53,8 +53,21 @@ async function main(): Promise<void> {
   if (secret.generated) logger.warn({ dataDir: config.database.dataDir }, 'no SECRET_KEY set: generated one in DATA_DIR/secret.key (back it up with the data)');
 
   const box = createSecretBox(secret.key, config.previousSecretKeys);
-  const database: Database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
+  let database: Database;
+  try {
+    database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
+  } catch (e) {
+    if (!(e instanceof DatabaseInUseError)) throw e;
+    logger.error(`refusing to start: ${e.message}`);
+    process.exit(3);
+  }
   logger.info({ database: database.kind }, 'database ready, migrations applied');
+  if (!(await database.acquireEngineLock())) {
+    // a second engine would monitor the same positions and could send the same exit twice
+    logger.error('another ASE Bot process is already running on this database; refusing to start a second one');
+    await database.close();
+    process.exit(3);
+  }
 
   const users = createUsersRepo(database.db);
   const accounts = createAccountsRepo(database.db, box);

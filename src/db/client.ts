@@ -2,7 +2,8 @@
  * One drizzle schema, two drivers: embedded PGlite (DATA_DIR) when no DATABASE_URL is given,
  * postgres.js otherwise (Supabase is plain Postgres). Migrations run once at start.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
@@ -17,6 +18,11 @@ export interface Database {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Cheap health probe for /status. */
   ping(): Promise<boolean>;
+  /**
+   * Takes the database-wide lock that lets one process run the engine on this database. Resolves
+   * to false when another live process holds it. Released on close (or when the process dies).
+   */
+  acquireEngineLock(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -30,7 +36,14 @@ export interface DatabaseOptions {
   migrate?: boolean;
 }
 
+/** pg advisory lock key of the engine: one process per database monitors positions */
+const ENGINE_LOCK_KEY = 0x45_42_4f_54; // 'EBOT'
+
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+export class DatabaseInUseError extends Error {
+  override name = 'DatabaseInUseError';
+}
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const database = options.url ? await openPostgres(options.url, options.maxConnections ?? 10) : await openPglite(options.dataDir ?? './data');
@@ -51,7 +64,19 @@ export async function migrateDatabase(database: Database): Promise<void> {
 async function openPglite(dataDir: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  let releaseLock = () => {};
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    // PGlite is single-process: a second process opening the same directory would corrupt it
+    const lockFile = join(dataDir, 'engine.pid');
+    const release = takeLockFile(lockFile);
+    if (!release) {
+      throw new DatabaseInUseError(
+        `the embedded database in ${dataDir} is in use by another process (pid ${readFileSync(lockFile, 'utf8').trim()}); stop it first`,
+      );
+    }
+    releaseLock = release;
+  }
   const client = await PGlite.create(dataDir);
   const db = drizzle(client, { schema }) as unknown as Db;
   let closed = false;
@@ -65,12 +90,42 @@ async function openPglite(dataDir: string): Promise<Database> {
       };
     },
     ping: () => pingDb(db),
+    // the directory lock taken at open already makes this process the only one
+    acquireEngineLock: async () => true,
     async close() {
       if (closed) return;
       closed = true;
+      releaseLock();
       await client.close();
     },
   };
+}
+
+/** A pid file: taken when absent or when its process is gone. Returns the release function. */
+function takeLockFile(file: string): (() => void) | undefined {
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+  } catch {
+    const holder = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) return undefined;
+    writeFileSync(file, String(process.pid));
+  }
+  return () => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function openPostgres(url: string, max: number): Promise<Database> {
@@ -78,6 +133,8 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const client = postgres(url, { max, onnotice: () => {} });
   const db = drizzle(client, { schema }) as unknown as Db;
+  // the session that holds the engine lock: kept out of the pool until close
+  let lockConnection: { release(): void } | undefined;
   return {
     db,
     kind: 'postgres',
@@ -86,7 +143,19 @@ async function openPostgres(url: string, max: number): Promise<Database> {
       return () => sub.unlisten();
     },
     ping: () => pingDb(db),
+    async acquireEngineLock() {
+      if (lockConnection) return true;
+      const reserved = await client.reserve();
+      const [row] = await reserved`select pg_try_advisory_lock(${ENGINE_LOCK_KEY}) as ok`;
+      if (row?.ok === true) {
+        lockConnection = reserved;
+        return true;
+      }
+      reserved.release();
+      return false;
+    },
     async close() {
+      lockConnection?.release();
       await client.end({ timeout: 5 });
     },
   };

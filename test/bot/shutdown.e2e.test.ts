@@ -15,16 +15,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function launch(): Promise<{ emu: BotApiEmulator; app: BotProcess }> {
+async function launch(): Promise<{ emu: BotApiEmulator; app: BotProcess; env: Record<string, string> }> {
   const emu = await startBotApiEmulator();
   cleanups.push(() => emu.close());
   const dataDir = mkdtempSync(join(tmpdir(), 'ase-stop-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const app = startBotProcess({
-    env: { TELEGRAM_BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.url, DATA_DIR: dataDir, SECRET_KEY: randomBytes(32).toString('base64') },
-  });
+  const env = { TELEGRAM_BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.url, DATA_DIR: dataDir, SECRET_KEY: randomBytes(32).toString('base64') };
+  const app = startBotProcess({ env });
   cleanups.push(() => app.stop('SIGKILL'));
-  return { emu, app };
+  return { emu, app, env };
 }
 
 function exitWithin(app: BotProcess, ms: number): Promise<BotProcessExit> {
@@ -54,4 +53,15 @@ it('SIGTERM while Telegram is unreachable exits 0 within seconds', async () => {
   void app.stop('SIGTERM');
   const exit = await exitWithin(app, 8_000);
   expect(exit, app.output()).toEqual({ code: 0, signal: null });
+});
+
+it('a second app on the same data directory refuses to start and names the reason; the first keeps running', async () => {
+  const { emu, app, env } = await launch();
+  await emu.waitForCall('setMyCommands', undefined, 60_000);
+  const second = startBotProcess({ env });
+  cleanups.push(() => second.stop('SIGKILL'));
+  const exit = await exitWithin(second, 30_000);
+  expect(exit.code, second.output()).toBe(3);
+  expect(second.output()).toMatch(/in use by another process \(pid \d+\)/);
+  expect(app.proc.exitCode).toBeNull();
 });
