@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: dependencies are installed from the lockfile in a build stage; the runtime stage
-# runs as the unprivileged `node` user. Migrations are applied at start, then the bot runs.
+# runs as the unprivileged `node` user. The bot applies migrations at start, then runs.
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -16,5 +16,5 @@ COPY migrations ./migrations
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-# db:migrate applies migrations (also done by the bot at start); then the bot
-CMD ["sh", "-c", "node --import tsx src/cli/migrate.ts && exec node --import tsx src/main.ts"]
+# the bot applies the migrations at start, then runs; exec form so node is PID 1 and gets SIGTERM
+CMD ["node", "--import", "tsx", "src/main.ts"]
