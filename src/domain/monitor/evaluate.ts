@@ -54,22 +54,34 @@ export function evaluate(state: PositionState, tick: Tick, settings: MonitorSett
   updateTrailing(s, ctx, actions);
   updateTrailingTpPeak(s, p);
 
-  const triggers: Trigger[] = [];
+  // the triggers list is allocated only when a rule fires (most acting ticks only move a trailing stop)
+  let triggers: Trigger[] | null = null;
   const sl = detectStopLoss(s, ctx, actions);
-  if (sl !== null) triggers.push(sl);
+  if (sl !== null) triggers = [sl];
   const tp = detectTakeProfit(s, ctx);
-  if (tp !== null) triggers.push(tp);
+  if (tp !== null) {
+    if (triggers === null) triggers = [tp];
+    else triggers.push(tp);
+  }
   const ts = detectTrailingStop(s, ctx);
-  if (ts !== null) triggers.push(ts);
-  detectPartials(s, ctx, triggers);
+  if (ts !== null) {
+    if (triggers === null) triggers = [ts];
+    else triggers.push(ts);
+  }
+  triggers = detectPartials(s, ctx, triggers);
   const te = detectTimeExit(s, ctx);
-  if (te !== null) triggers.push(te);
-  detectLiquidation(s, ctx, triggers);
+  if (te !== null) {
+    if (triggers === null) triggers = [te];
+    else triggers.push(te);
+  }
+  triggers = detectLiquidation(s, ctx, triggers);
 
-  if (triggers.length > 1) triggers.sort(byPathThenRule);
-  for (const t of triggers) {
-    act(s, t, ctx, actions);
-    if (s.closed) break;
+  if (triggers !== null) {
+    if (triggers.length > 1) triggers.sort(byPathThenRule);
+    for (let i = 0; i < triggers.length; i++) {
+      act(s, triggers[i] as Trigger, ctx, actions);
+      if (s.closed) break;
+    }
   }
   if (!s.closed) rearmLiquidation(s, ctx);
   return { next: s, actions };

@@ -6,9 +6,9 @@ import { favorable, levelTrigger, type TickContext, type Trigger } from './trigg
  * Rule 4, partial take profit: every level not yet taken whose price entry·(1 ± target/100)
  * is reached fires; several can fire on one tick, in ascending order.
  */
-export function detectPartials(s: PositionState, ctx: TickContext, out: Trigger[]): void {
+export function detectPartials(s: PositionState, ctx: TickContext, out: Trigger[] | null): Trigger[] | null {
   const st = ctx.settings;
-  if (!st.partialTpEnabled) return;
+  if (!st.partialTpEnabled) return out;
   const levels = st.partialTpLevels;
   const dir = favorable(s);
   for (let i = 0; i < levels.length; i++) {
@@ -16,9 +16,12 @@ export function detectPartials(s: PositionState, ctx: TickContext, out: Trigger[
     if (level === undefined || s.partialTaken[i] === true) continue;
     const t = levelTrigger(ctx, priceAtProfit(s.side, s.entry, level.targetPct), dir, 'partial', 4, i);
     if (t === null) break; // levels ascend: a later one cannot be reached if this one is not
-    t.index = i;
-    out.push(t);
+    // sub = level index (applyPartial reads it); no extra `index` property, so every trigger
+    // keeps the one hidden class levelTrigger gives it
+    if (out === null) out = [t];
+    else out.push(t);
   }
+  return out;
 }
 
 /**
@@ -35,7 +38,13 @@ export function applyPartial(
   const i = t.index ?? t.sub;
   const level = ctx.settings.partialTpLevels[i];
   if (level === undefined) return;
-  const firstPartial = !s.partialTaken.some(Boolean);
+  let firstPartial = true;
+  for (let k = 0; k < s.partialTaken.length; k++) {
+    if (s.partialTaken[k] === true) {
+      firstPartial = false;
+      break;
+    }
+  }
   const taken = s.partialTaken.slice();
   taken[i] = true;
   s.partialTaken = taken;
