@@ -190,5 +190,6 @@ export type MonitorAction =
 
 export interface MonitorResult {
   next: PositionState;
-  actions: MonitorAction[];
+  /** read-only: a quiet tick returns one shared empty list */
+  actions: readonly MonitorAction[];
 }

@@ -21,10 +21,10 @@ export function run(
   state: PositionState,
   ticks: Array<number | [number, boolean]>,
   st: MonitorSettings,
-): { state: PositionState; actions: MonitorAction[]; perTick: MonitorAction[][] } {
+): { state: PositionState; actions: MonitorAction[]; perTick: Array<readonly MonitorAction[]> } {
   let s = state;
   const all: MonitorAction[] = [];
-  const perTick: MonitorAction[][] = [];
+  const perTick: Array<readonly MonitorAction[]> = [];
   ticks.forEach((t, i) => {
     const [price, continuous] = typeof t === 'number' ? [t, false] : t;
     const r = evaluate(s, { time: T0 + (i + 1) * MIN, price, continuous }, st);
@@ -35,7 +35,7 @@ export function run(
   return { state: s, actions: all, perTick };
 }
 
-export const trades = (actions: MonitorAction[]) =>
+export const trades = (actions: readonly MonitorAction[]) =>
   actions
     .filter((a) => a.type === 'close_all' || a.type === 'partial' || a.type === 'reduce')
     .map((a) => ({ type: a.type, reason: a.reason, qty: a.qty, price: a.price }));
