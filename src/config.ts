@@ -18,14 +18,14 @@ const optionalString = z
   .optional()
   .transform((s) => (s === undefined || s.trim() === '' ? undefined : s.trim()));
 
-const positiveNumber = (fallback: number, what: string) =>
+const positiveNumber = (fallback: number, what: string, bounds: { min?: number; max?: number } = {}) =>
   z
     .string()
     .optional()
     .transform((s, ctx) => {
       if (s === undefined || s.trim() === '') return fallback;
       const n = Number(s);
-      if (!Number.isFinite(n) || n < 0) {
+      if (!Number.isFinite(n) || n < (bounds.min ?? 0) || n > (bounds.max ?? Infinity)) {
         ctx.addIssue({ code: 'custom', message: `expected ${what}, got "${s}"` });
         return z.NEVER;
       }
@@ -92,9 +92,9 @@ export const envSchema = z
       }
     }),
     TRUSTED_SOURCES: optionalString.transform((s) => (s ? csv(s) : ['titan_v3', 'COUNCIL_V2.0_FALLBACK'])),
-    PAPER_START_BALANCE: positiveNumber(10_000, 'a USDT amount like 10000'),
-    PAPER_FEE_RATE: positiveNumber(0.001, 'a fraction like 0.001 (0.1 %)'),
-    PAPER_SLIPPAGE: positiveNumber(0.0005, 'a fraction like 0.0005 (0.05 %)'),
+    PAPER_START_BALANCE: positiveNumber(10_000, 'a USDT amount of at least 1, like 10000', { min: 1 }),
+    PAPER_FEE_RATE: positiveNumber(0.001, 'a fraction from 0 to 0.1, like 0.001 (0.1 %)', { max: 0.1 }),
+    PAPER_SLIPPAGE: positiveNumber(0.0005, 'a fraction from 0 to 0.1, like 0.0005 (0.05 %)', { max: 0.1 }),
     /** where prices come from: live exchange data, or a candles CSV replayed as ticks */
     PRICE_FEED: optionalString.transform((s) => s ?? 'live').pipe(z.enum(['live', 'replay'], { error: 'expected live or replay' })),
     /** SYMBOL=FILE[,SYMBOL=FILE…] for PRICE_FEED=replay */

@@ -41,6 +41,8 @@ describe('config', () => {
     ['EXCHANGE_OPTIONS', '{"mtgox": {}}', 'exchange ids'],
     ['EXCHANGE_OPTIONS', '{"binance": {"secret": "x"}}', 'credentials do not belong'],
     ['PAPER_START_BALANCE', '-5', 'USDT amount'],
+    ['PAPER_FEE_RATE', 'abc', 'fraction from 0 to 0.1'],
+    ['PAPER_SLIPPAGE', '5', 'fraction from 0 to 0.1'],
     ['PRICE_FEED', 'magic', 'live or replay'],
     ['REPLAY_CANDLES', 'btc.csv', 'SYMBOL=FILE'],
   ])('names %s when it is "%s"', (variable, value, expected) => {
@@ -73,5 +75,10 @@ describe('config', () => {
     expect(c.telegram.apiRoot).toBe('http://127.0.0.1:8081');
     expect(c.exchangeOptions).toEqual({ binance: { options: { defaultType: 'future' } } });
     expect(c.priceFeed).toEqual({ kind: 'replay', candles: { 'BTC/USDT': 'a.csv', 'LTC/USDT': 'b.csv' }, speed: 60 });
+    expect(createConfig({ TELEGRAM_BOT_TOKEN: TOKEN, PAPER_START_BALANCE: '2500', PAPER_FEE_RATE: '0.00075', PAPER_SLIPPAGE: '' }).paper).toEqual({
+      startBalance: 2_500,
+      feeRate: 0.00075,
+      slippage: 0.0005,
+    });
   });
 });

@@ -51,20 +51,3 @@ export function deepMerge(base: Record<string, unknown>, over: Record<string, un
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-const envNumber = (min: number, max: number, fallback: number) =>
-  z.preprocess((value) => (value === undefined || value === '' ? undefined : Number(value)), z.number().min(min).max(max).default(fallback));
-
-/** PAPER_* variables: start balance (USDT), taker fee and slippage (fractions: 0.001 = 0.1 %). */
-export const paperEnvSchema = z.object({
-  PAPER_START_BALANCE: envNumber(1, 1e12, 10_000),
-  PAPER_FEE_RATE: envNumber(0, 0.1, 0.001),
-  PAPER_SLIPPAGE: envNumber(0, 0.1, 0.0005),
-});
-
-/** Paper settings from the environment; throws naming the bad variable. */
-export function parsePaperSettings(env: Readonly<Record<string, string | undefined>>): { startBalance: number; feeRate: number; slippage: number } {
-  const parsed = paperEnvSchema.safeParse(env);
-  if (!parsed.success) throw new Error(`Invalid paper settings: ${z.prettifyError(parsed.error)}`);
-  return { startBalance: parsed.data.PAPER_START_BALANCE, feeRate: parsed.data.PAPER_FEE_RATE, slippage: parsed.data.PAPER_SLIPPAGE };
-}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCcxtClient } from '../../src/exchange/factory.ts';
-import { deepMerge, parseExchangeOptions, parsePaperSettings } from '../../src/exchange/options.ts';
+import { deepMerge, parseExchangeOptions } from '../../src/exchange/options.ts';
 
 describe('EXCHANGE_OPTIONS (per-exchange ccxt options, SPEC §8)', () => {
   it('unset or empty means no overrides', () => {
@@ -55,17 +55,5 @@ describe('EXCHANGE_OPTIONS (per-exchange ccxt options, SPEC §8)', () => {
 
   it('deepMerge: objects merge, arrays and scalars replace', () => {
     expect(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, d: 2 })).toEqual({ a: { b: 1, c: [3] }, d: 2 });
-  });
-});
-
-describe('PAPER_* settings', () => {
-  it('defaults: 10 000 USDT, 0.1 % fee, 0.05 % slippage', () => {
-    expect(parsePaperSettings({})).toEqual({ startBalance: 10_000, feeRate: 0.001, slippage: 0.0005 });
-    expect(parsePaperSettings({ PAPER_START_BALANCE: '2500', PAPER_FEE_RATE: '0.00075', PAPER_SLIPPAGE: '' })).toEqual({ startBalance: 2_500, feeRate: 0.00075, slippage: 0.0005 });
-  });
-
-  it('a bad value names the variable', () => {
-    expect(() => parsePaperSettings({ PAPER_FEE_RATE: 'abc' })).toThrow(/PAPER_FEE_RATE/);
-    expect(() => parsePaperSettings({ PAPER_SLIPPAGE: '5' })).toThrow(/PAPER_SLIPPAGE/);
   });
 });
