@@ -231,23 +231,26 @@ export function createMarketDataFeed(options: MarketDataFeedOptions): SharedMark
   };
 }
 
-/** One feed per exchange, created on first use and shared by everyone. */
+/** One feed per key (an exchange, or exchange and market type), created on first use and shared by everyone. */
 export interface FeedRegistry {
-  feedFor(exchange: string): MarketDataFeed;
+  feedFor(key: string): MarketDataFeed;
+  /** the feed of a key if one was created, without creating it */
+  existing(key: string): MarketDataFeed | undefined;
   closeAll(): Promise<void>;
 }
 
-export function createFeedRegistry(create: (exchange: string) => MarketDataFeed): FeedRegistry {
+export function createFeedRegistry(create: (key: string) => MarketDataFeed): FeedRegistry {
   const feeds = new Map<string, MarketDataFeed>();
   return {
-    feedFor(exchange) {
-      let feed = feeds.get(exchange);
+    feedFor(key) {
+      let feed = feeds.get(key);
       if (!feed) {
-        feed = create(exchange);
-        feeds.set(exchange, feed);
+        feed = create(key);
+        feeds.set(key, feed);
       }
       return feed;
     },
+    existing: (key) => feeds.get(key),
     async closeAll() {
       await Promise.all([...feeds.values()].map((feed) => feed.close()));
       feeds.clear();

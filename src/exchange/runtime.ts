@@ -11,7 +11,7 @@
  */
 import { CcxtExchange } from './ccxt-adapter.ts';
 import { createCcxtClient, createExchangeFactory, createMarketCache, createThrottleShare, type ExchangeFactoryDeps } from './factory.ts';
-import { ccxtTickerSource, createMarketDataFeed, type MarketDataFeedOptions } from './market-data.ts';
+import { ccxtTickerSource, createFeedRegistry, createMarketDataFeed, type MarketDataFeedOptions } from './market-data.ts';
 import type { ExchangeOptions } from './options.ts';
 import { feedPriceSource, PaperExchange, type PaperSettings } from './paper.ts';
 import type { PaperStore } from './paper-store.ts';
@@ -49,24 +49,18 @@ export interface ExchangeRuntime {
 const feedKey = (exchange: ExchangeId, mode: TradingMode) => (mode === 'futures' ? `${exchange}:futures` : `${exchange}:spot`);
 
 export function createExchangeRuntime(deps: ExchangeRuntimeDeps = {}): ExchangeRuntime {
-  const feeds = new Map<string, MarketDataFeed>();
   const publicPorts = new Map<string, CcxtExchange>();
   const priceSources: Array<{ close(): void }> = [];
   const marketCache = createMarketCache();
   const throttles = createThrottleShare();
 
-  const feedFor = (exchange: ExchangeId, mode: TradingMode): MarketDataFeed => {
-    if (deps.priceFeed) return deps.priceFeed;
-    const key = feedKey(exchange, mode);
-    let feed = feeds.get(key);
-    if (!feed) {
-      const websocket = deps.feed?.websocket !== false;
-      const client = createCcxtClient({ exchange, mode: mode === 'futures' ? 'futures' : 'spot', pro: websocket, throttles, ...(deps.options ? { options: deps.options } : {}) });
-      feed = createMarketDataFeed({ ...deps.feed, exchange: key, source: ccxtTickerSource(client, { websocket }) });
-      feeds.set(key, feed);
-    }
-    return feed;
-  };
+  const feeds = createFeedRegistry((key) => {
+    const [exchange, type] = key.split(':') as [ExchangeId, 'spot' | 'futures'];
+    const websocket = deps.feed?.websocket !== false;
+    const client = createCcxtClient({ exchange, mode: type, pro: websocket, throttles, ...(deps.options ? { options: deps.options } : {}) });
+    return createMarketDataFeed({ ...deps.feed, exchange: key, source: ccxtTickerSource(client, { websocket }) });
+  });
+  const feedFor = (exchange: ExchangeId, mode: TradingMode): MarketDataFeed => deps.priceFeed ?? feeds.feedFor(feedKey(exchange, mode));
 
   /** keyless adapter for an exchange's public data (markets, candles), one per exchange and mode */
   const publicPort = (exchange: ExchangeId, mode: TradingMode): CcxtExchange => {
@@ -101,7 +95,7 @@ export function createExchangeRuntime(deps: ExchangeRuntimeDeps = {}): ExchangeR
     marketCache,
     throttles,
     priceHint: (exchange, symbol) => {
-      const feed = deps.priceFeed ?? feeds.get(feedKey(exchange, symbol.includes(':') ? 'futures' : 'spot'));
+      const feed = deps.priceFeed ?? feeds.existing(feedKey(exchange, symbol.includes(':') ? 'futures' : 'spot'));
       return feed && !feed.isStale() ? feed.lastTick(symbol)?.price : undefined;
     },
     paper: (account) => {
@@ -130,9 +124,8 @@ export function createExchangeRuntime(deps: ExchangeRuntimeDeps = {}): ExchangeR
     publicPort,
     async close() {
       for (const source of priceSources) source.close();
-      await Promise.all([...feeds.values()].map((feed) => feed.close()));
+      await feeds.closeAll();
       await Promise.all([...publicPorts.values()].map((port) => port.close()));
-      feeds.clear();
       publicPorts.clear();
     },
   };
