@@ -15,7 +15,6 @@ import { createDrizzlePaperStore } from './exchange/paper-store.ts';
 import { createReplayFeed, loadReplaySeries } from './exchange/replay-feed.ts';
 import { EXCHANGE_IDS, type ExchangeId, type MarketDataFeed } from './exchange/port.ts';
 import { createAlerts } from './notify/alerts.ts';
-import { createOutboxRepo } from './notify/outbox-repo.ts';
 import { createEngine } from './engine/create-engine.ts';
 import { createCandleSource } from './engine/candle-source.ts';
 import { createBot, registerCommands } from './bot/create-bot.ts';
@@ -79,7 +78,6 @@ async function main(): Promise<void> {
     feed: { onError: (error: unknown) => logger.warn({ err: error }, 'market data error; reconnecting') },
   });
   const alerts = createAlerts({ db: database.db, token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger });
-  const outbox = createOutboxRepo(database.db);
   const engine = createEngine({
     database,
     accounts,
@@ -90,7 +88,7 @@ async function main(): Promise<void> {
     ...(priceFeed ? {} : { candles: createCandleSource({ publicPort: (exchange, mode) => exchanges.publicPort(exchange as ExchangeId, mode), logger }) }),
     config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase },
     logger,
-    outboxDepth: () => outbox.depth(),
+    outboxDepth: () => alerts.outbox.depth(),
   });
 
   const bot = createBot({

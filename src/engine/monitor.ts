@@ -14,7 +14,7 @@ import type { NewReevaluation } from '../db/repos/reevaluations.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { EngineContext } from './context.ts';
 import { feedOf } from './ports.ts';
-import type { TradingMode } from '../exchange/port.ts';
+import type { MarketDataFeed, TradingMode } from '../exchange/port.ts';
 import type { ActionRunner } from './action-runner.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
 
@@ -28,7 +28,7 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
   const { book, locks, clock, logger } = ctx;
   /** feed key (exchange:spot | exchange:futures) → symbol → unsubscribe */
   const subscriptions = new Map<string, Map<string, () => void>>();
-  const feeds = new Map<string, import('../exchange/port.ts').MarketDataFeed>();
+  const feeds = new Map<string, MarketDataFeed>();
   /** reevaluation rows of tick-only changes (trailing moves), written with the flush */
   let reevalQueue: NewReevaluation[] = [];
   const inFlight = new Set<Promise<void>>();

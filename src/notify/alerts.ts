@@ -8,7 +8,7 @@ import type { Db } from '../db/client.ts';
 import type { Notifier } from '../engine/events.ts';
 import type { Logger } from '../log.ts';
 import { createOutboxNotifier } from './notifier.ts';
-import { createOutboxRepo } from './outbox-repo.ts';
+import { createOutboxRepo, type OutboxRepo } from './outbox-repo.ts';
 import type { PacingConfig } from './pacer.ts';
 import { createRecipientsRepo } from './recipients-repo.ts';
 import { createDeliveryApi, createTelegramSender } from './telegram-sender.ts';
@@ -27,6 +27,8 @@ export interface AlertsDeps {
 export interface Alerts {
   notifier: Notifier;
   worker: OutboxWorker;
+  /** the outbox itself (its depth is shown by /status) */
+  outbox: OutboxRepo;
 }
 
 export function createAlerts(deps: AlertsDeps): Alerts {
@@ -39,5 +41,5 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),
   });
   const notifier = createOutboxNotifier({ outbox, recipients: createRecipientsRepo(deps.db), onQueued: () => worker.kick() });
-  return { notifier, worker };
+  return { notifier, worker, outbox };
 }
