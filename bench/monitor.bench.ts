@@ -9,45 +9,45 @@ const ROUNDS = 2_000;
 const REPEATS = 5;
 const T0 = Date.UTC(2025, 0, 1);
 
-/** 10 000 open positions around 50 000: both sides, some trailing, some on futures. */
-function positions(settings: MonitorSettings): PositionState[] {
-  const r = rng(1);
-  return Array.from({ length: POSITIONS }, () => {
-    const side = r() < 0.5 ? ('long' as const) : ('short' as const);
-    const entry = 50_000 * (1 + (r() - 0.5) * 0.02);
-    const dir = side === 'long' ? 1 : -1;
-    const futures = r() < 0.3;
-    const p = openPosition(
-      {
-        side,
-        entry,
-        qty: 0.01 + r(),
-        stopLoss: entry * (1 - dir * 0.03),
-        takeProfit: entry * (1 + dir * 0.06),
-        openedAt: T0,
-        mode: futures ? 'futures' : 'spot',
-        leverage: futures ? 3 : 1,
-      },
-      settings,
-    );
-    if (r() < 0.3) {
-      const peak = entry * (1 + dir * 0.008);
-      const t = cloneState(p);
-      t.trailingActive = true;
-      t.peak = peak;
-      t.trailingStop = peak * (1 - dir * 0.01);
-      return t;
-    }
-    return p;
-  });
+/**
+ * One position opened at `price` at `time`: either side, some on futures, some already
+ * trailing (their peak 0.8 % in profit, so their stop sits 1 % behind it).
+ */
+function openAt(r: () => number, price: number, time: number, settings: MonitorSettings): PositionState {
+  const side = r() < 0.5 ? ('long' as const) : ('short' as const);
+  const entry = price * (1 + (r() - 0.5) * 0.02);
+  const dir = side === 'long' ? 1 : -1;
+  const futures = r() < 0.3;
+  const p = openPosition(
+    {
+      side,
+      entry,
+      qty: 0.01 + r(),
+      stopLoss: entry * (1 - dir * 0.03),
+      takeProfit: entry * (1 + dir * 0.06),
+      openedAt: time,
+      mode: futures ? 'futures' : 'spot',
+      leverage: futures ? 3 : 1,
+    },
+    settings,
+  );
+  if (r() < 0.3) {
+    const peak = entry * (1 + dir * 0.008);
+    const t = cloneState(p);
+    t.trailingActive = true;
+    t.peak = peak;
+    t.trailingStop = peak * (1 - dir * 0.01);
+    return t;
+  }
+  return p;
 }
 
 const bench: Bench = {
   name: `monitor: evaluate() over ${fmt(POSITIONS, 0)} open positions for one tick`,
   run() {
     const settings = DEFAULT_MONITOR_SETTINGS;
-    const fresh = positions(settings);
-    const book = [...fresh];
+    const opener = rng(1);
+    const book = Array.from({ length: POSITIONS }, () => openAt(opener, 50_000, T0, settings));
     const r = rng(3);
     const raw: number[] = [];
     const filtered: number[] = [];
@@ -77,8 +77,12 @@ const bench: Bench = {
         best = Math.min(best, took);
       }
       if (round >= 200) filtered.push(best); // the first 200 rounds warm the JIT up
-      // keep ten thousand open: a closed position is replaced by a fresh one (outside the timing)
-      for (let i = 0; i < POSITIONS; i++) book[i] = (next[i] as PositionState).closed ? (fresh[i] as PositionState) : (next[i] as PositionState);
+      // keep ten thousand open: a closed position is replaced by one opened at the current price
+      // (outside the timing), as a trader's next signal would open it
+      for (let i = 0; i < POSITIONS; i++) {
+        const n = next[i] as PositionState;
+        book[i] = n.closed ? openAt(opener, price, tick.time, settings) : n;
+      }
     }
     raw.sort((a, b) => a - b);
     filtered.sort((a, b) => a - b);

@@ -44,6 +44,17 @@ export function evaluate(state: PositionState, tick: Tick, settings: MonitorSett
   if (!rangeMayAct(state, tick.time, from < p ? from : p, from < p ? p : from, settings)) {
     return { next: state, actions: NO_ACTIONS };
   }
+  return evaluateRules(state, tick, settings);
+}
+
+/**
+ * The rules of SPEC §6 without evaluate()'s fast path: every rule is checked, and the next
+ * state is always a new object (lastPrice = the tick price). For an open position and a valid
+ * price; evaluate() is the entry point, this is exported so tests can hold the fast path to it.
+ */
+export function evaluateRules(state: PositionState, tick: Tick, settings: MonitorSettings): MonitorResult {
+  const p = tick.price;
+  const continuous = tick.continuous && state.lastPrice !== null;
   const ctx: TickContext = {
     prev: continuous ? (state.lastPrice as number) : p,
     p,

@@ -262,3 +262,64 @@ describe('candleMayAct (backtest fast path) is conservative', () => {
     expect(quietSeen).toBeGreaterThan(100);
   });
 });
+
+describe('evaluate() fast path agrees with the full rules', () => {
+  /** every price at which some rule of `s` fires or moves: the places a shortcut would get wrong */
+  function levelsOf(s: PositionState, settings: MonitorSettings): number[] {
+    const dir = s.side === 'long' ? 1 : -1;
+    const out = [s.stopLoss, s.takeProfit, s.trailingStop, s.peak, s.tpTrailPeak];
+    if (s.tpTrailPeak !== null) out.push(s.tpTrailPeak * (1 - (dir * settings.trailingTpDeviationPct) / 100));
+    out.push(s.entry * (1 + (dir * settings.trailingActivationPct) / 100));
+    for (const l of settings.partialTpLevels) out.push(s.entry * (1 + (dir * l.targetPct) / 100));
+    if (s.mode !== 'spot') {
+      const liq = s.entry * (1 - (dir * 1) / Math.max(1, s.leverage) + dir * settings.maintenanceMarginRate);
+      for (const pct of [settings.liquidationWarnPct, settings.liquidationClosePct]) out.push(dir === 1 ? liq / (1 - pct / 100) : liq / (1 + pct / 100));
+    }
+    return out.filter((x): x is number => x !== null && Number.isFinite(x) && x > 0);
+  }
+
+  it('whenever the fast path calls a tick quiet, the full rules neither act nor change anything but lastPrice; otherwise both give the same result', async () => {
+    const { evaluateRules } = await import('../../../src/domain/monitor/evaluate.ts');
+    let quietSeen = 0;
+    let nearLevelQuiet = 0;
+    fc.assert(
+      fc.property(
+        scenarioArb,
+        // per step: snap the price onto one of the position's levels (nudged by a few ulps or
+        // by a billionth) instead of the scenario's random move
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(0, 1e-16, -1e-16, 2e-15, -2e-15, 1e-12, -1e-12, 1e-10, -1e-10, 2e-9, -2e-9)), { minLength: 60, maxLength: 60 }),
+        (sc, snaps) => {
+          let s = start(sc);
+          let price = sc.entry;
+          let time = T0;
+          sc.steps.forEach((step, i) => {
+            const [pick, nudge] = snaps[i] as [number, number];
+            const levels = levelsOf(s, sc.settings);
+            const snapped = pick % 3 !== 0 && levels.length > 0;
+            price = snapped ? (levels[pick % levels.length] as number) * (1 + nudge) : Math.max(1e-6, price * (1 + step.movePct / 100));
+            time += step.dtMs;
+            const tick = { time, price, continuous: step.continuous };
+            const fast = evaluate(s, tick, sc.settings);
+            if (s.closed) {
+              expect(fast.actions).toEqual([]);
+              return;
+            }
+            const full = evaluateRules(s, tick, sc.settings);
+            if (fast.next === s) {
+              quietSeen++;
+              if (snapped) nearLevelQuiet++;
+              expect(full.actions).toEqual([]);
+              expect({ ...full.next, lastPrice: null }).toEqual({ ...s, lastPrice: null });
+            } else {
+              expect(fast).toEqual(full);
+            }
+            s = fast.next;
+          });
+        },
+      ),
+      { numRuns: 1500 },
+    );
+    expect(quietSeen).toBeGreaterThan(1000);
+    expect(nearLevelQuiet).toBeGreaterThan(100);
+  });
+});
