@@ -8,6 +8,7 @@
  * price does not dirty the position; other changes are flushed in one batch.
  */
 import { evaluate } from '../domain/monitor/evaluate.ts';
+import { tickMayAct } from '../domain/monitor/quiet.ts';
 import type { MonitorResult, PositionState } from '../domain/types.ts';
 import type { Tick as FeedTick } from '../exchange/port.ts';
 import type { NewReevaluation } from '../db/repos/reevaluations.ts';
@@ -94,16 +95,29 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
   /** Evaluates one position at `price`; fire-and-forget when orders are needed (the lock is held until done). */
   function check(p: PositionRecord, price: number, now: number): void {
     if (p.status !== 'open' || p.pendingAction) return;
+    const tick = { time: now, price, continuous: false };
+    stats.evaluations++;
+    let result: MonitorResult;
+    try {
+      // most positions are quiet on most ticks: evaluate() would hand back the same state and
+      // no action, so they are settled here without taking their lock. A position someone holds
+      // may be changing (a trader moving its stop): it is decided again once they are done.
+      if (!tickMayAct(p.state, tick, p.settings)) {
+        if (locks.isHeld(p.id)) recheck.add(p.id);
+        return;
+      }
+    } catch (error) {
+      logger.error({ err: error, positionId: p.id }, 'monitor rule failed');
+      return;
+    }
     const release = locks.tryAcquire(p.id);
     if (!release) {
       // busy (an order in flight or a trader's action): decide again on the latest price once free
       recheck.add(p.id);
       return;
     }
-    let result: MonitorResult;
     try {
-      stats.evaluations++;
-      result = evaluate(p.state, { time: now, price, continuous: false }, p.settings);
+      result = evaluate(p.state, tick, p.settings);
     } catch (error) {
       release();
       logger.error({ err: error, positionId: p.id }, 'monitor rule failed');

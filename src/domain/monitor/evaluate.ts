@@ -8,12 +8,12 @@ import type {
 } from '../types.ts';
 import { applyLiquidationWarning, detectLiquidation, rearmLiquidation } from './liquidation.ts';
 import { applyPartial, detectPartials } from './partial-tp.ts';
-import { rangeMayAct } from './quiet.ts';
+import { classifyTick, QUIET, TRAILING_PEAK } from './quiet.ts';
 import { cloneState } from './state.ts';
 import { detectStopLoss } from './stop-loss.ts';
 import { armTrailingTp, detectTakeProfit, updateTrailingTpPeak } from './take-profit.ts';
 import { detectTimeExit } from './time-exit.ts';
-import { detectTrailingStop, updateTrailing } from './trailing.ts';
+import { detectTrailingStop, movePeak, updateTrailing } from './trailing.ts';
 import { byPathThenRule, type TickContext, type Trigger } from './trigger.ts';
 
 /** the actions of every quiet tick: one frozen list instead of ten thousand empty ones per tick */
@@ -30,20 +30,18 @@ const NO_ACTIONS: readonly MonitorAction[] = Object.freeze([]);
  * ends the tick.
  */
 export function evaluate(state: PositionState, tick: Tick, settings: MonitorSettings): MonitorResult {
-  const p = tick.price;
-  // a closed position, or a broken price feed (NaN, 0, negative): nothing to decide on
-  if (state.closed || !(p > 0) || !Number.isFinite(p)) return { next: state, actions: NO_ACTIONS };
-  const continuous = tick.continuous && state.lastPrice !== null;
+  // a closed position, or a broken price feed (NaN, 0, negative): nothing to decide on.
   // Fast path: nothing can fire or move anywhere on this tick's move → the same state object,
   // lastPrice included. Keeping the older lastPrice is exact: it was left by a tick after which
   // no level lay at or beyond it, and a continuous move from any such price fires the same
   // rules at the same fills (the fired set depends on p alone; fills are the levels; all fired
   // levels lie on one side of p, so their order along the move is the same). It also spares
   // the garbage collector ten thousand surviving copies per tick.
-  const from = continuous ? (state.lastPrice as number) : p;
-  if (!rangeMayAct(state, tick.time, from < p ? from : p, from < p ? p : from, settings)) {
-    return { next: state, actions: NO_ACTIONS };
-  }
+  const move = classifyTick(state, tick, settings);
+  if (move === QUIET) return { next: state, actions: NO_ACTIONS };
+  // the busiest ticks of a book move thousands of trailing peaks and nothing else: rule 3's
+  // first half alone (the same next state and actions as the full rules)
+  if (move === TRAILING_PEAK) return movePeak(state, tick.price, tick.time, settings.trailingDistancePct);
   return evaluateRules(state, tick, settings);
 }
 

@@ -18,4 +18,4 @@ export {
 } from './state.ts';
 export { liquidationLevel } from './liquidation.ts';
 export { trailingTpStop } from './take-profit.ts';
-export { candleMayAct } from './quiet.ts';
+export { candleMayAct, tickMayAct } from './quiet.ts';

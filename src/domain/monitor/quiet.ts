@@ -1,5 +1,5 @@
-import type { Candle, MonitorSettings, PositionState } from '../types.ts';
-import { LEVEL_EPS } from './trigger.ts';
+import type { Candle, MonitorSettings, PositionState, Tick } from '../types.ts';
+import { trailingCandidate } from './trailing.ts';
 
 /**
  * Fast path for backtests: false only when evaluate() on every tick of this candle (prices
@@ -9,7 +9,41 @@ import { LEVEL_EPS } from './trigger.ts';
  * could fire or any tracked value (peak, trailing stop, breach clock, episode) could move.
  */
 export function candleMayAct(s: PositionState, candle: Candle, settings: MonitorSettings): boolean {
-  return rangeMayAct(s, candle.time, candle.low, candle.high, settings);
+  return classifyRange(s, candle.time, candle.low, candle.high, settings) !== QUIET;
+}
+
+/** Nothing can fire or move: the state stays as it is. */
+export const QUIET = 0;
+/**
+ * Only an active trailing stop's peak moves (and with it, maybe, the stop); no level is
+ * reached and no other rule can fire. evaluate() takes trailing.ts movePeak() for it.
+ */
+export const TRAILING_PEAK = 1;
+/** Some rule may fire or some tracked value may move: the full rules decide. */
+export const MAY_ACT = 2;
+export type RangeClass = typeof QUIET | typeof TRAILING_PEAK | typeof MAY_ACT;
+
+/**
+ * Whether evaluate() could do anything on this tick: false means it would return the same
+ * state and no action, so a monitor pass over many positions may skip the call (and the
+ * result object it returns). A closed position or a broken price (NaN, 0, negative) never acts.
+ */
+export function tickMayAct(s: PositionState, tick: Tick, settings: MonitorSettings): boolean {
+  return classifyTick(s, tick, settings) !== QUIET;
+}
+
+/**
+ * evaluate()'s first question. TRAILING_PEAK only when the tick's price is the best of its
+ * move (a continuous move that ends below its start is left to the full rules).
+ */
+export function classifyTick(s: PositionState, tick: Tick, settings: MonitorSettings): RangeClass {
+  const p = tick.price;
+  if (s.closed || !(p > 0) || !Number.isFinite(p)) return QUIET;
+  // a quiet tick keeps the older lastPrice (evaluate.ts says why that is exact)
+  const from = tick.continuous && s.lastPrice !== null ? s.lastPrice : p;
+  const move = classifyRange(s, tick.time, from < p ? from : p, from < p ? p : from, settings);
+  if (move === TRAILING_PEAK && (s.side === 'long' ? p < from : p > from)) return MAY_ACT;
+  return move;
 }
 
 /**
@@ -25,46 +59,48 @@ const DOWN = 1 - SLACK;
 
 /**
  * The same question for any ticks at `time` whose prices (and, for continuous ticks, the moves
- * between them) stay within [low, high]. evaluate() uses it as its own fast path.
+ * between them) stay within [low, high], with one more answer: TRAILING_PEAK when the range
+ * only carries an active trailing stop's peak further. evaluate() uses it as its fast path.
  */
-export function rangeMayAct(s: PositionState, time: number, low: number, high: number, settings: MonitorSettings): boolean {
+export function classifyRange(s: PositionState, time: number, low: number, high: number, settings: MonitorSettings): RangeClass {
   // Runs for every open position on every tick (most of the monitor's time): no allocation,
   // no division on a spot position's path, each field read once. `adv(x, L)`: x ≤ L·UP for a
   // long, x ≥ L·DOWN for a short; `fav` the other way round (trigger.ts reached(), widened).
-  if (s.closed) return false;
-  if (settings.maxHoldMs > 0 && time - s.openedAt >= settings.maxHoldMs) return true;
-  if (s.slBreachSince !== null || s.liquidationWarned) return true;
+  if (s.closed) return QUIET;
+  if (settings.maxHoldMs > 0 && time - s.openedAt >= settings.maxHoldMs) return MAY_ACT;
+  if (s.slBreachSince !== null || s.liquidationWarned) return MAY_ACT;
   const long = s.side === 'long';
   const best = long ? high : low;
   const worst = long ? low : high;
   const entry = s.entry;
+  let peakMoves = false;
   const stopLoss = s.stopLoss;
-  if (stopLoss !== null && (long ? worst <= stopLoss * UP : worst >= stopLoss * DOWN)) return true;
+  if (stopLoss !== null && (long ? worst <= stopLoss * UP : worst >= stopLoss * DOWN)) return MAY_ACT;
   const tpPeak = s.tpTrailPeak;
   if (tpPeak !== null) {
-    if (long ? best > tpPeak : best < tpPeak) return true;
+    if (long ? best > tpPeak : best < tpPeak) return MAY_ACT;
     const dev = settings.trailingTpDeviationPct * 0.01;
-    if (long ? worst <= tpPeak * (1 - dev) * UP : worst >= tpPeak * (1 + dev) * DOWN) return true;
+    if (long ? worst <= tpPeak * (1 - dev) * UP : worst >= tpPeak * (1 + dev) * DOWN) return MAY_ACT;
   } else {
     const tp = s.takeProfit;
-    if (tp !== null && (long ? best >= tp * DOWN : best <= tp * UP)) return true;
+    if (tp !== null && (long ? best >= tp * DOWN : best <= tp * UP)) return MAY_ACT;
   }
   if (settings.trailingEnabled) {
     if (!s.trailingActive) {
       // profitPct(best) ≥ activation − 1e-9 (trailing.ts), as a price
       const activation = (settings.trailingActivationPct - 1e-9) * 0.01;
-      if (long ? best >= entry * (1 + activation) * DOWN : best <= entry * (1 - activation) * UP) return true;
+      if (long ? best >= entry * (1 + activation) * DOWN : best <= entry * (1 - activation) * UP) return MAY_ACT;
     } else {
       const peak = s.peak;
       const stop = s.trailingStop;
-      if (peak === null || stop === null) return true;
-      if (long ? best > peak : best < peak) return true;
-      // whether the stop would move is decided with the rule's own arithmetic (trailing.ts): a
-      // stop set from this very peak equals the candidate, and any slack would call that a move
-      const d = settings.trailingDistancePct / 100;
-      const candidate = long ? peak * (1 - d) : peak * (1 + d);
-      if (long ? candidate > stop : candidate < stop) return true;
-      if (long ? worst <= stop * UP : worst >= stop * DOWN) return true;
+      if (peak === null || stop === null) return MAY_ACT;
+      peakMoves = long ? best > peak : best < peak;
+      // whether the stop would move with the peak as it is (the distance was changed) is
+      // decided with the rule's own arithmetic: a stop set from this very peak equals the
+      // candidate, and any slack would call that a move
+      const candidate = trailingCandidate(long, peak, settings.trailingDistancePct);
+      if (long ? candidate > stop : candidate < stop) return MAY_ACT;
+      if (long ? worst <= stop * UP : worst >= stop * DOWN) return MAY_ACT;
     }
   }
   if (settings.partialTpEnabled) {
@@ -76,7 +112,7 @@ export function rangeMayAct(s: PositionState, time: number, low: number, high: n
       if (level === undefined) break;
       const pct = level.targetPct * 0.01;
       if (long ? best < entry * (1 + pct) * DOWN : best > entry * (1 - pct) * UP) break;
-      if (s.partialTaken[i] !== true) return true;
+      if (s.partialTaken[i] !== true) return MAY_ACT;
     }
   }
   if (s.mode !== 'spot') {
@@ -91,7 +127,7 @@ export function rangeMayAct(s: PositionState, time: number, low: number, high: n
       liq = long ? entry * (1 - 1 / lev + mmr) : entry * (1 + 1 / lev - mmr);
     }
     const pct = Math.max(settings.liquidationWarnPct, settings.liquidationClosePct) * 0.01;
-    if (long ? pct >= 1 || worst * (1 - pct) <= liq * UP : worst * (1 + pct) >= liq * DOWN) return true;
+    if (long ? pct >= 1 || worst * (1 - pct) <= liq * UP : worst * (1 + pct) >= liq * DOWN) return MAY_ACT;
   }
-  return false;
+  return peakMoves ? TRAILING_PEAK : QUIET;
 }

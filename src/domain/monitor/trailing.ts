@@ -1,4 +1,5 @@
-import type { MonitorAction, PositionState } from '../types.ts';
+import type { MonitorAction, MonitorResult, PositionState } from '../types.ts';
+import { cloneState } from './state.ts';
 import { profitPct } from './state.ts';
 import { adverse, levelTrigger, type TickContext, type Trigger } from './trigger.ts';
 
@@ -24,8 +25,7 @@ export function updateTrailing(s: PositionState, ctx: TickContext, actions: Moni
     s.peak = p;
   }
   const peak = s.peak ?? p;
-  const candidate =
-    s.side === 'long' ? peak * (1 - st.trailingDistancePct / 100) : peak * (1 + st.trailingDistancePct / 100);
+  const candidate = trailingCandidate(s.side === 'long', peak, st.trailingDistancePct);
   const old = s.trailingStop;
   const next =
     old === null ? candidate : s.side === 'long' ? Math.max(old, candidate) : Math.min(old, candidate);
@@ -42,6 +42,30 @@ export function updateTrailing(s: PositionState, ctx: TickContext, actions: Moni
   if (activated) {
     actions.push({ type: 'alert', event: 'trailing_activated', severity: 'info', price: p, time: ctx.time });
   }
+}
+
+/** The trailing stop a peak calls for: long peak·(1 − d/100), short peak·(1 + d/100). */
+export function trailingCandidate(long: boolean, peak: number, distancePct: number): number {
+  return long ? peak * (1 - distancePct / 100) : peak * (1 + distancePct / 100);
+}
+
+/**
+ * updateTrailing() alone, for a tick that does nothing else (quiet.ts TRAILING_PEAK: trailing
+ * active, p beyond the peak, no level reached): the peak moves to p and the stop follows it
+ * unless it is already tighter. The same next state and actions as the full rules give.
+ */
+export function movePeak(state: PositionState, p: number, time: number, distancePct: number): MonitorResult {
+  const next = cloneState(state, p);
+  next.peak = p;
+  const old = state.trailingStop as number;
+  const candidate = trailingCandidate(state.side === 'long', p, distancePct);
+  const stop = state.side === 'long' ? Math.max(old, candidate) : Math.min(old, candidate);
+  if (stop === old) return { next, actions: [] };
+  next.trailingStop = stop;
+  return {
+    next,
+    actions: [{ type: 'reevaluation', field: 'trailing_stop', old, new: stop, reason: 'trailing_peak', time }],
+  };
 }
 
 /** Rule 3, second half: p at or beyond the trailing stop → close all, trailing_stop. */

@@ -95,3 +95,14 @@ describe('continuous ticks: levels fill at their price, in the order the price r
     expect(trades(r.actions)).toEqual([{ type: 'close_all', reason: 'stop_loss', qty: 1, price: 97 }]);
   });
 });
+
+describe('a stored last price beyond the trailing peak (a state restored from elsewhere)', () => {
+  it('a continuous fall that starts above the peak and ends below it leaves the peak and the stop where they were', () => {
+    const tr = settings({ partialTpEnabled: false, trailingDistancePct: 1 });
+    const pos: PositionState = { ...open({ side: 'long', entry: 100, stopLoss: 95, takeProfit: 110 }, tr), trailingActive: true, peak: 103, trailingStop: 101.97, lastPrice: 103.5 };
+    const r = evaluate(pos, { time: T0 + MIN, price: 102.5, continuous: true }, tr);
+    expect(r.actions).toEqual([]);
+    expect(r.next.peak).toBe(103);
+    expect(r.next.trailingStop).toBe(101.97);
+  });
+});

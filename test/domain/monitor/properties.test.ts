@@ -278,10 +278,12 @@ describe('evaluate() fast path agrees with the full rules', () => {
     return out.filter((x): x is number => x !== null && Number.isFinite(x) && x > 0);
   }
 
-  it('whenever the fast path calls a tick quiet, the full rules neither act nor change anything but lastPrice; otherwise both give the same result', async () => {
+  it('whenever the fast path calls a tick quiet, the full rules neither act nor change anything but lastPrice; otherwise (a trailing peak alone, or anything else) both give the same result', async () => {
     const { evaluateRules } = await import('../../../src/domain/monitor/evaluate.ts');
+    const { tickMayAct } = await import('../../../src/domain/monitor/index.ts');
     let quietSeen = 0;
     let nearLevelQuiet = 0;
+    let peakOnlySeen = 0;
     fc.assert(
       fc.property(
         scenarioArb,
@@ -300,6 +302,9 @@ describe('evaluate() fast path agrees with the full rules', () => {
             time += step.dtMs;
             const tick = { time, price, continuous: step.continuous };
             const fast = evaluate(s, tick, sc.settings);
+            // the monitor skips evaluate() when tickMayAct() says no: it must say no exactly when
+            // evaluate() hands back the same state
+            expect(tickMayAct(s, tick, sc.settings)).toBe(fast.next !== s);
             if (s.closed) {
               expect(fast.actions).toEqual([]);
               return;
@@ -312,6 +317,7 @@ describe('evaluate() fast path agrees with the full rules', () => {
               expect({ ...full.next, lastPrice: null }).toEqual({ ...s, lastPrice: null });
             } else {
               expect(fast).toEqual(full);
+              if (fast.next.peak !== s.peak && full.actions.every((a) => a.type === 'reevaluation' && a.reason === 'trailing_peak')) peakOnlySeen++;
             }
             s = fast.next;
           });
@@ -321,5 +327,6 @@ describe('evaluate() fast path agrees with the full rules', () => {
     );
     expect(quietSeen).toBeGreaterThan(1000);
     expect(nearLevelQuiet).toBeGreaterThan(100);
+    expect(peakOnlySeen).toBeGreaterThan(100);
   });
 });
