@@ -8,7 +8,7 @@ import type {
 } from '../types.ts';
 import { applyLiquidationWarning, detectLiquidation, rearmLiquidation } from './liquidation.ts';
 import { applyPartial, detectPartials } from './partial-tp.ts';
-import { classifyTick, QUIET, TRAILING_PEAK } from './quiet.ts';
+import { classifyTick, QUIET, TRAILING_PEAK, trailingStopAlone } from './quiet.ts';
 import { cloneState } from './state.ts';
 import { detectStopLoss } from './stop-loss.ts';
 import { armTrailingTp, detectTakeProfit, updateTrailingTpPeak } from './take-profit.ts';
@@ -42,7 +42,8 @@ export function evaluate(state: PositionState, tick: Tick, settings: MonitorSett
   // the busiest ticks of a book move thousands of trailing peaks and nothing else: rule 3's
   // first half alone (the same next state and actions as the full rules)
   if (move === TRAILING_PEAK) return movePeak(state, tick.price, tick.time, settings.trailingDistancePct);
-  return evaluateRules(state, tick, settings);
+  // and a reversal closes thousands by their trailing stops at once
+  return trailingStopAlone(state, tick, settings) ?? evaluateRules(state, tick, settings);
 }
 
 /**

@@ -1,4 +1,6 @@
-import type { Candle, MonitorSettings, PositionState, Tick } from '../types.ts';
+import type { Candle, MonitorResult, MonitorSettings, PositionState, Tick } from '../types.ts';
+import { cloneState } from './state.ts';
+import { LEVEL_EPS } from './trigger.ts';
 import { trailingCandidate } from './trailing.ts';
 
 /**
@@ -130,4 +132,35 @@ export function classifyRange(s: PositionState, time: number, low: number, high:
     if (long ? pct >= 1 || worst * (1 - pct) <= liq * UP : worst * (1 + pct) >= liq * DOWN) return MAY_ACT;
   }
   return peakMoves ? TRAILING_PEAK : QUIET;
+}
+
+/**
+ * The other crowd of a busy tick: a reversal that hits thousands of trailing stops at once. On a
+ * live (non-continuous) tick at p, an active trailing stop that p reaches closes the position at
+ * p unless the stop loss (rule 1) or the take profit (rule 2) fires first; later rules never act
+ * (the close ends the tick), and the stop cannot move on a move against the position. So when
+ * neither earlier rule can fire and the stop would not first tighten (its distance unchanged),
+ * the result is known without the full rules: the same close_all they give. null otherwise.
+ */
+export function trailingStopAlone(s: PositionState, tick: Tick, settings: MonitorSettings): MonitorResult | null {
+  if (tick.continuous && s.lastPrice !== null) return null;
+  const stop = s.trailingStop;
+  const peak = s.peak;
+  if (!settings.trailingEnabled || !s.trailingActive || stop === null || peak === null) return null;
+  if (s.tpTrailPeak !== null || s.slBreachSince !== null || s.closed) return null;
+  const long = s.side === 'long';
+  const p = tick.price;
+  // reached exactly as the rule decides it (trigger.ts reached(), adverse direction)
+  if (long ? !(p <= stop * (1 + LEVEL_EPS)) : !(p >= stop * (1 - LEVEL_EPS))) return null;
+  const candidate = trailingCandidate(long, peak, settings.trailingDistancePct);
+  if (long ? candidate > stop || p > peak : candidate < stop || p < peak) return null;
+  // rules 1 and 2 must be out of reach, by the widened tests
+  const sl = s.stopLoss;
+  if (sl !== null && (long ? p <= sl * UP : p >= sl * DOWN)) return null;
+  const tp = s.takeProfit;
+  if (tp !== null && (long ? p >= tp * DOWN : p <= tp * UP)) return null;
+  const next = cloneState(s, p);
+  next.qty = 0;
+  next.closed = true;
+  return { next, actions: [{ type: 'close_all', reason: 'trailing_stop', price: p, qty: s.qty, time: tick.time }] };
 }

@@ -278,12 +278,13 @@ describe('evaluate() fast path agrees with the full rules', () => {
     return out.filter((x): x is number => x !== null && Number.isFinite(x) && x > 0);
   }
 
-  it('whenever the fast path calls a tick quiet, the full rules neither act nor change anything but lastPrice; otherwise (a trailing peak alone, or anything else) both give the same result', async () => {
+  it('whenever the fast path calls a tick quiet, the full rules neither act nor change anything but lastPrice; otherwise (a trailing peak alone, a trailing stop alone, or anything else) both give the same result', async () => {
     const { evaluateRules } = await import('../../../src/domain/monitor/evaluate.ts');
     const { tickMayAct } = await import('../../../src/domain/monitor/index.ts');
     let quietSeen = 0;
     let nearLevelQuiet = 0;
     let peakOnlySeen = 0;
+    let trailingCloseSeen = 0;
     fc.assert(
       fc.property(
         scenarioArb,
@@ -301,15 +302,17 @@ describe('evaluate() fast path agrees with the full rules', () => {
             price = snapped ? (levels[pick % levels.length] as number) * (1 + nudge) : Math.max(1e-6, price * (1 + step.movePct / 100));
             time += step.dtMs;
             const tick = { time, price, continuous: step.continuous };
-            const fast = evaluate(s, tick, sc.settings);
+            // now and then the trader has just changed the trailing distance
+            const settings = i % 4 === 3 ? { ...sc.settings, trailingDistancePct: step.distancePct } : sc.settings;
+            const fast = evaluate(s, tick, settings);
             // the monitor skips evaluate() when tickMayAct() says no: it must say no exactly when
             // evaluate() hands back the same state
-            expect(tickMayAct(s, tick, sc.settings)).toBe(fast.next !== s);
+            expect(tickMayAct(s, tick, settings)).toBe(fast.next !== s);
             if (s.closed) {
               expect(fast.actions).toEqual([]);
               return;
             }
-            const full = evaluateRules(s, tick, sc.settings);
+            const full = evaluateRules(s, tick, settings);
             if (fast.next === s) {
               quietSeen++;
               if (snapped) nearLevelQuiet++;
@@ -318,6 +321,7 @@ describe('evaluate() fast path agrees with the full rules', () => {
             } else {
               expect(fast).toEqual(full);
               if (fast.next.peak !== s.peak && full.actions.every((a) => a.type === 'reevaluation' && a.reason === 'trailing_peak')) peakOnlySeen++;
+              if (!tick.continuous && full.actions.length === 1 && full.actions[0]?.type === 'close_all' && full.actions[0].reason === 'trailing_stop') trailingCloseSeen++;
             }
             s = fast.next;
           });
@@ -328,5 +332,6 @@ describe('evaluate() fast path agrees with the full rules', () => {
     expect(quietSeen).toBeGreaterThan(1000);
     expect(nearLevelQuiet).toBeGreaterThan(100);
     expect(peakOnlySeen).toBeGreaterThan(100);
+    expect(trailingCloseSeen).toBeGreaterThan(50);
   });
 });
