@@ -82,28 +82,30 @@ export function openPosition(
 /**
  * A copy with every field written in one fixed order, so all states share one hidden class
  * (a spread of differently-built objects makes V8's property access megamorphic: ~10× slower
- * on the 10 000-position hot path).
+ * on the 10 000-position hot path). The fields evaluate()'s quiet test reads come first, so
+ * they share the object's first cache lines; db/repos/positions.ts builds restored states in
+ * the same order.
  */
 export function cloneState(s: PositionState, lastPrice: number | null = s.lastPrice): PositionState {
   return {
+    closed: s.closed,
     side: s.side,
-    entry: s.entry,
-    qtyInitial: s.qtyInitial,
-    qty: s.qty,
+    mode: s.mode,
+    trailingActive: s.trailingActive,
+    slBreachSince: s.slBreachSince,
+    liquidationWarned: s.liquidationWarned,
+    tpTrailPeak: s.tpTrailPeak,
     stopLoss: s.stopLoss,
     takeProfit: s.takeProfit,
-    trailingActive: s.trailingActive,
+    entry: s.entry,
+    openedAt: s.openedAt,
     peak: s.peak,
     trailingStop: s.trailingStop,
     partialTaken: s.partialTaken,
-    openedAt: s.openedAt,
-    leverage: s.leverage,
-    mode: s.mode,
     liquidationPrice: s.liquidationPrice ?? null,
+    leverage: s.leverage,
+    qty: s.qty,
+    qtyInitial: s.qtyInitial,
     lastPrice,
-    liquidationWarned: s.liquidationWarned,
-    slBreachSince: s.slBreachSince,
-    tpTrailPeak: s.tpTrailPeak,
-    closed: s.closed,
   };
 }
