@@ -9,7 +9,7 @@ import type {
 import { applyLiquidationWarning, detectLiquidation, rearmLiquidation } from './liquidation.ts';
 import { applyPartial, detectPartials } from './partial-tp.ts';
 import { classifyTick, QUIET, TRAILING_PEAK, trailingStopAlone } from './quiet.ts';
-import { cloneState } from './state.ts';
+import { cloneState, closeAll } from './state.ts';
 import { detectStopLoss } from './stop-loss.ts';
 import { armTrailingTp, detectTakeProfit, updateTrailingTpPeak } from './take-profit.ts';
 import { detectTimeExit } from './time-exit.ts';
@@ -41,7 +41,7 @@ export function evaluate(state: PositionState, tick: Tick, settings: MonitorSett
   if (move === QUIET) return { next: state, actions: NO_ACTIONS };
   // the busiest ticks of a book move thousands of trailing peaks and nothing else: rule 3's
   // first half alone (the same next state and actions as the full rules)
-  if (move === TRAILING_PEAK) return movePeak(state, tick.price, tick.time, settings.trailingDistancePct);
+  if (move === TRAILING_PEAK) return movePeak(state, tick, settings);
   // and a reversal closes thousands by their trailing stops at once
   return trailingStopAlone(state, tick, settings) ?? evaluateRules(state, tick, settings);
 }
@@ -137,17 +137,4 @@ function act(s: PositionState, t: Trigger, ctx: TickContext, actions: MonitorAct
   }
   const reason = CLOSE_REASON[t.kind];
   if (reason !== undefined) closeAll(s, reason, t.fill, ctx.time, actions);
-}
-
-/** Closes what remains; afterwards qty is 0 and the state is closed. */
-export function closeAll(
-  s: PositionState,
-  reason: ExitReason,
-  price: number,
-  time: number,
-  actions: MonitorAction[],
-): void {
-  actions.push({ type: 'close_all', reason, price, qty: s.qty, time });
-  s.qty = 0;
-  s.closed = true;
 }

@@ -1,6 +1,6 @@
-import type { Candle, MonitorResult, MonitorSettings, PositionState, Tick } from '../types.ts';
-import { cloneState } from './state.ts';
-import { LEVEL_EPS } from './trigger.ts';
+import type { Candle, MonitorAction, MonitorResult, MonitorSettings, PositionState, Tick } from '../types.ts';
+import { cloneState, closeAll } from './state.ts';
+import { adverse, reached } from './trigger.ts';
 import { trailingCandidate } from './trailing.ts';
 
 /**
@@ -59,6 +59,16 @@ const SLACK = 1e-9;
 const UP = 1 + SLACK;
 const DOWN = 1 - SLACK;
 
+/** x may have reached `level` moving against the position: long x ≤ level·UP, short x ≥ level·DOWN */
+function adverseMay(long: boolean, x: number, level: number): boolean {
+  return long ? x <= level * UP : x >= level * DOWN;
+}
+
+/** x may have reached `level` moving for the position: long x ≥ level·DOWN, short x ≤ level·UP */
+function favourableMay(long: boolean, x: number, level: number): boolean {
+  return long ? x >= level * DOWN : x <= level * UP;
+}
+
 /**
  * The same question for any ticks at `time` whose prices (and, for continuous ticks, the moves
  * between them) stay within [low, high], with one more answer: TRAILING_PEAK when the range
@@ -66,8 +76,8 @@ const DOWN = 1 - SLACK;
  */
 export function classifyRange(s: PositionState, time: number, low: number, high: number, settings: MonitorSettings): RangeClass {
   // Runs for every open position on every tick (most of the monitor's time): no allocation,
-  // no division on a spot position's path, each field read once. `adv(x, L)`: x ≤ L·UP for a
-  // long, x ≥ L·DOWN for a short; `fav` the other way round (trigger.ts reached(), widened).
+  // no division on a spot position's path, each field read once; level tests are trigger.ts
+  // reached(), widened (adverseMay, favourableMay).
   if (s.closed) return QUIET;
   if (settings.maxHoldMs > 0 && time - s.openedAt >= settings.maxHoldMs) return MAY_ACT;
   if (s.slBreachSince !== null || s.liquidationWarned) return MAY_ACT;
@@ -77,21 +87,21 @@ export function classifyRange(s: PositionState, time: number, low: number, high:
   const entry = s.entry;
   let peakMoves = false;
   const stopLoss = s.stopLoss;
-  if (stopLoss !== null && (long ? worst <= stopLoss * UP : worst >= stopLoss * DOWN)) return MAY_ACT;
+  if (stopLoss !== null && adverseMay(long, worst, stopLoss)) return MAY_ACT;
   const tpPeak = s.tpTrailPeak;
   if (tpPeak !== null) {
     if (long ? best > tpPeak : best < tpPeak) return MAY_ACT;
     const dev = settings.trailingTpDeviationPct * 0.01;
-    if (long ? worst <= tpPeak * (1 - dev) * UP : worst >= tpPeak * (1 + dev) * DOWN) return MAY_ACT;
+    if (adverseMay(long, worst, long ? tpPeak * (1 - dev) : tpPeak * (1 + dev))) return MAY_ACT;
   } else {
     const tp = s.takeProfit;
-    if (tp !== null && (long ? best >= tp * DOWN : best <= tp * UP)) return MAY_ACT;
+    if (tp !== null && favourableMay(long, best, tp)) return MAY_ACT;
   }
   if (settings.trailingEnabled) {
     if (!s.trailingActive) {
       // profitPct(best) ≥ activation − 1e-9 (trailing.ts), as a price
       const activation = (settings.trailingActivationPct - 1e-9) * 0.01;
-      if (long ? best >= entry * (1 + activation) * DOWN : best <= entry * (1 - activation) * UP) return MAY_ACT;
+      if (favourableMay(long, best, long ? entry * (1 + activation) : entry * (1 - activation))) return MAY_ACT;
     } else {
       const peak = s.peak;
       const stop = s.trailingStop;
@@ -102,7 +112,7 @@ export function classifyRange(s: PositionState, time: number, low: number, high:
       // candidate, and any slack would call that a move
       const candidate = trailingCandidate(long, peak, settings.trailingDistancePct);
       if (long ? candidate > stop : candidate < stop) return MAY_ACT;
-      if (long ? worst <= stop * UP : worst >= stop * DOWN) return MAY_ACT;
+      if (adverseMay(long, worst, stop)) return MAY_ACT;
     }
   }
   if (settings.partialTpEnabled) {
@@ -113,7 +123,7 @@ export function classifyRange(s: PositionState, time: number, low: number, high:
       const level = levels[i];
       if (level === undefined) break;
       const pct = level.targetPct * 0.01;
-      if (long ? best < entry * (1 + pct) * DOWN : best > entry * (1 - pct) * UP) break;
+      if (!favourableMay(long, best, long ? entry * (1 + pct) : entry * (1 - pct))) break;
       if (s.partialTaken[i] !== true) return MAY_ACT;
     }
   }
@@ -150,17 +160,15 @@ export function trailingStopAlone(s: PositionState, tick: Tick, settings: Monito
   if (s.tpTrailPeak !== null || s.slBreachSince !== null || s.closed) return null;
   const long = s.side === 'long';
   const p = tick.price;
-  // reached exactly as the rule decides it (trigger.ts reached(), adverse direction)
-  if (long ? !(p <= stop * (1 + LEVEL_EPS)) : !(p >= stop * (1 - LEVEL_EPS))) return null;
+  // reached exactly as the rule decides it
+  if (!reached(p, stop, adverse(s))) return null;
   const candidate = trailingCandidate(long, peak, settings.trailingDistancePct);
   if (long ? candidate > stop || p > peak : candidate < stop || p < peak) return null;
   // rules 1 and 2 must be out of reach, by the widened tests
-  const sl = s.stopLoss;
-  if (sl !== null && (long ? p <= sl * UP : p >= sl * DOWN)) return null;
-  const tp = s.takeProfit;
-  if (tp !== null && (long ? p >= tp * DOWN : p <= tp * UP)) return null;
+  if (s.stopLoss !== null && adverseMay(long, p, s.stopLoss)) return null;
+  if (s.takeProfit !== null && favourableMay(long, p, s.takeProfit)) return null;
   const next = cloneState(s, p);
-  next.qty = 0;
-  next.closed = true;
-  return { next, actions: [{ type: 'close_all', reason: 'trailing_stop', price: p, qty: s.qty, time: tick.time }] };
+  const actions: MonitorAction[] = [];
+  closeAll(next, 'trailing_stop', p, tick.time, actions);
+  return { next, actions };
 }

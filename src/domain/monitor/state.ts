@@ -1,4 +1,4 @@
-import type { Mode, MonitorSettings, PositionState, Side } from '../types.ts';
+import type { ExitReason, Mode, MonitorAction, MonitorSettings, PositionState, Side } from '../types.ts';
 
 /** Profit in percent of entry at price p: long (p − entry)/entry·100, short (entry − p)/entry·100. */
 export function profitPct(state: Pick<PositionState, 'side' | 'entry'>, price: number): number {
@@ -108,4 +108,17 @@ export function cloneState(s: PositionState, lastPrice: number | null = s.lastPr
     qtyInitial: s.qtyInitial,
     lastPrice,
   };
+}
+
+/** Closes what remains; afterwards qty is 0 and the state is closed. */
+export function closeAll(
+  s: PositionState,
+  reason: ExitReason,
+  price: number,
+  time: number,
+  actions: MonitorAction[],
+): void {
+  actions.push({ type: 'close_all', reason, price, qty: s.qty, time });
+  s.qty = 0;
+  s.closed = true;
 }

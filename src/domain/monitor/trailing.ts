@@ -1,6 +1,5 @@
-import type { MonitorAction, MonitorResult, PositionState } from '../types.ts';
-import { cloneState } from './state.ts';
-import { profitPct } from './state.ts';
+import type { MonitorAction, MonitorResult, MonitorSettings, PositionState, Tick } from '../types.ts';
+import { cloneState, profitPct } from './state.ts';
 import { adverse, levelTrigger, type TickContext, type Trigger } from './trigger.ts';
 
 /**
@@ -24,21 +23,9 @@ export function updateTrailing(s: PositionState, ctx: TickContext, actions: Moni
   } else if (s.peak === null || (s.side === 'long' ? p > s.peak : p < s.peak)) {
     s.peak = p;
   }
-  const peak = s.peak ?? p;
-  const candidate = trailingCandidate(s.side === 'long', peak, st.trailingDistancePct);
-  const old = s.trailingStop;
-  const next =
-    old === null ? candidate : s.side === 'long' ? Math.max(old, candidate) : Math.min(old, candidate);
-  if (next === old) return;
-  s.trailingStop = next;
-  actions.push({
-    type: 'reevaluation',
-    field: 'trailing_stop',
-    old,
-    new: next,
-    reason: activated ? 'trailing_activated' : 'trailing_peak',
-    time: ctx.time,
-  });
+  const moved = followPeak(s, s.peak ?? p, st.trailingDistancePct, activated ? 'trailing_activated' : 'trailing_peak', ctx.time);
+  if (moved === null) return;
+  actions.push(moved);
   if (activated) {
     actions.push({ type: 'alert', event: 'trailing_activated', severity: 'info', price: p, time: ctx.time });
   }
@@ -50,22 +37,36 @@ export function trailingCandidate(long: boolean, peak: number, distancePct: numb
 }
 
 /**
- * updateTrailing() alone, for a tick that does nothing else (quiet.ts TRAILING_PEAK: trailing
- * active, p beyond the peak, no level reached): the peak moves to p and the stop follows it
- * unless it is already tighter. The same next state and actions as the full rules give.
+ * The stop follows `peak` (trailingCandidate), never loosening (long: only up, short: only
+ * down). Sets it on `s` and returns the reevaluation to report, or null when it stays.
  */
-export function movePeak(state: PositionState, p: number, time: number, distancePct: number): MonitorResult {
-  const next = cloneState(state, p);
-  next.peak = p;
-  const old = state.trailingStop as number;
-  const candidate = trailingCandidate(state.side === 'long', p, distancePct);
-  const stop = state.side === 'long' ? Math.max(old, candidate) : Math.min(old, candidate);
-  if (stop === old) return { next, actions: [] };
-  next.trailingStop = stop;
-  return {
-    next,
-    actions: [{ type: 'reevaluation', field: 'trailing_stop', old, new: stop, reason: 'trailing_peak', time }],
-  };
+function followPeak(
+  s: PositionState,
+  peak: number,
+  distancePct: number,
+  reason: 'trailing_activated' | 'trailing_peak',
+  time: number,
+): MonitorAction | null {
+  const candidate = trailingCandidate(s.side === 'long', peak, distancePct);
+  const old = s.trailingStop;
+  const next = old === null ? candidate : s.side === 'long' ? Math.max(old, candidate) : Math.min(old, candidate);
+  if (next === old) return null;
+  s.trailingStop = next;
+  return { type: 'reevaluation', field: 'trailing_stop', old, new: next, reason, time };
+}
+
+/**
+ * updateTrailing() alone, for a tick that does nothing else (quiet.ts TRAILING_PEAK: trailing
+ * active, p beyond the peak and at the end of the move, no level reached): the peak moves to p
+ * and the stop follows it unless it is already tighter. No other rule runs, so the result is
+ * the full rules'; written apart from updateTrailing() only to spare the busiest ticks its
+ * per-call context and growing action list.
+ */
+export function movePeak(state: PositionState, tick: Tick, settings: MonitorSettings): MonitorResult {
+  const next = cloneState(state, tick.price);
+  next.peak = tick.price;
+  const moved = followPeak(next, tick.price, settings.trailingDistancePct, 'trailing_peak', tick.time);
+  return { next, actions: moved === null ? [] : [moved] };
 }
 
 /** Rule 3, second half: p at or beyond the trailing stop → close all, trailing_stop. */
