@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { MonitorAction, MonitorResult, PositionState } from '../domain/types.ts';
-import { DUST } from '../domain/monitor/state.ts';
+import { cloneState, DUST } from '../domain/monitor/state.ts';
 import type { OrderPurpose } from '../db/repos/orders.ts';
 import type { PendingAction, PositionRecord } from '../db/repos/positions.ts';
 import type { TradeSource } from '../db/repos/trades.ts';
@@ -176,7 +176,9 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       entryFee: p.entryFee,
       exitFee,
     });
-    const s: PositionState = { ...p.state, partialTaken: [...p.state.partialTaken], qty: p.state.qty - fill };
+    const s = cloneState(p.state);
+    s.partialTaken = [...p.state.partialTaken];
+    s.qty = p.state.qty - fill;
     if (action.type === 'partial') s.partialTaken[action.level] = true;
     if (action.type === 'reduce' && action.reason === 'liquidation_protection') s.liquidationWarned = true;
     const reason = action.reason;

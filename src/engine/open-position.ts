@@ -6,7 +6,7 @@
  * the same way — it never sends it again.
  */
 import { randomUUID } from 'node:crypto';
-import { openPosition } from '../domain/monitor/state.ts';
+import { cloneState, openPosition } from '../domain/monitor/state.ts';
 import { toMonitorSettings, type TradingSettings } from '../domain/settings.ts';
 import type { Db } from '../db/client.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
@@ -126,7 +126,11 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
     }
     const fill = outcome.result;
     const s = position.state;
-    position.state = { ...s, entry: fill.avgPrice, qtyInitial: fill.filledQty, qty: fill.filledQty, lastPrice: fill.avgPrice };
+    const filled = cloneState(s, fill.avgPrice);
+    filled.entry = fill.avgPrice;
+    filled.qtyInitial = fill.filledQty;
+    filled.qty = fill.filledQty;
+    position.state = filled;
     position.entryFee = feeInQuote(fill);
     position.feesPaid = position.entryFee;
     position.status = 'open';

@@ -5,6 +5,7 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { positions } from '../schema.ts';
+import { cloneState } from '../../domain/monitor/state.ts';
 import type { MonitorAction, MonitorSettings, PositionState } from '../../domain/types.ts';
 import type { NewOrder, OrderPurpose } from './orders.ts';
 import type { TradeSource } from './trades.ts';
@@ -100,9 +101,8 @@ export function toPositionRecord(row: Row): PositionRecord {
     pendingAction: m.pendingAction ?? null,
     rev: m.rev ?? 0,
     settings: row.settings as unknown as MonitorSettings,
-    // the field order of cloneState() (domain/monitor/state.ts), so restored and evaluated
-    // states share one hidden class
-    state: {
+    // a MonitorState, as the monitor makes them: one hidden class, and room for its quiet memo
+    state: cloneState({
       closed: status === 'closed',
       side: row.side as 'long' | 'short',
       mode: row.mode as PositionState['mode'],
@@ -122,7 +122,7 @@ export function toPositionRecord(row: Row): PositionRecord {
       qty: num(row.qty),
       qtyInitial: num(row.qtyInitial),
       lastPrice: m.lastPrice ?? null,
-    },
+    }),
   };
 }
 

@@ -8,20 +8,19 @@ import type {
 } from '../types.ts';
 import { applyLiquidationWarning, detectLiquidation, rearmLiquidation } from './liquidation.ts';
 import { applyPartial, detectPartials } from './partial-tp.ts';
-import { classifyTick, QUIET, TRAILING_PEAK, trailingStopAlone } from './quiet.ts';
-import { cloneState, closeAll } from './state.ts';
+import { classifyTick, QUIET, quietByMemo, TRAILING_PEAK, trailingStopAlone } from './quiet.ts';
+import { cloneState, closeAll, NO_ACTIONS } from './state.ts';
 import { detectStopLoss } from './stop-loss.ts';
 import { armTrailingTp, detectTakeProfit, updateTrailingTpPeak } from './take-profit.ts';
 import { detectTimeExit } from './time-exit.ts';
 import { detectTrailingStop, movePeak, updateTrailing } from './trailing.ts';
 import { byPathThenRule, type TickContext, type Trigger } from './trigger.ts';
 
-/** the actions of every quiet tick: one frozen list instead of ten thousand empty ones per tick */
-const NO_ACTIONS: readonly MonitorAction[] = Object.freeze([]);
-
 /**
  * The position monitor, SPEC §6: one tick in, the next state and the actions to carry out.
- * Pure: the input state is never mutated; a closed position yields no action.
+ * Pure: the input state's fields are never changed (a state made by cloneState() keeps a
+ * private memo of its quiet prices, invisible to callers); a closed position yields no action.
+ * A quiet tick's result may be the state itself, read as a result (state.ts MonitorState).
  *
  * Order: trailing activation / peak (and the trailing-TP peak) are updated at the tick first;
  * then every rule that fires is collected (1 stop loss, 2 take profit, 3 trailing stop,
@@ -37,6 +36,10 @@ export function evaluate(state: PositionState, tick: Tick, settings: MonitorSett
   // rules at the same fills (the fired set depends on p alone; fills are the levels; all fired
   // levels lie on one side of p, so their order along the move is the same). It also spares
   // the garbage collector ten thousand surviving copies per tick.
+  // First the state's memo (quiet.ts quietByMemo): most ticks, with two comparisons and no
+  // garbage; then classifyRange() for a price near a level or a state without a memo.
+  const known = quietByMemo(state, tick, settings);
+  if (known !== null) return known;
   const move = classifyTick(state, tick, settings);
   if (move === QUIET) return { next: state, actions: NO_ACTIONS };
   // the busiest ticks of a book move thousands of trailing peaks and nothing else: rule 3's

@@ -1,7 +1,8 @@
 import type { Candle, MonitorAction, MonitorResult, MonitorSettings, PositionState, Tick } from '../types.ts';
-import { cloneState, closeAll } from './state.ts';
+import { cloneState, closeAll, effectiveLiquidationPrice, MonitorState } from './state.ts';
 import { adverse, reached } from './trigger.ts';
 import { trailingCandidate } from './trailing.ts';
+
 
 /**
  * Fast path for backtests: false only when evaluate() on every tick of this candle (prices
@@ -11,7 +12,7 @@ import { trailingCandidate } from './trailing.ts';
  * could fire or any tracked value (peak, trailing stop, breach clock, episode) could move.
  */
 export function candleMayAct(s: PositionState, candle: Candle, settings: MonitorSettings): boolean {
-  return classifyRange(s, candle.time, candle.low, candle.high, settings) !== QUIET;
+  return classifyRange(s, candle, settings) !== QUIET;
 }
 
 /** Nothing can fire or move: the state stays as it is. */
@@ -31,6 +32,7 @@ export type RangeClass = typeof QUIET | typeof TRAILING_PEAK | typeof MAY_ACT;
  * result object it returns). A closed position or a broken price (NaN, 0, negative) never acts.
  */
 export function tickMayAct(s: PositionState, tick: Tick, settings: MonitorSettings): boolean {
+  if (quietByMemo(s, tick, settings) !== null) return false;
   return classifyTick(s, tick, settings) !== QUIET;
 }
 
@@ -43,10 +45,125 @@ export function classifyTick(s: PositionState, tick: Tick, settings: MonitorSett
   if (s.closed || !(p > 0) || !Number.isFinite(p)) return QUIET;
   // a quiet tick keeps the older lastPrice (evaluate.ts says why that is exact)
   const from = tick.continuous && s.lastPrice !== null ? s.lastPrice : p;
-  const move = classifyRange(s, tick.time, from < p ? from : p, from < p ? p : from, settings);
+  tickRange.time = tick.time;
+  tickRange.low = from < p ? from : p;
+  tickRange.high = from < p ? p : from;
+  const move = classifyRange(s, tickRange, settings);
   if (move === TRAILING_PEAK && (s.side === 'long' ? p < from : p > from)) return MAY_ACT;
   return move;
 }
+
+/**
+ * evaluate()'s answer when the tick is quiet by the state's memo: the same state, no action, no
+ * garbage. The memo is what the quiet test comes to under one settings object, worked out once
+ * per state (a position meets the same levels on every tick until its state changes): the ticks
+ * before the time exit whose price lies strictly between two bounds. Two comparisons instead of
+ * classifyRange()'s dozen reads and side-dependent branches. Tighter than classifyRange(), never
+ * looser: null for a price on or beyond a bound, which classifyRange() then decides. Also null
+ * for a state not made by cloneState() (a plain object has no memo).
+ */
+export function quietByMemo(s: PositionState, tick: Tick, settings: MonitorSettings): MonitorResult | null {
+  const known = MonitorState.quietResult(s, tick, settings);
+  if (known !== null || !MonitorState.unlearned(s, settings)) return known;
+  const bounds = quietBounds(s, settings);
+  let low = Infinity;
+  let high = -Infinity;
+  if (bounds !== null) {
+    low = Math.max(0, bounds.low * (1 + INSIDE));
+    high = bounds.high * (1 - INSIDE);
+  }
+  // a whole millisecond before classifyRange()'s time exit, whatever the rounding of a sum
+  const until = settings.maxHoldMs > 0 ? s.openedAt + settings.maxHoldMs - 1 : Infinity;
+  MonitorState.remember(s, settings, low, high, until);
+  return MonitorState.quietResult(s, tick, settings);
+}
+
+/**
+ * A relative margin by which the memo's bounds sit inside classifyRange()'s widened levels, so
+ * that the memo's own roundings (a division for the liquidation bound) never let through a
+ * price classifyRange() would send on.
+ */
+const INSIDE = 1e-12;
+
+/**
+ * The prices at which classifyRange() finds `s` quiet, as one open interval: each level it
+ * tests, widened as it widens them, bounds the quiet prices from one side (for a long, the
+ * adverse levels from below and the favourable ones from above; a short mirrors it). null when
+ * no price is quiet (a breach clock or a liquidation episode running, a stop about to move).
+ */
+function quietBounds(s: PositionState, settings: MonitorSettings): { low: number; high: number } | null {
+  if (s.slBreachSince !== null || s.liquidationWarned) return null;
+  const long = s.side === 'long';
+  const entry = s.entry;
+  // the nearest level on each side of the price: adverse (a long's highest, a short's lowest)
+  // and favourable (a long's lowest, a short's highest); none yet = the far end
+  let adverse = long ? 0 : Infinity;
+  let favourable = long ? Infinity : 0;
+  if (s.stopLoss !== null) adverse = long ? Math.max(adverse, s.stopLoss) : Math.min(adverse, s.stopLoss);
+  const tpPeak = s.tpTrailPeak;
+  if (tpPeak !== null) {
+    // beyond tpPeak the trailing take profit's peak moves; at (1 ∓ deviation) it closes
+    favourable = long ? Math.min(favourable, tpPeak) : Math.max(favourable, tpPeak);
+    const dev = settings.trailingTpDeviationPct * 0.01;
+    adverse = long ? Math.max(adverse, tpPeak * (1 - dev)) : Math.min(adverse, tpPeak * (1 + dev));
+  } else if (s.takeProfit !== null) {
+    favourable = long ? Math.min(favourable, s.takeProfit) : Math.max(favourable, s.takeProfit);
+  }
+  if (settings.trailingEnabled) {
+    if (!s.trailingActive) {
+      const activation = (settings.trailingActivationPct - 1e-9) * 0.01;
+      favourable = long ? Math.min(favourable, entry * (1 + activation)) : Math.max(favourable, entry * (1 - activation));
+    } else {
+      const peak = s.peak;
+      const stop = s.trailingStop;
+      if (peak === null || stop === null) return null;
+      const candidate = trailingCandidate(long, peak, settings.trailingDistancePct);
+      if (long ? candidate > stop : candidate < stop) return null;
+      adverse = long ? Math.max(adverse, stop) : Math.min(adverse, stop);
+      // beyond the peak the peak moves (TRAILING_PEAK)
+      favourable = long ? Math.min(favourable, peak) : Math.max(favourable, peak);
+    }
+  }
+  if (settings.partialTpEnabled) {
+    const levels = settings.partialTpLevels;
+    for (let i = 0; i < levels.length; i++) {
+      const level = levels[i];
+      if (level === undefined || s.partialTaken[i] === true) continue;
+      const pct = level.targetPct * 0.01;
+      favourable = long ? Math.min(favourable, entry * (1 + pct)) : Math.max(favourable, entry * (1 - pct));
+    }
+  }
+  // widened as classifyRange() widens them: a lower bound by UP, an upper one by DOWN
+  let low = long ? adverse * UP : favourable * UP;
+  let high = long ? favourable * DOWN : adverse * DOWN;
+  if (s.mode !== 'spot') {
+    // classifyRange(): long worst·(1 − pct) ≤ L·UP, short worst·(1 + pct) ≥ L·DOWN
+    const liq = effectiveLiquidationPrice(s, settings.maintenanceMarginRate) as number; // not spot: never null
+    const pct = Math.max(settings.liquidationWarnPct, settings.liquidationClosePct) * 0.01;
+    if (long) {
+      if (pct >= 1) return null;
+      low = Math.max(low, (liq * UP) / (1 - pct));
+    } else {
+      high = Math.min(high, (liq * DOWN) / (1 + pct));
+    }
+  }
+  return { low, high };
+}
+
+/** Prices from `low` to `high` (and the moves between them) at `time`: a tick's move, or a candle. */
+export interface PriceRange {
+  time: number;
+  low: number;
+  high: number;
+}
+
+/**
+ * classifyTick()'s range, written in place on every call. V8 boxes a number passed to a function
+ * it does not inline, afresh on each call: three arguments were 48 bytes of garbage per position
+ * per tick, half of a quiet book's allocation. A field updated in place boxes nothing. Safe: the
+ * call that writes it reads it before it returns, and nothing else runs in between.
+ */
+const tickRange: PriceRange = { time: 0.5, low: 0.5, high: 0.5 };
 
 /**
  * Relative slack of the fast path's level tests. The rules compute levels with divisions
@@ -74,16 +191,16 @@ function favourableMay(long: boolean, x: number, level: number): boolean {
  * between them) stay within [low, high], with one more answer: TRAILING_PEAK when the range
  * only carries an active trailing stop's peak further. evaluate() uses it as its fast path.
  */
-export function classifyRange(s: PositionState, time: number, low: number, high: number, settings: MonitorSettings): RangeClass {
+export function classifyRange(s: PositionState, range: PriceRange, settings: MonitorSettings): RangeClass {
   // Runs for every open position on every tick (most of the monitor's time): no allocation,
   // no division on a spot position's path, each field read once; level tests are trigger.ts
   // reached(), widened (adverseMay, favourableMay).
   if (s.closed) return QUIET;
-  if (settings.maxHoldMs > 0 && time - s.openedAt >= settings.maxHoldMs) return MAY_ACT;
+  if (settings.maxHoldMs > 0 && range.time - s.openedAt >= settings.maxHoldMs) return MAY_ACT;
   if (s.slBreachSince !== null || s.liquidationWarned) return MAY_ACT;
   const long = s.side === 'long';
-  const best = long ? high : low;
-  const worst = long ? low : high;
+  const best = long ? range.high : range.low;
+  const worst = long ? range.low : range.high;
   const entry = s.entry;
   let peakMoves = false;
   const stopLoss = s.stopLoss;
@@ -130,14 +247,7 @@ export function classifyRange(s: PositionState, time: number, low: number, high:
   if (s.mode !== 'spot') {
     // within pct of the liquidation price L (liquidation.ts): long worst ≤ L/(1 − pct/100),
     // short worst ≥ L/(1 + pct/100), both multiplied out
-    let liq: number;
-    if (s.liquidationPrice != null) {
-      liq = s.liquidationPrice;
-    } else {
-      const lev = Math.max(1, s.leverage);
-      const mmr = settings.maintenanceMarginRate;
-      liq = long ? entry * (1 - 1 / lev + mmr) : entry * (1 + 1 / lev - mmr);
-    }
+    const liq = effectiveLiquidationPrice(s, settings.maintenanceMarginRate) as number; // not spot: never null
     const pct = Math.max(settings.liquidationWarnPct, settings.liquidationClosePct) * 0.01;
     if (long ? pct >= 1 || worst * (1 - pct) <= liq * UP : worst * (1 + pct) >= liq * DOWN) return MAY_ACT;
   }

@@ -282,6 +282,7 @@ describe('evaluate() fast path agrees with the full rules', () => {
     const { evaluateRules } = await import('../../../src/domain/monitor/evaluate.ts');
     const { tickMayAct } = await import('../../../src/domain/monitor/index.ts');
     let quietSeen = 0;
+    let memoQuiet = 0;
     let nearLevelQuiet = 0;
     let peakOnlySeen = 0;
     let trailingCloseSeen = 0;
@@ -315,6 +316,8 @@ describe('evaluate() fast path agrees with the full rules', () => {
             const full = evaluateRules(s, tick, settings);
             if (fast.next === s) {
               quietSeen++;
+              // the state's own memo answered (its answer is the state itself, read as a result)
+              if (fast === s) memoQuiet++;
               if (snapped) nearLevelQuiet++;
               expect(full.actions).toEqual([]);
               expect({ ...full.next, lastPrice: null }).toEqual({ ...s, lastPrice: null });
@@ -331,6 +334,7 @@ describe('evaluate() fast path agrees with the full rules', () => {
       { numRuns: 4000 },
     );
     expect(quietSeen).toBeGreaterThan(1000);
+    expect(memoQuiet).toBeGreaterThan(500);
     expect(nearLevelQuiet).toBeGreaterThan(100);
     expect(peakOnlySeen).toBeGreaterThan(100);
     expect(trailingCloseSeen).toBeGreaterThan(50);
