@@ -8,8 +8,8 @@ import type {
 } from '../types.ts';
 import { applyLiquidationWarning, detectLiquidation, rearmLiquidation } from './liquidation.ts';
 import { applyPartial, detectPartials } from './partial-tp.ts';
-import { classifyTick, QUIET, quietByMemo, TRAILING_PEAK, trailingStopAlone } from './quiet.ts';
-import { cloneState, closeAll, NO_ACTIONS } from './state.ts';
+import { classifyTick, QUIET, quietByMemo, quietResult, TRAILING_PEAK, trailingStopAlone } from './quiet.ts';
+import { cloneState, closeAll } from './state.ts';
 import { detectStopLoss } from './stop-loss.ts';
 import { armTrailingTp, detectTakeProfit, updateTrailingTpPeak } from './take-profit.ts';
 import { detectTimeExit } from './time-exit.ts';
@@ -41,7 +41,7 @@ export function evaluate(state: PositionState, tick: Tick, settings: MonitorSett
   const known = quietByMemo(state, tick, settings);
   if (known !== null) return known;
   const move = classifyTick(state, tick, settings);
-  if (move === QUIET) return { next: state, actions: NO_ACTIONS };
+  if (move === QUIET) return quietResult(state, settings);
   // the busiest ticks of a book move thousands of trailing peaks and nothing else: rule 3's
   // first half alone (the same next state and actions as the full rules)
   if (move === TRAILING_PEAK) return movePeak(state, tick, settings);

@@ -1,5 +1,5 @@
 import type { Candle, MonitorAction, MonitorResult, MonitorSettings, PositionState, Tick } from '../types.ts';
-import { cloneState, closeAll, effectiveLiquidationPrice, MonitorState } from './state.ts';
+import { cloneState, closeAll, effectiveLiquidationPrice, MonitorState, NO_ACTIONS } from './state.ts';
 import { adverse, reached } from './trigger.ts';
 import { trailingCandidate } from './trailing.ts';
 
@@ -33,7 +33,9 @@ export type RangeClass = typeof QUIET | typeof TRAILING_PEAK | typeof MAY_ACT;
  */
 export function tickMayAct(s: PositionState, tick: Tick, settings: MonitorSettings): boolean {
   if (quietByMemo(s, tick, settings) !== null) return false;
-  return classifyTick(s, tick, settings) !== QUIET;
+  if (classifyTick(s, tick, settings) !== QUIET) return true;
+  quietResult(s, settings);
+  return false;
 }
 
 /**
@@ -54,17 +56,26 @@ export function classifyTick(s: PositionState, tick: Tick, settings: MonitorSett
 }
 
 /**
- * evaluate()'s answer when the tick is quiet by the state's memo: the same state, no action, no
- * garbage. The memo is what the quiet test comes to under one settings object, worked out once
- * per state (a position meets the same levels on every tick until its state changes): the ticks
+ * evaluate()'s answer when the tick is quiet by the state's memo: the state itself, read as a
+ * result (no action, no garbage). The memo is what the quiet test comes to under one settings
+ * object (a position meets the same levels on every tick until its state changes): the ticks
  * before the time exit whose price lies strictly between two bounds. Two comparisons instead of
- * classifyRange()'s dozen reads and side-dependent branches. Tighter than classifyRange(), never
- * looser: null for a price on or beyond a bound, which classifyRange() then decides. Also null
- * for a state not made by cloneState() (a plain object has no memo).
+ * classifyRange()'s dozen reads and side-dependent branches. Narrower than classifyRange(),
+ * never wider. null when the memo does not know: a price on or beyond a bound, no memo for
+ * these settings yet (see quietResult), or a plain object (no memo at all).
  */
 export function quietByMemo(s: PositionState, tick: Tick, settings: MonitorSettings): MonitorResult | null {
-  const known = MonitorState.quietResult(s, tick, settings);
-  if (known !== null || !MonitorState.unlearned(s, settings)) return known;
+  return MonitorState.quietAt(s, tick, settings);
+}
+
+/**
+ * evaluate()'s answer once classifyTick() has found the tick quiet. A state made by cloneState()
+ * learns its memo here, the first time it is quiet under these settings: a state that acts on
+ * every tick (a trailing peak in a trend) never pays for one. It is then its own result; a plain
+ * object gets a new one.
+ */
+export function quietResult(s: PositionState, settings: MonitorSettings): MonitorResult {
+  if (!MonitorState.unlearned(s, settings)) return MonitorState.asResult(s) ?? { next: s, actions: NO_ACTIONS };
   const bounds = quietBounds(s, settings);
   let low = Infinity;
   let high = -Infinity;
@@ -75,7 +86,7 @@ export function quietByMemo(s: PositionState, tick: Tick, settings: MonitorSetti
   // a whole millisecond before classifyRange()'s time exit, whatever the rounding of a sum
   const until = settings.maxHoldMs > 0 ? s.openedAt + settings.maxHoldMs - 1 : Infinity;
   MonitorState.remember(s, settings, low, high, until);
-  return MonitorState.quietResult(s, tick, settings);
+  return s;
 }
 
 /**

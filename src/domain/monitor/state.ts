@@ -91,14 +91,15 @@ export function openPosition(
  * place (a change is a new state, cloneState()).
  */
 export class MonitorState implements PositionState, MonitorResult {
-  // The memo, written by remember(): under #settings, a tick before #until at a price strictly
+  // The memo, written by remember(): under #settings, a tick before #untilMinute at a price strictly
   // between #low and #high is quiet (#fromInside: so is a continuous move from lastPrice). The
   // three numbers are float32 bit patterns (below): small integers V8 keeps in the object itself,
-  // so the quiet test reads one cache line per position and follows no pointer.
+  // so the quiet test reads one cache line per position and follows no pointer. The time is kept
+// as whole minutes, rounded down.
   #settings: MonitorSettings | null = null;
   #low = 0;
   #high = 0;
-  #until = 0;
+  #untilMinute = 0;
   #fromInside = false;
   declare closed: boolean;
   declare side: Side;
@@ -146,12 +147,22 @@ export class MonitorState implements PositionState, MonitorResult {
    * evaluate()'s answer (the same state, no action) when the memo for `settings` knows `tick`
    * is quiet; null when it does not: no memo for these settings, or a price at or beyond a bound.
    */
-  static quietResult(s: PositionState, tick: Tick, settings: MonitorSettings): MonitorResult | null {
+  static quietAt(s: PositionState, tick: Tick, settings: MonitorSettings): MonitorResult | null {
     if (!(#settings in s) || s.#settings !== settings) return null;
     const p = tick.price;
-    if (!(p > 0)) return null;
-    if (floatBitsBelow(p) > s.#low && floatBitsAbove(p) < s.#high && floatBitsAbove(tick.time) < s.#until && (s.#fromInside || !tick.continuous)) return s;
+    // p's float32 neighbours, from one rounding: p > 0 lies between them
+    f32[0] = p;
+    const bits = i32[0] as number;
+    const rounded = f32[0] as number;
+    const below = rounded > p ? bits - 1 : bits;
+    const above = rounded < p ? bits + 1 : bits;
+    if (below > s.#low && above < s.#high && p > 0 && tick.time < s.#untilMinute * MINUTE && (s.#fromInside || !tick.continuous)) return s;
     return null;
+  }
+
+  /** `s` as its own quiet result when it is a MonitorState; null for a plain object. */
+  static asResult(s: PositionState): MonitorResult | null {
+    return #settings in s ? s : null;
   }
 
   /** A state made here whose memo is for other settings (or none yet). */
@@ -161,15 +172,16 @@ export class MonitorState implements PositionState, MonitorResult {
 
   /**
    * Keeps the memo for `settings`: prices strictly between `low` and `high` (≥ 0) are quiet
-   * before `until` (quiet.ts works them out). Each bound is rounded inwards to a float32, which
-   * narrows it by at most a ten-millionth: a price that close to a level is decided by
-   * classifyRange(); a time exit is handed over some minutes early.
+   * before `until` (quiet.ts works them out). Each bound is rounded inwards to a float32 and
+   * quietAt() rounds the price outwards (either alone would be exact): the memo narrows by at
+   * most two ten-millionths, and a price that close to a level is decided by classifyRange().
+   * `until` is rounded down to the minute: a time exit is handed back up to a minute early.
    */
   static remember(s: MonitorState, settings: MonitorSettings, low: number, high: number, until: number): void {
     s.#settings = settings;
     s.#low = floatBitsAbove(low);
     s.#high = floatBitsBelow(high);
-    s.#until = floatBitsBelow(until);
+    s.#untilMinute = until === Infinity ? NO_TIME_EXIT : Math.floor(until / MINUTE);
     const last = s.lastPrice;
     s.#fromInside = last !== null && last > 0 && floatBitsBelow(last) > s.#low && floatBitsAbove(last) < s.#high;
   }
@@ -197,6 +209,9 @@ export class MonitorState implements PositionState, MonitorResult {
  * floatBitsBelow(high) implies p < high. (NaN's pattern lies above +∞'s: never below a bound.)
  */
 const f32 = new Float32Array(1);
+const MINUTE = 60_000;
+/** #untilMinute without a time exit: the largest 32-bit integer, some four thousand years */
+const NO_TIME_EXIT = 0x7fffffff;
 const i32 = new Int32Array(f32.buffer);
 
 function floatBitsBelow(x: number): number {

@@ -280,6 +280,7 @@ describe('evaluate() fast path agrees with the full rules', () => {
 
   it('whenever the fast path calls a tick quiet, the full rules neither act nor change anything but lastPrice; otherwise (a trailing peak alone, a trailing stop alone, or anything else) both give the same result', async () => {
     const { evaluateRules } = await import('../../../src/domain/monitor/evaluate.ts');
+    const { quietByMemo } = await import('../../../src/domain/monitor/quiet.ts');
     const { tickMayAct } = await import('../../../src/domain/monitor/index.ts');
     let quietSeen = 0;
     let memoQuiet = 0;
@@ -291,7 +292,7 @@ describe('evaluate() fast path agrees with the full rules', () => {
         scenarioArb,
         // per step: snap the price onto one of the position's levels (nudged by a few ulps or
         // by a billionth) instead of the scenario's random move
-        fc.array(fc.tuple(fc.nat(), fc.constantFrom(0, 1e-16, -1e-16, 2e-15, -2e-15, 1e-12, -1e-12, 1e-10, -1e-10, 2e-9, -2e-9)), { minLength: 60, maxLength: 60 }),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(0, 1e-16, -1e-16, 2e-15, -2e-15, 1e-12, -1e-12, 1e-10, -1e-10, 2e-9, -2e-9, 4e-8, -4e-8, 1e-7, -1e-7)), { minLength: 60, maxLength: 60 }),
         (sc, snaps) => {
           let s = start(sc);
           let price = sc.entry;
@@ -305,25 +306,29 @@ describe('evaluate() fast path agrees with the full rules', () => {
             const tick = { time, price, continuous: step.continuous };
             // now and then the trader has just changed the trailing distance
             const settings = i % 4 === 3 ? { ...sc.settings, trailingDistancePct: step.distancePct } : sc.settings;
-            const fast = evaluate(s, tick, settings);
+            // now and then the state comes as a plain object (spread by a caller): no memo
+            const cur: PositionState = pick % 7 === 5 ? { ...s } : s;
+            // asked before evaluate(), which may teach the state its memo
+            const byMemo = quietByMemo(cur, tick, settings) !== null;
+            const fast = evaluate(cur, tick, settings);
             // the monitor skips evaluate() when tickMayAct() says no: it must say no exactly when
             // evaluate() hands back the same state
-            expect(tickMayAct(s, tick, settings)).toBe(fast.next !== s);
-            if (s.closed) {
+            expect(tickMayAct(cur, tick, settings)).toBe(fast.next !== cur);
+            if (cur.closed) {
               expect(fast.actions).toEqual([]);
               return;
             }
-            const full = evaluateRules(s, tick, settings);
-            if (fast.next === s) {
+            const full = evaluateRules(cur, tick, settings);
+            if (fast.next === cur) {
               quietSeen++;
-              // the state's own memo answered (its answer is the state itself, read as a result)
-              if (fast === s) memoQuiet++;
+              if (byMemo) memoQuiet++;
               if (snapped) nearLevelQuiet++;
               expect(full.actions).toEqual([]);
-              expect({ ...full.next, lastPrice: null }).toEqual({ ...s, lastPrice: null });
+              expect({ ...full.next, lastPrice: null }).toEqual({ ...cur, lastPrice: null });
             } else {
+              expect(byMemo).toBe(false);
               expect(fast).toEqual(full);
-              if (fast.next.peak !== s.peak && full.actions.every((a) => a.type === 'reevaluation' && a.reason === 'trailing_peak')) peakOnlySeen++;
+              if (fast.next.peak !== cur.peak && full.actions.every((a) => a.type === 'reevaluation' && a.reason === 'trailing_peak')) peakOnlySeen++;
               if (!tick.continuous && full.actions.length === 1 && full.actions[0]?.type === 'close_all' && full.actions[0].reason === 'trailing_stop') trailingCloseSeen++;
             }
             s = fast.next;
@@ -334,7 +339,7 @@ describe('evaluate() fast path agrees with the full rules', () => {
       { numRuns: 4000 },
     );
     expect(quietSeen).toBeGreaterThan(1000);
-    expect(memoQuiet).toBeGreaterThan(500);
+    expect(memoQuiet).toBeGreaterThan(200);
     expect(nearLevelQuiet).toBeGreaterThan(100);
     expect(peakOnlySeen).toBeGreaterThan(100);
     expect(trailingCloseSeen).toBeGreaterThan(50);
