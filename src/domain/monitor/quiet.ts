@@ -3,7 +3,6 @@ import { cloneState, closeAll, effectiveLiquidationPrice, MonitorState, NO_ACTIO
 import { adverse, reached } from './trigger.ts';
 import { trailingCandidate } from './trailing.ts';
 
-
 /**
  * Fast path for backtests: false only when evaluate() on every tick of this candle (prices
  * within [low, high], time = candle.time) would yield no action and change nothing but
