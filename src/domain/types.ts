@@ -41,7 +41,11 @@ export type ExitReason =
   | 'manual'
   | 'end_of_data';
 
-/** State of one open position as the monitor sees it (SPEC §6). */
+/**
+ * State of one open position as the monitor sees it (SPEC §6). A value: once evaluate() or
+ * tickMayAct() has seen a state, never change it in place (it may carry a memo of its quiet
+ * prices, domain/monitor/state.ts MonitorState); make the changed state with cloneState().
+ */
 export interface PositionState {
   side: Side;
   /** average entry price */
