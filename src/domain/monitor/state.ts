@@ -91,11 +91,11 @@ export function openPosition(
  * place (a change is a new state, cloneState()).
  */
 export class MonitorState implements PositionState, MonitorResult {
-  // The memo, written by remember(): under #settings, a tick before #untilMinute at a price strictly
-  // between #low and #high is quiet (#fromInside: so is a continuous move from lastPrice). The
-  // three numbers are float32 bit patterns (below): small integers V8 keeps in the object itself,
-  // so the quiet test reads one cache line per position and follows no pointer. The time is kept
-// as whole minutes, rounded down.
+  // The memo, written by remember(): under #settings, a tick before minute #untilMinute at a
+  // price strictly between #low and #high is quiet (#fromInside: so is a continuous move from
+  // lastPrice). The bounds are float32 bit patterns (below) and the time is in whole minutes:
+  // small integers V8 keeps in the object itself, so the quiet test reads one cache line per
+  // position and follows no pointer.
   #settings: MonitorSettings | null = null;
   #low = 0;
   #high = 0;
@@ -209,10 +209,11 @@ export class MonitorState implements PositionState, MonitorResult {
  * floatBitsBelow(high) implies p < high. (NaN's pattern lies above +∞'s: never below a bound.)
  */
 const f32 = new Float32Array(1);
+const i32 = new Int32Array(f32.buffer);
+
 const MINUTE = 60_000;
 /** #untilMinute without a time exit: the largest 32-bit integer, some four thousand years */
 const NO_TIME_EXIT = 0x7fffffff;
-const i32 = new Int32Array(f32.buffer);
 
 function floatBitsBelow(x: number): number {
   f32[0] = x;
