@@ -29,15 +29,15 @@ import { byPathThenRule, type TickContext, type Trigger } from './trigger.ts';
  * ends the tick.
  */
 export function evaluate(state: PositionState, tick: Tick, settings: MonitorSettings): MonitorResult {
-  // a closed position, or a broken price feed (NaN, 0, negative): nothing to decide on.
-  // Fast path: nothing can fire or move anywhere on this tick's move → the same state object,
-  // lastPrice included. Keeping the older lastPrice is exact: it was left by a tick after which
-  // no level lay at or beyond it, and a continuous move from any such price fires the same
-  // rules at the same fills (the fired set depends on p alone; fills are the levels; all fired
-  // levels lie on one side of p, so their order along the move is the same). It also spares
-  // the garbage collector ten thousand surviving copies per tick.
-  // First the state's memo (quiet.ts quietByMemo): most ticks, with two comparisons and no
-  // garbage; then classifyRange() for a price near a level or a state without a memo.
+  // Fast path: nothing can fire or move anywhere on this tick's move (or the position is closed,
+  // or the price feed broken: NaN, 0, negative) → the same state, lastPrice included. Keeping the
+  // older lastPrice is exact: it was left by a tick after which no level lay at or beyond it, and
+  // a continuous move from any such price fires the same rules at the same fills (the fired set
+  // depends on p alone; fills are the levels; all fired levels lie on one side of p, so their
+  // order along the move is the same). It also spares the garbage collector ten thousand
+  // surviving copies per tick. First the state's memo (quiet.ts quietByMemo): most ticks, two
+  // comparisons and no garbage; then classifyTick() for a price near a level, a state without a
+  // memo for these settings, or a plain object.
   const known = quietByMemo(state, tick, settings);
   if (known !== null) return known;
   const move = classifyTick(state, tick, settings);
