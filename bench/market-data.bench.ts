@@ -2,7 +2,7 @@
  * Shared market data: fan-out cost of one poll to many positions, replay speed, paper fills.
  * Figures only; correctness is in test/exchange/.
  */
-import { sharedDataFile } from '../test/support/shared-data.ts';
+import { fixtureFile } from '../test/support/fixtures.ts';
 import { createMarketDataFeed, type RawTicker } from '../src/exchange/market-data.ts';
 import { PaperExchange } from '../src/exchange/paper.ts';
 import { createMemoryPaperStore } from '../src/exchange/paper-store.ts';
@@ -38,7 +38,7 @@ async function fanOut(positions: number, polls: number): Promise<void> {
 }
 
 async function replay(): Promise<void> {
-  const series = await loadReplaySeries({ 'BTC/USDT': sharedDataFile('BTC_USDT-1m-2021-02-19.csv') });
+  const series = await loadReplaySeries({ 'BTC/USDT': fixtureFile('BTC_USDT-1m-2021-02-19.csv') });
   const start = process.hrtime.bigint();
   const feed = createReplayFeed({ series, speed: Number.POSITIVE_INFINITY });
   let ticks = 0;

@@ -1,16 +1,16 @@
-import { sharedDataFile } from '../support/shared-data.ts';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixtureFile } from '../support/fixtures.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'src', 'backtest', 'cli.ts');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const BTC = sharedDataFile('BTC_USDT-1m-2021-02-19.csv');
-const SIGNALS = join(ROOT, 'test', 'fixtures', 'btc-2021-02-19-signals.csv');
-const SETTINGS = join(ROOT, 'test', 'fixtures', 'backtest-settings.json');
+const BTC = fixtureFile('BTC_USDT-1m-2021-02-19.csv');
+const SIGNALS = fixtureFile('btc-2021-02-19-signals.csv');
+const SETTINGS = fixtureFile('backtest-settings.json');
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

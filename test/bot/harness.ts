@@ -15,6 +15,7 @@ import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createAuditRepo } from '../../src/db/repos/audit.ts';
 import { createSecretBox, type SecretBox } from '../../src/security/secret-box.ts';
 import { createAlerts, type Alerts } from '../../src/notify/alerts.ts';
+import type { PacingConfig } from '../../src/notify/pacer.ts';
 import type { EngineFacade } from '../../src/engine/facade.ts';
 import type { Notifier } from '../../src/engine/events.ts';
 import { createLogger } from '../../src/log.ts';
@@ -47,7 +48,15 @@ export interface HarnessOptions {
   engine?: (h: { db: TestDatabase; box: SecretBox; notifier: Notifier }) => Promise<{ facade: EngineFacade; stop(): Promise<void> }>;
   adminIds?: number[];
   pollMs?: number;
+  /** alert pacing; default TEST_PACING (Telegram's real pacing is tested in test/notify/delivery.test.ts) */
+  pacing?: Partial<PacingConfig>;
 }
+
+/**
+ * Telegram's pacing (1 message a second to a chat) would make a test of six alerts take six
+ * seconds; the order and one-at-a-time per chat stay, only the gap shrinks.
+ */
+export const TEST_PACING: PacingConfig = { perChatIntervalMs: 20, globalPerSecond: 200, globalBurst: 10 };
 
 export function harnessKinds(): Array<'pglite' | 'postgres'> {
   return databaseKinds();
@@ -59,7 +68,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const box = createSecretBox(randomBytes(32).toString('base64'));
   const logger = createLogger({ level: 'silent', pretty: false, secrets: [] });
   const users = createUsersRepo(db.db);
-  const alerts = createAlerts({ db: db.db, token: emu.token, apiRoot: emu.url, logger, pollMs: options.pollMs ?? 50 });
+  const alerts = createAlerts({ db: db.db, token: emu.token, apiRoot: emu.url, logger, pollMs: options.pollMs ?? 50, pacing: options.pacing ?? TEST_PACING });
   const built = options.engine ? await options.engine({ db, box, notifier: alerts.notifier }) : undefined;
   const engine = built ? built.facade : new FakeEngineFacade({ notifier: alerts.notifier, accountsRepo: createAccountsRepo(db.db, box), auditRepo: createAuditRepo(db.db) });
   const adminIds = options.adminIds ?? [admin.id];

@@ -15,13 +15,14 @@ import type { ExchangeId } from '../../src/exchange/port.ts';
 import { createExchangeRuntime, type ExchangeRuntime } from '../../src/exchange/runtime.ts';
 import { startBinanceEmulator, type BinanceEmulator } from '../emulators/exchange/binance-server.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { fixtureFile } from '../support/fixtures.ts';
 import { createHarness, drain, T0, type Harness } from './harness.ts';
 
 const HOUR = 3_600_000;
 
 /** 61 real hourly BTC candles re-timed so the last one opens at T0 (still forming then) */
 function recordedHours(): Candle[] {
-  const parsed = parseCandlesCsv(readFileSync('/work/shared/data/BTC_USDT-1m-2021-02-19.csv', 'utf8'), 'BTC_USDT-1m');
+  const parsed = parseCandlesCsv(readFileSync(fixtureFile('BTC_USDT-1m-2021-02-19.csv'), 'utf8'), 'BTC_USDT-1m');
   if (!parsed.ok) throw new Error('bad csv');
   const hours = resampleCandles(parsed.value, HOUR).slice(60, 121);
   return hours.map((c, k) => ({ ...c, time: T0 - (60 - k) * HOUR }));

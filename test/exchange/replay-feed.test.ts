@@ -1,12 +1,12 @@
-import { sharedDataFile } from '../support/shared-data.ts';
 import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createReplayFeed, loadReplaySeries, type ReplaySeries } from '../../src/exchange/replay-feed.ts';
 import type { StaleEvent, Tick } from '../../src/exchange/port.ts';
+import { fixtureFile } from '../support/fixtures.ts';
 
-const BTC_FILE = sharedDataFile('BTC_USDT-1m-2021-02-19.csv');
+const BTC_FILE = fixtureFile('BTC_USDT-1m-2021-02-19.csv');
 
 const candle = (time: number, open: number, high: number, low: number, close: number) => ({ time, open, high, low, close, volume: 1 });
 

@@ -114,6 +114,30 @@ describe.each(databaseKinds())('alert outbox on %s', (kind) => {
     expect(retried.attempts).toBe(1);
   });
 
+  // the one test on Telegram's own pacing (TELEGRAM_PACING, the default); the others shrink it
+  it('by default paces like Telegram asks: a chat gets one alert a second, another chat is not held back', async () => {
+    const outbox = createOutboxRepo(db.db);
+    const notifier = createOutboxNotifier({ outbox, recipients: createRecipientsRepo(db.db) });
+    const [a, b] = [await trader(901), await trader(902)];
+    await notifier.notify(stopLoss(a.id, 'p1'), 'a1');
+    await notifier.notify(stopLoss(a.id, 'p2'), 'a2');
+    await notifier.notify(stopLoss(b.id, 'p3'), 'b1');
+    const sent: Array<{ chatId: number; positionId: string; at: number }> = [];
+    const send = async (row: OutboxRow) => (sent.push({ chatId: row.chatId, positionId: String(row.payload.positionId), at: Date.now() }), sent.length);
+    const w = createOutboxWorker({ outbox, send, logger: silentLogger, pollMs: 20 });
+    workers.push(w);
+    w.start();
+    await until(async () => (await outbox.depth()) === 0, 'outbox drained');
+
+    const first = sent.find((s) => s.positionId === 'p1')!;
+    const second = sent.find((s) => s.positionId === 'p2')!;
+    const other = sent.find((s) => s.positionId === 'p3')!;
+    expect(sent.map((s) => s.positionId).filter((p) => p !== 'p3')).toEqual(['p1', 'p2']);
+    // pacing counts from the moment a message leaves; send() is called in that same moment
+    expect(second.at - first.at).toBeGreaterThanOrEqual(1000);
+    expect(other.at - first.at).toBeLessThan(1000);
+  });
+
   it('forgets delivered alerts after they have been kept long enough, never pending ones', async () => {
     const outbox = createOutboxRepo(db.db);
     const u = await trader(801);
