@@ -1,11 +1,13 @@
 /**
  * The trading state behind the Binance emulator: markets with filters, prices a test sets,
- * a spot wallet, a USDⓈ-M futures wallet with one-way positions, and orders. Market orders
- * fill at once at the current price; limit orders fill when marketable, else rest.
+ * a spot wallet, a USDⓈ-M futures wallet with one-way positions, orders and the account's trades.
+ * Market orders fill at once at the current price (or walk `depth` levels); limit orders fill when
+ * marketable, else rest. Spot and margin fees are taken in the coin received (`feeAsset`).
  * Business rule violations throw BinanceReject, which the server turns into Binance's
  * `{code, msg}` with HTTP 400.
  */
 import { fillMargin, type MarginWallet } from './binance-margin.ts';
+import { fillSpot, priceLevels, spotFills, type FeeAsset, type MarketDepth } from './binance-spot.ts';
 
 export class BinanceReject extends Error {
   constructor(
@@ -29,6 +31,8 @@ export interface EmulatorMarket {
 }
 
 export type Venue = 'spot' | 'margin' | 'futures';
+/** futures: BOTH in one-way mode, LONG or SHORT in hedge mode */
+export type PositionSide = 'BOTH' | 'LONG' | 'SHORT';
 
 export interface EmulatorOrder {
   venue: Venue;
@@ -43,7 +47,35 @@ export interface EmulatorOrder {
   avgPrice: number;
   status: 'NEW' | 'FILLED' | 'CANCELED';
   reduceOnly: boolean;
+  /** total commission, in `commissionAsset` */
   commission: number;
+  commissionAsset: string;
+  /** spot/margin fills as the FULL answer lists them (never on order lookups) */
+  fills: Fill[];
+  /** margin orders: placed in the symbol's isolated wallet */
+  isIsolated: boolean;
+  positionSide: PositionSide;
+  time: number;
+}
+
+export interface Fill {
+  price: number;
+  qty: number;
+  commission: number;
+  commissionAsset: string;
+  tradeId: number;
+}
+
+/** one row of the account's trade list (myTrades / userTrades) */
+export interface EmulatorTrade extends Fill {
+  venue: Venue;
+  orderId: number;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  isIsolated: boolean;
+  positionSide: PositionSide;
+  /** futures: profit or loss the fill realised, quote */
+  realizedPnl: number;
   time: number;
 }
 
@@ -82,12 +114,18 @@ export class BinanceBook {
   futuresWallet = 0;
   readonly positions = new Map<string, EmulatorPosition>();
   readonly orders: EmulatorOrder[] = [];
+  readonly trades: EmulatorTrade[] = [];
+  /** spot/margin: fees in the coin received (Binance without BNB) or always in the quote coin */
+  feeAsset: FeeAsset = 'received';
+  /** spot/margin market orders walk price levels when set (several fills) */
+  depth: MarketDepth | undefined = undefined;
   /** like real Binance futures: a market order's answer says NEW, the fill shows on a later query */
   futuresReportsFillsLate = false;
   readonly marginCross: MarginWallet = new Map();
   /** symbol id → isolated wallet */
   readonly marginIsolated = new Map<string, MarginWallet>();
   private nextOrderId = 1000;
+  private nextTradeId = 1;
 
   constructor(markets: EmulatorMarket[], private readonly now: () => number) {
     for (const market of markets) {
@@ -159,7 +197,8 @@ export class BinanceBook {
   }
 
   findOrder(venue: Venue, symbol: string, ref: { orderId?: string; clientOrderId?: string }): EmulatorOrder {
-    const order = this.orders.find(
+    // the latest of several with the same client id (a client id is unique among open orders only)
+    const order = this.orders.findLast(
       (o) =>
         o.venue === venue &&
         o.symbol === symbol &&
@@ -202,39 +241,52 @@ export class BinanceBook {
       status: 'NEW',
       reduceOnly,
       commission: 0,
+      commissionAsset: market.quote,
+      fills: [],
+      isIsolated: venue === 'margin' && (p.isIsolated === 'TRUE' || p.isIsolated === 'true'),
+      positionSide: 'BOTH',
       time: this.now(),
     };
     const answer = { ...order };
     if (marketable) {
-      if (venue === 'spot') this.fillSpot(order, market, current);
-      else if (venue === 'margin') fillMargin(this.marginWallet(p.isIsolated === 'TRUE' || p.isIsolated === 'true' ? market.id : undefined), order, market, current, p.sideEffectType, (a) => this.assetPrice(a));
-      else this.fillFutures(order, current);
+      if (venue === 'futures') this.fillFutures(order, current);
+      else {
+        const fills = spotFills(order, market, priceLevels(order, market, current, this.depth), SPOT_FEE, this.feeAsset, () => this.nextTradeId++);
+        if (venue === 'spot') fillSpot(order, market, fills, (a) => this.spot(a));
+        else fillMargin(this.marginWallet(order.isIsolated ? market.id : undefined), order, market, fills, p.sideEffectType, (a) => this.assetPrice(a));
+        this.recordFills(order, fills);
+      }
     }
     this.orders.push(order);
     return venue === 'futures' && type === 'MARKET' && this.futuresReportsFillsLate ? answer : order;
   }
 
-  private fillSpot(order: EmulatorOrder, market: EmulatorMarket, price: number): void {
-    const cost = order.origQty * price;
-    const fee = cost * SPOT_FEE;
-    const base = this.spot(market.base);
-    const quote = this.spot(market.quote);
-    if (order.side === 'BUY') {
-      if (quote.free < cost + fee) throw new BinanceReject(-2010, 'Account has insufficient balance for requested action.');
-      quote.free = clean(quote.free - cost - fee);
-      base.free = clean(base.free + order.origQty);
-    } else {
-      if (base.free < order.origQty - 1e-12) throw new BinanceReject(-2010, 'Account has insufficient balance for requested action.');
-      base.free = clean(base.free - order.origQty);
-      quote.free = clean(quote.free + cost - fee);
+  /** marks the order filled by `fills` and adds them to the account's trades */
+  recordFills(order: EmulatorOrder, fills: Fill[], realizedPnl = 0): void {
+    let qty = 0;
+    let cost = 0;
+    let commission = 0;
+    for (const fill of fills) {
+      qty += fill.qty;
+      cost += fill.qty * fill.price;
+      commission += fill.commission;
+      this.trades.push({ ...fill, venue: order.venue, orderId: order.orderId, symbol: order.symbol, side: order.side, isIsolated: order.isIsolated, positionSide: order.positionSide, realizedPnl, time: this.now() });
     }
-    Object.assign(order, { executedQty: order.origQty, avgPrice: price, status: 'FILLED', commission: fee });
+    Object.assign(order, {
+      executedQty: clean(qty),
+      avgPrice: clean(cost / qty),
+      status: 'FILLED',
+      commission: Math.round(commission * 1e8) / 1e8,
+      commissionAsset: fills[0]?.commissionAsset ?? order.commissionAsset,
+      fills,
+    });
   }
 
   private fillFutures(order: EmulatorOrder, price: number): void {
     const position = this.position(order.symbol);
     const signed = order.side === 'BUY' ? order.origQty : -order.origQty;
     const reduces = position.amount !== 0 && Math.sign(signed) !== Math.sign(position.amount);
+    let realized = 0;
     if (order.reduceOnly && (!reduces || Math.abs(signed) > Math.abs(position.amount) + 1e-12)) {
       throw new BinanceReject(-2022, 'ReduceOnly Order is rejected.');
     }
@@ -243,6 +295,7 @@ export class BinanceBook {
       const closed = Math.min(Math.abs(signed), Math.abs(position.amount));
       const pnl = closed * (price - position.entryPrice) * Math.sign(position.amount);
       this.futuresWallet += pnl;
+      realized = pnl;
       const rest = Math.abs(signed) - closed;
       position.amount = clean(position.amount + Math.sign(signed) * closed);
       if (rest > 1e-12) {
@@ -258,7 +311,7 @@ export class BinanceBook {
     }
     if (position.amount === 0) position.entryPrice = 0;
     this.futuresWallet -= fee;
-    Object.assign(order, { executedQty: order.origQty, avgPrice: price, status: 'FILLED', commission: fee });
+    this.recordFills(order, [{ price, qty: order.origQty, commission: fee, commissionAsset: 'USDT', tradeId: this.nextTradeId++ }], realized);
   }
 
   private requireMargin(notional: number, leverage: number, fee: number): void {

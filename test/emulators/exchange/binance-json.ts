@@ -1,9 +1,9 @@
 /**
  * Binance's JSON shapes for the emulator's answers (exchangeInfo symbols, tickers, accounts,
- * positions, orders), built from the BinanceBook state. Numbers go out as strings, as Binance
+ * positions), built from the BinanceBook state. Numbers go out as strings, as Binance
  * sends them.
  */
-import { BinanceBook, MAINT_RATE, type EmulatorMarket, type EmulatorOrder } from './binance-book.ts';
+import { BinanceBook, MAINT_RATE, type EmulatorMarket } from './binance-book.ts';
 import { walletValue, type MarginWallet } from './binance-margin.ts';
 
 export function tickersJson(book: BinanceBook, now: () => number, p: Record<string, string>, priceOnly: boolean): unknown {
@@ -126,44 +126,6 @@ export function futuresSymbolJson(m: EmulatorMarket): unknown {
       { filterType: 'MARKET_LOT_SIZE', minQty: m.minQty, maxQty: '1000', stepSize: m.stepSize },
       { filterType: 'MIN_NOTIONAL', notional: m.minNotional },
     ],
-  };
-}
-
-export function orderJson(o: EmulatorOrder): unknown {
-  const status = o.status;
-  const common = {
-    symbol: o.symbol,
-    orderId: o.orderId,
-    clientOrderId: o.clientOrderId,
-    price: String(o.price),
-    origQty: String(o.origQty),
-    executedQty: String(o.executedQty),
-    status,
-    timeInForce: o.type === 'LIMIT' ? 'GTC' : 'GTC',
-    type: o.type,
-    side: o.side,
-  };
-  if (o.venue !== 'futures') {
-    return {
-      ...common,
-      orderListId: -1,
-      transactTime: o.time,
-      time: o.time,
-      updateTime: o.time,
-      cummulativeQuoteQty: String(o.executedQty * o.avgPrice),
-      fills: o.executedQty > 0 ? [{ price: String(o.avgPrice), qty: String(o.executedQty), commission: String(o.commission), commissionAsset: 'USDT', tradeId: o.orderId }] : [],
-    };
-  }
-  return {
-    ...common,
-    avgPrice: String(o.avgPrice),
-    cumQty: String(o.executedQty),
-    cumQuote: String(o.executedQty * o.avgPrice),
-    reduceOnly: o.reduceOnly,
-    closePosition: false,
-    positionSide: 'BOTH',
-    origType: o.type,
-    updateTime: o.time,
   };
 }
 

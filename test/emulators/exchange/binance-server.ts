@@ -19,12 +19,12 @@ import {
   futuresAccountJson,
   futuresSymbolJson,
   isolatedMarginAccountJson,
-  orderJson,
   positionRiskJson,
   spotAccountJson,
   spotSymbolJson,
   tickersJson,
 } from './binance-json.ts';
+import { cancelledOrderJson, newOrderJson, orderJson, tradesJson } from './binance-orders-json.ts';
 
 export interface LoggedRequest {
   method: string;
@@ -87,7 +87,7 @@ export interface ApiRestrictions {
   ipRestrict: boolean;
 }
 
-const PRIVATE_PREFIXES = ['/api/v3/account', '/api/v3/order', '/api/v3/openOrders', '/fapi/v1/order', '/fapi/v1/leverage', '/fapi/v1/marginType', '/fapi/v1/leverageBracket', '/fapi/v2/', '/fapi/v3/', '/sapi/'];
+const PRIVATE_PREFIXES = ['/api/v3/account', '/api/v3/order', '/api/v3/openOrders', '/api/v3/myTrades', '/fapi/v1/userTrades', '/fapi/v1/positionSide', '/fapi/v1/order', '/fapi/v1/leverage', '/fapi/v1/marginType', '/fapi/v1/leverageBracket', '/fapi/v2/', '/fapi/v3/', '/sapi/'];
 
 export async function startBinanceEmulator(options: BinanceEmulatorOptions = {}): Promise<BinanceEmulator> {
   const apiKey = options.apiKey ?? 'emulator-key';
@@ -209,11 +209,14 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
         return { code: 200, msg: 'success' };
       }
       case 'POST /api/v3/order':
-        return orderJson(book.placeOrder('spot', p));
       case 'POST /fapi/v1/order':
-        return orderJson(book.placeOrder('futures', p));
       case 'POST /sapi/v1/margin/order':
-        return orderJson(book.placeOrder('margin', p));
+        return newOrderJson(book.placeOrder(venueOf(path), p), p.newOrderRespType);
+      case 'GET /api/v3/myTrades':
+      case 'GET /sapi/v1/margin/myTrades':
+      case 'GET /fapi/v1/userTrades':
+        if (p.symbol === undefined) throw new BinanceReject(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+        return tradesJson(book.trades.filter((t) => t.venue === venueOf(path)), { ...p, symbol: book.market(p.symbol).id });
       case 'GET /sapi/v1/margin/account':
         return crossMarginAccountJson(book);
       case 'GET /sapi/v1/margin/isolated/account':
@@ -225,7 +228,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       case 'DELETE /api/v3/order':
       case 'DELETE /sapi/v1/margin/order':
       case 'DELETE /fapi/v1/order':
-        return orderJson(book.cancel(book.findOrder(venueOf(path), p.symbol ?? '', orderRef(p))));
+        return cancelledOrderJson(book.cancel(book.findOrder(venueOf(path), p.symbol ?? '', orderRef(p))));
       default:
         throw new BinanceReject(-1, `emulator: no route ${key}`, 404);
     }
