@@ -1,11 +1,12 @@
 /**
  * The trading state behind the Binance emulator: markets with filters, prices a test sets,
- * a spot wallet, a USDⓈ-M futures wallet with one-way positions, orders and the account's trades.
+ * a spot wallet, a USDⓈ-M futures account (binance-futures.ts), orders and the account's trades.
  * Market orders fill at once at the current price (or walk `depth` levels); limit orders fill when
  * marketable, else rest. Spot and margin fees are taken in the coin received (`feeAsset`).
  * Business rule violations throw BinanceReject, which the server turns into Binance's
  * `{code, msg}` with HTTP 400.
  */
+import { checkPositionSide, closesHedged, fillFutures, type EmulatorPosition, type SymbolSettings } from './binance-futures.ts';
 import { fillMargin, type MarginWallet } from './binance-margin.ts';
 import { fillSpot, priceLevels, spotFills, type FeeAsset, type MarketDepth } from './binance-spot.ts';
 
@@ -79,15 +80,6 @@ export interface EmulatorTrade extends Fill {
   time: number;
 }
 
-export interface EmulatorPosition {
-  symbol: string;
-  /** signed base quantity: > 0 long, < 0 short */
-  amount: number;
-  entryPrice: number;
-  leverage: number;
-  marginType: 'cross' | 'isolated';
-}
-
 /** taker fees of the emulated account */
 export const SPOT_FEE = 0.001;
 export const FUTURES_FEE = 0.0004;
@@ -111,8 +103,13 @@ export class BinanceBook {
   readonly markets = new Map<string, EmulatorMarket>();
   readonly prices = new Map<string, number>();
   readonly spotBalances = new Map<string, { free: number; locked: number }>();
+  /** USDⓈ-M wallet balance (cross and isolated margin together), USDT */
   futuresWallet = 0;
+  /** `${symbol}:${positionSide}` → position */
   readonly positions = new Map<string, EmulatorPosition>();
+  readonly symbolSettings = new Map<string, SymbolSettings>();
+  /** futures position mode: true = hedge mode (LONG and SHORT), false = one-way (BOTH) */
+  dualSidePosition = false;
   readonly orders: EmulatorOrder[] = [];
   readonly trades: EmulatorTrade[] = [];
   /** spot/margin: fees in the coin received (Binance without BNB) or always in the quote coin */
@@ -155,16 +152,27 @@ export class BinanceBook {
     return entry;
   }
 
-  position(symbol: string): EmulatorPosition {
-    let position = this.positions.get(symbol);
+  position(symbol: string, positionSide: PositionSide = 'BOTH'): EmulatorPosition {
+    const key = `${symbol}:${positionSide}`;
+    let position = this.positions.get(key);
     if (!position) {
-      position = { symbol, amount: 0, entryPrice: 0, leverage: 20, marginType: 'cross' };
-      this.positions.set(symbol, position);
+      position = { symbol, positionSide, amount: 0, entryPrice: 0, isolatedWallet: 0 };
+      this.positions.set(key, position);
     }
     return position;
   }
 
-  /** quote locked as initial margin by all open futures positions */
+  /** leverage and margin type of a futures symbol (Binance's defaults: 20×, cross) */
+  settings(symbol: string): SymbolSettings {
+    let settings = this.symbolSettings.get(symbol);
+    if (!settings) {
+      settings = { leverage: 20, marginType: 'cross' };
+      this.symbolSettings.set(symbol, settings);
+    }
+    return settings;
+  }
+
+  /** the cross margin wallet, or a symbol's isolated one */
   marginWallet(isolatedSymbol?: string): MarginWallet {
     if (isolatedSymbol === undefined) return this.marginCross;
     let wallet = this.marginIsolated.get(isolatedSymbol);
@@ -178,22 +186,6 @@ export class BinanceBook {
   /** USDT per unit of an asset (USDT = 1, others from their USDT market) */
   assetPrice(asset: string): number {
     return asset === 'USDT' ? 1 : (this.prices.get(`${asset}USDT`) ?? 0);
-  }
-
-  usedMargin(): number {
-    let used = 0;
-    for (const p of this.positions.values()) used += (Math.abs(p.amount) * p.entryPrice) / p.leverage;
-    return used;
-  }
-
-  unrealizedPnl(p: EmulatorPosition): number {
-    return p.amount * (this.price(p.symbol) - p.entryPrice);
-  }
-
-  liquidationPrice(p: EmulatorPosition): number {
-    if (p.amount === 0) return 0;
-    const sign = p.amount > 0 ? 1 : -1;
-    return p.entryPrice * (1 - sign / p.leverage + sign * MAINT_RATE);
   }
 
   findOrder(venue: Venue, symbol: string, ref: { orderId?: string; clientOrderId?: string }): EmulatorOrder {
@@ -222,7 +214,9 @@ export class BinanceBook {
     }
     const current = this.price(market.id);
     const reduceOnly = p.reduceOnly === 'true';
-    if (qty * (limit || current) < Number(market.minNotional) && !reduceOnly) {
+    const positionSide = venue === 'futures' ? checkPositionSide(this, p) : 'BOTH';
+    const reducing = reduceOnly || closesHedged({ positionSide, side });
+    if (qty * (limit || current) < Number(market.minNotional) && !reducing) {
       throw new BinanceReject(venue === 'spot' ? -1013 : -4164, venue === 'spot' ? 'Filter failure: NOTIONAL' : `Order's notional must be no smaller than ${market.minNotional} (unless you choose reduce only).`);
     }
     if (venue !== 'futures' && p.reduceOnly !== undefined) throw new BinanceReject(-1104, 'Not all sent parameters were read.');
@@ -244,12 +238,15 @@ export class BinanceBook {
       commissionAsset: market.quote,
       fills: [],
       isIsolated: venue === 'margin' && (p.isIsolated === 'TRUE' || p.isIsolated === 'true'),
-      positionSide: 'BOTH',
+      positionSide,
       time: this.now(),
     };
     const answer = { ...order };
     if (marketable) {
-      if (venue === 'futures') this.fillFutures(order, current);
+      if (venue === 'futures') {
+        const { fee, realized } = fillFutures(this, order, current);
+        this.recordFills(order, [{ price: current, qty: order.origQty, commission: fee, commissionAsset: market.quote, tradeId: this.nextTradeId++ }], realized);
+      }
       else {
         const fills = spotFills(order, market, priceLevels(order, market, current, this.depth), SPOT_FEE, this.feeAsset, () => this.nextTradeId++);
         if (venue === 'spot') fillSpot(order, market, fills, (a) => this.spot(a));
@@ -280,43 +277,6 @@ export class BinanceBook {
       commissionAsset: fills[0]?.commissionAsset ?? order.commissionAsset,
       fills,
     });
-  }
-
-  private fillFutures(order: EmulatorOrder, price: number): void {
-    const position = this.position(order.symbol);
-    const signed = order.side === 'BUY' ? order.origQty : -order.origQty;
-    const reduces = position.amount !== 0 && Math.sign(signed) !== Math.sign(position.amount);
-    let realized = 0;
-    if (order.reduceOnly && (!reduces || Math.abs(signed) > Math.abs(position.amount) + 1e-12)) {
-      throw new BinanceReject(-2022, 'ReduceOnly Order is rejected.');
-    }
-    const fee = order.origQty * price * FUTURES_FEE;
-    if (reduces) {
-      const closed = Math.min(Math.abs(signed), Math.abs(position.amount));
-      const pnl = closed * (price - position.entryPrice) * Math.sign(position.amount);
-      this.futuresWallet += pnl;
-      realized = pnl;
-      const rest = Math.abs(signed) - closed;
-      position.amount = clean(position.amount + Math.sign(signed) * closed);
-      if (rest > 1e-12) {
-        this.requireMargin(rest * price, position.leverage, fee);
-        position.amount = Math.sign(signed) * rest;
-        position.entryPrice = price;
-      }
-    } else {
-      this.requireMargin(order.origQty * price, position.leverage, fee);
-      const total = Math.abs(position.amount) + order.origQty;
-      position.entryPrice = Math.round(((Math.abs(position.amount) * position.entryPrice + order.origQty * price) / total) * 1e8) / 1e8;
-      position.amount = clean(position.amount + signed);
-    }
-    if (position.amount === 0) position.entryPrice = 0;
-    this.futuresWallet -= fee;
-    this.recordFills(order, [{ price, qty: order.origQty, commission: fee, commissionAsset: 'USDT', tradeId: this.nextTradeId++ }], realized);
-  }
-
-  private requireMargin(notional: number, leverage: number, fee: number): void {
-    const available = this.futuresWallet - this.usedMargin();
-    if (notional / leverage + fee > available) throw new BinanceReject(-2019, 'Margin is insufficient.');
   }
 
   cancel(order: EmulatorOrder): EmulatorOrder {

@@ -4,6 +4,7 @@
  * sends them.
  */
 import { BinanceBook, MAINT_RATE, type EmulatorMarket } from './binance-book.ts';
+import { liquidationPrice, unrealizedPnl, usedMargin } from './binance-futures.ts';
 import { walletValue, type MarginWallet } from './binance-margin.ts';
 
 export function tickersJson(book: BinanceBook, now: () => number, p: Record<string, string>, priceOnly: boolean): unknown {
@@ -33,9 +34,9 @@ export function spotAccountJson(book: BinanceBook, now: () => number): unknown {
 }
 
 export function futuresAccountJson(book: BinanceBook, now: () => number): unknown {
-  const used = book.usedMargin();
+  const used = usedMargin(book);
   let upnl = 0;
-  for (const position of book.positions.values()) upnl += book.unrealizedPnl(position);
+  for (const position of book.positions.values()) upnl += unrealizedPnl(book, position);
   const wallet = book.futuresWallet;
   return {
     totalWalletBalance: String(wallet),
@@ -49,33 +50,41 @@ export function futuresAccountJson(book: BinanceBook, now: () => number): unknow
   };
 }
 
+/** positionRisk (v2 and v3): one row per open position, so one per side in hedge mode */
 export function positionRiskJson(book: BinanceBook, now: () => number, symbol: string | undefined): unknown {
   return [...book.positions.values()]
     .filter((position) => position.amount !== 0 && (symbol === undefined || position.symbol === symbol))
     .map((position) => {
+      const { leverage, marginType } = book.settings(position.symbol);
       const mark = book.price(position.symbol);
       const notional = position.amount * mark;
-      const initial = (Math.abs(position.amount) * position.entryPrice) / position.leverage;
+      const initial = (Math.abs(position.amount) * position.entryPrice) / leverage;
+      const upnl = unrealizedPnl(book, position);
+      const isolated = marginType === 'isolated';
       return {
         symbol: position.symbol,
-        positionSide: 'BOTH',
+        positionSide: position.positionSide,
         positionAmt: String(position.amount),
         entryPrice: String(position.entryPrice),
         breakEvenPrice: String(position.entryPrice),
         markPrice: String(mark),
-        unRealizedProfit: String(book.unrealizedPnl(position)),
-        liquidationPrice: String(book.liquidationPrice(position)),
-        isolatedMargin: position.marginType === 'isolated' ? String(initial) : '0',
-        isolatedWallet: position.marginType === 'isolated' ? String(initial) : '0',
+        unRealizedProfit: String(upnl),
+        liquidationPrice: String(liquidationPrice(book, position)),
+        isolatedMargin: isolated ? String(position.isolatedWallet + upnl) : '0',
+        isolatedWallet: isolated ? String(position.isolatedWallet) : '0',
         notional: String(notional),
         marginAsset: 'USDT',
         initialMargin: String(initial),
         maintMargin: String(Math.abs(notional) * MAINT_RATE),
         positionInitialMargin: String(initial),
         openOrderInitialMargin: '0',
-        leverage: String(position.leverage),
-        marginType: position.marginType,
+        leverage: String(leverage),
+        marginType,
+        isAutoAddMargin: 'false',
+        maxNotionalValue: '1000000000',
         adl: 0,
+        bidNotional: '0',
+        askNotional: '0',
         updateTime: now(),
       };
     });

@@ -1,7 +1,7 @@
 /**
  * An HTTP server speaking the part of Binance's spot (/api/v3), margin (/sapi/v1/margin) and
  * USDⓈ-M futures (/fapi) REST API that ccxt uses for markets, tickers, balance, positions, orders,
- * leverage and margin type.
+ * leverage, margin type and position mode (one-way or hedge).
  * Signed endpoints check X-MBX-APIKEY and the HMAC-SHA256 signature. Every request is logged;
  * faults (429 with Retry-After, 5xx, a timeout, a response dropped after the order was accepted)
  * are injected per path. Start it on port 0 and point ccxt's urls.api at `ccxtApiUrls()`.
@@ -24,6 +24,7 @@ import {
   spotSymbolJson,
   tickersJson,
 } from './binance-json.ts';
+import { setMarginType, setPositionMode } from './binance-futures.ts';
 import { cancelledOrderJson, newOrderJson, orderJson, tradesJson } from './binance-orders-json.ts';
 
 export interface LoggedRequest {
@@ -197,17 +198,20 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       case 'GET /fapi/v3/positionRisk':
         return positionRiskJson(book, now, p.symbol);
       case 'POST /fapi/v1/leverage': {
-        const position = book.position(book.market(p.symbol ?? '').id);
-        position.leverage = Number(p.leverage);
-        return { symbol: position.symbol, leverage: position.leverage, maxNotionalValue: '1000000000' };
+        const symbol = book.market(p.symbol ?? '').id;
+        const leverage = Number(p.leverage);
+        if (!Number.isInteger(leverage) || leverage < 1 || leverage > 125) throw new BinanceReject(-4028, `Leverage ${p.leverage} is not valid`);
+        book.settings(symbol).leverage = leverage;
+        return { symbol, leverage, maxNotionalValue: '1000000000' };
       }
-      case 'POST /fapi/v1/marginType': {
-        const position = book.position(book.market(p.symbol ?? '').id);
-        const wanted = p.marginType === 'ISOLATED' ? 'isolated' : 'cross';
-        if (position.marginType === wanted) throw new BinanceReject(-4046, 'No need to change margin type.');
-        position.marginType = wanted;
+      case 'POST /fapi/v1/marginType':
+        setMarginType(book, book.market(p.symbol ?? '').id, p.marginType);
         return { code: 200, msg: 'success' };
-      }
+      case 'GET /fapi/v1/positionSide/dual':
+        return { dualSidePosition: book.dualSidePosition };
+      case 'POST /fapi/v1/positionSide/dual':
+        setPositionMode(book, p.dualSidePosition === 'true');
+        return { code: 200, msg: 'success' };
       case 'POST /api/v3/order':
       case 'POST /fapi/v1/order':
       case 'POST /sapi/v1/margin/order':
