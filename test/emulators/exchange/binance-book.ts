@@ -188,12 +188,14 @@ export class BinanceBook {
     return asset === 'USDT' ? 1 : (this.prices.get(`${asset}USDT`) ?? 0);
   }
 
-  findOrder(venue: Venue, symbol: string, ref: { orderId?: string; clientOrderId?: string }): EmulatorOrder {
+  /** margin orders are found only in the wallet asked for (`isIsolated`, default the cross one) */
+  findOrder(venue: Venue, symbol: string, ref: { orderId?: string; clientOrderId?: string; isIsolated?: boolean }): EmulatorOrder {
     // the latest of several with the same client id (a client id is unique among open orders only)
     const order = this.orders.findLast(
       (o) =>
         o.venue === venue &&
         o.symbol === symbol &&
+        (venue !== 'margin' || o.isIsolated === (ref.isIsolated ?? false)) &&
         (ref.orderId !== undefined ? String(o.orderId) === ref.orderId : o.clientOrderId === ref.clientOrderId),
     );
     if (!order) throw new BinanceReject(-2013, 'Order does not exist.');

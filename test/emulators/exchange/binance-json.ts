@@ -162,23 +162,47 @@ export function crossMarginAccountJson(book: BinanceBook): unknown {
   };
 }
 
+/**
+ * The price of the base at which an isolated pair's margin level falls to 1.1, where Binance
+ * liquidates it: base.free·p + quote.free = 1.1 · (base.borrowed·p + quote.borrowed). 0 without debt.
+ */
+function isolatedLiquidatePrice(base: { free: number; borrowed: number }, quote: { free: number; borrowed: number }): number {
+  if (base.borrowed === 0 && quote.borrowed === 0) return 0;
+  const price = (1.1 * quote.borrowed - quote.free) / (base.free - 1.1 * base.borrowed);
+  return Number.isFinite(price) && price > 0 ? Math.round(price * 1e8) / 1e8 : 0;
+}
+
 export function isolatedMarginAccountJson(book: BinanceBook, symbols: string | undefined): unknown {
   const wanted = symbols?.split(',');
+  const btc = book.assetPrice('BTC');
+  let assets = 0;
+  let debt = 0;
+  const rows = [...book.marginIsolated]
+    .filter(([symbol]) => !wanted || wanted.includes(symbol))
+    .map(([symbol, wallet]) => {
+      const market = book.market(symbol);
+      const base = wallet.get(market.base) ?? { free: 0, borrowed: 0 };
+      const quote = wallet.get(market.quote) ?? { free: 0, borrowed: 0 };
+      const value = walletValue(wallet, (a) => book.assetPrice(a));
+      assets += value.assets;
+      debt += value.debt;
+      return {
+        symbol,
+        isolatedCreated: true,
+        enabled: true,
+        tradeEnabled: true,
+        marginLevel: marginLevel(book, wallet),
+        marginLevelStatus: 'NORMAL',
+        marginRatio: '5',
+        indexPrice: String(book.price(symbol)),
+        liquidatePrice: String(isolatedLiquidatePrice(base, quote)),
+        liquidateRate: '0',
+        baseAsset: marginAssetJson(market.base, base),
+        quoteAsset: marginAssetJson(market.quote, quote),
+      };
+    });
   return {
-    assets: [...book.marginIsolated]
-      .filter(([symbol]) => !wanted || wanted.includes(symbol))
-      .map(([symbol, wallet]) => {
-        const market = book.market(symbol);
-        const base = wallet.get(market.base) ?? { free: 0, borrowed: 0 };
-        const quote = wallet.get(market.quote) ?? { free: 0, borrowed: 0 };
-        return {
-          symbol,
-          isolatedCreated: true,
-          enabled: true,
-          marginLevel: marginLevel(book, wallet),
-          baseAsset: marginAssetJson(market.base, base),
-          quoteAsset: marginAssetJson(market.quote, quote),
-        };
-      }),
+    assets: rows,
+    ...(wanted ? {} : { totalAssetOfBtc: String(assets / btc), totalLiabilityOfBtc: String(debt / btc), totalNetAssetOfBtc: String((assets - debt) / btc) }),
   };
 }

@@ -317,8 +317,9 @@ function venueOf(path: string): Venue {
   return path.startsWith('/fapi') ? 'futures' : path.startsWith('/sapi') ? 'margin' : 'spot';
 }
 
-function orderRef(p: Record<string, string>): { orderId?: string; clientOrderId?: string } {
-  return p.orderId !== undefined ? { orderId: p.orderId } : { clientOrderId: p.origClientOrderId ?? '' };
+function orderRef(p: Record<string, string>): { orderId?: string; clientOrderId?: string; isIsolated: boolean } {
+  const isIsolated = p.isIsolated === 'TRUE' || p.isIsolated === 'true';
+  return p.orderId !== undefined ? { orderId: p.orderId, isIsolated } : { clientOrderId: p.origClientOrderId ?? '', isIsolated };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
