@@ -222,6 +222,10 @@ export class BinanceBook {
       throw new BinanceReject(venue === 'spot' ? -1013 : -4164, venue === 'spot' ? 'Filter failure: NOTIONAL' : `Order's notional must be no smaller than ${market.minNotional} (unless you choose reduce only).`);
     }
     if (venue !== 'futures' && p.reduceOnly !== undefined) throw new BinanceReject(-1104, 'Not all sent parameters were read.');
+    // Binance keeps a client id unique among OPEN orders only: once filled or cancelled it may be sent again
+    if (p.newClientOrderId !== undefined && this.orders.some((o) => o.venue === venue && o.status === 'NEW' && o.clientOrderId === p.newClientOrderId)) {
+      throw venue === 'futures' ? new BinanceReject(-4116, 'ClientOrderId is duplicated.') : new BinanceReject(-2010, 'Duplicate order sent.');
+    }
     const marketable = type === 'MARKET' || (side === 'BUY' ? limit >= current : limit <= current);
     const order: EmulatorOrder = {
       venue,

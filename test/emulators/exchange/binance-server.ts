@@ -3,13 +3,14 @@
  * USDⓈ-M futures (/fapi) REST API that ccxt uses for markets, tickers, balance, positions, orders,
  * leverage, margin type and position mode (one-way or hedge).
  * Signed endpoints check X-MBX-APIKEY and the HMAC-SHA256 signature. Every request is logged;
- * faults (429 with Retry-After, 5xx, a timeout, a response dropped after the order was accepted)
- * are injected per path. Start it on port 0 and point ccxt's urls.api at `ccxtApiUrls()`.
+ * faults (429 with Retry-After, 5xx, a timeout, a response dropped after the order was accepted,
+ * an order executed only seconds after its request went unanswered) are injected per path. Start it on port 0 and point ccxt's urls.api at `ccxtApiUrls()`.
  * Also: the key's permissions (/sapi/v1/account/apiRestrictions, `permissions`) and klines
  * (/api/v3/klines, /fapi/v1/klines) from a candle list set per symbol (`setCandles`).
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { ccxtApiUrls, klinesJson, readBody, send } from './binance-http.ts';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Candle } from '../../../src/domain/types.ts';
 import { attachBinanceStreams, type BinanceStreams } from './binance-ws.ts';
@@ -40,7 +41,12 @@ export type FaultKind =
   /** never answer (the client times out); the request is NOT processed */
   | { kind: 'timeout' }
   /** process the request (the order is accepted), then drop the connection without an answer */
-  | { kind: 'drop-after-accept' };
+  | { kind: 'drop-after-accept' }
+  /**
+   * a slow exchange: take the request, never answer it (the client times out), and process it
+   * only `delayMs` later; until then a lookup of the order answers -2013 "Order does not exist."
+   */
+  | { kind: 'hold-then-execute'; delayMs: number };
 
 export interface Fault {
   method?: string;
@@ -98,6 +104,8 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
   const requests: LoggedRequest[] = [];
   const faults: Array<Fault & { left: number }> = [];
   const sockets = new Set<Socket>();
+  /** requests taken by a hold-then-execute fault, still to be processed */
+  const held = new Set<NodeJS.Timeout>();
   const permissions: ApiRestrictions = { enableReading: true, enableWithdrawals: false, enableSpotAndMarginTrading: true, enableFutures: true, enableMargin: false, ipRestrict: false };
   const candles = new Map<string, readonly Candle[]>();
 
@@ -129,6 +137,18 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     if (signed) {
       const problem = checkSignature(req, raw);
       if (problem) return send(res, 401, problem);
+    }
+    if (fault?.kind === 'hold-then-execute') {
+      const timer = setTimeout(() => {
+        held.delete(timer);
+        try {
+          route(method, url.pathname, params);
+        } catch (error) {
+          if (!(error instanceof BinanceReject)) throw error;
+        }
+      }, fault.delayMs);
+      held.add(timer);
+      return; // no answer: the socket stays open until the client gives up
     }
     try {
       const result = route(method, url.pathname, params);
@@ -262,55 +282,17 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     inject(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 });
     },
-    ccxtApiUrls() {
-      const spot = `${url}/api/v3`;
-      const ws = url.replace('http://', 'ws://');
-      return {
-        ws: { spot: `${ws}/ws`, margin: `${ws}/ws`, future: `${ws}/ws`, delivery: `${ws}/ws` },
-        public: spot,
-        private: spot,
-        v1: `${url}/api/v1`,
-        sapi: `${url}/sapi/v1`,
-        sapiV2: `${url}/sapi/v2`,
-        sapiV3: `${url}/sapi/v3`,
-        sapiV4: `${url}/sapi/v4`,
-        fapiPublic: `${url}/fapi/v1`,
-        fapiPublicV2: `${url}/fapi/v2`,
-        fapiPublicV3: `${url}/fapi/v3`,
-        fapiPrivate: `${url}/fapi/v1`,
-        fapiPrivateV2: `${url}/fapi/v2`,
-        fapiPrivateV3: `${url}/fapi/v3`,
-        fapiData: `${url}/futures/data`,
-        dapiPublic: `${url}/dapi/v1`,
-        dapiPrivate: `${url}/dapi/v1`,
-        dapiPrivateV2: `${url}/dapi/v2`,
-        dapiData: `${url}/dapi/data`,
-        eapiPublic: `${url}/eapi/v1`,
-        eapiPrivate: `${url}/eapi/v1`,
-        papi: `${url}/papi/v1`,
-        papiV2: `${url}/papi/v2`,
-      };
-    },
+    ccxtApiUrls: () => ccxtApiUrls(url),
     count(path, method) {
       return requests.filter((r) => r.path === path && (method === undefined || r.method === method)).length;
     },
     async close() {
+      for (const timer of held) clearTimeout(timer);
       await streams.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** Binance kline rows: the last `limit` (default 500) candles with open time in [startTime, endTime] */
-function klinesJson(list: readonly Candle[], p: Record<string, string>): unknown[] {
-  const start = p.startTime === undefined ? Number.NEGATIVE_INFINITY : Number(p.startTime);
-  const end = p.endTime === undefined ? Number.POSITIVE_INFINITY : Number(p.endTime);
-  const limit = p.limit === undefined ? 500 : Number(p.limit);
-  const chosen = list.filter((c) => c.time >= start && c.time <= end);
-  const rows = p.startTime === undefined ? chosen.slice(-limit) : chosen.slice(0, limit);
-  const intervalMs = list.length > 1 ? list[1]!.time - list[0]!.time : 60_000;
-  return rows.map((c) => [c.time, String(c.open), String(c.high), String(c.low), String(c.close), String(c.volume), c.time + intervalMs - 1, String(c.volume * c.close), 100, '0', '0', '0']);
 }
 
 function venueOf(path: string): Venue {
@@ -320,20 +302,4 @@ function venueOf(path: string): Venue {
 function orderRef(p: Record<string, string>): { orderId?: string; clientOrderId?: string; isIsolated: boolean } {
   const isIsolated = p.isIsolated === 'TRUE' || p.isIsolated === 'true';
   return p.orderId !== undefined ? { orderId: p.orderId, isIsolated } : { clientOrderId: p.origClientOrderId ?? '', isIsolated };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (data += chunk));
-    req.on('end', () => resolve(data));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
 }
