@@ -6,93 +6,21 @@
  * Business rule violations throw BinanceReject, which the server turns into Binance's
  * `{code, msg}` with HTTP 400.
  */
+import type { AlgoOrder } from './binance-algo.ts';
 import { checkPositionSide, closesHedged, fillFutures, type EmulatorPosition, type SymbolSettings } from './binance-futures.ts';
 import { fillMargin, type MarginWallet } from './binance-margin.ts';
 import { fillSpot, priceLevels, spotFills, type FeeAsset, type MarketDepth } from './binance-spot.ts';
+import { lockFor, triggersNow, unlock } from './binance-triggers.ts';
+import { BinanceReject, SPOT_FEE, type EmulatorMarket, type EmulatorOrder, type EmulatorTrade, type Fill, type OrderType, type PositionSide, type Venue } from './binance-types.ts';
 
-export class BinanceReject extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
-export interface EmulatorMarket {
-  /** exchange id, e.g. BTCUSDT */
-  id: string;
-  base: string;
-  quote: string;
-  tickSize: string;
-  stepSize: string;
-  minQty: string;
-  minNotional: string;
-}
-
-export type Venue = 'spot' | 'margin' | 'futures';
-/** futures: BOTH in one-way mode, LONG or SHORT in hedge mode */
-export type PositionSide = 'BOTH' | 'LONG' | 'SHORT';
-
-export interface EmulatorOrder {
-  venue: Venue;
-  orderId: number;
-  clientOrderId: string;
-  symbol: string;
-  side: 'BUY' | 'SELL';
-  type: 'MARKET' | 'LIMIT';
-  origQty: number;
-  price: number;
-  executedQty: number;
-  avgPrice: number;
-  status: 'NEW' | 'FILLED' | 'CANCELED';
-  reduceOnly: boolean;
-  /** total commission, in `commissionAsset` */
-  commission: number;
-  commissionAsset: string;
-  /** spot/margin fills as the FULL answer lists them (never on order lookups) */
-  fills: Fill[];
-  /** margin orders: placed in the symbol's isolated wallet */
-  isIsolated: boolean;
-  positionSide: PositionSide;
-  time: number;
-}
-
-export interface Fill {
-  price: number;
-  qty: number;
-  commission: number;
-  commissionAsset: string;
-  tradeId: number;
-}
-
-/** one row of the account's trade list (myTrades / userTrades) */
-export interface EmulatorTrade extends Fill {
-  venue: Venue;
-  orderId: number;
-  symbol: string;
-  side: 'BUY' | 'SELL';
-  isIsolated: boolean;
-  positionSide: PositionSide;
-  /** futures: profit or loss the fill realised, quote */
-  realizedPnl: number;
-  time: number;
-}
-
-/** taker fees of the emulated account */
-export const SPOT_FEE = 0.001;
-export const FUTURES_FEE = 0.0004;
-/** maintenance margin rate used for liquidation prices */
-export const MAINT_RATE = 0.004;
-
-export const DEFAULT_MARKETS: EmulatorMarket[] = [
-  { id: 'BTCUSDT', base: 'BTC', quote: 'USDT', tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001', minNotional: '5' },
-  { id: 'ETHUSDT', base: 'ETH', quote: 'USDT', tickSize: '0.01', stepSize: '0.0001', minQty: '0.0001', minNotional: '5' },
-];
+export { BinanceReject, DEFAULT_MARKETS, FUTURES_FEE, MAINT_RATE, SPOT_FEE } from './binance-types.ts';
+export type { EmulatorMarket, EmulatorOrder, EmulatorTrade, Fill, OrderType, PositionSide, Venue } from './binance-types.ts';
 
 /** drops binary noise below 1e-12 so balances and positions reach exactly zero */
 const clean = (value: number): number => Math.round(value * 1e12) / 1e12;
+const SPOT_TYPES: readonly string[] = ['MARKET', 'LIMIT', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
+/** margin and futures orders here are plain (futures conditional orders are algo orders) */
+const PLAIN_TYPES: readonly string[] = ['MARKET', 'LIMIT'];
 const decimals = (step: string): number => (step.includes('.') ? step.replace(/0+$/, '').split('.')[1]!.length : 0);
 const isMultiple = (value: number, step: string): boolean => {
   const ratio = value / Number(step);
@@ -112,6 +40,9 @@ export class BinanceBook {
   dualSidePosition = false;
   readonly orders: EmulatorOrder[] = [];
   readonly trades: EmulatorTrade[] = [];
+  /** USDⓈ-M conditional orders (binance-algo.ts) */
+  readonly algoOrders: AlgoOrder[] = [];
+  nextAlgoId = 5000;
   /** spot/margin: fees in the coin received (Binance without BNB) or always in the quote coin */
   feeAsset: FeeAsset = 'received';
   /** spot/margin market orders walk price levels when set (several fills) */
@@ -205,20 +136,26 @@ export class BinanceBook {
   placeOrder(venue: Venue, p: Record<string, string>): EmulatorOrder {
     const market = this.market(p.symbol ?? '');
     const side = p.side === 'SELL' ? 'SELL' : 'BUY';
-    const type = p.type === 'LIMIT' ? 'LIMIT' : 'MARKET';
+    const type = (p.type ?? '') as OrderType;
+    if (!(venue === 'spot' ? SPOT_TYPES : PLAIN_TYPES).includes(type)) throw new BinanceReject(-1116, 'Invalid orderType.');
     const qty = Number(p.quantity);
     if (!(qty > 0) || qty < Number(market.minQty) || !isMultiple(qty, market.stepSize)) {
       throw new BinanceReject(-1013, 'Filter failure: LOT_SIZE');
     }
-    const limit = type === 'LIMIT' ? Number(p.price) : 0;
-    if (type === 'LIMIT' && (!(limit > 0) || !isMultiple(limit, market.tickSize))) {
+    const priced = type === 'LIMIT' || type.endsWith('_LIMIT');
+    const limit = priced ? Number(p.price) : 0;
+    if (priced && (!(limit > 0) || !isMultiple(limit, market.tickSize))) {
       throw new BinanceReject(-1013, 'Filter failure: PRICE_FILTER');
     }
+    const conditional = type.startsWith('STOP_LOSS') || type.startsWith('TAKE_PROFIT');
+    const stopPrice = conditional ? Number(p.stopPrice) : 0;
+    if (conditional && !(stopPrice > 0)) throw new BinanceReject(-1102, "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed.");
     const current = this.price(market.id);
+    if (conditional && triggersNow(type, side, stopPrice, current)) throw new BinanceReject(-2010, 'Stop price would trigger immediately.');
     const reduceOnly = p.reduceOnly === 'true';
     const positionSide = venue === 'futures' ? checkPositionSide(this, p) : 'BOTH';
     const reducing = reduceOnly || closesHedged({ positionSide, side });
-    if (qty * (limit || current) < Number(market.minNotional) && !reducing) {
+    if (qty * (limit || stopPrice || current) < Number(market.minNotional) && !reducing) {
       throw new BinanceReject(venue === 'spot' ? -1013 : -4164, venue === 'spot' ? 'Filter failure: NOTIONAL' : `Order's notional must be no smaller than ${market.minNotional} (unless you choose reduce only).`);
     }
     if (venue !== 'futures' && p.reduceOnly !== undefined) throw new BinanceReject(-1104, 'Not all sent parameters were read.');
@@ -226,7 +163,7 @@ export class BinanceBook {
     if (p.newClientOrderId !== undefined && this.orders.some((o) => o.venue === venue && o.status === 'NEW' && o.clientOrderId === p.newClientOrderId)) {
       throw venue === 'futures' ? new BinanceReject(-4116, 'ClientOrderId is duplicated.') : new BinanceReject(-2010, 'Duplicate order sent.');
     }
-    const marketable = type === 'MARKET' || (side === 'BUY' ? limit >= current : limit <= current);
+    const marketable = type === 'MARKET' || (type === 'LIMIT' && (side === 'BUY' ? limit >= current : limit <= current));
     const order: EmulatorOrder = {
       venue,
       orderId: this.nextOrderId++,
@@ -245,23 +182,30 @@ export class BinanceBook {
       fills: [],
       isIsolated: venue === 'margin' && (p.isIsolated === 'TRUE' || p.isIsolated === 'true'),
       positionSide,
+      stopPrice,
+      working: !conditional,
+      locked: undefined,
       time: this.now(),
     };
     const answer = { ...order };
-    if (marketable) {
-      if (venue === 'futures') {
-        const { fee, realized } = fillFutures(this, order, current);
-        this.recordFills(order, [{ price: current, qty: order.origQty, commission: fee, commissionAsset: market.quote, tradeId: this.nextTradeId++ }], realized);
-      }
-      else {
-        const fills = spotFills(order, market, priceLevels(order, market, current, this.depth), SPOT_FEE, this.feeAsset, () => this.nextTradeId++);
-        if (venue === 'spot') fillSpot(order, market, fills, (a) => this.spot(a));
-        else fillMargin(this.marginWallet(order.isIsolated ? market.id : undefined), order, market, fills, p.sideEffectType, (a) => this.assetPrice(a));
-        this.recordFills(order, fills);
-      }
-    }
+    if (marketable) this.execute(order, current, p.sideEffectType);
+    else if (venue === 'spot') lockFor(this, order);
     this.orders.push(order);
     return venue === 'futures' && type === 'MARKET' && this.futuresReportsFillsLate ? answer : order;
+  }
+
+  /** fills the order now at `price` (spot and margin fills may walk the book) */
+  execute(order: EmulatorOrder, price: number, sideEffect?: string): void {
+    const market = this.market(order.symbol);
+    if (order.venue === 'futures') {
+      const { fee, realized } = fillFutures(this, order, price);
+      this.recordFills(order, [{ price, qty: order.origQty, commission: fee, commissionAsset: market.quote, tradeId: this.nextTradeId++ }], realized);
+      return;
+    }
+    const fills = spotFills(order, market, priceLevels(order, market, price, this.depth), SPOT_FEE, this.feeAsset, () => this.nextTradeId++);
+    if (order.venue === 'spot') fillSpot(order, market, fills, (a) => this.spot(a));
+    else fillMargin(this.marginWallet(order.isIsolated ? market.id : undefined), order, market, fills, sideEffect, (a) => this.assetPrice(a));
+    this.recordFills(order, fills);
   }
 
   /** marks the order filled by `fills` and adds them to the account's trades */
@@ -287,6 +231,7 @@ export class BinanceBook {
 
   cancel(order: EmulatorOrder): EmulatorOrder {
     if (order.status !== 'NEW') throw new BinanceReject(-2011, 'Unknown order sent.');
+    unlock(this, order);
     order.status = 'CANCELED';
     return order;
   }

@@ -43,7 +43,8 @@ export function closesHedged(order: Pick<EmulatorOrder, 'positionSide' | 'side'>
 export function setPositionMode(book: BinanceBook, dual: boolean): void {
   if (book.dualSidePosition === dual) throw new BinanceReject(-4059, 'No need to change position side.');
   if ([...book.positions.values()].some((p) => p.amount !== 0)) throw new BinanceReject(-4068, 'Position side cannot be changed if there exists position.');
-  if (book.orders.some((o) => o.venue === 'futures' && o.status === 'NEW')) throw new BinanceReject(-4067, 'Position side cannot be changed if there exists open orders.');
+  const openAlgo = book.algoOrders.some((a) => a.algoStatus === 'NEW');
+  if (openAlgo || book.orders.some((o) => o.venue === 'futures' && o.status === 'NEW')) throw new BinanceReject(-4067, 'Position side cannot be changed if there exists open orders.');
   book.dualSidePosition = dual;
 }
 

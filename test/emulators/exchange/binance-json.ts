@@ -99,7 +99,7 @@ export function spotSymbolJson(m: EmulatorMarket): unknown {
     quoteAsset: m.quote,
     quotePrecision: 8,
     quoteAssetPrecision: 8,
-    orderTypes: ['LIMIT', 'MARKET'],
+    orderTypes: ['LIMIT', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
     isSpotTradingAllowed: true,
     isMarginTradingAllowed: true,
     permissions: ['SPOT', 'MARGIN'],
@@ -127,7 +127,7 @@ export function futuresSymbolJson(m: EmulatorMarket): unknown {
     baseAssetPrecision: 8,
     quotePrecision: 8,
     underlyingType: 'COIN',
-    orderTypes: ['LIMIT', 'MARKET'],
+    orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],
     timeInForce: ['GTC', 'IOC'],
     filters: [
       { filterType: 'PRICE_FILTER', minPrice: m.tickSize, maxPrice: '1000000', tickSize: m.tickSize },

@@ -22,6 +22,7 @@ function spotOrderCore(o: EmulatorOrder): Record<string, unknown> {
     timeInForce: 'GTC',
     type: o.type,
     side: o.side,
+    ...(o.stopPrice > 0 ? { stopPrice: String(o.stopPrice) } : {}),
     ...(o.venue === 'margin' ? { isIsolated: o.isIsolated } : {}),
     selfTradePreventionMode: 'EXPIRE_MAKER',
   };
@@ -57,7 +58,7 @@ function futuresOrderJson(o: EmulatorOrder): Record<string, unknown> {
 /** GET order (and the lookups of open orders): no fills */
 export function orderJson(o: EmulatorOrder): unknown {
   if (o.venue === 'futures') return futuresOrderJson(o);
-  return { ...spotOrderCore(o), stopPrice: '0', icebergQty: '0', time: o.time, updateTime: o.time, isWorking: true, workingTime: o.time, origQuoteOrderQty: '0' };
+  return { stopPrice: '0', ...spotOrderCore(o), icebergQty: '0', time: o.time, updateTime: o.time, isWorking: o.working, workingTime: o.working ? o.time : -1, origQuoteOrderQty: '0' };
 }
 
 /** the answer to POST order; `respType` is the request's newOrderRespType (spot default FULL for MARKET and LIMIT) */

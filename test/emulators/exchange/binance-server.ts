@@ -26,6 +26,8 @@ import {
   tickersJson,
 } from './binance-json.ts';
 import { setMarginType, setPositionMode } from './binance-futures.ts';
+import { fireSpotTriggers } from './binance-triggers.ts';
+import { algoOrderJson, cancelAlgoOrder, findAlgoOrder, fireAlgoOrders, placeAlgoOrder } from './binance-algo.ts';
 import { cancelledOrderJson, newOrderJson, orderJson, tradesJson } from './binance-orders-json.ts';
 
 export interface LoggedRequest {
@@ -94,7 +96,7 @@ export interface ApiRestrictions {
   ipRestrict: boolean;
 }
 
-const PRIVATE_PREFIXES = ['/api/v3/account', '/api/v3/order', '/api/v3/openOrders', '/api/v3/myTrades', '/fapi/v1/userTrades', '/fapi/v1/positionSide', '/fapi/v1/order', '/fapi/v1/leverage', '/fapi/v1/marginType', '/fapi/v1/leverageBracket', '/fapi/v2/', '/fapi/v3/', '/sapi/'];
+const PRIVATE_PREFIXES = ['/api/v3/account', '/api/v3/order', '/api/v3/openOrders', '/api/v3/myTrades', '/fapi/v1/userTrades', '/fapi/v1/positionSide', '/fapi/v1/order', '/fapi/v1/openOrders', '/fapi/v1/algoOrder', '/fapi/v1/openAlgoOrders', '/fapi/v1/leverage', '/fapi/v1/marginType', '/fapi/v1/leverageBracket', '/fapi/v2/', '/fapi/v3/', '/sapi/'];
 
 export async function startBinanceEmulator(options: BinanceEmulatorOptions = {}): Promise<BinanceEmulator> {
   const apiKey = options.apiKey ?? 'emulator-key';
@@ -245,6 +247,25 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
         return crossMarginAccountJson(book);
       case 'GET /sapi/v1/margin/isolated/account':
         return isolatedMarginAccountJson(book, p.symbols);
+      case 'POST /fapi/v1/algoOrder':
+        return algoOrderJson(placeAlgoOrder(book, p, now()));
+      case 'GET /fapi/v1/algoOrder':
+        return algoOrderJson(findAlgoOrder(book, p));
+      case 'DELETE /fapi/v1/algoOrder': {
+        const algo = cancelAlgoOrder(book, p, now());
+        return { algoId: algo.algoId, clientAlgoId: algo.clientAlgoId, code: '200', msg: 'success' };
+      }
+      case 'GET /fapi/v1/openAlgoOrders': {
+        const symbol = p.symbol === undefined ? undefined : book.market(p.symbol).id;
+        return book.algoOrders.filter((a) => a.algoStatus === 'NEW' && (symbol === undefined || a.symbol === symbol)).map(algoOrderJson);
+      }
+      case 'GET /api/v3/openOrders':
+      case 'GET /sapi/v1/margin/openOrders':
+      case 'GET /fapi/v1/openOrders': {
+        const symbol = p.symbol === undefined ? undefined : book.market(p.symbol).id;
+        const venue = venueOf(path);
+        return book.orders.filter((o) => o.venue === venue && o.status === 'NEW' && (symbol === undefined || o.symbol === symbol)).map(orderJson);
+      }
       case 'GET /api/v3/order':
       case 'GET /sapi/v1/margin/order':
       case 'GET /fapi/v1/order':
@@ -277,6 +298,8 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     setPrice(symbolId, price) {
       book.market(symbolId);
       book.prices.set(symbolId, price);
+      fireSpotTriggers(book, symbolId);
+      fireAlgoOrders(book, symbolId, now());
       streams.push(symbolId);
     },
     inject(fault) {
