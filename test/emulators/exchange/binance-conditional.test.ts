@@ -64,6 +64,38 @@ describe('Binance emulator: spot stop-loss orders (real ccxt)', () => {
   });
 });
 
+describe('Binance emulator: resting limit orders (real ccxt)', () => {
+  let emulator: BinanceEmulator;
+  beforeEach(async () => {
+    emulator = await startBinanceEmulator();
+    emulator.setPrice('BTCUSDT', 50_000);
+  });
+  afterEach(() => emulator.close());
+
+  it('spot: a limit buy locks quantity × price of USDT and fills at its own price when the market comes down to it', async () => {
+    emulator.book.spot('USDT').free = 1_000;
+    const client = ccxtClient(emulator, 'spot');
+    const order = await client.createOrder('BTC/USDT', 'limit', 'buy', 0.01, 49_000);
+    expect((await client.fetchBalance()).USDT).toMatchObject({ free: 510, used: 490 });
+    emulator.setPrice('BTCUSDT', 49_500);
+    expect((await client.fetchOrder(String(order.id), 'BTC/USDT')).status).toBe('open');
+    emulator.setPrice('BTCUSDT', 48_800);
+    expect(await client.fetchOrder(String(order.id), 'BTC/USDT')).toMatchObject({ status: 'closed', filled: 0.01, average: 49_000 });
+    const balance = await client.fetchBalance();
+    expect(balance.USDT).toMatchObject({ free: 510, used: 0 });
+    expect(balance.BTC?.free).toBe(0.00999);
+  });
+
+  it('futures: a resting limit sell opens a short at its price when reached', async () => {
+    emulator.book.futuresWallet = 1_000;
+    const client = ccxtClient(emulator, 'futures');
+    await client.createOrder('BTC/USDT:USDT', 'limit', 'sell', 0.01, 51_000);
+    expect(await client.fetchPositions(['BTC/USDT:USDT'])).toEqual([]);
+    emulator.setPrice('BTCUSDT', 51_200);
+    expect((await client.fetchPositions(['BTC/USDT:USDT']))[0]).toMatchObject({ side: 'short', contracts: 0.01, entryPrice: 51_000 });
+  });
+});
+
 describe('Binance emulator: USD-M algo stop orders (real ccxt)', () => {
   const BTC = 'BTC/USDT:USDT';
   let emulator: BinanceEmulator;

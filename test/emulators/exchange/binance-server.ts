@@ -26,7 +26,7 @@ import {
   tickersJson,
 } from './binance-json.ts';
 import { setMarginType, setPositionMode } from './binance-futures.ts';
-import { fireSpotTriggers } from './binance-triggers.ts';
+import { fireRestingOrders } from './binance-triggers.ts';
 import { algoOrderJson, cancelAlgoOrder, findAlgoOrder, fireAlgoOrders, placeAlgoOrder } from './binance-algo.ts';
 import { cancelledOrderJson, newOrderJson, orderJson, tradesJson } from './binance-orders-json.ts';
 
@@ -298,7 +298,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     setPrice(symbolId, price) {
       book.market(symbolId);
       book.prices.set(symbolId, price);
-      fireSpotTriggers(book, symbolId);
+      fireRestingOrders(book, symbolId);
       fireAlgoOrders(book, symbolId, now());
       streams.push(symbolId);
     },

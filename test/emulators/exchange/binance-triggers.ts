@@ -4,7 +4,8 @@
  * coins is refused for lack of free balance, a cancel unlocks. STOP_LOSS(_LIMIT) and
  * TAKE_PROFIT(_LIMIT) wait for the price to cross stopPrice (a SELL stop fires at or below it,
  * a SELL take-profit at or above; BUY the other way); fired, the market kind fills at once and
- * the limit kind fills if marketable, else rests as a working limit order.
+ * the limit kind fills if marketable, else rests as a working limit order. Working limit orders
+ * (spot and futures) fill at their limit price when the price reaches it.
  */
 import type { BinanceBook } from './binance-book.ts';
 import { BinanceReject, type EmulatorOrder, type OrderType } from './binance-types.ts';
@@ -38,18 +39,26 @@ export function unlock(book: BinanceBook, order: EmulatorOrder): void {
   order.locked = undefined;
 }
 
-/** fires the spot stops of `symbol` the new price crosses; a fill that fails leaves the order EXPIRED */
-export function fireSpotTriggers(book: BinanceBook, symbol: string): void {
+/**
+ * Brings the resting orders of `symbol` up to the new price: spot stops it crosses fire (filling
+ * at the price, or becoming working limit orders); working spot and futures limit orders it
+ * reaches fill at their own limit price. A fill that is refused leaves the order EXPIRED.
+ */
+export function fireRestingOrders(book: BinanceBook, symbol: string): void {
   const price = book.price(symbol);
   for (const order of book.orders) {
-    if (order.venue !== 'spot' || order.symbol !== symbol || order.status !== 'NEW' || order.working) continue;
-    if (!triggersNow(order.type, order.side, order.stopPrice, price)) continue;
-    order.working = true;
+    if (order.venue === 'margin' || order.symbol !== symbol || order.status !== 'NEW') continue;
+    let fillAt: number;
+    if (!order.working) {
+      if (!triggersNow(order.type, order.side, order.stopPrice, price)) continue;
+      order.working = true;
+      fillAt = price;
+    } else fillAt = order.price;
     const marketable = order.price === 0 || (order.side === 'SELL' ? order.price <= price : order.price >= price);
-    if (!marketable) continue; // a working limit order now, still holding its lock
+    if (!marketable) continue;
     unlock(book, order);
     try {
-      book.execute(order, price);
+      book.execute(order, fillAt);
     } catch (error) {
       if (!(error instanceof BinanceReject)) throw error;
       order.status = 'EXPIRED';
