@@ -1,74 +1,26 @@
 /**
  * The trading state behind the Binance emulator: markets with filters, prices a test sets,
- * a spot wallet, a USDⓈ-M futures wallet with one-way positions, and orders. Market orders
- * fill at once at the current price; limit orders fill when marketable, else rest.
+ * a spot wallet, a USDⓈ-M futures account (binance-futures.ts), orders and the account's trades.
+ * Market orders fill at once at the current price (or walk `depth` levels); limit orders fill when
+ * marketable, else rest. Spot and margin fees are taken in the coin received (`feeAsset`).
  * Business rule violations throw BinanceReject, which the server turns into Binance's
  * `{code, msg}` with HTTP 400.
  */
+import type { AlgoOrder } from './binance-algo.ts';
+import { checkPositionSide, closesHedged, fillFutures, type EmulatorPosition, type SymbolSettings } from './binance-futures.ts';
 import { fillMargin, type MarginWallet } from './binance-margin.ts';
+import { fillSpot, priceLevels, spotFills, type FeeAsset, type MarketDepth } from './binance-spot.ts';
+import { lockFor, triggersNow, unlock } from './binance-triggers.ts';
+import { BinanceReject, SPOT_FEE, type EmulatorMarket, type EmulatorOrder, type EmulatorTrade, type Fill, type OrderType, type PositionSide, type Venue } from './binance-types.ts';
 
-export class BinanceReject extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
-export interface EmulatorMarket {
-  /** exchange id, e.g. BTCUSDT */
-  id: string;
-  base: string;
-  quote: string;
-  tickSize: string;
-  stepSize: string;
-  minQty: string;
-  minNotional: string;
-}
-
-export type Venue = 'spot' | 'margin' | 'futures';
-
-export interface EmulatorOrder {
-  venue: Venue;
-  orderId: number;
-  clientOrderId: string;
-  symbol: string;
-  side: 'BUY' | 'SELL';
-  type: 'MARKET' | 'LIMIT';
-  origQty: number;
-  price: number;
-  executedQty: number;
-  avgPrice: number;
-  status: 'NEW' | 'FILLED' | 'CANCELED';
-  reduceOnly: boolean;
-  commission: number;
-  time: number;
-}
-
-export interface EmulatorPosition {
-  symbol: string;
-  /** signed base quantity: > 0 long, < 0 short */
-  amount: number;
-  entryPrice: number;
-  leverage: number;
-  marginType: 'cross' | 'isolated';
-}
-
-/** taker fees of the emulated account */
-export const SPOT_FEE = 0.001;
-export const FUTURES_FEE = 0.0004;
-/** maintenance margin rate used for liquidation prices */
-export const MAINT_RATE = 0.004;
-
-export const DEFAULT_MARKETS: EmulatorMarket[] = [
-  { id: 'BTCUSDT', base: 'BTC', quote: 'USDT', tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001', minNotional: '5' },
-  { id: 'ETHUSDT', base: 'ETH', quote: 'USDT', tickSize: '0.01', stepSize: '0.0001', minQty: '0.0001', minNotional: '5' },
-];
+export { BinanceReject, DEFAULT_MARKETS, FUTURES_FEE, MAINT_RATE, SPOT_FEE } from './binance-types.ts';
+export type { EmulatorMarket, EmulatorOrder, EmulatorTrade, Fill, OrderType, PositionSide, Venue } from './binance-types.ts';
 
 /** drops binary noise below 1e-12 so balances and positions reach exactly zero */
 const clean = (value: number): number => Math.round(value * 1e12) / 1e12;
+const SPOT_TYPES: readonly string[] = ['MARKET', 'LIMIT', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
+/** margin and futures orders here are plain (futures conditional orders are algo orders) */
+const PLAIN_TYPES: readonly string[] = ['MARKET', 'LIMIT'];
 const decimals = (step: string): number => (step.includes('.') ? step.replace(/0+$/, '').split('.')[1]!.length : 0);
 const isMultiple = (value: number, step: string): boolean => {
   const ratio = value / Number(step);
@@ -79,15 +31,29 @@ export class BinanceBook {
   readonly markets = new Map<string, EmulatorMarket>();
   readonly prices = new Map<string, number>();
   readonly spotBalances = new Map<string, { free: number; locked: number }>();
+  /** USDⓈ-M wallet balance (cross and isolated margin together), USDT */
   futuresWallet = 0;
+  /** `${symbol}:${positionSide}` → position */
   readonly positions = new Map<string, EmulatorPosition>();
+  readonly symbolSettings = new Map<string, SymbolSettings>();
+  /** futures position mode: true = hedge mode (LONG and SHORT), false = one-way (BOTH) */
+  dualSidePosition = false;
   readonly orders: EmulatorOrder[] = [];
+  readonly trades: EmulatorTrade[] = [];
+  /** USDⓈ-M conditional orders (binance-algo.ts) */
+  readonly algoOrders: AlgoOrder[] = [];
+  nextAlgoId = 5000;
+  /** spot/margin: fees in the coin received (Binance without BNB) or always in the quote coin */
+  feeAsset: FeeAsset = 'received';
+  /** spot/margin market orders walk price levels when set (several fills) */
+  depth: MarketDepth | undefined = undefined;
   /** like real Binance futures: a market order's answer says NEW, the fill shows on a later query */
   futuresReportsFillsLate = false;
   readonly marginCross: MarginWallet = new Map();
   /** symbol id → isolated wallet */
   readonly marginIsolated = new Map<string, MarginWallet>();
   private nextOrderId = 1000;
+  private nextTradeId = 1;
 
   constructor(markets: EmulatorMarket[], private readonly now: () => number) {
     for (const market of markets) {
@@ -117,16 +83,27 @@ export class BinanceBook {
     return entry;
   }
 
-  position(symbol: string): EmulatorPosition {
-    let position = this.positions.get(symbol);
+  position(symbol: string, positionSide: PositionSide = 'BOTH'): EmulatorPosition {
+    const key = `${symbol}:${positionSide}`;
+    let position = this.positions.get(key);
     if (!position) {
-      position = { symbol, amount: 0, entryPrice: 0, leverage: 20, marginType: 'cross' };
-      this.positions.set(symbol, position);
+      position = { symbol, positionSide, amount: 0, entryPrice: 0, isolatedWallet: 0 };
+      this.positions.set(key, position);
     }
     return position;
   }
 
-  /** quote locked as initial margin by all open futures positions */
+  /** leverage and margin type of a futures symbol (Binance's defaults: 20×, cross) */
+  settings(symbol: string): SymbolSettings {
+    let settings = this.symbolSettings.get(symbol);
+    if (!settings) {
+      settings = { leverage: 20, marginType: 'cross' };
+      this.symbolSettings.set(symbol, settings);
+    }
+    return settings;
+  }
+
+  /** the cross margin wallet, or a symbol's isolated one */
   marginWallet(isolatedSymbol?: string): MarginWallet {
     if (isolatedSymbol === undefined) return this.marginCross;
     let wallet = this.marginIsolated.get(isolatedSymbol);
@@ -142,27 +119,14 @@ export class BinanceBook {
     return asset === 'USDT' ? 1 : (this.prices.get(`${asset}USDT`) ?? 0);
   }
 
-  usedMargin(): number {
-    let used = 0;
-    for (const p of this.positions.values()) used += (Math.abs(p.amount) * p.entryPrice) / p.leverage;
-    return used;
-  }
-
-  unrealizedPnl(p: EmulatorPosition): number {
-    return p.amount * (this.price(p.symbol) - p.entryPrice);
-  }
-
-  liquidationPrice(p: EmulatorPosition): number {
-    if (p.amount === 0) return 0;
-    const sign = p.amount > 0 ? 1 : -1;
-    return p.entryPrice * (1 - sign / p.leverage + sign * MAINT_RATE);
-  }
-
-  findOrder(venue: Venue, symbol: string, ref: { orderId?: string; clientOrderId?: string }): EmulatorOrder {
-    const order = this.orders.find(
+  /** margin orders are found only in the wallet asked for (`isIsolated`, default the cross one) */
+  findOrder(venue: Venue, symbol: string, ref: { orderId?: string; clientOrderId?: string; isIsolated?: boolean }): EmulatorOrder {
+    // the latest of several with the same client id (a client id is unique among open orders only)
+    const order = this.orders.findLast(
       (o) =>
         o.venue === venue &&
         o.symbol === symbol &&
+        (venue !== 'margin' || o.isIsolated === (ref.isIsolated ?? false)) &&
         (ref.orderId !== undefined ? String(o.orderId) === ref.orderId : o.clientOrderId === ref.clientOrderId),
     );
     if (!order) throw new BinanceReject(-2013, 'Order does not exist.');
@@ -172,22 +136,34 @@ export class BinanceBook {
   placeOrder(venue: Venue, p: Record<string, string>): EmulatorOrder {
     const market = this.market(p.symbol ?? '');
     const side = p.side === 'SELL' ? 'SELL' : 'BUY';
-    const type = p.type === 'LIMIT' ? 'LIMIT' : 'MARKET';
+    const type = (p.type ?? '') as OrderType;
+    if (!(venue === 'spot' ? SPOT_TYPES : PLAIN_TYPES).includes(type)) throw new BinanceReject(-1116, 'Invalid orderType.');
     const qty = Number(p.quantity);
     if (!(qty > 0) || qty < Number(market.minQty) || !isMultiple(qty, market.stepSize)) {
       throw new BinanceReject(-1013, 'Filter failure: LOT_SIZE');
     }
-    const limit = type === 'LIMIT' ? Number(p.price) : 0;
-    if (type === 'LIMIT' && (!(limit > 0) || !isMultiple(limit, market.tickSize))) {
+    const priced = type === 'LIMIT' || type.endsWith('_LIMIT');
+    const limit = priced ? Number(p.price) : 0;
+    if (priced && (!(limit > 0) || !isMultiple(limit, market.tickSize))) {
       throw new BinanceReject(-1013, 'Filter failure: PRICE_FILTER');
     }
+    const conditional = type.startsWith('STOP_LOSS') || type.startsWith('TAKE_PROFIT');
+    const stopPrice = conditional ? Number(p.stopPrice) : 0;
+    if (conditional && !(stopPrice > 0)) throw new BinanceReject(-1102, "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed.");
     const current = this.price(market.id);
+    if (conditional && triggersNow(type, side, stopPrice, current)) throw new BinanceReject(-2010, 'Stop price would trigger immediately.');
     const reduceOnly = p.reduceOnly === 'true';
-    if (qty * (limit || current) < Number(market.minNotional) && !reduceOnly) {
+    const positionSide = venue === 'futures' ? checkPositionSide(this, p) : 'BOTH';
+    const reducing = reduceOnly || closesHedged({ positionSide, side });
+    if (qty * (limit || stopPrice || current) < Number(market.minNotional) && !reducing) {
       throw new BinanceReject(venue === 'spot' ? -1013 : -4164, venue === 'spot' ? 'Filter failure: NOTIONAL' : `Order's notional must be no smaller than ${market.minNotional} (unless you choose reduce only).`);
     }
     if (venue !== 'futures' && p.reduceOnly !== undefined) throw new BinanceReject(-1104, 'Not all sent parameters were read.');
-    const marketable = type === 'MARKET' || (side === 'BUY' ? limit >= current : limit <= current);
+    // Binance keeps a client id unique among OPEN orders only: once filled or cancelled it may be sent again
+    if (p.newClientOrderId !== undefined && this.orders.some((o) => o.venue === venue && o.status === 'NEW' && o.clientOrderId === p.newClientOrderId)) {
+      throw venue === 'futures' ? new BinanceReject(-4116, 'ClientOrderId is duplicated.') : new BinanceReject(-2010, 'Duplicate order sent.');
+    }
+    const marketable = type === 'MARKET' || (type === 'LIMIT' && (side === 'BUY' ? limit >= current : limit <= current));
     const order: EmulatorOrder = {
       venue,
       orderId: this.nextOrderId++,
@@ -202,72 +178,60 @@ export class BinanceBook {
       status: 'NEW',
       reduceOnly,
       commission: 0,
+      commissionAsset: market.quote,
+      fills: [],
+      isIsolated: venue === 'margin' && (p.isIsolated === 'TRUE' || p.isIsolated === 'true'),
+      positionSide,
+      stopPrice,
+      working: !conditional,
+      locked: undefined,
       time: this.now(),
     };
     const answer = { ...order };
-    if (marketable) {
-      if (venue === 'spot') this.fillSpot(order, market, current);
-      else if (venue === 'margin') fillMargin(this.marginWallet(p.isIsolated === 'TRUE' || p.isIsolated === 'true' ? market.id : undefined), order, market, current, p.sideEffectType, (a) => this.assetPrice(a));
-      else this.fillFutures(order, current);
-    }
+    if (marketable) this.execute(order, current, p.sideEffectType);
+    else if (venue === 'spot') lockFor(this, order);
     this.orders.push(order);
     return venue === 'futures' && type === 'MARKET' && this.futuresReportsFillsLate ? answer : order;
   }
 
-  private fillSpot(order: EmulatorOrder, market: EmulatorMarket, price: number): void {
-    const cost = order.origQty * price;
-    const fee = cost * SPOT_FEE;
-    const base = this.spot(market.base);
-    const quote = this.spot(market.quote);
-    if (order.side === 'BUY') {
-      if (quote.free < cost + fee) throw new BinanceReject(-2010, 'Account has insufficient balance for requested action.');
-      quote.free = clean(quote.free - cost - fee);
-      base.free = clean(base.free + order.origQty);
-    } else {
-      if (base.free < order.origQty - 1e-12) throw new BinanceReject(-2010, 'Account has insufficient balance for requested action.');
-      base.free = clean(base.free - order.origQty);
-      quote.free = clean(quote.free + cost - fee);
+  /** fills the order now at `price` (spot and margin fills may walk the book) */
+  execute(order: EmulatorOrder, price: number, sideEffect?: string): void {
+    const market = this.market(order.symbol);
+    if (order.venue === 'futures') {
+      const { fee, realized } = fillFutures(this, order, price);
+      this.recordFills(order, [{ price, qty: order.origQty, commission: fee, commissionAsset: market.quote, tradeId: this.nextTradeId++ }], realized);
+      return;
     }
-    Object.assign(order, { executedQty: order.origQty, avgPrice: price, status: 'FILLED', commission: fee });
+    const fills = spotFills(order, market, priceLevels(order, market, price, this.depth), SPOT_FEE, this.feeAsset, () => this.nextTradeId++);
+    if (order.venue === 'spot') fillSpot(order, market, fills, (a) => this.spot(a));
+    else fillMargin(this.marginWallet(order.isIsolated ? market.id : undefined), order, market, fills, sideEffect, (a) => this.assetPrice(a));
+    this.recordFills(order, fills);
   }
 
-  private fillFutures(order: EmulatorOrder, price: number): void {
-    const position = this.position(order.symbol);
-    const signed = order.side === 'BUY' ? order.origQty : -order.origQty;
-    const reduces = position.amount !== 0 && Math.sign(signed) !== Math.sign(position.amount);
-    if (order.reduceOnly && (!reduces || Math.abs(signed) > Math.abs(position.amount) + 1e-12)) {
-      throw new BinanceReject(-2022, 'ReduceOnly Order is rejected.');
+  /** marks the order filled by `fills` and adds them to the account's trades */
+  recordFills(order: EmulatorOrder, fills: Fill[], realizedPnl = 0): void {
+    let qty = 0;
+    let cost = 0;
+    let commission = 0;
+    for (const fill of fills) {
+      qty += fill.qty;
+      cost += fill.qty * fill.price;
+      commission += fill.commission;
+      this.trades.push({ ...fill, venue: order.venue, orderId: order.orderId, symbol: order.symbol, side: order.side, isIsolated: order.isIsolated, positionSide: order.positionSide, realizedPnl, time: this.now() });
     }
-    const fee = order.origQty * price * FUTURES_FEE;
-    if (reduces) {
-      const closed = Math.min(Math.abs(signed), Math.abs(position.amount));
-      const pnl = closed * (price - position.entryPrice) * Math.sign(position.amount);
-      this.futuresWallet += pnl;
-      const rest = Math.abs(signed) - closed;
-      position.amount = clean(position.amount + Math.sign(signed) * closed);
-      if (rest > 1e-12) {
-        this.requireMargin(rest * price, position.leverage, fee);
-        position.amount = Math.sign(signed) * rest;
-        position.entryPrice = price;
-      }
-    } else {
-      this.requireMargin(order.origQty * price, position.leverage, fee);
-      const total = Math.abs(position.amount) + order.origQty;
-      position.entryPrice = Math.round(((Math.abs(position.amount) * position.entryPrice + order.origQty * price) / total) * 1e8) / 1e8;
-      position.amount = clean(position.amount + signed);
-    }
-    if (position.amount === 0) position.entryPrice = 0;
-    this.futuresWallet -= fee;
-    Object.assign(order, { executedQty: order.origQty, avgPrice: price, status: 'FILLED', commission: fee });
-  }
-
-  private requireMargin(notional: number, leverage: number, fee: number): void {
-    const available = this.futuresWallet - this.usedMargin();
-    if (notional / leverage + fee > available) throw new BinanceReject(-2019, 'Margin is insufficient.');
+    Object.assign(order, {
+      executedQty: clean(qty),
+      avgPrice: clean(cost / qty),
+      status: 'FILLED',
+      commission: Math.round(commission * 1e8) / 1e8,
+      commissionAsset: fills[0]?.commissionAsset ?? order.commissionAsset,
+      fills,
+    });
   }
 
   cancel(order: EmulatorOrder): EmulatorOrder {
     if (order.status !== 'NEW') throw new BinanceReject(-2011, 'Unknown order sent.');
+    unlock(this, order);
     order.status = 'CANCELED';
     return order;
   }

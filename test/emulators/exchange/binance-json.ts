@@ -1,9 +1,10 @@
 /**
  * Binance's JSON shapes for the emulator's answers (exchangeInfo symbols, tickers, accounts,
- * positions, orders), built from the BinanceBook state. Numbers go out as strings, as Binance
+ * positions), built from the BinanceBook state. Numbers go out as strings, as Binance
  * sends them.
  */
-import { BinanceBook, MAINT_RATE, type EmulatorMarket, type EmulatorOrder } from './binance-book.ts';
+import { BinanceBook, MAINT_RATE, type EmulatorMarket } from './binance-book.ts';
+import { liquidationPrice, unrealizedPnl, usedMargin } from './binance-futures.ts';
 import { walletValue, type MarginWallet } from './binance-margin.ts';
 
 export function tickersJson(book: BinanceBook, now: () => number, p: Record<string, string>, priceOnly: boolean): unknown {
@@ -33,9 +34,9 @@ export function spotAccountJson(book: BinanceBook, now: () => number): unknown {
 }
 
 export function futuresAccountJson(book: BinanceBook, now: () => number): unknown {
-  const used = book.usedMargin();
+  const used = usedMargin(book);
   let upnl = 0;
-  for (const position of book.positions.values()) upnl += book.unrealizedPnl(position);
+  for (const position of book.positions.values()) upnl += unrealizedPnl(book, position);
   const wallet = book.futuresWallet;
   return {
     totalWalletBalance: String(wallet),
@@ -49,33 +50,41 @@ export function futuresAccountJson(book: BinanceBook, now: () => number): unknow
   };
 }
 
+/** positionRisk (v2 and v3): one row per open position, so one per side in hedge mode */
 export function positionRiskJson(book: BinanceBook, now: () => number, symbol: string | undefined): unknown {
   return [...book.positions.values()]
     .filter((position) => position.amount !== 0 && (symbol === undefined || position.symbol === symbol))
     .map((position) => {
+      const { leverage, marginType } = book.settings(position.symbol);
       const mark = book.price(position.symbol);
       const notional = position.amount * mark;
-      const initial = (Math.abs(position.amount) * position.entryPrice) / position.leverage;
+      const initial = (Math.abs(position.amount) * position.entryPrice) / leverage;
+      const upnl = unrealizedPnl(book, position);
+      const isolated = marginType === 'isolated';
       return {
         symbol: position.symbol,
-        positionSide: 'BOTH',
+        positionSide: position.positionSide,
         positionAmt: String(position.amount),
         entryPrice: String(position.entryPrice),
         breakEvenPrice: String(position.entryPrice),
         markPrice: String(mark),
-        unRealizedProfit: String(book.unrealizedPnl(position)),
-        liquidationPrice: String(book.liquidationPrice(position)),
-        isolatedMargin: position.marginType === 'isolated' ? String(initial) : '0',
-        isolatedWallet: position.marginType === 'isolated' ? String(initial) : '0',
+        unRealizedProfit: String(upnl),
+        liquidationPrice: String(liquidationPrice(book, position)),
+        isolatedMargin: isolated ? String(position.isolatedWallet + upnl) : '0',
+        isolatedWallet: isolated ? String(position.isolatedWallet) : '0',
         notional: String(notional),
         marginAsset: 'USDT',
         initialMargin: String(initial),
         maintMargin: String(Math.abs(notional) * MAINT_RATE),
         positionInitialMargin: String(initial),
         openOrderInitialMargin: '0',
-        leverage: String(position.leverage),
-        marginType: position.marginType,
+        leverage: String(leverage),
+        marginType,
+        isAutoAddMargin: 'false',
+        maxNotionalValue: '1000000000',
         adl: 0,
+        bidNotional: '0',
+        askNotional: '0',
         updateTime: now(),
       };
     });
@@ -90,7 +99,7 @@ export function spotSymbolJson(m: EmulatorMarket): unknown {
     quoteAsset: m.quote,
     quotePrecision: 8,
     quoteAssetPrecision: 8,
-    orderTypes: ['LIMIT', 'MARKET'],
+    orderTypes: ['LIMIT', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
     isSpotTradingAllowed: true,
     isMarginTradingAllowed: true,
     permissions: ['SPOT', 'MARGIN'],
@@ -118,7 +127,7 @@ export function futuresSymbolJson(m: EmulatorMarket): unknown {
     baseAssetPrecision: 8,
     quotePrecision: 8,
     underlyingType: 'COIN',
-    orderTypes: ['LIMIT', 'MARKET'],
+    orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],
     timeInForce: ['GTC', 'IOC'],
     filters: [
       { filterType: 'PRICE_FILTER', minPrice: m.tickSize, maxPrice: '1000000', tickSize: m.tickSize },
@@ -126,44 +135,6 @@ export function futuresSymbolJson(m: EmulatorMarket): unknown {
       { filterType: 'MARKET_LOT_SIZE', minQty: m.minQty, maxQty: '1000', stepSize: m.stepSize },
       { filterType: 'MIN_NOTIONAL', notional: m.minNotional },
     ],
-  };
-}
-
-export function orderJson(o: EmulatorOrder): unknown {
-  const status = o.status;
-  const common = {
-    symbol: o.symbol,
-    orderId: o.orderId,
-    clientOrderId: o.clientOrderId,
-    price: String(o.price),
-    origQty: String(o.origQty),
-    executedQty: String(o.executedQty),
-    status,
-    timeInForce: o.type === 'LIMIT' ? 'GTC' : 'GTC',
-    type: o.type,
-    side: o.side,
-  };
-  if (o.venue !== 'futures') {
-    return {
-      ...common,
-      orderListId: -1,
-      transactTime: o.time,
-      time: o.time,
-      updateTime: o.time,
-      cummulativeQuoteQty: String(o.executedQty * o.avgPrice),
-      fills: o.executedQty > 0 ? [{ price: String(o.avgPrice), qty: String(o.executedQty), commission: String(o.commission), commissionAsset: 'USDT', tradeId: o.orderId }] : [],
-    };
-  }
-  return {
-    ...common,
-    avgPrice: String(o.avgPrice),
-    cumQty: String(o.executedQty),
-    cumQuote: String(o.executedQty * o.avgPrice),
-    reduceOnly: o.reduceOnly,
-    closePosition: false,
-    positionSide: 'BOTH',
-    origType: o.type,
-    updateTime: o.time,
   };
 }
 
@@ -191,23 +162,47 @@ export function crossMarginAccountJson(book: BinanceBook): unknown {
   };
 }
 
+/**
+ * The price of the base at which an isolated pair's margin level falls to 1.1, where Binance
+ * liquidates it: base.free·p + quote.free = 1.1 · (base.borrowed·p + quote.borrowed). 0 without debt.
+ */
+function isolatedLiquidatePrice(base: { free: number; borrowed: number }, quote: { free: number; borrowed: number }): number {
+  if (base.borrowed === 0 && quote.borrowed === 0) return 0;
+  const price = (1.1 * quote.borrowed - quote.free) / (base.free - 1.1 * base.borrowed);
+  return Number.isFinite(price) && price > 0 ? Math.round(price * 1e8) / 1e8 : 0;
+}
+
 export function isolatedMarginAccountJson(book: BinanceBook, symbols: string | undefined): unknown {
   const wanted = symbols?.split(',');
+  const btc = book.assetPrice('BTC');
+  let assets = 0;
+  let debt = 0;
+  const rows = [...book.marginIsolated]
+    .filter(([symbol]) => !wanted || wanted.includes(symbol))
+    .map(([symbol, wallet]) => {
+      const market = book.market(symbol);
+      const base = wallet.get(market.base) ?? { free: 0, borrowed: 0 };
+      const quote = wallet.get(market.quote) ?? { free: 0, borrowed: 0 };
+      const value = walletValue(wallet, (a) => book.assetPrice(a));
+      assets += value.assets;
+      debt += value.debt;
+      return {
+        symbol,
+        isolatedCreated: true,
+        enabled: true,
+        tradeEnabled: true,
+        marginLevel: marginLevel(book, wallet),
+        marginLevelStatus: 'NORMAL',
+        marginRatio: '5',
+        indexPrice: String(book.price(symbol)),
+        liquidatePrice: String(isolatedLiquidatePrice(base, quote)),
+        liquidateRate: '0',
+        baseAsset: marginAssetJson(market.base, base),
+        quoteAsset: marginAssetJson(market.quote, quote),
+      };
+    });
   return {
-    assets: [...book.marginIsolated]
-      .filter(([symbol]) => !wanted || wanted.includes(symbol))
-      .map(([symbol, wallet]) => {
-        const market = book.market(symbol);
-        const base = wallet.get(market.base) ?? { free: 0, borrowed: 0 };
-        const quote = wallet.get(market.quote) ?? { free: 0, borrowed: 0 };
-        return {
-          symbol,
-          isolatedCreated: true,
-          enabled: true,
-          marginLevel: marginLevel(book, wallet),
-          baseAsset: marginAssetJson(market.base, base),
-          quoteAsset: marginAssetJson(market.quote, quote),
-        };
-      }),
+    assets: rows,
+    ...(wanted ? {} : { totalAssetOfBtc: String(assets / btc), totalLiabilityOfBtc: String(debt / btc), totalNetAssetOfBtc: String((assets - debt) / btc) }),
   };
 }

@@ -1,9 +1,11 @@
 /**
  * Binance margin (/sapi/v1/margin) in the emulator: a cross wallet and one isolated wallet per
  * symbol, borrowing on MARGIN_BUY and repaying on AUTO_REPAY. Borrowing is capped at 3× equity
- * ("Your borrow amount has exceed maximum borrow amount."). Fees are paid in the quote asset.
+ * ("Your borrow amount has exceed maximum borrow amount."). Fees are charged as on spot
+ * (binance-spot.ts): in the coin received unless the account pays them in the quote coin.
  */
-import { BinanceReject, SPOT_FEE, type EmulatorMarket, type EmulatorOrder } from './binance-book.ts';
+import { BinanceReject, type EmulatorMarket, type EmulatorOrder, type Fill } from './binance-book.ts';
+import { settleFills, spending } from './binance-spot.ts';
 
 export interface MarginAsset {
   free: number;
@@ -37,23 +39,23 @@ export function walletValue(wallet: MarginWallet, price: (asset: string) => numb
   return { assets, debt };
 }
 
+/**
+ * A margin fill: borrows what the free balance lacks when MARGIN_BUY allows it (refused past the
+ * leverage cap), moves the coins, and repays from what was received on AUTO_REPAY.
+ */
 export function fillMargin(
   wallet: MarginWallet,
   order: EmulatorOrder,
   market: EmulatorMarket,
-  fillPrice: number,
+  fills: readonly Fill[],
   sideEffect: string | undefined,
   price: (asset: string) => number,
 ): void {
-  const base = asset(wallet, market.base);
-  const quote = asset(wallet, market.quote);
-  const cost = order.origQty * fillPrice;
-  const fee = cost * SPOT_FEE;
-  const borrow = sideEffect === 'MARGIN_BUY';
-  const [spend, amount] = order.side === 'BUY' ? [quote, cost + fee] : [base, order.origQty];
-  if (spend.free < amount) {
-    if (!borrow) throw new BinanceReject(-2010, 'Account has insufficient balance for requested action.');
-    const loan = amount - spend.free;
+  const needed = spending(order, market, fills);
+  const spend = asset(wallet, needed.asset);
+  if (spend.free < needed.amount - 1e-12) {
+    if (sideEffect !== 'MARGIN_BUY') throw new BinanceReject(-2010, 'Account has insufficient balance for requested action.');
+    const loan = clean(needed.amount - spend.free);
     spend.borrowed = clean(spend.borrowed + loan);
     spend.free = clean(spend.free + loan);
     const { assets, debt } = walletValue(wallet, price);
@@ -63,18 +65,11 @@ export function fillMargin(
       throw new BinanceReject(-3006, 'Your borrow amount has exceed maximum borrow amount.');
     }
   }
-  if (order.side === 'BUY') {
-    quote.free = clean(quote.free - cost - fee);
-    base.free = clean(base.free + order.origQty);
-  } else {
-    base.free = clean(base.free - order.origQty);
-    quote.free = clean(quote.free + cost - fee);
-  }
+  settleFills(order, market, fills, (name) => asset(wallet, name));
   if (sideEffect === 'AUTO_REPAY') {
-    const received = order.side === 'BUY' ? base : quote;
+    const received = asset(wallet, order.side === 'BUY' ? market.base : market.quote);
     const repay = Math.min(received.free, received.borrowed);
     received.free = clean(received.free - repay);
     received.borrowed = clean(received.borrowed - repay);
   }
-  Object.assign(order, { executedQty: order.origQty, avgPrice: fillPrice, status: 'FILLED', commission: fee });
 }

@@ -1,15 +1,16 @@
 /**
  * An HTTP server speaking the part of Binance's spot (/api/v3), margin (/sapi/v1/margin) and
  * USDⓈ-M futures (/fapi) REST API that ccxt uses for markets, tickers, balance, positions, orders,
- * leverage and margin type.
+ * leverage, margin type and position mode (one-way or hedge).
  * Signed endpoints check X-MBX-APIKEY and the HMAC-SHA256 signature. Every request is logged;
- * faults (429 with Retry-After, 5xx, a timeout, a response dropped after the order was accepted)
- * are injected per path. Start it on port 0 and point ccxt's urls.api at `ccxtApiUrls()`.
+ * faults (429 with Retry-After, 5xx, a timeout, a response dropped after the order was accepted,
+ * an order executed only seconds after its request went unanswered) are injected per path. Start it on port 0 and point ccxt's urls.api at `ccxtApiUrls()`.
  * Also: the key's permissions (/sapi/v1/account/apiRestrictions, `permissions`) and klines
  * (/api/v3/klines, /fapi/v1/klines) from a candle list set per symbol (`setCandles`).
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { ccxtApiUrls, klinesJson, readBody, send } from './binance-http.ts';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Candle } from '../../../src/domain/types.ts';
 import { attachBinanceStreams, type BinanceStreams } from './binance-ws.ts';
@@ -19,12 +20,15 @@ import {
   futuresAccountJson,
   futuresSymbolJson,
   isolatedMarginAccountJson,
-  orderJson,
   positionRiskJson,
   spotAccountJson,
   spotSymbolJson,
   tickersJson,
 } from './binance-json.ts';
+import { setMarginType, setPositionMode } from './binance-futures.ts';
+import { fireRestingOrders } from './binance-triggers.ts';
+import { algoOrderJson, cancelAlgoOrder, findAlgoOrder, fireAlgoOrders, placeAlgoOrder } from './binance-algo.ts';
+import { cancelledOrderJson, newOrderJson, orderJson, tradesJson } from './binance-orders-json.ts';
 
 export interface LoggedRequest {
   method: string;
@@ -39,7 +43,12 @@ export type FaultKind =
   /** never answer (the client times out); the request is NOT processed */
   | { kind: 'timeout' }
   /** process the request (the order is accepted), then drop the connection without an answer */
-  | { kind: 'drop-after-accept' };
+  | { kind: 'drop-after-accept' }
+  /**
+   * a slow exchange: take the request, never answer it (the client times out), and process it
+   * only `delayMs` later; until then a lookup of the order answers -2013 "Order does not exist."
+   */
+  | { kind: 'hold-then-execute'; delayMs: number };
 
 export interface Fault {
   method?: string;
@@ -87,7 +96,7 @@ export interface ApiRestrictions {
   ipRestrict: boolean;
 }
 
-const PRIVATE_PREFIXES = ['/api/v3/account', '/api/v3/order', '/api/v3/openOrders', '/fapi/v1/order', '/fapi/v1/leverage', '/fapi/v1/marginType', '/fapi/v1/leverageBracket', '/fapi/v2/', '/fapi/v3/', '/sapi/'];
+const PRIVATE_PREFIXES = ['/api/v3/account', '/api/v3/order', '/api/v3/openOrders', '/api/v3/myTrades', '/fapi/v1/userTrades', '/fapi/v1/positionSide', '/fapi/v1/order', '/fapi/v1/openOrders', '/fapi/v1/algoOrder', '/fapi/v1/openAlgoOrders', '/fapi/v1/leverage', '/fapi/v1/marginType', '/fapi/v1/leverageBracket', '/fapi/v2/', '/fapi/v3/', '/sapi/'];
 
 export async function startBinanceEmulator(options: BinanceEmulatorOptions = {}): Promise<BinanceEmulator> {
   const apiKey = options.apiKey ?? 'emulator-key';
@@ -97,6 +106,8 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
   const requests: LoggedRequest[] = [];
   const faults: Array<Fault & { left: number }> = [];
   const sockets = new Set<Socket>();
+  /** requests taken by a hold-then-execute fault, still to be processed */
+  const held = new Set<NodeJS.Timeout>();
   const permissions: ApiRestrictions = { enableReading: true, enableWithdrawals: false, enableSpotAndMarginTrading: true, enableFutures: true, enableMargin: false, ipRestrict: false };
   const candles = new Map<string, readonly Candle[]>();
 
@@ -128,6 +139,18 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     if (signed) {
       const problem = checkSignature(req, raw);
       if (problem) return send(res, 401, problem);
+    }
+    if (fault?.kind === 'hold-then-execute') {
+      const timer = setTimeout(() => {
+        held.delete(timer);
+        try {
+          route(method, url.pathname, params);
+        } catch (error) {
+          if (!(error instanceof BinanceReject)) throw error;
+        }
+      }, fault.delayMs);
+      held.add(timer);
+      return; // no answer: the socket stays open until the client gives up
     }
     try {
       const result = route(method, url.pathname, params);
@@ -197,27 +220,52 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       case 'GET /fapi/v3/positionRisk':
         return positionRiskJson(book, now, p.symbol);
       case 'POST /fapi/v1/leverage': {
-        const position = book.position(book.market(p.symbol ?? '').id);
-        position.leverage = Number(p.leverage);
-        return { symbol: position.symbol, leverage: position.leverage, maxNotionalValue: '1000000000' };
+        const symbol = book.market(p.symbol ?? '').id;
+        const leverage = Number(p.leverage);
+        if (!Number.isInteger(leverage) || leverage < 1 || leverage > 125) throw new BinanceReject(-4028, `Leverage ${p.leverage} is not valid`);
+        book.settings(symbol).leverage = leverage;
+        return { symbol, leverage, maxNotionalValue: '1000000000' };
       }
-      case 'POST /fapi/v1/marginType': {
-        const position = book.position(book.market(p.symbol ?? '').id);
-        const wanted = p.marginType === 'ISOLATED' ? 'isolated' : 'cross';
-        if (position.marginType === wanted) throw new BinanceReject(-4046, 'No need to change margin type.');
-        position.marginType = wanted;
+      case 'POST /fapi/v1/marginType':
+        setMarginType(book, book.market(p.symbol ?? '').id, p.marginType);
         return { code: 200, msg: 'success' };
-      }
+      case 'GET /fapi/v1/positionSide/dual':
+        return { dualSidePosition: book.dualSidePosition };
+      case 'POST /fapi/v1/positionSide/dual':
+        setPositionMode(book, p.dualSidePosition === 'true');
+        return { code: 200, msg: 'success' };
       case 'POST /api/v3/order':
-        return orderJson(book.placeOrder('spot', p));
       case 'POST /fapi/v1/order':
-        return orderJson(book.placeOrder('futures', p));
       case 'POST /sapi/v1/margin/order':
-        return orderJson(book.placeOrder('margin', p));
+        return newOrderJson(book.placeOrder(venueOf(path), p), p.newOrderRespType);
+      case 'GET /api/v3/myTrades':
+      case 'GET /sapi/v1/margin/myTrades':
+      case 'GET /fapi/v1/userTrades':
+        if (p.symbol === undefined) throw new BinanceReject(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+        return tradesJson(book.trades.filter((t) => t.venue === venueOf(path)), { ...p, symbol: book.market(p.symbol).id });
       case 'GET /sapi/v1/margin/account':
         return crossMarginAccountJson(book);
       case 'GET /sapi/v1/margin/isolated/account':
         return isolatedMarginAccountJson(book, p.symbols);
+      case 'POST /fapi/v1/algoOrder':
+        return algoOrderJson(placeAlgoOrder(book, p, now()));
+      case 'GET /fapi/v1/algoOrder':
+        return algoOrderJson(findAlgoOrder(book, p));
+      case 'DELETE /fapi/v1/algoOrder': {
+        const algo = cancelAlgoOrder(book, p, now());
+        return { algoId: algo.algoId, clientAlgoId: algo.clientAlgoId, code: '200', msg: 'success' };
+      }
+      case 'GET /fapi/v1/openAlgoOrders': {
+        const symbol = p.symbol === undefined ? undefined : book.market(p.symbol).id;
+        return book.algoOrders.filter((a) => a.algoStatus === 'NEW' && (symbol === undefined || a.symbol === symbol)).map(algoOrderJson);
+      }
+      case 'GET /api/v3/openOrders':
+      case 'GET /sapi/v1/margin/openOrders':
+      case 'GET /fapi/v1/openOrders': {
+        const symbol = p.symbol === undefined ? undefined : book.market(p.symbol).id;
+        const venue = venueOf(path);
+        return book.orders.filter((o) => o.venue === venue && o.status === 'NEW' && (symbol === undefined || o.symbol === symbol)).map(orderJson);
+      }
       case 'GET /api/v3/order':
       case 'GET /sapi/v1/margin/order':
       case 'GET /fapi/v1/order':
@@ -225,7 +273,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       case 'DELETE /api/v3/order':
       case 'DELETE /sapi/v1/margin/order':
       case 'DELETE /fapi/v1/order':
-        return orderJson(book.cancel(book.findOrder(venueOf(path), p.symbol ?? '', orderRef(p))));
+        return cancelledOrderJson(book.cancel(book.findOrder(venueOf(path), p.symbol ?? '', orderRef(p))));
       default:
         throw new BinanceReject(-1, `emulator: no route ${key}`, 404);
     }
@@ -250,44 +298,19 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     setPrice(symbolId, price) {
       book.market(symbolId);
       book.prices.set(symbolId, price);
+      fireRestingOrders(book, symbolId);
+      fireAlgoOrders(book, symbolId, now());
       streams.push(symbolId);
     },
     inject(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 });
     },
-    ccxtApiUrls() {
-      const spot = `${url}/api/v3`;
-      const ws = url.replace('http://', 'ws://');
-      return {
-        ws: { spot: `${ws}/ws`, margin: `${ws}/ws`, future: `${ws}/ws`, delivery: `${ws}/ws` },
-        public: spot,
-        private: spot,
-        v1: `${url}/api/v1`,
-        sapi: `${url}/sapi/v1`,
-        sapiV2: `${url}/sapi/v2`,
-        sapiV3: `${url}/sapi/v3`,
-        sapiV4: `${url}/sapi/v4`,
-        fapiPublic: `${url}/fapi/v1`,
-        fapiPublicV2: `${url}/fapi/v2`,
-        fapiPublicV3: `${url}/fapi/v3`,
-        fapiPrivate: `${url}/fapi/v1`,
-        fapiPrivateV2: `${url}/fapi/v2`,
-        fapiPrivateV3: `${url}/fapi/v3`,
-        fapiData: `${url}/futures/data`,
-        dapiPublic: `${url}/dapi/v1`,
-        dapiPrivate: `${url}/dapi/v1`,
-        dapiPrivateV2: `${url}/dapi/v2`,
-        dapiData: `${url}/dapi/data`,
-        eapiPublic: `${url}/eapi/v1`,
-        eapiPrivate: `${url}/eapi/v1`,
-        papi: `${url}/papi/v1`,
-        papiV2: `${url}/papi/v2`,
-      };
-    },
+    ccxtApiUrls: () => ccxtApiUrls(url),
     count(path, method) {
       return requests.filter((r) => r.path === path && (method === undefined || r.method === method)).length;
     },
     async close() {
+      for (const timer of held) clearTimeout(timer);
       await streams.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -295,37 +318,11 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
   };
 }
 
-/** Binance kline rows: the last `limit` (default 500) candles with open time in [startTime, endTime] */
-function klinesJson(list: readonly Candle[], p: Record<string, string>): unknown[] {
-  const start = p.startTime === undefined ? Number.NEGATIVE_INFINITY : Number(p.startTime);
-  const end = p.endTime === undefined ? Number.POSITIVE_INFINITY : Number(p.endTime);
-  const limit = p.limit === undefined ? 500 : Number(p.limit);
-  const chosen = list.filter((c) => c.time >= start && c.time <= end);
-  const rows = p.startTime === undefined ? chosen.slice(-limit) : chosen.slice(0, limit);
-  const intervalMs = list.length > 1 ? list[1]!.time - list[0]!.time : 60_000;
-  return rows.map((c) => [c.time, String(c.open), String(c.high), String(c.low), String(c.close), String(c.volume), c.time + intervalMs - 1, String(c.volume * c.close), 100, '0', '0', '0']);
-}
-
 function venueOf(path: string): Venue {
   return path.startsWith('/fapi') ? 'futures' : path.startsWith('/sapi') ? 'margin' : 'spot';
 }
 
-function orderRef(p: Record<string, string>): { orderId?: string; clientOrderId?: string } {
-  return p.orderId !== undefined ? { orderId: p.orderId } : { clientOrderId: p.origClientOrderId ?? '' };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (data += chunk));
-    req.on('end', () => resolve(data));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
+function orderRef(p: Record<string, string>): { orderId?: string; clientOrderId?: string; isIsolated: boolean } {
+  const isIsolated = p.isIsolated === 'TRUE' || p.isIsolated === 'true';
+  return p.orderId !== undefined ? { orderId: p.orderId, isIsolated } : { clientOrderId: p.origClientOrderId ?? '', isIsolated };
 }
