@@ -81,43 +81,45 @@ export function runBacktest(
   const enter = (symbol: string, candles: readonly Candle[], index: number, signal: Signal, live: readonly Signal[]) => {
     const candle = candles[index] as Candle;
     const list = open.get(symbol) as Open[];
-    const current = list[0];
-    const exposures = [...open.values()].flat().map((o) => ({ asset: baseAsset(o.symbol), value: o.state.qty * (mark.get(o.symbol) ?? o.state.entry) }));
     let series = regimeOf.get(symbol);
     if (series === undefined) {
       series = regimeSeries(candles);
       regimeOf.set(symbol, series);
     }
-    const d = decideEntry(signal, {
-      candles,
-      index,
-      regimeCandles: regimeWindow(series, candle.time, series === candles ? intervalOf(candles) : REGIME_INTERVAL_MS),
-      live,
-      settings: opts.settings,
-      cash: ledger.cash,
-      exposures,
-      openPositions: ledger.openCount,
-      entryTimes,
-      history: ledger.history(),
-      fee: opts.fee,
-      slippage: opts.slippage,
-      fixedQty: opts.fixedQty,
-      ...(opts.trustedSources ? { trustedSources: opts.trustedSources } : {}),
-      openSide: current?.trade.side ?? null,
-    });
+    const decide = () =>
+      decideEntry(signal, {
+        candles,
+        index,
+        regimeCandles: regimeWindow(series, candle.time, series === candles ? intervalOf(candles) : REGIME_INTERVAL_MS),
+        live,
+        settings: opts.settings,
+        cash: ledger.cash,
+        exposures: [...open.values()].flat().map((o) => ({ asset: baseAsset(o.symbol), value: o.state.qty * (mark.get(o.symbol) ?? o.state.entry) })),
+        openPositions: ledger.openCount,
+        entryTimes,
+        history: ledger.history(),
+        fee: opts.fee,
+        slippage: opts.slippage,
+        fixedQty: opts.fixedQty,
+        ...(opts.trustedSources ? { trustedSources: opts.trustedSources } : {}),
+        openSide: list[0]?.trade.side ?? null,
+      });
+    let d = decide();
+    if (d.ok && d.action === 'reverse') {
+      // SPEC §3 rule 7: the open position closes at this open, then the reverse is decided on the cash after it
+      const current = list[0] as Open;
+      const r = applyManualClose(current.state, 1, candle.open, candle.time, 'signal_reverse');
+      current.state = r.next;
+      ledger.fill(current, r.actions);
+      finish(current, list);
+      if (!d.reopen) return;
+      d = decide();
+    }
     if (!d.ok) {
       rejections.push({ signal, reasons: d.reasons });
       return;
     }
-    if (d.action === 'close') {
-      // recorded as manual: SPEC §8 lists no separate reason for a closing signal
-      if (current === undefined) return;
-      const r = applyManualClose(current.state, 1, candle.open, candle.time);
-      current.state = r.next;
-      ledger.fill(current, r.actions);
-      finish(current, list);
-      return;
-    }
+    if (d.action === 'reverse') return; // cannot happen: nothing is open any more
     entryTimes.push(candle.time);
     const state = openPosition(
       { side: d.side, entry: d.entry, qty: d.qty, stopLoss: d.stopLoss, takeProfit: d.takeProfit, openedAt: candle.time, mode: opts.settings.mode, leverage: d.leverage },

@@ -4,6 +4,7 @@ import { effectiveLeverage, type TradingSettings } from '../domain/settings.ts';
 import { isThinSession, validateSignal, type Signal } from '../domain/signals.ts';
 import { calculatePositionSize, type TradeHistory } from '../domain/sizing.ts';
 import { computeSlTp } from '../domain/sltp.ts';
+import { planAgainstOpen } from '../domain/one-position.ts';
 import { dailyVolatility } from '../domain/volatility.ts';
 import type { Candle, Side } from '../domain/types.ts';
 
@@ -47,13 +48,13 @@ export type EntryDecision =
       /** cash locked: notional / leverage */
       margin: number;
     }
-  /** a valid signal against the open position closes it */
-  | { ok: true; action: 'close' }
+  /** a valid signal against the open position closes it (signal_reverse); the reverse opens after, if it can */
+  | { ok: true; action: 'reverse'; reopen: boolean }
   | { ok: false; reasons: string[] };
 
 /**
- * SPEC §3 + §4 + §5 for a BUY/SELL reaching the open of candle `index`: validation (a valid
- * signal against the open position of the symbol closes it; one with it is refused),
+ * SPEC §3 + §4 + §5 for a BUY/SELL reaching the open of candle `index`: validation, then the
+ * one-position rule (domain/one-position.ts: an opposite signal reverses, the same side is refused),
  * rate limits, SL/TP, sizing, portfolio and balance. With fixedQty only validation and the
  * rate/count limits apply (sizing, portfolio limits and balance checks are skipped).
  */
@@ -70,11 +71,10 @@ export function decideEntry(signal: Signal, ctx: EntryContext): EntryDecision {
     ...(ctx.trustedSources ? { trustedSources: ctx.trustedSources } : {}),
   });
   const reasons = [...v.reasons];
-  if (reasons.length === 0 && ctx.openSide !== null) {
-    const wantsLong = signal.action === 'BUY';
-    if ((ctx.openSide === 'long') === wantsLong) return { ok: false, reasons: [`a ${ctx.openSide} of ${signal.symbol} is already open`] };
-    return { ok: true, action: 'close' };
-  }
+  if (reasons.length > 0 || (signal.action !== 'BUY' && signal.action !== 'SELL')) return { ok: false, reasons: reasons.length > 0 ? reasons : ['nothing to do'] };
+  const plan = planAgainstOpen({ symbol: signal.symbol, action: signal.action, mode: s.mode, open: ctx.openSide });
+  if (plan.kind === 'refuse') return { ok: false, reasons: [plan.reason] };
+  if (plan.kind === 'reverse') return { ok: true, action: 'reverse', reopen: plan.open !== null };
   const limits = checkTradeLimits({
     now: candle.time,
     recentTradeTimes: ctx.entryTimes,
@@ -83,11 +83,8 @@ export function decideEntry(signal: Signal, ctx: EntryContext): EntryDecision {
     dailyTradeLimit: s.dailyTradeLimit,
     hourlyTradeLimit: s.hourlyTradeLimit,
   });
-  reasons.push(...limits.reasons);
-  if (reasons.length > 0 || v.intent === null || v.intent === 'close_long') {
-    return { ok: false, reasons: reasons.length > 0 ? reasons : ['nothing to do'] };
-  }
-  const side: Side = v.intent === 'open_long' ? 'long' : 'short';
+  if (!limits.execute) return { ok: false, reasons: limits.reasons };
+  const side: Side = plan.side;
   const entry = side === 'long' ? candle.open * (1 + ctx.slippage) : candle.open * (1 - ctx.slippage);
   const sltp = computeSlTp({
     side,

@@ -15,10 +15,10 @@ export type PositionAction = 'close' | 'half' | 'be' | 'adj' | 'ref';
 /** Settings menu. a: menu | edit | toggle | mode | setmode | apply | notify | level; k: a setting or event key */
 export const settingsData = createCallbackData('s', { a: String, k: String });
 
-/** Accounts. a: rm | yes | no */
+/** Accounts. a: rm | yes | no | on | off */
 export const accountsData = createCallbackData('acc', { a: String, id: String });
 
-/** Choices inside the connect dialog. step: ex | mode; v: the value */
+/** Choices inside the connect dialog. step: ex | mode | mm (margin mode); v: the value */
 export const connectData = createCallbackData('c', { step: String, v: String });
 
 /** Choices inside the adjust dialog. which: sl | tp | done */

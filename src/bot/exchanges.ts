@@ -2,7 +2,8 @@
  * What the connect dialog offers: exchanges, the modes each supports here, and which credentials
  * each asks for. Presentation data; the exchange layer's quirks decide how they trade.
  */
-import type { ExchangeId, TradingMode } from '../exchange/port.ts';
+import type { ExchangeId, MarginMode, TradingMode } from '../exchange/port.ts';
+import { quirksFor } from '../exchange/quirks/index.ts';
 
 export interface ExchangeChoice {
   id: ExchangeId;
@@ -29,6 +30,16 @@ export const MODE_LABELS: Record<TradingMode, string> = {
   spot: 'Spot (long only, no leverage)',
   margin: 'Margin (long and short, borrowing)',
   futures: 'Futures (perpetuals, long and short)',
+};
+
+/** Margin modes an account of this exchange and mode can trade, the exchange's default first (its quirks file says). */
+export function marginModesOf(exchange: ExchangeId, mode: TradingMode): readonly MarginMode[] {
+  return quirksFor(exchange).marginModes(mode);
+}
+
+export const MARGIN_MODE_LABELS: Record<MarginMode, string> = {
+  cross: 'Cross (the whole wallet backs every position)',
+  isolated: 'Isolated (each position risks only its own margin)',
 };
 
 export function exchangeChoice(id: string): ExchangeChoice | undefined {

@@ -16,6 +16,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
   varchar,
@@ -60,6 +61,11 @@ export const apiKeys = pgTable(
     passphraseEnc: text('passphrase_enc'),
     /** last four characters of the api key, for display only */
     apiKeyHint: varchar('api_key_hint', { length: 8 }),
+    /** cross | isolated for margin and futures accounts (SPEC §11); null on spot */
+    marginMode: varchar('margin_mode', { length: 16 }),
+    /** the account trades signals (/accounts toggles it); a disabled account keeps its positions monitored */
+    enabled: boolean('enabled').notNull().default(true),
+    /** false once removed (soft delete: positions and trades keep their reference) */
     active: boolean('active').notNull().default(true),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -120,7 +126,10 @@ export const tradingSignals = pgTable(
   (t) => [index('trading_signals_created_idx').on(t.createdAt), index('trading_signals_symbol_idx').on(t.symbol, t.createdAt)],
 );
 
-/** Which user executed (or rejected) which signal: unique, so a signal runs once per user. */
+/**
+ * Which user executed (or rejected) which signal on which account: unique, so a signal runs once
+ * per account (SPEC §11); account_id is null only for a refusal before any account was chosen.
+ */
 export const signalExecutions = pgTable(
   'signal_executions',
   {
@@ -140,7 +149,7 @@ export const signalExecutions = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex('signal_executions_user_signal_uq').on(t.userId, t.signalId),
+    unique('signal_executions_user_signal_account_uq').on(t.userId, t.signalId, t.accountId).nullsNotDistinct(),
     index('signal_executions_user_idx').on(t.userId, t.createdAt),
   ],
 );
@@ -256,6 +265,8 @@ export const trades = pgTable(
     /** net of fees, quote currency */
     pnl: money('pnl'),
     fee: money('fee').notNull().default('0'),
+    /** base units left on the account below the market's minimum after this exit (spot), never sold */
+    dust: money('dust').notNull().default('0'),
     closeReason: varchar('close_reason'),
     /** position_monitor | manual | reconcile */
     source: varchar('source'),

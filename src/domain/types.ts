@@ -39,6 +39,8 @@ export type ExitReason =
   | 'time_exit'
   | 'liquidation_protection'
   | 'manual'
+  /** an opposite signal closed it (SPEC §3 rule 7) */
+  | 'signal_reverse'
   | 'end_of_data';
 
 /**

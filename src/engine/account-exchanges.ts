@@ -19,6 +19,7 @@ export function createAccountExchanges(accounts: AccountsRepo, create: CreateExc
       mode: record.mode,
       paper: record.isPaper,
       accountId: record.id,
+      ...(record.marginMode ? { marginMode: record.marginMode } : {}),
     };
     if (!record.isPaper) {
       const credentials = await accounts.credentials(accountId);

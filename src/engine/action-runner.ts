@@ -18,7 +18,7 @@ import type { TradeSource } from '../db/repos/trades.ts';
 import type { Db } from '../db/client.ts';
 import type { ExitEventKind } from './events.ts';
 import type { EngineContext } from './context.ts';
-import { exitPnl, feeInQuote } from './fills.ts';
+import { exitPnl, feeInQuote, isDust } from './fills.ts';
 import { lookUp, sendOnce, type SendOutcome } from './tracked-order.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
 
@@ -133,12 +133,9 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       clock.now(),
     );
     const outcome = await sendOnce(port, p.symbol, pending.clientOrderId, () =>
-      // a full close on margin/futures lets the exchange close exactly what it holds
-      port.closePosition({
-        symbol: p.symbol,
-        clientOrderId: pending.clientOrderId,
-        ...(action.type === 'close_all' && p.state.mode !== 'spot' ? {} : { qty }),
-      }),
+      // always this position's side and exact quantity: never the exchange's whole position, which
+      // may hold the trader's own trades or (hedge mode) the other side
+      port.closePosition({ symbol: p.symbol, clientOrderId: pending.clientOrderId, qty, side: p.state.side }),
     );
     return complete(p, pending, outcome);
   }
@@ -161,6 +158,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       if (outcome.kind === 'placed') await repos.orders.recordResult(pending.orderId, outcome.result, now);
       else await repos.orders.markStatus(pending.orderId, 'rejected', message, now);
       await onRefused(p, pending, outcome.kind === 'refused' ? outcome.code : 'UNEXPECTED', message);
+      if (isClosed(p)) return true; // closed as dust: nothing left to sell
       await repos.positions.save(p, now);
       return false;
     }
@@ -182,8 +180,10 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     if (action.type === 'partial') s.partialTaken[action.level] = true;
     if (action.type === 'reduce' && action.reason === 'liquidation_protection') s.liquidationWarned = true;
     const reason = action.reason;
-    // a full close leaves at most the exchange's step rounding behind (a millionth of the position)
-    const closed = action.type === 'close_all' ? s.qty <= s.qtyInitial * CLOSE_TOLERANCE : s.qty <= s.qtyInitial * DUST * 10;
+    // a full close leaves at most the exchange's step rounding behind (a millionth of the position);
+    // a remainder the market will not take (dust) closes the position too: it is never retried
+    const dust = s.qty > 0 && (await remainderIsDust(p, s.qty, result.avgPrice)) ? s.qty : 0;
+    const closed = dust > 0 || (action.type === 'close_all' ? s.qty <= s.qtyInitial * CLOSE_TOLERANCE : s.qty <= s.qtyInitial * DUST * 10);
     if (closed) {
       s.qty = 0;
       s.closed = true;
@@ -215,6 +215,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
           takeProfit: s.takeProfit,
           pnl: pnl.net,
           fee: pnl.fee,
+          dust,
           closeReason: reason,
           source: pending.source,
           closedAt: now,
@@ -235,14 +236,76 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
         pnl: pnl.net,
         pct: s.entry > 0 ? ((s.side === 'long' ? result.avgPrice - s.entry : s.entry - result.avgPrice) / s.entry) * 100 : 0,
         ...(action.type === 'partial' ? { level: action.level } : {}),
+        ...(dust > 0 ? { dust } : {}),
       },
       `exit:${pending.clientOrderId}`,
     );
     return true;
   }
 
+  /**
+   * Spot (and a margin long) hold coins: a remainder below the market's minimum amount or order
+   * value cannot be sold. Futures and shorts close reduce-only, which the minimums do not stop.
+   */
+  async function remainderIsDust(p: PositionRecord, qty: number, price: number): Promise<boolean> {
+    if (p.state.mode === 'futures' || p.state.side === 'short') return false;
+    const port = await ctx.exchanges.forAccount(p.accountId);
+    const market = await port.market(p.symbol).catch(() => undefined);
+    return market !== undefined && isDust(qty, price, market);
+  }
+
+  /** The whole remainder is below the market's minimum: the position closes with it as dust, no order. */
+  async function closeAsDust(p: PositionRecord, pending: PendingAction, action: OrderAction): Promise<void> {
+    const now = clock.now();
+    const dust = p.state.qty;
+    const s = cloneState(p.state);
+    s.qty = 0;
+    s.closed = true;
+    p.state = s;
+    p.status = 'closed';
+    p.closeReason = action.reason;
+    p.closedAt = now;
+    p.pendingAction = null;
+    backoff.delete(p.id);
+    lastError.delete(p.id);
+    await tx(async (t) => {
+      await repos.trades.insert(
+        {
+          userId: p.userId,
+          accountId: p.accountId,
+          positionId: p.id,
+          symbol: p.symbol,
+          side: s.side,
+          quantity: 0,
+          entryPrice: s.entry,
+          exitPrice: null,
+          stopLoss: s.stopLoss,
+          takeProfit: s.takeProfit,
+          pnl: 0,
+          fee: 0,
+          dust,
+          closeReason: action.reason,
+          source: pending.source,
+          closedAt: now,
+        },
+        t,
+      );
+      await repos.positions.save(p, now, t);
+    });
+    hooks.onClosed(p);
+    const kind: ExitEventKind = action.reason === 'end_of_data' ? 'manual' : action.reason;
+    await ctx.emit(
+      { kind, ...positionRef(p), price: s.lastPrice ?? s.entry, qty: 0, remainingQty: 0, pnl: 0, pct: 0, dust },
+      `exit:${pending.clientOrderId}`,
+    );
+  }
+
   async function onRefused(p: PositionRecord, pending: PendingAction, code: string, message: string): Promise<void> {
     const action = pending.action;
+    if (code === 'ORDER_BELOW_MINIMUM' && action && isOrderAction(action) && action.type !== 'partial' && (await remainderIsDust(p, p.state.qty, p.state.lastPrice ?? p.state.entry))) {
+      await closeAsDust(p, pending, action);
+      return;
+    }
     if (code === 'ORDER_BELOW_MINIMUM' && action && action.type === 'partial') {
       // the level's quantity is below the market minimum: the level is skipped, not retried every tick
       p.state = { ...p.state, partialTaken: p.state.partialTaken.map((t, i) => t || i === action.level) };
@@ -304,4 +367,9 @@ export type ActionRunner = ReturnType<typeof createActionRunner>;
 /** The fields every position event carries. */
 export function positionRef(p: PositionRecord) {
   return { userId: p.userId, positionId: p.id, symbol: p.symbol, side: p.state.side, exchange: p.exchange, isPaper: p.isPaper };
+}
+
+/** read after an await: the runner's steps change the status */
+function isClosed(p: PositionRecord): boolean {
+  return p.status === 'closed';
 }

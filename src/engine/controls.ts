@@ -3,6 +3,7 @@
  * per-position lock as the monitor and through the same runner, every one in the audit log.
  * A stale request (position already closed) answers 'closed' and does nothing.
  */
+import { accountLabel } from './account-label.ts';
 import { applyManualClose, checkStopLossPrice, checkTakeProfitPrice, moveStopLoss, moveTakeProfit, stopToBreakeven } from '../domain/monitor/manual.ts';
 import type { MonitorResult } from '../domain/types.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
@@ -22,7 +23,7 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
   async function view(p: PositionRecord): Promise<PositionView> {
     const account = await repos.accounts.get(p.accountId);
     const price = feedOf(ctx.feeds, p)?.lastTick(p.symbol)?.price ?? p.state.lastPrice;
-    return toPositionView(p, account?.label ?? account?.exchange ?? p.exchange, price);
+    return toPositionView(p, account ? accountLabel(account) : p.exchange, price);
   }
 
   async function currentPrice(p: PositionRecord): Promise<number> {

@@ -1,9 +1,11 @@
 /**
- * The story of one signal for one user, up to the order: validate (SPEC §3) → limits → SL/TP
+ * The story of one signal for one account, up to the order: validate (SPEC §3) → one position per
+ * account and symbol (rule 7) → limits → SL/TP
  * (§4) → size (§4) → portfolio (§5). Every rule is the domain's; this file only gathers the
  * inputs (balance, prices, history, open positions) and collects every refusal reason.
  */
-import { MAX_SIGNAL_AGE_MS, validateSignal, isThinSession, type Signal, type SignalIntent } from '../domain/signals.ts';
+import { MAX_SIGNAL_AGE_MS, validateSignal, isThinSession, type Signal } from '../domain/signals.ts';
+import { planAgainstOpen } from '../domain/one-position.ts';
 import { dailyVolatility } from '../domain/volatility.ts';
 import { checkTradeLimits, DAY_MS } from '../domain/limits.ts';
 import { computeSlTp } from '../domain/sltp.ts';
@@ -12,6 +14,7 @@ import { analyzeTrade, baseAsset, categoryOf, type Holding } from '../domain/por
 import type { Candle, Side } from '../domain/types.ts';
 import type { TradingSettings } from '../domain/settings.ts';
 import type { SignalRecord } from '../db/repos/signals.ts';
+import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { splitSymbol } from './fills.ts';
@@ -21,7 +24,8 @@ export type CandleSource = (exchange: string, symbol: string) => Promise<Candle[
 
 export type EntryDecision =
   | { kind: 'reject'; reasons: string[] }
-  | { kind: 'close_long'; reasons: string[] }
+  /** SPEC §3 rule 7: the account's open position of the symbol is closed (signal_reverse); then `reopen` decides again */
+  | { kind: 'reverse'; position: PositionRecord; reopen: boolean }
   | {
       kind: 'open';
       side: Side;
@@ -41,6 +45,8 @@ export interface DecideInput {
   /** unified market symbol of the account's mode */
   symbol: string;
   userId: string;
+  /** the account the entry would trade on */
+  accountId: string;
   settings: TradingSettings;
   port: ExchangePort;
   exchange: string;
@@ -78,6 +84,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   if (malformed.length > 0) return { kind: 'reject', reasons: malformed };
   const now = ctx.clock.now();
   const mine = ctx.book.forUser(input.userId).filter((p) => p.status !== 'closed');
+  const open = mine.find((p) => p.accountId === input.accountId && p.symbol === symbol);
   const candles = input.candles ? await input.candles(input.exchange, symbol).catch(() => []) : [];
   // per-day volatility of the recent candles, as the backtest reads it (the seed's 0.02 is daily)
   const volatility = dailyVolatility(candles, candles.length);
@@ -86,7 +93,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const decision = validateSignal(toDomainSignal(signal), {
     now,
     mode: settings.mode,
-    hasOpenLong: mine.some((p) => p.symbol === symbol && p.state.side === 'long'),
+    hasOpenLong: open?.state.side === 'long',
     threshold: {
       volatility,
       sourceAccuracy: input.sourceAccuracy !== undefined ? input.sourceAccuracy : await ctx.repos.trades.sourceAccuracy(signal.source),
@@ -96,8 +103,13 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     trustedSources: input.trustedSources,
   });
   if (!decision.execute || decision.intent === null) return { kind: 'reject', reasons: decision.reasons };
-  const intent: SignalIntent = decision.intent;
-  if (intent === 'close_long') return { kind: 'close_long', reasons: [] };
+  const action = signal.action.toUpperCase() === 'BUY' ? 'BUY' : 'SELL';
+  const plan = planAgainstOpen({ symbol, action, mode: settings.mode, open: open?.state.side ?? null });
+  if (plan.kind === 'refuse') return { kind: 'reject', reasons: [plan.reason] };
+  if (plan.kind === 'reverse' && open) {
+    if (open.status !== 'open' || open.pendingAction) return { kind: 'reject', reasons: [`an order of the open ${open.state.side} of ${symbol} is still in progress`] };
+    return { kind: 'reverse', position: open, reopen: plan.open !== null };
+  }
 
   const limits = checkTradeLimits({
     now,
@@ -109,7 +121,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   });
   if (!limits.execute) return { kind: 'reject', reasons: limits.reasons };
 
-  const side: Side = intent === 'open_long' ? 'long' : 'short';
+  const side: Side = plan.kind === 'open' ? plan.side : action === 'BUY' ? 'long' : 'short';
   const price = await port.fetchPrice(symbol);
   const levels = computeSlTp({
     side,

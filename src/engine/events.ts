@@ -13,7 +13,7 @@ interface PositionRef {
   isPaper: boolean;
 }
 
-export type ExitEventKind = 'stop_loss' | 'take_profit' | 'trailing_stop' | 'partial_tp' | 'time_exit' | 'liquidation_protection' | 'manual';
+export type ExitEventKind = 'stop_loss' | 'take_profit' | 'trailing_stop' | 'partial_tp' | 'time_exit' | 'liquidation_protection' | 'manual' | 'signal_reverse';
 
 export type EngineEvent =
   | (PositionRef & { kind: 'position_opened'; entryPrice: number; qty: number; stopLoss: number | null; takeProfit: number | null; signalId: string | null })
@@ -27,6 +27,8 @@ export type EngineEvent =
       pct: number;
       /** partial_tp: which level, 0-based */
       level?: number;
+      /** base units left on the account below the market's minimum (never sold, never retried) */
+      dust?: number;
     })
   | (PositionRef & { kind: 'liquidation_warning'; price: number; liquidationPrice: number; distancePct: number; reducedQty: number })
   | (PositionRef & { kind: 'stop_moved'; oldStop: number | null; newStop: number; reason: string })

@@ -5,6 +5,8 @@
  */
 import type { SignalRecord } from '../db/repos/signals.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
+import type { AccountRecord } from '../db/repos/accounts.ts';
+import { accountLabel } from './account-label.ts';
 import { applyManualClose } from '../domain/monitor/manual.ts';
 import type { EngineContext } from './context.ts';
 import { feedOf } from './ports.ts';
@@ -23,6 +25,9 @@ import type { Entries } from './open-position.ts';
 import { marketSymbol } from './market-symbol.ts';
 
 export type UserOutcome = 'executed' | 'rejected' | 'failed' | 'skipped' | 'pending';
+
+/** a user's outcome over several accounts: the first of these that any account had */
+const OUTCOME_ORDER: readonly UserOutcome[] = ['executed', 'pending', 'failed', 'rejected', 'skipped'];
 
 export interface CycleReport {
   signalId: string;
@@ -64,43 +69,81 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
     return report;
   }
 
+  /**
+   * SPEC §11: the signal trades on every enabled account of the trader that can take it, one after
+   * another (each sized on its own balance, each claimed once). The user's outcome is the best of
+   * its accounts' (executed > pending > failed > rejected).
+   */
   async function executeForUser(signal: SignalRecord, userId: string, shared?: Shared): Promise<UserOutcome> {
     const accounts = await ctx.repos.accounts.listForUser(userId);
-    const account = accounts[0];
-    const executionId = await repos.executions.claim(userId, signal.id, account?.id ?? null, clock.now());
-    if (!executionId) return 'skipped';
-    const reject = async (reasons: string[]): Promise<UserOutcome> => {
+    const enabled = accounts.filter((a) => a.enabled);
+    if (enabled.length === 0) {
+      const executionId = await repos.executions.claim(userId, signal.id, null, clock.now());
+      if (!executionId) return 'skipped';
+      const reasons = [accounts.length === 0 ? 'no exchange account is connected' : 'every exchange account is switched off in /accounts'];
       await repos.executions.finish(executionId, 'rejected', reasons, null, clock.now());
       await ctx.emit({ kind: 'signal_rejected', userId, signalId: signal.id, symbol: signal.symbol, action: signal.action, reasons }, `rejected:${executionId}`);
+      return 'rejected';
+    }
+    const outcomes: UserOutcome[] = [];
+    for (const account of enabled) {
+      const label = enabled.length > 1 ? accountLabel(account) : null;
+      outcomes.push(await executeOnAccount(signal, userId, account, label, shared));
+    }
+    return OUTCOME_ORDER.find((o) => outcomes.includes(o)) ?? 'skipped';
+  }
+
+  async function executeOnAccount(signal: SignalRecord, userId: string, account: AccountRecord, label: string | null, shared?: Shared): Promise<UserOutcome> {
+    const executionId = await repos.executions.claim(userId, signal.id, account.id, clock.now());
+    if (!executionId) return 'skipped';
+    const named = (reasons: string[]) => (label ? reasons.map((r) => `${label}: ${r}`) : reasons);
+    const reject = async (reasons: string[], positionId: string | null = null): Promise<UserOutcome> => {
+      await repos.executions.finish(executionId, 'rejected', reasons, positionId, clock.now());
+      await ctx.emit({ kind: 'signal_rejected', userId, signalId: signal.id, symbol: signal.symbol, action: signal.action, reasons: named(reasons) }, `rejected:${executionId}`);
       return 'rejected';
     };
     const fail = async (message: string): Promise<UserOutcome> => {
       await repos.executions.finish(executionId, 'failed', [message], null, clock.now());
-      await ctx.emit({ kind: 'order_failed', userId, symbol: signal.symbol, message }, `failed:${executionId}`);
+      await ctx.emit({ kind: 'order_failed', userId, symbol: signal.symbol, message: named([message])[0]! }, `failed:${executionId}`);
       return 'failed';
     };
     try {
-      if (!account) return await reject(['no active exchange account']);
       const pausedAll = shared ? shared.pausedAll : await repos.controls.pausedAll();
       if (pausedAll || (await repos.controls.isUserPaused(userId))) return await reject(['trading is paused']);
       const read = await repos.settings.get(userId);
       const settings = { ...read.settings, mode: account.mode };
       const symbol = marketSymbol(signal.symbol, account.mode);
       const port = await ctx.exchanges.forAccount(account.id);
-      const decision = await decideEntry(ctx, {
-        signal,
-        symbol,
-        userId,
-        settings,
-        port,
-        exchange: account.exchange,
-        trustedSources: options.trustedSources,
-        candles: options.candles,
-        live: shared?.live,
-        sourceAccuracy: shared?.sourceAccuracy,
-      });
+      const decide = () =>
+        decideEntry(ctx, {
+          signal,
+          symbol,
+          userId,
+          accountId: account.id,
+          settings,
+          port,
+          exchange: account.exchange,
+          trustedSources: options.trustedSources,
+          candles: options.candles,
+          live: shared?.live,
+          sourceAccuracy: shared?.sourceAccuracy,
+        });
+      let decision = await decide();
+      let reversed: PositionRecord | null = null;
+      if (decision.kind === 'reverse') {
+        const closed = await closeForReverse(decision.position);
+        if (closed !== null) return await fail(`The open ${decision.position.state.side} of ${symbol} was not closed: ${closed}`);
+        reversed = decision.position;
+        const note = `closed the open ${reversed.state.side} of ${symbol} (opposite signal)`;
+        if (!decision.reopen) {
+          await repos.executions.finish(executionId, 'executed', [note], reversed.id, clock.now());
+          return 'executed';
+        }
+        decision = await decide();
+        if (decision.kind === 'reject') return await reject([note, ...decision.reasons], reversed.id);
+      }
       if (decision.kind === 'reject') return await reject(decision.reasons);
-      if (decision.kind === 'close_long') return await closeLongs(executionId, userId, symbol);
+      if (decision.kind === 'reverse') return await reject(['the open position of this symbol is still open']);
       const result = await entries.place(
         {
           executionId,
@@ -116,34 +159,39 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
           stopLoss: decision.stopLoss,
           takeProfit: decision.takeProfit,
           leverage: decision.leverage,
+          marginMode: account.marginMode,
           settings,
         },
         port,
       );
       if (result.kind === 'opened') return 'executed';
       if (result.kind === 'unknown') return 'pending';
-      await ctx.emit({ kind: 'order_failed', userId, symbol, message: `Entry not placed: ${result.message}` }, `failed:${executionId}`);
+      await ctx.emit({ kind: 'order_failed', userId, symbol, message: named([`Entry not placed: ${result.message}`])[0]! }, `failed:${executionId}`);
       return 'failed';
     } catch (error) {
       return fail(error instanceof Error ? error.message : String(error));
     }
   }
 
-  /** Spot SELL with an open long: close the long(s) of that symbol through the runner. */
-  async function closeLongs(executionId: string, userId: string, symbol: string): Promise<UserOutcome> {
-    const longs = ctx.book.forUser(userId).filter((p: PositionRecord) => p.symbol === symbol && p.state.side === 'long' && p.status === 'open');
-    for (const p of longs) {
-      await ctx.locks.run(p.id, async () => {
-        if (p.status !== 'open' || p.pendingAction) return;
-        const price = feedOf(ctx.feeds, p)?.lastTick(p.symbol)?.price ?? p.state.lastPrice ?? p.state.entry;
-        await runner.run(p, applyManualClose(p.state, 1, price, clock.now()), 'signal');
-      });
-    }
-    await repos.executions.finish(executionId, 'executed', ['closed the open long (spot SELL)'], longs[0]?.id ?? null, clock.now());
-    return 'executed';
+  /**
+   * SPEC §3 rule 7: an opposite signal closes the account's open position of the symbol through
+   * the runner (exit reason signal_reverse). Null when it closed, else why not.
+   */
+  async function closeForReverse(p: PositionRecord): Promise<string | null> {
+    return ctx.locks.run(p.id, async () => {
+      if (p.status !== 'open' || p.pendingAction) return 'an order of it is still in progress';
+      const price = feedOf(ctx.feeds, p)?.lastTick(p.symbol)?.price ?? p.state.lastPrice ?? p.state.entry;
+      const summary = await runner.run(p, applyManualClose(p.state, 1, price, clock.now(), 'signal_reverse'), 'signal', { force: true });
+      return isClosed(p) ? null : (summary.error ?? 'the exchange did not fill the close');
+    });
   }
 
   return { processSignal, executeForUser };
 }
 
 export type SignalProcessor = ReturnType<typeof createSignalProcessor>;
+
+/** read after an await: the runner changes the status */
+function isClosed(p: PositionRecord): boolean {
+  return p.status === 'closed';
+}

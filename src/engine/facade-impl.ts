@@ -1,10 +1,12 @@
 /** EngineFacade: what the Telegram layer calls. Reads come from the book and the repos; actions go to controls. */
+import { accountLabel } from './account-label.ts';
 import { toMonitorSettings } from '../domain/settings.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import { isExchangeError, type ExchangeAccount, type ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import type { Controls } from './controls.ts';
 import type {
+  AccountChange,
   BalanceView,
   EngineFacade,
   EngineStatus,
@@ -54,7 +56,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       const accounts = await repos.accounts.listForUser(userId);
       return Promise.all(
         accounts.map(async (a): Promise<BalanceView> => {
-          const base = { accountId: a.id, label: a.label ?? a.exchange, exchange: a.exchange, mode: a.mode, isPaper: a.isPaper };
+          const base = { accountId: a.id, label: accountLabel(a), exchange: a.exchange, mode: a.mode, isPaper: a.isPaper };
           try {
             const port = await ctx.exchanges.forAccount(a.id);
             const balance = await port.fetchBalance();
@@ -165,11 +167,52 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         userId: input.userId,
         exchange: input.exchange,
         mode: input.mode,
+        ...(input.marginMode ? { marginMode: input.marginMode } : {}),
         ...(input.label ? { label: input.label } : {}),
         ...(input.paper ? {} : { credentials: input.credentials! }),
       });
-      await controls.audit(actor, 'account.add', record.id, { userId: input.userId, exchange: input.exchange, mode: input.mode, paper: input.paper });
+      await controls.audit(actor, 'account.add', record.id, { userId: input.userId, exchange: input.exchange, mode: input.mode, marginMode: record.marginMode, paper: input.paper });
       return { accountId: record.id };
+    },
+
+    async listAccounts(userId) {
+      const accounts = await repos.accounts.listForUser(userId);
+      const open = book.forUser(userId).filter((p) => p.status !== 'closed');
+      return accounts.map((a) => ({
+        id: a.id,
+        label: accountLabel(a),
+        exchange: a.exchange,
+        mode: a.mode,
+        marginMode: a.marginMode,
+        isPaper: a.isPaper,
+        enabled: a.enabled,
+        openPositions: open.filter((p) => p.accountId === a.id).map((p) => ({ id: p.id, symbol: p.symbol, side: p.state.side, qty: p.state.qty })),
+      }));
+    },
+
+    async setAccountEnabled(actor, userId, accountId, enabled) {
+      const record = await repos.accounts.get(accountId);
+      if (!record || record.userId !== userId || !record.active) return { ok: false, code: 'not_found', message: 'This account is not in your list (already removed?).' };
+      await repos.accounts.setEnabled(accountId, userId, enabled);
+      await controls.audit(actor, enabled ? 'account.enable' : 'account.disable', accountId, { userId });
+      return { ok: true, message: enabled ? `${accountLabel(record)} takes signals again.` : `${accountLabel(record)} takes no new signals; its open positions stay protected.` };
+    },
+
+    removeAccount(actor, userId, accountId) {
+      // the signal processor holds this lock while it trades for the user: no entry is under way on the account
+      return ctx.locks.run(`user:${userId}`, async (): Promise<AccountChange> => {
+        const record = await repos.accounts.get(accountId);
+        if (!record || record.userId !== userId || !record.active) return { ok: false, code: 'not_found', message: 'This account is not in your list (already removed?).' };
+        const open = book.forUser(userId).filter((p) => p.accountId === accountId && p.status !== 'closed');
+        if (open.length > 0) {
+          const list = open.map((p) => `${p.symbol} ${p.state.side}`).join(', ');
+          return { ok: false, code: 'has_positions', message: `This account has ${open.length} open position${open.length === 1 ? '' : 's'} (${list}). Close ${open.length === 1 ? 'it' : 'them'} first (/positions).` };
+        }
+        await repos.accounts.deactivate(accountId, userId);
+        await ctx.exchanges.forget(accountId);
+        await controls.audit(actor, 'account.remove', accountId, { userId, exchange: record.exchange, mode: record.mode, paper: record.isPaper });
+        return { ok: true, message: `Removed ${accountLabel(record)}.` };
+      });
     },
 
     async applySettingsToOpenPositions(actor, userId) {

@@ -3,7 +3,7 @@
  * drizzle directly: every feature calls this facade and formats what it returns.
  * All ids are our database ids (users.id, positions.id, api_keys.id); prices are quote per base.
  */
-import type { ExchangeId, TradingMode } from '../exchange/port.ts';
+import type { ExchangeId, MarginMode, TradingMode } from '../exchange/port.ts';
 
 export type Period = 'day' | 'week' | 'month';
 
@@ -132,10 +132,28 @@ export interface KeyCheck {
   canWithdraw?: boolean;
 }
 
+/** One account as /accounts shows it (SPEC §11). */
+export interface AccountView {
+  id: string;
+  /** "Binance futures (cross) ·1234" */
+  label: string;
+  exchange: string;
+  mode: TradingMode;
+  marginMode: MarginMode | null;
+  isPaper: boolean;
+  /** takes new signals; a switched-off account keeps its open positions protected */
+  enabled: boolean;
+  openPositions: Array<{ id: string; symbol: string; side: 'long' | 'short'; qty: number }>;
+}
+
+export type AccountChange = { ok: true; message: string } | { ok: false; code: 'not_found' | 'has_positions'; message: string };
+
 export interface NewAccountInput {
   userId: string;
   exchange: ExchangeId;
   mode: TradingMode;
+  /** margin and futures: cross or isolated (SPEC §11) */
+  marginMode?: MarginMode;
   paper: boolean;
   label?: string;
   credentials?: { apiKey: string; secret: string; password?: string };
@@ -161,6 +179,14 @@ export interface EngineFacade {
   /** asks the exchange (a balance call; withdrawal permission where reported) before anything is saved */
   checkKey(exchange: ExchangeId, mode: TradingMode, credentials: { apiKey: string; secret: string; password?: string }): Promise<KeyCheck>;
   addAccount(actor: Actor, input: NewAccountInput): Promise<{ accountId: string }>;
+  listAccounts(userId: string): Promise<AccountView[]>;
+  /** switches an account's signal trading on or off (its open positions stay monitored) */
+  setAccountEnabled(actor: Actor, userId: string, accountId: string, enabled: boolean): Promise<AccountChange>;
+  /**
+   * Removes an account without open positions, under the same per-trader lock as signal
+   * execution (no entry can be under way on it), and drops every cached exchange client holding its keys.
+   */
+  removeAccount(actor: Actor, userId: string, accountId: string): Promise<AccountChange>;
 
   // settings changes: to new positions, and to open ones when asked
   applySettingsToOpenPositions(actor: Actor, userId: string): Promise<number>;

@@ -19,6 +19,24 @@ export function feeInQuote(result: Pick<OrderResult, 'fee' | 'feeCurrency' | 'av
   return result.feeCurrency === base ? result.fee * result.avgPrice : result.fee;
 }
 
+/**
+ * Base units the account holds after a fill: the filled quantity less a fee the exchange took
+ * in the base coin (Binance spot and margin without BNB charge a buy's fee in the bought coin).
+ */
+export function heldAfterFill(result: Pick<OrderResult, 'fee' | 'feeCurrency' | 'filledQty' | 'symbol'>): number {
+  const { base } = splitSymbol(result.symbol);
+  return result.fee > 0 && result.feeCurrency === base ? Math.max(0, result.filledQty - result.fee) : result.filledQty;
+}
+
+/**
+ * Dust: a remainder the market will not take as an order (below its minimum quantity or step,
+ * or its minimum order value at `price`). It stays in the wallet; the position closes without it.
+ */
+export function isDust(qty: number, price: number, market: { minQty: number; stepSize: number; minCost: number }): boolean {
+  if (!(qty > 0)) return false;
+  return qty < Math.max(market.minQty, market.stepSize) || (market.minCost > 0 && qty * price < market.minCost);
+}
+
 export interface ExitPnl {
   /** quote units, before fees */
   gross: number;

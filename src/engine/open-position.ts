@@ -13,7 +13,7 @@ import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { newClientOrderId } from './action-runner.ts';
-import { feeInQuote } from './fills.ts';
+import { feeInQuote, heldAfterFill } from './fills.ts';
 import { lookUp, sendOnce, type SendOutcome } from './tracked-order.ts';
 
 export interface EntryPlan {
@@ -30,6 +30,8 @@ export interface EntryPlan {
   stopLoss: number | null;
   takeProfit: number | null;
   leverage: number;
+  /** the account's margin mode (margin and futures); null on spot */
+  marginMode: 'cross' | 'isolated' | null;
   settings: TradingSettings;
 }
 
@@ -100,7 +102,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
         type: 'market',
         qty: plan.qty,
         clientOrderId,
-        ...(plan.settings.mode !== 'spot' ? { leverage: plan.leverage, marginMode: 'isolated' as const } : {}),
+        ...(plan.settings.mode !== 'spot' ? { leverage: plan.leverage, marginMode: plan.marginMode ?? 'isolated' } : {}),
       }),
     );
     return complete(position, plan.executionId, outcome, port);
@@ -127,9 +129,11 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
     const fill = outcome.result;
     const s = position.state;
     const filled = cloneState(s, fill.avgPrice);
+    // what the account holds: a fee the exchange took in the bought coin is not ours to sell (SPEC §11)
+    const held = heldAfterFill(fill);
     filled.entry = fill.avgPrice;
-    filled.qtyInitial = fill.filledQty;
-    filled.qty = fill.filledQty;
+    filled.qtyInitial = held;
+    filled.qty = held;
     position.state = filled;
     position.entryFee = feeInQuote(fill);
     position.feesPaid = position.entryFee;
@@ -137,7 +141,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
     position.pendingAction = null;
     if (s.mode !== 'spot') {
       const onExchange = await port.fetchPositions([position.symbol]).catch(() => []);
-      const liq = onExchange.find((x) => x.symbol === position.symbol)?.liquidationPrice;
+      const liq = onExchange.find((x) => x.symbol === position.symbol && x.side === position.state.side)?.liquidationPrice;
       if (liq !== undefined && liq > 0) position.state.liquidationPrice = liq;
     }
     await tx(async (t) => {

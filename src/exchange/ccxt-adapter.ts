@@ -7,7 +7,7 @@
  * attempt, so a retry never places it twice.
  */
 import ccxt, { MarginModeAlreadySet, NoChange } from 'ccxt';
-import type { Exchange, Market as CcxtMarket } from 'ccxt';
+import type { Exchange, Fee, Market as CcxtMarket, Order as CcxtOrder } from 'ccxt';
 import { toBalance, toCandles, toMarket, toOrderResult, toPosition } from './ccxt-mapping.ts';
 import { parseRetryAfter, toExchangeError } from './errors.ts';
 import { placeOnce } from './place-once.ts';
@@ -27,6 +27,7 @@ import {
   type OrderRef,
   type OrderRequest,
   type OrderResult,
+  type PositionMode,
 } from './port.ts';
 import type { ExchangeQuirks } from './quirks/types.ts';
 import { DEFAULT_RETRY_POLICY, realRetryDeps, withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
@@ -58,6 +59,8 @@ export class CcxtExchange implements ExchangePort {
   private loading: Promise<Record<string, Market>> | undefined;
   /** symbol → "leverage|marginMode" already applied on the exchange */
   private readonly applied = new Map<string, string>();
+  /** futures: the account's position mode as the exchange reports it (read once per instance) */
+  private positionModeRead: Promise<PositionMode> | undefined;
 
   constructor(private readonly deps: CcxtAdapterDeps) {
     this.account = deps.account;
@@ -141,6 +144,22 @@ export class CcxtExchange implements ExchangePort {
     return positions;
   }
 
+  /**
+   * Futures: one-way or hedge, read from the exchange (ccxt fetchPositionMode) once per account
+   * instance; one-way where the exchange or mode has no such setting.
+   */
+  positionMode(): Promise<PositionMode> {
+    if (this.account.mode !== 'futures' || !this.ex.has['fetchPositionMode']) return Promise.resolve('one-way');
+    this.positionModeRead ??= this.call('fetchPositionMode', () => this.ex.fetchPositionMode()).then(
+      (r) => (r.hedged ? 'hedge' : 'one-way'),
+      (error: unknown) => {
+        this.positionModeRead = undefined;
+        throw error;
+      },
+    );
+    return this.positionModeRead;
+  }
+
   async fetchPrice(symbol: string): Promise<number> {
     await this.market(symbol);
     const ticker = await this.call('fetchTicker', () => this.ex.fetchTicker(symbol));
@@ -177,6 +196,7 @@ export class CcxtExchange implements ExchangePort {
     await this.applySettings(market, request.leverage, marginMode);
 
     const exchangeClientId = this.quirks.normalizeClientOrderId(request.clientOrderId);
+    const hedged = (await this.positionMode()) === 'hedge';
     const params = this.quirks.orderParams({
       mode,
       marginMode,
@@ -185,13 +205,18 @@ export class CcxtExchange implements ExchangePort {
       reduceOnly,
       ...(request.leverage !== undefined ? { leverage: request.leverage } : {}),
     });
-    // base units → the exchange's unit (contracts on OKX swaps); qty is already on the step, so nearest is exact
-    const amount = market.contractSize === 1 ? rounded.qty : roundToStep(rounded.qty / market.contractSize, this.contractStep(market), 'nearest');
+    // ccxt's unified flag: the order names its position side (Binance positionSide, Bybit positionIdx, OKX posSide, Bitget)
+    if (hedged) params.hedged = true;
+    // base units → the exchange's unit (contracts on OKX swaps), truncated by ccxt's own precision (never above what was asked)
+    const amount =
+      market.contractSize === 1
+        ? Number(this.ex.amountToPrecision(market.symbol, rounded.qty))
+        : roundToStep(rounded.qty / market.contractSize, this.contractStep(market), 'nearest'); // qty is on the step: nearest is exact
     const create = () => this.ex.createOrder(market.symbol, request.type, request.side, amount, rounded.price, params);
 
     return placeOnce({
       create: async () => {
-        const result = toOrderResult(await this.once(create), market, request.clientOrderId, this.takerFee(market));
+        const result = toOrderResult(await this.withTradeFees(await this.once(create), market), market, request.clientOrderId, this.takerFee(market));
         return request.type === 'market' && result.status === 'open' ? this.awaitFill(market.symbol, result) : result;
       },
       lookup: () => this.fetchOrder(market.symbol, { clientOrderId: request.clientOrderId }),
@@ -210,8 +235,10 @@ export class CcxtExchange implements ExchangePort {
       side = 'long';
       held = (await this.fetchBalance())[market.base]?.free ?? 0;
     } else if (this.quirks.reportsPositions(mode)) {
-      const position = (await this.fetchPositions([market.symbol]))[0];
-      side = position?.side ?? 'long';
+      // hedge mode holds a long and a short side by side: close the side asked for, never the other
+      const positions = await this.fetchPositions([market.symbol]);
+      const position = request.side ? positions.find((p) => p.side === request.side) : positions[0];
+      side = request.side ?? position?.side ?? 'long';
       held = position?.qty ?? 0;
     } else {
       // margin without position reports: a borrowed base is a short, a held base a long
@@ -220,7 +247,11 @@ export class CcxtExchange implements ExchangePort {
       held = holding?.side === side ? holding.qty : request.qty === undefined ? 0 : undefined;
     }
     if (held !== undefined && !(held > 0)) throw new ExchangeError('POSITION_NOT_FOUND', { message: `There is no open ${market.symbol} position to close.` });
-    const qty = Math.min(request.qty ?? held ?? 0, held ?? Number.POSITIVE_INFINITY);
+    let qty = Math.min(request.qty ?? held ?? 0, held ?? Number.POSITIVE_INFINITY);
+    if (mode === 'margin' && side === 'short' && this.quirks.buyFeeInBase) {
+      // the buy-back's fee is taken from the coin bought: buy enough that the debt is repaid in full
+      qty = roundToStep(qty / (1 - this.takerFee(market)), market.stepSize, 'up');
+    }
     return this.placeOrder({
       symbol: market.symbol,
       side: side === 'long' ? 'sell' : 'buy',
@@ -235,7 +266,7 @@ export class CcxtExchange implements ExchangePort {
     const market = await this.market(symbol);
     const params = this.lookupParams(ref);
     try {
-      const order = await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, params));
+      const order = await this.withTradeFees(await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, params)), market);
       return toOrderResult(order, market, ref.clientOrderId ?? order.clientOrderId ?? '', this.takerFee(market));
     } catch (error) {
       if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;
@@ -270,6 +301,19 @@ export class CcxtExchange implements ExchangePort {
       latest = (await this.fetchOrder(symbol, { id: placed.id })) ?? latest;
     }
     return { ...latest, clientOrderId: placed.clientOrderId };
+  }
+
+  /**
+   * A filled order whose answer carries no fee (Binance's order lookup never lists fills) gets its
+   * fees from the order's trades, so a fee taken in the coin bought is known after a lookup too.
+   * Without trades to read, the fee stays an estimate at the taker rate in the quote coin.
+   */
+  private async withTradeFees(order: CcxtOrder, market: Market): Promise<CcxtOrder> {
+    const listed = [...((order as { fees?: Fee[] }).fees ?? []), ...(order.fee ? [order.fee] : [])].filter((f) => f && f.cost !== undefined && f.cost !== null);
+    if (listed.length > 0 || !((order.filled ?? 0) > 0) || !this.ex.has['fetchOrderTrades']) return order;
+    const orderTrades = await this.call('fetchOrderTrades', () => this.ex.fetchOrderTrades(String(order.id), market.symbol, undefined, undefined, this.lookupParams({ id: String(order.id) }))).catch(() => []);
+    const fees = orderTrades.flatMap((t) => (t.fee && t.fee.cost !== undefined ? [t.fee] : []));
+    return fees.length > 0 ? ({ ...order, fees, fee: undefined } as unknown as CcxtOrder) : order;
   }
 
   private lookupParams(ref: OrderRef): Record<string, unknown> {

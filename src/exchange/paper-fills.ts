@@ -1,15 +1,16 @@
 /**
  * The paper wallet's bookkeeping for one fill, as a function of the state (no I/O).
  *
- * Spot: buys pay qty × price + fee in the quote currency; sells need the base held.
+ * Spot: buys pay qty × price and receive qty less the fee in the base coin; sells need the base
+ * held and pay their fee in the quote coin (Binance without BNB).
  * Margin/futures (one net position per symbol, isolated margin):
  * - opening locks margin = qty × price / leverage; the fee (qty × price × feeRate) is paid from
  *   the wallet; not enough free quote → MARGIN_LEVEL_TOO_LOW;
  * - an opposite order first reduces the position (realized PnL into the wallet, margin released
  *   pro rata) and, unless reduce-only, opens the remainder the other way;
  * - a reduce-only order never closes more than is open;
- * - liquidation price: long entry − margin/qty + mmr × entry, short entry + margin/qty − mmr × entry
- *   (= entry × (1 ∓ 1/leverage ± mmr) for a single fill).
+ * - liquidation price as Binance computes an isolated position's: long (qty × entry − margin) /
+ *   (qty × (1 − mmr)), short (qty × entry + margin) / (qty × (1 + mmr)).
  */
 import { ExchangeError, type Market, type TradingMode } from './port.ts';
 import type { PaperPosition, PaperState } from './paper-store.ts';
@@ -34,8 +35,9 @@ export interface FillInput {
 export interface FillOutcome {
   /** base units actually filled (≤ requested for reduce-only) */
   filledQty: number;
-  /** quote units */
+  /** in feeCurrency */
   fee: number;
+  feeCurrency: string;
   /** changed balances and positions (qty 0 = removed) */
   balances: Map<string, number>;
   positions: PaperPosition[];
@@ -48,8 +50,12 @@ export function lockedMargin(state: PaperState): number {
 }
 
 export function liquidationPrice(position: Pick<PaperPosition, 'side' | 'qty' | 'entryPrice' | 'margin'>, maintenanceRate: number): number {
-  const cushion = position.margin / position.qty;
-  const price = position.side === 'long' ? position.entryPrice - cushion + maintenanceRate * position.entryPrice : position.entryPrice + cushion - maintenanceRate * position.entryPrice;
+  // Binance's isolated formula with one maintenance bracket: the price at which margin + PnL = maintenance
+  const notional = position.qty * position.entryPrice;
+  const price =
+    position.side === 'long'
+      ? (notional - position.margin) / (position.qty * (1 - maintenanceRate))
+      : (notional + position.margin) / (position.qty * (1 + maintenanceRate));
   return Math.max(0, price);
 }
 
@@ -57,22 +63,24 @@ export function applyFill(state: PaperState, market: Market, mode: TradingMode, 
   return mode === 'spot' ? spotFill(state, market, fill) : marginFill(state, market, fill);
 }
 
+/** Spot fees as Binance charges them without BNB: a buy's in the bought coin, a sell's in the quote coin. */
 function spotFill(state: PaperState, market: Market, fill: FillInput): FillOutcome {
   const quote = state.balances.get(market.quote) ?? 0;
   const base = state.balances.get(market.base) ?? 0;
   const cost = fill.qty * fill.price;
-  const fee = cost * fill.feeRate;
   const balances = new Map<string, number>();
   if (fill.side === 'buy') {
-    if (quote + EPS < cost + fee) throw insufficient(`Insufficient funds: buying ${fill.qty} ${market.base} needs ${(cost + fee).toFixed(2)} ${market.quote}, the wallet has ${quote.toFixed(2)}.`);
-    balances.set(market.quote, quote - cost - fee);
-    balances.set(market.base, dust(base + fill.qty));
-  } else {
-    if (base + EPS < fill.qty) throw insufficient(`Insufficient funds: selling ${fill.qty} ${market.base}, the wallet has ${base}.`);
-    balances.set(market.base, dust(base - fill.qty));
-    balances.set(market.quote, quote + cost - fee);
+    const fee = fill.qty * fill.feeRate;
+    if (quote + EPS < cost) throw insufficient(`Insufficient funds: buying ${fill.qty} ${market.base} needs ${cost.toFixed(2)} ${market.quote}, the wallet has ${quote.toFixed(2)}.`);
+    balances.set(market.quote, quote - cost);
+    balances.set(market.base, dust(base + fill.qty - fee));
+    return { filledQty: fill.qty, fee, feeCurrency: market.base, balances, positions: [] };
   }
-  return { filledQty: fill.qty, fee, balances, positions: [] };
+  if (base + EPS < fill.qty) throw insufficient(`Insufficient funds: selling ${fill.qty} ${market.base}, the wallet has ${base}.`);
+  const fee = cost * fill.feeRate;
+  balances.set(market.base, dust(base - fill.qty));
+  balances.set(market.quote, quote + cost - fee);
+  return { filledQty: fill.qty, fee, feeCurrency: market.quote, balances, positions: [] };
 }
 
 function marginFill(state: PaperState, market: Market, fill: FillInput): FillOutcome {
@@ -129,7 +137,7 @@ function marginFill(state: PaperState, market: Market, fill: FillInput): FillOut
     else delete position.liquidationPrice;
     positions.push(position);
   }
-  return { filledQty: fill.qty - remaining, fee, balances: new Map([[market.quote, wallet]]), positions };
+  return { filledQty: fill.qty - remaining, fee, feeCurrency: market.quote, balances: new Map([[market.quote, wallet]]), positions };
 }
 
 /** A position whose liquidation price the market crossed loses its margin and is removed. */
@@ -139,7 +147,7 @@ export function liquidateIfCrossed(state: PaperState, market: Market, price: num
   const crossed = position.side === 'long' ? price <= position.liquidationPrice : price >= position.liquidationPrice;
   if (!crossed) return undefined;
   const wallet = (state.balances.get(market.quote) ?? 0) - position.margin;
-  return { filledQty: position.qty, fee: 0, balances: new Map([[market.quote, wallet]]), positions: [{ ...position, qty: 0, margin: 0 }] };
+  return { filledQty: position.qty, fee: 0, feeCurrency: market.quote, balances: new Map([[market.quote, wallet]]), positions: [{ ...position, qty: 0, margin: 0 }] };
 }
 
 /** binary noise below EPS is zero (a fully sold holding reads 0, not 7e-18) */

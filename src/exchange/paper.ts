@@ -1,7 +1,8 @@
 /**
  * Paper exchange: a virtual wallet per account (default 10 000 USDT) trading on the shared
  * public prices of the exchange the trader picked. Market orders fill at once at the current
- * price moved against the trader by the slippage, and pay the taker fee. Margin and futures allow
+ * price moved against the trader by the slippage, and pay the taker fee (spot buys in the bought
+ * coin, as Binance charges it without BNB, so paper and live hold the same quantities). Margin and futures allow
  * shorts and leverage with a liquidation price. Orders are rounded and checked against the real
  * market's minimums like live orders. Balances, positions and orders persist (PaperStore), so
  * a restart keeps them. Limit orders fill at once when marketable; others rest until cancelled
@@ -191,7 +192,7 @@ export class PaperExchange implements ExchangePort {
       feeRate: this.settings.feeRate,
       maintenanceRate: this.settings.maintenanceRate,
     });
-    Object.assign(result, { status: 'closed', filledQty: outcome.filledQty, avgPrice: price, fee: outcome.fee });
+    Object.assign(result, { status: 'closed', filledQty: outcome.filledQty, avgPrice: price, fee: outcome.fee, feeCurrency: outcome.feeCurrency });
     await this.deps.store.save(this.account.accountId, { balances: outcome.balances, positions: outcome.positions, order: result });
     this.commit(state, outcome);
     return result;

@@ -17,6 +17,8 @@ export const EXCHANGE_IDS: readonly ExchangeId[] = ['binance', 'kraken', 'bybit'
 /** spot: no shorts, no leverage; margin: borrowing on the spot book; futures: linear perpetuals */
 export type TradingMode = 'spot' | 'margin' | 'futures';
 export type MarginMode = 'cross' | 'isolated';
+/** futures: one net position per symbol (one-way) or a long and a short side by side (hedge) */
+export type PositionMode = 'one-way' | 'hedge';
 
 export interface ExchangeCredentials {
   apiKey: string;
@@ -141,9 +143,10 @@ export interface ClosePositionRequest {
   qty?: number;
   clientOrderId: string;
   /**
-   * the side of the position being closed; optional: where the exchange reports no margin
-   * positions (Binance, Bybit, OKX, Bitget margin) it is read from the account (a borrowed
-   * base is a short, a held base a long)
+   * the side of the position being closed (the engine always names it: in hedge mode a long and
+   * a short of one symbol coexist); optional for other callers: where the exchange reports no
+   * margin positions (Binance, Bybit, OKX, Bitget margin) it is read from the account (a
+   * borrowed base is a short, a held base a long)
    */
   side?: 'long' | 'short';
 }
@@ -179,6 +182,8 @@ export interface ExchangePort {
    * where the mode allows it). On spot: sells qty (default: the free base balance).
    */
   closePosition(request: ClosePositionRequest): Promise<OrderResult>;
+  /** futures: the account's position mode as the exchange reports it; 'one-way' elsewhere */
+  positionMode?(): Promise<PositionMode>;
   /** undefined when the exchange does not know the order */
   fetchOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined>;
   cancelOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined>;

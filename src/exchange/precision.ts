@@ -4,22 +4,25 @@
  * - quantity rounds DOWN (never more than asked or held);
  * - a limit buy rounds DOWN, a limit sell UP (never a worse price than asked).
  */
+import ccxt from 'ccxt';
 import { ExchangeError, type Market, type OrderRequest } from './port.ts';
 
-/** decimals of a step like 0.001 → 3, 1e-8 → 8, 0.5 → 1, 10 → 0 */
-export function decimalsOf(step: number): number {
-  const text = step.toString();
-  const exp = /e-(\d+)$/.exec(text);
-  if (exp) return Number(exp[1]) + (text.split('e')[0]!.split('.')[1]?.length ?? 0);
-  return text.split('.')[1]?.length ?? 0;
-}
+const { decimalToPrecision, ROUND, TRUNCATE, TICK_SIZE, NO_PADDING } = ccxt;
 
-/** value rounded to a multiple of step in the given direction; tolerant to binary noise (1e-9 step) */
+/**
+ * value rounded to a multiple of step, exactly (decimal arithmetic on the number's shortest text,
+ * ccxt's own decimalToPrecision in tick-size mode; no binary tolerance that could round up):
+ * - 'down' truncates (a quantity never exceeds what was asked or is held);
+ * - 'nearest' rounds half away from zero;
+ * - 'up' is ours (ccxt truncates or rounds only): the truncated value plus one step when the
+ *   value lies above it (a protective stop of a long rounds up, never below the level asked).
+ */
 export function roundToStep(value: number, step: number, direction: 'down' | 'up' | 'nearest'): number {
-  if (!(step > 0)) return value;
-  const ratio = value / step;
-  const units = direction === 'down' ? Math.floor(ratio + 1e-9) : direction === 'up' ? Math.ceil(ratio - 1e-9) : Math.round(ratio);
-  return Number((units * step).toFixed(decimalsOf(step)));
+  if (!(step > 0) || !Number.isFinite(value)) return value;
+  if (direction === 'nearest') return Number(decimalToPrecision(value, ROUND, step, TICK_SIZE, NO_PADDING));
+  const truncated = Number(decimalToPrecision(value, TRUNCATE, step, TICK_SIZE, NO_PADDING));
+  if (direction === 'down' || truncated >= value) return truncated;
+  return Number(decimalToPrecision(truncated + step, ROUND, step, TICK_SIZE, NO_PADDING));
 }
 
 export interface RoundedOrder {

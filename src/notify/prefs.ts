@@ -27,6 +27,7 @@ export const NOTIFY_KINDS: readonly KindInfo[] = [
   { kind: 'liquidation_warning', label: 'Liquidation warning', default: 'on', mandatory: true },
   { kind: 'liquidation_protection', label: 'Liquidation close', default: 'on', mandatory: true },
   { kind: 'manual', label: 'Manual close', default: 'on' },
+  { kind: 'signal_reverse', label: 'Closed by an opposite signal', default: 'on' },
   { kind: 'stop_moved', label: 'Stop moved', default: 'silent' },
   { kind: 'take_profit_moved', label: 'Take profit moved', default: 'silent' },
   { kind: 'signal_rejected', label: 'Signal rejected', default: 'off' },

@@ -100,7 +100,24 @@ describe('runBacktest with --fixed-qty (monitor rules alone)', () => {
       ['untrusted-sell', 'source "manual" is not trusted'],
     ]);
     expect(r.trades).toHaveLength(1);
-    expect(r.trades[0]?.exits).toEqual([{ time: T0 + 21 * MIN, price: 100, qty: 1, reason: 'manual' }]);
+    expect(r.trades[0]?.exits).toEqual([{ time: T0 + 21 * MIN, price: 100, qty: 1, reason: 'signal_reverse' }]);
+  });
+
+  it('one position per symbol (SPEC §3 rule 7): a second BUY is refused, a SELL on futures closes the long at its open and opens a short there', () => {
+    // flat 100 until minute 20, then 110 from minute 20: the long gains 10, the short opens at 110
+    const cs = candles(Array.from({ length: 30 }, (_, i) => (i < 20 ? [100, 100.2, 99.9, 100] : [110, 110.2, 109.9, 110]) as [number, number, number, number]));
+    const sigs = [
+      signal({ id: 'buy' }),
+      signal({ id: 'buy-again', createdAt: T0 + 2 * MIN }),
+      signal({ id: 'sell', action: 'SELL', createdAt: T0 + 20 * MIN }),
+    ];
+    const r = run(cs, sigs, opts({ mode: 'futures', trailingEnabled: false, partialTpEnabled: false, stopLossPct: 50, takeProfitPct: 50 }, { fee: 0 }));
+    expect(r.rejections.map((x) => [x.signal.id, x.reasons[0]])).toEqual([['buy-again', 'a long of ETH/USDT is already open']]);
+    expect(r.trades.map((t) => [t.side, t.entry_time, t.entry_price, t.exits.map((e) => [e.time, e.price, e.reason])])).toEqual([
+      ['long', T0, 100, [[T0 + 20 * MIN, 110, 'signal_reverse']]],
+      ['short', T0 + 20 * MIN, 110, [[T0 + 29 * MIN, 110, 'end_of_data']]],
+    ]);
+    expect(r.trades[0]?.pnl).toBeCloseTo(10, 9);
   });
 });
 

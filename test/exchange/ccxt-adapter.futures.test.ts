@@ -31,8 +31,8 @@ describe('ccxt adapter on Binance USDⓈ-M futures (real ccxt against the emulat
 
     const [position] = await h.exchange.fetchPositions();
     expect(position).toMatchObject({ symbol: SYMBOL, side: 'short', qty: 0.06, entryPrice: 50_000, leverage: 5, marginMode: 'isolated' });
-    // short at 50 000 with 5× and 0.4 % maintenance: 50 000 × (1 + 1/5 − 0.004) = 59 800
-    expect(position?.liquidationPrice).toBeCloseTo(59_800, 6);
+    // Binance's isolated formula, short 0.06 at 50 000 with 5× (margin 600) and 0.4 % maintenance: (600 + 3 000) / (0.06 × 1.004)
+    expect(position?.liquidationPrice).toBeCloseTo(3_600 / 0.06024, 6);
   });
 
   it('closes a position partly with a reduce-only order, then fully', async () => {

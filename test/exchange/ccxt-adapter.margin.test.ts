@@ -23,12 +23,15 @@ describe('ccxt adapter on Binance margin (real ccxt against the emulator)', () =
 
     h.emulator.setPrice('BTCUSDT', 49_000);
     // the engine's close names neither side nor size: the debt says it is a 0.02 BTC short
+    // the buy-back pays its fee in BTC: 0.02 / 0.999 rounded up to the step, so the whole debt is repaid
     const close = await h.exchange.closePosition({ symbol: 'BTC/USDT', clientOrderId: 'close-1' });
-    expect(close).toMatchObject({ side: 'buy', filledQty: 0.02, avgPrice: 49_000 });
+    expect(close).toMatchObject({ side: 'buy', filledQty: 0.02003, avgPrice: 49_000, feeCurrency: 'BTC' });
     expect(lastOrderParams()).toMatchObject({ sideEffectType: 'AUTO_REPAY' });
-    expect(h.emulator.book.marginCross.get('BTC')).toEqual({ free: 0, borrowed: 0 });
-    // 1 000 + 1 000 − 1 (fee) − 980 − 0.98 (fee)
-    expect((await h.exchange.fetchBalance()).USDT?.total).toBeCloseTo(1_018.02, 8);
+    const btc = h.emulator.book.marginCross.get('BTC');
+    expect(btc?.borrowed).toBe(0);
+    expect(btc?.free).toBeCloseTo(0.02003 - 0.00002003 - 0.02, 12);
+    // 1 000 + 1 000 − 1 (the short's fee in USDT) − 0.02003 × 49 000
+    expect((await h.exchange.fetchBalance()).USDT?.total).toBeCloseTo(1_999 - 981.47, 8);
   });
 
   it('isolated: a long borrows quote in the symbol’s own wallet and a partial close repays part', async () => {
@@ -39,16 +42,16 @@ describe('ccxt adapter on Binance margin (real ccxt against the emulator)', () =
     await h.exchange.placeOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'market', qty: 0.03, clientOrderId: 'long-1' });
     expect(lastOrderParams()).toMatchObject({ isIsolated: 'true', sideEffectType: 'MARGIN_BUY' });
     const wallet = h.emulator.book.marginWallet('BTCUSDT');
-    // 1 500 + 1.5 fee, 1 000 own → 501.5 borrowed
-    expect(wallet.get('USDT')?.borrowed).toBeCloseTo(501.5, 8);
+    // 1 500 cost, 1 000 own → 500 borrowed; the fee (0.00003 BTC) is taken from the coin bought
+    expect(wallet.get('USDT')?.borrowed).toBeCloseTo(500, 8);
     expect(h.emulator.book.marginCross.size).toBe(0);
 
     const part = await h.exchange.closePosition({ symbol: 'BTC/USDT', qty: 0.01, clientOrderId: 'part-1' });
     expect(part).toMatchObject({ side: 'sell', filledQty: 0.01 });
     expect(lastOrderParams()).toMatchObject({ isIsolated: 'true', sideEffectType: 'AUTO_REPAY' });
     // proceeds 500 − 0.5 fee repay the loan
-    expect(wallet.get('USDT')?.borrowed).toBeCloseTo(2, 8);
-    expect(wallet.get('BTC')?.free).toBeCloseTo(0.02, 12);
+    expect(wallet.get('USDT')?.borrowed).toBeCloseTo(0.5, 8);
+    expect(wallet.get('BTC')?.free).toBeCloseTo(0.01997, 12);
   });
 
   it('borrowing past the account’s limit is MARGIN_LEVEL_TOO_LOW (seed: reduce position size)', async () => {

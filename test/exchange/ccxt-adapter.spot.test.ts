@@ -16,13 +16,13 @@ describe('ccxt adapter on Binance spot (real ccxt against the emulator)', () => 
     expect(market).toMatchObject({ symbol: 'BTC/USDT', id: 'BTCUSDT', base: 'BTC', quote: 'USDT', type: 'spot', tickSize: 0.01, stepSize: 0.00001, minQty: 0.00001, minCost: 5, contractSize: 1 });
   });
 
-  it('buys at market: fills at the current price with the exchange fee', async () => {
+  it('buys at market: fills at the current price, the fee taken in the bought coin (Binance without BNB)', async () => {
     const order = await h.exchange.placeOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'market', qty: 0.1, clientOrderId: 'buy-1' });
-    expect(order).toMatchObject({ clientOrderId: 'buy-1', status: 'closed', filledQty: 0.1, avgPrice: 50_000, feeCurrency: 'USDT' });
-    expect(order.fee).toBeCloseTo(5, 8); // 0.1 × 50 000 × 0.1 %
+    expect(order).toMatchObject({ clientOrderId: 'buy-1', status: 'closed', filledQty: 0.1, avgPrice: 50_000, feeCurrency: 'BTC' });
+    expect(order.fee).toBeCloseTo(0.0001, 12); // 0.1 BTC × 0.1 %
     const balance = await h.exchange.fetchBalance();
-    expect(balance.BTC?.free).toBeCloseTo(0.1, 10);
-    expect(balance.USDT?.free).toBeCloseTo(10_000 - 5_000 - 5, 6);
+    expect(balance.BTC?.free).toBeCloseTo(0.0999, 12);
+    expect(balance.USDT?.free).toBeCloseTo(10_000 - 5_000, 6);
   });
 
   it('rounds the quantity down to the step and a limit buy price down to the tick', async () => {
@@ -72,8 +72,9 @@ describe('ccxt adapter on Binance spot (real ccxt against the emulator)', () => 
     await h.exchange.placeOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'market', qty: 0.12, clientOrderId: 'open' });
     const part = await h.exchange.closePosition({ symbol: 'BTC/USDT', qty: 0.05, clientOrderId: 'close-part' });
     expect(part).toMatchObject({ side: 'sell', filledQty: 0.05, status: 'closed' });
+    // 0.12 bought, 0.00012 paid as the fee: 0.06988 is what is left to sell
     const rest = await h.exchange.closePosition({ symbol: 'BTC/USDT', clientOrderId: 'close-rest' });
-    expect(rest.filledQty).toBeCloseTo(0.07, 10);
+    expect(rest.filledQty).toBeCloseTo(0.06988, 10);
     expect((await h.exchange.fetchBalance()).BTC).toBeUndefined();
   });
 

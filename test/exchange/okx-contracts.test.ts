@@ -27,6 +27,7 @@ function okxSwap(): { client: Exchange; sent: Sent[] } {
   (client as unknown as { fetch: (url: string, method: string, headers: unknown, body: unknown) => Promise<unknown> }).fetch = async (url, method, _headers, body) => {
     const path = new URL(url).pathname;
     sent.push({ method, path, body: typeof body === 'string' ? body : '' });
+    if (path.endsWith('/account/config')) return { code: '0', msg: '', data: [{ posMode: 'net_mode', acctLv: '2', uid: '1' }] };
     if (path.endsWith('/account/set-leverage')) return { code: '0', msg: '', data: [{ lever: '5', mgnMode: 'isolated', instId: 'BTC-USDT-SWAP', posSide: '' }] };
     if (path.endsWith('/trade/batch-orders') || path.endsWith('/trade/order') && method === 'POST') return { code: '0', msg: '', data: [{ ordId: '777', clOrdId: 'swap1', sCode: '0', sMsg: '' }] };
     if (path.endsWith('/trade/order')) {

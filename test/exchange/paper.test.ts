@@ -46,20 +46,20 @@ describe.each(databaseKinds())('paper exchange on %s', (kind) => {
     const { exchange } = await paperAccount('spot');
     prices.set('BTC/USDT', 50_000);
     const buy = await exchange.placeOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'market', qty: 0.1, clientOrderId: 'b1' });
-    // 50 000 × 1.0005 = 50 025; cost 5 002.5; fee 0.1 % = 5.0025
-    expect(buy).toMatchObject({ status: 'closed', filledQty: 0.1, avgPrice: 50_025, feeCurrency: 'USDT' });
-    expect(buy.fee).toBeCloseTo(5.0025, 10);
+    // 50 000 × 1.0005 = 50 025; cost 5 002.5; fee 0.1 % of the coin bought = 0.0001 BTC, as Binance charges it
+    expect(buy).toMatchObject({ status: 'closed', filledQty: 0.1, avgPrice: 50_025, feeCurrency: 'BTC' });
+    expect(buy.fee).toBeCloseTo(0.0001, 12);
     let balance = await exchange.fetchBalance();
-    expect(balance.USDT?.total).toBeCloseTo(4_992.4975, 8);
-    expect(balance.BTC?.total).toBeCloseTo(0.1, 12);
+    expect(balance.USDT?.total).toBeCloseTo(4_997.5, 8);
+    expect(balance.BTC?.total).toBeCloseTo(0.0999, 12);
 
     prices.set('BTC/USDT', 52_000);
     const part = await exchange.closePosition({ symbol: 'BTC/USDT', qty: 0.04, clientOrderId: 's1' });
     // 52 000 × 0.9995 = 51 974; proceeds 2 078.96 − fee 2.07896
     expect(part).toMatchObject({ side: 'sell', filledQty: 0.04, avgPrice: 51_974 });
     balance = await exchange.fetchBalance();
-    expect(balance.BTC?.total).toBeCloseTo(0.06, 12);
-    expect(balance.USDT?.total).toBeCloseTo(4_992.4975 + 2_078.96 - 2.07896, 8);
+    expect(balance.BTC?.total).toBeCloseTo(0.0599, 12);
+    expect(balance.USDT?.total).toBeCloseTo(4_997.5 + 2_078.96 - 2.07896, 8);
   });
 
   it('futures: a leveraged short has a liquidation price, closes in parts with realized PnL', async () => {
@@ -67,9 +67,9 @@ describe.each(databaseKinds())('paper exchange on %s', (kind) => {
     prices.set('BTC/USDT:USDT', 50_000);
     await exchange.placeOrder({ symbol: 'BTC/USDT:USDT', side: 'sell', type: 'market', qty: 0.1, leverage: 5, clientOrderId: 'short' });
     const [position] = await exchange.fetchPositions();
-    // fill 50 000 × 0.9995 = 49 975; margin 0.1 × 49 975 / 5 = 999.5; liq = 49 975 × (1 + 1/5 − 0.005)
+    // fill 50 000 × 0.9995 = 49 975; margin 0.1 × 49 975 / 5 = 999.5; Binance's liq = (4 997.5 + 999.5) / (0.1 × 1.005)
     expect(position).toMatchObject({ symbol: 'BTC/USDT:USDT', side: 'short', qty: 0.1, entryPrice: 49_975, leverage: 5 });
-    expect(position?.liquidationPrice).toBeCloseTo(59_720.125, 6);
+    expect(position?.liquidationPrice).toBeCloseTo(5_997 / 0.1005, 6);
     let balance = await exchange.fetchBalance();
     expect(balance.USDT?.used).toBeCloseTo(999.5, 8);
     expect(balance.USDT?.total).toBeCloseTo(10_000 - 4.9975, 8);
@@ -105,7 +105,7 @@ describe.each(databaseKinds())('paper exchange on %s', (kind) => {
     const first = await exchange.placeOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'market', qty: 0.01, clientOrderId: 'once' });
     const second = await exchange.placeOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'market', qty: 0.01, clientOrderId: 'once' });
     expect(second.id).toBe(first.id);
-    expect((await exchange.fetchBalance()).BTC?.total).toBeCloseTo(0.01, 12);
+    expect((await exchange.fetchBalance()).BTC?.total).toBeCloseTo(0.00999, 12);
   });
 
   it('refuses what a real exchange refuses, with the same codes', async () => {
@@ -129,8 +129,8 @@ describe.each(databaseKinds())('paper exchange on %s', (kind) => {
     const { exchange } = await paperAccount('futures', { slippage: 0, feeRate: 0 });
     prices.set('BTC/USDT:USDT', 50_000);
     await exchange.placeOrder({ symbol: 'BTC/USDT:USDT', side: 'buy', type: 'market', qty: 0.1, leverage: 10, clientOrderId: 'lev10' });
-    // long 10×: liq = 50 000 × (1 − 0.1 + 0.005) = 45 250
-    expect((await exchange.fetchPositions())[0]?.liquidationPrice).toBeCloseTo(45_250, 6);
+    // long 10×: margin 500; Binance's liq = (5 000 − 500) / (0.1 × 0.995) = 45 226.13
+    expect((await exchange.fetchPositions())[0]?.liquidationPrice).toBeCloseTo(4_500 / 0.0995, 6);
     prices.set('BTC/USDT:USDT', 45_000);
     expect(await exchange.fetchPositions()).toEqual([]);
     expect((await exchange.fetchBalance()).USDT).toEqual({ free: 9_500, used: 0, total: 9_500 });

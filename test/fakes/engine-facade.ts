@@ -12,6 +12,8 @@ import type {
   EngineStatus,
   KeyCheck,
   NewAccountInput,
+  AccountView,
+  AccountChange,
   Period,
   PnlReport,
   PositionView,
@@ -52,7 +54,7 @@ export class FakeEngineFacade implements EngineFacade {
   readonly signals = new Map<string, SignalView[]>();
   readonly paused = new Set<string>();
   readonly actions: FakeActionRecord[] = [];
-  readonly accounts: Array<NewAccountInput & { id: string }> = [];
+  readonly accounts: Array<NewAccountInput & { id: string; enabled: boolean }> = [];
   pausedGlobally = false;
   prices = new Map<string, number>();
   /** fee rate per side on closes */
@@ -337,15 +339,51 @@ export class FakeEngineFacade implements EngineFacade {
         userId: input.userId,
         exchange: input.exchange,
         mode: input.mode,
+        ...(input.marginMode ? { marginMode: input.marginMode } : {}),
         ...(input.label ? { label: input.label } : {}),
         ...(input.credentials && !input.paper ? { credentials: input.credentials } : {}),
       });
       id = rec.id;
     }
-    this.accounts.push({ ...input, id });
+    this.accounts.push({ ...input, id, enabled: true });
     this.actions.push({ action: 'add_account', actor, userId: input.userId });
     await this.audit(actor, 'account.add', id, { userId: input.userId, exchange: input.exchange, mode: input.mode, paper: input.paper });
     return { accountId: id };
+  }
+
+  async listAccounts(userId: string): Promise<AccountView[]> {
+    const open = await this.listPositions(userId);
+    return this.accounts
+      .filter((a) => a.userId === userId)
+      .map((a) => ({
+        id: a.id,
+        label: `${a.paper ? 'Paper ' : ''}${a.exchange} ${a.mode}`,
+        exchange: a.exchange,
+        mode: a.mode,
+        marginMode: a.mode === 'spot' ? null : (a.marginMode ?? 'isolated'),
+        isPaper: a.paper,
+        enabled: a.enabled,
+        openPositions: open.filter((p) => p.accountId === a.id).map((p) => ({ id: p.id, symbol: p.symbol, side: p.side, qty: p.qty })),
+      }));
+  }
+
+  async setAccountEnabled(actor: Actor, userId: string, accountId: string, enabled: boolean): Promise<AccountChange> {
+    const a = this.accounts.find((x) => x.id === accountId && x.userId === userId);
+    if (!a) return { ok: false, code: 'not_found', message: 'This account is not in your list (already removed?).' };
+    a.enabled = enabled;
+    await this.audit(actor, enabled ? 'account.enable' : 'account.disable', accountId, { userId });
+    return { ok: true, message: enabled ? 'takes signals again' : 'takes no new signals' };
+  }
+
+  async removeAccount(actor: Actor, userId: string, accountId: string): Promise<AccountChange> {
+    const i = this.accounts.findIndex((x) => x.id === accountId && x.userId === userId);
+    if (i < 0) return { ok: false, code: 'not_found', message: 'This account is not in your list (already removed?).' };
+    const open = (await this.listPositions(userId)).filter((p) => p.accountId === accountId);
+    if (open.length > 0) return { ok: false, code: 'has_positions', message: `This account has ${open.length} open position${open.length === 1 ? '' : 's'}. Close them first (/positions).` };
+    this.accounts.splice(i, 1);
+    await this.deps.accountsRepo?.deactivate(accountId, userId);
+    await this.audit(actor, 'account.remove', accountId, { userId });
+    return { ok: true, message: 'Removed.' };
   }
 
   async applySettingsToOpenPositions(actor: Actor, userId: string): Promise<number> {

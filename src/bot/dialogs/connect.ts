@@ -1,14 +1,14 @@
 /**
- * /connect: exchange (or paper) → mode → API key → secret → passphrase where needed → the key is
+ * /connect: exchange (or paper) → mode → margin mode (margin and futures, SPEC §11) → API key → secret → passphrase where needed → the key is
  * checked against the exchange (a balance call) → saved encrypted. Secrets are deleted at once.
  * A key that can withdraw is refused where the exchange reports it, warned about elsewhere.
  */
 import { InlineKeyboard } from 'grammy';
-import type { TradingMode } from '../../exchange/port.ts';
+import type { ExchangeId, MarginMode, TradingMode } from '../../exchange/port.ts';
 import type { KeyCheck } from '../../engine/facade.ts';
 import { CANCEL_DATA, connectData } from '../callback-data.ts';
 import { fmtBalance, type Dialog, type DialogContext, type FeatureDeps } from '../context.ts';
-import { EXCHANGE_CHOICES, MODE_LABELS, PAPER_MODES, PAPER_PRICE_SOURCE, credentialProblem, exchangeChoice } from '../exchanges.ts';
+import { EXCHANGE_CHOICES, MARGIN_MODE_LABELS, MODE_LABELS, PAPER_MODES, PAPER_PRICE_SOURCE, credentialProblem, exchangeChoice, marginModesOf } from '../exchanges.ts';
 import { escapeHtml } from '../format/numbers.ts';
 import { askChoice, askText } from './ask.ts';
 
@@ -28,6 +28,21 @@ function modeKeyboard(modes: readonly TradingMode[]): InlineKeyboard {
   const kb = new InlineKeyboard();
   for (const m of modes) kb.text(MODE_LABELS[m], connectData.pack({ step: 'mode', v: m })).row();
   return kb.text('Cancel', CANCEL_DATA);
+}
+
+/**
+ * Margin and futures: cross or isolated (SPEC §11), the exchange's default first; asked only
+ * where the exchange offers a choice. Undefined on spot.
+ */
+async function askMarginMode(conversation: Dialog, ctx: DialogContext, exchange: ExchangeId, name: string, mode: TradingMode): Promise<MarginMode | undefined> {
+  const modes = marginModesOf(exchange, mode);
+  if (modes.length <= 1) return modes[0];
+  const kb = new InlineKeyboard();
+  modes.forEach((m, i) => kb.text(`${MARGIN_MODE_LABELS[m]}${i === 0 ? ' · default' : ''}`, connectData.pack({ step: 'mm', v: m })).row());
+  kb.text('Cancel', CANCEL_DATA);
+  const data = await askChoice(conversation, ctx, `${name} ${mode}: which margin mode?`, kb, connectData.filter({ step: 'mm' }));
+  const picked = connectData.unpack(data).v as MarginMode;
+  return modes.includes(picked) ? picked : modes[0];
 }
 
 async function askCredential(conversation: Dialog, ctx: DialogContext, what: 'API key' | 'secret' | 'passphrase', prompt: string): Promise<string> {
@@ -60,12 +75,13 @@ export function createConnectDialog(deps: FeatureDeps) {
     if (exchangeId === 'paper') {
       const modeData = await askChoice(conversation, ctx, 'Paper account: which mode?', modeKeyboard(PAPER_MODES), connectData.filter({ step: 'mode' }));
       const mode = connectData.unpack(modeData).v as TradingMode;
+      const marginMode = await askMarginMode(conversation, ctx, PAPER_PRICE_SOURCE, 'Paper', mode);
       const saved = await conversation.external(async () => {
         // the engine audits the new account with this actor
-        return deps.engine.addAccount(actor, { userId: trader.id, exchange: PAPER_PRICE_SOURCE, mode, paper: true, label: `Paper ${mode}` });
+        return deps.engine.addAccount(actor, { userId: trader.id, exchange: PAPER_PRICE_SOURCE, mode, ...(marginMode ? { marginMode } : {}), paper: true, label: `Paper ${mode}` });
       });
       await ctx.reply(
-        `✅ Paper account ready (${mode}, ${fmtBalance(deps.paperStartBalance)} USDT virtual, on Binance prices).\nAccount id <code>${escapeHtml(saved.accountId.slice(0, 8))}</code>.\nSignals will now be traded on it. Check /settings, then watch /positions.`,
+        `✅ Paper account ready (${mode}${marginMode ? `, ${marginMode} margin` : ''}, ${fmtBalance(deps.paperStartBalance)} USDT virtual, on Binance prices).\nAccount id <code>${escapeHtml(saved.accountId.slice(0, 8))}</code>.\nSignals will now be traded on it. Check /settings, then watch /positions.`,
         { parse_mode: 'HTML' },
       );
       return;
@@ -82,6 +98,7 @@ export function createConnectDialog(deps: FeatureDeps) {
       mode = connectData.unpack(modeData).v as TradingMode;
       if (!exchange.modes.includes(mode)) mode = exchange.modes[0] ?? 'spot';
     }
+    const marginMode = await askMarginMode(conversation, ctx, exchange.id, exchange.name, mode);
 
     const permissions = mode === 'spot' ? 'reading and spot trading' : mode === 'margin' ? 'reading and margin trading' : 'reading and futures trading';
     for (let attempt = 1; ; attempt++) {
@@ -127,6 +144,7 @@ export function createConnectDialog(deps: FeatureDeps) {
           userId: trader.id,
           exchange: exchange.id,
           mode,
+          ...(marginMode ? { marginMode } : {}),
           paper: false,
           label: `${exchange.name} ${mode}`,
           credentials: { apiKey, secret, ...(password ? { password } : {}) },
@@ -138,7 +156,7 @@ export function createConnectDialog(deps: FeatureDeps) {
           ? `\n⚠️ ${exchange.name} does not tell whether this key can withdraw. Make sure withdrawals are <b>off</b> for it.`
           : '';
       await ctx.reply(
-        `✅ Connected <b>${exchange.name} ${mode}</b> (key …${escapeHtml(saved.hint)}), stored encrypted.${warning}\nCheck /settings, then watch /positions. /accounts lists your accounts.`,
+        `✅ Connected <b>${exchange.name} ${mode}${marginMode ? ` (${marginMode} margin)` : ''}</b> (key …${escapeHtml(saved.hint)}), stored encrypted.${warning}\nCheck /settings, then watch /positions. /accounts lists your accounts.`,
         { parse_mode: 'HTML' },
       );
       return;

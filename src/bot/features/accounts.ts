@@ -1,20 +1,40 @@
-/** /connect (enters the connect dialog) and /accounts (list; remove with a confirmation). */
+/**
+ * /connect (enters the connect dialog) and /accounts (SPEC §11): every account with its mode,
+ * margin mode, whether it takes signals and which positions it holds; buttons switch signal
+ * trading on or off and remove an account (with a confirmation). Every change goes through the
+ * engine facade (removal under the same lock as signal execution).
+ */
 import { Composer, InlineKeyboard } from 'grammy';
 import { accountsData } from '../callback-data.ts';
 import { NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { CONNECT_DIALOG } from '../dialogs/connect.ts';
-import { escapeHtml } from '../format/numbers.ts';
-import type { AccountRecord } from '../../db/repos/accounts.ts';
+import { escapeHtml, fmtQty } from '../format/numbers.ts';
+import type { AccountView } from '../../engine/facade.ts';
 
-function accountLine(a: AccountRecord): string {
-  const what = a.isPaper ? `🧪 Paper ${a.mode}` : `🔑 ${escapeHtml(a.exchange)} ${a.mode} (key ${escapeHtml(a.apiKeyHint ?? '')})`;
-  return what;
+function accountLines(a: AccountView, n: number): string[] {
+  const icon = a.isPaper ? '🧪' : '🔑';
+  const state = a.enabled ? '✅ takes signals' : '⏸ takes no new signals';
+  const held = a.openPositions.length
+    ? a.openPositions.map((p) => `   • ${escapeHtml(p.symbol)} ${p.side} ${fmtQty(p.qty)}`)
+    : ['   no open positions'];
+  return [`#${n} ${icon} <b>${escapeHtml(a.label)}</b> · ${state}`, ...held];
 }
 
-function accountsView(list: AccountRecord[]): { text: string; keyboard: InlineKeyboard } {
-  const kb = InlineKeyboard.from(list.map((a, i) => [InlineKeyboard.text(`🗑 Remove #${i + 1}`, accountsData.pack({ a: 'rm', id: a.id }))]));
+function accountsView(list: AccountView[]): { text: string; keyboard: InlineKeyboard } {
+  const kb = InlineKeyboard.from(
+    list.map((a, i) => [
+      InlineKeyboard.text(a.enabled ? `⏸ Pause #${i + 1}` : `▶️ Trade #${i + 1}`, accountsData.pack({ a: a.enabled ? 'off' : 'on', id: a.id })),
+      InlineKeyboard.text(`🗑 Remove #${i + 1}`, accountsData.pack({ a: 'rm', id: a.id })),
+    ]),
+  );
   const text = list.length
-    ? ['<b>Your accounts</b>', ...list.map((a, i) => `#${i + 1} ${accountLine(a)}`), '', '/connect adds another.'].join('\n')
+    ? [
+        '<b>Your accounts</b>',
+        ...list.flatMap((a, i) => accountLines(a, i + 1)),
+        '',
+        'Each signal trades on every account that takes signals and can take it (a SELL opens a short only on margin or futures), sized on that account’s own balance.',
+        '/connect adds another.',
+      ].join('\n')
     : 'No accounts yet. /connect adds an exchange account or a paper account.';
   return { text, keyboard: kb };
 }
@@ -31,7 +51,7 @@ export function accountsFeature(deps: FeatureDeps) {
 
   chats.command('accounts', async (ctx) => {
     if (!ctx.trader) return ctx.reply(NEEDS_START);
-    const v = accountsView(await deps.accounts.listForUser(ctx.trader.id));
+    const v = accountsView(await deps.engine.listAccounts(ctx.trader.id));
     await ctx.reply(v.text, { parse_mode: 'HTML', reply_markup: v.keyboard });
   });
 
@@ -39,30 +59,31 @@ export function accountsFeature(deps: FeatureDeps) {
     const trader = ctx.trader;
     if (!trader) return ctx.answerCallbackQuery({ text: NEEDS_START, show_alert: true });
     const { a, id } = accountsData.unpack(ctx.callbackQuery.data);
-    const account = await deps.accounts.get(id);
-    if (!account || account.userId !== trader.id || !account.active) {
-      await ctx.answerCallbackQuery({ text: 'This account is not in your list (already removed?).', show_alert: true });
-      const v = accountsView(await deps.accounts.listForUser(trader.id));
+    const actor = { telegramId: ctx.from.id, userId: trader.id };
+    const redraw = async () => {
+      const v = accountsView(await deps.engine.listAccounts(trader.id));
       return ctx.editMessageText(v.text, { parse_mode: 'HTML', reply_markup: v.keyboard }).catch(() => undefined);
+    };
+    const account = (await deps.engine.listAccounts(trader.id)).find((x) => x.id === id);
+    if (!account) {
+      await ctx.answerCallbackQuery({ text: 'This account is not in your list (already removed?).', show_alert: true });
+      return redraw();
     }
     if (a === 'rm') {
       await ctx.answerCallbackQuery();
       const kb = new InlineKeyboard().text('Yes, remove it', accountsData.pack({ a: 'yes', id })).text('Keep it', accountsData.pack({ a: 'no', id }));
-      return ctx.editMessageText(`Remove ${accountLine(account)}?\nIts keys are deleted from use; trade history stays.`, { parse_mode: 'HTML', reply_markup: kb }).catch(() => undefined);
+      return ctx.editMessageText(`Remove <b>${escapeHtml(account.label)}</b>?\nIts keys are deleted from use; trade history stays.`, { parse_mode: 'HTML', reply_markup: kb }).catch(() => undefined);
     }
     if (a === 'yes') {
-      const open = (await deps.engine.listPositions(trader.id)).filter((p) => p.accountId === id);
-      if (open.length > 0) {
-        return ctx.answerCallbackQuery({ text: `This account has ${open.length} open position${open.length === 1 ? '' : 's'}. Close ${open.length === 1 ? 'it' : 'them'} first (/positions).`, show_alert: true });
-      }
-      await deps.accounts.deactivate(id, trader.id);
-      await deps.audit.record({ actorTelegramId: ctx.from.id, actorUserId: trader.id, action: 'account.remove', target: id, details: { exchange: account.exchange, mode: account.mode, paper: account.isPaper } });
-      await ctx.answerCallbackQuery({ text: 'Removed.' });
+      const r = await deps.engine.removeAccount(actor, trader.id, id);
+      await ctx.answerCallbackQuery({ text: r.message, show_alert: !r.ok });
+    } else if (a === 'on' || a === 'off') {
+      const r = await deps.engine.setAccountEnabled(actor, trader.id, id, a === 'on');
+      await ctx.answerCallbackQuery({ text: r.message, show_alert: !r.ok });
     } else {
       await ctx.answerCallbackQuery();
     }
-    const v = accountsView(await deps.accounts.listForUser(trader.id));
-    return ctx.editMessageText(v.text, { parse_mode: 'HTML', reply_markup: v.keyboard }).catch(() => undefined);
+    return redraw();
   });
 
   return feature;

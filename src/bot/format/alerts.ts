@@ -20,6 +20,7 @@ const EXIT_TITLES = {
   time_exit: '⏰ TIME EXIT',
   liquidation_protection: '🚨 LIQUIDATION PROTECTION — position closed',
   manual: '✋ CLOSED BY YOU',
+  signal_reverse: '🔄 CLOSED BY AN OPPOSITE SIGNAL',
 } as const;
 
 function head(e: { symbol: string; side: 'long' | 'short'; isPaper: boolean; exchange: string }): string {
@@ -48,7 +49,8 @@ export function formatAlert(event: EngineEvent): FormattedAlert {
     case 'partial_tp':
     case 'time_exit':
     case 'liquidation_protection':
-    case 'manual': {
+    case 'manual':
+    case 'signal_reverse': {
       const quote = quoteOf(event.symbol);
       const closed = event.remainingQty <= 0;
       const title = event.kind === 'partial_tp' && event.level !== undefined ? `${EXIT_TITLES.partial_tp} (level ${event.level + 1})` : EXIT_TITLES[event.kind];
@@ -58,6 +60,9 @@ export function formatAlert(event: EngineEvent): FormattedAlert {
         `${closed ? 'Closed' : 'Sold'} ${fmtQty(event.qty)} ${escapeHtml(baseOf(event.symbol))} at ${fmtPrice(event.price)}`,
         `${event.pnl >= 0 ? '🟢' : '🔴'} P&L ${fmtMoney(event.pnl, quote)} (${fmtPct(event.pct)})`,
         closed ? 'Position closed.' : `${fmtQty(event.remainingQty)} ${escapeHtml(baseOf(event.symbol))} still open.`,
+        ...(event.dust !== undefined && event.dust > 0
+          ? [`${fmtQty(event.dust)} ${escapeHtml(baseOf(event.symbol))} stays in your wallet: below the exchange's minimum order, it cannot be sold.`]
+          : []),
       ];
       return { text: lines.join('\n'), positionId: closed ? undefined : event.positionId };
     }

@@ -5,6 +5,7 @@ import { apiKeys } from '../schema.ts';
 import type { SecretBox } from '../../security/secret-box.ts';
 
 export type AccountMode = 'spot' | 'margin' | 'futures';
+export type AccountMarginMode = 'cross' | 'isolated';
 
 export interface Credentials {
   apiKey: string;
@@ -20,6 +21,10 @@ export interface AccountRecord {
   label: string | null;
   isPaper: boolean;
   apiKeyHint: string | null;
+  /** margin and futures: cross or isolated; null on spot */
+  marginMode: AccountMarginMode | null;
+  /** trades signals (SPEC §11); a disabled account's open positions stay monitored */
+  enabled: boolean;
   active: boolean;
 }
 
@@ -29,6 +34,8 @@ export interface NewAccount {
   mode: AccountMode;
   label?: string;
   credentials?: Credentials;
+  /** margin and futures; ignored on spot */
+  marginMode?: AccountMarginMode;
 }
 
 function toRecord(row: typeof apiKeys.$inferSelect): AccountRecord {
@@ -40,6 +47,8 @@ function toRecord(row: typeof apiKeys.$inferSelect): AccountRecord {
     label: row.label,
     isPaper: row.isPaper,
     apiKeyHint: row.apiKeyHint,
+    marginMode: row.mode === 'spot' ? null : ((row.marginMode as AccountMarginMode | null) ?? 'isolated'),
+    enabled: row.enabled,
     active: row.active,
   };
 }
@@ -62,6 +71,7 @@ export function createAccountsRepo(db: Db, box: SecretBox) {
           apiSecretEnc: seal(c?.secret),
           passphraseEnc: seal(c?.password),
           apiKeyHint: c ? `…${c.apiKey.slice(-4)}` : null,
+          marginMode: input.mode === 'spot' ? null : (input.marginMode ?? 'isolated'),
         })
         .returning();
       return toRecord(row!);
@@ -70,6 +80,16 @@ export function createAccountsRepo(db: Db, box: SecretBox) {
     async listForUser(userId: string): Promise<AccountRecord[]> {
       const rows = await db.select().from(apiKeys).where(and(eq(apiKeys.userId, userId), eq(apiKeys.active, true)));
       return rows.map(toRecord);
+    },
+
+    /** /accounts: an account stops (or starts again) taking signals; its open positions stay monitored */
+    async setEnabled(id: string, userId: string, enabled: boolean): Promise<boolean> {
+      const rows = await db
+        .update(apiKeys)
+        .set({ enabled, updatedAt: new Date() })
+        .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), eq(apiKeys.active, true)))
+        .returning({ id: apiKeys.id });
+      return rows.length > 0;
     },
 
     async get(id: string): Promise<AccountRecord | undefined> {

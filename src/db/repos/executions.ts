@@ -1,6 +1,6 @@
 /**
- * signal_executions: the unique (user, signal) claim. INSERT … ON CONFLICT DO NOTHING before
- * any order means a signal runs at most once per user, across restarts and processes.
+ * signal_executions: the unique (user, signal, account) claim. INSERT … ON CONFLICT DO NOTHING
+ * before any order means a signal runs at most once per account, across restarts and processes.
  */
 import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
@@ -35,12 +35,12 @@ const toRecord = (row: Row): ExecutionRecord => ({
 
 export function createExecutionsRepo(db: Db) {
   return {
-    /** The claim: an id when this caller won it, undefined when (user, signal) was already taken. */
+    /** The claim: an id when this caller won it, undefined when (user, signal, account) was already taken. */
     async claim(userId: string, signalId: string, accountId: string | null, now: number): Promise<string | undefined> {
       const rows = await db
         .insert(signalExecutions)
         .values({ userId, signalId, accountId, status: 'claimed', createdAt: new Date(now), updatedAt: new Date(now) })
-        .onConflictDoNothing({ target: [signalExecutions.userId, signalExecutions.signalId] })
+        .onConflictDoNothing({ target: [signalExecutions.userId, signalExecutions.signalId, signalExecutions.accountId] })
         .returning({ id: signalExecutions.id });
       return rows[0]?.id;
     },
@@ -68,28 +68,17 @@ export function createExecutionsRepo(db: Db) {
       return rows.map(toRecord);
     },
 
-    /** ms times of the entries executed since `since` (the limits' recentTradeTimes). */
+    /**
+     * ms times of the signals executed since `since` (the limits' recentTradeTimes): one per
+     * signal, however many of the trader's accounts it traded on (SPEC §11).
+     */
     async executedTimesSince(userId: string, since: number): Promise<number[]> {
       const rows = await db
-        .select({ at: signalExecutions.createdAt })
+        .select({ at: sql<Date | string>`min(${signalExecutions.createdAt})` })
         .from(signalExecutions)
-        .where(and(eq(signalExecutions.userId, userId), eq(signalExecutions.status, 'executed'), gte(signalExecutions.createdAt, new Date(since))));
-      return rows.map((r) => r.at.getTime());
-    },
-
-    /** Entries executed since `since` (ms): the hourly and daily trade limits count these. */
-    async countExecutedSince(userId: string, since: number): Promise<number> {
-      const [row] = await db
-        .select({ n: sql<number>`count(*)::int` })
-        .from(signalExecutions)
-        .where(
-          and(
-            eq(signalExecutions.userId, userId),
-            eq(signalExecutions.status, 'executed'),
-            gte(signalExecutions.createdAt, new Date(since)),
-          ),
-        );
-      return Number(row?.n ?? 0);
+        .where(and(eq(signalExecutions.userId, userId), eq(signalExecutions.status, 'executed'), gte(signalExecutions.createdAt, new Date(since))))
+        .groupBy(signalExecutions.signalId);
+      return rows.map((r) => new Date(r.at).getTime());
     },
   };
 }

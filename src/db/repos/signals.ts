@@ -65,6 +65,7 @@ export function createSignalsRepo(db: Db) {
      * (the sweep's to-do list). A signal with user_id set is for that user only.
      */
     async usersWithoutExecution(signal: Pick<SignalRecord, 'id' | 'userId'>): Promise<string[]> {
+      // users with an enabled account this signal has not run on yet, or (all accounts disabled) no outcome at all
       const rows = await db
         .selectDistinct({ id: users.id })
         .from(users)
@@ -72,7 +73,13 @@ export function createSignalsRepo(db: Db) {
         .where(
           and(
             signal.userId ? eq(users.id, signal.userId) : undefined,
-            sql`not exists (select 1 from ${signalExecutions} e where e.signal_id = ${signal.id} and e.user_id = ${users.id})`,
+            or(
+              and(
+                eq(apiKeys.enabled, true),
+                sql`not exists (select 1 from ${signalExecutions} e where e.signal_id = ${signal.id} and e.user_id = ${users.id} and e.account_id = ${apiKeys.id})`,
+              ),
+              sql`not exists (select 1 from ${signalExecutions} e where e.signal_id = ${signal.id} and e.user_id = ${users.id})`,
+            ),
           ),
         );
       return rows.map((r) => r.id);

@@ -23,13 +23,15 @@ export interface TradeRecord {
   pnl: number | null;
   /** quote units */
   fee: number;
+  /** base units left in the wallet below the market's minimum when this exit closed the position */
+  dust: number;
   closeReason: string | null;
   source: TradeSource | null;
   /** ms since epoch */
   closedAt: number | null;
 }
 
-export type NewTrade = Omit<TradeRecord, 'id'>;
+export type NewTrade = Omit<TradeRecord, 'id' | 'dust'> & { dust?: number };
 
 type Row = typeof trades.$inferSelect;
 
@@ -48,6 +50,7 @@ function toRecord(row: Row): TradeRecord {
     takeProfit: numOrNull(row.takeProfit),
     pnl: numOrNull(row.pnl),
     fee: num(row.fee),
+    dust: num(row.dust),
     closeReason: row.closeReason,
     source: row.source as TradeSource | null,
     closedAt: row.closedAt ? row.closedAt.getTime() : null,
@@ -82,6 +85,7 @@ export function createTradesRepo(db: Db) {
           takeProfit: decOrNull(t.takeProfit),
           pnl: decOrNull(t.pnl),
           fee: dec(t.fee),
+          dust: dec(t.dust ?? 0),
           closeReason: t.closeReason,
           source: t.source,
           closedAt: t.closedAt === null ? null : new Date(t.closedAt),

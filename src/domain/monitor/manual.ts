@@ -9,12 +9,13 @@ import { cloneState, DUST } from './state.ts';
  * beyond the new level, so the next tick is taken as a gap (it acts at its own price).
  */
 
-/** Close `fraction` (0 < fraction ≤ 1) of the remaining quantity at `price`, reason manual. */
+/** Close `fraction` (0 < fraction ≤ 1) of the remaining quantity at `price` (a full close may carry reason signal_reverse). */
 export function applyManualClose(
   state: PositionState,
   fraction: number,
   price: number,
   time = 0,
+  reason: 'manual' | 'signal_reverse' = 'manual',
 ): MonitorResult {
   if (state.closed || !(fraction > 0)) return { next: state, actions: [] };
   const next: PositionState = cloneState(state);
@@ -23,7 +24,7 @@ export function applyManualClose(
   if (fraction >= 1 || rest <= state.qtyInitial * DUST) {
     next.qty = 0;
     next.closed = true;
-    return { next, actions: [{ type: 'close_all', reason: 'manual', price, qty: state.qty, time }] };
+    return { next, actions: [{ type: 'close_all', reason, price, qty: state.qty, time }] };
   }
   next.qty = rest;
   return { next, actions: [{ type: 'reduce', reason: 'manual', fraction, qty, price, time }] };

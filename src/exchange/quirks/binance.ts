@@ -18,6 +18,10 @@ export const binanceQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'binance',
   modes: ['spot', 'margin', 'futures'],
+  /** the margin account and USDⓈ-M both default to cross; isolated is a per-pair / per-symbol choice */
+  marginModes(mode: TradingMode): readonly MarginMode[] {
+    return mode === 'spot' ? [] : ['cross', 'isolated'];
+  },
   constructorOptions(mode: TradingMode) {
     return {
       defaultType: mode === 'futures' ? 'future' : mode === 'margin' ? 'margin' : 'spot',

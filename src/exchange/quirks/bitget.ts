@@ -13,6 +13,10 @@ export const bitgetQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'bitget',
   modes: ['spot', 'margin', 'futures'],
+  /** crossed is the default margin mode of USDT-M and of spot margin; isolated per symbol */
+  marginModes(mode: TradingMode): readonly MarginMode[] {
+    return mode === 'spot' ? [] : ['cross', 'isolated'];
+  },
   needsPassword: true,
   constructorOptions(mode: TradingMode) {
     return { defaultType: mode === 'futures' ? 'swap' : 'spot', fetchMarkets: { types: mode === 'futures' ? ['swap'] : ['spot'] } };

@@ -12,6 +12,10 @@ export const bybitQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'bybit',
   modes: ['spot', 'margin', 'futures'],
+  /** the unified account trades cross by default; isolated per symbol for derivatives; spot margin is cross */
+  marginModes(mode: TradingMode): readonly MarginMode[] {
+    return mode === 'futures' ? ['cross', 'isolated'] : mode === 'margin' ? ['cross'] : [];
+  },
   constructorOptions(mode: TradingMode) {
     return { defaultType: mode === 'futures' ? 'swap' : 'spot', fetchMarkets: { types: mode === 'futures' ? ['linear'] : ['spot'] } };
   },

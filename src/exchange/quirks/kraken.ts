@@ -9,13 +9,18 @@
  * - Kraken's own texts (seed Appendix B): `EOrder:Margin level too low`, `EOrder:Insufficient funds`.
  */
 import type { Exchange } from 'ccxt';
-import type { ExchangePosition, TradingMode } from '../port.ts';
+import type { ExchangePosition, MarginMode, TradingMode } from '../port.ts';
 import { defaultQuirks, type ExchangeQuirks } from './types.ts';
 
 export const krakenQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'kraken',
   modes: ['spot', 'margin', 'futures'],
+  buyFeeInBase: false,
+  /** spot margin is account-wide and Kraken Futures' multi-collateral wallet backs every position: cross only */
+  marginModes(mode: TradingMode): readonly MarginMode[] {
+    return mode === 'spot' ? [] : ['cross'];
+  },
   ccxtClass(mode: TradingMode) {
     return mode === 'futures' ? 'krakenfutures' : 'kraken';
   },

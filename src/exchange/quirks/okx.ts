@@ -13,6 +13,10 @@ export const okxQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'okx',
   modes: ['spot', 'margin', 'futures'],
+  /** tdMode cross or isolated on every order */
+  marginModes(mode: TradingMode): readonly MarginMode[] {
+    return mode === 'spot' ? [] : ['cross', 'isolated'];
+  },
   needsPassword: true,
   constructorOptions(mode: TradingMode) {
     return { defaultType: mode === 'futures' ? 'swap' : 'spot', fetchMarkets: { types: mode === 'futures' ? ['swap'] : ['spot'] } };

@@ -21,6 +21,10 @@ export type SettingVia = 'call' | 'order-param' | 'none';
 export interface ExchangeQuirks {
   readonly id: ExchangeId;
   readonly modes: readonly TradingMode[];
+  /** margin modes the account can trade in a mode, the exchange's default first (asked at /connect) */
+  marginModes(mode: TradingMode): readonly MarginMode[];
+  /** a spot or margin buy pays its fee in the coin bought (Binance without BNB, Bybit, OKX, Bitget); Kraken charges quote */
+  readonly buyFeeInBase: boolean;
   /** okx and bitget keys come with a passphrase (ccxt `password`) */
   readonly needsPassword: boolean;
   /** the ccxt class name for a mode ('kraken' vs 'krakenfutures') */
@@ -62,6 +66,7 @@ export interface ExchangeQuirks {
 /** Base for the five exchanges; each file overrides what differs. */
 export const defaultQuirks = {
   needsPassword: false,
+  buyFeeInBase: true,
   ccxtClass(this: { id: ExchangeId }) {
     return this.id;
   },
