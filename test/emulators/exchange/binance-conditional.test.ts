@@ -36,6 +36,11 @@ describe('Binance emulator: spot stop-loss orders (real ccxt)', () => {
     expect((await client.createOrder('BTC/USDT', 'market', 'sell', 0.00999)).status).toBe('closed');
   });
 
+  it('a stop for the 0.01 BTC bought is refused when the fee left 0.00999 (-2010)', async () => {
+    await expect(client.createOrder('BTC/USDT', 'limit', 'sell', 0.01, 47_900, { stopLossPrice: 48_000 })).rejects.toThrow(/Account has insufficient balance for requested action/);
+    expect((await client.fetchBalance()).BTC).toMatchObject({ free: 0.00999, used: 0 });
+  });
+
   it('a stop the price already crossed is refused: "Stop price would trigger immediately."', async () => {
     await expect(client.createOrder('BTC/USDT', 'limit', 'sell', 0.00999, 50_500, { stopLossPrice: 51_000 })).rejects.toThrow(/Stop price would trigger immediately/);
   });
