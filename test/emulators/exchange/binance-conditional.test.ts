@@ -149,4 +149,16 @@ describe('Binance emulator: USD-M algo stop orders (real ccxt)', () => {
     expect(trade).toMatchObject({ side: 'sell', amount: 0.015, price: 47_990 });
     expect(emulator.book.futuresWallet).toBeCloseTo(1_000 - 0.015 * 2_010 - 0.0004 * (500 + 250 + 0.015 * 47_990), 6);
   });
+
+  it('hedge mode: a closePosition stop on LONG closes the long only, the short stays', async () => {
+    await client.createOrder(BTC, 'market', 'sell', 0.01, undefined, { reduceOnly: true });
+    await client.setPositionMode(true, BTC);
+    await client.createOrder(BTC, 'market', 'buy', 0.02, undefined, { positionSide: 'LONG' });
+    await client.createOrder(BTC, 'market', 'sell', 0.01, undefined, { positionSide: 'SHORT' });
+    await client.createOrder(BTC, 'market', 'sell', 0.02, undefined, { stopLossPrice: 48_000, closePosition: true, positionSide: 'LONG' });
+    expect(emulator.requests.at(-1)?.params).toMatchObject({ positionSide: 'LONG', closePosition: 'true' });
+    emulator.setPrice('BTCUSDT', 47_500);
+    const left = await client.fetchPositions([BTC]);
+    expect(left.map((p) => [p.side, p.contracts, (p.info as Record<string, string>).positionSide])).toEqual([['short', 0.01, 'SHORT']]);
+  });
 });
