@@ -120,6 +120,24 @@ export function route(ctx: RouteContext, method: string, path: string, p: Record
       const venue = venueOf(path);
       return book.orders.filter((o) => o.venue === venue && o.status === 'NEW' && (symbol === undefined || o.symbol === symbol)).map(orderJson);
     }
+    case 'GET /api/v3/allOrders':
+    case 'GET /sapi/v1/margin/allOrders':
+    case 'GET /fapi/v1/allOrders': {
+      if (p.symbol === undefined) throw new BinanceReject(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+      const symbol = book.market(p.symbol).id;
+      const venue = venueOf(path);
+      const isIsolated = p.isIsolated === 'TRUE' || p.isIsolated === 'true';
+      const rows = book.orders.filter(
+        (o) =>
+          o.venue === venue &&
+          o.symbol === symbol &&
+          (venue !== 'margin' || o.isIsolated === isIsolated) &&
+          (p.orderId === undefined || o.orderId >= Number(p.orderId)) &&
+          (p.startTime === undefined || o.time >= Number(p.startTime)) &&
+          (p.endTime === undefined || o.time <= Number(p.endTime)),
+      );
+      return rows.slice(0, p.limit === undefined ? 500 : Number(p.limit)).map(orderJson);
+    }
     case 'GET /api/v3/order':
     case 'GET /sapi/v1/margin/order':
     case 'GET /fapi/v1/order':
