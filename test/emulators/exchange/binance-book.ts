@@ -2,7 +2,9 @@
  * The trading state behind the Binance emulator: markets with filters, prices a test sets,
  * a spot wallet, a USDⓈ-M futures account (binance-futures.ts), orders and the account's trades.
  * Market orders fill at once at the current price (or walk `depth` levels); limit orders fill when
- * marketable, else rest. Spot and margin fees are taken in the coin received (`feeAsset`).
+ * marketable, else rest (spot ones locking what they may spend; binance-triggers.ts fills them
+ * and fires spot stops when the price moves). Spot and margin fees are taken in the coin received
+ * (`feeAsset`).
  * Business rule violations throw BinanceReject, which the server turns into Binance's
  * `{code, msg}` with HTTP 400.
  */

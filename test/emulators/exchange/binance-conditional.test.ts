@@ -36,6 +36,11 @@ describe('Binance emulator: spot stop-loss orders (real ccxt)', () => {
     expect((await client.createOrder('BTC/USDT', 'market', 'sell', 0.00999)).status).toBe('closed');
   });
 
+  it('a stop for the 0.01 BTC bought is refused when the fee left 0.00999 (-2010)', async () => {
+    await expect(client.createOrder('BTC/USDT', 'limit', 'sell', 0.01, 47_900, { stopLossPrice: 48_000 })).rejects.toThrow(/Account has insufficient balance for requested action/);
+    expect((await client.fetchBalance()).BTC).toMatchObject({ free: 0.00999, used: 0 });
+  });
+
   it('a stop the price already crossed is refused: "Stop price would trigger immediately."', async () => {
     await expect(client.createOrder('BTC/USDT', 'limit', 'sell', 0.00999, 50_500, { stopLossPrice: 51_000 })).rejects.toThrow(/Stop price would trigger immediately/);
   });
@@ -143,5 +148,17 @@ describe('Binance emulator: USD-M algo stop orders (real ccxt)', () => {
     const [trade] = (await client.fetchMyTrades(BTC)).slice(-1);
     expect(trade).toMatchObject({ side: 'sell', amount: 0.015, price: 47_990 });
     expect(emulator.book.futuresWallet).toBeCloseTo(1_000 - 0.015 * 2_010 - 0.0004 * (500 + 250 + 0.015 * 47_990), 6);
+  });
+
+  it('hedge mode: a closePosition stop on LONG closes the long only, the short stays', async () => {
+    await client.createOrder(BTC, 'market', 'sell', 0.01, undefined, { reduceOnly: true });
+    await client.setPositionMode(true, BTC);
+    await client.createOrder(BTC, 'market', 'buy', 0.02, undefined, { positionSide: 'LONG' });
+    await client.createOrder(BTC, 'market', 'sell', 0.01, undefined, { positionSide: 'SHORT' });
+    await client.createOrder(BTC, 'market', 'sell', 0.02, undefined, { stopLossPrice: 48_000, closePosition: true, positionSide: 'LONG' });
+    expect(emulator.requests.at(-1)?.params).toMatchObject({ positionSide: 'LONG', closePosition: 'true' });
+    emulator.setPrice('BTCUSDT', 47_500);
+    const left = await client.fetchPositions([BTC]);
+    expect(left.map((p) => [p.side, p.contracts, (p.info as Record<string, string>).positionSide])).toEqual([['short', 0.01, 'SHORT']]);
   });
 });

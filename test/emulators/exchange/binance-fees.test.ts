@@ -24,6 +24,7 @@ describe('Binance emulator: spot fees in the coin received (real ccxt)', () => {
     const order = await client.createOrder('BTC/USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'buy-1' });
     expect(order).toMatchObject({ status: 'closed', filled: 0.01, average: 50_000, cost: 500, clientOrderId: 'buy-1' });
     expect(order.fee).toEqual({ cost: 0.00001, currency: 'BTC' });
+    expect((order as unknown as { fees: unknown }).fees).toEqual([{ cost: 0.00001, currency: 'BTC' }]); // not in ccxt's Order type
     expect(order.trades).toHaveLength(1);
     expect(order.trades[0]).toMatchObject({ price: 50_000, amount: 0.01, fee: { cost: 0.00001, currency: 'BTC' } });
     const sent = emulator.requests.find((r) => r.method === 'POST' && r.path === '/api/v3/order');

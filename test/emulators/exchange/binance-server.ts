@@ -4,31 +4,23 @@
  * leverage, margin type and position mode (one-way or hedge).
  * Signed endpoints check X-MBX-APIKEY and the HMAC-SHA256 signature. Every request is logged;
  * faults (429 with Retry-After, 5xx, a timeout, a response dropped after the order was accepted,
- * an order executed only seconds after its request went unanswered) are injected per path. Start it on port 0 and point ccxt's urls.api at `ccxtApiUrls()`.
+ * an order executed only seconds after its request went unanswered) are injected per path.
+ * Start it on port 0 and point ccxt's urls.api at `ccxtApiUrls()`. Routes: binance-routes.ts.
  * Also: the key's permissions (/sapi/v1/account/apiRestrictions, `permissions`) and klines
  * (/api/v3/klines, /fapi/v1/klines) from a candle list set per symbol (`setCandles`).
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { ccxtApiUrls, klinesJson, readBody, send } from './binance-http.ts';
+import { ccxtApiUrls, readBody, send } from './binance-http.ts';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Candle } from '../../../src/domain/types.ts';
 import { attachBinanceStreams, type BinanceStreams } from './binance-ws.ts';
-import { BinanceBook, BinanceReject, DEFAULT_MARKETS, MAINT_RATE, type EmulatorMarket, type Venue } from './binance-book.ts';
-import {
-  crossMarginAccountJson,
-  futuresAccountJson,
-  futuresSymbolJson,
-  isolatedMarginAccountJson,
-  positionRiskJson,
-  spotAccountJson,
-  spotSymbolJson,
-  tickersJson,
-} from './binance-json.ts';
-import { setMarginType, setPositionMode } from './binance-futures.ts';
+import { fireAlgoOrders } from './binance-algo.ts';
+import { BinanceBook, BinanceReject, DEFAULT_MARKETS, type EmulatorMarket } from './binance-book.ts';
+import { route, type ApiRestrictions } from './binance-routes.ts';
 import { fireRestingOrders } from './binance-triggers.ts';
-import { algoOrderJson, cancelAlgoOrder, findAlgoOrder, fireAlgoOrders, placeAlgoOrder } from './binance-algo.ts';
-import { cancelledOrderJson, newOrderJson, orderJson, tradesJson } from './binance-orders-json.ts';
+
+export type { ApiRestrictions } from './binance-routes.ts';
 
 export interface LoggedRequest {
   method: string;
@@ -87,16 +79,8 @@ export interface BinanceEmulator {
   close(): Promise<void>;
 }
 
-export interface ApiRestrictions {
-  enableReading: boolean;
-  enableWithdrawals: boolean;
-  enableSpotAndMarginTrading: boolean;
-  enableFutures: boolean;
-  enableMargin: boolean;
-  ipRestrict: boolean;
-}
 
-const PRIVATE_PREFIXES = ['/api/v3/account', '/api/v3/order', '/api/v3/openOrders', '/api/v3/myTrades', '/fapi/v1/userTrades', '/fapi/v1/positionSide', '/fapi/v1/order', '/fapi/v1/openOrders', '/fapi/v1/algoOrder', '/fapi/v1/openAlgoOrders', '/fapi/v1/leverage', '/fapi/v1/marginType', '/fapi/v1/leverageBracket', '/fapi/v2/', '/fapi/v3/', '/sapi/'];
+const PRIVATE_PREFIXES = ['/api/v3/account', '/api/v3/order', '/api/v3/openOrders', '/api/v3/allOrders', '/api/v3/myTrades', '/fapi/v1/userTrades', '/fapi/v1/positionSide', '/fapi/v1/order', '/fapi/v1/openOrders', '/fapi/v1/allOrders', '/fapi/v1/algoOrder', '/fapi/v1/openAlgoOrders', '/fapi/v1/leverage', '/fapi/v1/marginType', '/fapi/v1/leverageBracket', '/fapi/v2/', '/fapi/v3/', '/sapi/'];
 
 export async function startBinanceEmulator(options: BinanceEmulatorOptions = {}): Promise<BinanceEmulator> {
   const apiKey = options.apiKey ?? 'emulator-key';
@@ -110,6 +94,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
   const held = new Set<NodeJS.Timeout>();
   const permissions: ApiRestrictions = { enableReading: true, enableWithdrawals: false, enableSpotAndMarginTrading: true, enableFutures: true, enableMargin: false, ipRestrict: false };
   const candles = new Map<string, readonly Candle[]>();
+  const context = { book, now, permissions, candles };
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => send(res, 500, { code: -1000, msg: String(error) }));
@@ -144,7 +129,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       const timer = setTimeout(() => {
         held.delete(timer);
         try {
-          route(method, url.pathname, params);
+          route(context, method, url.pathname, params);
         } catch (error) {
           if (!(error instanceof BinanceReject)) throw error;
         }
@@ -153,7 +138,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       return; // no answer: the socket stays open until the client gives up
     }
     try {
-      const result = route(method, url.pathname, params);
+      const result = route(context, method, url.pathname, params);
       if (fault?.kind === 'drop-after-accept') {
         res.socket?.destroy();
         return;
@@ -181,102 +166,6 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     const expected = createHmac('sha256', secret).update(raw.slice(0, at)).digest('hex');
     if (raw.slice(at + '&signature='.length) !== expected) return { code: -1022, msg: 'Signature for this request is not valid.' };
     return undefined;
-  }
-
-  function route(method: string, path: string, p: Record<string, string>): unknown {
-    const key = `${method} ${path}`;
-    switch (key) {
-      case 'GET /api/v3/ping':
-      case 'GET /fapi/v1/ping':
-        return {};
-      case 'GET /api/v3/time':
-      case 'GET /fapi/v1/time':
-        return { serverTime: now() };
-      case 'GET /api/v3/exchangeInfo':
-        return { timezone: 'UTC', serverTime: now(), rateLimits: [], symbols: [...book.markets.values()].map(spotSymbolJson) };
-      case 'GET /fapi/v1/exchangeInfo':
-        return { timezone: 'UTC', serverTime: now(), rateLimits: [], assets: [], symbols: [...book.markets.values()].map(futuresSymbolJson) };
-      case 'GET /api/v3/ticker/24hr':
-      case 'GET /fapi/v1/ticker/24hr':
-      case 'GET /api/v3/ticker/price':
-      case 'GET /fapi/v1/ticker/price':
-        return tickersJson(book, now, p, path.endsWith('price'));
-      case 'GET /api/v3/account':
-        return spotAccountJson(book, now);
-      case 'GET /sapi/v1/account/apiRestrictions':
-        return { ...permissions, createTime: 1_700_000_000_000, enableInternalTransfer: false, permitsUniversalTransfer: false, enableVanillaOptions: false, enablePortfolioMarginTrading: false };
-      case 'GET /api/v3/klines':
-      case 'GET /fapi/v1/klines':
-        return klinesJson(candles.get(book.market(p.symbol ?? '').id) ?? [], p);
-      case 'GET /fapi/v2/account':
-      case 'GET /fapi/v3/account':
-        return futuresAccountJson(book, now);
-      case 'GET /fapi/v1/leverageBracket':
-        return [...book.markets.values()].map((m) => ({
-          symbol: m.id,
-          brackets: [{ bracket: 1, initialLeverage: 125, notionalCap: 1e9, notionalFloor: 0, maintMarginRatio: MAINT_RATE, cum: 0 }],
-        }));
-      case 'GET /fapi/v2/positionRisk':
-      case 'GET /fapi/v3/positionRisk':
-        return positionRiskJson(book, now, p.symbol);
-      case 'POST /fapi/v1/leverage': {
-        const symbol = book.market(p.symbol ?? '').id;
-        const leverage = Number(p.leverage);
-        if (!Number.isInteger(leverage) || leverage < 1 || leverage > 125) throw new BinanceReject(-4028, `Leverage ${p.leverage} is not valid`);
-        book.settings(symbol).leverage = leverage;
-        return { symbol, leverage, maxNotionalValue: '1000000000' };
-      }
-      case 'POST /fapi/v1/marginType':
-        setMarginType(book, book.market(p.symbol ?? '').id, p.marginType);
-        return { code: 200, msg: 'success' };
-      case 'GET /fapi/v1/positionSide/dual':
-        return { dualSidePosition: book.dualSidePosition };
-      case 'POST /fapi/v1/positionSide/dual':
-        setPositionMode(book, p.dualSidePosition === 'true');
-        return { code: 200, msg: 'success' };
-      case 'POST /api/v3/order':
-      case 'POST /fapi/v1/order':
-      case 'POST /sapi/v1/margin/order':
-        return newOrderJson(book.placeOrder(venueOf(path), p), p.newOrderRespType);
-      case 'GET /api/v3/myTrades':
-      case 'GET /sapi/v1/margin/myTrades':
-      case 'GET /fapi/v1/userTrades':
-        if (p.symbol === undefined) throw new BinanceReject(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
-        return tradesJson(book.trades.filter((t) => t.venue === venueOf(path)), { ...p, symbol: book.market(p.symbol).id });
-      case 'GET /sapi/v1/margin/account':
-        return crossMarginAccountJson(book);
-      case 'GET /sapi/v1/margin/isolated/account':
-        return isolatedMarginAccountJson(book, p.symbols);
-      case 'POST /fapi/v1/algoOrder':
-        return algoOrderJson(placeAlgoOrder(book, p, now()));
-      case 'GET /fapi/v1/algoOrder':
-        return algoOrderJson(findAlgoOrder(book, p));
-      case 'DELETE /fapi/v1/algoOrder': {
-        const algo = cancelAlgoOrder(book, p, now());
-        return { algoId: algo.algoId, clientAlgoId: algo.clientAlgoId, code: '200', msg: 'success' };
-      }
-      case 'GET /fapi/v1/openAlgoOrders': {
-        const symbol = p.symbol === undefined ? undefined : book.market(p.symbol).id;
-        return book.algoOrders.filter((a) => a.algoStatus === 'NEW' && (symbol === undefined || a.symbol === symbol)).map(algoOrderJson);
-      }
-      case 'GET /api/v3/openOrders':
-      case 'GET /sapi/v1/margin/openOrders':
-      case 'GET /fapi/v1/openOrders': {
-        const symbol = p.symbol === undefined ? undefined : book.market(p.symbol).id;
-        const venue = venueOf(path);
-        return book.orders.filter((o) => o.venue === venue && o.status === 'NEW' && (symbol === undefined || o.symbol === symbol)).map(orderJson);
-      }
-      case 'GET /api/v3/order':
-      case 'GET /sapi/v1/margin/order':
-      case 'GET /fapi/v1/order':
-        return orderJson(book.findOrder(venueOf(path), p.symbol ?? '', orderRef(p)));
-      case 'DELETE /api/v3/order':
-      case 'DELETE /sapi/v1/margin/order':
-      case 'DELETE /fapi/v1/order':
-        return cancelledOrderJson(book.cancel(book.findOrder(venueOf(path), p.symbol ?? '', orderRef(p))));
-      default:
-        throw new BinanceReject(-1, `emulator: no route ${key}`, 404);
-    }
   }
 
   const streams = attachBinanceStreams(server, book, now);
@@ -316,13 +205,4 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function venueOf(path: string): Venue {
-  return path.startsWith('/fapi') ? 'futures' : path.startsWith('/sapi') ? 'margin' : 'spot';
-}
-
-function orderRef(p: Record<string, string>): { orderId?: string; clientOrderId?: string; isIsolated: boolean } {
-  const isIsolated = p.isIsolated === 'TRUE' || p.isIsolated === 'true';
-  return p.orderId !== undefined ? { orderId: p.orderId, isIsolated } : { clientOrderId: p.origClientOrderId ?? '', isIsolated };
 }

@@ -64,6 +64,12 @@ describe('Binance emulator: held and dropped answers, reused client ids (real cc
     expect(second).toMatchObject({ status: 'closed', filled: 0.01, clientOrderId: 'same' });
     expect((await spot.fetchBalance()).BTC?.free).toBe(0.01998);
     expect((await spotLookup('same')).id).toBe(second.id); // the lookup answers the latest
+    // the order history (allOrders) shows both, as a restarted bot reading it would see
+    const history = await spot.fetchOrders('BTC/USDT');
+    expect(history.map((o) => [o.id, o.clientOrderId, o.status, o.filled])).toEqual([
+      [first.id, 'same', 'closed', 0.01],
+      [second.id, 'same', 'closed', 0.01],
+    ]);
   });
 
   it('a client id of an OPEN order is refused: spot -2010 "Duplicate order sent.", futures -4116; free again once cancelled', async () => {
