@@ -47,21 +47,39 @@ export interface DecideInput {
   trustedSources: readonly string[];
   candles?: CandleSource | undefined;
   /** the live signals for consensus, read once per signal for all its users */
-  live?: readonly Signal[] | undefined;
+  live?: LiveSignals | undefined;
   /** the source's recent accuracy (0..1, null = unknown), read once per signal */
   sourceAccuracy?: number | null | undefined;
 }
 
-/** Signals young enough to count for consensus (the age limit is the domain's). */
-export async function liveSignals(ctx: EngineContext): Promise<Signal[]> {
-  return (await ctx.repos.signals.createdSince(ctx.clock.now() - MAX_SIGNAL_AGE_MS)).map(toDomainSignal);
+/** What consensus reads once per signal, for every trader it is judged for. */
+export interface LiveSignals {
+  /** well-formed rows young enough to count (the domain decides which of them count for whom) */
+  signals: readonly Signal[];
+  /** recent accuracy of each trusted source among them, for each signal's own threshold */
+  accuracy: Readonly<Record<string, number | null>>;
+}
+
+/**
+ * Signals young enough to count for consensus (the age limit is the domain's). A malformed row
+ * is left out here: its domain shape (an unknown action as HOLD, a missing confidence as 0)
+ * would not say what it was.
+ */
+export async function liveSignals(ctx: EngineContext, trustedSources: readonly string[]): Promise<LiveSignals> {
+  const rows = await ctx.repos.signals.createdSince(ctx.clock.now() - MAX_SIGNAL_AGE_MS);
+  const signals = rows.filter((r) => signalRowProblems(r).length === 0).map(toDomainSignal);
+  const accuracy: Record<string, number | null> = {};
+  for (const source of new Set(signals.map((s) => s.source))) {
+    if (trustedSources.includes(source)) accuracy[source] = await ctx.repos.trades.sourceAccuracy(source);
+  }
+  return { signals, accuracy };
 }
 
 export function toDomainSignal(s: SignalRecord): Signal {
   return {
     id: s.id,
     symbol: s.symbol,
-    action: (['BUY', 'SELL', 'HOLD'].includes(s.action.toUpperCase()) ? s.action.toUpperCase() : 'HOLD') as Signal['action'],
+    action: (['BUY', 'SELL', 'HOLD'].includes(s.action.trim().toUpperCase()) ? s.action.trim().toUpperCase() : 'HOLD') as Signal['action'],
     confidence: s.confidence ?? 0,
     source: s.source,
     createdAt: s.createdAt,
@@ -81,7 +99,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const candles = input.candles ? await input.candles(input.exchange, symbol).catch(() => []) : [];
   // per-day volatility of the recent candles, as the backtest reads it (the seed's 0.02 is daily)
   const volatility = dailyVolatility(candles, candles.length);
-  const live = input.live ?? (await liveSignals(ctx));
+  const live = input.live ?? (await liveSignals(ctx, input.trustedSources));
 
   const decision = validateSignal(toDomainSignal(signal), {
     now,
@@ -92,7 +110,9 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
       sourceAccuracy: input.sourceAccuracy !== undefined ? input.sourceAccuracy : await ctx.repos.trades.sourceAccuracy(signal.source),
       thinSession: isThinSession(now),
     },
-    live,
+    live: live.signals,
+    userId: input.userId,
+    sourceAccuracy: live.accuracy,
     trustedSources: input.trustedSources,
   });
   if (!decision.execute || decision.intent === null) return { kind: 'reject', reasons: decision.reasons };

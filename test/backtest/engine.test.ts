@@ -96,11 +96,30 @@ describe('runBacktest with --fixed-qty (monitor rules alone)', () => {
     const r = run(cs, sigs, opts({ trailingEnabled: false, partialTpEnabled: false }, { fee: 0 }));
     expect(r.rejections.map((x) => [x.signal.id, x.reasons[0]])).toEqual([
       ['hold', 'HOLD signals are recorded, never traded'],
-      ['early-sell', 'opposing signal(s) within the consensus window: buy'],
+      ['early-sell', 'opposed by BUY 0.90 from titan_v3 (signal buy) within 15 min'],
       ['untrusted-sell', 'source "manual" is not trusted'],
     ]);
     expect(r.trades).toHaveLength(1);
     expect(r.trades[0]?.exits).toEqual([{ time: T0 + 21 * MIN, price: 100, qty: 1, reason: 'manual' }]);
+  });
+  it('consensus counts only signals valid on their own: a weak, untrusted or expired SELL before the BUY does not cancel it', () => {
+    const cs = candles(Array.from({ length: 5 }, () => [100, 100.2, 99.9, 100] as [number, number, number, number]));
+    const sigs = [
+      signal({ id: 'weak-sell', action: 'SELL', confidence: 0.2 }),
+      signal({ id: 'untrusted-sell', action: 'SELL', source: 'manual' }),
+      signal({ id: 'expired-sell', action: 'SELL', expiresAt: T0 + 30_000 }),
+      signal({ id: 'buy', createdAt: T0 + 2 * MIN }),
+    ];
+    const r = run(cs, sigs, opts({ trailingEnabled: false, partialTpEnabled: false }, { fee: 0 }));
+    expect(r.trades.map((t) => [t.side, t.entry_time, t.entry_price])).toEqual([['long', T0 + 2 * MIN, 100]]);
+    expect(r.rejections.map((x) => x.signal.id)).toEqual(['weak-sell', 'untrusted-sell', 'expired-sell']);
+    // and a valid SELL 0.60 in its place does cancel, named in the reason
+    const vetoed = run(cs, [signal({ id: 'sell', action: 'SELL', confidence: 0.6 }), signal({ id: 'buy', createdAt: T0 + 2 * MIN })], opts({}, { fee: 0 }));
+    expect(vetoed.trades).toEqual([]);
+    expect(vetoed.rejections.map((x) => [x.signal.id, x.reasons])).toEqual([
+      ['sell', ['SELL on spot needs an open long to close (shorting needs margin or futures)']],
+      ['buy', ['opposed by SELL 0.60 from titan_v3 (signal sell) within 15 min']],
+    ]);
   });
 });
 
