@@ -10,7 +10,7 @@ import { computeSlTp } from '../domain/sltp.ts';
 import { calculatePositionSize } from '../domain/sizing.ts';
 import { analyzeTrade, baseAsset, categoryOf, type Holding } from '../domain/portfolio.ts';
 import type { Candle, Side } from '../domain/types.ts';
-import type { TradingSettings } from '../domain/settings.ts';
+import { effectiveLeverage, effectiveRiskPerTrade, riskLevelNotes, type TradingSettings } from '../domain/settings.ts';
 import type { SignalRecord } from '../db/repos/signals.ts';
 import type { ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
@@ -34,6 +34,8 @@ export type EntryDecision =
       leverage: number;
       /** sizing and portfolio notes (caps that applied) */
       notes: string[];
+      /** Herfindahl index of the holdings after this entry when it reached the warning level (SPEC §5), else null */
+      concentration: number | null;
     };
 
 export interface DecideInput {
@@ -146,12 +148,12 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const stats = await ctx.repos.trades.stats(input.userId);
   const sizing = calculatePositionSize({
     balance: free,
-    riskPerTradePct: settings.riskPerTrade,
+    riskPerTradePct: effectiveRiskPerTrade(settings),
     stopLossPct: levels.stopLossPct,
     volatility,
     confidence: decision.score,
     maxPosition: settings.maxPosition,
-    leverage: settings.leverage,
+    leverage: effectiveLeverage(settings),
     mode: settings.mode,
     history: stats.count > 0 ? { closedTrades: stats.count, winRate: stats.wins / stats.count, avgWin: stats.avgWin, avgLoss: stats.avgLoss } : null,
   });
@@ -161,7 +163,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const portfolio = analyzeTrade(holdings, { asset: baseAsset(symbol), value: sizing.notional, kind: 'open' });
   if (!portfolio.execute) return { kind: 'reject', reasons: portfolio.reasons };
   const notional = sizing.notional * portfolio.sizeMultiplier;
-  const notes = [...(sizing.cappedBy ? [`size capped by ${sizing.cappedBy}`] : []), ...portfolio.reasons];
+  const notes = [...riskLevelNotes(settings), ...(sizing.cappedBy ? [`size capped by ${sizing.cappedBy}`] : []), ...portfolio.reasons];
   return {
     kind: 'open',
     side,
@@ -171,6 +173,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     takeProfit: levels.takeProfit,
     leverage: sizing.leverage,
     notes,
+    concentration: portfolio.concentration,
   };
 }
 
@@ -202,7 +205,7 @@ async function holdingsOf(
       if (holdings.some((h) => h.asset === baseAsset(p.symbol))) continue;
       holdings.push({ asset: baseAsset(p.symbol), value: p.state.qty * p.state.entry });
     } else {
-      holdings.push({ asset: baseAsset(p.symbol), value: (p.state.qty * p.state.entry) / Math.max(1, p.state.leverage) });
+      holdings.push({ asset: baseAsset(p.symbol), value: (p.state.qty * p.state.entry) / Math.max(1, p.state.leverage), exposure: p.state.qty * p.state.entry });
     }
   }
   return holdings;

@@ -116,6 +116,7 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
           takeProfit: decision.takeProfit,
           leverage: decision.leverage,
           settings,
+          concentration: decision.concentration,
         },
         port,
       );

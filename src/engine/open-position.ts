@@ -31,6 +31,8 @@ export interface EntryPlan {
   takeProfit: number | null;
   leverage: number;
   settings: TradingSettings;
+  /** the entry decision's concentration warning (Herfindahl index), told in the opened alert */
+  concentration?: number | null;
 }
 
 export type EntryResult =
@@ -103,11 +105,11 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
         ...(plan.settings.mode !== 'spot' ? { leverage: plan.leverage, marginMode: 'isolated' as const } : {}),
       }),
     );
-    return complete(position, plan.executionId, outcome, port);
+    return complete(position, plan.executionId, outcome, port, plan.concentration ?? null);
   }
 
   /** Finishes an entry from its order's outcome (right after sending, or in recovery). */
-  async function complete(position: PositionRecord, executionId: string | null, outcome: SendOutcome, port: ExchangePort): Promise<EntryResult> {
+  async function complete(position: PositionRecord, executionId: string | null, outcome: SendOutcome, port: ExchangePort, concentration: number | null = null): Promise<EntryResult> {
     const now = clock.now();
     const pending = position.pendingAction!;
     if (outcome.kind === 'unknown') {
@@ -160,6 +162,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
         stopLoss: position.state.stopLoss,
         takeProfit: position.state.takeProfit,
         signalId: position.signalId,
+        ...(concentration !== null ? { concentration } : {}),
       },
       `open:${position.id}`,
     );

@@ -130,6 +130,13 @@ describe('runBacktest with sizing', () => {
     expect(r.trades[0]?.qty).toBeCloseTo(10, 9); // 1 000 / 100
     expect(r.trades[0]?.exits[0]?.reason).toBe('end_of_data');
   });
+
+  it('the risk level caps risk per trade: level 1 → 0.5 % of 10 000 over a 4 % stop ×1.08 → 1 350 (13.5 ETH); level 5 → 2 % → 5 400, capped at 25 % of the balance (25 ETH)', () => {
+    const flat = Array.from({ length: 5 }, () => [100, 100.01, 99.99, 100] as [number, number, number, number]);
+    const sized = (riskLevel: number) => run(candles(flat), [signal()], opts({ riskLevel, maxPosition: 1e6, stopLossPct: 4 }, { fixedQty: null, fee: 0 })).trades[0]?.qty;
+    expect(sized(1)).toBeCloseTo(13.5, 9);
+    expect(sized(5)).toBeCloseTo(25, 9);
+  });
 });
 
 describe('runBacktest: time exit, liquidation and several symbols', () => {
