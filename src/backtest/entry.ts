@@ -1,6 +1,6 @@
 import { checkTradeLimits } from '../domain/limits.ts';
 import { analyzeTrade, baseAsset, type Holding } from '../domain/portfolio.ts';
-import { effectiveLeverage, type TradingSettings } from '../domain/settings.ts';
+import { effectiveLeverage, effectiveRiskPerTrade, type TradingSettings } from '../domain/settings.ts';
 import { isThinSession, validateSignal, type Signal } from '../domain/signals.ts';
 import { calculatePositionSize, type TradeHistory } from '../domain/sizing.ts';
 import { computeSlTp } from '../domain/sltp.ts';
@@ -102,7 +102,7 @@ export function decideEntry(signal: Signal, ctx: EntryContext): EntryDecision {
   }
   const size = calculatePositionSize({
     balance: ctx.cash,
-    riskPerTradePct: s.riskPerTrade,
+    riskPerTradePct: effectiveRiskPerTrade(s),
     stopLossPct: sltp.stopLossPct,
     volatility,
     confidence: v.score,

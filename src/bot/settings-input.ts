@@ -32,11 +32,13 @@ export const SETTING_LABELS: Record<string, string> = {
 };
 
 export const SETTING_HINTS: Record<string, string> = {
-  risk_per_trade: 'percent of your balance risked on one trade',
+  risk_level:
+    'a ceiling on the two below: risk per trade at most 0.5 % × level, leverage at most 1×, 2×, 3×, 5×, 10×, 15×, 20×, 25×, 50×, 125× for levels 1–10 (5 → 2.5 %, 10×)',
+  risk_per_trade: 'percent of your balance risked on one trade; your risk level caps it at 0.5 % × level',
   max_position: 'largest position value',
   stop_loss_pct: 'used when a signal has no stop loss and ATR is unavailable',
   take_profit_pct: 'used when a signal has no take profit and ATR is unavailable',
-  leverage: 'margin and futures only; spot is always 1×',
+  leverage: 'margin and futures only; spot is always 1×; your risk level caps it',
   trailing_activation_pct: 'profit at which the trailing stop starts',
   trailing_distance_pct: 'how far the trailing stop follows the best price',
   max_hold_hours: '0 = no time exit',

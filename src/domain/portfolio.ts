@@ -1,6 +1,7 @@
 /**
  * Portfolio limits (SPEC §5, seed §7.3). Values are quote currency (USD); a holding's value is
- * its absolute exposure (spot value, or |notional| of a margin/futures position).
+ * what the caller counts against equity, and its exposure the leveraged notional (= value unless
+ * given), which the L1 exposure limit reads.
  */
 
 export type Category = 'L1' | 'DeFi' | 'meme' | 'stable' | 'other';
@@ -23,6 +24,8 @@ export interface PortfolioLimits {
   maxCategoryPct: number;
   maxMemePct: number;
   maxDefiPct: number;
+  /** leveraged exposure (Σ notional) to layer-1 coins, percent of equity; the seed's max_l1_exposure_pct */
+  maxL1ExposurePct: number;
   /** stablecoins kept after the trade, percent of equity */
   minStableReservePct: number;
   /** Herfindahl index of non-stable holdings that triggers a warning */
@@ -36,6 +39,7 @@ export const DEFAULT_PORTFOLIO_LIMITS: Readonly<PortfolioLimits> = {
   maxCategoryPct: 40,
   maxMemePct: 10,
   maxDefiPct: 50,
+  maxL1ExposurePct: 400,
   minStableReservePct: 10,
   concentrationWarning: 0.7,
   minSizeMultiplier: 0.05,
@@ -45,6 +49,8 @@ export interface Holding {
   asset: string;
   /** quote currency */
   value: number;
+  /** leveraged notional, quote currency; default value (spot) */
+  exposure?: number;
 }
 
 export interface TradeProposal {
@@ -52,6 +58,8 @@ export interface TradeProposal {
   asset: string;
   /** value of the trade, quote currency, > 0 */
   value: number;
+  /** its leveraged notional, quote currency; default value. Shrinks with the value. */
+  exposure?: number;
   /** 'open' adds exposure (funded from stablecoins); 'reduce' only lowers it */
   kind: 'open' | 'reduce';
 }
@@ -64,6 +72,8 @@ export interface PortfolioDecision {
   reasons: string[];
   /** Herfindahl index of non-stable holdings after the (shrunk) trade */
   herfindahl: number;
+  /** the Herfindahl index when it reached the warning level on an executed trade, else null */
+  concentration: number | null;
 }
 
 /** 'BTC/USDT:USDT' → 'BTC' */
@@ -103,7 +113,7 @@ export function analyzeTrade(
   const equity = holdings.reduce((s, h) => s + Math.max(0, h.value), 0);
   const reasons: string[] = [];
   if (trade.kind === 'reduce' || !(trade.value > 0)) {
-    return { execute: true, sizeMultiplier: 1, reasons, herfindahl: herfindahl(holdings, categories) };
+    return { execute: true, sizeMultiplier: 1, reasons, herfindahl: herfindahl(holdings, categories), concentration: null };
   }
   const cat = categoryOf(asset, categories);
   const sum = (pred: (h: Holding) => boolean) => holdings.filter(pred).reduce((s, h) => s + Math.max(0, h.value), 0);
@@ -123,6 +133,13 @@ export function analyzeTrade(
     cap(singleMax - assetNow, `${asset} would exceed ${limits.maxSingleAssetPct} % of equity (holds ${pct(assetNow, equity)})`);
     const catLimit = cat === 'meme' ? limits.maxMemePct : cat === 'DeFi' ? limits.maxDefiPct : limits.maxCategoryPct;
     cap((equity * catLimit) / 100 - catNow, `${cat} would exceed ${catLimit} % of equity (holds ${pct(catNow, equity)})`);
+    if (cat === 'L1') {
+      // the room is in exposure; the trade's exposure shrinks in proportion to its value
+      const l1Now = holdings.filter((h) => categoryOf(h.asset, categories) === 'L1').reduce((s, h) => s + Math.max(0, h.exposure ?? h.value), 0);
+      const perValue = (trade.exposure ?? trade.value) / trade.value;
+      const room = (equity * limits.maxL1ExposurePct) / 100 - l1Now;
+      cap(room / perValue, `L1 exposure would exceed ${limits.maxL1ExposurePct} % of equity (holds ${pct(l1Now, equity)})`);
+    }
     const reserve = (equity * limits.minStableReservePct) / 100;
     cap(stableNow - reserve, `stablecoin reserve would fall below ${limits.minStableReservePct} % of equity (holds ${pct(stableNow, equity)})`);
   }
@@ -137,10 +154,14 @@ export function analyzeTrade(
   }
   const after: Holding[] = [...holdings, { asset, value: trade.value * sizeMultiplier }];
   const hhi = herfindahl(after, categories);
-  if (execute && hhi >= limits.concentrationWarning) {
-    reasons.push(`concentration warning: Herfindahl index ${hhi.toFixed(2)} ≥ ${limits.concentrationWarning}`);
-  }
-  return { execute, sizeMultiplier, reasons, herfindahl: hhi };
+  const concentrated = execute && hhi >= limits.concentrationWarning;
+  if (concentrated) reasons.push(concentrationWarning(hhi, limits.concentrationWarning));
+  return { execute, sizeMultiplier, reasons, herfindahl: hhi, concentration: concentrated ? hhi : null };
+}
+
+/** "concentration warning: Herfindahl index 0.82 ≥ 0.7": one wording for the decision, the alert and /status. */
+export function concentrationWarning(hhi: number, threshold = DEFAULT_PORTFOLIO_LIMITS.concentrationWarning): string {
+  return `concentration warning: Herfindahl index ${hhi.toFixed(2)} ≥ ${threshold}`;
 }
 
 function pct(part: number, whole: number): string {

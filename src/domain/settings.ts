@@ -7,7 +7,7 @@ import type { Mode, MonitorSettings, PartialTpLevel, Result } from './types.ts';
  * other bots expect (all off by default). JSON keys are snake_case; the type is camelCase.
  */
 export interface TradingSettings {
-  /** 1..10, informational scale from the seed */
+  /** 1..10, the seed's scale: a ceiling on risk per trade and leverage (see riskLevelCaps) */
   riskLevel: number;
   /** percent of balance risked per trade, 2 = 2 % */
   riskPerTrade: number;
@@ -200,9 +200,40 @@ export function settingsToJson(s: TradingSettings): Record<string, unknown> {
   return out;
 }
 
-/** Effective leverage: spot never uses leverage. */
-export function effectiveLeverage(s: Pick<TradingSettings, 'mode' | 'leverage'>): number {
-  return s.mode === 'spot' ? 1 : s.leverage;
+/** leverage ceiling per risk level 1..10; level 5 (the default) allows the seed's 10× */
+export const RISK_LEVEL_MAX_LEVERAGE: readonly number[] = [1, 2, 3, 5, 10, 15, 20, 25, 50, 125];
+/** risk per trade ceiling, percent per risk level step: level 5 → 2.5 % (the default risk is 2 %) */
+export const RISK_LEVEL_RISK_STEP_PCT = 0.5;
+
+/**
+ * The risk level (1..10) is a ceiling over the other risk settings, applied when a trade is
+ * sized: risk per trade ≤ 0.5 % × level, leverage ≤ RISK_LEVEL_MAX_LEVERAGE[level − 1]
+ * (1 → 0.5 %, 1×; 3 → 1.5 %, 3×; 5 → 2.5 %, 10×; 8 → 4 %, 25×; 10 → 5 %, 125×).
+ * Lowering the level makes every later trade smaller without touching the other settings.
+ */
+export function riskLevelCaps(level: number): { maxRiskPerTradePct: number; maxLeverage: number } {
+  const l = Math.min(10, Math.max(1, Math.round(Number.isFinite(level) ? level : 5)));
+  return { maxRiskPerTradePct: l * RISK_LEVEL_RISK_STEP_PCT, maxLeverage: RISK_LEVEL_MAX_LEVERAGE[l - 1] as number };
+}
+
+/** Risk per trade (percent) after the risk level's ceiling. */
+export function effectiveRiskPerTrade(s: Pick<TradingSettings, 'riskPerTrade' | 'riskLevel'>): number {
+  return Math.min(s.riskPerTrade, riskLevelCaps(s.riskLevel).maxRiskPerTradePct);
+}
+
+/** Effective leverage: spot never uses leverage; elsewhere the risk level caps it. */
+export function effectiveLeverage(s: Pick<TradingSettings, 'mode' | 'leverage' | 'riskLevel'>): number {
+  return s.mode === 'spot' ? 1 : Math.min(s.leverage, riskLevelCaps(s.riskLevel).maxLeverage);
+}
+
+/** Which of the risk level's ceilings bound these settings, as notes for the trade ("risk per trade 3 % capped at 2.5 % by risk level 5"). */
+export function riskLevelNotes(s: Pick<TradingSettings, 'mode' | 'leverage' | 'riskLevel' | 'riskPerTrade'>): string[] {
+  const notes: string[] = [];
+  const risk = effectiveRiskPerTrade(s);
+  if (risk < s.riskPerTrade) notes.push(`risk per trade ${s.riskPerTrade} % capped at ${risk} % by risk level ${s.riskLevel}`);
+  const lev = effectiveLeverage(s);
+  if (s.mode !== 'spot' && lev < s.leverage) notes.push(`leverage ${s.leverage}× capped at ${lev}× by risk level ${s.riskLevel}`);
+  return notes;
 }
 
 /** The monitor's view of a user's settings. */

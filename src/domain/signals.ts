@@ -87,13 +87,17 @@ export interface ConsensusResult {
   /** ids of the signals weighed together (including the one judged) */
   agreeing: string[];
   opposing: string[];
+  /** the other signals that agreed (without the judged one) and that opposed, for the reasons */
+  supporters: Signal[];
+  opponents: Signal[];
 }
 
 /**
  * Consensus (SPEC §3.5): trusted BUY/SELL signals of the same symbol created within `windowMs`
  * of the judged one are weighed together. Any opposing action cancels (no trade); agreeing ones
  * raise the score as independent evidence, 1 − Π(1 − cᵢ) (never below the best single
- * confidence). A signal outside the window neither blocks nor supports.
+ * confidence). A signal outside the window neither blocks nor supports. `live` must hold only
+ * signals that count (see countingSignals): this function does not judge them.
  */
 export function consensus(
   signal: Signal,
@@ -104,19 +108,23 @@ export function consensus(
   let miss = 1 - clamp01(signal.confidence);
   const agreeing = [signal.id];
   const opposing: string[] = [];
+  const supporters: Signal[] = [];
+  const opponents: Signal[] = [];
   for (const o of live) {
     if (o.id === signal.id || o.symbol !== signal.symbol || o.action === 'HOLD') continue;
     if (!trustedSources.includes(o.source)) continue;
     if (Math.abs(o.createdAt - signal.createdAt) > windowMs) continue;
     if (o.action === signal.action) {
       agreeing.push(o.id);
+      supporters.push(o);
       miss *= 1 - clamp01(o.confidence);
     } else {
       opposing.push(o.id);
+      opponents.push(o);
     }
   }
   const opposed = opposing.length > 0;
-  return { score: opposed ? 0 : 1 - miss, opposed, agreeing, opposing };
+  return { score: opposed ? 0 : 1 - miss, opposed, agreeing, opposing, supporters, opponents };
 }
 
 export type SignalIntent = 'open_long' | 'open_short' | 'close_long';
@@ -128,8 +136,18 @@ export interface ValidationContext {
   /** the user holds an open long of this symbol (spot SELL closes it) */
   hasOpenLong: boolean;
   threshold: ThresholdInputs;
-  /** other signals currently live and visible to this user (user_id NULL or theirs), for consensus; may include the judged one */
+  /**
+   * other signals currently live, for consensus; may include the judged one. Only those that
+   * count are weighed (countingSignals): valid on their own and visible to `userId`.
+   */
   live: readonly Signal[];
+  /** the trader the signal is judged for; a live signal addressed to anyone else never counts (unset: only signals for every user count) */
+  userId?: string | null;
+  /**
+   * recent accuracy (0..1, null = unknown) of the live signals' sources, for each one's own
+   * threshold; a source not listed is unknown, except the judged signal's, which is threshold.sourceAccuracy
+   */
+  sourceAccuracy?: Readonly<Record<string, number | null>>;
   trustedSources?: readonly string[];
   maxAgeMs?: number;
   consensusWindowMs?: number;
@@ -146,19 +164,53 @@ export interface SignalDecision {
 }
 
 /**
- * SPEC §3 checks 1–5 for one user. Every failing check adds a reason (the user sees them all).
- * Risk limits (check 6) are limits.ts and portfolio.ts.
+ * SPEC §3 rules 1–2 and a confidence inside 0..1: what makes a signal unusable on its own,
+ * whoever it is judged for. Every problem is a reason the trader reads.
  */
-export function validateSignal(signal: Signal, ctx: ValidationContext): SignalDecision {
+export function standingProblems(signal: Signal, now: number, trustedSources: readonly string[], maxAgeMs = MAX_SIGNAL_AGE_MS): string[] {
   const reasons: string[] = [];
+  if (!trustedSources.includes(signal.source)) reasons.push(`source "${signal.source}" is not trusted`);
+  const age = now - signal.createdAt;
+  if (age >= maxAgeMs) reasons.push(`signal is ${fmtHours(age)} old (limit ${fmtHours(maxAgeMs)})`);
+  if (age < -MAX_FUTURE_SKEW_MS) reasons.push('signal is dated in the future');
+  if (signal.expiresAt !== null && now >= signal.expiresAt) reasons.push('signal has expired');
+  if (!(signal.confidence >= 0 && signal.confidence <= 1)) reasons.push(`confidence ${signal.confidence} is outside 0..1`);
+  return reasons;
+}
+
+/**
+ * The live signals that may veto or support `signal` (SPEC §3, the paragraph after rule 7): each
+ * valid on its own — rules 1–2, BUY or SELL, confidence within 0..1 and at least its own
+ * threshold (the same market, its own source's accuracy) — and visible to the trader (for every
+ * user, or addressed to ctx.userId). A malformed, expired, weak or someone else's private signal
+ * never counts.
+ */
+export function countingSignals(signal: Signal, ctx: ValidationContext): Signal[] {
   const trusted = ctx.trustedSources ?? DEFAULT_TRUSTED_SOURCES;
   const maxAge = ctx.maxAgeMs ?? MAX_SIGNAL_AGE_MS;
-  if (!trusted.includes(signal.source)) reasons.push(`source "${signal.source}" is not trusted`);
-  const age = ctx.now - signal.createdAt;
-  if (age >= maxAge) reasons.push(`signal is ${fmtHours(age)} old (limit ${fmtHours(maxAge)})`);
-  if (age < -MAX_FUTURE_SKEW_MS) reasons.push('signal is dated in the future');
-  if (signal.expiresAt !== null && ctx.now >= signal.expiresAt) reasons.push('signal has expired');
-  if (!(signal.confidence >= 0 && signal.confidence <= 1)) reasons.push(`confidence ${signal.confidence} is outside 0..1`);
+  const accuracyOf = (source: string): number | null => {
+    const listed = ctx.sourceAccuracy?.[source];
+    if (listed !== undefined) return listed;
+    return source === signal.source ? ctx.threshold.sourceAccuracy : null;
+  };
+  return ctx.live.filter(
+    (o) =>
+      o.id !== signal.id &&
+      (o.userId === null || o.userId === undefined || (ctx.userId != null && o.userId === ctx.userId)) &&
+      (o.action === 'BUY' || o.action === 'SELL') &&
+      standingProblems(o, ctx.now, trusted, maxAge).length === 0 &&
+      o.confidence >= confidenceThreshold({ ...ctx.threshold, sourceAccuracy: accuracyOf(o.source) }),
+  );
+}
+
+/**
+ * SPEC §3 checks 1–5 for one user. Every failing check adds a reason (the user sees them all);
+ * a consensus refusal names the signals that decided it. Risk limits (check 6) are limits.ts
+ * and portfolio.ts.
+ */
+export function validateSignal(signal: Signal, ctx: ValidationContext): SignalDecision {
+  const trusted = ctx.trustedSources ?? DEFAULT_TRUSTED_SOURCES;
+  const reasons = standingProblems(signal, ctx.now, trusted, ctx.maxAgeMs ?? MAX_SIGNAL_AGE_MS);
 
   let intent: SignalIntent | null = null;
   if (signal.action === 'HOLD') reasons.push('HOLD signals are recorded, never traded');
@@ -170,21 +222,30 @@ export function validateSignal(signal: Signal, ctx: ValidationContext): SignalDe
   const threshold = confidenceThreshold(ctx.threshold);
   let score = 0;
   if (signal.action !== 'HOLD') {
-    const live = ctx.live.filter(
-      (o) => (o.expiresAt === null || ctx.now < o.expiresAt) && ctx.now - o.createdAt < maxAge,
-    );
-    const c = consensus(signal, live, trusted, ctx.consensusWindowMs ?? CONSENSUS_WINDOW_MS);
+    const windowMs = ctx.consensusWindowMs ?? CONSENSUS_WINDOW_MS;
+    const c = consensus(signal, countingSignals(signal, ctx), trusted, windowMs);
     score = c.score;
-    if (c.opposed) reasons.push(`opposing signal(s) within the consensus window: ${c.opposing.join(', ')}`);
+    const within = `within ${fmtMinutes(windowMs)}`;
+    if (c.opposed) for (const o of c.opponents) reasons.push(`opposed by ${describeSignal(o)} ${within}`);
     else if (score < threshold) {
-      reasons.push(`confidence ${score.toFixed(3)} is below the threshold ${threshold.toFixed(3)}`);
+      const support = c.supporters.length > 0 ? ` (with ${c.supporters.map(describeSignal).join(', ')} ${within})` : '';
+      reasons.push(`confidence ${score.toFixed(3)} is below the threshold ${threshold.toFixed(3)}${support}`);
     }
   }
   return { execute: reasons.length === 0, intent: reasons.length === 0 ? intent : null, score, threshold, reasons };
 }
 
+/** "SELL 0.80 from titan_v3 (signal 1a2b3c4d)": how a reason names another signal. */
+export function describeSignal(s: Signal): string {
+  return `${s.action} ${s.confidence.toFixed(2)} from ${s.source} (signal ${s.id.slice(0, 8)})`;
+}
+
 function clamp01(x: number): number {
   return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+}
+
+function fmtMinutes(ms: number): string {
+  return `${Number((ms / 60_000).toFixed(1))} min`;
 }
 
 function fmtHours(ms: number): string {

@@ -12,7 +12,7 @@ import { computeSlTp } from '../domain/sltp.ts';
 import { calculatePositionSize } from '../domain/sizing.ts';
 import { analyzeTrade, baseAsset, categoryOf, type Holding } from '../domain/portfolio.ts';
 import type { Candle, Side } from '../domain/types.ts';
-import type { TradingSettings } from '../domain/settings.ts';
+import { effectiveLeverage, effectiveRiskPerTrade, riskLevelNotes, type TradingSettings } from '../domain/settings.ts';
 import type { SignalRecord } from '../db/repos/signals.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort } from '../exchange/port.ts';
@@ -38,6 +38,8 @@ export type EntryDecision =
       leverage: number;
       /** sizing and portfolio notes (caps that applied) */
       notes: string[];
+      /** Herfindahl index of the holdings after this entry when it reached the warning level (SPEC §5), else null */
+      concentration: number | null;
     };
 
 export interface DecideInput {
@@ -53,21 +55,39 @@ export interface DecideInput {
   trustedSources: readonly string[];
   candles?: CandleSource | undefined;
   /** the live signals for consensus, read once per signal for all its users */
-  live?: readonly Signal[] | undefined;
+  live?: LiveSignals | undefined;
   /** the source's recent accuracy (0..1, null = unknown), read once per signal */
   sourceAccuracy?: number | null | undefined;
 }
 
-/** Signals young enough to count for consensus (the age limit is the domain's). */
-export async function liveSignals(ctx: EngineContext): Promise<Signal[]> {
-  return (await ctx.repos.signals.createdSince(ctx.clock.now() - MAX_SIGNAL_AGE_MS)).map(toDomainSignal);
+/** What consensus reads once per signal, for every trader it is judged for. */
+export interface LiveSignals {
+  /** well-formed rows young enough to count (the domain decides which of them count for whom) */
+  signals: readonly Signal[];
+  /** recent accuracy of each trusted source among them, for each signal's own threshold */
+  accuracy: Readonly<Record<string, number | null>>;
+}
+
+/**
+ * Signals young enough to count for consensus (the age limit is the domain's). A malformed row
+ * is left out here: its domain shape (an unknown action as HOLD, a missing confidence as 0)
+ * would not say what it was.
+ */
+export async function liveSignals(ctx: EngineContext, trustedSources: readonly string[]): Promise<LiveSignals> {
+  const rows = await ctx.repos.signals.createdSince(ctx.clock.now() - MAX_SIGNAL_AGE_MS);
+  const signals = rows.filter((r) => signalRowProblems(r).length === 0).map(toDomainSignal);
+  const accuracy: Record<string, number | null> = {};
+  for (const source of new Set(signals.map((s) => s.source))) {
+    if (trustedSources.includes(source)) accuracy[source] = await ctx.repos.trades.sourceAccuracy(source);
+  }
+  return { signals, accuracy };
 }
 
 export function toDomainSignal(s: SignalRecord): Signal {
   return {
     id: s.id,
     symbol: s.symbol,
-    action: (['BUY', 'SELL', 'HOLD'].includes(s.action.toUpperCase()) ? s.action.toUpperCase() : 'HOLD') as Signal['action'],
+    action: (['BUY', 'SELL', 'HOLD'].includes(s.action.trim().toUpperCase()) ? s.action.trim().toUpperCase() : 'HOLD') as Signal['action'],
     confidence: s.confidence ?? 0,
     source: s.source,
     createdAt: s.createdAt,
@@ -88,7 +108,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const candles = input.candles ? await input.candles(input.exchange, symbol).catch(() => []) : [];
   // per-day volatility of the recent candles, as the backtest reads it (the seed's 0.02 is daily)
   const volatility = dailyVolatility(candles, candles.length);
-  const live = input.live ?? (await liveSignals(ctx));
+  const live = input.live ?? (await liveSignals(ctx, input.trustedSources));
 
   const decision = validateSignal(toDomainSignal(signal), {
     now,
@@ -99,7 +119,9 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
       sourceAccuracy: input.sourceAccuracy !== undefined ? input.sourceAccuracy : await ctx.repos.trades.sourceAccuracy(signal.source),
       thinSession: isThinSession(now),
     },
-    live,
+    live: live.signals,
+    userId: input.userId,
+    sourceAccuracy: live.accuracy,
     trustedSources: input.trustedSources,
   });
   if (!decision.execute || decision.intent === null) return { kind: 'reject', reasons: decision.reasons };
@@ -138,12 +160,12 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const stats = await ctx.repos.trades.stats(input.userId);
   const sizing = calculatePositionSize({
     balance: free,
-    riskPerTradePct: settings.riskPerTrade,
+    riskPerTradePct: effectiveRiskPerTrade(settings),
     stopLossPct: levels.stopLossPct,
     volatility,
     confidence: decision.score,
     maxPosition: settings.maxPosition,
-    leverage: settings.leverage,
+    leverage: effectiveLeverage(settings),
     mode: settings.mode,
     history: stats.count > 0 ? { closedTrades: stats.count, winRate: stats.wins / stats.count, avgWin: stats.avgWin, avgLoss: stats.avgLoss } : null,
   });
@@ -153,7 +175,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const portfolio = analyzeTrade(holdings, { asset: baseAsset(symbol), value: sizing.notional, kind: 'open' });
   if (!portfolio.execute) return { kind: 'reject', reasons: portfolio.reasons };
   const notional = sizing.notional * portfolio.sizeMultiplier;
-  const notes = [...(sizing.cappedBy ? [`size capped by ${sizing.cappedBy}`] : []), ...portfolio.reasons];
+  const notes = [...riskLevelNotes(settings), ...(sizing.cappedBy ? [`size capped by ${sizing.cappedBy}`] : []), ...portfolio.reasons];
   return {
     kind: 'open',
     side,
@@ -163,6 +185,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     takeProfit: levels.takeProfit,
     leverage: sizing.leverage,
     notes,
+    concentration: portfolio.concentration,
   };
 }
 
@@ -194,7 +217,7 @@ async function holdingsOf(
       if (holdings.some((h) => h.asset === baseAsset(p.symbol))) continue;
       holdings.push({ asset: baseAsset(p.symbol), value: p.state.qty * p.state.entry });
     } else {
-      holdings.push({ asset: baseAsset(p.symbol), value: (p.state.qty * p.state.entry) / Math.max(1, p.state.leverage) });
+      holdings.push({ asset: baseAsset(p.symbol), value: (p.state.qty * p.state.entry) / Math.max(1, p.state.leverage), exposure: p.state.qty * p.state.entry });
     }
   }
   return holdings;

@@ -16,7 +16,16 @@ interface PositionRef {
 export type ExitEventKind = 'stop_loss' | 'take_profit' | 'trailing_stop' | 'partial_tp' | 'time_exit' | 'liquidation_protection' | 'manual' | 'signal_reverse';
 
 export type EngineEvent =
-  | (PositionRef & { kind: 'position_opened'; entryPrice: number; qty: number; stopLoss: number | null; takeProfit: number | null; signalId: string | null })
+  | (PositionRef & {
+      kind: 'position_opened';
+      entryPrice: number;
+      qty: number;
+      stopLoss: number | null;
+      takeProfit: number | null;
+      signalId: string | null;
+      /** Herfindahl index of the trader's holdings after this entry, when it reached the warning level (SPEC §5) */
+      concentration?: number;
+    })
   | (PositionRef & {
       kind: ExitEventKind;
       price: number;

@@ -12,12 +12,11 @@ import type { EngineContext } from './context.ts';
 import { feedOf } from './ports.ts';
 import type { ActionRunner } from './action-runner.ts';
 import { forEachBounded } from './bounded.ts';
-import { decideEntry, liveSignals, type CandleSource } from './decide-entry.ts';
-import type { Signal } from '../domain/signals.ts';
+import { decideEntry, liveSignals, type CandleSource, type LiveSignals } from './decide-entry.ts';
 
 /** read once per signal, for all its users */
 interface Shared {
-  live: readonly Signal[];
+  live: LiveSignals;
   pausedAll: boolean;
   sourceAccuracy: number | null;
 }
@@ -52,7 +51,7 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
     const userIds = await repos.signals.usersWithoutExecution(signal);
     if (userIds.length === 0) return report;
     const shared: Shared = {
-      live: await liveSignals(ctx),
+      live: await liveSignals(ctx, options.trustedSources),
       pausedAll: await repos.controls.pausedAll(),
       sourceAccuracy: await repos.trades.sourceAccuracy(signal.source),
     };
@@ -161,6 +160,7 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
           leverage: decision.leverage,
           marginMode: account.marginMode,
           settings,
+          concentration: decision.concentration,
         },
         port,
       );

@@ -1,6 +1,7 @@
 /** EngineFacade: what the Telegram layer calls. Reads come from the book and the repos; actions go to controls. */
 import { accountLabel } from './account-label.ts';
 import { toMonitorSettings } from '../domain/settings.ts';
+import { baseAsset, DEFAULT_PORTFOLIO_LIMITS, herfindahl, type Holding } from '../domain/portfolio.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import { isExchangeError, type ExchangeAccount, type ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
@@ -242,7 +243,20 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       const counts = await repos.controls.countUsers().catch(() => ({ traders: 0, paused: 0 }));
       const last = deps.lastCycle();
       let openPositions = 0;
-      for (const p of book.all()) if (open(p)) openPositions++;
+      const byUser = new Map<string, Holding[]>();
+      for (const p of book.all()) {
+        if (!open(p)) continue;
+        openPositions++;
+        const value = (p.state.qty * p.state.entry) / (p.state.mode === 'spot' ? 1 : Math.max(1, p.state.leverage));
+        const list = byUser.get(p.userId) ?? [];
+        list.push({ asset: baseAsset(p.symbol), value });
+        byUser.set(p.userId, list);
+      }
+      const threshold = DEFAULT_PORTFOLIO_LIMITS.concentrationWarning;
+      const concentrated = [...byUser]
+        .map(([userId, holdings]) => ({ userId, herfindahl: herfindahl(holdings), positions: holdings.length }))
+        .filter((t) => t.herfindahl >= threshold)
+        .sort((a, b) => b.herfindahl - a.herfindahl);
       return {
         startedAt: new Date(deps.startedAt()),
         traders: counts.traders,
@@ -253,6 +267,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         marketData: deps.marketData(),
         databaseOk: await ctx.database.ping(),
         outboxDepth: deps.outboxDepth ? await deps.outboxDepth().catch(() => 0) : 0,
+        concentration: { threshold, traders: concentrated },
       };
     },
   };

@@ -122,6 +122,11 @@ export interface EngineStatus {
   marketData: Array<{ exchange: string; stale: boolean; lastTickAt: Date | null; symbols: number }>;
   databaseOk: boolean;
   outboxDepth: number;
+  /**
+   * Traders whose open positions are concentrated (SPEC §5): Herfindahl index over their open
+   * positions' value (spot: at entry; margin/futures: the margin) at or above `threshold`, highest first.
+   */
+  concentration: { threshold: number; traders: Array<{ userId: string; herfindahl: number; positions: number }> };
 }
 
 export interface KeyCheck {

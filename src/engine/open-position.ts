@@ -33,6 +33,8 @@ export interface EntryPlan {
   /** the account's margin mode (margin and futures); null on spot */
   marginMode: 'cross' | 'isolated' | null;
   settings: TradingSettings;
+  /** the entry decision's concentration warning (Herfindahl index), told in the opened alert */
+  concentration?: number | null;
 }
 
 export type EntryResult =
@@ -105,11 +107,11 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
         ...(plan.settings.mode !== 'spot' ? { leverage: plan.leverage, marginMode: plan.marginMode ?? 'isolated' } : {}),
       }),
     );
-    return complete(position, plan.executionId, outcome, port);
+    return complete(position, plan.executionId, outcome, port, plan.concentration ?? null);
   }
 
   /** Finishes an entry from its order's outcome (right after sending, or in recovery). */
-  async function complete(position: PositionRecord, executionId: string | null, outcome: SendOutcome, port: ExchangePort): Promise<EntryResult> {
+  async function complete(position: PositionRecord, executionId: string | null, outcome: SendOutcome, port: ExchangePort, concentration: number | null = null): Promise<EntryResult> {
     const now = clock.now();
     const pending = position.pendingAction!;
     if (outcome.kind === 'unknown') {
@@ -164,6 +166,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
         stopLoss: position.state.stopLoss,
         takeProfit: position.state.takeProfit,
         signalId: position.signalId,
+        ...(concentration !== null ? { concentration } : {}),
       },
       `open:${position.id}`,
     );

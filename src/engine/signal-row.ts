@@ -14,6 +14,7 @@ export function signalRowProblems(row: SignalRecord): string[] {
   if (!ACTIONS.includes(row.action.trim().toUpperCase())) problems.push(`action "${row.action}" is not BUY, SELL or HOLD`);
   if (!SYMBOL.test(row.symbol)) problems.push(`symbol "${row.symbol}" is not a market like BTC/USDT`);
   if (row.confidence === null) problems.push('confidence is missing');
+  else if (!(row.confidence >= 0 && row.confidence <= 1)) problems.push(`confidence ${row.confidence} is outside 0..1`);
   for (const [name, value] of [
     ['stop_loss', row.stopLoss],
     ['take_profit', row.takeProfit],

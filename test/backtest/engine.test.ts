@@ -96,7 +96,7 @@ describe('runBacktest with --fixed-qty (monitor rules alone)', () => {
     const r = run(cs, sigs, opts({ trailingEnabled: false, partialTpEnabled: false }, { fee: 0 }));
     expect(r.rejections.map((x) => [x.signal.id, x.reasons[0]])).toEqual([
       ['hold', 'HOLD signals are recorded, never traded'],
-      ['early-sell', 'opposing signal(s) within the consensus window: buy'],
+      ['early-sell', 'opposed by BUY 0.90 from titan_v3 (signal buy) within 15 min'],
       ['untrusted-sell', 'source "manual" is not trusted'],
     ]);
     expect(r.trades).toHaveLength(1);
@@ -119,6 +119,25 @@ describe('runBacktest with --fixed-qty (monitor rules alone)', () => {
     ]);
     expect(r.trades[0]?.pnl).toBeCloseTo(10, 9);
   });
+  it('consensus counts only signals valid on their own: a weak, untrusted or expired SELL before the BUY does not cancel it', () => {
+    const cs = candles(Array.from({ length: 5 }, () => [100, 100.2, 99.9, 100] as [number, number, number, number]));
+    const sigs = [
+      signal({ id: 'weak-sell', action: 'SELL', confidence: 0.2 }),
+      signal({ id: 'untrusted-sell', action: 'SELL', source: 'manual' }),
+      signal({ id: 'expired-sell', action: 'SELL', expiresAt: T0 + 30_000 }),
+      signal({ id: 'buy', createdAt: T0 + 2 * MIN }),
+    ];
+    const r = run(cs, sigs, opts({ trailingEnabled: false, partialTpEnabled: false }, { fee: 0 }));
+    expect(r.trades.map((t) => [t.side, t.entry_time, t.entry_price])).toEqual([['long', T0 + 2 * MIN, 100]]);
+    expect(r.rejections.map((x) => x.signal.id)).toEqual(['weak-sell', 'untrusted-sell', 'expired-sell']);
+    // and a valid SELL 0.60 in its place does cancel, named in the reason
+    const vetoed = run(cs, [signal({ id: 'sell', action: 'SELL', confidence: 0.6 }), signal({ id: 'buy', createdAt: T0 + 2 * MIN })], opts({}, { fee: 0 }));
+    expect(vetoed.trades).toEqual([]);
+    expect(vetoed.rejections.map((x) => [x.signal.id, x.reasons])).toEqual([
+      ['sell', ['SELL on spot needs an open long to close (shorting needs margin or futures)']],
+      ['buy', ['opposed by SELL 0.60 from titan_v3 (signal sell) within 15 min']],
+    ]);
+  });
 });
 
 describe('runBacktest with sizing', () => {
@@ -127,6 +146,13 @@ describe('runBacktest with sizing', () => {
     const r = run(candles(flat), [signal()], opts({}, { fixedQty: null, fee: 0 }));
     expect(r.trades[0]?.qty).toBeCloseTo(10, 9); // 1 000 / 100
     expect(r.trades[0]?.exits[0]?.reason).toBe('end_of_data');
+  });
+
+  it('the risk level caps risk per trade: level 1 → 0.5 % of 10 000 over a 4 % stop ×1.08 → 1 350 (13.5 ETH); level 5 → 2 % → 5 400, capped at 25 % of the balance (25 ETH)', () => {
+    const flat = Array.from({ length: 5 }, () => [100, 100.01, 99.99, 100] as [number, number, number, number]);
+    const sized = (riskLevel: number) => run(candles(flat), [signal()], opts({ riskLevel, maxPosition: 1e6, stopLossPct: 4 }, { fixedQty: null, fee: 0 })).trades[0]?.qty;
+    expect(sized(1)).toBeCloseTo(13.5, 9);
+    expect(sized(5)).toBeCloseTo(25, 9);
   });
 });
 

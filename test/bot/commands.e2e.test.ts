@@ -110,11 +110,14 @@ describe('admin commands', () => {
     const account = await withPaper(alice);
     await fake.open({ userId: account.userId, accountId: account.id });
     fake.lastCycle = { at: new Date(Date.now() - 65_000), signals: 4, executed: 1, rejected: 3 };
+    fake.concentrated = [{ userId: account.userId, herfindahl: 1, positions: 1 }];
     await h.say(admin, '/start', /Welcome/);
 
     const status = await h.say(admin, '/status', /Status/);
     expect(status.text).toMatch(/Uptime: /);
     expect(status.text).toContain('Open positions: 1');
+    expect(status.text).toContain('⚠️ Concentrated traders (Herfindahl ≥ 0.7 over open positions): 1');
+    expect(status.text).toContain(`  ${alice.id} @alice: 1.00 over 1 position`);
     expect(status.text).toMatch(/Last signal cycle: .* \(1 min ago\): 4 signals, 1 executed, 3 rejected/);
     expect(status.text).toContain('✅ binance: 1 symbols');
     expect(status.text).toContain('Database: ✅ ok');

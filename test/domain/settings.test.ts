@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SETTINGS,
+  effectiveLeverage,
+  effectiveRiskPerTrade,
   parseSettings,
+  riskLevelCaps,
+  riskLevelNotes,
   settingsToJson,
   toMonitorSettings,
 } from '../../src/domain/settings.ts';
@@ -69,5 +73,40 @@ describe('parseSettings (SPEC §8 settings JSON)', () => {
     const m = r.ok ? toMonitorSettings(r.value) : null;
     expect(m?.slTimeoutMs).toBe(30_000);
     expect(m?.breakevenAfterFirstPartial).toBe(true);
+  });
+});
+
+describe('risk level (1–10): a ceiling on risk per trade and leverage', () => {
+  it.each([
+    [1, 0.5, 1],
+    [2, 1, 2],
+    [3, 1.5, 3],
+    [4, 2, 5],
+    [5, 2.5, 10],
+    [6, 3, 15],
+    [7, 3.5, 20],
+    [8, 4, 25],
+    [9, 4.5, 50],
+    [10, 5, 125],
+  ])('level %i → risk per trade ≤ %f %, leverage ≤ %i×', (level, risk, lev) => {
+    expect(riskLevelCaps(level)).toEqual({ maxRiskPerTradePct: risk, maxLeverage: lev });
+  });
+
+  it('the defaults (level 5, 2 %, 1×) are not capped; the seed’s 10× fits level 5', () => {
+    expect(effectiveRiskPerTrade(DEFAULT_SETTINGS)).toBe(2);
+    expect(effectiveLeverage({ ...DEFAULT_SETTINGS, mode: 'futures', leverage: 10 })).toBe(10);
+    expect(riskLevelNotes({ ...DEFAULT_SETTINGS, mode: 'futures', leverage: 10 })).toEqual([]);
+  });
+
+  it.each([
+    ['3 % at level 5 → 2.5 %', { riskPerTrade: 3, riskLevel: 5 }, 2.5, 1, ['risk per trade 3 % capped at 2.5 % by risk level 5']],
+    ['2 % at level 1 → 0.5 %; futures 20× → 1×', { riskPerTrade: 2, riskLevel: 1, mode: 'futures' as const, leverage: 20 }, 0.5, 1, ['risk per trade 2 % capped at 0.5 % by risk level 1', 'leverage 20× capped at 1× by risk level 1']],
+    ['futures 20× at level 6 → 15×', { mode: 'futures' as const, leverage: 20, riskLevel: 6 }, 2, 15, ['leverage 20× capped at 15× by risk level 6']],
+    ['spot ignores leverage whatever the level', { leverage: 50, riskLevel: 1, riskPerTrade: 0.4 }, 0.4, 1, []],
+  ])('%s', (_n, over, risk, lev, notes) => {
+    const s = { ...DEFAULT_SETTINGS, ...over };
+    expect(effectiveRiskPerTrade(s)).toBe(risk);
+    expect(effectiveLeverage(s)).toBe(lev);
+    expect(riskLevelNotes(s)).toEqual(notes);
   });
 });

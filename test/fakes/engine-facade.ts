@@ -63,6 +63,8 @@ export class FakeEngineFacade implements EngineFacade {
   controlDelayMs = 5;
   startedAt = new Date('2026-11-24T20:00:00Z');
   lastCycle: EngineStatus['lastCycle'] = null;
+  /** what status() reports as concentrated traders (tests set it) */
+  concentrated: EngineStatus['concentration']['traders'] = [];
   appliedSettings = new Map<string, number>();
   private seq = 0;
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -432,6 +434,7 @@ export class FakeEngineFacade implements EngineFacade {
       marketData: [{ exchange: 'binance', stale: false, lastTickAt: this.now(), symbols: this.prices.size }],
       databaseOk: true,
       outboxDepth: 0,
+      concentration: { threshold: 0.7, traders: this.concentrated },
     };
   }
 }

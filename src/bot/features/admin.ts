@@ -6,18 +6,28 @@ import type { EngineStatus } from '../../engine/facade.ts';
 import type { TraderSummary } from '../../notify/recipients-repo.ts';
 import { ADMIN_ONLY } from './control.ts';
 
-export function formatStatus(s: EngineStatus, outboxDepth: number, now: Date): string {
+/** `names`: userId → how the admin knows the trader (telegram id, @username), for the concentration lines */
+export function formatStatus(s: EngineStatus, outboxDepth: number, now: Date, names: ReadonlyMap<string, string> = new Map()): string {
   const cycle = s.lastCycle
     ? `${fmtTime(s.lastCycle.at)} (${fmtDuration(now.getTime() - s.lastCycle.at.getTime())} ago): ${s.lastCycle.signals} signals, ${s.lastCycle.executed} executed, ${s.lastCycle.rejected} rejected`
     : 'none yet';
   const feeds = s.marketData.length
     ? s.marketData.map((m) => `  ${m.stale ? '⚠️' : '✅'} ${escapeHtml(m.exchange)}: ${m.symbols} symbols, last tick ${m.lastTickAt ? `${fmtDuration(now.getTime() - m.lastTickAt.getTime())} ago` : 'never'}`)
     : ['  none running'];
+  const shown = s.concentration.traders.slice(0, 5);
+  const concentration = s.concentration.traders.length
+    ? [
+        `⚠️ Concentrated traders (Herfindahl ≥ ${s.concentration.threshold} over open positions): ${s.concentration.traders.length}`,
+        ...shown.map((t) => `  ${escapeHtml(names.get(t.userId) ?? t.userId.slice(0, 8))}: ${t.herfindahl.toFixed(2)} over ${t.positions} position${t.positions === 1 ? '' : 's'}`),
+        ...(s.concentration.traders.length > shown.length ? [`  … and ${s.concentration.traders.length - shown.length} more`] : []),
+      ]
+    : [`Concentration: no trader at Herfindahl ≥ ${s.concentration.threshold}`];
   return [
     '🩺 <b>Status</b>',
     `Uptime: ${fmtDuration(now.getTime() - s.startedAt.getTime())} (since ${fmtTime(s.startedAt)})`,
     `Traders: ${s.traders} (${s.pausedTraders} paused)${s.pausedGlobally ? ' · ⏸ <b>paused for everyone</b>' : ''}`,
     `Open positions: ${s.openPositions}`,
+    ...concentration,
     `Last signal cycle: ${cycle}`,
     'Market data:',
     ...feeds,
@@ -48,7 +58,11 @@ export function adminFeature(deps: FeatureDeps) {
     await deps.audit.record({ actorTelegramId: ctx.from.id, actorUserId: ctx.trader?.id, action: `admin.${command}` });
     if (command === 'status') {
       const [status, depth] = await Promise.all([deps.engine.status(), deps.outbox.depth()]);
-      return ctx.reply(formatStatus(status, depth, deps.now()), { parse_mode: 'HTML' });
+      const names = new Map<string, string>();
+      if (status.concentration.traders.length > 0) {
+        for (const t of await deps.recipients.listTraders(1000)) names.set(t.userId, `${t.telegramId}${t.username ? ` @${t.username}` : ''}`);
+      }
+      return ctx.reply(formatStatus(status, depth, deps.now(), names), { parse_mode: 'HTML' });
     }
     return ctx.reply(formatUsers(await deps.recipients.listTraders(100)), { parse_mode: 'HTML' });
   });

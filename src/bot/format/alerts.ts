@@ -4,6 +4,7 @@
  * still open after this event).
  */
 import type { EngineEvent } from '../../engine/events.ts';
+import { DEFAULT_PORTFOLIO_LIMITS } from '../../domain/portfolio.ts';
 import { baseOf, escapeHtml, fmtMoney, fmtPct, fmtPrice, fmtQty, quoteOf } from './numbers.ts';
 
 export interface FormattedAlert {
@@ -39,6 +40,9 @@ export function formatAlert(event: EngineEvent): FormattedAlert {
           `Entry ${fmtPrice(event.entryPrice)} · size ${fmtQty(event.qty)} ${escapeHtml(baseOf(event.symbol))} (${fmtMoney(notional, quote, false)})`,
           `🛑 SL ${fmtPrice(event.stopLoss)} · 🎯 TP ${fmtPrice(event.takeProfit)}`,
           event.stopLoss === null ? '⚠️ No stop loss is set on this position.' : 'Protected: stop loss, take profit, trailing and time exit are watched.',
+          ...(event.concentration !== undefined
+            ? [`⚠️ Concentrated portfolio: Herfindahl index ${event.concentration.toFixed(2)} ≥ ${DEFAULT_PORTFOLIO_LIMITS.concentrationWarning} — most of your holdings sit in few assets.`]
+            : []),
         ].join('\n'),
         positionId: event.positionId,
       };

@@ -1,5 +1,5 @@
 import { InlineKeyboard } from 'grammy';
-import { SETTING_FIELDS, type TradingSettings } from '../../domain/settings.ts';
+import { SETTING_FIELDS, riskLevelCaps, riskLevelNotes, type TradingSettings } from '../../domain/settings.ts';
 import { settingsData } from '../callback-data.ts';
 import { SETTING_LABELS, displayValue } from '../settings-input.ts';
 import { NOTIFY_KINDS, levelFor, type NotifyLevel, type NotifyPrefs } from '../../notify/prefs.ts';
@@ -9,7 +9,12 @@ const s = (a: string, k = '') => settingsData.pack({ a, k });
 
 export function settingsMenuText(settings: TradingSettings): string {
   const lines = SETTING_FIELDS.map((f) => `${SETTING_LABELS[f.key] ?? f.key}: <b>${displayValue(f, settings)}</b>`);
-  return ['⚙️ <b>Your settings</b>', ...lines, '', 'Tap one to change it. Changes apply to new positions; “Apply to open positions” updates the open ones too.'].join('\n');
+  const caps = riskLevelCaps(settings.riskLevel);
+  const risk = [
+    `Risk level ${settings.riskLevel} caps risk per trade at ${caps.maxRiskPerTradePct} % and leverage at ${caps.maxLeverage}×.`,
+    ...riskLevelNotes(settings).map((n) => `⚠️ Your ${n}.`),
+  ];
+  return ['⚙️ <b>Your settings</b>', ...lines, '', ...risk, '', 'Tap one to change it. Changes apply to new positions; “Apply to open positions” updates the open ones too.'].join('\n');
 }
 
 export function settingsMenuKeyboard(settings: TradingSettings): InlineKeyboard {

@@ -11,6 +11,12 @@ describe('alert messages', () => {
     expect(a.text).toContain('Entry 100,000 · size 0.015 BTC (1,500.00 USDT)');
     expect(a.text).toContain('🛑 SL 98,000 · 🎯 TP 110,000');
     expect(a.positionId).toBe('p1');
+    expect(a.text).not.toContain('Concentrated');
+  });
+
+  it('an opened position that left the portfolio concentrated says so with its Herfindahl index', () => {
+    const a = formatAlert({ ...ref, kind: 'position_opened', entryPrice: 100_000, qty: 0.015, stopLoss: 98_000, takeProfit: 110_000, signalId: null, concentration: 0.8234 });
+    expect(a.text).toContain('⚠️ Concentrated portfolio: Herfindahl index 0.82 ≥ 0.7 — most of your holdings sit in few assets.');
   });
 
   it('uses the seed log icons for exits, and a closed position gets no buttons', () => {
