@@ -36,7 +36,7 @@ async function askCredential(conversation: Dialog, ctx: DialogContext, what: 'AP
     const value = await askText(conversation, ctx, question, { secret: true });
     const problem = credentialProblem(value, what);
     if (!problem) return value;
-    question = `${problem} Send the ${what} again (the message will be deleted), or /cancel.`;
+    question = `${escapeHtml(problem)} Send the ${what} again (the message will be deleted), or /cancel.`;
   }
 }
 

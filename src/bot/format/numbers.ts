@@ -1,8 +1,6 @@
 /** Number and text formatting for messages. Pure; HTML parse mode. */
 
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeHtml } from './telegram-text.ts';
 
 const group = (digits: number) => new Intl.NumberFormat('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits, useGrouping: true });
 

@@ -1,0 +1,71 @@
+/**
+ * A trader's input is shown back as typed (escaped, briefly) and a failure while handling an answer
+ * asks the same step again: the dialog is never lost. Through the Bot API emulator.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { alice, startHarness, type Harness } from './harness.ts';
+import { FakeEngineFacade } from '../fakes/engine-facade.ts';
+import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
+import { createAuditRepo } from '../../src/db/repos/audit.ts';
+import type { Actor } from '../../src/engine/facade.ts';
+
+/** the engine's first stop-loss move fails the way a lost database connection does */
+class FlakyEngine extends FakeEngineFacade {
+  failures = 1;
+  override async moveStopLoss(actor: Actor, userId: string, positionId: string, price: number) {
+    if (this.failures-- > 0) throw new Error('Connection terminated unexpectedly');
+    return super.moveStopLoss(actor, userId, positionId, price);
+  }
+}
+
+let h: Harness;
+let engine: FlakyEngine;
+beforeEach(async () => {
+  h = await startHarness({
+    engine: async ({ db, box, notifier }) => {
+      engine = new FlakyEngine({ notifier, accountsRepo: createAccountsRepo(db.db, box), auditRepo: createAuditRepo(db.db) });
+      return { facade: engine, stop: async () => undefined };
+    },
+  });
+});
+afterEach(async () => {
+  await h.stop();
+});
+
+async function adjustStopLoss() {
+  await h.say(alice, '/start', /Welcome/);
+  const ask = await h.say(alice, '/connect', /Which exchange/);
+  await h.press(alice, ask, /Paper/);
+  await h.press(alice, await h.emu.waitForMessage(alice.id, /which mode/), /^Spot/);
+  await h.emu.waitForMessage(alice.id, /Paper account ready/);
+  const account = engine.accounts[0]!;
+  const p = await engine.open({ userId: account.userId, accountId: account.id, entryPrice: 100_000, stopLoss: 98_000, takeProfit: 110_000 });
+  await h.emu.waitForMessage(alice.id, /POSITION OPENED/, 8000);
+  const view = await h.say(alice, '/positions', /BTC\/USDT LONG/);
+  await h.press(alice, view, '✏️ Adjust SL/TP');
+  await h.press(alice, await h.emu.waitForMessage(alice.id, /What do you want to change/), /^🛑 Stop loss/);
+  const q = await h.emu.waitForMessage(alice.id, /New stop loss price/);
+  return { p, q };
+}
+
+describe('dialogs under hostile input and failures', () => {
+  it('shows "<b>" back as typed and asks again, with the unit; the dialog is still there', async () => {
+    const { q } = await adjustStopLoss();
+    expect(q.text).toBe('New stop loss price for BTC/USDT, in USDT (now 100,000; must be below it):');
+    const r = await h.say(alice, '<b>', /^❌/);
+    expect(r.text).toBe('❌ "<b>" is not a number.\n\nNew stop loss price for BTC/USDT, in USDT (now 100,000; must be below it):');
+    const long = await h.say(alice, `${'<'.repeat(5000)}`, /^❌/);
+    expect(long.text).toBe(`❌ "${'<'.repeat(24)}…" is not a number.\n\nNew stop loss price for BTC/USDT, in USDT (now 100,000; must be below it):`);
+    await h.say(alice, '/cancel', 'Cancelled. Nothing was saved from that dialog.');
+  });
+
+  it('an engine failure while saving asks the same step again; the next answer is taken', async () => {
+    const { p } = await adjustStopLoss();
+    const failed = await h.say(alice, '99 000', /^⚠️/);
+    expect(failed.text).toBe('⚠️ Something went wrong on our side; nothing was changed. Please send it again.\n\nNew stop loss price for BTC/USDT, in USDT (now 100,000; must be below it):');
+    expect(engine.positions.get(p.id)!.stopLoss).toBe(98_000);
+    await h.say(alice, '99 000,5', '✅ Stop loss set to 99000.5.');
+    expect(engine.positions.get(p.id)!.stopLoss).toBe(99_000.5);
+    await h.say(alice, '/cancel', 'Nothing to cancel.');
+  });
+});
