@@ -52,7 +52,7 @@ export function createAdjustDialog(deps: FeatureDeps) {
       .text(`🎯 Take profit (${fmtPrice(position.takeProfit)})`, adjustData.pack({ which: 'tp' }))
       .row()
       .text('Cancel', CANCEL_DATA);
-    const choice = await askChoice(conversation, ctx, `${positionTitle(position)}\nEntry ${fmtPrice(position.entryPrice)} · now ${fmtPrice(position.lastPrice)}\nWhat do you want to change?`, kb, adjustData.filter());
+    const choice = await askChoice(conversation, ctx, `${positionTitle(position)}\nEntry ${fmtPrice(position.entryPrice)} · now ${fmtPrice(position.lastPrice)}\nWhat do you want to change?`, kb, /^adj:(sl|tp)$/);
     const which = adjustData.unpack(choice).which === 'tp' ? 'tp' : 'sl';
     const name = which === 'sl' ? 'stop loss' : 'take profit';
     const side = (which === 'sl') === (position.side === 'long') ? 'below' : 'above';

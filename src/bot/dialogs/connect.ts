@@ -6,7 +6,7 @@
 import { InlineKeyboard } from 'grammy';
 import type { TradingMode } from '../../exchange/port.ts';
 import type { KeyCheck } from '../../engine/facade.ts';
-import { CANCEL_DATA, connectData } from '../callback-data.ts';
+import { CANCEL_DATA, connectData, EXPIRED } from '../callback-data.ts';
 import { fmtBalance, type Dialog, type DialogContext, type FeatureDeps } from '../context.ts';
 import { EXCHANGE_CHOICES, MODE_LABELS, PAPER_MODES, PAPER_PRICE_SOURCE, credentialProblem, exchangeChoice } from '../exchanges.ts';
 import { escapeHtml } from '../format/numbers.ts';
@@ -54,12 +54,16 @@ export function createConnectDialog(deps: FeatureDeps) {
     }
     const actor = { telegramId: fromId, userId: trader.id };
 
-    const exData = await askChoice(conversation, ctx, '<b>Connect an account</b>\nWhich exchange? Paper trades with virtual money on live prices: no keys needed.', exchangeKeyboard(deps.paperStartBalance), connectData.filter({ step: 'ex' }));
+    const exData = await askChoice(conversation, ctx, '<b>Connect an account</b>\nWhich exchange? Paper trades with virtual money on live prices: no keys needed.', exchangeKeyboard(deps.paperStartBalance), /^c:ex:[a-z]{1,20}$/);
     const exchangeId = connectData.unpack(exData).v;
 
     if (exchangeId === 'paper') {
-      const modeData = await askChoice(conversation, ctx, 'Paper account: which mode?', modeKeyboard(PAPER_MODES), connectData.filter({ step: 'mode' }));
+      const modeData = await askChoice(conversation, ctx, 'Paper account: which mode?', modeKeyboard(PAPER_MODES), /^c:mode:[a-z]{1,10}$/);
       const mode = connectData.unpack(modeData).v as TradingMode;
+      if (!PAPER_MODES.includes(mode)) {
+        await ctx.reply(`${EXPIRED} /connect to start again.`);
+        return;
+      }
       const saved = await conversation.external(async () => {
         // the engine audits the new account with this actor
         return deps.engine.addAccount(actor, { userId: trader.id, exchange: PAPER_PRICE_SOURCE, mode, paper: true, label: `Paper ${mode}` });
@@ -78,7 +82,7 @@ export function createConnectDialog(deps: FeatureDeps) {
     }
     let mode: TradingMode = exchange.modes[0] ?? 'spot';
     if (exchange.modes.length > 1) {
-      const modeData = await askChoice(conversation, ctx, `${exchange.name}: which mode?`, modeKeyboard(exchange.modes), connectData.filter({ step: 'mode' }));
+      const modeData = await askChoice(conversation, ctx, `${exchange.name}: which mode?`, modeKeyboard(exchange.modes), /^c:mode:[a-z]{1,10}$/);
       mode = connectData.unpack(modeData).v as TradingMode;
       if (!exchange.modes.includes(mode)) mode = exchange.modes[0] ?? 'spot';
     }

@@ -1,6 +1,6 @@
 /** /connect (enters the connect dialog) and /accounts (list; remove with a confirmation). */
 import { Composer, InlineKeyboard } from 'grammy';
-import { accountsData } from '../callback-data.ts';
+import { accountsData, EXPIRED, readAccountsData } from '../callback-data.ts';
 import { NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { CONNECT_DIALOG } from '../dialogs/connect.ts';
 import { escapeHtml } from '../format/numbers.ts';
@@ -38,7 +38,9 @@ export function accountsFeature(deps: FeatureDeps) {
   chats.callbackQuery(accountsData.filter(), async (ctx) => {
     const trader = ctx.trader;
     if (!trader) return ctx.answerCallbackQuery({ text: NEEDS_START, show_alert: true });
-    const { a, id } = accountsData.unpack(ctx.callbackQuery.data);
+    const read = readAccountsData(ctx.callbackQuery.data);
+    if (!read) return ctx.answerCallbackQuery({ text: `${EXPIRED} /accounts shows the list again.` });
+    const { a, id } = read;
     const account = await deps.accounts.get(id);
     if (!account || account.userId !== trader.id || !account.active) {
       await ctx.answerCallbackQuery({ text: 'This account is not in your list (already removed?).', show_alert: true });
