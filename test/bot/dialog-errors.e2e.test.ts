@@ -2,7 +2,7 @@
  * A trader's input is shown back as typed (escaped, briefly) and a failure while handling an answer
  * asks the same step again: the dialog is never lost. Through the Bot API emulator.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alice, startHarness, type Harness } from './harness.ts';
 import { FakeEngineFacade } from '../fakes/engine-facade.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
@@ -20,7 +20,8 @@ class FlakyEngine extends FakeEngineFacade {
 
 let h: Harness;
 let engine: FlakyEngine;
-beforeEach(async () => {
+// one bot and database for both (starting them is most of the time)
+beforeAll(async () => {
   h = await startHarness({
     engine: async ({ db, box, notifier }) => {
       engine = new FlakyEngine({ notifier, accountsRepo: createAccountsRepo(db.db, box), auditRepo: createAuditRepo(db.db) });
@@ -28,20 +29,20 @@ beforeEach(async () => {
     },
   });
 });
-afterEach(async () => {
+afterAll(async () => {
   await h.stop();
 });
 
-async function adjustStopLoss() {
+async function adjustStopLoss(symbol: string, entryPrice: number) {
   await h.say(alice, '/start', /Welcome/);
   const ask = await h.say(alice, '/connect', /Which exchange/);
   await h.press(alice, ask, /Paper/);
   await h.press(alice, await h.emu.waitForMessage(alice.id, /which mode/), /^Spot/);
   await h.emu.waitForMessage(alice.id, /Paper account ready/);
   const account = engine.accounts[0]!;
-  const p = await engine.open({ userId: account.userId, accountId: account.id, entryPrice: 100_000, stopLoss: 98_000, takeProfit: 110_000 });
+  const p = await engine.open({ userId: account.userId, accountId: account.id, symbol, entryPrice, stopLoss: entryPrice * 0.98, takeProfit: entryPrice * 1.1 });
   await h.emu.waitForMessage(alice.id, /POSITION OPENED/, 8000);
-  const view = await h.say(alice, '/positions', /BTC\/USDT LONG/);
+  const view = await h.say(alice, '/positions', new RegExp(`^${symbol.replace('/', '\\/')} LONG`));
   await h.press(alice, view, '✏️ Adjust SL/TP');
   await h.press(alice, await h.emu.waitForMessage(alice.id, /What do you want to change/), /^🛑 Stop loss/);
   const q = await h.emu.waitForMessage(alice.id, /New stop loss price/);
@@ -50,7 +51,7 @@ async function adjustStopLoss() {
 
 describe('dialogs under hostile input and failures', () => {
   it('shows "<b>" back as typed and asks again, with the unit; the dialog is still there', async () => {
-    const { q } = await adjustStopLoss();
+    const { q } = await adjustStopLoss('BTC/USDT', 100_000);
     expect(q.text).toBe('New stop loss price for BTC/USDT, in USDT (now 100,000; must be below it):');
     const r = await h.say(alice, '<b>', /^❌/);
     expect(r.text).toBe('❌ "<b>" is not a number.\n\nNew stop loss price for BTC/USDT, in USDT (now 100,000; must be below it):');
@@ -60,12 +61,12 @@ describe('dialogs under hostile input and failures', () => {
   });
 
   it('an engine failure while saving asks the same step again; the next answer is taken', async () => {
-    const { p } = await adjustStopLoss();
-    const failed = await h.say(alice, '99 000', /^⚠️/);
-    expect(failed.text).toBe('⚠️ Something went wrong on our side; nothing was changed. Please send it again.\n\nNew stop loss price for BTC/USDT, in USDT (now 100,000; must be below it):');
-    expect(engine.positions.get(p.id)!.stopLoss).toBe(98_000);
-    await h.say(alice, '99 000,5', '✅ Stop loss set to 99000.5.');
-    expect(engine.positions.get(p.id)!.stopLoss).toBe(99_000.5);
+    const { p } = await adjustStopLoss('ETH/USDT', 3_000);
+    const failed = await h.say(alice, '2 950', /^⚠️/);
+    expect(failed.text).toBe('⚠️ Something went wrong on our side; nothing was changed. Please send it again.\n\nNew stop loss price for ETH/USDT, in USDT (now 3,000; must be below it):');
+    expect(engine.positions.get(p.id)!.stopLoss).toBe(2_940);
+    await h.say(alice, '2 950,5', '✅ Stop loss set to 2950.5.');
+    expect(engine.positions.get(p.id)!.stopLoss).toBe(2_950.5);
     await h.say(alice, '/cancel', 'Nothing to cancel.');
   });
 });
