@@ -8,10 +8,15 @@ import { FakeEngineFacade } from '../fakes/engine-facade.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createAuditRepo } from '../../src/db/repos/audit.ts';
 import type { Actor } from '../../src/engine/facade.ts';
+import type { ExchangeId, TradingMode } from '../../src/exchange/port.ts';
 
-/** the engine's first stop-loss move fails the way a lost database connection does */
+/** the engine's first stop-loss move fails the way a lost database connection does; keys named 'long…' get a long exchange refusal */
 class FlakyEngine extends FakeEngineFacade {
   failures = 1;
+  override async checkKey(exchange: ExchangeId, mode: TradingMode, credentials: { apiKey: string; secret: string; password?: string }) {
+    if (!credentials.apiKey.startsWith('long')) return super.checkKey(exchange, mode, credentials);
+    return { ok: false, message: `binance {"code":-2015,"msg":"Invalid API-key, IP, or permissions for action, request ip: <1.2.3.4>"} ${'&trace;'.repeat(1000)}` };
+  }
   override async moveStopLoss(actor: Actor, userId: string, positionId: string, price: number) {
     if (this.failures-- > 0) throw new Error('Connection terminated unexpectedly');
     return super.moveStopLoss(actor, userId, positionId, price);
@@ -68,5 +73,21 @@ describe('dialogs under hostile input and failures', () => {
     await h.say(alice, '2 950,5', '✅ Stop loss set to 2950.5.');
     expect(engine.positions.get(p.id)!.stopLoss).toBe(2_950.5);
     await h.say(alice, '/cancel', 'Nothing to cancel.');
+  });
+
+  it("an exchange's refusal is shown as written and cut to fit one message; the dialog asks for the key again", async () => {
+    await h.say(alice, '/start', /Welcome/);
+    const ask = await h.say(alice, '/connect', /Which exchange/);
+    await h.press(alice, ask, 'Binance');
+    await h.press(alice, await h.emu.waitForMessage(alice.id, /Binance: which mode/), /^Spot/);
+    await h.emu.waitForMessage(alice.id, /API key/);
+    await h.say(alice, 'longkey-1234567890', /API secret/);
+    await h.say(alice, 'secret-abcdefghijklmnop', /Checking the key with Binance/);
+    const refused = await h.emu.waitForMessage(alice.id, /^❌/);
+    expect(refused.text.startsWith('❌ binance {"code":-2015,"msg":"Invalid API-key, IP, or permissions for action, request ip: <1.2.3.4>"} &trace;&trace;')).toBe(true);
+    expect(refused.text).toHaveLength(4096);
+    expect(refused.text.endsWith('…')).toBe(true);
+    await h.emu.waitForMessage(alice.id, /Send the <b>API key<\/b>|Send the API key/);
+    await h.say(alice, '/cancel', 'Cancelled. Nothing was saved from that dialog.');
   });
 });

@@ -110,7 +110,7 @@ export function createConnectDialog(deps: FeatureDeps) {
       });
 
       let refusal: string | undefined;
-      if (!check.ok) refusal = check.message ?? 'The exchange refused the key.';
+      if (!check.ok) refusal = escapeHtml(check.message ?? 'The exchange refused the key.');
       else if (check.canWithdraw === true) {
         refusal = `This key is allowed to <b>withdraw funds</b>. For your safety it is not accepted: on ${exchange.name}, edit the key's restrictions, turn withdrawals off, and send it again.`;
       }
