@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 /** what the 869-input run found, and the edges of Telegram's limits */
-export const HOSTILE: string[] = [
+const HOSTILE: string[] = [
   '<b>',
   '</b>',
   '<b>1</b>',
