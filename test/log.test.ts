@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import { Bot, HttpError } from 'grammy';
 import { createLogger } from '../src/log.ts';
+import { createBot } from '../src/bot/create-bot.ts';
+import { createUsersRepo } from '../src/db/repos/users.ts';
+import { createSecretBox } from '../src/security/secret-box.ts';
+import { openTestDatabase } from './support/databases.ts';
+import { FakeEngineFacade } from './fakes/engine-facade.ts';
+import { startBotApiEmulator } from './emulators/bot-api.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -31,5 +42,94 @@ describe('logger redaction', () => {
     expect(out).toContain('[REDACTED]');
     expect(lines).toHaveLength(4);
     expect(JSON.parse(lines[0]!).msg).toBe('connect');
+  });
+});
+
+describe('secrets at every depth of an error', () => {
+  /** shaped like a real bot token: digits, ':', 35 url-safe characters */
+  const botToken = '7012345678:AAH4kLxQ-realistic_Secret_Value_123';
+  const secretPart = botToken.split(':')[1]!;
+
+  async function unreachableRoot(): Promise<string> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return `http://127.0.0.1:${port}`;
+  }
+
+  it("grammY's HttpError from an unreachable Bot API root keeps no token in the log, however it is logged", async () => {
+    const bot = new Bot(botToken, { client: { apiRoot: await unreachableRoot() } });
+    const err: unknown = await bot.api.sendMessage(42, 'hi').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    // the token is really in there (the original fetch error's message holds the URL)
+    expect(inspect(err, { depth: 10 })).toContain(secretPart);
+
+    // with the token known (as main.ts passes it) and without (its shape in the URL is enough)
+    for (const secrets of [[botToken], []]) {
+      const { lines, destination } = capture();
+      const log = createLogger({ level: 'info', destination, secrets });
+      log.error({ err }, 'telegram unreachable');
+      log.error(err as Error);
+      log.error({ error: err, nested: { deeper: { err } } }, 'nested');
+      log.error({ err: new Error('delivery failed', { cause: new Error('send failed', { cause: err }) }) }, 'cause chain');
+      log.error({ err: new AggregateError([err, new Error(`GET https://api.telegram.org/bot${botToken}/getMe`)], 'all failed') }, 'aggregate');
+      const out = lines.join('');
+      expect(lines).toHaveLength(5);
+      expect(out).not.toContain(secretPart);
+      // what helps find the fault stays
+      expect(out).toContain('ECONNREFUSED');
+      expect(out).toContain(`/bot[REDACTED]/sendMessage`);
+      expect(JSON.parse(lines[3]!).err.cause.cause.type).toBe('HttpError');
+    }
+  });
+
+  it('the bot, when its connection to Telegram drops, logs the failure without the token', async () => {
+    const emu = await startBotApiEmulator({ token: botToken });
+    const db = await openTestDatabase('pglite');
+    const { lines, destination } = capture();
+    const logger = createLogger({ level: 'info', destination, secrets: [] });
+    const bot = createBot({
+      token: botToken,
+      apiRoot: emu.url,
+      logger,
+      users: createUsersRepo(db.db),
+      adminIds: [],
+      db: db.db,
+      box: createSecretBox(randomBytes(32).toString('base64')),
+      engine: new FakeEngineFacade(),
+      botInfo: emu.botInfo,
+      limits: { perChatIntervalMs: 0 },
+    });
+    const running = bot.start({ timeout: 1 });
+    try {
+      await emu.waitForCall('getUpdates', undefined, 5000);
+      // the reply and the error handler's apology both lose their connection
+      emu.failNext('sendMessage', 2, 'disconnect');
+      emu.sendText({ id: 81001, first_name: 'Alice' }, '/help');
+      await expect.poll(() => lines.join(''), { timeout: 8000 }).toContain('telegram unreachable');
+      const out = lines.join('');
+      expect(out).toContain('/bot[REDACTED]/sendMessage');
+      expect(out).not.toContain(secretPart);
+    } finally {
+      await bot.stop();
+      await running;
+      await emu.close();
+      await db.destroy();
+    }
+  });
+
+  it('secret-named fields inside errors, query credentials and cycles', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ level: 'info', destination, secrets: [] });
+    const e = Object.assign(new Error('binance GET https://api.binance.com/api/v3/account?timestamp=1&signature=f00dfeed1234&apiKey=AKIAKEY9'), {
+      request: { headers: { 'X-MBX-APIKEY': 'hdr-key-5' }, body: 'secret=sek-6&size=1' },
+    });
+    const loop: Record<string, unknown> = { name: 'loop' };
+    loop['self'] = loop;
+    log.error({ err: new Error('outer', { cause: e }), loop }, 'exchange failed');
+    const out = lines.join('');
+    for (const leaked of ['f00dfeed1234', 'AKIAKEY9', 'hdr-key-5', 'sek-6']) expect(out).not.toContain(leaked);
+    expect(JSON.parse(lines[0]!).loop.self).toBe('[Circular]');
   });
 });

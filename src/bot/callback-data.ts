@@ -26,3 +26,43 @@ export const adjustData = createCallbackData('adj', { which: String });
 
 /** "Leave this dialog" button, same as /cancel. */
 export const CANCEL_DATA = 'cancel';
+
+/** What a pressed button that this bot did not draw (or no longer understands) answers. */
+export const EXPIRED = 'This button has expired.';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** ids are uuids (positions, accounts): anything else never reaches a lookup */
+export const isUuid = (s: string): boolean => UUID.test(s);
+
+const POSITION_ACTIONS: ReadonlySet<string> = new Set<PositionAction>(['close', 'half', 'be', 'adj', 'ref']);
+/** 'a' (alert) or 'v' (view) and a short url-safe token: see positionData */
+const NONCE = /^[av][A-Za-z0-9_-]{1,16}$/;
+
+function unpacked<T>(unpack: () => T): T | undefined {
+  try {
+    return unpack();
+  } catch {
+    // wrong number of parts (a ':' inside a value): not data this bot drew
+    return undefined;
+  }
+}
+
+/** A position button's data, checked in shape before anything looks it up; undefined: expired or forged. */
+export function readPositionData(data: string): { a: PositionAction; id: string; n: string } | undefined {
+  const d = unpacked(() => positionData.unpack(data));
+  if (!d || !POSITION_ACTIONS.has(d.a) || !isUuid(d.id) || !NONCE.test(d.n)) return undefined;
+  return { a: d.a as PositionAction, id: d.id, n: d.n };
+}
+
+/** An accounts button's data, checked in shape; undefined: expired or forged. */
+export function readAccountsData(data: string): { a: 'rm' | 'yes' | 'no' | 'on' | 'off'; id: string } | undefined {
+  const d = unpacked(() => accountsData.unpack(data));
+  if (!d || !['rm', 'yes', 'no', 'on', 'off'].includes(d.a) || !isUuid(d.id)) return undefined;
+  return { a: d.a as 'rm' | 'yes' | 'no' | 'on' | 'off', id: d.id };
+}
+
+/** A settings button's data, checked in shape; undefined: expired or forged. */
+export function readSettingsData(data: string): { a: string; k: string } | undefined {
+  const d = unpacked(() => settingsData.unpack(data));
+  return d && /^[a-z]{1,10}$/.test(d.a) && /^[a-z_]{0,40}$/.test(d.k) ? d : undefined;
+}

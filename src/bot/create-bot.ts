@@ -23,6 +23,7 @@ import { ADMIN_COMMANDS, TRADER_COMMANDS } from './commands.ts';
 import type { BotContext, DialogContext, FeatureDeps } from './context.ts';
 import { createBotStorage, createClaims } from './storage.ts';
 import { telegramLimits, type TelegramLimits } from './telegram-limits.ts';
+import { outgoingGate, type Repaired } from './outgoing.ts';
 import { cancelFeature } from './features/cancel.ts';
 import { startFeature } from './features/start.ts';
 import { accountsFeature } from './features/accounts.ts';
@@ -64,6 +65,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot }, ...(deps.botInfo ? { botInfo: deps.botInfo } : {}) });
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, rethrowInternalServerErrors: false, rethrowHttpErrors: true }));
   bot.api.config.use(telegramLimits(deps.limits));
+  bot.api.config.use(outgoingGate(repairLogger(deps.logger)));
 
   bot.use(async (ctx, next) => {
     if (ctx.from && !ctx.from.is_bot) ctx.trader = await deps.users.byTelegramId(ctx.from.id);
@@ -99,6 +101,13 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
         prefix: 'conv:',
         adapter: createBotStorage<VersionedState<ConversationData>>(deps.db, { box: deps.box }),
       },
+      // a dialog's context has its own Api: the same gate goes on it
+      plugins: [
+        (ctx, next) => {
+          ctx.api.config.use(outgoingGate(repairLogger(deps.logger)));
+          return next();
+        },
+      ],
     }),
   );
   bot.use(cancelFeature());
@@ -114,6 +123,10 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
   bot.use(reportsFeature(f));
   bot.use(controlFeature(f));
   bot.use(adminFeature(f));
+}
+
+function repairLogger(logger: Logger): Repaired {
+  return (method, what) => logger.warn({ method }, `outgoing text repaired: ${what}`);
 }
 
 function errorHandler(logger: Logger) {

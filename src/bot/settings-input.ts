@@ -4,6 +4,8 @@
  */
 import { SETTING_FIELDS, type SettingField, type TradingSettings } from '../domain/settings.ts';
 import type { PartialTpLevel, Result } from '../domain/types.ts';
+import { shownInput } from './format/telegram-text.ts';
+import { readNumber } from './number-input.ts';
 
 export const SETTING_LABELS: Record<string, string> = {
   risk_level: 'Risk level',
@@ -107,7 +109,7 @@ export function questionFor(f: SettingField, s: TradingSettings): string {
   if (f.kind === 'levels') {
     return [
       `<b>${label}</b> — now ${fmtLevels(s.partialTpLevels)}`,
-      'Send up to 10 levels as <code>target%:fraction</code>, targets ascending, e.g. <code>1:0.25, 2:0.5, 3:0.75</code>.',
+      'Send up to 10 levels as <code>target%:fraction</code>, targets ascending, separated by <code>, </code> or <code>;</code>, e.g. <code>1:0.25, 2:0.5, 3:0.75</code>.',
       'Each fraction (above 0, at most 1) is of what remains at that moment. Send <code>none</code> for no levels.',
     ].join('\n');
   }
@@ -121,32 +123,23 @@ export function questionFor(f: SettingField, s: TradingSettings): string {
     .join('\n');
 }
 
-/** Parses typed input for a number/integer/levels setting. */
+/** what a trader may write after the number, per unit */
+const UNIT_WORDS: Record<string, readonly string[]> = {
+  '%': ['%', 'percent'],
+  USD: ['usd', 'usdt', '$'],
+  h: ['h', 'hours', 'hour'],
+  s: ['s', 'sec', 'seconds'],
+  x: ['x', '×'],
+};
+
+/** Parses typed input for a number/integer/levels setting (one number reader for all: number-input.ts). */
 export function parseSettingInput(f: SettingField, raw: string): Result<unknown, string> {
   const text = raw.trim();
-  if (f.kind === 'levels') {
-    if (/^(none|off|-)$/i.test(text)) return { ok: true, value: [] };
-    const parts = text.split(/[,;\n]+/).map((p) => p.trim()).filter(Boolean);
-    const levels: PartialTpLevel[] = [];
-    for (const part of parts) {
-      const m = /^(\d+(?:[.,]\d+)?)\s*%?\s*[:=\s]\s*(\d+(?:[.,]\d+)?)$/.exec(part);
-      if (!m) return { ok: false, error: `"${part}" is not target%:fraction (for example 1:0.25).` };
-      const targetPct = Number(m[1]!.replace(',', '.'));
-      const fraction = Number(m[2]!.replace(',', '.'));
-      if (!(targetPct > 0 && targetPct <= 10000)) return { ok: false, error: `Target ${targetPct} must be above 0 and at most 10000 %.` };
-      if (!(fraction > 0 && fraction <= 1)) return { ok: false, error: `Fraction ${fraction} must be above 0 and at most 1.` };
-      const prev = levels[levels.length - 1];
-      if (prev && targetPct <= prev.targetPct) return { ok: false, error: 'Targets must be in ascending order.' };
-      levels.push({ targetPct, fraction });
-    }
-    if (levels.length > 10) return { ok: false, error: 'At most 10 levels.' };
-    return { ok: true, value: levels };
-  }
+  if (f.kind === 'levels') return parseLevels(text);
   if (f.kind !== 'number' && f.kind !== 'integer') return { ok: false, error: 'Choose with the buttons.' };
-  const cleaned = text.replace(/\s/g, '').replace(/[%×x]$/i, '').replace(/(usd|usdt|h|s)$/i, '').replace(',', '.');
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(cleaned)) return { ok: false, error: `"${text}" is not a number.` };
-  const n = Number(cleaned);
-  if (!Number.isFinite(n)) return { ok: false, error: `"${text}" is not a number.` };
+  const read = readNumber(text, f.unit ? (UNIT_WORDS[f.unit] ?? [f.unit]) : []);
+  if (!read.ok) return { ok: false, error: read.reason };
+  const n = read.value;
   const whole = f.kind === 'integer' || f.key === 'leverage';
   if (whole && !Number.isInteger(n)) return { ok: false, error: `${fmtNumber(n)} is not a whole number.` };
   if (f.min !== undefined && (f.minExclusive ? n <= f.min : n < f.min)) {
@@ -154,4 +147,31 @@ export function parseSettingInput(f: SettingField, raw: string): Result<unknown,
   }
   if (f.max !== undefined && n > f.max) return { ok: false, error: `${fmtNumber(n)} is too large: it must be at most ${f.max}.` };
   return { ok: true, value: n };
+}
+
+/**
+ * Levels as target%:fraction, separated by ";", a line break, or a comma and a space (a comma
+ * alone is a decimal comma: 1,5:0,25 is 1.5 % : 0.25).
+ */
+function parseLevels(text: string): Result<PartialTpLevel[], string> {
+  if (/^(none|off|-)$/i.test(text)) return { ok: true, value: [] };
+  const parts = text.split(/\s*(?:[;\n\r]|,\s)\s*/).map((p) => p.trim()).filter(Boolean);
+  if (parts.length > 10) return { ok: false, error: `At most 10 levels (you sent ${parts.length}).` };
+  const levels: PartialTpLevel[] = [];
+  for (const part of parts) {
+    const pair = part.split(/[:=]/);
+    if (pair.length > 2) return { ok: false, error: `"${shownInput(part)}" holds more than one level: separate levels with "; " or ", " (a comma alone is a decimal comma).` };
+    if (pair.length < 2) return { ok: false, error: `"${shownInput(part)}" is not target%:fraction (for example 1:0.25).` };
+    const target = readNumber(pair[0]!.trim(), ['%']);
+    if (!target.ok) return { ok: false, error: `Target: ${target.reason}` };
+    const fraction = readNumber(pair[1]!.trim());
+    if (!fraction.ok) return { ok: false, error: `Fraction: ${fraction.reason}` };
+    const targetPct = target.value;
+    if (!(targetPct > 0 && targetPct <= 10000)) return { ok: false, error: `Target ${fmtNumber(targetPct)} must be above 0 and at most 10000 %.` };
+    if (!(fraction.value > 0 && fraction.value <= 1)) return { ok: false, error: `Fraction ${fmtNumber(fraction.value)} must be above 0 and at most 1.` };
+    const prev = levels[levels.length - 1];
+    if (prev && targetPct <= prev.targetPct) return { ok: false, error: 'Targets must be in ascending order.' };
+    levels.push({ targetPct, fraction: fraction.value });
+  }
+  return { ok: true, value: levels };
 }

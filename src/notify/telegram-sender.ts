@@ -8,10 +8,14 @@ import { Api } from 'grammy';
 import type { EngineEvent } from '../engine/events.ts';
 import { formatAlert } from '../bot/format/alerts.ts';
 import { positionKeyboard } from '../bot/keyboards/position.ts';
+import { outgoingGate } from '../bot/outgoing.ts';
 import type { AlertSender } from './worker.ts';
 
 export function createDeliveryApi(token: string, apiRoot: string): Api {
-  return new Api(token, { apiRoot });
+  const api = new Api(token, { apiRoot });
+  // alerts carry symbols and exchange messages: valid for Telegram and within its limits
+  api.config.use(outgoingGate());
+  return api;
 }
 
 export function createTelegramSender(api: Api): AlertSender {

@@ -57,7 +57,7 @@ describe('onboarding', () => {
 
     // malformed: too short, then with a space
     await h.say(alice, 'abc', /too short for a API key|too short for a API key|too short/);
-    await h.say(alice, 'abcd efgh ijkl', /must not contain spaces/);
+    await h.say(alice, 'abcd efgh ijkl', /The API key contains a space \(U\+0020\) at position 5: exchanges accept only printable ASCII/);
     // the exchange rejects this one
     await h.say(alice, 'badkey-1234567890', /API secret/);
     await h.say(alice, 'secret-abcdefghijklmnop', /Checking the key with Binance/);
@@ -111,7 +111,7 @@ describe('onboarding', () => {
     await h.emu.waitForMessage(alice.id, /API key/);
     await h.say(alice, 'okxkey-12345678', /API secret/);
     await h.say(alice, 'okxsecret-12345678', /API passphrase/);
-    await h.say(alice, 'my pass', /must not contain spaces/);
+    await h.say(alice, 'my pass', /The passphrase contains a space \(U\+0020\) at position 3/);
     await h.say(alice, 'MyPass!9', /Checking the key with OKX/);
     const ok = await h.emu.waitForMessage(alice.id, /Connected OKX margin/);
     expect(ok.text).toMatch(/OKX does not tell whether this key can withdraw/);

@@ -121,8 +121,9 @@ describe.each(harnessKinds())('positions and their buttons on %s', (kind) => {
     await h.press(alice, opened, '✏️ Adjust SL/TP');
     const which = await h.emu.waitForMessage(alice.id, /What do you want to change/);
     await h.press(alice, which, /Take profit/);
-    await h.emu.waitForMessage(alice.id, /New take profit price for BTC\/USDT \(now 100,000; must be above it\)/);
-    await h.say(alice, 'abc', /"abc" is not a price/);
+    await h.emu.waitForMessage(alice.id, /New take profit price for BTC\/USDT, in USDT \(now 100,000; must be above it\)/);
+    await h.say(alice, 'abc', /"abc" is not a number\./);
+    await h.say(alice, '120,000', /did you mean 120000 or 120\.0\?/);
     await h.say(alice, '95000', /A long's take profit must be above the current price 100,000/);
     await h.say(alice, '120 000', /Take profit set to 120000/);
     expect(fake.positions.get(position.id)!.takeProfit).toBe(120_000);

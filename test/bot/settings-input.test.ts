@@ -49,19 +49,26 @@ describe('typed setting values', () => {
     expect(parseSettingInput(field('partial_tp_levels'), 'none')).toEqual({ ok: true, value: [] });
     expect(parseSettingInput(field('partial_tp_levels'), '2:0.5, 1:0.25')).toEqual({ ok: false, error: 'Targets must be in ascending order.' });
     expect(parseSettingInput(field('partial_tp_levels'), '1:1.5')).toEqual({ ok: false, error: 'Fraction 1.5 must be above 0 and at most 1.' });
-    expect(parseSettingInput(field('partial_tp_levels'), 'one:half')).toEqual({ ok: false, error: '"one:half" is not target%:fraction (for example 1:0.25).' });
+    expect(parseSettingInput(field('partial_tp_levels'), 'one:half')).toEqual({ ok: false, error: 'Target: "one" is not a number.' });
   });
 
-  it('any number inside a field range is accepted, any outside refused', () => {
+  it('any number inside a field range is accepted, any outside refused, written with a point or a comma', () => {
     const numeric = SETTING_FIELDS.filter((f) => (f.kind === 'number' || f.kind === 'integer') && f.key !== 'leverage');
     fc.assert(
-      fc.property(fc.constantFrom(...numeric), fc.double({ min: -1e6, max: 1e6, noNaN: true }), (f, raw) => {
-        const n = f.kind === 'integer' ? Math.round(raw) : raw;
-        const inRange = (f.minExclusive ? n > f.min! : n >= f.min!) && n <= f.max!;
-        const r = parseSettingInput(f, String(n));
-        expect(r.ok).toBe(inRange);
-        if (r.ok) expect(r.value === n).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom(...numeric),
+        fc.integer({ min: -1_000_000, max: 1_000_000 }),
+        fc.constantFrom('', '5', '25', '0625'),
+        fc.constantFrom('.', ','),
+        (f, whole, decimals, point) => {
+          const typed = f.kind === 'integer' || decimals === '' ? String(whole) : `${whole}${point}${decimals}`;
+          const n = Number(typed.replace(',', '.'));
+          const inRange = (f.minExclusive ? n > f.min! : n >= f.min!) && n <= f.max!;
+          const r = parseSettingInput(f, typed);
+          expect(r.ok, typed).toBe(inRange);
+          if (r.ok) expect(r.value).toBe(n);
+        },
+      ),
     );
   });
 });

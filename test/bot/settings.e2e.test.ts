@@ -33,6 +33,11 @@ describe('settings', () => {
     const q = await h.emu.waitForMessage(alice.id, /Stop loss \(fallback\)/);
     expect(q.text).toContain('Send a number above 0 and at most 100, in percent.');
     await h.say(alice, 'two', /❌ "two" is not a number\.[\s\S]*Send a number above 0/);
+    // one number per message, read one way: "1⏎2" is not 12 %, "1,000" is asked back; the range and unit come with every re-ask
+    const twoLines = await h.say(alice, '1\n2', /^❌/);
+    expect(twoLines.text).toBe('❌ Send one number per message: "1⏎2" has a line break.\n\nStop loss (fallback) — now 2 %\n(used when a signal has no stop loss and ATR is unavailable)\nSend a number above 0 and at most 100, in percent.');
+    await h.say(alice, '1,000', /❌ "1,000" can be read two ways: did you mean 1000 or 1\.0\? Send 1000 or 1\.0\.[\s\S]*Send a number above 0 and at most 100, in percent\./);
+    await h.say(alice, '<b>5</b>', /❌ "<b>5<\/b>" is not a number\./);
     await h.say(alice, '0', /❌ 0 is too small: it must be above 0/);
     await h.say(alice, '250', /❌ 250 is too large: it must be at most 100/);
     const saved = await h.say(alice, '3.5%', /✅ Stop loss \(fallback\): 2 % → 3.5 %\nApplies to new positions\./);

@@ -3,9 +3,10 @@ import { InlineKeyboard } from 'grammy';
 import type { ControlResult, PositionView } from '../../engine/facade.ts';
 import { adjustData, CANCEL_DATA } from '../callback-data.ts';
 import type { Dialog, DialogContext, FeatureDeps } from '../context.ts';
-import { escapeHtml, fmtPrice } from '../format/numbers.ts';
+import { escapeHtml, fmtPrice, quoteOf } from '../format/numbers.ts';
 import { positionTitle } from '../format/positions.ts';
-import { askChoice, askText } from './ask.ts';
+import { readNumber } from '../number-input.ts';
+import { askChoice, askUntilDone } from './ask.ts';
 
 export const ADJUST_DIALOG = 'adjust';
 
@@ -18,10 +19,10 @@ function snapshot(p: PositionView): Snapshot {
 
 /** A typed price: positive number; for a long the stop is below the market and the target above (reverse for a short). */
 export function priceProblem(p: Snapshot, which: 'sl' | 'tp', raw: string): { price: number } | { problem: string } {
-  const cleaned = raw.replace(/[\s,_]/g, '');
-  if (!/^\d+(\.\d+)?$/.test(cleaned)) return { problem: `"${raw}" is not a price. Send a positive number like 98500.` };
-  const price = Number(cleaned);
-  if (!(price > 0)) return { problem: 'The price must be above 0.' };
+  const read = readNumber(raw, [quoteOf(p.symbol)]);
+  if (!read.ok) return { problem: read.reason };
+  const price = read.value;
+  if (!(price > 0)) return { problem: `${fmtPrice(price)} is not a price: it must be above 0.` };
   const ref = p.lastPrice ?? p.entryPrice;
   const below = (which === 'sl') === (p.side === 'long');
   const name = which === 'sl' ? 'stop loss' : 'take profit';
@@ -51,36 +52,30 @@ export function createAdjustDialog(deps: FeatureDeps) {
       .text(`🎯 Take profit (${fmtPrice(position.takeProfit)})`, adjustData.pack({ which: 'tp' }))
       .row()
       .text('Cancel', CANCEL_DATA);
-    const choice = await askChoice(conversation, ctx, `${positionTitle(position)}\nEntry ${fmtPrice(position.entryPrice)} · now ${fmtPrice(position.lastPrice)}\nWhat do you want to change?`, kb, adjustData.filter());
+    const choice = await askChoice(conversation, ctx, `${positionTitle(position)}\nEntry ${fmtPrice(position.entryPrice)} · now ${fmtPrice(position.lastPrice)}\nWhat do you want to change?`, kb, /^adj:(sl|tp)$/);
     const which = adjustData.unpack(choice).which === 'tp' ? 'tp' : 'sl';
     const name = which === 'sl' ? 'stop loss' : 'take profit';
     const side = (which === 'sl') === (position.side === 'long') ? 'below' : 'above';
-    const ask = `New <b>${name}</b> price for ${escapeHtml(position.symbol)} (now ${fmtPrice(position.lastPrice)}; must be ${side} it):`;
-    let question = ask;
-    for (;;) {
-      const text = await askText(conversation, ctx, question);
-      const checked = priceProblem(position, which, text);
-      if ('problem' in checked) {
-        question = `❌ ${checked.problem}\n\n${ask}`;
-        continue;
-      }
-      const result: ControlResult = await conversation.external(async () => {
-        const actor = { telegramId: fromId, userId, ...(deps.adminIds.includes(fromId) ? { admin: true } : {}) };
-        // the engine audits the change with this actor
-        const r = which === 'sl' ? await deps.engine.moveStopLoss(actor, userId, positionId, checked.price) : await deps.engine.moveTakeProfit(actor, userId, positionId, checked.price);
-        // the view holds Dates: only the outcome crosses into the replay log
-        return r.ok ? { ok: true, message: r.message } : { ok: false, code: r.code, message: r.message };
-      });
-      if (result.ok) {
-        await ctx.reply(`✅ ${escapeHtml(result.message)}`, { parse_mode: 'HTML' });
-        return;
-      }
-      if (result.code === 'invalid') {
-        question = `❌ ${escapeHtml(result.message)}\n\n${ask}`;
-        continue;
-      }
-      await ctx.reply(`❌ ${escapeHtml(result.message)}`, { parse_mode: 'HTML' });
-      return;
-    }
+    const ask = `New <b>${name}</b> price for ${escapeHtml(position.symbol)}, in ${escapeHtml(quoteOf(position.symbol))} (now ${fmtPrice(position.lastPrice)}; must be ${side} it):`;
+    await askUntilDone(
+      conversation,
+      ctx,
+      ask,
+      async (text) => {
+        const checked = priceProblem(position, which, text);
+        if ('problem' in checked) return escapeHtml(checked.problem);
+        const result: ControlResult = await conversation.external(async () => {
+          const actor = { telegramId: fromId, userId, ...(deps.adminIds.includes(fromId) ? { admin: true } : {}) };
+          // the engine audits the change with this actor
+          const r = which === 'sl' ? await deps.engine.moveStopLoss(actor, userId, positionId, checked.price) : await deps.engine.moveTakeProfit(actor, userId, positionId, checked.price);
+          // the view holds Dates: only the outcome crosses into the replay log
+          return r.ok ? { ok: true, message: r.message } : { ok: false, code: r.code, message: r.message };
+        });
+        if (!result.ok && result.code === 'invalid') return escapeHtml(result.message);
+        await ctx.reply(`${result.ok ? '✅' : '❌'} ${escapeHtml(result.message)}`, { parse_mode: 'HTML' });
+        return undefined;
+      },
+      deps.logger,
+    );
   };
 }

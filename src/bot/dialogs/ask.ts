@@ -4,6 +4,7 @@
  * A message holding a secret is deleted at once.
  */
 import type { InlineKeyboard } from 'grammy';
+import type { Logger } from '../../log.ts';
 import type { Dialog, DialogContext } from '../context.ts';
 import { CANCEL_DATA } from '../callback-data.ts';
 import { InlineKeyboard as Keyboard } from 'grammy';
@@ -68,5 +69,34 @@ export async function askChoice(
     const text = next.message?.text;
     if (text?.startsWith('/')) await conversation.halt({ next: true });
     await next.reply('Please choose with the buttons above, or /cancel.');
+  }
+}
+
+export const STEP_FAILED = '⚠️ Something went wrong on our side; nothing was changed. Please send it again.';
+
+/**
+ * Asks `prompt` (HTML) until `handle` settles the answer: `handle` returns undefined when done, or
+ * the reason (HTML, escaped) to re-ask with. An error while handling an answer (database, engine,
+ * Telegram) re-asks the same step, so the dialog never ends silently.
+ */
+export async function askUntilDone(
+  conversation: Dialog,
+  ctx: DialogContext,
+  prompt: string,
+  handle: (text: string) => Promise<string | undefined>,
+  logger: Logger,
+): Promise<void> {
+  let question = prompt;
+  for (;;) {
+    const text = await askText(conversation, ctx, question);
+    try {
+      const reason = await handle(text);
+      if (reason === undefined) return;
+      question = `❌ ${reason}\n\n${prompt}`;
+    } catch (e) {
+      // logged once: a replay of the dialog skips what external did before
+      await conversation.external(() => logger.error({ err: e }, 'dialog step failed'));
+      question = `${STEP_FAILED}\n\n${prompt}`;
+    }
   }
 }

@@ -6,7 +6,7 @@
 import { InlineKeyboard } from 'grammy';
 import type { ExchangeId, MarginMode, TradingMode } from '../../exchange/port.ts';
 import type { KeyCheck } from '../../engine/facade.ts';
-import { CANCEL_DATA, connectData } from '../callback-data.ts';
+import { CANCEL_DATA, connectData, EXPIRED } from '../callback-data.ts';
 import { fmtBalance, type Dialog, type DialogContext, type FeatureDeps } from '../context.ts';
 import { EXCHANGE_CHOICES, MARGIN_MODE_LABELS, MODE_LABELS, PAPER_MODES, PAPER_PRICE_SOURCE, credentialProblem, exchangeChoice, marginModesOf } from '../exchanges.ts';
 import { escapeHtml } from '../format/numbers.ts';
@@ -40,7 +40,7 @@ async function askMarginMode(conversation: Dialog, ctx: DialogContext, exchange:
   const kb = new InlineKeyboard();
   modes.forEach((m, i) => kb.text(`${MARGIN_MODE_LABELS[m]}${i === 0 ? ' · default' : ''}`, connectData.pack({ step: 'mm', v: m })).row());
   kb.text('Cancel', CANCEL_DATA);
-  const data = await askChoice(conversation, ctx, `${name} ${mode}: which margin mode?`, kb, connectData.filter({ step: 'mm' }));
+  const data = await askChoice(conversation, ctx, `${name} ${mode}: which margin mode?`, kb, /^c:mm:(cross|isolated)$/);
   const picked = connectData.unpack(data).v as MarginMode;
   return modes.includes(picked) ? picked : modes[0];
 }
@@ -51,7 +51,7 @@ async function askCredential(conversation: Dialog, ctx: DialogContext, what: 'AP
     const value = await askText(conversation, ctx, question, { secret: true });
     const problem = credentialProblem(value, what);
     if (!problem) return value;
-    question = `${problem} Send the ${what} again (the message will be deleted), or /cancel.`;
+    question = `${escapeHtml(problem)} Send the ${what} again (the message will be deleted), or /cancel.`;
   }
 }
 
@@ -69,12 +69,16 @@ export function createConnectDialog(deps: FeatureDeps) {
     }
     const actor = { telegramId: fromId, userId: trader.id };
 
-    const exData = await askChoice(conversation, ctx, '<b>Connect an account</b>\nWhich exchange? Paper trades with virtual money on live prices: no keys needed.', exchangeKeyboard(deps.paperStartBalance), connectData.filter({ step: 'ex' }));
+    const exData = await askChoice(conversation, ctx, '<b>Connect an account</b>\nWhich exchange? Paper trades with virtual money on live prices: no keys needed.', exchangeKeyboard(deps.paperStartBalance), /^c:ex:[a-z]{1,20}$/);
     const exchangeId = connectData.unpack(exData).v;
 
     if (exchangeId === 'paper') {
-      const modeData = await askChoice(conversation, ctx, 'Paper account: which mode?', modeKeyboard(PAPER_MODES), connectData.filter({ step: 'mode' }));
+      const modeData = await askChoice(conversation, ctx, 'Paper account: which mode?', modeKeyboard(PAPER_MODES), /^c:mode:[a-z]{1,10}$/);
       const mode = connectData.unpack(modeData).v as TradingMode;
+      if (!PAPER_MODES.includes(mode)) {
+        await ctx.reply(`${EXPIRED} /connect to start again.`);
+        return;
+      }
       const marginMode = await askMarginMode(conversation, ctx, PAPER_PRICE_SOURCE, 'Paper', mode);
       const saved = await conversation.external(async () => {
         // the engine audits the new account with this actor
@@ -94,7 +98,7 @@ export function createConnectDialog(deps: FeatureDeps) {
     }
     let mode: TradingMode = exchange.modes[0] ?? 'spot';
     if (exchange.modes.length > 1) {
-      const modeData = await askChoice(conversation, ctx, `${exchange.name}: which mode?`, modeKeyboard(exchange.modes), connectData.filter({ step: 'mode' }));
+      const modeData = await askChoice(conversation, ctx, `${exchange.name}: which mode?`, modeKeyboard(exchange.modes), /^c:mode:[a-z]{1,10}$/);
       mode = connectData.unpack(modeData).v as TradingMode;
       if (!exchange.modes.includes(mode)) mode = exchange.modes[0] ?? 'spot';
     }
@@ -123,7 +127,7 @@ export function createConnectDialog(deps: FeatureDeps) {
       });
 
       let refusal: string | undefined;
-      if (!check.ok) refusal = check.message ?? 'The exchange refused the key.';
+      if (!check.ok) refusal = escapeHtml(check.message ?? 'The exchange refused the key.');
       else if (check.canWithdraw === true) {
         refusal = `This key is allowed to <b>withdraw funds</b>. For your safety it is not accepted: on ${exchange.name}, edit the key's restrictions, turn withdrawals off, and send it again.`;
       }

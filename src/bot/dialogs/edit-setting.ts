@@ -3,7 +3,8 @@ import type { TradingSettings } from '../../domain/settings.ts';
 import type { Dialog, DialogContext, FeatureDeps } from '../context.ts';
 import { afterChangeKeyboard } from '../keyboards/settings.ts';
 import { SETTING_LABELS, displayValue, parseSettingInput, questionFor, settingField } from '../settings-input.ts';
-import { askText } from './ask.ts';
+import { askUntilDone } from './ask.ts';
+import { escapeHtml } from '../format/telegram-text.ts';
 
 export const EDIT_SETTING_DIALOG = 'edit-setting';
 
@@ -18,30 +19,28 @@ export function createEditSettingDialog(deps: FeatureDeps) {
     });
     if (!trader) return;
     const before: TradingSettings = await conversation.external(() => deps.settings.get(trader.id));
-    let question = questionFor(field, before);
-    for (;;) {
-      const text = await askText(conversation, ctx, question);
-      const parsed = parseSettingInput(field, text);
-      if (!parsed.ok) {
-        question = `❌ ${parsed.error}\n\n${questionFor(field, before)}`;
-        continue;
-      }
-      const saved = await conversation.external(async () => {
-        const r = await deps.settings.update(trader.id, { [field.field]: parsed.value } as Partial<TradingSettings>);
-        if (r.ok) {
-          await deps.audit.record({ actorTelegramId: fromId, actorUserId: trader.id, action: 'settings.update', target: field.key, details: { value: parsed.value } });
-        }
-        return r.ok ? { ok: true as const, value: r.value } : { ok: false as const, error: r.error };
-      });
-      if (!saved.ok) {
-        question = `❌ ${saved.error.join('; ')}\n\n${questionFor(field, before)}`;
-        continue;
-      }
-      await ctx.reply(
-        `✅ ${SETTING_LABELS[field.key] ?? field.key}: ${displayValue(field, before)} → <b>${displayValue(field, saved.value)}</b>\nApplies to new positions.`,
-        { parse_mode: 'HTML', reply_markup: afterChangeKeyboard() },
-      );
-      return;
-    }
+    await askUntilDone(
+      conversation,
+      ctx,
+      questionFor(field, before),
+      async (text) => {
+        const parsed = parseSettingInput(field, text);
+        if (!parsed.ok) return escapeHtml(parsed.error);
+        const saved = await conversation.external(async () => {
+          const r = await deps.settings.update(trader.id, { [field.field]: parsed.value } as Partial<TradingSettings>);
+          if (r.ok) {
+            await deps.audit.record({ actorTelegramId: fromId, actorUserId: trader.id, action: 'settings.update', target: field.key, details: { value: parsed.value } });
+          }
+          return r.ok ? { ok: true as const, value: r.value } : { ok: false as const, error: r.error };
+        });
+        if (!saved.ok) return escapeHtml(saved.error.join('; '));
+        await ctx.reply(
+          `✅ ${SETTING_LABELS[field.key] ?? field.key}: ${displayValue(field, before)} → <b>${displayValue(field, saved.value)}</b>\nApplies to new positions.`,
+          { parse_mode: 'HTML', reply_markup: afterChangeKeyboard() },
+        );
+        return undefined;
+      },
+      deps.logger,
+    );
   };
 }

@@ -5,7 +5,7 @@
  * engine facade (removal under the same lock as signal execution).
  */
 import { Composer, InlineKeyboard } from 'grammy';
-import { accountsData } from '../callback-data.ts';
+import { accountsData, EXPIRED, readAccountsData } from '../callback-data.ts';
 import { NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { CONNECT_DIALOG } from '../dialogs/connect.ts';
 import { escapeHtml, fmtQty } from '../format/numbers.ts';
@@ -58,7 +58,9 @@ export function accountsFeature(deps: FeatureDeps) {
   chats.callbackQuery(accountsData.filter(), async (ctx) => {
     const trader = ctx.trader;
     if (!trader) return ctx.answerCallbackQuery({ text: NEEDS_START, show_alert: true });
-    const { a, id } = accountsData.unpack(ctx.callbackQuery.data);
+    const read = readAccountsData(ctx.callbackQuery.data);
+    if (!read) return ctx.answerCallbackQuery({ text: `${EXPIRED} /accounts shows the list again.` });
+    const { a, id } = read;
     const actor = { telegramId: ctx.from.id, userId: trader.id };
     const redraw = async () => {
       const v = accountsView(await deps.engine.listAccounts(trader.id));

@@ -7,7 +7,7 @@
  */
 import { Composer } from 'grammy';
 import type { ControlResult, PositionView } from '../../engine/facade.ts';
-import { positionData } from '../callback-data.ts';
+import { EXPIRED, positionData, readPositionData } from '../callback-data.ts';
 import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { ADJUST_DIALOG } from '../dialogs/adjust.ts';
 import { formatPosition } from '../format/positions.ts';
@@ -39,7 +39,9 @@ export function positionsFeature(deps: FeatureDeps) {
     const trader = ctx.trader;
     if (!trader) return ctx.answerCallbackQuery({ text: NEEDS_START, show_alert: true });
     const data = ctx.callbackQuery.data;
-    const { a, id, n } = positionData.unpack(data);
+    const read = readPositionData(data);
+    if (!read) return ctx.answerCallbackQuery({ text: EXPIRED });
+    const { a, id, n } = read;
     const message = ctx.callbackQuery.message;
     const isView = n.startsWith('v');
     const actor = actorOf(ctx, trader, deps.adminIds);
@@ -84,7 +86,6 @@ export function positionsFeature(deps: FeatureDeps) {
       await ctx.conversation.exitAll();
       return ctx.conversation.enter(ADJUST_DIALOG, id);
     }
-    if (a !== 'close' && a !== 'half' && a !== 'be') return ctx.answerCallbackQuery({ text: 'This button has expired.' });
 
     let result: ControlResult;
     if (a === 'be') result = await deps.engine.stopLossToBreakeven(actor, trader.id, id);

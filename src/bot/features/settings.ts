@@ -2,7 +2,7 @@
 import { Composer } from 'grammy';
 import type { TradingSettings } from '../../domain/settings.ts';
 import type { TradingMode } from '../../exchange/port.ts';
-import { settingsData } from '../callback-data.ts';
+import { EXPIRED, readSettingsData, settingsData } from '../callback-data.ts';
 import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { EDIT_SETTING_DIALOG } from '../dialogs/edit-setting.ts';
 import { LEVEL_ICONS, modeKeyboard, notifyKeyboard, notifyText, settingsMenuKeyboard, settingsMenuText } from '../keyboards/settings.ts';
@@ -22,7 +22,9 @@ export function settingsFeature(deps: FeatureDeps) {
   chats.callbackQuery(settingsData.filter(), async (ctx) => {
     const trader = ctx.trader;
     if (!trader) return ctx.answerCallbackQuery({ text: NEEDS_START, show_alert: true });
-    const { a, k } = settingsData.unpack(ctx.callbackQuery.data);
+    const read = readSettingsData(ctx.callbackQuery.data);
+    if (!read) return ctx.answerCallbackQuery({ text: `${EXPIRED} /settings shows the menu again.` });
+    const { a, k } = read;
     const showMenu = async (s: TradingSettings, toast?: string) => {
       await ctx.answerCallbackQuery(toast ? { text: toast } : undefined);
       await ctx.editMessageText(settingsMenuText(s), { parse_mode: 'HTML', reply_markup: settingsMenuKeyboard(s) }).catch(() => undefined);

@@ -1,8 +1,8 @@
 /** Number and text formatting for messages. Pure; HTML parse mode. */
 
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+import { escapeHtml } from './telegram-text.ts';
+
+export { escapeHtml };
 
 const group = (digits: number) => new Intl.NumberFormat('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits, useGrouping: true });
 
@@ -26,7 +26,7 @@ const MONEY = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximum
 export function fmtMoney(v: number, currency = 'USDT', signed = true): string {
   const fixed = MONEY.format(Math.abs(v));
   const sign = !signed ? (v < 0 ? '−' : '') : v > 0 ? '+' : v < 0 ? '−' : '';
-  return `${sign}${fixed} ${currency}`;
+  return `${sign}${fixed} ${escapeHtml(currency)}`;
 }
 
 /** percent value (1.5 = 1.5 %) with sign */

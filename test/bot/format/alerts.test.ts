@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatAlert } from '../../../src/bot/format/alerts.ts';
 import type { EngineEvent } from '../../../src/engine/events.ts';
+import { parseFormatted } from '../../emulators/bot-api/formatting.ts';
 
 const ref = { userId: 'u1', positionId: 'p1', symbol: 'BTC/USDT', side: 'long' as const, exchange: 'binance', isPaper: true };
 
@@ -60,5 +61,19 @@ describe('alert messages', () => {
     const b = formatAlert({ kind: 'action_needed', userId: 'u1', message: 'Binance rejected the API key: revoked?', accountId: 'a1' });
     expect(b.text).toContain('⚠️ <b>Action needed</b>');
     expect(b.text).toContain('See /accounts.');
+  });
+
+  it('a symbol, exchange or message with markup in it is shown as written, never breaking the message', () => {
+    const odd = { ...ref, symbol: 'P<b>&/U<i>', exchange: 'ex</b>' };
+    const events: EngineEvent[] = [
+      { ...odd, kind: 'position_opened', entryPrice: 1, qty: 2, stopLoss: 0.5, takeProfit: 3, signalId: null },
+      { ...odd, kind: 'stop_loss', price: 0.5, qty: 2, remainingQty: 0, pnl: -1, pct: -50 },
+      { ...odd, kind: 'partial_tp', level: 0, price: 3, qty: 1, remainingQty: 1, pnl: 2, pct: 200 },
+    ];
+    for (const e of events) {
+      const shown = parseFormatted(formatAlert(e).text, 'HTML').text;
+      expect(shown).toContain('P<b>&/U<i>');
+    }
+    expect(parseFormatted(formatAlert(events[1]!).text, 'HTML').text).toContain('P&L −1.00 U<i>');
   });
 });

@@ -20,6 +20,7 @@ export const TG = {
   blocked: () => new ApiError(403, 'Forbidden: bot was blocked by the user'),
   textEmpty: () => badRequest('message text is empty'),
   textTooLong: () => badRequest('message is too long'),
+  notUtf8: () => badRequest('strings must be encoded in UTF-8'),
   captionTooLong: () => badRequest('message caption is too long'),
   editNotFound: () => badRequest('message to edit not found'),
   deleteNotFound: () => badRequest("message to delete not found"),

@@ -113,6 +113,8 @@ export class Dispatcher {
     }
     const handler = this.custom.get(key) ?? this.builtins.get(key);
     if (!handler) return errorOutcome(TG.methodNotFound());
+    // Telegram reads every string as UTF-8: a lone surrogate (an emoji cut in half) is refused
+    if (hasLoneSurrogate(params)) return errorOutcome(TG.notUtf8());
     try {
       const result = await handler(params, files, clientGone);
       if (fault === 'disconnect-after-apply') {
@@ -253,4 +255,12 @@ function describeParams(params: Params, files: UploadedFile[]): Params {
   }
   for (const f of files) if (!Object.values(params).includes(`attach://${f.field}`)) out[f.field] = { upload: f.filename ?? f.field, size: f.data.length };
   return out;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function hasLoneSurrogate(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (depth > 8 || value === null || typeof value !== 'object') return false;
+  return Object.values(value as Record<string, unknown>).some((v) => hasLoneSurrogate(v, depth + 1));
 }

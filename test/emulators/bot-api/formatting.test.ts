@@ -43,6 +43,10 @@ describe('parse_mode HTML', () => {
     ]);
   });
 
+  it('leaves a numeric entity that names no character as text instead of failing', () => {
+    expect(parseFormatted('a &#99999999; b &#xD800; c &#0; d &#x1F600;', 'HTML').text).toBe('a &#99999999; b &#xD800; c &#0; d 😀');
+  });
+
   it('names the tag and byte offset like Telegram', () => {
     expect(() => parseFormatted('Stop < 61 000', 'HTML')).toThrow('Bad Request: can\'t parse entities: Unsupported start tag "" at byte offset 5');
     expect(() => parseFormatted('<b>x</i>', 'HTML')).toThrow('Unmatched end tag at byte offset 4, expected "</b>", found "</i>"');

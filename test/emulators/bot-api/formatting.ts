@@ -60,13 +60,12 @@ function parseHtml(raw: string): Formatted {
     const ch = raw[i]!;
     if (ch === '&') {
       const m = /^&(lt|gt|amp|quot|#\d{1,7}|#x[0-9a-f]{1,6});/i.exec(raw.slice(i, i + 12));
-      if (m) {
-        const name = m[1]!.toLowerCase();
-        text += name.startsWith('#x')
-          ? String.fromCodePoint(parseInt(name.slice(2), 16))
-          : name.startsWith('#')
-            ? String.fromCodePoint(parseInt(name.slice(1), 10))
-            : HTML_ENTITIES[name]!;
+      const name = m?.[1]!.toLowerCase();
+      const code = name === undefined ? undefined : name.startsWith('#x') ? parseInt(name.slice(2), 16) : name.startsWith('#') ? parseInt(name.slice(1), 10) : undefined;
+      // a numeric entity naming no character is not decoded: its '&' stays text
+      const decodable = code === undefined || (code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff));
+      if (m && name !== undefined && decodable) {
+        text += code === undefined ? HTML_ENTITIES[name]! : String.fromCodePoint(code);
         i += m[0].length;
         continue;
       }

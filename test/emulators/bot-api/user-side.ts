@@ -26,6 +26,9 @@ export class UserSide {
 
   sendText(user: TgUser, text: string, opts: { reply_to_message_id?: number } = {}): UserMessage {
     if (text === '') throw new Error('sendText: a Telegram client cannot send an empty message');
+    if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text)) {
+      throw new Error('sendText: a Telegram client sends UTF-8 only (this text has half an emoji, a lone surrogate)');
+    }
     const chat = this.store.ensureChat(user);
     chat.user = { ...user };
     chat.blocked = false;

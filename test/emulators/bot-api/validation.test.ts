@@ -17,6 +17,9 @@ describe('validation like Telegram', () => {
     ['an unsupported HTML tag', { text: '<div>x</div>', parse_mode: 'HTML' }, 400, /Unsupported start tag "div"/],
     ['a bare < from a number', { text: 'price < 5', parse_mode: 'HTML' }, 400, /can't parse entities/],
     ['an unescaped . in MarkdownV2', { text: 'SL moved to 61000.5', parse_mode: 'MarkdownV2' }, 400, /Character '\.' is reserved/],
+    ['half an emoji (a lone surrogate) in the text', { text: `cut ${'😀'.slice(0, 1)}` }, 400, /^Bad Request: strings must be encoded in UTF-8$/],
+    ['half an emoji in a button', { text: 'hi', reply_markup: { inline_keyboard: [[{ text: `b${'😀'.slice(1)}`, callback_data: 'x' }]] } }, 400, /encoded in UTF-8/],
+    ['4097 characters after the markup is removed', { text: `<b>${'&amp;'.repeat(4097)}</b>`, parse_mode: 'HTML' }, 400, /^Bad Request: message is too long$/],
     ['an unknown chat', { chat_id: 424242, text: 'hi' }, 400, /^Bad Request: chat not found$/],
   ];
   it.each(cases)('refuses %s', async (_name, params, code, description) => {
