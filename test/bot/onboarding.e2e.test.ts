@@ -42,10 +42,19 @@ describe('onboarding', () => {
     await h.press(alice, ask, /Paper/);
     const mode = await h.emu.waitForMessage(alice.id, /which mode/);
     await h.press(alice, mode, /^Futures/);
-    const done = await h.emu.waitForMessage(alice.id, /Paper account ready \(futures/);
+    // margin mode: Binance's default (cross) is offered first
+    const margin = await h.emu.waitForMessage(alice.id, /Paper futures: which margin mode/);
+    expect(margin.buttons.map((row) => row[0]?.text)).toEqual([
+      'Cross (the whole wallet backs every position) · default',
+      'Isolated (each position risks only its own margin)',
+      'Cancel',
+    ]);
+    await h.press(alice, margin, /^Isolated/);
+    const done = await h.emu.waitForMessage(alice.id, /Paper account ready \(futures, isolated margin/);
     expect(done.text).toMatch(/10 000 USDT virtual/);
     const accounts = await h.say(alice, '/accounts', /Your accounts/);
-    expect(accounts.text).toContain('#1 🧪 Paper futures');
+    expect(accounts.text).toContain('#1 🧪 Paper Binance futures (isolated) · ✅ takes signals');
+    expect(accounts.text).toContain('no open positions');
   });
 
   it('Binance: re-asks on a malformed key, refuses a rejected key and a key that can withdraw, saves a good one encrypted; every secret message is deleted', async () => {
@@ -85,7 +94,7 @@ describe('onboarding', () => {
     expect(rows[0]).toMatchObject({ exchange: 'binance', mode: 'spot', isPaper: false, apiKeyHint: '…1234' });
     expect(JSON.stringify(rows[0])).not.toMatch(/goodkey|topsecret/);
     const accounts = await h.say(alice, '/accounts', /Your accounts/);
-    expect(accounts.text).toContain('🔑 binance spot (key …1234)');
+    expect(accounts.text).toContain('#1 🔑 Binance spot ·1234 · ✅ takes signals');
   });
 
   it('typing instead of tapping at a choice is re-asked; a bad secret is re-asked too', async () => {
@@ -108,12 +117,13 @@ describe('onboarding', () => {
     await h.press(alice, ask, 'OKX');
     const mode = await h.emu.waitForMessage(alice.id, /OKX: which mode/);
     await h.press(alice, mode, /^Margin/);
+    await h.press(alice, await h.emu.waitForMessage(alice.id, /OKX margin: which margin mode/), /^Isolated/);
     await h.emu.waitForMessage(alice.id, /API key/);
     await h.say(alice, 'okxkey-12345678', /API secret/);
     await h.say(alice, 'okxsecret-12345678', /API passphrase/);
     await h.say(alice, 'my pass', /The passphrase contains a space \(U\+0020\) at position 3/);
     await h.say(alice, 'MyPass!9', /Checking the key with OKX/);
-    const ok = await h.emu.waitForMessage(alice.id, /Connected OKX margin/);
+    const ok = await h.emu.waitForMessage(alice.id, /Connected OKX margin \(isolated margin\)/);
     expect(ok.text).toMatch(/OKX does not tell whether this key can withdraw/);
   });
 
@@ -142,6 +152,7 @@ describe('onboarding', () => {
     await h.press(alice, ask, 'Binance');
     const mode = await h.emu.waitForMessage(alice.id, /Binance: which mode/);
     await h.press(alice, mode, /^Futures/);
+    await h.press(alice, await h.emu.waitForMessage(alice.id, /Binance futures: which margin mode/), /^Cross/);
     await h.emu.waitForMessage(alice.id, /API key/);
     await h.say(alice, 'goodkey-RESTART9876', /API secret/);
 
@@ -151,7 +162,7 @@ describe('onboarding', () => {
 
     await h.restartBot();
     await h.say(alice, 'topsecret-after-restart', /Checking the key with Binance/);
-    await h.emu.waitForMessage(alice.id, /Connected Binance futures \(key …9876\)/);
+    await h.emu.waitForMessage(alice.id, /Connected Binance futures \(cross margin\) \(key …9876\)/);
     // the finished dialog's state is deleted right after its last reply
     await until(async () => (await h.db.db.select().from(botStorage).where(sql`${botStorage.key} like 'conv:%'`)).length === 0, 'dialog state deleted');
   });
@@ -166,15 +177,22 @@ describe('onboarding', () => {
     const position = await fake.open({ userId: account.userId, accountId: account.id });
 
     let list = await h.say(alice, '/accounts', /Your accounts/);
+    expect(list.text).toMatch(/#1 🧪 Paper Binance spot · ✅ takes signals\n\s+• BTC\/USDT long/);
+    // switching signal trading off keeps the account and its position; on again
+    const paused = await h.press(alice, list, /Pause #1/);
+    expect(paused.answer).toBe('takes no new signals');
+    list = await h.emu.waitForMessage(alice.id, /⏸ takes no new signals/);
+    await h.press(alice, list, /Trade #1/);
+    list = await h.emu.waitForMessage(alice.id, /✅ takes signals/);
     await h.press(alice, list, /Remove #1/);
-    const confirm = await h.emu.waitForMessage(alice.id, /Remove 🧪 Paper spot/);
+    const confirm = await h.emu.waitForMessage(alice.id, /Remove Paper Binance spot\?/);
     const refused = await h.press(alice, h.emu.messages(alice.id).find((m) => m.message_id === confirm.message_id)!, 'Yes, remove it');
     expect(refused.answer).toMatch(/has 1 open position/);
 
     await fake.closePosition({ telegramId: alice.id }, account.userId, position.id, 1);
     list = await h.say(alice, '/accounts', /Your accounts/);
     await h.press(alice, list, /Remove #1/);
-    const confirm2 = await h.emu.waitForMessage(alice.id, /Remove 🧪 Paper spot/);
+    const confirm2 = await h.emu.waitForMessage(alice.id, /Remove Paper Binance spot\?/);
     const removed = await h.press(alice, h.emu.messages(alice.id).find((m) => m.message_id === confirm2.message_id)!, 'Yes, remove it');
     expect(removed.answer).toBe('Removed.');
     await h.emu.waitForMessage(alice.id, /No accounts yet/);

@@ -61,17 +61,16 @@ describe('settings', () => {
     await h.say(alice, '8', /✅ Max open positions: 5 → <b>8<\/b>|✅ Max open positions: 5 → 8/);
   });
 
-  it('toggles, mode and partial levels', async () => {
+  it('toggles and partial levels; the mode is each account’s own, not a setting', async () => {
     await h.say(alice, '/start', /Welcome/);
     const menu = await h.say(alice, '/settings', /Your settings/);
     const off = await h.press(alice, menu, /^Trailing stop: on/);
     expect(off.answer).toBe('Off. Applies to new positions.');
     await h.edited(alice, menu, /Trailing stop: off/);
 
-    await h.press(alice, current(menu), /^Mode: spot/);
-    await h.edited(alice, menu, /Mode for new positions/);
-    await h.press(alice, current(menu), 'futures');
-    await h.edited(alice, menu, /Mode: futures/);
+    expect(current(menu).text).not.toMatch(/Mode:/);
+    expect(current(menu).buttons.flat().map((b) => b.text).filter((t) => /^Mode/.test(t))).toEqual([]);
+    expect(current(menu).text).toContain('Spot, margin or futures is each account’s own mode: /accounts.');
 
     await h.press(alice, current(menu), /^Partial TP levels/);
     await h.emu.waitForMessage(alice.id, /target%:fraction/);

@@ -23,6 +23,7 @@ import type {
 import type { Notifier } from '../../src/engine/events.ts';
 import type { ExchangeId, TradingMode } from '../../src/exchange/port.ts';
 import type { AccountsRepo } from '../../src/db/repos/accounts.ts';
+import { accountLabel } from '../../src/engine/account-label.ts';
 import type { AuditRepo } from '../../src/db/repos/audit.ts';
 
 export interface FakeOpen {
@@ -359,7 +360,7 @@ export class FakeEngineFacade implements EngineFacade {
       .filter((a) => a.userId === userId)
       .map((a) => ({
         id: a.id,
-        label: `${a.paper ? 'Paper ' : ''}${a.exchange} ${a.mode}`,
+        label: accountLabel({ exchange: a.exchange, mode: a.mode, isPaper: a.paper, apiKeyHint: a.credentials ? `…${a.credentials.apiKey.slice(-4)}` : null, marginMode: a.mode === 'spot' ? null : (a.marginMode ?? 'isolated') }),
         exchange: a.exchange,
         mode: a.mode,
         marginMode: a.mode === 'spot' ? null : (a.marginMode ?? 'isolated'),

@@ -1,11 +1,10 @@
 /** /settings: an inline menu of SPEC §8's settings with current values, and notification levels. */
 import { Composer } from 'grammy';
 import type { TradingSettings } from '../../domain/settings.ts';
-import type { TradingMode } from '../../exchange/port.ts';
 import { EXPIRED, readSettingsData, settingsData } from '../callback-data.ts';
 import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { EDIT_SETTING_DIALOG } from '../dialogs/edit-setting.ts';
-import { LEVEL_ICONS, modeKeyboard, notifyKeyboard, notifyText, settingsMenuKeyboard, settingsMenuText } from '../keyboards/settings.ts';
+import { LEVEL_ICONS, notifyKeyboard, notifyText, settingsMenuKeyboard, settingsMenuText } from '../keyboards/settings.ts';
 import { settingField } from '../settings-input.ts';
 import { kindLabel, levelFor, nextLevel, NOTIFY_KINDS } from '../../notify/prefs.ts';
 
@@ -49,26 +48,11 @@ export function settingsFeature(deps: FeatureDeps) {
           await audit('settings.update', field.key, { value });
           return showMenu(r.value, `${value ? 'On' : 'Off'}. Applies to new positions.`);
         }
-        if (field.kind === 'mode') {
-          await ctx.answerCallbackQuery();
-          return ctx
-            .editMessageText('<b>Mode</b> for new positions: spot (long only), margin or futures (long and short). Your account must support it.', {
-              parse_mode: 'HTML',
-              reply_markup: modeKeyboard(current.mode),
-            })
-            .catch(() => undefined);
-        }
+        if (field.kind === 'mode') return ctx.answerCallbackQuery({ text: 'Each account has its own mode: see /accounts.', show_alert: true });
         await ctx.answerCallbackQuery();
         // one dialog at a time: a tap on another setting replaces the open question
         await ctx.conversation.exitAll();
         return ctx.conversation.enter(EDIT_SETTING_DIALOG, field.key);
-      }
-      case 'setmode': {
-        if (!['spot', 'margin', 'futures'].includes(k)) return ctx.answerCallbackQuery({ text: 'Unknown mode.' });
-        const r = await deps.settings.update(trader.id, { mode: k as TradingMode });
-        if (!r.ok) return ctx.answerCallbackQuery({ text: r.error.join('; '), show_alert: true });
-        await audit('settings.update', 'mode', { value: k });
-        return showMenu(r.value, `Mode: ${k}. Applies to new positions.`);
       }
       case 'apply': {
         const n = await deps.engine.applySettingsToOpenPositions(actorOf(ctx, trader, deps.adminIds), trader.id);
