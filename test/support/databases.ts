@@ -10,7 +10,7 @@
  *   truncated, identities restarted). A database opened while another is still open gets an
  *   instance of its own.
  * - PostgreSQL: each database is a copy of the migrated template database the global setup made.
- * Without the global setup (the bench) both fall back to a fresh database and all migrations.
+ * Without the global setup (the bench) every database is fresh and runs all migrations.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -57,8 +57,9 @@ let reusableInUse = false;
 let emptyingStatement: Promise<string> | undefined;
 
 async function openPgliteTestDatabase(): Promise<TestDatabase> {
-  if (reusableInUse) {
-    // a second database at the same time: its own instance, closed on destroy
+  if (reusableInUse || !process.env[PGLITE_SNAPSHOT_ENV]) {
+    // a second database at the same time, or outside the suite (the bench measures on fresh
+    // ones): its own instance, closed on destroy
     const own = await openPgliteFromSnapshot();
     return { ...own, destroy: () => own.close() };
   }
