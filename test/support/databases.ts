@@ -6,8 +6,8 @@
  *
  * Fast, because starting PGlite and running every migration takes seconds:
  * - PGlite: a test file's first database loads the migrated snapshot made once by the global
- *   setup (test/support/global-setup.ts); later ones reuse that instance, emptied (every table
- *   truncated, identities restarted). A database opened while another is still open gets an
+ *   setup (test/support/global-setup.ts); later ones reuse that instance, emptied (every row
+ *   deleted, sequences restarted). A database opened while another is still open gets an
  *   instance of its own.
  * - PostgreSQL: each database is a copy of the migrated template database the global setup made.
  * Without the global setup (the bench) every database is fresh and runs all migrations.
