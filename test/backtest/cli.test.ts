@@ -2,19 +2,21 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtureFile } from '../support/fixtures.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'src', 'backtest', 'cli.ts');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+// node with tsx's loader, as `npm run backtest` (tsx) ends up running it, without the tsx CLI's extra process
+const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const BTC = fixtureFile('BTC_USDT-1m-2021-02-19.csv');
 const SIGNALS = fixtureFile('btc-2021-02-19-signals.csv');
 const SETTINGS = fixtureFile('backtest-settings.json');
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, [CLI, ...args], { cwd: ROOT }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', TSX_LOADER, CLI, ...args], { cwd: ROOT }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });

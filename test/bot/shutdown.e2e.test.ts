@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { startBotApiEmulator, type BotApiEmulator } from '../emulators/bot-api.ts';
 import { startBotProcess, type BotProcess, type BotProcessExit } from '../support/bot-process.ts';
+import { seedPgliteDataDir } from '../support/databases.ts';
 
 const cleanups: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
@@ -20,6 +21,8 @@ async function launch(): Promise<{ emu: BotApiEmulator; app: BotProcess; env: Re
   cleanups.push(() => emu.close());
   const dataDir = mkdtempSync(join(tmpdir(), 'ase-stop-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  // an initialised database: these tests are about stopping (start.e2e starts on an empty one)
+  seedPgliteDataDir(dataDir);
   const env = { TELEGRAM_BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.url, DATA_DIR: dataDir, SECRET_KEY: randomBytes(32).toString('base64') };
   const app = startBotProcess({ env });
   cleanups.push(() => app.stop('SIGKILL'));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { startBotApiEmulator, type BotApiEmulator, type TgUser } from '../emulators/bot-api.ts';
 import { startBotProcess, type BotProcess, type BotProcessExit } from '../support/bot-process.ts';
+import { seedPgliteDataDir } from '../support/databases.ts';
 
 const alice: TgUser = { id: 70001, first_name: 'Alice', username: 'alice_trader' };
 
@@ -24,11 +25,13 @@ interface Setup {
   secretKey: string;
 }
 
-async function setup(): Promise<Setup> {
+/** `initialised`: the DATA_DIR holds a migrated database already (else the app creates it) */
+async function setup(options: { initialised?: boolean } = {}): Promise<Setup> {
   const emu = await startBotApiEmulator();
   cleanups.push(() => emu.close());
   const dataDir = mkdtempSync(join(tmpdir(), 'ase-e2e-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  if (options.initialised) seedPgliteDataDir(dataDir);
   return { emu, dataDir, secretKey: randomBytes(32).toString('base64') };
 }
 
@@ -94,7 +97,8 @@ it('greets /start with what the bot does and the next step, registers the comman
 });
 
 it('remembers the trader after a restart on the same DATA_DIR', { timeout: 120_000 }, async () => {
-  const s = await setup();
+  // the first start on an empty DATA_DIR is the test above
+  const s = await setup({ initialised: true });
   const first = await startApp(s);
   s.emu.sendCommand(alice, 'start');
   expect((await reply(s.emu, first, alice.id)).text).toMatch(/^Welcome/);

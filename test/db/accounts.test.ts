@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { databaseKinds, openTestDatabase, seedPgliteDataDir, type TestDatabase } from '../support/databases.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
@@ -64,6 +64,7 @@ describe.each(databaseKinds())('exchange accounts on %s', (kind) => {
 
 it('npm run keys:rotate re-seals the embedded database under the new SECRET_KEY', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ase-rotate-'));
+  seedPgliteDataDir(dataDir);
   try {
     const database = await openDatabase({ dataDir });
     const { user } = await createUsersRepo(database.db).upsertFromTelegram({ telegramId: 601, chatId: 601 });

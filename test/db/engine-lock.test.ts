@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatabaseInUseError, openDatabase } from '../../src/db/client.ts';
-import { createFreshPostgresDatabase, databaseKinds, dropPostgresDatabase } from '../support/databases.ts';
+import { createFreshPostgresDatabase, databaseKinds, dropPostgresDatabase, seedPgliteDataDir } from '../support/databases.ts';
 
 describe('engine lock on an embedded database directory', () => {
   it('refuses a directory a live process holds, takes over from a dead one, and frees it on close', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ase-lock-'));
     const pidFile = join(dataDir, 'engine.pid');
+    seedPgliteDataDir(dataDir);
     try {
       writeFileSync(pidFile, String(process.ppid)); // a live process holds it
       await expect(openDatabase({ dataDir })).rejects.toThrow(DatabaseInUseError);

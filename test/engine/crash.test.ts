@@ -16,7 +16,7 @@ import { openDatabase, type Database } from '../../src/db/client.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { orders, positions, signalExecutions, trades, tradingSignals } from '../../src/db/schema.ts';
-import { createFreshPostgresDatabase, databaseKinds, dropPostgresDatabase } from '../support/databases.ts';
+import { createFreshPostgresDatabase, databaseKinds, dropPostgresDatabase, seedPgliteDataDir } from '../support/databases.ts';
 import { FakeVenue } from '../fakes/fake-venue.ts';
 import { secretBox, T0 } from './harness.ts';
 import { CRASH_SYMBOL } from './fixtures/crash-path.ts';
@@ -77,6 +77,7 @@ describe.each(databaseKinds())('SIGKILL mid-run and restart on %s', (kind) => {
       target['DATABASE_URL'] = url;
     } else {
       target['DATA_DIR'] = join(dir, 'pgdata');
+      seedPgliteDataDir(target['DATA_DIR']);
     }
     const open = (): Promise<Database> => openDatabase(url ? { url, maxConnections: 3 } : { dataDir: target['DATA_DIR'] });
 

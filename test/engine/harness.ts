@@ -96,8 +96,13 @@ export async function drain(engine: Engine, rounds = 3): Promise<void> {
 export async function openPositionFor(h: Harness, telegramId: number, symbol: string, options: { mode?: 'spot' | 'margin' | 'futures'; action?: 'BUY' | 'SELL'; settings?: Partial<typeof tradingSettings.$inferInsert> } = {}) {
   const trader = await h.addTrader(telegramId, { ...(options.mode ? { mode: options.mode } : {}), ...(options.settings ? { settings: options.settings } : {}) });
   await h.insertSignal({ symbol, action: options.action ?? 'BUY', userId: trader.userId });
-  await drain(h.engine);
-  const [position] = await h.engine.facade.listPositions(trader.userId);
+  // the NOTIFY can take longer than one drain on a busy machine (a fresh PostgreSQL connection
+  // most of all): look again for up to 10 s
+  let [position] = [] as Awaited<ReturnType<typeof h.engine.facade.listPositions>>;
+  for (const start = Date.now(); !position && Date.now() - start < 10_000; ) {
+    await drain(h.engine);
+    [position] = await h.engine.facade.listPositions(trader.userId);
+  }
   if (!position) throw new Error('no position opened');
   return { ...trader, position };
 }

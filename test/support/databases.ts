@@ -6,14 +6,16 @@
  *
  * Fast, because starting PGlite and running every migration takes seconds:
  * - PGlite: a test file's first database loads the migrated snapshot made once by the global
- *   setup (test/support/global-setup.ts); later ones reuse that instance, emptied (every table
- *   truncated, identities restarted). A database opened while another is still open gets an
+ *   setup (test/support/global-setup.ts); later ones reuse that instance, emptied (every row
+ *   deleted, sequences restarted). A database opened while another is still open gets an
  *   instance of its own.
  * - PostgreSQL: each database is a copy of the migrated template database the global setup made.
- * Without the global setup (the bench) both fall back to a fresh database and all migrations.
+ * Without the global setup (the bench) every database is fresh and runs all migrations.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { openDatabase, type Database } from '../../src/db/client.ts';
@@ -57,8 +59,9 @@ let reusableInUse = false;
 let emptyingStatement: Promise<string> | undefined;
 
 async function openPgliteTestDatabase(): Promise<TestDatabase> {
-  if (reusableInUse) {
-    // a second database at the same time: its own instance, closed on destroy
+  if (reusableInUse || !process.env[PGLITE_SNAPSHOT_ENV]) {
+    // a second database at the same time, or outside the suite (the bench measures on fresh
+    // ones): its own instance, closed on destroy
     const own = await openPgliteFromSnapshot();
     return { ...own, destroy: () => own.close() };
   }
@@ -130,6 +133,39 @@ function lease(database: Database): TestDatabase {
     close: release,
     destroy: release,
   };
+}
+
+/**
+ * Fills an empty PGlite data directory on disk with the migrated snapshot, so a process opening it
+ * (the app as a child process, a CLI) skips initdb and the migrations. Without the global setup it
+ * leaves the directory empty: the process initialises it. Tests of a first start on an empty
+ * DATA_DIR do not call this.
+ */
+export function seedPgliteDataDir(dataDir: string): void {
+  const file = process.env[PGLITE_SNAPSHOT_ENV];
+  if (file) extractTar(readFileSync(file), dataDir);
+}
+
+/** the plain files and directories of a ustar archive (what PGlite's dumpDataDir writes) */
+function extractTar(tar: Buffer, into: string): void {
+  const root = resolve(into);
+  const field = (header: Buffer, start: number, length: number) => header.toString('latin1', start, start + length).replace(/\0.*$/s, '');
+  for (let offset = 0; offset + 512 <= tar.length; ) {
+    const header = tar.subarray(offset, offset + 512);
+    if (header.every((b) => b === 0)) break;
+    const name = [field(header, 345, 155), field(header, 0, 100)].filter(Boolean).join('/');
+    const size = parseInt(field(header, 124, 12).trim() || '0', 8);
+    const type = field(header, 156, 1) || '0';
+    const mode = parseInt(field(header, 100, 8).trim() || '600', 8);
+    const target = resolve(root, name.replace(/^\/+/, ''));
+    if (relative(root, target).startsWith('..')) throw new Error(`tar entry ${name} leaves ${root}`);
+    if (type === '5') mkdirSync(target, { recursive: true, mode });
+    else if (type === '0') {
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(join(target), tar.subarray(offset + 512, offset + 512 + size), { mode });
+    } else throw new Error(`tar entry ${name}: type ${type} is not a file or directory`);
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
 }
 
 // --- PostgreSQL: one database per test ---
