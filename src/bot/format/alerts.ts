@@ -65,7 +65,7 @@ export function formatAlert(event: EngineEvent): FormattedAlert {
         `${event.pnl >= 0 ? '🟢' : '🔴'} P&L ${fmtMoney(event.pnl, quote)} (${fmtPct(event.pct)})`,
         closed ? 'Position closed.' : `${fmtQty(event.remainingQty)} ${escapeHtml(baseOf(event.symbol))} still open.`,
         ...(event.dust !== undefined && event.dust > 0
-          ? [`${fmtQty(event.dust)} ${escapeHtml(baseOf(event.symbol))} stays in your wallet: below the exchange's minimum order, it cannot be sold.`]
+          ? [`${fmtQty(event.dust)} ${escapeHtml(baseOf(event.symbol))} stays in your wallet: below the exchange’s minimum order, it cannot be sold.`]
           : []),
       ];
       return { text: lines.join('\n'), positionId: closed ? undefined : event.positionId };

@@ -37,6 +37,16 @@ describe('alert messages', () => {
     }
   });
 
+  it('a close that left dust says so once; an opposite signal’s close has its own title', () => {
+    const a = formatAlert({ ...ref, kind: 'signal_reverse', price: 50_000, qty: 0.01998, remainingQty: 0, pnl: -1.999, pct: 0, dust: 0.000007 });
+    expect(a.text).toContain('🔄 CLOSED BY AN OPPOSITE SIGNAL');
+    expect(a.text).toContain('Closed 0.01998 BTC at 50,000');
+    expect(a.text).toContain('0.000007 BTC stays in your wallet: below the exchange’s minimum order, it cannot be sold.');
+    expect(a.positionId).toBeUndefined();
+    const plain = formatAlert({ ...ref, kind: 'stop_loss', price: 49_000, qty: 0.01998, remainingQty: 0, pnl: -21, pct: -2 });
+    expect(plain.text).not.toContain('wallet');
+  });
+
   it('a partial take profit names its level and keeps the controls for what is left', () => {
     // seed example: 1 ETH, first level sells 0.25
     const a = formatAlert({ ...ref, symbol: 'ETH/USDT', kind: 'partial_tp', level: 0, price: 3030, qty: 0.25, remainingQty: 0.75, pnl: 7.5, pct: 1 });
