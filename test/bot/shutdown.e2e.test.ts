@@ -39,7 +39,7 @@ function exitWithin(app: BotProcess, ms: number): Promise<BotProcessExit> {
   });
 }
 
-it('SIGTERM right after the command menu is registered (polling not yet started) exits 0', async () => {
+it('SIGTERM right after the command menu is registered (polling not yet started) exits 0', { timeout: 120_000 }, async () => {
   const { emu, app } = await launch();
   await emu.waitForCall('setMyCommands', undefined, 60_000);
   void app.stop('SIGTERM');
@@ -48,7 +48,7 @@ it('SIGTERM right after the command menu is registered (polling not yet started)
   expect(app.output()).not.toContain('fatal');
 });
 
-it('SIGTERM while Telegram is unreachable exits 0 within seconds', async () => {
+it('SIGTERM while Telegram is unreachable exits 0 within seconds', { timeout: 120_000 }, async () => {
   const { emu, app } = await launch();
   await emu.waitForCall('getUpdates', undefined, 60_000);
   emu.setOutage('502');
@@ -58,7 +58,7 @@ it('SIGTERM while Telegram is unreachable exits 0 within seconds', async () => {
   expect(exit, app.output()).toEqual({ code: 0, signal: null });
 });
 
-it('a second app on the same data directory refuses to start and names the reason; the first keeps running', async () => {
+it('a second app on the same data directory refuses to start and names the reason; the first keeps running', { timeout: 120_000 }, async () => {
   const { emu, app, env } = await launch();
   await emu.waitForCall('setMyCommands', undefined, 60_000);
   const second = startBotProcess({ env });
