@@ -13,6 +13,7 @@ import type { Engine } from '../../src/engine/create-engine.ts';
 import { createExchangeFactory } from '../../src/exchange/factory.ts';
 import { BINANCE_RECV_WINDOW_MS } from '../../src/exchange/quirks/binance.ts';
 import { startBinanceEmulator, type BinanceEmulator } from '../emulators/exchange/binance-server.ts';
+import { ccxtClient } from '../emulators/exchange/ccxt-client.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { createHarness, drain, type Harness } from './harness.ts';
 
@@ -200,5 +201,31 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     expect(h.notifier.ofKind('stop_loss')).toHaveLength(1);
     expect(h.notifier.ofKind('order_failed')).toEqual([]);
     expect(emulator.book.spot('BTC').free).toBeLessThan(open.qty * 0.01);
+  });
+
+  it('a position closed on the exchange while the bot was down is booked at the exchange\'s fill price, not today\'s', { timeout: 60_000 }, async () => {
+    const { userId } = await world();
+    const open = await openPosition(userId);
+    await engine.stop();
+    // the trader sells on the exchange at 103 while the bot is down; the price is 99 when it comes back
+    setPrice(103);
+    const client = ccxtClient(emulator, 'spot');
+    await client.loadMarkets();
+    await client.createOrder('BTC/USDT', 'market', 'sell', Number(client.amountToPrecision('BTC/USDT', open.qty)));
+    setPrice(99);
+    engine = h.newEngine();
+    await engine.start();
+    expect(engine.recovery).toMatchObject({ closedOnExchange: 1 });
+    const row = await positionRow(userId);
+    expect(row).toMatchObject({ status: 'closed', closeReason: 'closed_on_exchange' });
+    const [exit] = await db.db.select().from(trades).where(eq(trades.positionId, open.id));
+    expect(Number(exit!.exitPrice)).toBe(103);
+    // bought 100, sold 103 less the 0.1 % fee of each side: a gain, where today's 99 would book a loss
+    expect(Number(exit!.pnl)).toBeGreaterThan(0);
+    // both sides' fees: the entry's 0.01 BTC at 100 (1 USDT) and the exchange's own exit fee in USDT
+    expect(open.qty).toBeCloseTo(9.99, 8);
+    expect(Number(exit!.fee)).toBeCloseTo(1 + 9.99 * 103 * 0.001, 6);
+    const told = h.notifier.ofKind('action_needed').find((e) => e.positionId === open.id)!;
+    expect(told.message).toContain('recorded as closed at 103');
   });
 });
