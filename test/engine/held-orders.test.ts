@@ -228,4 +228,32 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     const told = h.notifier.ofKind('action_needed').find((e) => e.positionId === open.id)!;
     expect(told.message).toContain('recorded as closed at 103');
   });
+
+  it('a refused exit is told once per episode, across a restart too, and the fill after it is told as the stop', { timeout: 60_000 }, async () => {
+    const { userId } = await world();
+    const open = await openPosition(userId);
+    // the exchange refuses every attempt of the close (429 each time the adapter tries)
+    emulator.inject({ method: 'POST', path: ORDER, times: 2, fault: { kind: 'rate-limit', retryAfterSec: 0 } });
+    setPrice(96.9);
+    await engine.settle();
+    expect(h.notifier.ofKind('order_failed')).toHaveLength(1);
+    expect(await positionRow(userId)).toMatchObject({ status: 'open' });
+
+    await restart();
+    emulator.inject({ method: 'POST', path: ORDER, times: 2, fault: { kind: 'rate-limit', retryAfterSec: 0 } });
+    h.clock.advance(1_500); // past the first back-off (1 s)
+    setPrice(96.8);
+    await engine.settle();
+    expect(emulator.count(ORDER, 'POST')).toBe(5); // the entry, two refused attempts, two more after the restart
+    expect(h.notifier.ofKind('order_failed')).toHaveLength(1); // the same episode: not told again
+
+    h.clock.advance(2_500); // past the doubled back-off (2 s)
+    setPrice(96.7);
+    await engine.settle();
+    expect(await positionRow(userId)).toMatchObject({ status: 'closed', closeReason: 'stop_loss' });
+    expect(sells()).toHaveLength(1);
+    expect(h.notifier.ofKind('stop_loss')).toHaveLength(1);
+    expect(h.notifier.ofKind('order_failed')).toHaveLength(1);
+    expect(open.qty).toBeCloseTo(9.99, 8);
+  });
 });
