@@ -133,16 +133,17 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  await engine.start();
-  if (stopping) return;
-  logger.info({ recovery: engine.recovery }, 'engine started');
+  // traders are served at once: the outbox and polling start together with the engine's recovery
+  // and catch-up sweep (positions appear in the chat as recovery restores them)
+  alerts.worker.start();
+  const engineStarted = engine.start().then(() => logger.info({ recovery: engine.recovery }, 'engine started'));
+  engineStarted.catch(() => {}); // observed below: a failed start ends main (fatal)
   await bot.init();
   await registerCommands(bot, config.telegram.adminIds);
-  alerts.worker.start();
   if (stopping) return;
   logger.info({ bot: bot.botInfo.username }, 'bot started (long polling)');
   try {
-    await bot.start({ drop_pending_updates: false });
+    await Promise.all([bot.start({ drop_pending_updates: false }), engineStarted]);
   } catch (e) {
     // a stop requested while polling was starting ends bot.start() with an abort: not a failure
     if (!stopping) throw e;

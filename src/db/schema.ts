@@ -234,6 +234,12 @@ export const orders = pgTable(
     /** pending | open | filled | canceled | rejected | unknown */
     status: varchar('status', { length: 16 }).notNull(),
     error: text('error'),
+    /**
+     * the latest moment our request for this order could have left us: the call's start while
+     * pending, its end once the answer was lost; the exchange has certainly seen the order, or
+     * certainly not, a horizon after it (ExchangePort.orderHorizonMs)
+     */
+    sentAt: timestamp('sent_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -406,6 +412,18 @@ export const paperOrders = pgTable(
   (t) => [primaryKey({ columns: [t.accountId, t.clientOrderId] })],
 );
 
+/** A position's back-off after refused exit orders: survives restarts so alerts are not repeated. */
+export const exitBackoffs = pgTable('exit_backoffs', {
+  positionId: uuid('position_id')
+    .primaryKey()
+    .references(() => positions.id, { onDelete: 'cascade' }),
+  until: timestamp('until', { withTimezone: true }).notNull(),
+  /** ms; doubles per refusal up to the runner's cap */
+  delayMs: integer('delay_ms').notNull(),
+  /** the last refusal's trader-facing message */
+  lastError: text('last_error'),
+});
+
 export const schema = {
   users,
   apiKeys,
@@ -423,6 +441,7 @@ export const schema = {
   paperBalances,
   paperPositions,
   paperOrders,
+  exitBackoffs,
 };
 
 export const SIGNAL_CHANNEL = 'trading_signals_insert';

@@ -19,7 +19,7 @@ import type { Db } from '../db/client.ts';
 import type { ExitEventKind } from './events.ts';
 import type { EngineContext } from './context.ts';
 import { exitPnl, feeInQuote, isDust } from './fills.ts';
-import { lookUp, sendOnce, type SendOutcome } from './tracked-order.ts';
+import { attemptOf, certainAfter, intentClientOrderId, intentOf, lookUp, MAX_ATTEMPTS, sendOnce, type SendOutcome } from './tracked-order.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
 
 type OrderAction = Extract<MonitorAction, { type: 'close_all' | 'partial' | 'reduce' }>;
@@ -54,10 +54,23 @@ export interface RunnerHooks {
 
 export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
   const { repos, clock, logger } = ctx;
-  /** position id → { until: ms, delay: ms } after refused orders */
+  /** position id → { until: ms, delay: ms } after refused orders (mirrored in exit_backoffs) */
   const backoff = new Map<string, { until: number; delay: number }>();
   /** position id → the last refusal's trader-facing message */
   const lastError = new Map<string, string>();
+
+  /** At start: the back-offs of before the restart (their alerts were sent then). */
+  async function loadBackoffs(): Promise<void> {
+    for (const [id, b] of await repos.backoffs.loadAll()) {
+      backoff.set(id, { until: b.until, delay: b.delay });
+      if (b.lastError) lastError.set(id, b.lastError);
+    }
+  }
+
+  async function clearBackoff(id: string): Promise<void> {
+    lastError.delete(id);
+    if (backoff.delete(id)) await repos.backoffs.clear(id).catch((error: unknown) => logger.warn({ err: error, positionId: id }, 'back-off not cleared'));
+  }
 
   const tx = <T>(fn: (tx: Db) => Promise<T>) => ctx.database.db.transaction((t) => fn(t as unknown as Db));
 
@@ -107,11 +120,12 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     return summary;
   }
 
-  async function runOrder(p: PositionRecord, action: OrderAction, source: TradeSource): Promise<boolean> {
+  /** Sends attempt `attempt` of an exit intent (a new intent unless given) and completes it. */
+  async function runOrder(p: PositionRecord, action: OrderAction, source: TradeSource, intent: { id: string; attempt: number } = { id: randomUUID(), attempt: 1 }): Promise<boolean> {
     const port = await ctx.exchanges.forAccount(p.accountId);
     const qty = action.type === 'close_all' ? p.state.qty : Math.min(action.qty, p.state.qty);
     if (!(qty > 0)) return true;
-    const pending: PendingAction = { orderId: randomUUID(), clientOrderId: newClientOrderId(), purpose: PURPOSE[action.type], source, action };
+    const pending: PendingAction = { orderId: randomUUID(), clientOrderId: intentClientOrderId(intent.id, intent.attempt), purpose: PURPOSE[action.type], source, action };
     p.pendingAction = pending;
     await repos.positions.writeExitIntent(
       p,
@@ -132,7 +146,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       },
       clock.now(),
     );
-    const outcome = await sendOnce(port, p.symbol, pending.clientOrderId, () =>
+    const outcome = await sendOnce(port, p.symbol, pending.clientOrderId, () => clock.now(), () =>
       // always this position's side and exact quantity: never the exchange's whole position, which
       // may hold the trader's own trades or (hedge mode) the other side
       port.closePosition({ symbol: p.symbol, clientOrderId: pending.clientOrderId, qty, side: p.state.side }),
@@ -145,19 +159,30 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     const now = clock.now();
     const action = pending.action;
     if (outcome.kind === 'unknown') {
+      // the exit intent stays pending: the monitor sends no other exit for this position until it is resolved
       p.status = 'closing';
-      await repos.orders.markStatus(pending.orderId, 'unknown', outcome.message, now);
+      if (outcome.lostAt !== undefined) await repos.orders.markLost(pending.orderId, outcome.message, outcome.lostAt);
+      // else a lookup that did not settle it: the row keeps its status, and the horizon its start
       await repos.positions.save(p, now);
       logger.warn({ positionId: p.id, clientOrderId: pending.clientOrderId }, 'order outcome unknown: blocked until looked up');
       return false;
     }
-    if (outcome.kind === 'refused' || outcome.result.filledQty <= 0 || action === null || !isOrderAction(action)) {
-      const message = outcome.kind === 'refused' ? outcome.message : 'the order was not filled';
+    const attempt = attemptOf(pending.clientOrderId);
+    if (outcome.kind === 'absent' && action !== null && isOrderAction(action) && attempt < MAX_ATTEMPTS) {
+      // certainly never taken: the same intent goes again under its next id (never the same id)
+      await repos.orders.markStatus(pending.orderId, 'rejected', outcome.message, now);
+      p.pendingAction = null;
+      p.status = 'open';
+      logger.warn({ positionId: p.id, clientOrderId: pending.clientOrderId }, 'exit order certainly absent: sent again under the next id');
+      return runOrder(p, action, pending.source, { id: intentOf(pending.clientOrderId), attempt: attempt + 1 });
+    }
+    if (outcome.kind !== 'placed' || outcome.result.filledQty <= 0 || action === null || !isOrderAction(action)) {
+      const message = outcome.kind !== 'placed' ? outcome.message : 'the order was not filled';
       p.pendingAction = null;
       p.status = 'open';
       if (outcome.kind === 'placed') await repos.orders.recordResult(pending.orderId, outcome.result, now);
       else await repos.orders.markStatus(pending.orderId, 'rejected', message, now);
-      await onRefused(p, pending, outcome.kind === 'refused' ? outcome.code : 'UNEXPECTED', message);
+      await onRefused(p, pending, outcome.kind === 'refused' ? outcome.code : outcome.kind === 'absent' ? 'ORDER_NOT_FOUND' : 'UNEXPECTED', message);
       if (isClosed(p)) return true; // closed as dust: nothing left to sell
       await repos.positions.save(p, now);
       return false;
@@ -197,8 +222,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       p.closeReason = reason;
       p.closedAt = now;
     }
-    backoff.delete(p.id);
-    lastError.delete(p.id);
+    await clearBackoff(p.id);
     await tx(async (t) => {
       await repos.orders.recordResult(pending.orderId, result, now, t);
       await repos.trades.insert(
@@ -266,8 +290,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     p.closeReason = action.reason;
     p.closedAt = now;
     p.pendingAction = null;
-    backoff.delete(p.id);
-    lastError.delete(p.id);
+    await clearBackoff(p.id);
     await tx(async (t) => {
       await repos.trades.insert(
         {
@@ -315,6 +338,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     const prior = backoff.get(p.id);
     const delay = prior ? Math.min(prior.delay * 2, BACKOFF_MAX_MS) : BACKOFF_START_MS;
     backoff.set(p.id, { until: clock.now() + delay, delay });
+    await repos.backoffs.set(p.id, { until: clock.now() + delay, delay, lastError: message }).catch((error: unknown) => logger.warn({ err: error, positionId: p.id }, 'back-off not saved'));
     logger.warn({ positionId: p.id, code, purpose: pending.purpose }, 'exit order refused');
     if (!prior) {
       await ctx.emit(
@@ -354,12 +378,14 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     const pending = p.pendingAction;
     if (!pending || pending.purpose === 'entry') return true;
     const port = await ctx.exchanges.forAccount(p.accountId);
-    const outcome = await lookUp(port, p.symbol, pending.clientOrderId);
+    const order = await repos.orders.byId(pending.orderId);
+    const certainAt = order ? certainAfter(order, port, ctx.startedAt) : clock.now();
+    const outcome = await lookUp(port, p.symbol, pending.clientOrderId, certainAt, clock.now());
     await complete(p, pending, outcome);
     return outcome.kind !== 'unknown';
   }
 
-  return { run, resolvePending, blocked };
+  return { run, resolvePending, blocked, loadBackoffs };
 }
 
 export type ActionRunner = ReturnType<typeof createActionRunner>;

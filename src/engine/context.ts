@@ -3,6 +3,7 @@ import type { Database } from '../db/client.ts';
 import type { AccountsRepo } from '../db/repos/accounts.ts';
 import type { AuditRepo } from '../db/repos/audit.ts';
 import type { ExecutionsRepo } from '../db/repos/executions.ts';
+import type { ExitBackoffsRepo } from '../db/repos/exit-backoffs.ts';
 import type { OrdersRepo } from '../db/repos/orders.ts';
 import type { PositionsRepo } from '../db/repos/positions.ts';
 import type { ReevaluationsRepo } from '../db/repos/reevaluations.ts';
@@ -27,6 +28,7 @@ export interface EngineRepos {
   controls: TradingControlsRepo;
   settings: TradingSettingsReader;
   accounts: AccountsRepo;
+  backoffs: ExitBackoffsRepo;
 }
 
 export interface EngineContext {
@@ -40,6 +42,8 @@ export interface EngineContext {
   /** per-position lock shared by the monitor, the controls and recovery (key: position id) */
   locks: KeyedLock;
   book: PositionBook;
+  /** ms: when this engine started; an order still `pending` from before was sent by a stopped process */
+  startedAt: number;
   /** emits without ever throwing: a notifier failure must not undo a trade */
   emit(event: import('./events.ts').EngineEvent, dedupeKey?: string): Promise<void>;
 }

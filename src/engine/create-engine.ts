@@ -15,6 +15,7 @@ import type { Database } from '../db/client.ts';
 import type { AccountsRepo } from '../db/repos/accounts.ts';
 import { createAuditRepo } from '../db/repos/audit.ts';
 import { createExecutionsRepo } from '../db/repos/executions.ts';
+import { createExitBackoffsRepo } from '../db/repos/exit-backoffs.ts';
 import { createOrdersRepo } from '../db/repos/orders.ts';
 import { createPositionsRepo, type PositionRecord } from '../db/repos/positions.ts';
 import { createReevaluationsRepo } from '../db/repos/reevaluations.ts';
@@ -113,6 +114,7 @@ export function createEngine(deps: EngineDeps): Engine {
     feeds: deps.feeds,
     locks: new KeyedLock(),
     book,
+    startedAt: clock.now(),
     exchanges: createAccountExchanges(deps.accounts, deps.createExchange),
     repos: {
       positions: createPositionsRepo(db),
@@ -125,6 +127,7 @@ export function createEngine(deps: EngineDeps): Engine {
       controls: createTradingControlsRepo(db),
       settings: createTradingSettingsReader(db),
       accounts: deps.accounts,
+      backoffs: createExitBackoffsRepo(db),
     },
     async emit(event, dedupeKey) {
       try {
@@ -227,6 +230,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
     async start() {
       startedAt = clock.now();
+      ctx.startedAt = startedAt;
       recoveryReport = await recovery.recover();
       logger.info({ ...recoveryReport }, 'positions restored and reconciled');
       monitor.start();

@@ -12,9 +12,8 @@ import type { Db } from '../db/client.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
-import { newClientOrderId } from './action-runner.ts';
 import { feeInQuote, heldAfterFill } from './fills.ts';
-import { lookUp, sendOnce, type SendOutcome } from './tracked-order.ts';
+import { certainAfter, intentClientOrderId, lookUp, sendOnce, type SendOutcome } from './tracked-order.ts';
 
 export interface EntryPlan {
   executionId: string;
@@ -50,7 +49,8 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
     const now = clock.now();
     const monitorSettings = toMonitorSettings(plan.settings);
     const positionId = randomUUID();
-    const clientOrderId = newClientOrderId();
+    // the entry's intent is its position: one send (a certainly-absent entry fails, it is not sent again)
+    const clientOrderId = intentClientOrderId(positionId, 1);
     const orderId = randomUUID();
     const position: PositionRecord = {
       id: positionId,
@@ -97,7 +97,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
       );
       await repos.executions.finish(plan.executionId, 'claimed', [], positionId, now, t);
     });
-    const outcome = await sendOnce(port, plan.symbol, clientOrderId, () =>
+    const outcome = await sendOnce(port, plan.symbol, clientOrderId, () => clock.now(), () =>
       port.placeOrder({
         symbol: plan.symbol,
         side: plan.side === 'long' ? 'buy' : 'sell',
@@ -115,11 +115,14 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
     const now = clock.now();
     const pending = position.pendingAction!;
     if (outcome.kind === 'unknown') {
-      await repos.orders.markStatus(pending.orderId, 'unknown', outcome.message, now);
+      // held as pending: no other entry of this signal and account, and the sweep keeps looking it up
+      if (outcome.lostAt !== undefined) await repos.orders.markLost(pending.orderId, outcome.message, outcome.lostAt);
+      // else a lookup that did not settle it: the row keeps its status, and the horizon its start
+      track(position);
       return { kind: 'unknown', position };
     }
-    if (outcome.kind === 'refused' || outcome.result.filledQty <= 0) {
-      const message = outcome.kind === 'refused' ? outcome.message : 'the entry order was not filled';
+    if (outcome.kind !== 'placed' || outcome.result.filledQty <= 0) {
+      const message = outcome.kind !== 'placed' ? outcome.message : 'the entry order was not filled';
       await tx(async (t) => {
         if (outcome.kind === 'placed') await repos.orders.recordResult(pending.orderId, outcome.result, now, t);
         else await repos.orders.markStatus(pending.orderId, 'rejected', message, now, t);
@@ -178,7 +181,9 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
     const port = await ctx.exchanges.forAccount(position.accountId);
     const pending = position.pendingAction;
     if (!pending) return { kind: 'failed', message: 'no entry order recorded' };
-    const outcome = await lookUp(port, position.symbol, pending.clientOrderId);
+    const order = await repos.orders.byId(pending.orderId);
+    const certainAt = order ? certainAfter(order, port, ctx.startedAt) : clock.now();
+    const outcome = await lookUp(port, position.symbol, pending.clientOrderId, certainAt, clock.now());
     return complete(position, executionId, outcome, port);
   }
 

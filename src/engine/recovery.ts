@@ -11,6 +11,10 @@ import type { EngineContext } from './context.ts';
 import type { ActionRunner } from './action-runner.ts';
 import type { Entries } from './open-position.ts';
 import { exitPnl, splitSymbol } from './fills.ts';
+import type { ExchangePort } from '../exchange/port.ts';
+
+/** for messages: 8 significant digits at most */
+const round = (x: number) => Number(x.toPrecision(8));
 
 export interface RecoveryReport {
   restored: number;
@@ -31,6 +35,7 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
 
   async function recover(): Promise<RecoveryReport> {
     const report: RecoveryReport = { restored: 0, entriesResolved: 0, exitsResolved: 0, stillUnknown: 0, interruptedClaims: 0, closedOnExchange: 0, unknownOnExchange: 0 };
+    await runner.loadBackoffs();
     const active = await repos.positions.loadActive();
     const claims = await repos.executions.listClaimed();
     const claimByPosition = new Map(claims.filter((c) => c.positionId).map((c) => [c.positionId!, c.id]));
@@ -130,19 +135,49 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
     return { closed, unknown };
   }
 
-  /** Closed on the exchange while we were away: closed here, priced at the current price (an estimate, said so). */
+  /**
+   * What closed a position on the exchange while we were away: the account's fills on the exit
+   * side since the position opened, not counting the exits we booked ourselves. Undefined when
+   * the history is not offered or does not cover the quantity.
+   */
+  async function fillsOfClose(p: PositionRecord, port: ExchangePort): Promise<{ price: number; fee: number } | undefined> {
+    if (!port.fetchMyTrades) return undefined;
+    const ours = new Set((await repos.orders.forPosition(p.id)).flatMap((o) => (o.exchangeOrderId ? [o.exchangeOrderId] : [])));
+    const exitSide = p.state.side === 'long' ? 'sell' : 'buy';
+    const fills = (await port.fetchMyTrades(p.symbol, p.state.openedAt)).filter((t) => t.side === exitSide && !ours.has(t.orderId));
+    let qty = 0;
+    let cost = 0;
+    let fee = 0;
+    for (const t of fills) {
+      if (qty >= p.state.qty * (1 - 1e-9)) break;
+      const take = Math.min(t.qty, p.state.qty - qty);
+      qty += take;
+      cost += take * t.price;
+      fee += t.qty > 0 ? (t.feeInQuote * take) / t.qty : 0;
+    }
+    // a spot sale may leave the fee-sized remainder or dust: 99 % covered is the close
+    if (qty < p.state.qty * 0.99) return undefined;
+    return { price: cost / qty, fee };
+  }
+
+  /** Closed on the exchange while we were away: booked at the exchange's fill prices, or at the current price (an estimate, said so). */
   async function closeMissing(p: PositionRecord): Promise<void> {
     await ctx.locks.run(p.id, async () => {
       const port = await ctx.exchanges.forAccount(p.accountId);
-      const price = await port.fetchPrice(p.symbol).catch(() => p.state.lastPrice ?? p.state.entry);
+      const fills = await fillsOfClose(p, port).catch((error: unknown) => {
+        logger.warn({ err: error, positionId: p.id }, 'trade history not read: the exit price is estimated');
+        return undefined;
+      });
+      const price = fills?.price ?? (await port.fetchPrice(p.symbol).catch(() => p.state.lastPrice ?? p.state.entry));
       const now = clock.now();
-      const pnl = exitPnl({ side: p.state.side, entry: p.state.entry, exit: price, qty: p.state.qty, qtyInitial: p.state.qtyInitial, entryFee: p.entryFee, exitFee: 0 });
+      const pnl = exitPnl({ side: p.state.side, entry: p.state.entry, exit: price, qty: p.state.qty, qtyInitial: p.state.qtyInitial, entryFee: p.entryFee, exitFee: fills?.fee ?? 0 });
       const qty = p.state.qty;
       p.state = { ...p.state, qty: 0, closed: true };
       p.status = 'closed';
       p.closeReason = CLOSED_ON_EXCHANGE;
       p.closedAt = now;
       p.realizedPnl += pnl.net;
+      p.feesPaid += fills?.fee ?? 0;
       await tx(async (t) => {
         await repos.trades.insert(
           {
@@ -173,7 +208,9 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
           userId: p.userId,
           accountId: p.accountId,
           positionId: p.id,
-          message: `${p.symbol} ${p.state.side} was closed on the exchange while the bot was away; recorded as closed (exit price estimated at ${price}).`,
+          message: fills
+            ? `${p.symbol} ${p.state.side} was closed on the exchange while the bot was away; recorded as closed at ${round(price)} (the exchange's fills), P&L ${round(pnl.net)}.`
+            : `${p.symbol} ${p.state.side} was closed on the exchange while the bot was away; recorded as closed (exit price estimated at ${price}).`,
         },
         `reconciled:${p.id}`,
       );

@@ -14,6 +14,7 @@ import { placeOnce } from './place-once.ts';
 import { assertMinimums, roundOrder, roundToStep } from './precision.ts';
 import {
   ExchangeError,
+  type AccountTrade,
   type Balance,
   type Candle,
   type CandleTimeframe,
@@ -224,6 +225,27 @@ export class CcxtExchange implements ExchangePort {
       retry: this.retryDeps,
       onRetry: (code, attempt, delayMs) => this.deps.onRetry?.({ operation: 'createOrder', code, attempt, delayMs }),
     });
+  }
+
+  get orderHorizonMs(): number {
+    const recvWindow = Number(this.ex.options?.['recvWindow'] ?? this.quirks.receiveWindowMs);
+    return this.ex.timeout + (Number.isFinite(recvWindow) ? recvWindow : this.quirks.receiveWindowMs);
+  }
+
+  async fetchMyTrades(symbol: string, since: number): Promise<AccountTrade[]> {
+    const market = await this.market(symbol);
+    const params = this.quirks.balanceParams(this.account.mode, this.marginMode);
+    const raw = await this.call('fetchMyTrades', () => this.ex.fetchMyTrades(market.symbol, since, undefined, params));
+    return raw
+      .filter((t) => (t.timestamp ?? 0) >= since)
+      .sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0))
+      .map((t) => {
+        const price = Number(t.price);
+        const qty = Number(t.amount) * market.contractSize;
+        const cost = Number(t.fee?.cost ?? 0);
+        const feeInQuote = t.fee?.currency === market.base ? cost * price : cost;
+        return { side: t.side as 'buy' | 'sell', qty, price, feeInQuote, timestamp: t.timestamp ?? since, orderId: String(t.order ?? '') };
+      });
   }
 
   async closePosition(request: ClosePositionRequest): Promise<OrderResult> {

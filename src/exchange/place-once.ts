@@ -1,8 +1,12 @@
 /**
- * Placing an order so that retries never duplicate it. Temporary failures are retried with
- * backoff; after an ambiguous one (timeout, dropped connection, 5xx — the exchange may have
- * taken the order) the order is looked up by our client order id before any new attempt, and
- * once more after the last. A rate limit is not ambiguous: the exchange refused the request.
+ * Placing an order so that retries never duplicate it. A refused attempt (rate limit, a 5xx
+ * answered before the order was taken is NOT among them) is retried with backoff under the same
+ * client order id: the exchange never took it. After an ambiguous failure (timeout, dropped
+ * connection, 5xx — the exchange may have taken the order, or may still take it) the order is
+ * only looked up by our client order id, never sent again: a lookup that finds nothing may be
+ * early (Binance answers -2013 until a held order is matched), and Binance keeps client ids
+ * unique only among OPEN orders, so a re-sent market order could fill twice. The caller then
+ * holds the order as unknown until the exchange has certainly seen it or certainly not.
  */
 import { ExchangeError, type ExchangeErrorCode, type OrderResult } from './port.ts';
 import { backoffDelay, type RetryDeps, type RetryPolicy } from './retry.ts';
@@ -13,7 +17,7 @@ export const AMBIGUOUS_CODES: ReadonlySet<ExchangeErrorCode> = new Set(['TIMEOUT
 export interface PlaceOnceDeps {
   /** one attempt; throws ExchangeError */
   create: () => Promise<OrderResult>;
-  /** finds the order by our client order id; undefined when the exchange does not know it */
+  /** finds the order by our client order id; undefined when the exchange does not know it (yet) */
   lookup: () => Promise<OrderResult | undefined>;
   policy: RetryPolicy;
   retry: RetryDeps;
@@ -21,19 +25,21 @@ export interface PlaceOnceDeps {
 }
 
 export async function placeOnce(deps: PlaceOnceDeps): Promise<OrderResult> {
-  let ambiguous = false;
+  let ambiguous: ExchangeError | undefined;
   let lastError: ExchangeError | undefined;
   for (let attempt = 1; attempt <= deps.policy.attempts; attempt += 1) {
-    if (ambiguous) {
+    try {
+      if (!ambiguous) return await deps.create();
       const found = await deps.lookup();
       if (found) return found;
-    }
-    try {
-      return await deps.create();
+      // not known yet: it may still be matched, so it is never sent again from here
+      throw ambiguous;
     } catch (error) {
-      if (!(error instanceof ExchangeError) || !error.retryable) throw error;
+      if (error === ambiguous) throw error;
+      if (!(error instanceof ExchangeError) || (!error.retryable && !ambiguous)) throw error;
       lastError = error;
-      ambiguous ||= AMBIGUOUS_CODES.has(error.code);
+      if (!ambiguous && AMBIGUOUS_CODES.has(error.code)) ambiguous = error;
+      else if (ambiguous && !error.retryable) throw ambiguous;
       if (attempt === deps.policy.attempts) break;
       const delayMs = backoffDelay(attempt, deps.policy, deps.retry.random, error.retryAfterSec);
       deps.onRetry?.(error.code, attempt, delayMs);
@@ -41,8 +47,9 @@ export async function placeOnce(deps: PlaceOnceDeps): Promise<OrderResult> {
     }
   }
   if (ambiguous) {
-    const found = await deps.lookup();
+    const found = await deps.lookup().catch(() => undefined);
     if (found) return found;
+    throw ambiguous;
   }
   throw lastError ?? new ExchangeError('UNKNOWN');
 }

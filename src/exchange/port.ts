@@ -166,8 +166,31 @@ export interface KeyPermissions {
 /** Candle interval for fetchCandles, as the exchanges spell it. */
 export type CandleTimeframe = '1m' | '5m' | '15m' | '1h' | '4h' | '1d';
 
+/** One of our fills from the exchange's trade history. */
+export interface AccountTrade {
+  side: 'buy' | 'sell';
+  /** base units */
+  qty: number;
+  /** quote per base */
+  price: number;
+  /** in the quote currency (a fee taken in another coin is converted at the fill's price where it is the base) */
+  feeInQuote: number;
+  /** ms */
+  timestamp: number;
+  /** the exchange's id of the order the fill belongs to */
+  orderId: string;
+}
+
 export interface ExchangePort {
   readonly account: ExchangeAccount;
+  /**
+   * ms after our last request for an order left us by which the exchange has certainly taken it,
+   * or certainly never will (the request timeout plus the exchange's receive window). Absent: the
+   * port answers at once (paper), so a lookup that does not find an order is final.
+   */
+  readonly orderHorizonMs?: number;
+  /** the account's own fills of a market since `since` (ms), oldest first; absent where not offered */
+  fetchMyTrades?(symbol: string, since: number): Promise<AccountTrade[]>;
   /** all tradable markets of the account's mode, keyed by unified symbol */
   loadMarkets(): Promise<Readonly<Record<string, Market>>>;
   /** throws ExchangeError UNKNOWN_SYMBOL */

@@ -102,6 +102,8 @@ describe.each(databaseKinds())('fault storm on %s', (kind) => {
     expect(emulator.book.spot('BTC').free).toBeCloseTo(held, 8);
     // the storm was felt: faults were consumed and some orders were resolved by lookup
     expect(emulator.count(ORDER, 'GET')).toBeGreaterThan(0);
-    expect(all.filter((p) => p.status === 'closed').length).toBeGreaterThan(0);
+    // (an entry whose request never reached the book is dropped after the horizon, not re-sent under
+    // its client id: fewer positions open than traders, and some exits happened)
+    expect(all.filter((p) => p.status === 'closed' || Number(p.qty) < Number(p.qtyInitial)).length).toBeGreaterThan(0);
   });
 });

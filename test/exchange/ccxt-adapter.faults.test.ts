@@ -49,13 +49,27 @@ describe('ccxt adapter under injected faults (Binance emulator)', () => {
     expect(error.retryable).toBe(true);
   });
 
-  it('timeout before the exchange took the order: looks it up by client id, finds nothing, places it once', async () => {
+  it('timeout with no answer: looks it up by client id, finds nothing yet, and never sends that client id again (TIMEOUT to the caller)', async () => {
     h.emulator.inject({ method: 'POST', path: ORDER, fault: { kind: 'timeout' } });
-    const order = await buy('to-1');
-    expect(order.filledQty).toBe(0.01);
+    const error = (await buy('to-1').catch((e: unknown) => e)) as ExchangeError;
+    expect(error.code).toBe('TIMEOUT');
     const sequence = h.emulator.requests.filter((r) => r.path === ORDER).map((r) => `${r.method}${r.params.origClientOrderId ? ' by-client-id' : ''}`);
-    expect(sequence).toEqual(['POST', 'GET by-client-id', 'POST']);
-    expect(ordersWith('to-1')).toBe(1);
+    expect(sequence[0]).toBe('POST');
+    expect(sequence.slice(1).every((s) => s === 'GET by-client-id')).toBe(true);
+    expect(sequence.length).toBeGreaterThanOrEqual(2);
+    expect(ordersWith('to-1')).toBe(0);
+  });
+
+  it('an order held by the exchange and filled after the client gave up is found, never sent twice', async () => {
+    h.emulator.inject({ method: 'POST', path: ORDER, fault: { kind: 'hold-then-execute', delayMs: 2_500 } });
+    const error = (await buy('held-1').catch((e: unknown) => e)) as ExchangeError;
+    expect(error.code).toBe('TIMEOUT');
+    expect(ordersWith('held-1')).toBe(0);
+    await new Promise((r) => setTimeout(r, 2_700));
+    const found = await h.exchange.fetchOrder('BTC/USDT', { clientOrderId: 'held-1' });
+    expect(found).toMatchObject({ status: 'closed', filledQty: 0.01 });
+    expect(h.emulator.count(ORDER, 'POST')).toBe(1);
+    expect(ordersWith('held-1')).toBe(1);
   });
 
   it('response dropped after the order was accepted: the retry finds it and never places it twice', async () => {

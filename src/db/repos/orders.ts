@@ -34,10 +34,12 @@ export interface OrderRecord {
   reduceOnly: boolean;
   status: OrderRowStatus;
   error: string | null;
+  /** ms; see orders.sent_at */
+  sentAt: number;
   createdAt: number;
 }
 
-export type NewOrder = Omit<OrderRecord, 'exchangeOrderId' | 'filledQty' | 'avgPrice' | 'fee' | 'feeCurrency' | 'status' | 'error' | 'createdAt'>;
+export type NewOrder = Omit<OrderRecord, 'exchangeOrderId' | 'filledQty' | 'avgPrice' | 'fee' | 'feeCurrency' | 'status' | 'error' | 'createdAt' | 'sentAt'>;
 
 type Row = typeof orders.$inferSelect;
 
@@ -63,6 +65,7 @@ function toRecord(row: Row): OrderRecord {
     reduceOnly: row.reduceOnly,
     status: row.status as OrderRowStatus,
     error: row.error,
+    sentAt: (row.sentAt ?? row.createdAt).getTime(),
     createdAt: row.createdAt.getTime(),
   };
 }
@@ -100,6 +103,7 @@ export function createOrdersRepo(db: Db) {
         price: decOrNull(order.price),
         reduceOnly: order.reduceOnly,
         status: 'pending',
+        sentAt: new Date(now),
         createdAt: new Date(now),
         updatedAt: new Date(now),
       });
@@ -123,6 +127,16 @@ export function createOrdersRepo(db: Db) {
 
     async markStatus(id: string, status: OrderRowStatus, error: string | null, now: number, tx: Db = db): Promise<void> {
       await tx.update(orders).set({ status, error, updatedAt: new Date(now) }).where(eq(orders.id, id));
+    },
+
+    /** The answer was lost at `now`: the order is unknown, and the horizon runs from now. */
+    async markLost(id: string, error: string, now: number, tx: Db = db): Promise<void> {
+      await tx.update(orders).set({ status: 'unknown', error, sentAt: new Date(now), updatedAt: new Date(now) }).where(eq(orders.id, id));
+    },
+
+    async byId(id: string): Promise<OrderRecord | undefined> {
+      const [row] = await db.select().from(orders).where(eq(orders.id, id));
+      return row ? toRecord(row) : undefined;
     },
 
     /** Orders whose outcome we do not know yet: looked up on the exchange at start and by the sweep. */

@@ -188,10 +188,10 @@ export function createPositionsRepo(db: Db) {
       await db.execute(sql`
         with o as (
           insert into orders (id, user_id, account_id, position_id, signal_id, client_order_id, symbol, side, type, purpose,
-                              qty, price, reduce_only, status, created_at, updated_at)
+                              qty, price, reduce_only, status, sent_at, created_at, updated_at)
           values (${order.id}::uuid, ${order.userId}::uuid, ${order.accountId}::uuid, ${order.positionId}::uuid, ${order.signalId}::uuid,
                   ${order.clientOrderId}, ${order.symbol}, ${order.side}, ${order.type}, ${order.purpose},
-                  ${dec(order.qty)}::numeric, ${decOrNull(order.price)}::numeric, ${order.reduceOnly}, 'pending', ${at}::timestamptz, ${at}::timestamptz)
+                  ${dec(order.qty)}::numeric, ${decOrNull(order.price)}::numeric, ${order.reduceOnly}, 'pending', ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz)
         )
         update positions set monitor_state = ${JSON.stringify(monitorStateOf(p))}::jsonb, updated_at = ${at}::timestamptz
         where id = ${p.id}::uuid`);

@@ -14,9 +14,14 @@ import type { Exchange } from 'ccxt';
 import type { KeyPermissions, MarginMode, TradingMode } from '../port.ts';
 import { defaultQuirks, type ExchangeQuirks } from './types.ts';
 
+/** ms: a signed request older than this when it reaches Binance is refused (-1021), never executed */
+export const BINANCE_RECV_WINDOW_MS = 10_000;
+
 export const binanceQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'binance',
+  /** ms: ccxt's default recvWindow for Binance (set explicitly in the constructor options below) */
+  receiveWindowMs: BINANCE_RECV_WINDOW_MS,
   modes: ['spot', 'margin', 'futures'],
   /** the margin account and USDⓈ-M both default to cross; isolated is a per-pair / per-symbol choice */
   marginModes(mode: TradingMode): readonly MarginMode[] {
@@ -25,6 +30,7 @@ export const binanceQuirks: ExchangeQuirks = {
   constructorOptions(mode: TradingMode) {
     return {
       defaultType: mode === 'futures' ? 'future' : mode === 'margin' ? 'margin' : 'spot',
+      recvWindow: BINANCE_RECV_WINDOW_MS,
       fetchCurrencies: false,
       fetchMargins: false,
       fetchMarkets: { types: mode === 'futures' ? ['linear'] : ['spot'] },

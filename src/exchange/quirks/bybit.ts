@@ -11,6 +11,8 @@ import { defaultQuirks, type ExchangeQuirks } from './types.ts';
 export const bybitQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'bybit',
+  /** ms: ccxt's default recv_window for Bybit (X-BAPI-RECV-WINDOW) */
+  receiveWindowMs: 5_000,
   modes: ['spot', 'margin', 'futures'],
   /** the unified account trades cross by default; isolated per symbol for derivatives; spot margin is cross */
   marginModes(mode: TradingMode): readonly MarginMode[] {

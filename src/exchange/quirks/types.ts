@@ -55,6 +55,12 @@ export interface ExchangeQuirks {
    * documented way to read them (then the bot cannot tell and warns instead of refusing).
    */
   keyPermissions?(client: Exchange): Promise<KeyPermissions>;
+  /**
+   * ms: how long after a request's timestamp the exchange may still take it (Binance's
+   * recvWindow); added to the request timeout, it bounds how long an order whose answer was
+   * lost can stay unknown. Venues without a receive window get a stated margin for matching.
+   */
+  readonly receiveWindowMs: number;
   /** client order id the exchange accepts (length, alphabet), derived deterministically from ours */
   normalizeClientOrderId(clientOrderId: string): string;
   /** exchange error texts (message or code) that map to a code more precisely than ccxt's class */
@@ -66,6 +72,8 @@ export interface ExchangeQuirks {
 /** Base for the five exchanges; each file overrides what differs. */
 export const defaultQuirks = {
   needsPassword: false,
+  /** ms; no receive window on the request: a margin for an order still queued at the matching engine */
+  receiveWindowMs: 30_000,
   buyFeeInBase: true,
   ccxtClass(this: { id: ExchangeId }) {
     return this.id;
