@@ -13,6 +13,7 @@ const MODULES = [
   './backtest.bench.ts',
   './monitor.bench.ts',
   './market-data.bench.ts',
+  './market-stream.bench.ts',
   './alerts.bench.ts',
   './engine.bench.ts',
 ];
