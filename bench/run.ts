@@ -16,6 +16,7 @@ const MODULES = [
   './market-stream.bench.ts',
   './alerts.bench.ts',
   './engine.bench.ts',
+  './rate-limits.bench.ts',
 ];
 
 const [mode, arg] = process.argv.slice(2);
