@@ -108,10 +108,11 @@ export function ccxtTickerSource(client: Exchange, options: { websocket?: boolea
       agent ??= client.loadHttpProxyAgent();
       await agent;
       const before = Object.keys(pro.clients ?? {});
-      // the subscription is sent synchronously inside this call (markets are loaded by then)
       const pending = client.watchTickers(symbols) as Promise<Record<string, RawTicker>>;
-      const opened = Object.keys(pro.clients ?? {}).filter((url) => !before.includes(url));
-      if (opened.length > 0) retire(before, pending);
+      const opened = () => Object.keys(pro.clients ?? {}).some((url) => !before.includes(url));
+      // ccxt registers the connection inside this call (Binance), or after awaiting its markets (others)
+      if (opened()) retire(before, pending);
+      else setImmediate(() => opened() && retire(before, pending));
       return await pending;
     };
     source.cachedTickers = () => pro.tickers ?? {};
