@@ -13,8 +13,10 @@ const MODULES = [
   './backtest.bench.ts',
   './monitor.bench.ts',
   './market-data.bench.ts',
+  './market-stream.bench.ts',
   './alerts.bench.ts',
   './engine.bench.ts',
+  './rate-limits.bench.ts',
 ];
 
 const [mode, arg] = process.argv.slice(2);

@@ -10,6 +10,7 @@ import { CcxtExchange, type CcxtAdapterDeps, type MarketCache } from './ccxt-ada
 import { deepMerge, type ExchangeOptions } from './options.ts';
 import { ExchangeError, type ExchangeAccount, type ExchangeCredentials, type ExchangeId, type ExchangePort, type TradingMode } from './port.ts';
 import { quirksFor } from './quirks/index.ts';
+import { signedBudget } from './rate-limits.ts';
 import type { RetryDeps, RetryPolicy } from './retry.ts';
 
 export interface CcxtClientRequest {
@@ -20,11 +21,15 @@ export interface CcxtClientRequest {
   credentials?: ExchangeCredentials;
   /** the websocket-capable class from ccxt.pro */
   pro?: boolean;
-  /** one request budget per exchange shared by every instance (exchanges limit per IP) */
+  /**
+   * one request budget per exchange for public data (exchanges limit it per IP); an instance with
+   * credentials keeps its own for its signed calls where the exchange limits them per key
+   * (rate-limits.ts)
+   */
   throttles?: ThrottleShare;
 }
 
-/** ccxt's rate limiter is per instance; this hands every REST instance of an exchange the same one. */
+/** ccxt's rate limiter is per instance; this hands the REST instances of an exchange that share a budget the same one. */
 export interface ThrottleShare {
   adopt(className: string, client: Exchange): void;
 }
@@ -55,7 +60,17 @@ export function createCcxtClient(request: CcxtClientRequest): Exchange {
   const Class = registry[className];
   if (!Class) throw new ExchangeError('NOT_SUPPORTED', { message: `ccxt has no ${request.pro ? 'websocket ' : ''}class ${className}.` });
   const client = new Class(config);
-  request.throttles?.adopt(className, client);
+  const budget = signedBudget(className, request.exchange);
+  if (request.credentials && budget.scope === 'key') {
+    // the account's own budget, sized by the exchange's documented per-key limit
+    if (budget.tokenBucket) {
+      const configured = client as unknown as { tokenBucket: Record<string, unknown>; initThrottler(): void };
+      configured.tokenBucket = { ...configured.tokenBucket, ...budget.tokenBucket };
+      configured.initThrottler();
+    }
+  } else {
+    request.throttles?.adopt(className, client);
+  }
   if (sandbox === true) {
     const testnet = quirks.testnet(request.mode);
     if (testnet === 'none') throw new ExchangeError('NOT_SUPPORTED', { message: `${request.exchange} ${request.mode} has no testnet; remove "sandbox" from EXCHANGE_OPTIONS.${request.exchange} or use paper trading.` });

@@ -243,6 +243,15 @@ export interface StaleEvent {
   lastTickAt: number;
 }
 
+/** A symbol the stream has not updated for the feed's per-symbol limit while the feed is alive. */
+export interface StaleSymbol {
+  symbol: string;
+  /** ms since epoch of the last streamed tick of the symbol (subscription time if none came) */
+  lastStreamAt: number;
+  /** ms since epoch of the last price known from any source (a REST re-poll included); undefined = none */
+  lastPriceAt: number | undefined;
+}
+
 /** One shared price feed per exchange, serving every user and position. */
 export interface MarketDataFeed {
   readonly exchange: string;
@@ -254,6 +263,8 @@ export interface MarketDataFeed {
   isStale(): boolean;
   /** called on each transition stale ↔ fresh; returns unsubscribe */
   onStale(listener: (event: StaleEvent) => void): () => void;
+  /** symbols the stream went quiet on (re-polled over REST meanwhile), for /status and /healthz */
+  staleSymbols(): StaleSymbol[];
   close(): Promise<void>;
 }
 

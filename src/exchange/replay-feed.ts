@@ -159,6 +159,7 @@ export function createReplayFeed(options: ReplayFeedOptions): ReplayFeed {
     },
     lastTick: (symbol) => last.get(symbol),
     isStale: () => stale,
+    staleSymbols: () => [],
     onStale(listener) {
       staleListeners.add(listener);
       return () => staleListeners.delete(listener);

@@ -23,7 +23,7 @@ export interface ExchangeRuntimeDeps {
   /** parsed EXCHANGE_OPTIONS */
   options?: ExchangeOptions;
   paper?: { store: PaperStore; settings?: Partial<PaperSettings> };
-  feed?: Pick<MarketDataFeedOptions, 'pollIntervalMs' | 'staleAfterMs' | 'reconnect' | 'onError'> & {
+  feed?: Pick<MarketDataFeedOptions, 'pollIntervalMs' | 'staleAfterMs' | 'symbolStaleAfterMs' | 'reconnect' | 'onError'> & {
     /** use ccxt.pro websockets where the exchange has watchTickers (default true) */
     websocket?: boolean;
   };

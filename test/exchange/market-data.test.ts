@@ -127,6 +127,98 @@ describe('shared market-data feed', () => {
     expect(emulator.requests.filter((r) => r.path.includes('ticker'))).toEqual([]);
   });
 
+  async function proFeed(extra: { symbolStaleAfterMs?: number } = {}): Promise<{ emulator: BinanceEmulator; feed: SharedMarketDataFeed }> {
+    const emulator = await startBinanceEmulator({ markets: fiftyMarkets });
+    fiftyMarkets.forEach((m, i) => emulator.setPrice(m.id, 10 + i));
+    const client = createCcxtClient({ exchange: 'binance', mode: 'spot', pro: true, options: { binance: { timeout: 400, enableRateLimit: false, urls: { api: emulator.ccxtApiUrls() } } } });
+    const feed = createMarketDataFeed({ exchange: 'binance', source: ccxtTickerSource(client, { retireAfterMs: 200 }), reconnect: { baseDelayMs: 10, maxDelayMs: 20 }, ...extra });
+    cleanup.push(() => emulator.close(), () => feed.close());
+    return { emulator, feed };
+  }
+
+  it('real ccxt.pro: every symbol of a burst gets its price, burst after burst (none lost between two watch calls)', async () => {
+    const { emulator, feed } = await proFeed();
+    const names = ['C0', 'C1', 'C2'];
+    const prices = new Map<string, number[]>(names.map((n) => [n, []]));
+    for (const n of names) feed.subscribe(`${n}/USDT`, (tick) => prices.get(n)!.push(tick.price));
+    await vi.waitFor(() => expect(names.every((n) => prices.get(n)!.length > 0)).toBe(true), { timeout: 5_000, interval: 10 });
+    for (const list of prices.values()) list.length = 0;
+
+    // ten bursts: the exchange pushes all three tickers at once (three messages in one go)
+    for (let burst = 1; burst <= 10; burst += 1) {
+      names.forEach((n, i) => emulator.setPrice(`${n}USDT`, 100 * (i + 1) + burst));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await vi.waitFor(() => expect(prices.get('C2')!.at(-1)).toBe(310), { timeout: 2_000, interval: 10 });
+    const bursts = Array.from({ length: 10 }, (_, b) => b + 1);
+    expect(prices.get('C0')).toEqual(bursts.map((b) => 100 + b));
+    expect(prices.get('C1')).toEqual(bursts.map((b) => 200 + b));
+    expect(prices.get('C2')).toEqual(bursts.map((b) => 300 + b));
+    expect(emulator.requests.filter((r) => r.path.includes('ticker'))).toEqual([]);
+  });
+
+  it('real ccxt.pro: one websocket per feed: 1 000 subscribe/unsubscribe cycles leave one connection open, none once nobody watches', async () => {
+    const { emulator, feed } = await proFeed();
+    const held: number[] = [];
+    const stopHeld = feed.subscribe('C0/USDT', (tick) => held.push(tick.price));
+    await vi.waitFor(() => expect(held.length).toBeGreaterThan(0), { timeout: 5_000, interval: 5 });
+    let maxOpen = 0;
+    for (let cycle = 0; cycle < 1_000; cycle += 1) {
+      const symbol = `C${1 + (cycle % 40)}`;
+      let got = 0;
+      const stop = feed.subscribe(`${symbol}/USDT`, () => (got += 1));
+      // every tenth cycle waits for the symbol's first tick over its new subscription
+      if (cycle % 10 === 0) {
+        await vi.waitFor(() => expect(got).toBeGreaterThan(0), { timeout: 5_000, interval: 2 });
+      } else {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      stop();
+      maxOpen = Math.max(maxOpen, emulator.streams.openConnections());
+    }
+    await vi.waitFor(() => expect(emulator.streams.subscriptions()).toEqual([['c0usdt@miniTicker']]), { timeout: 5_000, interval: 10 });
+    expect(emulator.streams.openConnections()).toBe(1);
+    // the held symbol still ticks on the one connection left
+    emulator.setPrice('C0USDT', 4.25);
+    await vi.waitFor(() => expect(held.at(-1)).toBe(4.25), { timeout: 2_000, interval: 10 });
+    // an old connection stays open only until its replacement delivered
+    expect(maxOpen).toBeLessThanOrEqual(4);
+    stopHeld();
+    await vi.waitFor(() => expect(emulator.streams.openConnections()).toBe(0), { timeout: 2_000, interval: 10 });
+  }, 60_000);
+
+  it('real ccxt.pro: a symbol the stream leaves quiet is re-polled over REST and listed stale until the stream speaks again', async () => {
+    const { emulator, feed } = await proFeed({ symbolStaleAfterMs: 300 });
+    const c1: number[] = [];
+    const c2: number[] = [];
+    feed.subscribe('C1/USDT', (tick) => c1.push(tick.price));
+    feed.subscribe('C2/USDT', (tick) => c2.push(tick.price));
+    await vi.waitFor(() => expect(c1.length * c2.length).toBeGreaterThan(0), { timeout: 5_000, interval: 10 });
+    emulator.streams.mute('C2USDT');
+    emulator.setPrice('C2USDT', 77); // the exchange knows it, the stream does not say it
+    const started = Date.now();
+    const keepC1Alive = setInterval(() => emulator.setPrice('C1USDT', 11 + (Date.now() % 7) / 100), 50);
+    try {
+      await vi.waitFor(() => expect(c2.at(-1)).toBe(77), { timeout: 3_000, interval: 10 });
+      const waited = Date.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(250);
+      expect(waited).toBeLessThan(1_500);
+      const restCalls = emulator.requests.filter((r) => r.path === '/api/v3/ticker/24hr');
+      expect(restCalls.map((r) => r.params.symbols)).toEqual(['["C2USDT"]']);
+      expect(feed.staleSymbols().map((s) => s.symbol)).toEqual(['C2/USDT']);
+      expect(feed.isStale()).toBe(false);
+      const [entry] = feed.staleSymbols();
+      expect(entry!.lastPriceAt! - entry!.lastStreamAt).toBeGreaterThanOrEqual(250);
+
+      emulator.streams.unmute('C2USDT');
+      emulator.setPrice('C2USDT', 78);
+      await vi.waitFor(() => expect(c2.at(-1)).toBe(78), { timeout: 2_000, interval: 10 });
+      expect(feed.staleSymbols()).toEqual([]);
+    } finally {
+      clearInterval(keepC1Alive);
+    }
+  });
+
   it('uses the websocket stream where the source has one, and reconnects after it drops', async () => {
     let calls = 0;
     const source: TickerSource = {

@@ -2,7 +2,7 @@
  * A MarketDataFeed the test drives: push(symbol, price) delivers a tick to every subscriber
  * synchronously, like a websocket message. replay() pushes a whole price path.
  */
-import type { MarketDataFeed, StaleEvent, Tick } from '../../src/exchange/port.ts';
+import type { MarketDataFeed, StaleEvent, StaleSymbol, Tick } from '../../src/exchange/port.ts';
 
 export class ManualFeed implements MarketDataFeed {
   private readonly subscribers = new Map<string, Set<(tick: Tick) => void>>();
@@ -56,6 +56,10 @@ export class ManualFeed implements MarketDataFeed {
   onStale(listener: (event: StaleEvent) => void): () => void {
     this.staleListeners.add(listener);
     return () => this.staleListeners.delete(listener);
+  }
+
+  staleSymbols(): StaleSymbol[] {
+    return [];
   }
 
   async close(): Promise<void> {

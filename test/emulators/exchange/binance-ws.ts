@@ -2,7 +2,8 @@
  * Binance's market streams (wss://stream.binance.com/ws/<n>) in the emulator: a client sends
  * {"method":"SUBSCRIBE","params":["btcusdt@miniTicker"],"id":1}, is answered {"result":null,"id":1},
  * and from then on receives a 24hrMiniTicker event whenever the test sets that symbol's price.
- * `dropAll()` cuts every connection, as an exchange restart or a network blip would.
+ * `dropAll()` cuts every connection, as an exchange restart or a network blip would; `mute(id)`
+ * stops pushing one symbol while the others go on (a stream that silently forgot a symbol).
  */
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -13,7 +14,11 @@ export interface BinanceStreams {
   subscriptions(): string[][];
   /** SUBSCRIBE messages received in total */
   subscribeCount(): number;
+  /** connections open right now */
+  openConnections(): number;
   push(symbolId: string): void;
+  mute(symbolId: string): void;
+  unmute(symbolId: string): void;
   dropAll(): void;
   close(): Promise<void>;
 }
@@ -22,6 +27,7 @@ export function attachBinanceStreams(server: Server, book: BinanceBook, now: () 
   const wss = new WebSocketServer({ noServer: true });
   const streams = new Map<WebSocket, Set<string>>();
   let subscribes = 0;
+  const muted = new Set<string>();
 
   server.on('upgrade', (req, socket, head) => {
     if (!req.url?.startsWith('/ws')) return socket.destroy();
@@ -51,7 +57,7 @@ export function attachBinanceStreams(server: Server, book: BinanceBook, now: () 
   function send(ws: WebSocket, stream: string): void {
     const [id] = stream.split('@');
     const symbol = [...book.markets.keys()].find((key) => key.toLowerCase() === id);
-    if (!symbol || ws.readyState !== ws.OPEN) return;
+    if (!symbol || muted.has(symbol) || ws.readyState !== ws.OPEN) return;
     const price = String(book.price(symbol));
     ws.send(JSON.stringify({ e: '24hrMiniTicker', E: now(), s: symbol, c: price, o: price, h: price, l: price, v: '1000', q: '100000' }));
   }
@@ -59,6 +65,9 @@ export function attachBinanceStreams(server: Server, book: BinanceBook, now: () 
   return {
     subscriptions: () => [...streams.values()].map((set) => [...set]),
     subscribeCount: () => subscribes,
+    openConnections: () => streams.size,
+    mute: (symbolId) => muted.add(symbolId),
+    unmute: (symbolId) => muted.delete(symbolId),
     push(symbolId) {
       const stream = `${symbolId.toLowerCase()}@miniTicker`;
       for (const [ws, subscribed] of streams) if (subscribed.has(stream)) send(ws, stream);
