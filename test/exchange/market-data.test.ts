@@ -82,9 +82,10 @@ describe('shared market-data feed', () => {
       exchange: 'binance',
       source: ccxtTickerSource(client),
       pollIntervalMs: 10,
-      staleAfterMs: 150,
-      reconnect: { baseDelayMs: 40, maxDelayMs: 80 },
-      random: () => 1, // full backoff: 8 failures span ~600 ms, longer than staleAfterMs
+      // wide enough that a busy test machine's pause between two polls is not taken for an outage
+      staleAfterMs: 500,
+      reconnect: { baseDelayMs: 150, maxDelayMs: 300 },
+      random: () => 1, // full backoff: 8 failures span ~2 s, longer than staleAfterMs
       onError: (error) => errors.push(error.code),
     });
     cleanup.push(() => feed.close());
