@@ -119,7 +119,8 @@ export interface EngineStatus {
   openPositions: number;
   pausedGlobally: boolean;
   lastCycle: { at: Date; signals: number; executed: number; rejected: number } | null;
-  marketData: Array<{ exchange: string; stale: boolean; lastTickAt: Date | null; symbols: number }>;
+  /** staleSymbols: symbols whose stream went quiet while the feed lives (re-polled over REST) */
+  marketData: Array<{ exchange: string; stale: boolean; lastTickAt: Date | null; symbols: number; staleSymbols: string[] }>;
   databaseOk: boolean;
   outboxDepth: number;
   /**

@@ -40,10 +40,13 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
   /** exchange → ms of the last tick received */
   const lastTickAt = new Map<string, number>();
 
-  function marketData(): Array<{ exchange: string; stale: boolean; lastTickAt: Date | null; symbols: number }> {
+  function marketData(): Array<{ exchange: string; stale: boolean; lastTickAt: Date | null; symbols: number; staleSymbols: string[] }> {
     return [...subscriptions.entries()].map(([key, bySymbol]) => {
       const at = lastTickAt.get(key);
-      return { exchange: key, stale: feeds.get(key)?.isStale() ?? true, lastTickAt: at === undefined ? null : new Date(at), symbols: bySymbol.size };
+      const feed = feeds.get(key);
+      // symbols the stream went quiet on while the feed lives (re-polled over REST meanwhile)
+      const quiet = feed ? feed.staleSymbols().map((s) => s.symbol).filter((s) => bySymbol.has(s)) : [];
+      return { exchange: key, stale: feed?.isStale() ?? true, lastTickAt: at === undefined ? null : new Date(at), symbols: bySymbol.size, staleSymbols: quiet };
     });
   }
 

@@ -121,6 +121,11 @@ describe('admin commands', () => {
     expect(status.text).toMatch(/Last signal cycle: .* \(1 min ago\): 4 signals, 1 executed, 3 rejected/);
     expect(status.text).toContain('✅ binance: 1 symbols');
     expect(status.text).toContain('Database: ✅ ok');
+    // a symbol whose stream went quiet (re-polled over REST) is named
+    fake.quietSymbols = ['ETH/USDT'];
+    const quiet = await h.say(admin, '/status', /Status/);
+    expect(quiet.text).toMatch(/⚠️ binance: 1 symbols, last tick .* ago; stream quiet on ETH\/USDT \(polled\)/);
+    fake.quietSymbols = [];
     expect(status.text).toMatch(/Alert outbox: \d+ waiting/);
 
     const users = await h.say(admin, '/users', /Traders \(2\)/);

@@ -55,6 +55,8 @@ export class FakeEngineFacade implements EngineFacade {
   readonly signals = new Map<string, SignalView[]>();
   readonly paused = new Set<string>();
   readonly actions: FakeActionRecord[] = [];
+  /** symbols /status reports as quiet on the stream (tests set it) */
+  quietSymbols: string[] = [];
   readonly accounts: Array<NewAccountInput & { id: string; enabled: boolean }> = [];
   pausedGlobally = false;
   prices = new Map<string, number>();
@@ -432,7 +434,7 @@ export class FakeEngineFacade implements EngineFacade {
       openPositions: [...this.positions.values()].filter((p) => p.status === 'open').length,
       pausedGlobally: this.pausedGlobally,
       lastCycle: this.lastCycle,
-      marketData: [{ exchange: 'binance', stale: false, lastTickAt: this.now(), symbols: this.prices.size }],
+      marketData: [{ exchange: 'binance', stale: false, lastTickAt: this.now(), symbols: this.prices.size, staleSymbols: this.quietSymbols }],
       databaseOk: true,
       outboxDepth: 0,
       concentration: { threshold: 0.7, traders: this.concentrated },

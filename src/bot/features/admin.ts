@@ -12,7 +12,12 @@ export function formatStatus(s: EngineStatus, outboxDepth: number, now: Date, na
     ? `${fmtTime(s.lastCycle.at)} (${fmtDuration(now.getTime() - s.lastCycle.at.getTime())} ago): ${s.lastCycle.signals} signals, ${s.lastCycle.executed} executed, ${s.lastCycle.rejected} rejected`
     : 'none yet';
   const feeds = s.marketData.length
-    ? s.marketData.map((m) => `  ${m.stale ? '⚠️' : '✅'} ${escapeHtml(m.exchange)}: ${m.symbols} symbols, last tick ${m.lastTickAt ? `${fmtDuration(now.getTime() - m.lastTickAt.getTime())} ago` : 'never'}`)
+    ? s.marketData.map(
+        (m) =>
+          `  ${m.stale || m.staleSymbols.length > 0 ? '⚠️' : '✅'} ${escapeHtml(m.exchange)}: ${m.symbols} symbols, last tick ${m.lastTickAt ? `${fmtDuration(now.getTime() - m.lastTickAt.getTime())} ago` : 'never'}${
+            m.staleSymbols.length > 0 ? `; stream quiet on ${escapeHtml(m.staleSymbols.join(', '))} (polled)` : ''
+          }`,
+      )
     : ['  none running'];
   const shown = s.concentration.traders.slice(0, 5);
   const concentration = s.concentration.traders.length
