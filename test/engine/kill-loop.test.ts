@@ -26,8 +26,8 @@ import { KILL_PATH, KILL_SYMBOL } from './fixtures/kill-path.ts';
 const CHILD = fileURLToPath(new URL('./fixtures/kill-child.ts', import.meta.url));
 const ORDER = '/api/v3/order';
 const TRADERS = 4;
-/** each child start costs seconds (tsx, the database, ccxt): 6 in the suite; KILL_LOOP_KILLS=20 for the issue's full loop */
-const KILLS = Number(process.env['KILL_LOOP_KILLS'] ?? '6');
+/** each child start costs seconds (tsx, the database, ccxt): 4 in the suite; KILL_LOOP_KILLS=20 for the issue's full loop */
+const KILLS = Number(process.env['KILL_LOOP_KILLS'] ?? '4');
 
 interface ChildLine {
   event: string;
@@ -133,8 +133,9 @@ describe.each(databaseKinds())('randomised kill loop against the Binance emulato
     let kills = 0;
     let duringStart = 0;
     while (kills < KILLS && step < KILL_PATH.length) {
-      const early = random() < 0.3;
-      const delayMs = early ? 300 + Math.floor(random() * 1_500) : Math.floor(random() * 500);
+      // the first run places the entries (a claim killed before its order was written fails by design: SPEC)
+      const early = kills > 0 && random() < 0.3;
+      const delayMs = early ? 300 + Math.floor(random() * 1_500) : Math.floor(random() * 400);
       let killTimer: NodeJS.Timeout | undefined;
       let started = false;
       const run = await runChild({ ...target, START_STEP: String(step) }, (line, child) => {
