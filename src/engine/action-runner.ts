@@ -132,6 +132,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       },
       clock.now(),
     );
+    await ctx.backstops?.beforeExit(p, qty);
     const outcome = await sendOnce(port, p.symbol, pending.clientOrderId, () =>
       // always this position's side and exact quantity: never the exchange's whole position, which
       // may hold the trader's own trades or (hedge mode) the other side
@@ -159,6 +160,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       else await repos.orders.markStatus(pending.orderId, 'rejected', message, now);
       await onRefused(p, pending, outcome.kind === 'refused' ? outcome.code : 'UNEXPECTED', message);
       if (isClosed(p)) return true; // closed as dust: nothing left to sell
+      await ctx.backstops?.resize(p);
       await repos.positions.save(p, now);
       return false;
     }
@@ -199,6 +201,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     }
     backoff.delete(p.id);
     lastError.delete(p.id);
+    if (closed) await ctx.backstops?.cancel(p);
     await tx(async (t) => {
       await repos.orders.recordResult(pending.orderId, result, now, t);
       await repos.trades.insert(
@@ -225,6 +228,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       await repos.positions.save(p, now, t);
     });
     if (closed) hooks.onClosed(p);
+    if (!closed) await ctx.backstops?.resize(p);
     const kind: ExitEventKind = reason === 'end_of_data' ? 'manual' : reason;
     await ctx.emit(
       {
@@ -268,6 +272,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     p.pendingAction = null;
     backoff.delete(p.id);
     lastError.delete(p.id);
+    await ctx.backstops?.cancel(p);
     await tx(async (t) => {
       await repos.trades.insert(
         {

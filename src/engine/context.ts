@@ -40,6 +40,8 @@ export interface EngineContext {
   /** per-position lock shared by the monitor, the controls and recovery (key: position id) */
   locks: KeyedLock;
   book: PositionBook;
+  /** the protective stops on the exchange (SPEC §10); set by createEngine */
+  backstops?: import('./backstop.ts').Backstops;
   /** emits without ever throwing: a notifier failure must not undo a trade */
   emit(event: import('./events.ts').EngineEvent, dedupeKey?: string): Promise<void>;
 }
