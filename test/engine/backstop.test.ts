@@ -1,0 +1,207 @@
+/**
+ * SPEC §10 at the protocol edge: the backstop stop on the exchange, through real ccxt against
+ * the Binance emulator, with the engine on a real database. USD-M (reduce-only STOP_MARKET on the
+ * algo endpoints) and spot (STOP_LOSS_LIMIT, which locks the coins).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { positions, trades } from '../../src/db/schema.ts';
+import { createExchangeFactory } from '../../src/exchange/factory.ts';
+import { createUsersRepo } from '../../src/db/repos/users.ts';
+import { tradingSettings } from '../../src/db/schema.ts';
+import { sql } from 'drizzle-orm';
+import { BACKSTOP_BUFFER, backstopClientId } from '../../src/engine/backstop.ts';
+import { startBinanceEmulator, type BinanceEmulator } from '../emulators/exchange/binance-server.ts';
+import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { createHarness, drain, type Harness } from './harness.ts';
+import type { ExchangeAccount } from '../../src/exchange/port.ts';
+import type { PositionView } from '../../src/engine/facade.ts';
+import { formatPosition } from '../../src/bot/format/positions.ts';
+
+const FUT = 'BTC/USDT:USDT';
+const TELEGRAM_ID = 78_001;
+
+interface World {
+  db: TestDatabase;
+  h: Harness;
+  ex: BinanceEmulator;
+  userId: string;
+  accountId: string;
+}
+
+async function createWorld(mode: 'spot' | 'futures', settings: Partial<typeof tradingSettings.$inferInsert> = {}, marginMode: 'cross' | 'isolated' = 'cross'): Promise<World> {
+  const db = await openTestDatabase('pglite');
+  const ex = await startBinanceEmulator();
+  ex.book.spot('USDT').free = 10_000;
+  ex.book.futuresWallet = 10_000;
+  const factory = createExchangeFactory({
+    options: { binance: { timeout: 2_000, urls: { api: ex.ccxtApiUrls() } } },
+    retryDeps: { sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))), random: () => 0.5 },
+    retryPolicy: { attempts: 3, baseDelayMs: 10, maxDelayMs: 20, maxRetryAfterMs: 100 },
+  });
+  const h = await createHarness(db, {}, { createExchange: (account: ExchangeAccount) => factory.create(account) });
+  const { user } = await createUsersRepo(db.db).upsertFromTelegram({ telegramId: TELEGRAM_ID, chatId: TELEGRAM_ID });
+  await db.db.update(tradingSettings).set({ mode, ...settings }).where(sql`${tradingSettings.userId} = ${user.id}`);
+  const account = await h.accounts.create({ userId: user.id, exchange: 'binance', mode, ...(mode === 'futures' ? { marginMode } : {}), credentials: { apiKey: ex.apiKey, secret: ex.secret } });
+  const w: World = { db, h, ex, userId: user.id, accountId: account.id };
+  setPrice(w, 50_000);
+  await h.engine.start();
+  return w;
+}
+
+function setPrice(w: World, price: number): void {
+  w.ex.setPrice('BTCUSDT', price);
+  w.h.feed.push('BTC/USDT', price);
+  w.h.feed.push(FUT, price);
+}
+
+async function open(w: World): Promise<PositionView> {
+  await w.h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', confidence: 0.9, userId: w.userId });
+  await drain(w.h.engine);
+  const [p] = await w.h.engine.facade.listPositions(w.userId);
+  if (!p) throw new Error('no position opened');
+  return p;
+}
+
+const actor = { telegramId: TELEGRAM_ID };
+const floorTo = (x: number, tick: number) => Math.floor(x / tick + 1e-9) * tick;
+const openAlgo = (w: World) => w.ex.book.algoOrders.filter((a) => a.algoStatus === 'NEW');
+const openSpotStops = (w: World) => w.ex.book.orders.filter((o) => o.venue === 'spot' && o.type === 'STOP_LOSS_LIMIT' && o.status === 'NEW');
+const kinds = (w: World) => w.h.notifier.events.map((e) => e.kind);
+
+let world: World | undefined;
+afterEach(async () => {
+  if (!world) return;
+  await world.h.engine.stop();
+  await world.ex.close();
+  await world.db.destroy();
+  world = undefined;
+});
+
+describe('backstop on Binance USD-M (real ccxt, emulator, real database)', () => {
+  it('is placed right after the entry: a reduce-only STOP_MARKET for the exact quantity, 0.5 % beyond the bot stop, client id from the position', async () => {
+    const w = (world = await createWorld('futures'));
+    const p = await open(w);
+    const [stop] = openAlgo(w);
+    expect(openAlgo(w)).toHaveLength(1);
+    const tick = Number(w.ex.book.market('BTCUSDT').tickSize);
+    expect(stop).toMatchObject({ side: 'SELL', orderType: 'STOP_MARKET', reduceOnly: true, closePosition: false, quantity: p.qty, clientAlgoId: backstopClientId(p.id, 1) });
+    expect(stop!.triggerPrice).toBeCloseTo(floorTo(p.stopLoss! * (1 - BACKSTOP_BUFFER), tick), 6);
+    expect(stop!.triggerPrice).toBeLessThan(p.stopLoss!);
+    expect(p.exchangeStop).toEqual({ stopPrice: stop!.triggerPrice });
+    expect(formatPosition(p, new Date())).toContain(`🛡 Protected on the exchange: stop at`);
+  });
+
+  it('is resized after a partial take profit (new stop first, then the old one cancelled), and cancelled on close', async () => {
+    const w = (world = await createWorld('futures'));
+    const p = await open(w);
+    const first = openAlgo(w)[0]!;
+    setPrice(w, 50_600); // +1.2 %: the first partial level (1 %) sells a quarter
+    await w.h.engine.settle();
+    const [after] = await w.h.engine.facade.listPositions(w.userId);
+    expect(after!.qty).toBeCloseTo(p.qty * 0.75, 9);
+    const live = openAlgo(w);
+    expect(live).toHaveLength(1);
+    expect(live[0]!.quantity).toBeCloseTo(after!.qty, 9);
+    expect(first.algoStatus).toBe('CANCELED');
+    expect(live[0]!.createTime).toBeLessThanOrEqual(first.updateTime); // placed before the old one went
+    await w.h.engine.facade.closePosition(actor, w.userId, p.id, 1);
+    expect(openAlgo(w)).toEqual([]);
+    const [row] = await w.db.db.select().from(positions).where(eq(positions.id, p.id));
+    expect(row!.status).toBe('closed');
+    expect((row!.backstop as { status: string }).status).toBe('cancelled');
+  });
+
+  it('follows the stop to breakeven (once the 60 s interval passed)', async () => {
+    const w = (world = await createWorld('futures'));
+    const p = await open(w);
+    setPrice(w, 50_300);
+    await w.h.engine.settle();
+    w.h.clock.advance(61_000);
+    const result = await w.h.engine.facade.stopLossToBreakeven(actor, w.userId, p.id);
+    expect(result.ok).toBe(true);
+    const live = openAlgo(w);
+    expect(live).toHaveLength(1);
+    const tick = Number(w.ex.book.market('BTCUSDT').tickSize);
+    expect(live[0]!.triggerPrice).toBeCloseTo(floorTo(p.entryPrice * (1 - BACKSTOP_BUFFER), tick), 6);
+  });
+
+  it('fires while the bot is down: the emulator closes the position; at restart exchange_stop is recorded once with the fill P&L and one alert', async () => {
+    const w = (world = await createWorld('futures'));
+    const p = await open(w);
+    const stop = openAlgo(w)[0]!;
+    await w.h.engine.stop();
+    // the price walks through the bot's stop and the backstop while nothing watches
+    for (const price of [49_500, 49_000, stop.triggerPrice + 20, stop.triggerPrice - 50]) w.ex.setPrice('BTCUSDT', price);
+    expect([...w.ex.book.positions.values()].filter((x) => x.amount !== 0)).toEqual([]);
+    const fired = w.ex.book.trades.at(-1)!;
+    expect(fired).toMatchObject({ side: 'SELL', price: stop.triggerPrice - 50 });
+
+    w.h.engine = w.h.newEngine();
+    await w.h.engine.start();
+    const rows = await w.db.db.select().from(trades).where(eq(trades.positionId, p.id));
+    expect(rows).toHaveLength(1);
+    const [t] = rows;
+    expect(t!.closeReason).toBe('exchange_stop');
+    expect(Number(t!.exitPrice)).toBe(fired.price);
+    expect(Number(t!.quantity)).toBe(p.qty);
+    // gross P&L is the exchange's realized P&L of the fill: (48 705 − 50 000) × 0.02 = −25.90
+    expect(Number(t!.pnl) + Number(t!.fee)).toBeCloseTo(fired.realizedPnl, 9);
+    expect(fired.realizedPnl).toBeCloseTo((fired.price - p.entryPrice) * p.qty, 9);
+    expect(kinds(w).filter((k) => k === 'exchange_stop')).toHaveLength(1);
+    expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
+
+    // another restart records nothing more
+    await w.h.engine.stop();
+    w.h.engine = w.h.newEngine();
+    await w.h.engine.start();
+    expect(await w.db.db.select().from(trades).where(eq(trades.positionId, p.id))).toHaveLength(1);
+    expect(kinds(w).filter((k) => k === 'exchange_stop')).toHaveLength(1);
+    expect(kinds(w).filter((k) => k === 'action_needed')).toHaveLength(0);
+  });
+
+  it('a stop the exchange refuses (-2021, it would trigger at once) keeps the position open under the bot, and the trader is told once', async () => {
+    // 125× isolated: liquidation 0.4 % away, so a stop inside it sits above the price
+    const w = (world = await createWorld('futures', { leverage: 125, riskLevel: 10 }, 'isolated'));
+    const p = await open(w);
+    expect(openAlgo(w)).toEqual([]);
+    expect(w.ex.requests.some((r) => r.path === '/fapi/v1/algoOrder' && r.method === 'POST')).toBe(true);
+    expect(p.status).toBe('open');
+    expect(p.exchangeStop).toMatchObject({ stopPrice: null });
+    const told = w.h.notifier.ofKind('action_needed').map((e) => e.message);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/is not protected on the exchange: the exchange refused a stop at .* \(too far from or already past the price\)/);
+    expect(formatPosition(p, new Date())).toContain('⚠️ Not protected on the exchange: the exchange refused a stop');
+    // the bot's own monitor still guards it: 0.4 % from liquidation, its liquidation protection closes it
+    w.h.clock.advance(61_000);
+    await w.h.engine.sweepPositions();
+    await w.h.engine.settle();
+    const [row] = await w.db.db.select().from(positions).where(eq(positions.id, p.id));
+    expect(row).toMatchObject({ status: 'closed', closeReason: 'liquidation_protection' });
+    expect(w.h.notifier.ofKind('action_needed')).toHaveLength(1);
+  });
+});
+
+describe('backstop on Binance spot: a STOP_LOSS_LIMIT that locks the coins', () => {
+  it('locks what the entry bought; a partial sell shrinks it first (never "insufficient balance"), a close cancels it', async () => {
+    const w = (world = await createWorld('spot'));
+    const p = await open(w);
+    const [stop] = openSpotStops(w);
+    expect(openSpotStops(w)).toHaveLength(1);
+    expect(stop).toMatchObject({ side: 'SELL', origQty: p.qty, clientOrderId: backstopClientId(p.id, 1) });
+    expect(w.ex.book.spot('BTC')).toMatchObject({ free: 0, locked: p.qty });
+    const half = await w.h.engine.facade.closePosition(actor, w.userId, p.id, 0.5);
+    expect(half.ok).toBe(true);
+    const [after] = await w.h.engine.facade.listPositions(w.userId);
+    const live = openSpotStops(w);
+    expect(live).toHaveLength(1);
+    expect(live[0]!.origQty).toBeCloseTo(after!.qty, 9);
+    expect(w.ex.book.spot('BTC').locked).toBeCloseTo(after!.qty, 9);
+    expect(w.ex.book.spot('BTC').free).toBeCloseTo(0, 9);
+    const all = await w.h.engine.facade.closePosition(actor, w.userId, p.id, 1);
+    expect(all.ok).toBe(true);
+    expect(openSpotStops(w)).toEqual([]);
+    expect(w.ex.book.spot('BTC').locked).toBe(0);
+    expect(kinds(w)).not.toContain('order_failed');
+  });
+});
