@@ -156,7 +156,7 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
       return;
     }
     if (prior?.status === 'live' && !locks) await cancelOn(port, p, prior);
-    await store(p, { status: 'live', seq, clientOrderId, orderId: placed.id, stopPrice: placed.stopPrice, qty: placed.qty, movedAt: clock.now(), problem: null, told: false });
+    await store(p, { status: 'live', seq, clientOrderId, orderId: placed.id, stopPrice: placed.stopPrice, qty: placed.qty, basisStopLoss: p.state.stopLoss, movedAt: clock.now(), problem: null, told: false });
   }
 
   /** A refused move keeps the old stop (still protective); retried after the next interval. */
@@ -187,7 +187,7 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     await guard(p, async () => {
       if (p.status === 'closed') return;
       const b = p.backstop;
-      if (b?.status === 'live' && Math.abs(b.qty - p.state.qty) <= p.state.qty * QTY_TOLERANCE && !levelMoved(p, b)) return;
+      if (b?.status === 'live' && Math.abs(b.qty - p.state.qty) <= p.state.qty * QTY_TOLERANCE && !(stopLossChanged(p, b) && levelMoved(p, b))) return;
       if (b?.status === 'missing' && p.state.qty <= 0) return;
       await replace(p);
     });
@@ -221,6 +221,11 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     return Math.abs(backstopPrice(p.state) - b.stopPrice) > b.stopPrice * 1e-6;
   }
 
+  /** the bot's stop loss (breakeven, the trader) changed since the backstop was placed */
+  function stopLossChanged(p: PositionRecord, b: StoredBackstop): boolean {
+    return (b.basisStopLoss ?? null) !== p.state.stopLoss;
+  }
+
   /** The trailing stop passed a step: worth an exchange call (protective direction only). */
   function trailingStepPassed(p: PositionRecord, b: StoredBackstop): boolean {
     if (b.stopPrice === null) return false;
@@ -230,8 +235,8 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
   }
 
   /**
-   * The sweep's part (every monitor sweep, never per tick): moves due after a step, retries of
-   * refused stops once per interval, and a reconciliation every few minutes.
+   * The sweep's part (every monitor sweep, never per tick): moves due after a step or a changed
+   * level (at most once per interval), and a reconciliation every few minutes.
    */
   async function sweep(): Promise<void> {
     const now = clock.now();
@@ -239,21 +244,32 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
       if (p.status !== 'open' || p.pendingAction || p.state.qty <= 0) continue;
       const b = p.backstop;
       if (!b || now - b.movedAt < BACKSTOP_MIN_MOVE_MS) continue;
-      const due = b.status === 'missing' || (b.status === 'live' && (trailingStepPassed(p, b) || levelMoved(p, b)));
+      const due = b.status === 'live' && (trailingStepPassed(p, b) || (stopLossChanged(p, b) && levelMoved(p, b))); // a missing one is retried by reconciliation and on events
       if (!due) continue;
       await ctx.locks.run(p.id, async () => {
         if (p.status === 'open' && !p.pendingAction) await guard(p, () => replace(p));
       });
     }
-    if (now - reconciledAt >= BACKSTOP_RECONCILE_MS) await reconcile();
+    if (now - reconciledAt >= BACKSTOP_RECONCILE_MS) await reconcile({ full: false });
   }
 
   /**
-   * At start and every few minutes: backstops of closed positions are cancelled; a stop that
-   * fired while the bot was away is recorded once as `exchange_stop`; one that vanished (or was
-   * refused) is placed again.
+   * While the bot watches a position, its own stop sits before the backstop: a live backstop is
+   * only looked up when the last price came past the bot's stop, near it (or none was seen).
    */
-  async function reconcile(): Promise<{ fired: number; cancelled: number; placed: number }> {
+  function mayHaveFired(p: PositionRecord, b: StoredBackstop): boolean {
+    const last = p.state.lastPrice;
+    if (last === null || last === undefined || b.stopPrice === null) return true;
+    const room = p.state.side === 'long' ? last - b.stopPrice : b.stopPrice - last;
+    return room <= b.stopPrice * BACKSTOP_BUFFER * 2;
+  }
+
+  /**
+   * At start (full) and every few minutes: backstops of closed positions are cancelled; a stop
+   * that fired while the bot was away is recorded once as `exchange_stop`; one that vanished (or
+   * was refused) is placed again. The periodic pass looks up only stops the price came near.
+   */
+  async function reconcile(options: { full: boolean } = { full: true }): Promise<{ fired: number; cancelled: number; placed: number }> {
     reconciledAt = clock.now();
     const out = { fired: 0, cancelled: 0, placed: 0 };
     for (const p of await repos.positions.listClosedWithLiveBackstop().catch(() => [])) {
@@ -269,6 +285,7 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
         guard(p, async () => {
           if (p.status !== 'open' || p.pendingAction) return;
           const b = p.backstop;
+          if (b?.status === 'live' && !options.full && !mayHaveFired(p, b)) return;
           if (b?.status === 'live' && b.clientOrderId) {
             const port = await portOf(p);
             if (!port) return;

@@ -6,62 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { positions, trades } from '../../src/db/schema.ts';
-import { createExchangeFactory } from '../../src/exchange/factory.ts';
-import { createUsersRepo } from '../../src/db/repos/users.ts';
-import { tradingSettings } from '../../src/db/schema.ts';
-import { sql } from 'drizzle-orm';
 import { BACKSTOP_BUFFER, backstopClientId } from '../../src/engine/backstop.ts';
-import { startBinanceEmulator, type BinanceEmulator } from '../emulators/exchange/binance-server.ts';
-import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { createHarness, drain, type Harness } from './harness.ts';
-import type { ExchangeAccount } from '../../src/exchange/port.ts';
-import type { PositionView } from '../../src/engine/facade.ts';
 import { formatPosition } from '../../src/bot/format/positions.ts';
-
-const FUT = 'BTC/USDT:USDT';
-const TELEGRAM_ID = 78_001;
-
-interface World {
-  db: TestDatabase;
-  h: Harness;
-  ex: BinanceEmulator;
-  userId: string;
-  accountId: string;
-}
-
-async function createWorld(mode: 'spot' | 'futures', settings: Partial<typeof tradingSettings.$inferInsert> = {}, marginMode: 'cross' | 'isolated' = 'cross'): Promise<World> {
-  const db = await openTestDatabase('pglite');
-  const ex = await startBinanceEmulator();
-  ex.book.spot('USDT').free = 10_000;
-  ex.book.futuresWallet = 10_000;
-  const factory = createExchangeFactory({
-    options: { binance: { timeout: 2_000, urls: { api: ex.ccxtApiUrls() } } },
-    retryDeps: { sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))), random: () => 0.5 },
-    retryPolicy: { attempts: 3, baseDelayMs: 10, maxDelayMs: 20, maxRetryAfterMs: 100 },
-  });
-  const h = await createHarness(db, {}, { createExchange: (account: ExchangeAccount) => factory.create(account) });
-  const { user } = await createUsersRepo(db.db).upsertFromTelegram({ telegramId: TELEGRAM_ID, chatId: TELEGRAM_ID });
-  await db.db.update(tradingSettings).set({ mode, ...settings }).where(sql`${tradingSettings.userId} = ${user.id}`);
-  const account = await h.accounts.create({ userId: user.id, exchange: 'binance', mode, ...(mode === 'futures' ? { marginMode } : {}), credentials: { apiKey: ex.apiKey, secret: ex.secret } });
-  const w: World = { db, h, ex, userId: user.id, accountId: account.id };
-  setPrice(w, 50_000);
-  await h.engine.start();
-  return w;
-}
-
-function setPrice(w: World, price: number): void {
-  w.ex.setPrice('BTCUSDT', price);
-  w.h.feed.push('BTC/USDT', price);
-  w.h.feed.push(FUT, price);
-}
-
-async function open(w: World): Promise<PositionView> {
-  await w.h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', confidence: 0.9, userId: w.userId });
-  await drain(w.h.engine);
-  const [p] = await w.h.engine.facade.listPositions(w.userId);
-  if (!p) throw new Error('no position opened');
-  return p;
-}
+import { closeWorld, createWorld, open, setPrice, trailingTicks, TELEGRAM_ID, type World } from './backstop-world.ts';
 
 const actor = { telegramId: TELEGRAM_ID };
 const floorTo = (x: number, tick: number) => Math.floor(x / tick + 1e-9) * tick;
@@ -72,9 +19,7 @@ const kinds = (w: World) => w.h.notifier.events.map((e) => e.kind);
 let world: World | undefined;
 afterEach(async () => {
   if (!world) return;
-  await world.h.engine.stop();
-  await world.ex.close();
-  await world.db.destroy();
+  await closeWorld(world);
   world = undefined;
 });
 
@@ -124,6 +69,22 @@ describe('backstop on Binance USD-M (real ccxt, emulator, real database)', () =>
     expect(live).toHaveLength(1);
     const tick = Number(w.ex.book.market('BTCUSDT').tickSize);
     expect(live[0]!.triggerPrice).toBeCloseTo(floorTo(p.entryPrice * (1 - BACKSTOP_BUFFER), tick), 6);
+  });
+
+  it('1 000 trailing ticks cost at most 5 exchange calls on the backstop (moves only on 1 % steps, at most once a minute)', async () => {
+    const w = (world = await createWorld('futures', { partialTpEnabled: false }));
+    const p = await open(w);
+    const first = openAlgo(w)[0]!;
+    const { backstopCalls, lastPrice } = await trailingTicks(w, 1_000);
+    expect(backstopCalls).toBeLessThanOrEqual(5);
+    expect(backstopCalls).toBeGreaterThan(0); // it did follow the trailing stop
+    const live = openAlgo(w);
+    expect(live).toHaveLength(1);
+    expect(live[0]!.triggerPrice).toBeGreaterThan(first.triggerPrice);
+    expect(live[0]!.triggerPrice).toBeLessThan(lastPrice * 0.99); // still beyond the trailing stop
+    const [now] = await w.h.engine.facade.listPositions(w.userId);
+    expect(now).toMatchObject({ id: p.id, trailingActive: true, qty: p.qty });
+    console.log(`backstop calls over 1 000 trailing ticks: ${backstopCalls}; stop ${first.triggerPrice} → ${live[0]!.triggerPrice}`);
   });
 
   it('fires while the bot is down: the emulator closes the position; at restart exchange_stop is recorded once with the fill P&L and one alert', async () => {

@@ -42,6 +42,8 @@ export interface StoredBackstop {
   stopPrice: number | null;
   /** base units, as placed */
   qty: number;
+  /** the bot's stop loss when it was placed (a change of it moves the backstop) */
+  basisStopLoss?: number | null;
   /** ms since epoch of the last placement, move or attempt */
   movedAt: number;
   /** trader-facing reason it is missing */
