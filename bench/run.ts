@@ -15,6 +15,7 @@ const MODULES = [
   './market-data.bench.ts',
   './alerts.bench.ts',
   './engine.bench.ts',
+  './backstop.bench.ts',
 ];
 
 const [mode, arg] = process.argv.slice(2);
