@@ -71,6 +71,20 @@ describe('backstop on Binance USD-M (real ccxt, emulator, real database)', () =>
     expect(live[0]!.triggerPrice).toBeCloseTo(floorTo(p.entryPrice * (1 - BACKSTOP_BUFFER), tick), 6);
   });
 
+  it('a cancel the exchange fails at close leaves the stop on a closed position: the next reconciliation cancels it', async () => {
+    const w = (world = await createWorld('futures'));
+    const p = await open(w);
+    w.ex.inject({ method: 'DELETE', path: '/fapi/v1/algoOrder', times: 3, fault: { kind: 'server-error' } });
+    expect((await w.h.engine.facade.closePosition(actor, w.userId, p.id, 1)).ok).toBe(true);
+    expect(openAlgo(w)).toHaveLength(1); // still resting after the failed cancel
+    w.h.clock.advance(181_000);
+    await w.h.engine.sweepPositions();
+    expect(openAlgo(w)).toEqual([]);
+    const [row] = await w.db.db.select().from(positions).where(eq(positions.id, p.id));
+    expect(row).toMatchObject({ status: 'closed', closeReason: 'manual' });
+    expect((row!.backstop as { status: string }).status).toBe('cancelled');
+  });
+
   it('1 000 trailing ticks cost at most 5 exchange calls on the backstop (moves only on 1 % steps, at most once a minute)', async () => {
     const w = (world = await createWorld('futures', { partialTpEnabled: false }));
     const p = await open(w);
@@ -164,5 +178,25 @@ describe('backstop on Binance spot: a STOP_LOSS_LIMIT that locks the coins', () 
     expect(openSpotStops(w)).toEqual([]);
     expect(w.ex.book.spot('BTC').locked).toBe(0);
     expect(kinds(w)).not.toContain('order_failed');
+  });
+
+  it('a sell that fails after the stop was shrunk gets the stop restored to the whole holding', async () => {
+    const w = (world = await createWorld('spot'));
+    const p = await open(w);
+    // 0.5 % of the 0.01998 BTC held is 4.995 USDT: below the market's minimum order value, refused
+    const tiny = await w.h.engine.facade.closePosition(actor, w.userId, p.id, 0.005);
+    expect(tiny.ok).toBe(false);
+    const live = openSpotStops(w);
+    expect(live).toHaveLength(1);
+    expect(live[0]!.origQty).toBeCloseTo(p.qty, 12);
+    expect(w.ex.book.spot('BTC')).toMatchObject({ free: 0, locked: p.qty });
+    // it was shrunk to what would remain, then restored: three stops placed in all
+    const stops = w.ex.book.orders.filter((o) => o.type === 'STOP_LOSS_LIMIT').map((o) => [o.origQty, o.status]);
+    expect(stops[1]![0]).toBeCloseTo(0.01988, 12);
+    expect(stops).toEqual([
+      [p.qty, 'CANCELED'],
+      [stops[1]![0], 'CANCELED'],
+      [p.qty, 'NEW'],
+    ]);
   });
 });
