@@ -23,9 +23,10 @@ export interface World {
   accountId: string;
 }
 
-export async function createWorld(mode: 'spot' | 'futures', settings: Partial<typeof tradingSettings.$inferInsert> = {}, marginMode: 'cross' | 'isolated' = 'cross'): Promise<World> {
+export async function createWorld(mode: 'spot' | 'futures', settings: Partial<typeof tradingSettings.$inferInsert> = {}, marginMode: 'cross' | 'isolated' = 'cross', hedge = false): Promise<World> {
   const db = await openTestDatabase('pglite');
   const ex = await startBinanceEmulator();
+  ex.book.dualSidePosition = hedge;
   ex.book.spot('USDT').free = 10_000;
   ex.book.futuresWallet = 10_000;
   const factory = createExchangeFactory({

@@ -37,6 +37,14 @@ describe('backstop on Binance USD-M (real ccxt, emulator, real database)', () =>
     expect(formatPosition(p, new Date())).toContain(`🛡 Protected on the exchange: stop at`);
   });
 
+  it('hedge mode: the stop names the LONG side (ccxt hedged: true), no reduceOnly (Binance refuses it there)', async () => {
+    const w = (world = await createWorld('futures', {}, 'cross', true));
+    const p = await open(w);
+    const [stop] = openAlgo(w);
+    expect(stop).toMatchObject({ side: 'SELL', positionSide: 'LONG', quantity: p.qty, reduceOnly: false });
+    expect(w.h.notifier.ofKind('action_needed')).toEqual([]);
+  });
+
   it('is resized after a partial take profit (new stop first, then the old one cancelled), and cancelled on close', async () => {
     const w = (world = await createWorld('futures'));
     const p = await open(w);
@@ -198,5 +206,32 @@ describe('backstop on Binance spot: a STOP_LOSS_LIMIT that locks the coins', () 
       [stops[1]![0], 'CANCELED'],
       [p.qty, 'NEW'],
     ]);
+  });
+
+  it('fires while the bot is down: at restart exchange_stop is recorded once, priced from the exchange fill and its USDT fee', async () => {
+    const w = (world = await createWorld('spot'));
+    const p = await open(w);
+    const [stop] = openSpotStops(w);
+    await w.h.engine.stop();
+    for (const price of [49_500, 49_000, stop!.stopPrice - 30]) w.ex.setPrice('BTCUSDT', price);
+    expect(stop!.status).toBe('FILLED');
+    const fill = w.ex.book.trades.at(-1)!;
+    expect(w.ex.book.spot('BTC').free + w.ex.book.spot('BTC').locked).toBeCloseTo(0, 12);
+
+    w.h.engine = w.h.newEngine();
+    await w.h.engine.start();
+    const rows = await w.db.db.select().from(trades).where(eq(trades.positionId, p.id));
+    expect(rows).toHaveLength(1);
+    const [t] = rows;
+    expect(t).toMatchObject({ closeReason: 'exchange_stop', source: 'reconcile' });
+    expect(Number(t!.exitPrice)).toBe(fill.price);
+    // gross from the fill, the exit fee exactly as the exchange charged it (0.1 % in USDT)
+    const gross = (fill.price - p.entryPrice) * p.qty;
+    const entryFeeShare = Number(t!.fee) - fill.commission;
+    expect(fill.commissionAsset).toBe('USDT');
+    expect(Number(t!.pnl)).toBeCloseTo(gross - fill.commission - entryFeeShare, 9);
+    expect(entryFeeShare).toBeCloseTo(0.00002 * 50_000, 9); // the entry's fee, 0.00002 BTC taken in the coin, at the entry price: 1 USDT
+    expect(w.h.notifier.ofKind('exchange_stop')).toHaveLength(1);
+    expect(w.h.notifier.ofKind('action_needed')).toEqual([]);
   });
 });
