@@ -93,6 +93,23 @@ describe('backstop on Binance USD-M (real ccxt, emulator, real database)', () =>
     expect((row!.backstop as { status: string }).status).toBe('cancelled');
   });
 
+  it("the trader's Adjust SL moves it, but not twice within 60 s: a move right after placement waits for the sweep", async () => {
+    const w = (world = await createWorld('futures'));
+    const p = await open(w);
+    const first = openAlgo(w)[0]!;
+    expect((await w.h.engine.facade.moveStopLoss(actor, w.userId, p.id, 49_500)).ok).toBe(true);
+    expect(openAlgo(w)).toEqual([first]); // placed this very minute: not moved yet
+    w.h.clock.advance(30_000);
+    await w.h.engine.sweepPositions();
+    expect(openAlgo(w)).toEqual([first]);
+    w.h.clock.advance(31_000);
+    await w.h.engine.sweepPositions();
+    const [moved] = openAlgo(w);
+    expect(moved!.triggerPrice).toBeCloseTo(49_252.5, 6); // 49 500 × (1 − 0.5 %)
+    expect(first.algoStatus).toBe('CANCELED');
+    expect((await w.h.engine.facade.listPositions(w.userId))[0]!.exchangeStop).toEqual({ stopPrice: 49_252.5 });
+  });
+
   it('1 000 trailing ticks cost at most 5 exchange calls on the backstop (moves only on 1 % steps, at most once a minute)', async () => {
     const w = (world = await createWorld('futures', { partialTpEnabled: false }));
     const p = await open(w);
