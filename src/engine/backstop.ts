@@ -134,8 +134,8 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     const prior = p.backstop ?? null;
     const seq = (prior?.seq ?? 0) + 1;
     if (!port) {
-      // not offered on this venue and mode (the trader reads it on /positions; no alert per position)
-      if (!prior) await store(p, { ...emptyBackstop(), movedAt: clock.now(), problem: `the bot places no stop on ${p.exchange} ${p.state.mode}.`, told: true });
+      // not offered on this venue and mode: kept in memory only (/positions says so; no alert, no write per position)
+      if (!prior) p.backstop = { ...emptyBackstop(), movedAt: clock.now(), problem: `the bot places no stop on ${p.exchange} ${p.state.mode}.`, told: true };
       return;
     }
     const locks = port.backstopTraits!()!.locksBalance;
