@@ -111,6 +111,8 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     const port = await ctx.exchanges.forAccount(p.accountId);
     const qty = action.type === 'close_all' ? p.state.qty : Math.min(action.qty, p.state.qty);
     if (!(qty > 0)) return true;
+    await ctx.backstops?.beforeExit(p, qty);
+    if (isClosed(p) || p.state.qty < qty) return true; // the exchange's stop sold first: that exit is recorded
     const pending: PendingAction = { orderId: randomUUID(), clientOrderId: newClientOrderId(), purpose: PURPOSE[action.type], source, action };
     p.pendingAction = pending;
     await repos.positions.writeExitIntent(
@@ -132,7 +134,6 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       },
       clock.now(),
     );
-    await ctx.backstops?.beforeExit(p, qty);
     const outcome = await sendOnce(port, p.symbol, pending.clientOrderId, () =>
       // always this position's side and exact quantity: never the exchange's whole position, which
       // may hold the trader's own trades or (hedge mode) the other side

@@ -170,13 +170,18 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     await guard(p, () => replace(p));
   }
 
-  /** Before a sell of `qty`: where the stop holds the coins it shrinks to what remains. */
+  /**
+   * Before a sell of `qty`: where the stop holds the coins it shrinks to what remains. A stop the
+   * price gapped through may have fired already: then that exit is recorded and nothing is sold
+   * (the caller reads the position's status).
+   */
   async function beforeExit(p: PositionRecord, qty: number): Promise<void> {
     await guard(p, async () => {
       const b = p.backstop;
       if (b?.status !== 'live') return;
       const port = await portOf(p);
       if (!port?.backstopTraits!()!.locksBalance) return;
+      if (mayHaveFired(p, b) && (await firedCheck(port, p, b))) return;
       const remaining = Math.max(0, p.state.qty - qty);
       await replace(p, remaining > p.state.qtyInitial * CLOSE_TOLERANCE ? remaining : 0);
     });
@@ -187,6 +192,11 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     await guard(p, async () => {
       if (p.status === 'closed') return;
       const b = p.backstop;
+      // a refused exit after a gap: the exchange's stop may have closed the position already
+      if (b?.status === 'live' && mayHaveFired(p, b)) {
+        const port = await portOf(p);
+        if (port && (await firedCheck(port, p, b)) && isClosed(p)) return;
+      }
       if (b?.status === 'live' && Math.abs(b.qty - p.state.qty) <= p.state.qty * QTY_TOLERANCE && !(stopLossChanged(p, b) && levelMoved(p, b))) return;
       if (b?.status === 'missing' && p.state.qty <= 0) return;
       await replace(p);
@@ -303,6 +313,15 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
       );
     }
     return out;
+  }
+
+  /** Looks the live stop up; when it fired, records that exit. True when it had fired. */
+  async function firedCheck(port: ExchangePort, p: PositionRecord, b: StoredBackstop): Promise<boolean> {
+    if (!b.clientOrderId) return false;
+    const seen = await port.fetchStop!(p.symbol, { clientOrderId: b.clientOrderId });
+    if (seen?.status !== 'closed' || !seen.fill) return false;
+    await recordFired(p, b, seen);
+    return true;
   }
 
   /** The exchange's stop closed (part of) the position while the bot was away: recorded once. */
