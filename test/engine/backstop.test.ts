@@ -251,4 +251,18 @@ describe('backstop on Binance spot: a STOP_LOSS_LIMIT that locks the coins', () 
     expect(w.h.notifier.ofKind('exchange_stop')).toHaveLength(1);
     expect(w.h.notifier.ofKind('action_needed')).toEqual([]);
   });
+
+  it('a gap through the bot stop and the backstop while the bot is up: the exchange sold first, recorded once as exchange_stop, nothing sold twice', async () => {
+    const w = (world = await createWorld('spot'));
+    const p = await open(w);
+    setPrice(w, 48_500); // −3 %: the emulator fires the stop at once, the bot's stop loss fires on the same tick
+    await w.h.engine.settle();
+    const rows = await w.db.db.select().from(trades).where(eq(trades.positionId, p.id));
+    expect(rows.map((t) => t.closeReason)).toEqual(['exchange_stop']);
+    expect(Number(rows[0]!.quantity)).toBeCloseTo(p.qty, 12);
+    expect(w.ex.book.orders.filter((o) => o.side === 'SELL' && o.status === 'FILLED')).toHaveLength(1);
+    expect(w.ex.book.spot('BTC').free + w.ex.book.spot('BTC').locked).toBeCloseTo(0, 12);
+    expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
+    expect(w.h.notifier.ofKind('exchange_stop')).toHaveLength(1);
+  });
 });
