@@ -160,6 +160,18 @@ describe('backstop on Binance USD-M (real ccxt, emulator, real database)', () =>
     expect(kinds(w).filter((k) => k === 'action_needed')).toHaveLength(0);
   });
 
+  it("a gap through both stops while the bot is up (USD-M): the bot's reduce-only close finds nothing; the fired stop is recorded once", async () => {
+    const w = (world = await createWorld('futures'));
+    const p = await open(w);
+    setPrice(w, 48_500);
+    await w.h.engine.settle();
+    const rows = await w.db.db.select().from(trades).where(eq(trades.positionId, p.id));
+    expect(rows.map((t) => t.closeReason)).toEqual(['exchange_stop']);
+    expect(Number(rows[0]!.exitPrice)).toBe(48_500);
+    expect([...w.ex.book.positions.values()].filter((x) => x.amount !== 0)).toEqual([]);
+    expect(w.h.notifier.ofKind('exchange_stop')).toHaveLength(1);
+  });
+
   it('a stop the exchange refuses (-2021, it would trigger at once) keeps the position open under the bot, and the trader is told once', async () => {
     // 125× isolated: liquidation 0.4 % away, so a stop inside it sits above the price
     const w = (world = await createWorld('futures', { leverage: 125, riskLevel: 10 }, 'isolated'));
