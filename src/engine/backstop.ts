@@ -180,8 +180,11 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
       const b = p.backstop;
       if (b?.status !== 'live') return;
       const port = await portOf(p);
-      if (!port?.backstopTraits!()!.locksBalance) return;
-      if (mayHaveFired(p, b) && (await firedCheck(port, p, b))) return;
+      if (!port?.backstopTraits!()!.locksBalance || !b.clientOrderId) return;
+      // cancelled first (it holds the coins); a stop the exchange no longer holds open may have fired
+      const cancelled = await port.cancelStop!(p.symbol, b.orderId ? { id: b.orderId } : { clientOrderId: b.clientOrderId });
+      if (cancelled === undefined && (await firedCheck(port, p, b))) return;
+      p.backstop = { ...b, status: 'cancelled' };
       const remaining = Math.max(0, p.state.qty - qty);
       await replace(p, remaining > p.state.qtyInitial * CLOSE_TOLERANCE ? remaining : 0);
     });
