@@ -180,11 +180,15 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
       const b = p.backstop;
       if (b?.status !== 'live') return;
       const port = await portOf(p);
-      if (!port?.backstopTraits!()!.locksBalance || !b.clientOrderId) return;
-      // cancelled first (it holds the coins); a stop the exchange no longer holds open may have fired
+      if (!port || !b.clientOrderId) return;
+      const locks = port.backstopTraits!()!.locksBalance;
+      // a stop that holds the coins is cancelled first; a reduce-only one only when the price came
+      // near it (else, in hedge mode, a fired stop and our close would both take from a shared side)
+      if (!locks && !mayHaveFired(p, b)) return;
       const cancelled = await port.cancelStop!(p.symbol, b.orderId ? { id: b.orderId } : { clientOrderId: b.clientOrderId });
       if (cancelled === undefined && (await firedCheck(port, p, b))) return;
-      p.backstop = { ...b, status: 'cancelled' };
+      await store(p, { ...b, status: 'cancelled', movedAt: clock.now() });
+      if (!locks) return; // placed again for what remains after the fill (resize), or restored if the sell fails
       const remaining = Math.max(0, p.state.qty - qty);
       await replace(p, remaining > p.state.qtyInitial * CLOSE_TOLERANCE ? remaining : 0);
     });
@@ -201,7 +205,7 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
         if (port && (await firedCheck(port, p, b)) && isClosed(p)) return;
       }
       if (b?.status === 'live' && Math.abs(b.qty - p.state.qty) <= p.state.qty * QTY_TOLERANCE && !(stopLossChanged(p, b) && levelMoved(p, b))) return;
-      if (b?.status === 'missing' && p.state.qty <= 0) return;
+      if (p.state.qty <= 0) return;
       await replace(p);
     });
   }
