@@ -17,6 +17,7 @@ const MODULES = [
   './alerts.bench.ts',
   './engine.bench.ts',
   './rate-limits.bench.ts',
+  './backstop.bench.ts',
 ];
 
 const [mode, arg] = process.argv.slice(2);

@@ -186,6 +186,11 @@ export const positions = pgTable(
     monitorState: jsonb('monitor_state').$type<Record<string, unknown>>().notNull().default({}),
     /** monitor settings snapshot taken at open (changed only when the trader says so) */
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+    /**
+     * the protective stop on the exchange (SPEC §10): client id, exchange order id, stop price,
+     * quantity, last move time, or why it is missing; null before the first placement
+     */
+    backstop: jsonb('backstop').$type<Record<string, unknown>>(),
     /** pending (entry not yet confirmed) | open | closing | closed */
     status: varchar('status', { length: 16 }).notNull().default('open'),
     closeReason: varchar('close_reason', { length: 32 }),

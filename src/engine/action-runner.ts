@@ -125,6 +125,8 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     const port = await ctx.exchanges.forAccount(p.accountId);
     const qty = action.type === 'close_all' ? p.state.qty : Math.min(action.qty, p.state.qty);
     if (!(qty > 0)) return true;
+    await ctx.backstops?.beforeExit(p, qty);
+    if (isClosed(p) || p.state.qty < qty) return true; // the exchange's stop sold first: that exit is recorded
     const pending: PendingAction = { orderId: randomUUID(), clientOrderId: intentClientOrderId(intent.id, intent.attempt), purpose: PURPOSE[action.type], source, action };
     p.pendingAction = pending;
     await repos.positions.writeExitIntent(
@@ -184,6 +186,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       else await repos.orders.markStatus(pending.orderId, 'rejected', message, now);
       await onRefused(p, pending, outcome.kind === 'refused' ? outcome.code : outcome.kind === 'absent' ? 'ORDER_NOT_FOUND' : 'UNEXPECTED', message);
       if (isClosed(p)) return true; // closed as dust: nothing left to sell
+      await ctx.backstops?.resize(p);
       await repos.positions.save(p, now);
       return false;
     }
@@ -223,6 +226,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       p.closedAt = now;
     }
     await clearBackoff(p.id);
+    if (closed) await ctx.backstops?.cancel(p);
     await tx(async (t) => {
       await repos.orders.recordResult(pending.orderId, result, now, t);
       await repos.trades.insert(
@@ -249,6 +253,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       await repos.positions.save(p, now, t);
     });
     if (closed) hooks.onClosed(p);
+    if (!closed) await ctx.backstops?.resize(p);
     const kind: ExitEventKind = reason === 'end_of_data' ? 'manual' : reason;
     await ctx.emit(
       {
@@ -291,6 +296,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     p.closedAt = now;
     p.pendingAction = null;
     await clearBackoff(p.id);
+    await ctx.backstops?.cancel(p);
     await tx(async (t) => {
       await repos.trades.insert(
         {

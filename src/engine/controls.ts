@@ -86,6 +86,7 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
     const rows = result.actions.flatMap((a) => (a.type === 'reevaluation' ? [reevaluationRow(p.id, a, 'manual')] : []));
     await repos.reevaluations.insertMany(rows);
     await repos.positions.save(p, now);
+    if (what === 'stop') await ctx.backstops?.onStopMoved(p);
     for (const a of result.actions) {
       if (a.type !== 'reevaluation' || a.new === null) continue;
       const ref = positionRef(p);

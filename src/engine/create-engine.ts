@@ -25,6 +25,7 @@ import { createTradingControlsRepo } from '../db/repos/trading-controls.ts';
 import { createTradingSettingsReader } from '../db/repos/trading-settings-reader.ts';
 import { createAccountExchanges, type CreateExchange } from './account-exchanges.ts';
 import { createActionRunner } from './action-runner.ts';
+import { createBackstops } from './backstop.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { EngineContext } from './context.ts';
 import { createControls } from './controls.ts';
@@ -143,6 +144,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const runner = createActionRunner(ctx, { onClosed: (p) => untrack(p) });
   const monitor = createMonitor(ctx, runner);
   untrack = monitor.untrack;
+  ctx.backstops = createBackstops(ctx, { onClosed: (p) => untrack(p) });
   const entries = createEntries(ctx, monitor.track);
   const processor = createSignalProcessor(ctx, entries, runner, {
     trustedSources: deps.config.trustedSources,
@@ -202,6 +204,7 @@ export function createEngine(deps: EngineDeps): Engine {
       await recovery.refreshLiquidationPrices();
     }
     await monitor.sweep();
+    await ctx.backstops?.sweep();
   }
 
   async function sweepSignals(): Promise<void> {

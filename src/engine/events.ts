@@ -13,7 +13,7 @@ interface PositionRef {
   isPaper: boolean;
 }
 
-export type ExitEventKind = 'stop_loss' | 'take_profit' | 'trailing_stop' | 'partial_tp' | 'time_exit' | 'liquidation_protection' | 'manual' | 'signal_reverse';
+export type ExitEventKind = 'stop_loss' | 'take_profit' | 'trailing_stop' | 'partial_tp' | 'time_exit' | 'liquidation_protection' | 'manual' | 'signal_reverse' | 'exchange_stop';
 
 export type EngineEvent =
   | (PositionRef & {

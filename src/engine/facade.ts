@@ -40,6 +40,11 @@ export interface PositionView {
   closeReason: string | null;
   /** latest price seen by the shared feed, when there is one */
   lastPrice: number | null;
+  /**
+   * the protective stop on the exchange (SPEC §10): its price when one rests there, else why not;
+   * undefined when the engine has not tried yet
+   */
+  exchangeStop?: { stopPrice: number } | { stopPrice: null; problem: string };
   /** quote units, on the remaining quantity, before fees */
   unrealizedPnl: number | null;
   /** percent of entry, 1.5 = 1.5 % */

@@ -173,6 +173,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
       },
       `open:${position.id}`,
     );
+    await ctx.backstops?.afterEntry(position);
     return { kind: 'opened', position };
   }
 

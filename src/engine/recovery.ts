@@ -70,6 +70,7 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
       report.interruptedClaims++;
     }
 
+    await ctx.backstops?.reconcile(); // before the account check: a stop that fired is an exchange_stop, not closed_on_exchange
     const accounts = new Set([...ctx.book.all()].map((p) => p.accountId));
     for (const accountId of accounts) {
       const r = await reconcileAccount(accountId).catch((error: unknown) => {

@@ -34,7 +34,15 @@ export function toPositionView(p: PositionRecord, accountLabel: string, lastPric
     unrealizedPnl: live ? (lastPrice - s.entry) * s.qty * sign : null,
     unrealizedPct: live && s.entry > 0 ? (((lastPrice - s.entry) * sign) / s.entry) * 100 : null,
     realizedPnl: p.realizedPnl,
+    ...exchangeStopOf(p),
   };
+}
+
+function exchangeStopOf(p: PositionRecord): Pick<PositionView, 'exchangeStop'> {
+  const b = p.backstop;
+  if (!b || p.status === 'closed') return {};
+  if (b.status === 'live' && b.stopPrice !== null) return { exchangeStop: { stopPrice: b.stopPrice } };
+  return { exchangeStop: { stopPrice: null, problem: b.problem ?? 'no stop rests on the exchange.' } };
 }
 
 export function toTradeView(t: TradeRecord): TradeView {

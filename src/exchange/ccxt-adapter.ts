@@ -29,8 +29,12 @@ import {
   type OrderRequest,
   type OrderResult,
   type PositionMode,
+  type BackstopTraits,
+  type StopOrderRequest,
+  type StopOrderState,
 } from './port.ts';
-import type { ExchangeQuirks } from './quirks/types.ts';
+import { AMBIGUOUS_CODES } from './place-once.ts';
+import type { BackstopOrder, ExchangeQuirks } from './quirks/types.ts';
 import { DEFAULT_RETRY_POLICY, realRetryDeps, withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
 
 /** Loads markets once per exchange and mode, shared by every account's instance. */
@@ -306,6 +310,80 @@ export class CcxtExchange implements ExchangePort {
       if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;
       throw error;
     }
+  }
+
+  backstopTraits(): BackstopTraits | undefined {
+    const spec = this.quirks.backstop(this.account.mode);
+    return spec && { locksBalance: spec.locksBalance, amendable: spec.amendable };
+  }
+
+  /**
+   * The backstop through ccxt createOrder with `stopLossPrice` (the quirks say which order type and
+   * params). Sent once: after an ambiguous failure it is looked up by its client id, never resent.
+   */
+  async placeStop(request: StopOrderRequest): Promise<StopOrderState> {
+    const spec = this.stopSpec();
+    const market = await this.market(request.symbol);
+    const long = request.side === 'long';
+    // a long's stop rounds down, a short's up: never closer to the price than asked
+    const stopPrice = roundToStep(request.stopPrice, market.tickSize, long ? 'down' : 'up');
+    const limit = spec.type === 'limit' ? roundToStep(stopPrice * (long ? 1 - spec.limitOffset : 1 + spec.limitOffset), market.tickSize, long ? 'down' : 'up') : undefined;
+    const qty = roundToStep(request.qty, market.stepSize, 'down');
+    if (!(qty > 0)) throw new ExchangeError('ORDER_BELOW_MINIMUM');
+    const params: Record<string, unknown> = { ...spec.params, clientOrderId: this.quirks.normalizeClientOrderId(request.clientOrderId), stopLossPrice: stopPrice };
+    if ((await this.positionMode()) === 'hedge') params.hedged = true;
+    const amount = market.contractSize === 1 ? Number(this.ex.amountToPrecision(market.symbol, qty)) : roundToStep(qty / market.contractSize, this.contractStep(market), 'nearest');
+    try {
+      const order = await this.once(() => this.ex.createOrder(market.symbol, spec.type, long ? 'sell' : 'buy', amount, limit, params));
+      return { id: String(order.id), clientOrderId: request.clientOrderId, status: 'open', stopPrice, qty };
+    } catch (error) {
+      if (!(error instanceof ExchangeError && AMBIGUOUS_CODES.has(error.code))) throw error;
+      const found = await this.fetchStop(market.symbol, { clientOrderId: request.clientOrderId });
+      if (found) return found;
+      throw error;
+    }
+  }
+
+  /** the stop's state; when it fired, the fill of the order it became (for the trade's P&L) */
+  async fetchStop(symbol: string, ref: OrderRef): Promise<StopOrderState | undefined> {
+    const spec = this.stopSpec();
+    const market = await this.market(symbol);
+    let order: CcxtOrder;
+    try {
+      order = await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, { ...this.lookupParams(ref), ...spec.lookupParams }));
+    } catch (error) {
+      if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;
+      throw error;
+    }
+    const state = this.toStopState(order, market, ref.clientOrderId ?? order.clientOrderId ?? '');
+    if (state.status !== 'closed') return state;
+    const firedId = spec.firedOrderField === undefined ? undefined : (order.info as Record<string, unknown> | undefined)?.[spec.firedOrderField];
+    const fill = firedId === undefined || firedId === null ? toOrderResult(await this.withTradeFees(order, market), market, state.clientOrderId, this.takerFee(market)) : await this.fetchOrder(market.symbol, { id: String(firedId) });
+    if (fill && fill.filledQty > 0) state.fill = fill;
+    return state;
+  }
+
+  async cancelStop(symbol: string, ref: OrderRef): Promise<StopOrderState | undefined> {
+    const spec = this.stopSpec();
+    const market = await this.market(symbol);
+    try {
+      const order = await this.call('cancelOrder', () => this.ex.cancelOrder(ref.id ?? '', market.symbol, { ...this.lookupParams(ref), ...spec.lookupParams }));
+      return { ...this.toStopState(order, market, ref.clientOrderId ?? order.clientOrderId ?? ''), status: 'canceled' };
+    } catch (error) {
+      if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  private stopSpec(): BackstopOrder {
+    const spec = this.quirks.backstop(this.account.mode);
+    if (!spec) throw new ExchangeError('NOT_SUPPORTED', { message: `The bot places no protective stop on ${this.account.exchange} ${this.account.mode}.` });
+    return spec;
+  }
+
+  private toStopState(order: CcxtOrder, market: Market, clientOrderId: string): StopOrderState {
+    const mapped = toOrderResult(order, market, clientOrderId, 0);
+    return { id: String(order.id), clientOrderId, status: mapped.status, stopPrice: Number(order.triggerPrice ?? order.stopPrice ?? 0), qty: mapped.qty };
   }
 
   async close(): Promise<void> {

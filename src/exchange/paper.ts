@@ -7,6 +7,13 @@
  * market's minimums like live orders. Balances, positions and orders persist (PaperStore), so
  * a restart keeps them. Limit orders fill at once when marketable; others rest until cancelled
  * (there is no matching of resting orders).
+ *
+ * Protective stops (the engine's backstop, SPEC §10) are emulated as the live venues keep them,
+ * so paper and live run one code path: a spot stop locks the coins it may sell (a market sell of
+ * them is refused for lack of free balance), a futures stop is reduce-only; a stop the price has
+ * already crossed is refused; a resting stop fires at the market price once the price is seen at
+ * or beyond its trigger (checked whenever the account is used: balances, positions, orders, stop
+ * lookups). Stops live in memory: after a restart the engine's reconciliation places them again.
  */
 import { randomUUID } from 'node:crypto';
 import { applyFill, liquidateIfCrossed, lockedMargin } from './paper-fills.ts';
@@ -26,7 +33,18 @@ import {
   type OrderRef,
   type OrderRequest,
   type OrderResult,
+  type BackstopTraits,
+  type StopOrderRequest,
+  type StopOrderState,
 } from './port.ts';
+
+interface PaperStop {
+  symbol: string;
+  /** the side of the position it protects */
+  side: 'long' | 'short';
+  base: string;
+  state: StopOrderState;
+}
 
 export interface PaperSettings {
   /** currency a new wallet is funded in */
@@ -70,6 +88,8 @@ export class PaperExchange implements ExchangePort {
   readonly fetchCandles?: (symbol: string, timeframe: CandleTimeframe, limit: number) => Promise<Candle[]>;
   /** serializes operations of this account (a fill reads and writes the wallet) */
   private queue: Promise<unknown> = Promise.resolve();
+  /** resting protective stops by client id */
+  private readonly stops = new Map<string, PaperStop>();
 
   constructor(private readonly deps: PaperExchangeDeps) {
     this.account = deps.account;
@@ -108,12 +128,13 @@ export class PaperExchange implements ExchangePort {
 
   fetchBalance(): Promise<Balance> {
     return this.exclusive(async () => {
+      await this.fireAllStops();
       const state = await this.wallet();
       const used = this.account.mode === 'spot' ? 0 : lockedMargin(state);
       const out: Record<string, { free: number; used: number; total: number }> = {};
       for (const [currency, total] of state.balances) {
         if (total === 0) continue;
-        const locked = currency === this.settings.startCurrency ? used : 0;
+        const locked = currency === this.settings.startCurrency ? used : this.lockedByStops(currency);
         out[currency] = { free: total - locked, used: locked, total };
       }
       return out;
@@ -123,6 +144,7 @@ export class PaperExchange implements ExchangePort {
   fetchPositions(symbols?: string[]): Promise<ExchangePosition[]> {
     if (this.account.mode === 'spot') return Promise.resolve([]);
     return this.exclusive(async () => {
+      await this.fireAllStops();
       const state = await this.wallet();
       const out: ExchangePosition[] = [];
       for (const position of [...state.positions.values()]) {
@@ -157,6 +179,9 @@ export class PaperExchange implements ExchangePort {
     assertMinimums(market, rounded.qty, rounded.price ?? tick, reduceOnly);
     const state = await this.wallet();
     await this.liquidate(state, market.symbol);
+    if (mode === 'spot' && request.side === 'sell' && rounded.qty > (state.balances.get(market.base) ?? 0) - this.lockedByStops(market.base) + 1e-12) {
+      throw new ExchangeError('INSUFFICIENT_FUNDS', { message: `Not enough free ${market.base}: a stop holds the rest.` });
+    }
 
     // the fill lands on the market's tick, rounded against the trader
     const slipped = request.side === 'buy' ? roundToStep(tick * (1 + this.settings.slippage), market.tickSize, 'up') : roundToStep(tick * (1 - this.settings.slippage), market.tickSize, 'down');
@@ -202,7 +227,7 @@ export class PaperExchange implements ExchangePort {
     const market = await this.market(request.symbol);
     const state = await this.exclusive(() => this.wallet());
     if (this.account.mode === 'spot') {
-      const held = state.balances.get(market.base) ?? 0;
+      const held = (state.balances.get(market.base) ?? 0) - this.lockedByStops(market.base);
       if (!(held > 0)) throw new ExchangeError('POSITION_NOT_FOUND', { message: `There is no ${market.base} to sell.` });
       return this.placeOrder({ symbol: market.symbol, side: 'sell', type: 'market', qty: Math.min(request.qty ?? held, held), clientOrderId: request.clientOrderId });
     }
@@ -228,6 +253,86 @@ export class PaperExchange implements ExchangePort {
 
   async close(): Promise<void> {
     await this.queue;
+  }
+
+  backstopTraits(): BackstopTraits {
+    return { locksBalance: this.account.mode === 'spot', amendable: false };
+  }
+
+  placeStop(request: StopOrderRequest): Promise<StopOrderState> {
+    return this.exclusive(async () => {
+      const known = this.stops.get(request.clientOrderId);
+      if (known?.state.status === 'open') return { ...known.state }; // a retried request never places twice
+      const market = await this.market(request.symbol);
+      const long = request.side === 'long';
+      const stopPrice = roundToStep(request.stopPrice, market.tickSize, long ? 'down' : 'up');
+      const qty = roundToStep(request.qty, market.stepSize, 'down');
+      if (!(qty > 0)) throw new ExchangeError('ORDER_BELOW_MINIMUM');
+      const price = await this.deps.price(market.symbol);
+      if (long ? price <= stopPrice : price >= stopPrice) throw new ExchangeError('INVALID_ORDER', { message: 'Stop price would trigger immediately.' });
+      if (this.account.mode === 'spot') {
+        const state = await this.wallet();
+        const free = (state.balances.get(market.base) ?? 0) - this.lockedByStops(market.base);
+        if (qty > free + 1e-12) throw new ExchangeError('INSUFFICIENT_FUNDS', { message: `Not enough free ${market.base} for the stop.` });
+      }
+      const stop: PaperStop = { symbol: market.symbol, side: request.side, base: market.base, state: { id: this.newId(), clientOrderId: request.clientOrderId, status: 'open', stopPrice, qty } };
+      this.stops.set(request.clientOrderId, stop);
+      return { ...stop.state };
+    });
+  }
+
+  fetchStop(symbol: string, ref: OrderRef): Promise<StopOrderState | undefined> {
+    return this.exclusive(async () => {
+      await this.fireStops(symbol);
+      const stop = this.findStop(ref);
+      return stop && { ...stop.state };
+    });
+  }
+
+  cancelStop(_symbol: string, ref: OrderRef): Promise<StopOrderState | undefined> {
+    return this.exclusive(async () => {
+      const stop = this.findStop(ref);
+      if (!stop || stop.state.status !== 'open') return undefined;
+      stop.state.status = 'canceled';
+      return { ...stop.state };
+    });
+  }
+
+  private findStop(ref: OrderRef): PaperStop | undefined {
+    if (ref.clientOrderId !== undefined) return this.stops.get(ref.clientOrderId);
+    return [...this.stops.values()].find((s) => s.state.id === ref.id);
+  }
+
+  /** base units held by resting spot stops */
+  private lockedByStops(base: string): number {
+    if (this.account.mode !== 'spot') return 0;
+    let locked = 0;
+    for (const s of this.stops.values()) if (s.base === base && s.state.status === 'open') locked += s.state.qty;
+    return locked;
+  }
+
+  private async fireAllStops(): Promise<void> {
+    const symbols = new Set([...this.stops.values()].filter((s) => s.state.status === 'open').map((s) => s.symbol));
+    for (const symbol of symbols) await this.fireStops(symbol);
+  }
+
+  /** fires the resting stops of `symbol` whose trigger the current price reached (at that price, with slippage) */
+  private async fireStops(symbol: string): Promise<void> {
+    const open = [...this.stops.values()].filter((s) => s.symbol === symbol && s.state.status === 'open');
+    if (open.length === 0) return;
+    const price = await this.deps.price(symbol).catch(() => undefined);
+    if (price === undefined) return;
+    for (const stop of open) {
+      const long = stop.side === 'long';
+      if (long ? price > stop.state.stopPrice : price < stop.state.stopPrice) continue;
+      stop.state.status = 'closed'; // unlocks the coins before the sell
+      try {
+        const fill = await this.fill({ symbol, side: long ? 'sell' : 'buy', type: 'market', qty: stop.state.qty, reduceOnly: this.account.mode !== 'spot', clientOrderId: `${stop.state.clientOrderId}f` });
+        stop.state.fill = fill;
+      } catch {
+        stop.state.status = 'expired';
+      }
+    }
   }
 
   /** removes a position whose liquidation price the market crossed; true when it did */

@@ -151,6 +151,43 @@ export interface ClosePositionRequest {
   side?: 'long' | 'short';
 }
 
+/**
+ * A protective stop that rests on the exchange (the "backstop", SPEC §10): it closes `qty` of the
+ * position's `side` at the market (futures: reduce-only; spot: a stop-limit sell where the venue
+ * locks the coins) once the price reaches `stopPrice`.
+ */
+export interface StopOrderRequest {
+  symbol: string;
+  /** the side of the position it protects */
+  side: 'long' | 'short';
+  /** base units; rounded DOWN to the step */
+  qty: number;
+  /** trigger, quote per base; rounded away from the price (a long's stop down, a short's up) */
+  stopPrice: number;
+  /** derived from the position id (deterministic), so a lost answer is found by lookup */
+  clientOrderId: string;
+}
+
+export interface StopOrderState {
+  id: string;
+  clientOrderId: string;
+  /** open: resting; closed: fired and filled; canceled / expired / rejected: gone without a fill */
+  status: OrderStatus;
+  stopPrice: number;
+  /** base units */
+  qty: number;
+  /** when it fired: the exchange's fill (base units, average price, fee) */
+  fill?: OrderResult;
+}
+
+/** How a venue keeps a backstop, from the account's quirks. */
+export interface BackstopTraits {
+  /** the resting stop holds the coins it may sell (spot stop-limit): a sell must shrink it first */
+  locksBalance: boolean;
+  /** the exchange can amend the stop in place; else a new one is placed before the old is cancelled */
+  amendable: boolean;
+}
+
 export type OrderRef = { id: string; clientOrderId?: undefined } | { clientOrderId: string; id?: undefined };
 
 /** What an API key may do, where the exchange reports it; undefined = the exchange cannot tell. */
@@ -210,6 +247,16 @@ export interface ExchangePort {
   /** undefined when the exchange does not know the order */
   fetchOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined>;
   cancelOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined>;
+  /**
+   * The backstop's traits on this account, undefined where the bot offers none (then the
+   * position is protected by the bot alone, and the trader is told so).
+   */
+  backstopTraits?(): BackstopTraits | undefined;
+  placeStop?(request: StopOrderRequest): Promise<StopOrderState>;
+  /** undefined when the exchange does not know the stop */
+  fetchStop?(symbol: string, ref: OrderRef): Promise<StopOrderState | undefined>;
+  /** undefined when the exchange does not know it or it is no longer open */
+  cancelStop?(symbol: string, ref: OrderRef): Promise<StopOrderState | undefined>;
   /** last traded price, quote per base */
   fetchPrice(symbol: string): Promise<number>;
   /**

@@ -28,6 +28,7 @@ export const NOTIFY_KINDS: readonly KindInfo[] = [
   { kind: 'liquidation_protection', label: 'Liquidation close', default: 'on', mandatory: true },
   { kind: 'manual', label: 'Manual close', default: 'on' },
   { kind: 'signal_reverse', label: 'Closed by an opposite signal', default: 'on' },
+  { kind: 'exchange_stop', label: 'Closed by the stop on the exchange', default: 'on', mandatory: true },
   { kind: 'stop_moved', label: 'Stop moved', default: 'silent' },
   { kind: 'take_profit_moved', label: 'Take profit moved', default: 'silent' },
   { kind: 'signal_rejected', label: 'Signal rejected', default: 'off' },

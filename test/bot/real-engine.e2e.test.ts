@@ -47,6 +47,10 @@ describe('on the real engine', () => {
 
     const view = await h.say(alice, '/positions', /BTC\/USDT LONG/);
     expect(view.text).toMatch(/P&L/);
+    // the paper exchange holds the backstop stop as a live venue would (SPEC §10), 0.5 % beyond the bot's stop
+    const shown = /🛡 Protected on the exchange: stop at ([\d,.]+)/.exec(view.text);
+    expect(shown).not.toBeNull();
+    expect(Number(shown![1]!.replace(/,/g, ''))).toBeCloseTo(position!.stopLoss! * 0.995, 0);
 
     // Bob forges a button for Alice's position: refused, nothing changes
     const hello = await h.say(bob, '/start', /Welcome, Bob/);

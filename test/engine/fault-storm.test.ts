@@ -76,7 +76,9 @@ describe.each(databaseKinds())('fault storm on %s', (kind) => {
     }
 
     const rows = await db.db.select().from(orders);
-    const onExchange = emulator.book.orders;
+    // the backstops (SPEC §10, client ids 'bs…') are not order rows: checked apart below
+    const backstops = emulator.book.orders.filter((o) => o.clientOrderId.startsWith('bs'));
+    const onExchange = emulator.book.orders.filter((o) => !o.clientOrderId.startsWith('bs'));
     // nothing left undecided on our side
     expect(rows.filter((o) => o.status === 'pending' || o.status === 'unknown')).toEqual([]);
     // each intended order (our clientOrderId) reached the book at most once …
@@ -86,6 +88,10 @@ describe.each(databaseKinds())('fault storm on %s', (kind) => {
     // … and exactly the orders on the book are the ones we recorded as filled
     expect(onExchange.map((o) => o.clientOrderId).sort()).toEqual(rows.filter((o) => o.status === 'filled').map((o) => o.clientOrderId).sort());
     expect(rows.filter((o) => o.purpose === 'entry' && o.status === 'filled').length).toBeGreaterThan(0);
+    // every backstop id reached the book at most once, and none rests for a position that is closed
+    expect(new Set(backstops.map((o) => o.clientOrderId)).size).toBe(backstops.length);
+    const stillOpen = (await db.db.select().from(positions)).filter((p) => p.status !== 'closed').length;
+    expect(backstops.filter((o) => o.status === 'NEW').length).toBeLessThanOrEqual(stillOpen);
 
     // the exchange holds exactly what our open positions say
     // (spot fees are taken in BTC: a position holds what was bought less the fee, and a close may

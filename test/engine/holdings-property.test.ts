@@ -162,9 +162,10 @@ describe('what the bot holds is what the exchange holds (SPEC §11), real ccxt a
         [w.accounts.hedge, 'long'],
       ].sort(),
     );
-    // the spot long holds what was bought less the 0.1 % fee Binance took in BTC
+    // the spot long holds what was bought less the 0.1 % fee Binance took in BTC, all of it locked by its backstop stop (SPEC §10)
     const spotLong = open.find((p) => p.accountId === w.accounts.spot)!;
-    expect(spotLong.qty).toBeCloseTo(w.spot.book.spot('BTC').free, 12);
+    expect(spotLong.qty).toBeCloseTo(w.spot.book.spot('BTC').locked, 12);
+    expect(w.spot.book.spot('BTC').free).toBeCloseTo(0, 12);
     await assertHoldingsAgree(w, 'after BUY');
 
     await apply(w, { kind: 'signal', action: 'BUY' });

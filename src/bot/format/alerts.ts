@@ -22,6 +22,7 @@ const EXIT_TITLES = {
   liquidation_protection: '🚨 LIQUIDATION PROTECTION — position closed',
   manual: '✋ CLOSED BY YOU',
   signal_reverse: '🔄 CLOSED BY AN OPPOSITE SIGNAL',
+  exchange_stop: '🛡 CLOSED BY THE STOP ON THE EXCHANGE (while the bot was away)',
 } as const;
 
 function head(e: { symbol: string; side: 'long' | 'short'; isPaper: boolean; exchange: string }): string {
@@ -54,7 +55,8 @@ export function formatAlert(event: EngineEvent): FormattedAlert {
     case 'time_exit':
     case 'liquidation_protection':
     case 'manual':
-    case 'signal_reverse': {
+    case 'signal_reverse':
+    case 'exchange_stop': {
       const quote = quoteOf(event.symbol);
       const closed = event.remainingQty <= 0;
       const title = event.kind === 'partial_tp' && event.level !== undefined ? `${EXIT_TITLES.partial_tp} (level ${event.level + 1})` : EXIT_TITLES[event.kind];

@@ -28,6 +28,7 @@ export function formatPosition(p: PositionView, now: Date): string {
   if (taken > 0) lines.push(`💰 Partial take profits taken: ${taken} of ${p.partialTaken.length}`);
   if (p.realizedPnl !== 0) lines.push(`Realized so far ${fmtMoney(p.realizedPnl, quote)}`);
   if (p.liquidationPrice !== null) lines.push(`🚨 Liquidation ${fmtPrice(p.liquidationPrice)}`);
+  if (p.exchangeStop) lines.push(p.exchangeStop.stopPrice !== null ? `🛡 Protected on the exchange: stop at ${fmtPrice(p.exchangeStop.stopPrice)}` : `⚠️ Not protected on the exchange: ${escapeHtml(p.exchangeStop.problem)}`);
   lines.push(`Open for ${fmtDuration(now.getTime() - p.openedAt.getTime())}`);
   return lines.join('\n');
 }

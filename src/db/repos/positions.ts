@@ -27,6 +27,31 @@ export interface PendingAction {
   action: MonitorAction | null;
 }
 
+/**
+ * The position's protective stop on the exchange (SPEC §10), as stored in positions.backstop.
+ * live: resting on the exchange; missing: refused or not offered (why in `problem`), retried;
+ * cancelled: taken off after the close; fired: the exchange closed (part of) the position.
+ */
+export interface StoredBackstop {
+  status: 'live' | 'missing' | 'cancelled' | 'fired';
+  /** bumped per placement; the client id is derived from the position id and it */
+  seq: number;
+  clientOrderId: string | null;
+  orderId: string | null;
+  /** quote per base, as placed (after rounding) */
+  stopPrice: number | null;
+  /** base units, as placed */
+  qty: number;
+  /** the bot's stop loss when it was placed (a change of it moves the backstop) */
+  basisStopLoss?: number | null;
+  /** ms since epoch of the last placement, move or attempt */
+  movedAt: number;
+  /** trader-facing reason it is missing */
+  problem: string | null;
+  /** the trader was told about `problem` */
+  told: boolean;
+}
+
 export interface PositionRecord {
   id: string;
   userId: string;
@@ -53,6 +78,8 @@ export interface PositionRecord {
    * snapshot only over an older revision, so a slow flush never overwrites a newer exit.
    */
   rev: number;
+  /** the protective stop on the exchange; written only by the backstop (saveBackstop) */
+  backstop?: StoredBackstop | null;
 }
 
 type Row = typeof positions.$inferSelect;
@@ -100,6 +127,7 @@ export function toPositionRecord(row: Row): PositionRecord {
     closedAt: row.closedAt ? row.closedAt.getTime() : null,
     pendingAction: m.pendingAction ?? null,
     rev: m.rev ?? 0,
+    backstop: (row.backstop as StoredBackstop | null) ?? null,
     settings: row.settings as unknown as MonitorSettings,
     // a MonitorState, as the monitor makes them: one hidden class, and room for its quiet memo
     state: cloneState({
@@ -233,6 +261,17 @@ export function createPositionsRepo(db: Db) {
           peak numeric, trailing_stop numeric, partial_taken jsonb, liquidation_price numeric, monitor_state jsonb)
         where p.id = v.id and p.status <> 'closed'
           and coalesce((p.monitor_state->>'rev')::bigint, 0) < (v.monitor_state->>'rev')::bigint`);
+    },
+
+    /** The backstop's own column, written apart from the monitor's flushes. */
+    async saveBackstop(id: string, backstop: StoredBackstop, tx: Db = db): Promise<void> {
+      await tx.update(positions).set({ backstop: backstop as unknown as Record<string, unknown> }).where(eq(positions.id, id));
+    },
+
+    /** Closed positions whose backstop may still rest on the exchange (a crash came between close and cancel). */
+    async listClosedWithLiveBackstop(): Promise<PositionRecord[]> {
+      const rows = await db.select().from(positions).where(and(eq(positions.status, 'closed'), sql`${positions.backstop}->>'status' = 'live'`));
+      return rows.map(toPositionRecord);
     },
 
     /** What the monitor restores at start: everything not closed. */

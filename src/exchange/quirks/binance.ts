@@ -67,11 +67,25 @@ export const binanceQuirks: ExchangeQuirks = {
     if (canFutures !== undefined) permissions.canFutures = canFutures;
     return permissions;
   },
+  /**
+   * USD-M: a reduce-only STOP_MARKET for the position's exact quantity on the algo endpoints
+   * (ccxt sends it there for a linear swap with stopLossPrice; fetch and cancel need trigger: true;
+   * not amendable; the fill is the market order named by actualOrderId). Reduce-only rather than
+   * closePosition, so a replacement can be placed before the old one is cancelled (-4130 only
+   * hits a second closePosition stop). Spot: STOP_LOSS_LIMIT sell, which locks the coins.
+   * Margin: none yet (the bot's monitor alone protects).
+   */
+  backstop(mode: TradingMode) {
+    if (mode === 'futures') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: false, params: { reduceOnly: true }, lookupParams: { trigger: true }, firedOrderField: 'actualOrderId', tested: true } as const;
+    if (mode === 'spot') return { type: 'limit', limitOffset: 0.01, locksBalance: true, amendable: false, params: {}, lookupParams: {}, tested: true } as const;
+    return undefined;
+  },
   /** Binance limits client order ids to 36 characters of [.A-Z:/a-z0-9_-] */
   normalizeClientOrderId(clientOrderId: string) {
     return clientOrderId.replace(/[^.A-Za-z0-9:/_-]/g, '').slice(0, 36);
   },
   errorPatterns: [
+    [/would (immediately )?trigger|-2021|PERCENT_PRICE/i, 'INVALID_ORDER'],
     [/Margin is insufficient|-2019|exceed(ed)? maximum borrow|-3006|margin level/i, 'MARGIN_LEVEL_TOO_LOW'],
     [/insufficient balance|-2010.*insufficient/i, 'INSUFFICIENT_FUNDS'],
     [/ReduceOnly Order is rejected|-2022/i, 'REDUCE_ONLY_INVALID'],

@@ -42,6 +42,15 @@ export const bitgetQuirks: ExchangeQuirks = {
   normalizeClientOrderId(clientOrderId: string) {
     return clientOrderId.slice(0, 50);
   },
+  /**
+   * Backstop (from Bitget's docs and ccxt, untested here): futures a reduce-only plan (trigger)
+   * order, amendable; spot a plan order, which holds no coins until it fires. Margin: none yet.
+   */
+  backstop(mode: TradingMode) {
+    if (mode === 'futures') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, params: { reduceOnly: true }, lookupParams: { trigger: true }, tested: false } as const;
+    if (mode === 'spot') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, params: {}, lookupParams: { trigger: true }, tested: false } as const;
+    return undefined;
+  },
   errorPatterns: [
     [/40762.*margin|45006|Insufficient margin|margin.*insufficient/i, 'MARGIN_LEVEL_TOO_LOW'],
     [/43012|40762|Insufficient balance|exceeds the balance/i, 'INSUFFICIENT_FUNDS'],

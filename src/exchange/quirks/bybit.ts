@@ -42,6 +42,16 @@ export const bybitQuirks: ExchangeQuirks = {
   normalizeClientOrderId(clientOrderId: string) {
     return clientOrderId.slice(0, 36);
   },
+  /**
+   * Backstop (from Bybit's docs and ccxt, untested here): futures a conditional reduce-only market
+   * order (stopLossPrice → triggerPrice with triggerDirection), amendable by editOrder; spot a
+   * conditional (trigger) order, which holds no coins until it fires. Margin: none yet.
+   */
+  backstop(mode: TradingMode) {
+    if (mode === 'futures') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, params: { reduceOnly: true }, lookupParams: { trigger: true }, tested: false } as const;
+    if (mode === 'spot') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, params: {}, lookupParams: { trigger: true }, tested: false } as const;
+    return undefined;
+  },
   errorPatterns: [
     [/110012|110044|110045|110007.*margin|Insufficient available margin|margin.*insufficient/i, 'MARGIN_LEVEL_TOO_LOW'],
     [/110004|110007|170131|ab not enough|Insufficient balance|Wallet balance is insufficient/i, 'INSUFFICIENT_FUNDS'],

@@ -72,6 +72,16 @@ export const krakenQuirks: ExchangeQuirks = {
   testnet(mode: TradingMode) {
     return mode === 'futures' ? 'sandbox' : 'none';
   },
+  /**
+   * Backstop (from Kraken's docs and ccxt, untested here): Kraken Futures a reduce-only stop
+   * (createOrder with stopLossPrice; createStopLossOrder is NotSupported); spot a stop-loss-limit
+   * sell, assumed to hold the coins (unverified), so sells shrink it first. Margin: none yet.
+   */
+  backstop(mode: TradingMode) {
+    if (mode === 'futures') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, params: { reduceOnly: true }, lookupParams: { trigger: true }, tested: false } as const;
+    if (mode === 'spot') return { type: 'limit', limitOffset: 0.01, locksBalance: true, amendable: false, params: {}, lookupParams: {}, tested: false } as const;
+    return undefined;
+  },
   errorPatterns: [
     [/EOrder:Margin level too low|EOrder:Insufficient margin|insufficient ?margin/i, 'MARGIN_LEVEL_TOO_LOW'],
     [/EOrder:Insufficient funds|insufficientAvailableFunds/i, 'INSUFFICIENT_FUNDS'],

@@ -44,6 +44,16 @@ export const okxQuirks: ExchangeQuirks = {
   normalizeClientOrderId(clientOrderId: string) {
     return alphanumericId(clientOrderId, 32);
   },
+  /**
+   * Backstop (from OKX's docs and ccxt, untested here): futures a conditional algo order
+   * (ordType conditional, slTriggerPx, reduce-only), amendable (amend-algos); spot the same
+   * conditional algo sell, which OKX does not freeze coins for until it fires. Margin: none yet.
+   */
+  backstop(mode: TradingMode) {
+    if (mode === 'futures') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, params: { reduceOnly: true }, lookupParams: { trigger: true }, tested: false } as const;
+    if (mode === 'spot') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, params: {}, lookupParams: { trigger: true }, tested: false } as const;
+    return undefined;
+  },
   errorPatterns: [
     [/51008.*margin|51004|Insufficient margin|margin ratio/i, 'MARGIN_LEVEL_TOO_LOW'],
     [/51008|51131|59200|Insufficient (account )?balance/i, 'INSUFFICIENT_FUNDS'],

@@ -18,6 +18,32 @@ export interface OrderParamsInput {
 /** How leverage / margin mode reach the exchange for a mode. */
 export type SettingVia = 'call' | 'order-param' | 'none';
 
+/**
+ * The backstop's order on one venue and mode (SPEC §10), sent through ccxt createOrder with the
+ * unified `stopLossPrice` trigger. Data, read by the ccxt adapter; nothing else knows a venue.
+ */
+export interface BackstopOrder {
+  /** ccxt order type: 'market' = stop-market, 'limit' = stop-limit (the limit sits `limitOffset` beyond the trigger) */
+  readonly type: 'market' | 'limit';
+  /** stop-limit only: fraction of the trigger the limit sits beyond it (0.01 = 1 %), so a fast fall still fills */
+  readonly limitOffset: number;
+  /** the resting stop holds the coins it may sell: a sell must shrink it first */
+  readonly locksBalance: boolean;
+  /** ccxt editOrder can move the trigger in place */
+  readonly amendable: boolean;
+  /** extra createOrder params (reduce-only, trigger kind) besides clientOrderId, stopLossPrice and hedged */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** params that make ccxt fetchOrder / cancelOrder look among conditional orders */
+  readonly lookupParams: Readonly<Record<string, unknown>>;
+  /**
+   * where a fired stop's fill is read: undefined = the stop order itself fills (spot stop-limit);
+   * a field of the raw order naming the market order it fired (Binance USD-M `actualOrderId`)
+   */
+  readonly firedOrderField?: string;
+  /** true only where a test runs it against an emulator; false = written from the venue's docs and ccxt, untested here */
+  readonly tested: boolean;
+}
+
 export interface ExchangeQuirks {
   readonly id: ExchangeId;
   readonly modes: readonly TradingMode[];
@@ -63,6 +89,8 @@ export interface ExchangeQuirks {
   readonly receiveWindowMs: number;
   /** client order id the exchange accepts (length, alphabet), derived deterministically from ours */
   normalizeClientOrderId(clientOrderId: string): string;
+  /** the backstop's order for a mode; undefined where the bot places none (the bot's monitor alone protects) */
+  backstop(mode: TradingMode): BackstopOrder | undefined;
   /** exchange error texts (message or code) that map to a code more precisely than ccxt's class */
   readonly errorPatterns: ReadonlyArray<readonly [RegExp, ExchangeErrorCode]>;
   /** how to reach the exchange's test environment: ccxt setSandboxMode, Binance's demo trading, or none */

@@ -1,0 +1,419 @@
+/**
+ * The backstop (SPEC §10): one protective stop per live position, resting on the exchange, so a
+ * crashed bot, a dead host or a lost database never leaves a position unprotected. The bot's
+ * monitor stays the real stop; the backstop sits beyond it (never inside it) and inside the
+ * liquidation price.
+ *
+ * - Placed right after the entry fills; its client id is derived from the position id and a
+ *   sequence number, so a lost answer is found by lookup.
+ * - Moved only on events, never on ticks: a fill (resized), the stop moved to breakeven or by the
+ *   trader, the trailing stop passing a step of at least 1 % of price (checked by the sweep, in
+ *   memory) — at most once per 60 s per position. A replacement is placed before the old stop is
+ *   cancelled, except where the stop holds the coins (spot stop-limit): there it is cancelled first.
+ * - Where the stop locks the coins, a sell shrinks it first and restores it if the sell fails.
+ * - Cancelled when the position closes, before the close is recorded. Reconciliation (at start
+ *   and every few minutes) cancels backstops of closed positions and records one that fired while
+ *   the bot was away: reason `exchange_stop`, P&L from the exchange's fill, one alert.
+ * - A refused backstop never closes the position: the trader is told once and it is retried.
+ */
+import { cloneState } from '../domain/monitor/state.ts';
+import type { PositionState } from '../domain/types.ts';
+import type { Db } from '../db/client.ts';
+import type { PositionRecord, StoredBackstop } from '../db/repos/positions.ts';
+import { isExchangeError, type ExchangePort, type StopOrderState } from '../exchange/port.ts';
+import type { EngineContext } from './context.ts';
+import { positionRef } from './action-runner.ts';
+import { exitPnl } from './fills.ts';
+
+/** fraction beyond the bot's stop where the backstop sits (0.005 = 0.5 %) */
+export const BACKSTOP_BUFFER = 0.005;
+/** without a stop loss: fraction of the entry price the backstop sits away */
+export const BACKSTOP_DEFAULT_DISTANCE = 0.1;
+/** fraction kept between the backstop and the liquidation price */
+const LIQUIDATION_MARGIN = 0.005;
+/** a trailing move reaches the exchange once the backstop would move by this fraction of price (0.01 = 1 %) */
+export const BACKSTOP_STEP = 0.01;
+/** ms: at most one move per position in this time */
+export const BACKSTOP_MIN_MOVE_MS = 60_000;
+/** ms between reconciliations by the sweep */
+export const BACKSTOP_RECONCILE_MS = 180_000;
+/** fraction of the quantity within which a backstop's size counts as equal (the exchange rounds it down to its step) */
+const QTY_TOLERANCE = 0.005;
+/** fraction of the initial quantity that may remain after a full fill (step rounding) */
+const CLOSE_TOLERANCE = 1e-6;
+
+/** The bot's own protective level: the stop loss, or the trailing stop where it is tighter. */
+function botStop(s: PositionState): number | null {
+  const long = s.side === 'long';
+  const trailing = s.trailingActive ? s.trailingStop : null;
+  if (s.stopLoss === null) return trailing;
+  if (trailing === null) return s.stopLoss;
+  return long ? Math.max(s.stopLoss, trailing) : Math.min(s.stopLoss, trailing);
+}
+
+/**
+ * Quote per base: beyond the bot's stop by BACKSTOP_BUFFER (a long's below, a short's above), but
+ * never past the liquidation price — there protection from liquidation wins.
+ */
+export function backstopPrice(s: PositionState): number {
+  const long = s.side === 'long';
+  const ref = botStop(s) ?? s.entry * (long ? 1 - BACKSTOP_DEFAULT_DISTANCE : 1 + BACKSTOP_DEFAULT_DISTANCE);
+  let price = ref * (long ? 1 - BACKSTOP_BUFFER : 1 + BACKSTOP_BUFFER);
+  const liq = s.liquidationPrice;
+  if (liq !== undefined && liq !== null && liq > 0) {
+    const limit = liq * (long ? 1 + LIQUIDATION_MARGIN : 1 - LIQUIDATION_MARGIN);
+    if (long ? price < limit : price > limit) price = limit;
+  }
+  return price;
+}
+
+/** Deterministic, alphanumeric, 31 characters: fits every venue's client id rules. */
+export function backstopClientId(positionId: string, seq: number): string {
+  return `bs${positionId.replace(/-/g, '').slice(0, 26)}${seq.toString(36).padStart(3, '0')}`;
+}
+
+export interface BackstopDeps {
+  /** the position closed (fired stop): drop it from the book and the feed */
+  onClosed(p: PositionRecord): void;
+}
+
+export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
+  const { repos, clock, logger } = ctx;
+  const tx = <T>(fn: (t: Db) => Promise<T>) => ctx.database.db.transaction((t) => fn(t as unknown as Db));
+  let reconciledAt = Number.NEGATIVE_INFINITY;
+
+  async function portOf(p: PositionRecord): Promise<ExchangePort | undefined> {
+    const port = await ctx.exchanges.forAccount(p.accountId);
+    return port.backstopTraits?.() && port.placeStop && port.cancelStop && port.fetchStop ? port : undefined;
+  }
+
+  async function store(p: PositionRecord, b: StoredBackstop): Promise<void> {
+    p.backstop = b;
+    await repos.positions.saveBackstop(p.id, b);
+  }
+
+  /** Told once per problem; the next success clears it. */
+  async function refused(p: PositionRecord, seq: number, problem: string): Promise<void> {
+    const prior = p.backstop;
+    const told = prior?.status === 'missing' && prior.problem === problem && prior.told;
+    const b: StoredBackstop = { status: 'missing', seq, clientOrderId: null, orderId: null, stopPrice: null, qty: 0, movedAt: clock.now(), problem, told: true };
+    await store(p, b);
+    logger.warn({ positionId: p.id, problem }, 'backstop not placed');
+    if (!told) {
+      await ctx.emit(
+        { kind: 'action_needed', userId: p.userId, accountId: p.accountId, positionId: p.id, message: `${p.symbol} ${p.state.side} is not protected on the exchange: ${problem} The bot still watches it and retries the stop.` },
+        `backstop:${p.id}:${seq}`,
+      );
+    }
+  }
+
+  function describe(error: unknown, stopPrice: number): string {
+    if (isExchangeError(error, 'INVALID_ORDER')) return `the exchange refused a stop at ${stopPrice} (too far from or already past the price).`;
+    if (isExchangeError(error, 'INSUFFICIENT_FUNDS')) return `the exchange says the coins to cover a stop at ${stopPrice} are not free.`;
+    if (isExchangeError(error)) return error.message;
+    return error instanceof Error ? error.message : String(error);
+  }
+
+  async function cancelOn(port: ExchangePort, p: PositionRecord, b: StoredBackstop): Promise<boolean> {
+    if (b.status !== 'live' || !b.clientOrderId) return true;
+    try {
+      await port.cancelStop!(p.symbol, b.orderId ? { id: b.orderId } : { clientOrderId: b.clientOrderId });
+      return true;
+    } catch (error) {
+      logger.warn({ err: error, positionId: p.id }, 'backstop cancel failed; reconciliation retries');
+      return false;
+    }
+  }
+
+  /**
+   * Places the backstop for `qty` at the current level, replacing a live one: a new stop before
+   * the old is cancelled, or (where the stop locks the coins) the old cancelled first.
+   */
+  async function replace(p: PositionRecord, qty = p.state.qty): Promise<void> {
+    const port = await portOf(p);
+    const prior = p.backstop ?? null;
+    const seq = (prior?.seq ?? 0) + 1;
+    if (!port) {
+      // not offered on this venue and mode: kept in memory only (/positions says so; no alert, no write per position)
+      if (!prior) p.backstop = { ...emptyBackstop(), movedAt: clock.now(), problem: `the bot places no stop on ${p.exchange} ${p.state.mode}.`, told: true };
+      return;
+    }
+    const locks = port.backstopTraits!()!.locksBalance;
+    if (prior?.status === 'live' && locks && !(await cancelOn(port, p, prior))) return;
+    if (!(qty > 0)) {
+      if (prior?.status === 'live' && !locks) await cancelOn(port, p, prior);
+      await store(p, { ...(prior ?? emptyBackstop()), status: 'cancelled', movedAt: clock.now() });
+      return;
+    }
+    const stopPrice = backstopPrice(p.state);
+    const clientOrderId = backstopClientId(p.id, seq);
+    let placed: StopOrderState;
+    try {
+      placed = await port.placeStop!({ symbol: p.symbol, side: p.state.side, qty, stopPrice, clientOrderId });
+    } catch (error) {
+      if (prior?.status === 'live' && !locks) return keepOld(p, prior, error);
+      await refused(p, seq, describe(error, stopPrice));
+      return;
+    }
+    if (prior?.status === 'live' && !locks) await cancelOn(port, p, prior);
+    await store(p, { status: 'live', seq, clientOrderId, orderId: placed.id, stopPrice: placed.stopPrice, qty: placed.qty, basisStopLoss: p.state.stopLoss, movedAt: clock.now(), problem: null, told: false });
+  }
+
+  /** A refused move keeps the old stop (still protective); retried after the next interval. */
+  async function keepOld(p: PositionRecord, prior: StoredBackstop, error: unknown): Promise<void> {
+    logger.warn({ err: error, positionId: p.id }, 'backstop move refused; the old stop stays');
+    await store(p, { ...prior, movedAt: clock.now() });
+  }
+
+  /** Right after the entry filled. */
+  async function afterEntry(p: PositionRecord): Promise<void> {
+    await guard(p, () => replace(p));
+  }
+
+  /**
+   * Before a sell of `qty`: where the stop holds the coins it shrinks to what remains. A stop the
+   * price gapped through may have fired already: then that exit is recorded and nothing is sold
+   * (the caller reads the position's status).
+   */
+  async function beforeExit(p: PositionRecord, qty: number): Promise<void> {
+    await guard(p, async () => {
+      const b = p.backstop;
+      if (b?.status !== 'live') return;
+      const port = await portOf(p);
+      if (!port || !b.clientOrderId) return;
+      const locks = port.backstopTraits!()!.locksBalance;
+      // a stop that holds the coins is cancelled first; a reduce-only one only when the price came
+      // near it (else, in hedge mode, a fired stop and our close would both take from a shared side)
+      if (!locks && !mayHaveFired(p, b)) return;
+      const cancelled = await port.cancelStop!(p.symbol, b.orderId ? { id: b.orderId } : { clientOrderId: b.clientOrderId });
+      if (cancelled === undefined && (await firedCheck(port, p, b))) return;
+      await store(p, { ...b, status: 'cancelled', movedAt: clock.now() });
+      if (!locks) return; // placed again for what remains after the fill (resize), or restored if the sell fails
+      const remaining = Math.max(0, p.state.qty - qty);
+      await replace(p, remaining > p.state.qtyInitial * CLOSE_TOLERANCE ? remaining : 0);
+    });
+  }
+
+  /** After an exit fill or a refused exit: the stop covers what is held (resized or restored). */
+  async function resize(p: PositionRecord): Promise<void> {
+    await guard(p, async () => {
+      if (p.status === 'closed') return;
+      const b = p.backstop;
+      // a refused exit after a gap: the exchange's stop may have closed the position already
+      if (b?.status === 'live' && mayHaveFired(p, b)) {
+        const port = await portOf(p);
+        if (port && (await firedCheck(port, p, b)) && isClosed(p)) return;
+      }
+      if (b?.status === 'live' && Math.abs(b.qty - p.state.qty) <= p.state.qty * QTY_TOLERANCE && !(stopLossChanged(p, b) && levelMoved(p, b))) return;
+      if (p.state.qty <= 0) return;
+      await replace(p);
+    });
+  }
+
+  /** The position is closing: the stop comes off before the close is recorded. */
+  async function cancel(p: PositionRecord): Promise<void> {
+    await guard(p, async () => {
+      const b = p.backstop;
+      if (b?.status !== 'live') return;
+      const port = await portOf(p);
+      if (!port) return;
+      // a failed cancel stays 'live' on the closed position: reconciliation cancels it later
+      if (await cancelOn(port, p, b)) await store(p, { ...b, status: 'cancelled', movedAt: clock.now() });
+    });
+  }
+
+  /** The trader (or breakeven) moved the stop: the backstop follows, at most once per interval. */
+  async function onStopMoved(p: PositionRecord): Promise<void> {
+    await guard(p, async () => {
+      const b = p.backstop;
+      if (b?.status === 'live' && clock.now() - b.movedAt < BACKSTOP_MIN_MOVE_MS) return; // the sweep moves it once the interval passed
+      if (b?.status === 'live' && !levelMoved(p, b)) return;
+      await replace(p);
+    });
+  }
+
+  /** the wanted level differs from the placed one by at least a tick's worth (any direction: the trader may loosen) */
+  function levelMoved(p: PositionRecord, b: StoredBackstop): boolean {
+    if (b.stopPrice === null) return true;
+    return Math.abs(backstopPrice(p.state) - b.stopPrice) > b.stopPrice * 1e-6;
+  }
+
+  /** the bot's stop loss (breakeven, the trader) changed since the backstop was placed */
+  function stopLossChanged(p: PositionRecord, b: StoredBackstop): boolean {
+    return (b.basisStopLoss ?? null) !== p.state.stopLoss;
+  }
+
+  /** The trailing stop passed a step: worth an exchange call (protective direction only). */
+  function trailingStepPassed(p: PositionRecord, b: StoredBackstop): boolean {
+    if (b.stopPrice === null) return false;
+    const wanted = backstopPrice(p.state);
+    const gain = p.state.side === 'long' ? wanted - b.stopPrice : b.stopPrice - wanted;
+    return gain >= b.stopPrice * BACKSTOP_STEP;
+  }
+
+  /**
+   * The sweep's part (every monitor sweep, never per tick): moves due after a step or a changed
+   * level (at most once per interval), and a reconciliation every few minutes.
+   */
+  async function sweep(): Promise<void> {
+    const now = clock.now();
+    for (const p of [...ctx.book.all()]) {
+      if (p.status !== 'open' || p.pendingAction || p.state.qty <= 0) continue;
+      const b = p.backstop;
+      if (!b || now - b.movedAt < BACKSTOP_MIN_MOVE_MS) continue;
+      const due = b.status === 'live' && (trailingStepPassed(p, b) || (stopLossChanged(p, b) && levelMoved(p, b))); // a missing one is retried by reconciliation and on events
+      if (!due) continue;
+      await ctx.locks.run(p.id, async () => {
+        if (p.status === 'open' && !p.pendingAction) await guard(p, () => replace(p));
+      });
+    }
+    if (now - reconciledAt >= BACKSTOP_RECONCILE_MS) await reconcile({ full: false });
+  }
+
+  /**
+   * While the bot watches a position, its own stop sits before the backstop: a live backstop is
+   * only looked up when the last price came past the bot's stop, near it (or none was seen).
+   */
+  function mayHaveFired(p: PositionRecord, b: StoredBackstop): boolean {
+    const last = p.state.lastPrice;
+    if (last === null || last === undefined || b.stopPrice === null) return true;
+    const room = p.state.side === 'long' ? last - b.stopPrice : b.stopPrice - last;
+    return room <= b.stopPrice * BACKSTOP_BUFFER * 2;
+  }
+
+  /**
+   * At start (full) and every few minutes: backstops of closed positions are cancelled; a stop
+   * that fired while the bot was away is recorded once as `exchange_stop`; one that vanished (or
+   * was refused) is placed again. The periodic pass looks up only stops the price came near.
+   */
+  async function reconcile(options: { full: boolean } = { full: true }): Promise<{ fired: number; cancelled: number; placed: number }> {
+    reconciledAt = clock.now();
+    const out = { fired: 0, cancelled: 0, placed: 0 };
+    for (const p of await repos.positions.listClosedWithLiveBackstop().catch(() => [])) {
+      const port = await portOf(p).catch(() => undefined);
+      if (port && p.backstop && (await cancelOn(port, p, p.backstop))) {
+        await store(p, { ...p.backstop, status: 'cancelled', movedAt: clock.now() });
+        out.cancelled++;
+      }
+    }
+    for (const p of [...ctx.book.all()]) {
+      if (p.status !== 'open' || p.pendingAction) continue;
+      await ctx.locks.run(p.id, () =>
+        guard(p, async () => {
+          if (p.status !== 'open' || p.pendingAction) return;
+          const b = p.backstop;
+          if (b?.status === 'live' && !options.full && !mayHaveFired(p, b)) return;
+          if (b?.status === 'live' && b.clientOrderId) {
+            const port = await portOf(p);
+            if (!port) return;
+            const seen = await port.fetchStop!(p.symbol, { clientOrderId: b.clientOrderId });
+            if (seen?.status === 'open') return;
+            if (seen?.status === 'closed' && seen.fill) {
+              await recordFired(p, b, seen);
+              out.fired++;
+              if (isClosed(p)) return;
+            }
+          }
+          await replace(p);
+          if (p.backstop?.status === 'live') out.placed++;
+        }),
+      );
+    }
+    return out;
+  }
+
+  /** Looks the live stop up; when it fired, records that exit. True when it had fired. */
+  async function firedCheck(port: ExchangePort, p: PositionRecord, b: StoredBackstop): Promise<boolean> {
+    if (!b.clientOrderId) return false;
+    const seen = await port.fetchStop!(p.symbol, { clientOrderId: b.clientOrderId });
+    if (seen?.status !== 'closed' || !seen.fill) return false;
+    await recordFired(p, b, seen);
+    return true;
+  }
+
+  /** The exchange's stop closed (part of) the position while the bot was away: recorded once. */
+  async function recordFired(p: PositionRecord, b: StoredBackstop, seen: StopOrderState): Promise<void> {
+    const fill = seen.fill!;
+    const now = clock.now();
+    const qty = Math.min(fill.filledQty, p.state.qty);
+    const exitFee = fill.feeCurrency === p.symbol.split('/')[0] ? fill.fee * fill.avgPrice : fill.fee;
+    const pnl = exitPnl({ side: p.state.side, entry: p.state.entry, exit: fill.avgPrice, qty, qtyInitial: p.state.qtyInitial, entryFee: p.entryFee, exitFee });
+    const s = cloneState(p.state);
+    s.partialTaken = [...p.state.partialTaken];
+    s.qty = p.state.qty - qty;
+    const closed = s.qty <= s.qtyInitial * CLOSE_TOLERANCE;
+    if (closed) {
+      s.qty = 0;
+      s.closed = true;
+    }
+    p.state = s;
+    p.realizedPnl += pnl.net;
+    p.feesPaid += exitFee;
+    p.status = closed ? 'closed' : 'open';
+    if (closed) {
+      p.closeReason = 'exchange_stop';
+      p.closedAt = now;
+    }
+    const fired: StoredBackstop = { ...b, status: 'fired', movedAt: now };
+    p.backstop = fired;
+    await tx(async (t) => {
+      await repos.trades.insert(
+        {
+          userId: p.userId,
+          accountId: p.accountId,
+          positionId: p.id,
+          symbol: p.symbol,
+          side: s.side,
+          quantity: qty,
+          entryPrice: s.entry,
+          exitPrice: fill.avgPrice,
+          stopLoss: s.stopLoss,
+          takeProfit: s.takeProfit,
+          pnl: pnl.net,
+          fee: pnl.fee,
+          closeReason: 'exchange_stop',
+          source: 'reconcile',
+          closedAt: now,
+        },
+        t,
+      );
+      await repos.positions.save(p, now, t);
+      await repos.positions.saveBackstop(p.id, fired, t);
+    });
+    if (closed) deps.onClosed(p);
+    await ctx.emit(
+      {
+        kind: 'exchange_stop',
+        ...positionRef(p),
+        price: fill.avgPrice,
+        qty,
+        remainingQty: s.qty,
+        pnl: pnl.net,
+        pct: s.entry > 0 ? ((s.side === 'long' ? fill.avgPrice - s.entry : s.entry - fill.avgPrice) / s.entry) * 100 : 0,
+      },
+      `exchange_stop:${b.clientOrderId}`,
+    );
+  }
+
+  /** one failing exchange or database call never breaks the caller's exit: logged, retried by reconciliation */
+  async function guard(p: PositionRecord, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (error) {
+      logger.warn({ err: error, positionId: p.id }, 'backstop step failed; reconciliation retries');
+    }
+  }
+
+  return { afterEntry, beforeExit, resize, cancel, onStopMoved, sweep, reconcile };
+}
+
+/** read after an await: recording a fired stop changes the status */
+function isClosed(p: PositionRecord): boolean {
+  return p.status === 'closed';
+}
+
+function emptyBackstop(): StoredBackstop {
+  return { status: 'missing', seq: 0, clientOrderId: null, orderId: null, stopPrice: null, qty: 0, movedAt: 0, problem: null, told: false };
+}
+
+export type Backstops = ReturnType<typeof createBackstops>;
