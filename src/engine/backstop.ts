@@ -286,7 +286,8 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
    * that fired while the bot was away is recorded once as `exchange_stop`; one that vanished (or
    * was refused) is placed again. The periodic pass looks up only stops the price came near.
    */
-  async function reconcile(options: { full: boolean } = { full: true }): Promise<{ fired: number; cancelled: number; placed: number }> {
+  async function reconcile(options: { full: boolean; place?: boolean; missingOnly?: boolean } = { full: true }): Promise<{ fired: number; cancelled: number; placed: number }> {
+    const place = options.place ?? true;
     reconciledAt = clock.now();
     const out = { fired: 0, cancelled: 0, placed: 0 };
     for (const p of await repos.positions.listClosedWithLiveBackstop().catch(() => [])) {
@@ -303,6 +304,7 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
           if (p.status !== 'open' || p.pendingAction) return;
           const b = p.backstop;
           if (b?.status === 'live' && !options.full && !mayHaveFired(p, b)) return;
+          if (b?.status === 'live' && options.missingOnly) return; // just looked up
           if (b?.status === 'live' && b.clientOrderId) {
             const port = await portOf(p);
             if (!port) return;
@@ -313,7 +315,11 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
               out.fired++;
               if (isClosed(p)) return;
             }
+            // gone without firing (the trader cancelled it to sell?): not placed again until the
+            // account check has seen the coins still held, or the retry would tell a false alarm
+            if (!place) return store(p, { ...b, status: 'cancelled', movedAt: clock.now() });
           }
+          if (!place) return;
           await replace(p);
           if (p.backstop?.status === 'live') out.placed++;
         }),

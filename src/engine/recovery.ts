@@ -70,7 +70,9 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
       report.interruptedClaims++;
     }
 
-    await ctx.backstops?.reconcile(); // before the account check: a stop that fired is an exchange_stop, not closed_on_exchange
+    // before the account check: a stop that fired is an exchange_stop, not closed_on_exchange; none
+    // is placed yet: a position the trader closed on the exchange has no coins left to cover one
+    await ctx.backstops?.reconcile({ full: true, place: false });
     const accounts = new Set([...ctx.book.all()].map((p) => p.accountId));
     for (const accountId of accounts) {
       const r = await reconcileAccount(accountId).catch((error: unknown) => {
@@ -80,6 +82,7 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
       report.closedOnExchange += r.closed;
       report.unknownOnExchange += r.unknown;
     }
+    await ctx.backstops?.reconcile({ full: true, missingOnly: true }); // the positions still open get back a stop that is missing
     return report;
   }
 

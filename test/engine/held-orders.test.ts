@@ -74,7 +74,14 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     await engine.settle();
   }
 
-  const sells = () => emulator.book.orders.filter((o) => o.side === 'SELL');
+  /** the bot's exits: MARKET sells (a backstop is a STOP_LOSS_LIMIT sell, client id `bs…`, counted apart) */
+  const sells = () => emulator.book.orders.filter((o) => o.side === 'SELL' && o.type === 'MARKET');
+  /** market orders sent (entries and exits; the backstop's placements and moves are not counted here) */
+  const marketPosts = () => emulator.requests.filter((r) => r.method === 'POST' && r.path === ORDER && r.params.type === 'MARKET').length;
+  /** stop orders the exchange still holds open */
+  const openStops = () => emulator.book.orders.filter((o) => o.clientOrderId.startsWith('bs') && o.status === 'NEW');
+  /** coins held on the exchange: free plus those locked in a backstop */
+  const heldBtc = () => emulator.book.spot('BTC').free + emulator.book.spot('BTC').locked;
   const positionRow = async (userId: string) => (await db.db.select().from(positions).where(eq(positions.userId, userId)))[0];
 
   async function openPosition(userId: string) {
@@ -87,7 +94,7 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
 
   it('a held entry stays pending across a restart (no second entry), is found filled and monitored to its stop', { timeout: 60_000 }, async () => {
     const { userId } = await world();
-    emulator.inject({ method: 'POST', path: ORDER, fault: { kind: 'hold-then-execute', delayMs: HOLD_MS } });
+    emulator.inject({ method: 'POST', path: ORDER, params: { type: 'MARKET' }, fault: { kind: 'hold-then-execute', delayMs: HOLD_MS } });
     const signalId = await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', userId });
     await signalsDone();
     // the answer was lost and the lookups say -2013: unknown, not absent
@@ -103,7 +110,7 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     await engine.sweepSignals();
     await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', userId });
     await signalsDone();
-    expect(emulator.count(ORDER, 'POST')).toBe(1);
+    expect(emulator.count(ORDER, 'POST')).toBe(1); // no backstop either: nothing is known held yet
 
     await sleep(HOLD_MS + 300);
     await engine.sweepPositions();
@@ -115,18 +122,23 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     const [execution] = await db.db.select().from(signalExecutions).where(eq(signalExecutions.signalId, signalId));
     expect(execution).toMatchObject({ status: 'executed', positionId: open!.id });
 
-    // monitored: the stop (−3 %) closes it with one sell of what is held
-    setPrice(96.9);
+    // monitored: the bot's stop (−2 %, 98) closes it with one sell of what is held; the price stays
+    // above the backstop (0.5 % beyond, 97.51) so the bot's own stop is the one that acts
+    expect(openStops()).toHaveLength(1);
+    expect(heldBtc()).toBeCloseTo(open!.qty, 8);
+    setPrice(97.9);
     await engine.settle();
     expect(await positionRow(userId)).toMatchObject({ status: 'closed', closeReason: 'stop_loss' });
     expect(sells()).toHaveLength(1);
     expect(sells()[0]!.executedQty).toBeCloseTo(open!.qty, 5);
     expect(emulator.book.orders.filter((o) => o.side === 'BUY')).toHaveLength(1);
+    expect(openStops()).toHaveLength(0);
+    expect(heldBtc()).toBeLessThan(open!.qty * 0.01);
   });
 
   it('an entry the exchange never took is dropped only after the horizon (ccxt timeout + recvWindow), and was sent once', { timeout: 60_000 }, async () => {
     const { userId } = await world();
-    emulator.inject({ method: 'POST', path: ORDER, fault: { kind: 'timeout' } });
+    emulator.inject({ method: 'POST', path: ORDER, params: { type: 'MARKET' }, fault: { kind: 'timeout' } });
     await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', userId });
     await signalsDone();
     expect(await positionRow(userId)).toMatchObject({ status: 'pending' });
@@ -148,7 +160,7 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     const { userId } = await world();
     const open = await openPosition(userId);
     const held = open.qty;
-    emulator.inject({ method: 'POST', path: ORDER, fault: { kind: 'hold-then-execute', delayMs: HOLD_MS } });
+    emulator.inject({ method: 'POST', path: ORDER, params: { type: 'MARKET' }, fault: { kind: 'hold-then-execute', delayMs: HOLD_MS } });
     setPrice(101.5); // the first take-profit level: a quarter
     await engine.settle();
     expect(await positionRow(userId)).toMatchObject({ status: 'closing' });
@@ -158,7 +170,7 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     setPrice(101.6);
     await engine.settle();
     await engine.sweepPositions();
-    expect(emulator.count(ORDER, 'POST')).toBe(2); // the entry and the held partial, nothing more
+    expect(marketPosts()).toBe(2); // the entry and the held partial, nothing more
 
     await sleep(HOLD_MS + 300);
     await engine.sweepPositions();
@@ -173,19 +185,21 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     expect(Number(exits[0]!.exitPrice)).toBe(101.6); // the price when the held order was matched
     expect(h.notifier.ofKind('partial_tp')).toHaveLength(1);
     expect(h.notifier.ofKind('order_failed')).toEqual([]);
+    // the exchange holds what the position says, the rest still under one backstop of that size
+    expect(heldBtc()).toBeCloseTo(after!.qty, 8);
   });
 
   it('a held close is completed from the fill, not re-sent, and told as the stop it was', { timeout: 60_000 }, async () => {
     const { userId } = await world();
     const open = await openPosition(userId);
-    emulator.inject({ method: 'POST', path: ORDER, fault: { kind: 'hold-then-execute', delayMs: HOLD_MS } });
-    setPrice(97);
+    emulator.inject({ method: 'POST', path: ORDER, params: { type: 'MARKET' }, fault: { kind: 'hold-then-execute', delayMs: HOLD_MS } });
+    setPrice(97.9); // past the bot's stop (98), not the backstop (97.51)
     await engine.settle();
     expect(await positionRow(userId)).toMatchObject({ status: 'closing' });
 
     await restart();
     await restart(); // two kills while the order is held
-    setPrice(96.5);
+    setPrice(97.6);
     await engine.settle();
     await engine.sweepPositions();
     expect(sells()).toHaveLength(0);
@@ -194,13 +208,14 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     await engine.sweepPositions();
     expect(await positionRow(userId)).toMatchObject({ status: 'closed', closeReason: 'stop_loss' });
     expect(sells()).toHaveLength(1);
-    expect(emulator.count(ORDER, 'POST')).toBe(2);
+    expect(marketPosts()).toBe(2);
     const exits = await db.db.select().from(trades).where(eq(trades.positionId, open.id));
     expect(exits).toHaveLength(1);
-    expect(Number(exits[0]!.exitPrice)).toBe(96.5); // the price when the held order was matched
+    expect(Number(exits[0]!.exitPrice)).toBe(97.6); // the price when the held order was matched
     expect(h.notifier.ofKind('stop_loss')).toHaveLength(1);
     expect(h.notifier.ofKind('order_failed')).toEqual([]);
-    expect(emulator.book.spot('BTC').free).toBeLessThan(open.qty * 0.01);
+    expect(heldBtc()).toBeLessThan(open.qty * 0.01);
+    expect(openStops()).toHaveLength(0);
   });
 
   it('a position closed on the exchange while the bot was down is booked at the exchange\'s fill price, not today\'s', { timeout: 60_000 }, async () => {
@@ -211,6 +226,8 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     setPrice(103);
     const client = ccxtClient(emulator, 'spot');
     await client.loadMarkets();
+    // the backstop locks the coins: the trader cancels it to sell them
+    for (const stop of openStops()) await client.cancelOrder(String(stop.orderId), 'BTC/USDT');
     await client.createOrder('BTC/USDT', 'market', 'sell', Number(client.amountToPrecision('BTC/USDT', open.qty)));
     setPrice(99);
     engine = h.newEngine();
@@ -233,27 +250,29 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     const { userId } = await world();
     const open = await openPosition(userId);
     // the exchange refuses every attempt of the close (429 each time the adapter tries)
-    emulator.inject({ method: 'POST', path: ORDER, times: 2, fault: { kind: 'rate-limit', retryAfterSec: 0 } });
-    setPrice(96.9);
+    emulator.inject({ method: 'POST', path: ORDER, params: { type: 'MARKET' }, times: 2, fault: { kind: 'rate-limit', retryAfterSec: 0 } });
+    setPrice(97.9); // past the bot's stop (98), not the backstop (97.51)
     await engine.settle();
     expect(h.notifier.ofKind('order_failed')).toHaveLength(1);
     expect(await positionRow(userId)).toMatchObject({ status: 'open' });
 
     await restart();
-    emulator.inject({ method: 'POST', path: ORDER, times: 2, fault: { kind: 'rate-limit', retryAfterSec: 0 } });
+    emulator.inject({ method: 'POST', path: ORDER, params: { type: 'MARKET' }, times: 2, fault: { kind: 'rate-limit', retryAfterSec: 0 } });
     h.clock.advance(1_500); // past the first back-off (1 s)
-    setPrice(96.8);
+    setPrice(97.8);
     await engine.settle();
-    expect(emulator.count(ORDER, 'POST')).toBe(5); // the entry, two refused attempts, two more after the restart
+    expect(marketPosts()).toBe(5); // the entry, two refused attempts, two more after the restart
     expect(h.notifier.ofKind('order_failed')).toHaveLength(1); // the same episode: not told again
 
     h.clock.advance(2_500); // past the doubled back-off (2 s)
-    setPrice(96.7);
+    setPrice(97.7);
     await engine.settle();
     expect(await positionRow(userId)).toMatchObject({ status: 'closed', closeReason: 'stop_loss' });
     expect(sells()).toHaveLength(1);
     expect(h.notifier.ofKind('stop_loss')).toHaveLength(1);
     expect(h.notifier.ofKind('order_failed')).toHaveLength(1);
     expect(open.qty).toBeCloseTo(9.99, 8);
+    expect(heldBtc()).toBeLessThan(open.qty * 0.01);
+    expect(openStops()).toHaveLength(0);
   });
 });

@@ -47,6 +47,8 @@ export interface Fault {
   path: string;
   /** how many matching requests it hits (default 1) */
   times?: number;
+  /** only requests whose parameters include these (e.g. { type: 'MARKET' } spares stop orders) */
+  params?: Record<string, string>;
   fault: FaultKind;
 }
 
@@ -113,7 +115,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     const signed = PRIVATE_PREFIXES.some((prefix) => url.pathname.startsWith(prefix));
     requests.push({ method, path: url.pathname, params, signed });
 
-    const fault = takeFault(method, url.pathname);
+    const fault = takeFault(method, url.pathname, params);
     if (fault?.kind === 'rate-limit') {
       res.setHeader('Retry-After', String(fault.retryAfterSec));
       return send(res, 429, { code: -1003, msg: 'Too many requests; current limit of IP is 6000 requests per minute.' });
@@ -150,8 +152,10 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     }
   }
 
-  function takeFault(method: string, path: string): FaultKind | undefined {
-    const index = faults.findIndex((f) => f.path === path && (f.method === undefined || f.method === method));
+  function takeFault(method: string, path: string, params: Record<string, string>): FaultKind | undefined {
+    const index = faults.findIndex(
+      (f) => f.path === path && (f.method === undefined || f.method === method) && Object.entries(f.params ?? {}).every(([k, v]) => params[k] === v),
+    );
     if (index < 0) return undefined;
     const fault = faults[index]!;
     fault.left -= 1;
