@@ -125,7 +125,7 @@ describe.each(databaseKinds())('randomised kill loop against the Binance emulato
               : r < 0.85
                 ? { kind: 'rate-limit', retryAfterSec: 1 }
                 : { kind: 'server-error', status: 503 };
-      emulator.inject({ method: 'POST', path: ORDER, fault });
+      emulator.inject({ method: 'POST', path: ORDER, params: { type: 'MARKET' }, fault });
       faultsQueued++;
     };
 
@@ -165,9 +165,11 @@ describe.each(databaseKinds())('randomised kill loop against the Binance emulato
     database = await open();
     cleanups.push(() => database.close());
     const rows = await database.db.select().from(orders);
-    const onExchange = emulator.book.orders;
+    // the bot's market orders (`ase…`, recorded in orders) and the backstops' stop orders (`bs…`, kept on the position)
+    const onExchange = emulator.book.orders.filter((o) => !o.clientOrderId.startsWith('bs'));
+    const stops = emulator.book.orders.filter((o) => o.clientOrderId.startsWith('bs'));
     const posts = emulator.count(ORDER, 'POST');
-    console.log(JSON.stringify({ kind, seed, kills, duringStart, posts, faultsQueued, orders: onExchange.length, rows: rows.length }));
+    console.log(JSON.stringify({ kind, seed, kills, duringStart, posts, faultsQueued, orders: onExchange.length, stops: stops.length, stopsFilled: stops.filter((o) => o.executedQty > 0).length, rows: rows.length }));
     expect(kills).toBeGreaterThanOrEqual(Math.min(KILLS, 20));
     expect(emulator.requests.filter((r) => r.path === ORDER && r.method === 'GET').length).toBeGreaterThan(0); // orders were looked up
 
@@ -180,9 +182,15 @@ describe.each(databaseKinds())('randomised kill loop against the Binance emulato
     // every order on the book is recorded as filled on our side, and only those
     expect(onExchange.map((o) => o.clientOrderId).sort()).toEqual(rows.filter((o) => o.status === 'filled').map((o) => o.clientOrderId).sort());
 
+    // every stop order is of the right kind, none was placed twice, and none is left locking coins: every position is closed
+    expect(stops.every((o) => o.type === 'STOP_LOSS_LIMIT' && o.side === 'SELL')).toBe(true);
+    expect(new Set(stops.map((o) => o.clientOrderId)).size).toBe(stops.length);
+    expect(stops.filter((o) => o.status === 'NEW')).toEqual([]);
+
     // no position lost: the exchange holds exactly what the open positions hold (plus recorded dust)
     const all = await database.db.select().from(positions);
     let held = 0;
+    let exchangeStops = 0;
     for (const p of all) {
       expect(p.status === 'open' || p.status === 'closed').toBe(true);
       const exits = await database.db.select().from(trades).where(eq(trades.positionId, p.id));
@@ -190,8 +198,11 @@ describe.each(databaseKinds())('randomised kill loop against the Binance emulato
       const dust = exits.reduce((s, t) => s + Number(t.dust), 0);
       expect(sold + dust + Number(p.qty)).toBeCloseTo(Number(p.qtyInitial), 8);
       held += Number(p.qty) + dust;
+      exchangeStops += exits.filter((t) => t.closeReason === 'exchange_stop').length;
     }
-    expect(emulator.book.spot('BTC').free).toBeCloseTo(held, 8);
+    expect(emulator.book.spot('BTC').free + emulator.book.spot('BTC').locked).toBeCloseTo(held, 8);
+    // a stop that sold on the exchange is booked as that exit once
+    expect(exchangeStops).toBe(stops.filter((o) => o.executedQty > 0).length);
     // the path ends below every stop: nothing is left open in the database while the exchange is flat
     expect(all.filter((p) => p.status === 'open')).toEqual([]);
     expect(all.length).toBeGreaterThan(0);
