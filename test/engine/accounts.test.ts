@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExchangeAccount, ExchangePort } from '../../src/exchange/port.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { createHarness, drain, type Harness } from './harness.ts';
+import { createHarness, signalsDone, type Harness } from './harness.ts';
 
 describe.each(databaseKinds())('accounts on %s', (kind) => {
   let db: TestDatabase;
@@ -38,7 +38,7 @@ describe.each(databaseKinds())('accounts on %s', (kind) => {
     const actor = { telegramId: 5101, userId };
 
     await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', userId });
-    await drain(h.engine);
+    await signalsDone(h);
     const opened = await h.engine.facade.listPositions(userId);
     expect(opened.map((p) => [p.accountId, p.symbol, p.side]).sort()).toEqual([
       [futures, 'BTC/USDT:USDT', 'long'],
@@ -54,7 +54,7 @@ describe.each(databaseKinds())('accounts on %s', (kind) => {
     expect(await h.engine.facade.setAccountEnabled(actor, userId, futures, false)).toMatchObject({ ok: true });
     h.clock.advance(16 * 60_000);
     await h.insertSignal({ symbol: 'BTC/USDT', action: 'SELL', userId });
-    await drain(h.engine);
+    await signalsDone(h);
     const after = await h.engine.facade.listPositions(userId);
     expect(after.map((p) => [p.accountId, p.side])).toEqual([[futures, 'long']]);
     expect(h.notifier.events.filter((e) => e.kind === 'signal_reverse').map((e) => ('symbol' in e ? e.symbol : ''))).toEqual(['BTC/USDT']);
@@ -72,7 +72,7 @@ describe.each(databaseKinds())('accounts on %s', (kind) => {
     // a new signal trades on the remaining account only
     h.clock.advance(16 * 60_000);
     await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', userId });
-    await drain(h.engine);
+    await signalsDone(h);
     expect((await h.engine.facade.listPositions(userId)).map((p) => p.accountId)).toEqual([spot]);
   });
 });

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { signalExecutions } from '../../src/db/schema.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { createHarness, drain, type Harness } from './harness.ts';
+import { createHarness, signalsDone, type Harness } from './harness.ts';
 
 const MIN = 60_000;
 
@@ -34,7 +34,7 @@ describe.each(databaseKinds())('consensus counts only valid, visible signals on 
   async function buyAfter() {
     h.clock.advance(2 * MIN);
     const id = await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', confidence: 0.9 });
-    await drain(h.engine);
+    await signalsDone(h);
     return id;
   }
 
@@ -46,7 +46,7 @@ describe.each(databaseKinds())('consensus counts only valid, visible signals on 
     await setup();
     const { userId } = await h.addTrader(5101);
     const sellId = await h.insertSignal({ symbol: 'BTC/USDT', action: 'SELL', confidence: 0.8, ...bad });
-    await drain(h.engine);
+    await signalsDone(h);
     expect(await executionOf(sellId, userId)).toMatchObject({ status: 'rejected', reasons: expect.arrayContaining([reason]) });
 
     const buyId = await buyAfter();
@@ -61,7 +61,7 @@ describe.each(databaseKinds())('consensus counts only valid, visible signals on 
     const a = await h.addTrader(5201);
     const b = await h.addTrader(5202);
     const sellId = await h.insertSignal({ symbol: 'BTC/USDT', action: 'SELL', confidence: 0.8, userId: b.userId });
-    await drain(h.engine);
+    await signalsDone(h);
     // B is on spot with nothing to close; A never sees the signal
     expect(await executionOf(sellId, b.userId)).toMatchObject({ status: 'rejected' });
     expect(await executionOf(sellId, a.userId)).toBeUndefined();
@@ -82,7 +82,7 @@ describe.each(databaseKinds())('consensus counts only valid, visible signals on 
     await setup();
     const traders = await Promise.all([5301, 5302, 5303].map((t) => h.addTrader(t)));
     await h.insertSignal({ symbol: 'BTC/USDT', action: 'SELL', confidence: 0.95, userId: '00000000-0000-4000-8000-00000000dead' });
-    await drain(h.engine);
+    await signalsDone(h);
     const buyId = await buyAfter();
     for (const t of traders) expect(await executionOf(buyId, t.userId)).toMatchObject({ status: 'executed' });
     expect(h.venue.allOrders()).toHaveLength(3);
@@ -92,7 +92,7 @@ describe.each(databaseKinds())('consensus counts only valid, visible signals on 
     await setup();
     const { userId } = await h.addTrader(5401);
     const sellId = await h.insertSignal({ symbol: 'BTC/USDT', action: 'SELL', confidence: 0.8 });
-    await drain(h.engine);
+    await signalsDone(h);
     const buyId = await buyAfter();
     expect(await executionOf(buyId, userId)).toMatchObject({
       status: 'rejected',
@@ -105,10 +105,10 @@ describe.each(databaseKinds())('consensus counts only valid, visible signals on 
     await setup();
     const { userId } = await h.addTrader(5501);
     const loud = await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', confidence: 5 });
-    await drain(h.engine);
+    await signalsDone(h);
     h.clock.advance(MIN);
     const weak = await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', confidence: 0.05 });
-    await drain(h.engine);
+    await signalsDone(h);
     await h.engine.sweepSignals();
 
     expect(await executionOf(loud, userId)).toMatchObject({ status: 'rejected', reasons: ['confidence 5 is outside 0..1'] });

@@ -92,6 +92,16 @@ export async function drain(engine: Engine, rounds = 3): Promise<void> {
   }
 }
 
+/**
+ * The signals inserted so far are worked on: the NOTIFY delivery, or the sweep where it is late (a
+ * loaded machine's PostgreSQL connection). For tests about decisions, not about delivery.
+ */
+export async function signalsDone(h: Pick<Harness, 'engine'>): Promise<void> {
+  await drain(h.engine);
+  await h.engine.sweepSignals();
+  await h.engine.settle();
+}
+
 /** A trader with one open position on `symbol` (opened through a real signal). */
 export async function openPositionFor(h: Harness, telegramId: number, symbol: string, options: { mode?: 'spot' | 'margin' | 'futures'; action?: 'BUY' | 'SELL'; settings?: Partial<typeof tradingSettings.$inferInsert> } = {}) {
   const trader = await h.addTrader(telegramId, { ...(options.mode ? { mode: options.mode } : {}), ...(options.settings ? { settings: options.settings } : {}) });

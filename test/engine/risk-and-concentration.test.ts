@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { createHarness, drain, type Harness } from './harness.ts';
+import { createHarness, signalsDone, type Harness } from './harness.ts';
 
 describe.each(databaseKinds())('risk level and concentration through the engine on %s', (kind) => {
   let db: TestDatabase;
@@ -26,7 +26,7 @@ describe.each(databaseKinds())('risk level and concentration through the engine 
     const futures = await h.addTrader(6103, { mode: 'futures', settings: { ...wide, leverage: 20 } });
     await h.engine.start();
     const signalId = await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', confidence: 0.8 });
-    await drain(h.engine);
+    await signalsDone(h);
 
     // no candles: calm (×1.2), the user's 4 % stop; confidence 0.8
     // level 5: 2 % of 10 000 = 200 / 4 % = 5 000 ×0.96 = 4 800 → capped at 25 % of the balance, 2 500 → 0.05 BTC
