@@ -205,7 +205,9 @@ describe('shared market-data feed', () => {
       expect(waited).toBeGreaterThanOrEqual(250);
       expect(waited).toBeLessThan(1_500);
       const restCalls = emulator.requests.filter((r) => r.path === '/api/v3/ticker/24hr');
-      expect(restCalls.map((r) => r.params.symbols)).toEqual(['["C2USDT"]']);
+      // only the quiet symbol is polled (a slow machine may see the re-poll run twice before this check)
+      expect(restCalls.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(restCalls.map((r) => r.params.symbols))).toEqual(new Set(['["C2USDT"]']));
       expect(feed.staleSymbols().map((s) => s.symbol)).toEqual(['C2/USDT']);
       expect(feed.isStale()).toBe(false);
       const [entry] = feed.staleSymbols();
