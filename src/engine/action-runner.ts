@@ -8,6 +8,7 @@
  * A refused order leaves the position as it was before that action, so the next tick decides
  * again (after a back-off); an unknown one blocks the position until it is looked up.
  */
+import { exitTrade } from './exit-trade.ts';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { MonitorAction, MonitorResult, PositionState } from '../domain/types.ts';
@@ -230,24 +231,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     await tx(async (t) => {
       await repos.orders.recordResult(pending.orderId, result, now, t);
       await repos.trades.insert(
-        {
-          userId: p.userId,
-          accountId: p.accountId,
-          positionId: p.id,
-          symbol: p.symbol,
-          side: s.side,
-          quantity: fill,
-          entryPrice: s.entry,
-          exitPrice: result.avgPrice,
-          stopLoss: s.stopLoss,
-          takeProfit: s.takeProfit,
-          pnl: pnl.net,
-          fee: pnl.fee,
-          dust,
-          closeReason: reason,
-          source: pending.source,
-          closedAt: now,
-        },
+        exitTrade(p, { quantity: fill, exitPrice: result.avgPrice, pnl: pnl.net, fee: pnl.fee, dust, closeReason: reason, source: pending.source, closedAt: now }),
         t,
       );
       await repos.positions.save(p, now, t);
@@ -298,27 +282,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     await clearBackoff(p.id);
     await ctx.backstops?.cancel(p);
     await tx(async (t) => {
-      await repos.trades.insert(
-        {
-          userId: p.userId,
-          accountId: p.accountId,
-          positionId: p.id,
-          symbol: p.symbol,
-          side: s.side,
-          quantity: 0,
-          entryPrice: s.entry,
-          exitPrice: null,
-          stopLoss: s.stopLoss,
-          takeProfit: s.takeProfit,
-          pnl: 0,
-          fee: 0,
-          dust,
-          closeReason: action.reason,
-          source: pending.source,
-          closedAt: now,
-        },
-        t,
-      );
+      await repos.trades.insert(exitTrade(p, { quantity: 0, exitPrice: null, pnl: 0, fee: 0, dust, closeReason: action.reason, source: pending.source, closedAt: now }), t);
       await repos.positions.save(p, now, t);
     });
     hooks.onClosed(p);

@@ -16,6 +16,7 @@
  *   the bot was away: reason `exchange_stop`, P&L from the exchange's fill, one alert.
  * - A refused backstop never closes the position: the trader is told once and it is retried.
  */
+import { exitTrade } from './exit-trade.ts';
 import { cloneState } from '../domain/monitor/state.ts';
 import type { PositionState } from '../domain/types.ts';
 import type { Db } from '../db/client.ts';
@@ -364,23 +365,7 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     p.backstop = fired;
     await tx(async (t) => {
       await repos.trades.insert(
-        {
-          userId: p.userId,
-          accountId: p.accountId,
-          positionId: p.id,
-          symbol: p.symbol,
-          side: s.side,
-          quantity: qty,
-          entryPrice: s.entry,
-          exitPrice: fill.avgPrice,
-          stopLoss: s.stopLoss,
-          takeProfit: s.takeProfit,
-          pnl: pnl.net,
-          fee: pnl.fee,
-          closeReason: 'exchange_stop',
-          source: 'reconcile',
-          closedAt: now,
-        },
+        exitTrade(p, { quantity: qty, exitPrice: fill.avgPrice, pnl: pnl.net, fee: pnl.fee, closeReason: 'exchange_stop', source: 'reconcile', closedAt: now }),
         t,
       );
       await repos.positions.save(p, now, t);

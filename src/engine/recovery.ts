@@ -4,6 +4,7 @@
  * closed there → closed here with the reason recorded; there but unknown here → its owner is
  * told (never adopted, never dropped).
  */
+import { exitTrade } from './exit-trade.ts';
 import { DUST } from '../domain/monitor/state.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { Db } from '../db/client.ts';
@@ -184,23 +185,7 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
       p.feesPaid += fills?.fee ?? 0;
       await tx(async (t) => {
         await repos.trades.insert(
-          {
-            userId: p.userId,
-            accountId: p.accountId,
-            positionId: p.id,
-            symbol: p.symbol,
-            side: p.state.side,
-            quantity: qty,
-            entryPrice: p.state.entry,
-            exitPrice: price,
-            stopLoss: p.state.stopLoss,
-            takeProfit: p.state.takeProfit,
-            pnl: pnl.net,
-            fee: pnl.fee,
-            closeReason: CLOSED_ON_EXCHANGE,
-            source: 'reconcile',
-            closedAt: now,
-          },
+          exitTrade(p, { quantity: qty, exitPrice: price, pnl: pnl.net, fee: pnl.fee, closeReason: CLOSED_ON_EXCHANGE, source: 'reconcile', closedAt: now }),
           t,
         );
         await repos.positions.save(p, now, t);
