@@ -46,8 +46,8 @@ describe('logger redaction', () => {
 });
 
 describe('secrets at every depth of an error', () => {
-  /** shaped like a real bot token: digits, ':', 35 url-safe characters */
-  const botToken = '7012345678:AAH4kLxQ-realistic_Secret_Value_123';
+  /** shaped like a bot token (digits, ':', 35 url-safe characters), built so no token-like literal sits in the source */
+  const botToken = `${'1'.repeat(10)}:${'FAKE_TEST_TOKEN'.padEnd(35, '-')}`;
   const secretPart = botToken.split(':')[1]!;
 
   async function unreachableRoot(): Promise<string> {
