@@ -3,8 +3,9 @@
  * regime and ATR on (REGIME_INTERVAL_MS, the last REGIME_HISTORY closed ones, exactly as the
  * backtest does), from an exchange's keyless public port.
  *
- *  - Cache per (exchange, symbol), `ttlMs` (default 5 min): a burst of signals costs one request;
- *    calls while a request is in flight share it.
+ *  - Cache per (exchange, symbol) until the next hourly candle closes (the closed set cannot change
+ *    before; a few seconds after, so the exchange has it), or `ttlMs`: a symbol's candles cost one
+ *    request an hour; calls while a request is in flight share it.
  *  - A failure gives [] (the decision falls back to percent SL/TP and volatility 0), is cached
  *    for `failureTtlMs` (default 1 min) so an outage is not hammered, and is logged once until
  *    the symbol's candles come back.
@@ -23,12 +24,15 @@ export interface CandleSourceDeps {
   publicPort: (exchange: string, mode: TradingMode) => ExchangePort;
   /** ms since epoch; default Date.now */
   now?: () => number;
-  /** ms a successful read is reused; default 5 min */
+  /** ms a successful read is reused; default until the next hourly close */
   ttlMs?: number;
   /** ms a failed read answers [] without asking again; default 1 min */
   failureTtlMs?: number;
   logger?: EngineLogger;
 }
+
+/** ms after an hourly close before the new candle is asked for */
+const CLOSE_MARGIN_MS = 5_000;
 
 interface Entry {
   /** ms since epoch until which the entry answers */
@@ -38,7 +42,8 @@ interface Entry {
 
 export function createCandleSource(deps: CandleSourceDeps): CandleSource {
   const now = deps.now ?? Date.now;
-  const ttlMs = deps.ttlMs ?? 5 * 60_000;
+  /** until when a read made at `at` answers */
+  const freshUntil = (at: number) => (deps.ttlMs !== undefined ? at + deps.ttlMs : (Math.floor(at / REGIME_INTERVAL_MS) + 1) * REGIME_INTERVAL_MS + CLOSE_MARGIN_MS);
   const failureTtlMs = deps.failureTtlMs ?? 60_000;
   const logger = deps.logger ?? silentLogger;
   const cache = new Map<string, Entry>();
@@ -69,7 +74,7 @@ export function createCandleSource(deps: CandleSourceDeps): CandleSource {
     const key = `${exchange}|${symbol}`;
     const cached = cache.get(key);
     if (cached && now() < cached.until) return cached.candles;
-    const entry: Entry = { until: now() + ttlMs, candles: Promise.resolve([]) };
+    const entry: Entry = { until: freshUntil(now()), candles: Promise.resolve([]) };
     entry.candles = load(key, exchange, symbol, entry);
     cache.set(key, entry);
     return entry.candles;

@@ -44,6 +44,8 @@ export interface EngineContext {
   book: PositionBook;
   /** ms: when this engine started; an order still `pending` from before was sent by a stopped process */
   startedAt: number;
+  /** balances for sizing, refreshed after each order of the account (balances.ts) */
+  balances: import('./balances.ts').BalanceCache;
   /** the protective stops on the exchange (SPEC §10); set by createEngine */
   backstops?: import('./backstop.ts').Backstops;
   /** emits without ever throwing: a notifier failure must not undo a trade */

@@ -38,6 +38,7 @@ import { createFacade } from './facade-impl.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { createMonitor, type MonitorStats } from './monitor.ts';
 import { createEntries } from './open-position.ts';
+import { BalanceCache, watchOrders } from './balances.ts';
 import { PositionBook } from './position-book.ts';
 import { silentLogger, type EngineLogger, type FeedProvider } from './ports.ts';
 import { createRecovery, type RecoveryReport } from './recovery.ts';
@@ -107,6 +108,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const logger = deps.logger ?? silentLogger;
   const db = deps.database.db;
   const book = new PositionBook();
+  const balances = new BalanceCache(clock);
   const ctx: EngineContext = {
     database: deps.database,
     clock,
@@ -116,7 +118,13 @@ export function createEngine(deps: EngineDeps): Engine {
     locks: new KeyedLock(),
     book,
     startedAt: clock.now(),
-    exchanges: createAccountExchanges(deps.accounts, deps.createExchange),
+    balances,
+    // every order of an account reads its balance again in the background, for the next sizing
+    exchanges: createAccountExchanges(deps.accounts, async (account) => {
+      const port = await deps.createExchange(account);
+      const { accountId } = account;
+      return accountId === undefined ? port : watchOrders(port, () => balances.changed(accountId, port));
+    }),
     repos: {
       positions: createPositionsRepo(db),
       orders: createOrdersRepo(db),

@@ -15,7 +15,7 @@ import type { Candle, Side } from '../domain/types.ts';
 import { effectiveLeverage, effectiveRiskPerTrade, riskLevelNotes, type TradingSettings } from '../domain/settings.ts';
 import type { SignalRecord } from '../db/repos/signals.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
-import type { ExchangePort } from '../exchange/port.ts';
+import type { ExchangePort, TradingMode } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { splitSymbol } from './fills.ts';
 import { signalRowProblems } from './signal-row.ts';
@@ -105,10 +105,17 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const now = ctx.clock.now();
   const mine = ctx.book.forUser(input.userId).filter((p) => p.status !== 'closed');
   const open = mine.find((p) => p.accountId === input.accountId && p.symbol === symbol);
-  const candles = input.candles ? await input.candles(input.exchange, symbol).catch(() => []) : [];
+  // everything the decision reads that is not the exchange's, at once: cached candles and the
+  // database (signal →  order is one round trip to the exchange when the price and balance are known)
+  const [candles, live, sourceAccuracy, recentTradeTimes, stats] = await Promise.all([
+    input.candles ? input.candles(input.exchange, symbol).catch(() => []) : Promise.resolve([]),
+    input.live ?? liveSignals(ctx, input.trustedSources),
+    input.sourceAccuracy !== undefined ? Promise.resolve(input.sourceAccuracy) : ctx.repos.trades.sourceAccuracy(signal.source),
+    ctx.repos.executions.executedTimesSince(input.userId, now - DAY_MS),
+    ctx.repos.trades.stats(input.userId),
+  ]);
   // per-day volatility of the recent candles, as the backtest reads it (the seed's 0.02 is daily)
   const volatility = dailyVolatility(candles, candles.length);
-  const live = input.live ?? (await liveSignals(ctx, input.trustedSources));
 
   const decision = validateSignal(toDomainSignal(signal), {
     now,
@@ -116,7 +123,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     hasOpenLong: open?.state.side === 'long',
     threshold: {
       volatility,
-      sourceAccuracy: input.sourceAccuracy !== undefined ? input.sourceAccuracy : await ctx.repos.trades.sourceAccuracy(signal.source),
+      sourceAccuracy,
       thinSession: isThinSession(now),
     },
     live: live.signals,
@@ -135,7 +142,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
 
   const limits = checkTradeLimits({
     now,
-    recentTradeTimes: await ctx.repos.executions.executedTimesSince(input.userId, now - DAY_MS),
+    recentTradeTimes,
     openPositions: mine.length,
     maxPositions: settings.maxPositions,
     dailyTradeLimit: settings.dailyTradeLimit,
@@ -144,7 +151,9 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   if (!limits.execute) return { kind: 'reject', reasons: limits.reasons };
 
   const side: Side = plan.kind === 'open' ? plan.side : action === 'BUY' ? 'long' : 'short';
-  const price = await port.fetchPrice(symbol);
+  // the price from the shared feed when it is fresh, and the balance from the cache, together
+  const { quote } = splitSymbol(symbol);
+  const [price, balance] = await Promise.all([feedPrice(ctx, input.exchange, settings.mode, symbol, now) ?? port.fetchPrice(symbol), ctx.balances.get(input.accountId, port)]);
   const levels = computeSlTp({
     side,
     entry: price,
@@ -154,10 +163,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     stopLossPct: settings.stopLossPct,
     takeProfitPct: settings.takeProfitPct,
   });
-  const { quote } = splitSymbol(symbol);
-  const balance = await port.fetchBalance();
   const free = balance[quote]?.free ?? 0;
-  const stats = await ctx.repos.trades.stats(input.userId);
   const sizing = calculatePositionSize({
     balance: free,
     riskPerTradePct: effectiveRiskPerTrade(settings),
@@ -187,6 +193,16 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     notes,
     concentration: portfolio.concentration,
   };
+}
+
+/** ms: a feed price older than this is asked for over REST instead */
+const FEED_PRICE_MAX_AGE_MS = 5_000;
+
+/** the shared feed's last price of `symbol` when the feed is live and the tick recent */
+function feedPrice(ctx: EngineContext, exchange: string, mode: TradingMode, symbol: string, now: number): number | undefined {
+  const feed = ctx.feeds(exchange, mode);
+  const tick = feed && !feed.isStale() ? feed.lastTick(symbol) : undefined;
+  return tick && tick.price > 0 && now - tick.time <= FEED_PRICE_MAX_AGE_MS ? tick.price : undefined;
 }
 
 /**

@@ -42,17 +42,18 @@ afterEach(async () => {
 const source = () => createCandleSource({ publicPort: (exchange, mode) => runtime.publicPort(exchange as ExchangeId, mode), now: () => now, logger });
 
 describe('live candle source', () => {
-  it('gives the last 60 closed hourly candles; a burst of 20 signals costs one request; a new one after 5 min', async () => {
+  it('gives the last 60 closed hourly candles; a burst of 20 signals costs one request; a new one once the next hour has closed', async () => {
     const candles = source();
     const burst = await Promise.all(Array.from({ length: 20 }, () => candles('binance', 'BTC/USDT')));
     expect(emulator.count('/api/v3/klines')).toBe(1);
     for (const got of burst) expect(got).toEqual(hourly.slice(39, 99)); // 60 closed: T+39h … T+98h
     expect(emulator.requests.find((r) => r.path === '/api/v3/klines')?.params).toMatchObject({ interval: '1h', limit: '61' });
 
-    now += 4 * 60_000;
+    // read at T+99h20m: the closed set cannot change before T+100h
+    now += 39 * 60_000;
     await candles('binance', 'BTC/USDT');
     expect(emulator.count('/api/v3/klines')).toBe(1);
-    now += 2 * 60_000; // 6 min after the first read
+    now += 60_000 + 5_000; // T+100h00m05s: the T+99h candle has closed
     await candles('binance', 'BTC/USDT');
     expect(emulator.count('/api/v3/klines')).toBe(2);
   });

@@ -27,6 +27,8 @@ export interface LoggedRequest {
   path: string;
   params: Record<string, string>;
   signed: boolean;
+  /** ms (Date.now) the request arrived */
+  at: number;
 }
 
 export type FaultKind =
@@ -57,6 +59,8 @@ export interface BinanceEmulatorOptions {
   secret?: string;
   markets?: EmulatorMarket[];
   now?: () => number;
+  /** ms every answer waits before it is worked out, as a distant exchange's round trip (settable as `latencyMs`) */
+  latencyMs?: number;
 }
 
 export interface BinanceEmulator {
@@ -65,6 +69,8 @@ export interface BinanceEmulator {
   readonly requests: LoggedRequest[];
   readonly apiKey: string;
   readonly secret: string;
+  /** ms every answer waits before it is worked out (a distant exchange's round trip) */
+  latencyMs: number;
   /** websocket market streams (miniTicker) on ws://…/ws */
   readonly streams: BinanceStreams;
   /** what /sapi/v1/account/apiRestrictions reports for the key; tests flip the flags */
@@ -113,7 +119,8 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     const params = Object.fromEntries(new URLSearchParams(raw));
     const method = req.method ?? 'GET';
     const signed = PRIVATE_PREFIXES.some((prefix) => url.pathname.startsWith(prefix));
-    requests.push({ method, path: url.pathname, params, signed });
+    requests.push({ method, path: url.pathname, params, signed, at: Date.now() });
+    if (emulator.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, emulator.latencyMs));
 
     const fault = takeFault(method, url.pathname, params);
     if (fault?.kind === 'rate-limit') {
@@ -176,12 +183,13 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const emulator: BinanceEmulator = {
     url,
     book,
     requests,
     apiKey,
     secret,
+    latencyMs: options.latencyMs ?? 0,
     streams,
     permissions,
     setCandles(symbolId, list) {
@@ -209,4 +217,5 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return emulator;
 }
