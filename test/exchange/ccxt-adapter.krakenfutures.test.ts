@@ -136,7 +136,7 @@ describe('Kraken Futures account and orders', () => {
       const start = Math.floor(Date.now() / hour) * hour - 5 * hour;
       h.emulator.setCandles('PF_XBTUSD', [0, 1, 2, 3, 4].map((i) => ({ time: start + i * hour, open: 100 + i, high: 110 + i, low: 90 + i, close: 105 + i, volume: 7 })));
       // limit 3 asks from now − 3 h: the candles opened at or after that
-      const candles = await h.exchange.fetchCandles(BTC, '1h', 3);
+      const candles = await h.exchange.fetchCandles!(BTC, '1h', 3);
       expect(candles.map((c) => c.close)).toEqual([108, 109]);
       expect(h.emulator.requests.find((r) => r.path.startsWith('/api/charts/'))?.path).toBe('/api/charts/v1/trade/PF_XBTUSD/1h');
       h.emulator.setPrice('PF_XBTUSD', 51_234);
