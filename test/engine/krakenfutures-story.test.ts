@@ -139,6 +139,21 @@ describe.each(databaseKinds())('Kraken Futures, the whole story (real ccxt, emul
     expect(kinds(w)).not.toContain('action_needed');
   });
 
+  it('never asks for more leverage than the market allows: 20× wanted, SOL/USD:USD allows 10× → the position trades at 10×', async () => {
+    const w = (world = await createKrakenWorld(kind, { leverage: 20, riskLevel: 10 }));
+    w.ex.setPrice('PF_SOLUSD', 150);
+    w.h.feed.push('SOL/USD:USD', 150);
+    await w.h.insertSignal({ symbol: 'SOL/USDT', action: 'BUY', confidence: 0.9, userId: w.userId });
+    let p: Awaited<ReturnType<typeof w.h.engine.facade.listPositions>>[number] | undefined;
+    for (const start = Date.now(); !p && Date.now() - start < 10_000; ) {
+      await w.h.engine.settle().then(() => new Promise((r) => setTimeout(r, 20)));
+      [p] = await w.h.engine.facade.listPositions(w.userId);
+    }
+    expect(p).toMatchObject({ symbol: 'SOL/USD:USD', leverage: 10 });
+    expect(w.ex.book.leveragePreferences.get('PF_SOLUSD')).toBe(10);
+    expect(w.ex.requests.filter((r) => r.path.endsWith('/leveragepreferences') && r.method === 'PUT').map((r) => r.params.maxLeverage)).toEqual(['10']);
+  });
+
   it('Appendix B "Rate limit exceeded": an entry the venue keeps refusing tells the trader to wait, and no position is left', async () => {
     const w = (world = await createKrakenWorld(kind));
     w.ex.inject({ path: '/sendorder', times: 20, fault: { kind: 'rate-limit' } });
