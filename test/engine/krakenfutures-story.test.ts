@@ -37,9 +37,13 @@ describe.each(databaseKinds())('Kraken Futures, the whole story (real ccxt, emul
   });
 
   it('signal → entry on BTC/USD:USD → two partial take profits → trailing exit; the trades sum to what the venue booked', async () => {
-    const w = (world = await createKrakenWorld(kind));
+    // a USDT-only account with Kraken's 2 % haircut: 9 800 USD of available margin. No position cap:
+    // the portfolio's 25 % of equity per asset binds, 9 800 × 0.25 = 2 450 USD = 0.049 BTC (sizing
+    // from the 10 000 USDT would give 0.05; from a USD balance, which the account does not hold, nothing)
+    const w = (world = await createKrakenWorld(kind, { maxPosition: '1000000', riskLevel: 10, riskPerTrade: '5' }));
+    w.ex.book.haircuts.set('USDT', 0.02);
     const p = await openKraken(w);
-    expect(p).toMatchObject({ symbol: KF, side: 'long', entryPrice: 50_000 });
+    expect(p).toMatchObject({ symbol: KF, side: 'long', entryPrice: 50_000, qty: 0.049 });
     expect(onStep(p.qty, 0.0001)).toBe(true);
     const venue = w.ex.book.positions.get(KF_ID)!;
     expect(venue.size).toBeCloseTo(p.qty, 9);
@@ -83,6 +87,9 @@ describe.each(databaseKinds())('Kraken Futures, the whole story (real ccxt, emul
       [50_500, rest - q2],
     ].map(([price, qty]) => (price! - 50_000) * qty! - price! * qty! * 0.0005 - 50_000 * qty! * 0.0005);
     rows.forEach((t, i) => expect(Number(t.pnl)).toBeCloseTo(expected[i]!, 6));
+    // in numbers: 0.0122 at 50 600, 0.0184 at 51 100, 0.0184 at 50 500
+    expect(rows.map((t) => Number(t.quantity))).toEqual([0.0122, 0.0184, 0.0184]);
+    expect(rows.map((t) => Number(Number(t.pnl).toFixed(5)))).toEqual([6.70634, 19.30988, 8.2754]);
     // and it is what the venue booked in USD (realized P&L minus every fee)
     expect(rows.reduce((s, t) => s + Number(t.pnl), 0)).toBeCloseTo(usdChange(w), 6);
   });
