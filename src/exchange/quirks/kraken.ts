@@ -29,6 +29,7 @@ export const KRAKEN_MARGIN_LIQUIDATION_LEVEL = 40;
 export const krakenQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'kraken',
+  name: 'Kraken',
   modes: ['spot', 'margin', 'futures'],
   buyFeeInBase: false,
   /**
