@@ -163,6 +163,10 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     stopLossPct: settings.stopLossPct,
     takeProfitPct: settings.takeProfitPct,
   });
+  // never more leverage than the market itself allows (read from the exchange's market list)
+  const { maxLeverage } = await port.market(symbol);
+  const wantedLeverage = effectiveLeverage(settings);
+  const leverage = maxLeverage !== undefined && wantedLeverage > maxLeverage ? maxLeverage : wantedLeverage;
   const free = balance[quote]?.free ?? 0;
   const sizing = calculatePositionSize({
     balance: free,
@@ -171,7 +175,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     volatility,
     confidence: decision.score,
     maxPosition: settings.maxPosition,
-    leverage: effectiveLeverage(settings),
+    leverage,
     mode: settings.mode,
     history: stats.count > 0 ? { closedTrades: stats.count, winRate: stats.wins / stats.count, avgWin: stats.avgWin, avgLoss: stats.avgLoss } : null,
   });
@@ -181,7 +185,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const portfolio = analyzeTrade(holdings, { asset: baseAsset(symbol), value: sizing.notional, kind: 'open' });
   if (!portfolio.execute) return { kind: 'reject', reasons: portfolio.reasons };
   const notional = sizing.notional * portfolio.sizeMultiplier;
-  const notes = [...riskLevelNotes(settings), ...(sizing.cappedBy ? [`size capped by ${sizing.cappedBy}`] : []), ...portfolio.reasons];
+  const notes = [...riskLevelNotes(settings), ...(leverage < wantedLeverage ? [`leverage capped at the market's maximum ${leverage}×`] : []), ...(sizing.cappedBy ? [`size capped by ${sizing.cappedBy}`] : []), ...portfolio.reasons];
   return {
     kind: 'open',
     side,

@@ -22,6 +22,8 @@ interface Shared {
 }
 import type { Entries } from './open-position.ts';
 import { marketSymbol } from './market-symbol.ts';
+import { quirksFor } from '../exchange/quirks/index.ts';
+import { EXCHANGE_IDS, type ExchangeId } from '../exchange/port.ts';
 
 export type UserOutcome = 'executed' | 'rejected' | 'failed' | 'skipped' | 'pending';
 
@@ -111,7 +113,7 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
       if (pausedAll || (await repos.controls.isUserPaused(userId))) return await reject(['trading is paused']);
       const read = await repos.settings.get(userId);
       const settings = { ...read.settings, mode: account.mode };
-      const symbol = marketSymbol(signal.symbol, account.mode);
+      const symbol = marketSymbol(signal.symbol, account.mode, (EXCHANGE_IDS as readonly string[]).includes(account.exchange) ? quirksFor(account.exchange as ExchangeId) : undefined);
       const port = await ctx.exchanges.forAccount(account.id);
       const decide = () =>
         decideEntry(ctx, {

@@ -1,12 +1,14 @@
 /**
  * A signal's symbol as the unified market symbol of the account's mode: producers write
- * 'BTC/USDT' (or 'BTCUSDT'); linear perpetuals are 'BTC/USDT:USDT'.
+ * 'BTC/USDT' (or 'BTCUSDT'); linear perpetuals are 'BTC/USDT:USDT', unless the exchange's quirks
+ * name another market for the pair (Kraken Futures: 'BTC/USD:USD').
  */
 import type { TradingMode } from '../exchange/port.ts';
+import type { ExchangeQuirks } from '../exchange/quirks/types.ts';
 
 const QUOTES = ['USDT', 'USDC', 'FDUSD', 'BUSD', 'USD', 'EUR', 'BTC', 'ETH'];
 
-export function marketSymbol(signalSymbol: string, mode: TradingMode): string {
+export function marketSymbol(signalSymbol: string, mode: TradingMode, quirks?: Pick<ExchangeQuirks, 'marketSymbol'>): string {
   let pair = signalSymbol.trim().toUpperCase();
   if (!pair.includes('/')) {
     const quote = QUOTES.find((q) => pair.endsWith(q) && pair.length > q.length);
@@ -14,6 +16,6 @@ export function marketSymbol(signalSymbol: string, mode: TradingMode): string {
   }
   const [spot = pair] = pair.split(':');
   if (mode !== 'futures') return spot;
-  const quote = spot.split('/')[1] ?? 'USDT';
-  return `${spot}:${quote}`;
+  const [base = spot, quote = 'USDT'] = spot.split('/');
+  return quirks?.marketSymbol?.(base, quote, mode) ?? `${spot}:${quote}`;
 }

@@ -8,6 +8,7 @@
  */
 import ccxt, { MarginModeAlreadySet, NoChange } from 'ccxt';
 import type { Exchange, Fee, Market as CcxtMarket, Order as CcxtOrder } from 'ccxt';
+import { liquidationFromMarginLevel } from '../domain/liquidation.ts';
 import { toBalance, toCandles, toMarket, toOrderResult, toPosition } from './ccxt-mapping.ts';
 import { parseRetryAfter, toExchangeError } from './errors.ts';
 import { placeOnce } from './place-once.ts';
@@ -121,7 +122,11 @@ export class CcxtExchange implements ExchangePort {
     if (marketCache && this.ex.markets !== raw) this.ex.setMarkets(raw);
     const markets: Record<string, Market> = {};
     for (const market of Object.values(raw)) {
-      if (market && this.quirks.acceptsMarket(market, this.account.mode)) markets[market.symbol] = toMarket(market, Number(this.ex.precisionMode));
+      if (!market || !this.quirks.acceptsMarket(market, this.account.mode)) continue;
+      const mapped = toMarket(market, Number(this.ex.precisionMode));
+      mapped.maxLeverage ??= this.quirks.maxLeverage?.(market);
+      if (mapped.maxLeverage === undefined) delete mapped.maxLeverage;
+      markets[market.symbol] = mapped;
     }
     this.markets = markets;
     return markets;
@@ -129,14 +134,18 @@ export class CcxtExchange implements ExchangePort {
 
   async market(symbol: string): Promise<Market> {
     const market = (await this.loadMarkets())[symbol];
-    if (!market) throw new ExchangeError('UNKNOWN_SYMBOL', { message: `${symbol} is not a ${this.account.mode} market on ${this.account.exchange}.` });
-    return market;
+    if (market) return market;
+    const listed = this.ex.markets?.[symbol];
+    const reason = listed ? this.quirks.refusedMarketReason?.(listed, this.account.mode) : undefined;
+    throw new ExchangeError('UNKNOWN_SYMBOL', { message: reason ? `${symbol} is not traded on ${this.account.exchange} ${this.account.mode}: ${reason}.` : `${symbol} is not a ${this.account.mode} market on ${this.account.exchange}.` });
   }
 
   async fetchBalance(): Promise<Balance> {
     await this.loadMarkets();
     const params = this.quirks.balanceParams(this.account.mode, this.marginMode);
-    return toBalance(await this.call('fetchBalance', () => this.ex.fetchBalance(params)));
+    const raw = await this.call('fetchBalance', () => this.ex.fetchBalance(params));
+    const balance = toBalance(raw);
+    return this.quirks.adjustBalance ? this.quirks.adjustBalance(balance, raw.info, this.account.mode) : balance;
   }
 
   async fetchPositions(symbols?: string[]): Promise<ExchangePosition[]> {
@@ -154,7 +163,18 @@ export class CcxtExchange implements ExchangePort {
       const level = await this.call('fetchMarginLevel', () => fetchMarginLevel(this.ex, this.account.mode));
       if (level !== undefined) for (const p of positions) p.marginLevel ??= level;
     }
+    const liquidationLevel = this.quirks.liquidationMarginLevel;
+    if (liquidationLevel !== undefined) for (const p of positions) this.estimateLiquidation(p, liquidationLevel);
     return positions;
+  }
+
+  /** where the exchange reports a margin level but no liquidation price: the price at which the position's share of the cushion is lost */
+  private estimateLiquidation(p: ExchangePosition, liquidationLevel: number): void {
+    if (p.liquidationPrice !== undefined || p.marginLevel === undefined || p.margin === undefined) return;
+    const fromPnl = p.unrealizedPnl === undefined ? undefined : p.entryPrice + (p.side === 'long' ? 1 : -1) * (p.unrealizedPnl / p.qty);
+    const price = p.markPrice ?? fromPnl ?? p.entryPrice;
+    const liq = liquidationFromMarginLevel({ side: p.side, qty: p.qty, price, margin: p.margin, marginLevel: p.marginLevel, liquidationLevel });
+    if (liq !== undefined && liq > 0) p.liquidationPrice = liq;
   }
 
   /**
@@ -206,7 +226,9 @@ export class CcxtExchange implements ExchangePort {
     const checkPrice = rounded.price ?? (market.minCost > 0 && !reduceOnly ? await this.currentPrice(request.symbol) : undefined);
     assertMinimums(market, rounded.qty, checkPrice, reduceOnly);
     const marginMode = request.marginMode ?? this.marginMode;
-    await this.applySettings(market, request.leverage, marginMode);
+    // never above the market's own maximum, whatever the settings asked
+    const leverage = request.leverage === undefined ? undefined : capLeverage(request.leverage, market);
+    await this.applySettings(market, leverage, marginMode);
 
     const exchangeClientId = this.quirks.normalizeClientOrderId(request.clientOrderId);
     const hedged = (await this.positionMode()) === 'hedge';
@@ -216,7 +238,7 @@ export class CcxtExchange implements ExchangePort {
       side: request.side,
       clientOrderId: exchangeClientId,
       reduceOnly,
-      ...(request.leverage !== undefined ? { leverage: request.leverage } : {}),
+      ...(leverage !== undefined ? { leverage } : {}),
     });
     // ccxt's unified flag: the order names its position side (Binance positionSide, Bybit positionIdx, OKX posSide, Bitget)
     if (hedged) params.hedged = true;
@@ -326,7 +348,7 @@ export class CcxtExchange implements ExchangePort {
     const market = await this.market(symbol);
     const params = this.lookupParams(ref);
     try {
-      const order = await this.withTradeFees(await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, params)), market);
+      const order = await this.withTradeFees(await this.withFillPrice(await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, params)), market), market);
       return toOrderResult(order, market, ref.clientOrderId ?? order.clientOrderId ?? '', this.takerFee(market));
     } catch (error) {
       if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;
@@ -384,10 +406,10 @@ export class CcxtExchange implements ExchangePort {
     const market = await this.market(symbol);
     let order: CcxtOrder;
     try {
-      order = await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, { ...this.lookupParams(ref), ...spec.lookupParams }));
+      order = await this.withFillPrice(await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, { ...this.lookupParams(ref), ...spec.lookupParams })), market);
     } catch (error) {
-      if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;
-      throw error;
+      if (!(error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND')) throw error;
+      return spec.firedTradeField === undefined ? undefined : this.firedFromTrades(market, ref, spec.firedTradeField);
     }
     const state = this.toStopState(order, market, ref.clientOrderId ?? order.clientOrderId ?? '');
     if (state.status !== 'closed') return state;
@@ -407,6 +429,37 @@ export class CcxtExchange implements ExchangePort {
       if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;
       throw error;
     }
+  }
+
+  /**
+   * A stop the order lookup no longer knows (Kraken Futures forgets finished orders after 5 s),
+   * looked for among the account's recent fills by its client id: found → it fired, with that fill.
+   */
+  private async firedFromTrades(market: Market, ref: OrderRef, field: string): Promise<StopOrderState | undefined> {
+    const clientId = ref.clientOrderId === undefined ? undefined : this.quirks.normalizeClientOrderId(ref.clientOrderId);
+    const trades = await this.call('fetchMyTrades', () => this.ex.fetchMyTrades(market.symbol));
+    const mine = trades.filter((t) => (ref.id !== undefined && String(t.order) === ref.id) || (clientId !== undefined && (t.info as Record<string, unknown> | undefined)?.[field] === clientId));
+    if (mine.length === 0) return undefined;
+    const filled = mine.reduce((sum, t) => sum + Number(t.amount ?? 0), 0);
+    const average = mine.reduce((sum, t) => sum + Number(t.amount ?? 0) * Number(t.price), 0) / filled;
+    const fees = mine.flatMap((t) => (t.fee && t.fee.cost !== undefined ? [t.fee] : []));
+    const order = { id: String(mine[0]!.order), clientOrderId: clientId, side: mine[0]!.side, type: 'market', status: 'closed', amount: filled, filled, average, fees, timestamp: mine.at(-1)!.timestamp } as unknown as CcxtOrder;
+    const fill = toOrderResult(order, market, ref.clientOrderId ?? clientId ?? '', this.takerFee(market));
+    return { id: fill.id, clientOrderId: fill.clientOrderId, status: 'closed', stopPrice: 0, qty: fill.qty, fill };
+  }
+
+  /**
+   * A filled order whose lookup carries no execution price (Kraken Futures' orders/status) gets
+   * it from the account's fills of that order.
+   */
+  private async withFillPrice(order: CcxtOrder, market: Market): Promise<CcxtOrder> {
+    if (!((order.filled ?? 0) > 0) || order.average || order.cost || !this.ex.has['fetchMyTrades']) return order;
+    const trades = (await this.call('fetchMyTrades', () => this.ex.fetchMyTrades(market.symbol))).filter((t) => String(t.order) === String(order.id));
+    const filled = trades.reduce((sum, t) => sum + Number(t.amount ?? 0), 0);
+    if (!(filled > 0)) return order;
+    const average = trades.reduce((sum, t) => sum + Number(t.amount ?? 0) * Number(t.price), 0) / filled;
+    const fees = trades.flatMap((t) => (t.fee && t.fee.cost !== undefined ? [t.fee] : []));
+    return { ...order, average, ...(fees.length > 0 ? { fees, fee: undefined } : {}) } as CcxtOrder;
   }
 
   private stopSpec(): BackstopOrder {
@@ -503,6 +556,11 @@ export class CcxtExchange implements ExchangePort {
     }
     this.applied.set(market.symbol, key);
   }
+}
+
+/** the wanted leverage, at most the market's own maximum (where the exchange says it) */
+export function capLeverage(leverage: number, market: Pick<Market, 'maxLeverage'>): number {
+  return market.maxLeverage !== undefined && leverage > market.maxLeverage ? market.maxLeverage : leverage;
 }
 
 /** calls that wait behind exits (priority.ts): balance refreshes, reports, candles */

@@ -37,6 +37,8 @@ export function toMarket(m: NonNullable<CcxtMarket>, precisionMode: number): Mar
   if (m.settle) market.settle = m.settle;
   if (maxAmount !== undefined && maxAmount !== null) market.maxQty = times(maxAmount, contractSize);
   if (m.spot) market.marginAllowed = m.margin === true;
+  const maxLeverage = m.limits.leverage?.max;
+  if (maxLeverage !== undefined && maxLeverage !== null && maxLeverage > 0) market.maxLeverage = maxLeverage;
   return market;
 }
 

@@ -64,6 +64,8 @@ export interface Market {
   contractSize: number;
   /** whether margin trading is allowed on this spot market */
   marginAllowed?: boolean;
+  /** the market's own maximum leverage (undefined = the exchange does not say); the bot never asks for more */
+  maxLeverage?: number;
 }
 
 export interface AssetBalance {
@@ -92,6 +94,8 @@ export interface ExchangePosition {
    * 100 %). Undefined when the exchange does not report it.
    */
   marginLevel?: number;
+  /** quote units: the margin the position holds, where the exchange reports it (Kraken spot margin) */
+  margin?: number;
   /** quote units */
   unrealizedPnl?: number;
   markPrice?: number;

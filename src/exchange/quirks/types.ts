@@ -3,7 +3,7 @@
  * errors, market data) asks the account's quirks and never tests an exchange id itself.
  */
 import type { Exchange } from 'ccxt';
-import type { ExchangeErrorCode, ExchangeId, ExchangePosition, KeyPermissions, MarginMode, TradingMode } from '../port.ts';
+import type { Balance, ExchangeErrorCode, ExchangeId, ExchangePosition, KeyPermissions, MarginMode, TradingMode } from '../port.ts';
 
 export interface OrderParamsInput {
   mode: TradingMode;
@@ -40,9 +40,18 @@ export interface BackstopOrder {
    * a field of the raw order naming the market order it fired (Binance USD-M `actualOrderId`)
    */
   readonly firedOrderField?: string;
+  /**
+   * where the venue's order lookup forgets finished orders (Kraken Futures: 5 s): the raw field of
+   * the account's trades (ccxt fetchMyTrades) carrying the order's client id, so a stop that fired
+   * while the bot was away is found by its fill
+   */
+  readonly firedTradeField?: string;
   /** true only where a test runs it against an emulator; false = written from the venue's docs and ccxt, untested here */
   readonly tested: boolean;
 }
+
+/** the loaded ccxt market fields the quirks read */
+export type QuirkMarket = { type?: string; spot?: boolean; linear?: boolean; inverse?: boolean; margin?: boolean; active?: boolean | undefined; settle?: string; info?: unknown };
 
 export interface ExchangeQuirks {
   readonly id: ExchangeId;
@@ -60,7 +69,21 @@ export interface ExchangeQuirks {
   /** options merged into the ccxt constructor before user options (defaultType, market types, …) */
   constructorOptions(mode: TradingMode): Record<string, unknown>;
   /** whether a loaded ccxt market belongs to the account's mode */
-  acceptsMarket(market: { type?: string; spot?: boolean; linear?: boolean; margin?: boolean; active?: boolean | undefined }, mode: TradingMode): boolean;
+  acceptsMarket(market: QuirkMarket, mode: TradingMode): boolean;
+  /** why a market of the exchange is not traded in the mode (named to the trader); undefined = the generic reason */
+  refusedMarketReason?(market: QuirkMarket, mode: TradingMode): string | undefined;
+  /**
+   * The unified symbol a signal's pair trades as, where the venue lists it under another quote
+   * (Kraken Futures: BTC/USDT → BTC/USD:USD); undefined = the pair as written (`BASE/QUOTE:QUOTE` on futures).
+   */
+  marketSymbol?(base: string, quote: string, mode: TradingMode): string | undefined;
+  /** the market's maximum leverage where ccxt leaves `limits.leverage.max` empty (read from the raw market) */
+  maxLeverage?(market: QuirkMarket): number | undefined;
+  /**
+   * The balance the bot sizes from, where the venue's account is not a plain wallet per coin
+   * (Kraken Futures' multi-collateral account: the available margin, in USD).
+   */
+  adjustBalance?(balance: Balance, info: unknown, mode: TradingMode): Balance;
   supportsReduceOnly(mode: TradingMode): boolean;
   leverageVia(mode: TradingMode): SettingVia;
   marginModeVia(mode: TradingMode): SettingVia;
@@ -76,6 +99,12 @@ export interface ExchangeQuirks {
   reportsPositions(mode: TradingMode): boolean;
   /** fixes a mapped position from the exchange's raw fields where ccxt leaves gaps (Kraken margin) */
   adjustPosition?(position: ExchangePosition, info: Readonly<Record<string, unknown>>): ExchangePosition;
+  /**
+   * percent: the account margin level at which the exchange liquidates (Kraken spot margin 40),
+   * where positions come without a liquidation price; the adapter then estimates one from the
+   * margin level (domain/liquidation.ts)
+   */
+  readonly liquidationMarginLevel?: number;
   /** the account's margin level in percent where the exchange reports it per account */
   fetchMarginLevel?(client: Exchange, mode: TradingMode): Promise<number | undefined>;
   /**
@@ -108,7 +137,7 @@ export const defaultQuirks = {
   ccxtClass(this: { id: ExchangeId }) {
     return this.id;
   },
-  acceptsMarket(market: { type?: string; spot?: boolean; linear?: boolean; margin?: boolean; active?: boolean | undefined }, mode: TradingMode): boolean {
+  acceptsMarket(market: QuirkMarket, mode: TradingMode): boolean {
     if (market.active === false) return false;
     if (mode === 'futures') return market.type === 'swap' && market.linear === true;
     if (mode === 'margin') return market.spot === true && market.margin !== false;
