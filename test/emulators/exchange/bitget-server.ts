@@ -33,7 +33,9 @@ export type BitgetFaultKind =
   /** never answer (the client times out); the request is NOT processed */
   | { kind: 'timeout' }
   /** process the request (the order is accepted), then drop the connection without an answer */
-  | { kind: 'drop-after-accept' };
+  | { kind: 'drop-after-accept' }
+  /** refuse the request with a Bitget code and message (HTTP 400), without processing it */
+  | { kind: 'reject'; code: string; msg: string };
 
 export interface BitgetFault {
   method?: string;
@@ -122,6 +124,7 @@ export async function startBitgetEmulator(options: BitgetEmulatorOptions = {}): 
       const problem = checkSignature(req, method, url.pathname, query, body);
       if (problem) return answer(res, 400, problem.code, problem.msg);
     }
+    if (fault?.kind === 'reject') return answer(res, 400, fault.code, fault.msg);
     try {
       const data = route(context, method, url.pathname, params);
       if (fault?.kind === 'drop-after-accept') {
