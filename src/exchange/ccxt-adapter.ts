@@ -406,6 +406,9 @@ export class CcxtExchange implements ExchangePort {
     const market = await this.market(symbol);
     try {
       const order = await this.call('cancelOrder', () => this.ex.cancelOrder(ref.id ?? '', market.symbol, { ...this.lookupParams(ref), ...spec.lookupParams }));
+      // a batch-style cancel (Bitget's trigger orders) answers success with an empty list when the
+      // stop was no longer there (fired or gone): nothing was cancelled
+      if (spec.listLookup && order.id === undefined && Object.keys((order.info ?? {}) as object).length === 0) return undefined;
       return { ...this.toStopState(order, market, ref.clientOrderId ?? order.clientOrderId ?? ''), status: 'canceled' };
     } catch (error) {
       if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;

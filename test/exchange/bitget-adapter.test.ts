@@ -180,5 +180,7 @@ describe('Bitget USDT-M futures', () => {
     expect(fired).toMatchObject({ status: 'closed' });
     expect(fired!.fill).toMatchObject({ side: 'sell', filledQty: 0.02, avgPrice: 47_900, feeCurrency: 'USDT', reduceOnly: true });
     expect(fired!.fill!.fee).toBeCloseTo(0.02 * 47_900 * 0.0006, 9);
+    // Bitget answers a cancel of a stop that is no longer live with an empty success list: nothing cancelled
+    expect(await exchange.cancelStop!('BTC/USDT:USDT', { clientOrderId: 'bs-fut-4' })).toBeUndefined();
   });
 });
