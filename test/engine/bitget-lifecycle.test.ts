@@ -5,12 +5,15 @@
  * Close button, Bitget's insufficient-balance answer as the trader reads it (Appendix B), and the
  * backstop firing while the bot is away (recorded once as exchange_stop) or refused (position kept).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { positions, trades } from '../../src/db/schema.ts';
 import { formatPosition } from '../../src/bot/format/positions.ts';
 import { databaseKinds } from '../support/databases.ts';
 import { BITGET_TELEGRAM_ID, closeBitgetWorld, createBitgetWorld, open, restart, setPrice, type BitgetWorld } from './bitget-world.ts';
+
+// a first test loads ccxt's Bitget class and the database snapshot: slow on a loaded machine
+vi.setConfig({ testTimeout: 90_000 });
 
 let world: BitgetWorld | undefined;
 afterEach(async () => {

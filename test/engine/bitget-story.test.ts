@@ -6,11 +6,14 @@
  * the coin bought, exits' in USDT; USDT-M: 0.06 % in USDT on each fill), the backstop following
  * the position on the exchange and gone when it closes.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { orders, positions, trades } from '../../src/db/schema.ts';
 import { databaseKinds } from '../support/databases.ts';
 import { closeBitgetWorld, createBitgetWorld, open, setPrice, type BitgetWorld } from './bitget-world.ts';
+
+// a first test loads ccxt's Bitget class and the database snapshot: slow on a loaded machine
+vi.setConfig({ testTimeout: 90_000 });
 
 let world: BitgetWorld | undefined;
 afterEach(async () => {
