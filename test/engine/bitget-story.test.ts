@@ -73,4 +73,29 @@ describe.each(databaseKinds())('the Bitget story on %s', (kind) => {
     expect(w.h.notifier.events.map((e) => e.kind)).toEqual(['position_opened', 'partial_tp', 'partial_tp', 'partial_tp', 'trailing_stop']);
     expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
   });
+
+  it('USDT-M: 1 000 trailing ticks cost at most 5 exchange calls on the backstop (moves on 1 % steps, at most once a minute)', async () => {
+    const w = (world = await createBitgetWorld('futures', { kind, settings: { partialTpEnabled: false } }));
+    await open(w);
+    const first = liveStops(w)[0]!;
+    const before = w.ex.requests.length;
+    let price = 50_000;
+    for (let i = 1; i <= 1_000; i++) {
+      // up 2 % with a ±0.2 % wiggle: never 1 % off its peak, so the trailing stop never closes it
+      price = Math.round(50_000 * (1 + (0.02 * i) / 1_000 + 0.002 * Math.sin(i / 7)) * 10) / 10;
+      w.h.clock.advance(1_000);
+      setPrice(w, price);
+      if (i % 5 === 0) await w.h.engine.sweepPositions();
+    }
+    await w.h.engine.settle();
+    const stopPaths = ['/api/v2/mix/order/place-tpsl-order', '/api/v2/mix/order/cancel-plan-order', '/api/v2/mix/order/orders-plan-pending', '/api/v2/mix/order/orders-plan-history'];
+    const calls = w.ex.requests.slice(before).filter((r) => stopPaths.includes(r.path)).length;
+    expect(calls).toBeLessThanOrEqual(5);
+    expect(calls).toBeGreaterThan(0);
+    const [live] = liveStops(w);
+    expect(liveStops(w)).toHaveLength(1);
+    expect(live!.triggerPrice).toBeGreaterThan(first.triggerPrice);
+    expect(live!.triggerPrice).toBeLessThan(price * 0.99);
+    console.log(`Bitget USDT-M backstop calls over 1 000 trailing ticks: ${calls}; stop ${first.triggerPrice} → ${live!.triggerPrice}`);
+  });
 });

@@ -58,14 +58,15 @@ export const bitgetQuirks: ExchangeQuirks = {
    *   coins until it fires.
    * ccxt's fetchOrder cannot see either: they are found in the open / history trigger lists
    * (`planType: 'profit_loss'` = the tpsl kinds); a fired one names its market order `executeOrderId`.
-   * Margin: none yet.
+   * Not amendable here: Bitget has modify endpoints, but the bot replaces a stop (the new one
+   * before the old goes) and only that is tested. Margin: none yet.
    */
   backstop(mode: TradingMode) {
     if (mode === 'futures') {
-      return { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, params: { planType: 'loss_plan' }, lookupParams: { trigger: true, planType: 'profit_loss' }, listLookup: true, firedOrderField: 'executeOrderId', tested: true } as const;
+      return { type: 'market', limitOffset: 0, locksBalance: false, amendable: false, params: { planType: 'loss_plan' }, lookupParams: { trigger: true, planType: 'profit_loss' }, listLookup: true, firedOrderField: 'executeOrderId', tested: true } as const;
     }
     if (mode === 'spot') {
-      return { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, params: {}, lookupParams: { trigger: true }, triggerParam: 'triggerPrice', listLookup: true, firedOrderField: 'executeOrderId', tested: true } as const;
+      return { type: 'market', limitOffset: 0, locksBalance: false, amendable: false, params: {}, lookupParams: { trigger: true }, triggerParam: 'triggerPrice', listLookup: true, firedOrderField: 'executeOrderId', tested: true } as const;
     }
     return undefined;
   },
