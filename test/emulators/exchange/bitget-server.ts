@@ -19,6 +19,7 @@ import { BitgetBook } from './bitget-book.ts';
 import { firePlans } from './bitget-plans.ts';
 import { isPrivate, route, type KeyInfo } from './bitget-routes.ts';
 import { BitgetReject, DEFAULT_BITGET_MARKETS, type BitgetMarket } from './bitget-types.ts';
+import { attachBitgetStreams, type BitgetStreams } from './bitget-ws.ts';
 
 export interface BitgetLoggedRequest {
   method: string;
@@ -63,12 +64,14 @@ export interface BitgetEmulator {
   readonly passphrase: string;
   /** what /api/v2/spot/account/info lists for the key; tests change it */
   readonly key: KeyInfo;
+  /** the public websocket's ticker channel (ws://…/v2/ws/public) */
+  readonly streams: BitgetStreams;
   setCandles(symbolId: string, candles: readonly Candle[]): void;
   /** sets the last (and mark) price of a symbol, spot and USDT-M alike, and fires trigger orders it reaches */
   setPrice(symbolId: string, price: number): void;
   inject(fault: BitgetFault): void;
-  /** urls.api entries for ccxt bitget pointing at this server */
-  ccxtApiUrls(): Record<string, string>;
+  /** urls.api entries for ccxt bitget (REST groups and the websockets) pointing at this server */
+  ccxtApiUrls(): Record<string, string | Record<string, string>>;
   /** requests whose path equals `path` */
   count(path: string, method?: string): number;
   close(): Promise<void>;
@@ -170,8 +173,10 @@ export async function startBitgetEmulator(options: BitgetEmulatorOptions = {}): 
     return undefined;
   }
 
+  const streams = attachBitgetStreams(server, book, now);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const ws = url.replace('http://', 'ws://');
 
   return {
     url,
@@ -181,6 +186,7 @@ export async function startBitgetEmulator(options: BitgetEmulatorOptions = {}): 
     secret,
     passphrase,
     key,
+    streams,
     setCandles(symbolId, list) {
       book.market(symbolId);
       candles.set(symbolId, [...list]);
@@ -189,15 +195,20 @@ export async function startBitgetEmulator(options: BitgetEmulatorOptions = {}): 
       book.market(symbolId);
       book.prices.set(symbolId, price);
       firePlans(book, symbolId, now());
+      streams.push(symbolId);
     },
     inject(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 });
     },
-    ccxtApiUrls: () => Object.fromEntries(API_GROUPS.map((group) => [group, url])),
+    ccxtApiUrls: () => ({
+      ...Object.fromEntries(API_GROUPS.map((group) => [group, url])),
+      ws: { public: `${ws}/v2/ws/public`, private: `${ws}/v2/ws/private`, utaPublic: `${ws}/v3/ws/public`, utaPrivate: `${ws}/v3/ws/private` },
+    }),
     count(path, method) {
       return requests.filter((r) => r.path === path && (method === undefined || r.method === method)).length;
     },
     async close() {
+      await streams.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
