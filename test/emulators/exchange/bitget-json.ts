@@ -4,7 +4,7 @@
  */
 import type { Candle } from '../../../src/domain/types.ts';
 import type { BitgetBook } from './bitget-book.ts';
-import { decimalsOf, MIX_MAKER_FEE, MIX_TAKER_FEE, SPOT_FEE, KEEP_MARGIN_RATE, type BitgetFill, type BitgetMarket, type BitgetOrder, type MixPosition, type PlanOrder } from './bitget-types.ts';
+import { MIX_MAKER_FEE, MIX_TAKER_FEE, SPOT_FEE, KEEP_MARGIN_RATE, type BitgetFill, type BitgetMarket, type BitgetOrder, type MixPosition, type PlanOrder } from './bitget-types.ts';
 
 const s = (value: number): string => String(Number(value.toPrecision(15)));
 
@@ -137,4 +137,3 @@ export function mixPlanJson(book: BitgetBook, p: PlanOrder): Record<string, unkn
   return json;
 }
 
-export { decimalsOf };

@@ -135,12 +135,6 @@ export interface MixPosition {
   uTime: number;
 }
 
-export const decimalsOf = (step: number): number => {
-  const text = step.toString();
-  if (text.includes('e-')) return Number(text.split('e-')[1]);
-  return text.includes('.') ? text.split('.')[1]!.length : 0;
-};
-
 /** true when `value` has no more than `places` decimals */
 export function fitsDecimals(value: number, places: number): boolean {
   const scaled = value * 10 ** places;
