@@ -205,7 +205,9 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     });
     const s = cloneState(p.state);
     s.partialTaken = [...p.state.partialTaken];
-    s.qty = p.state.qty - fill;
+    // quantities are decimals on the exchange's step: binary noise (0.0075 − 0.0056 = 0.0018999…) must not
+    // lose a whole step when the next order rounds down, leaving that step open on the exchange
+    s.qty = Number((p.state.qty - fill).toPrecision(12));
     if (action.type === 'partial') s.partialTaken[action.level] = true;
     if (action.type === 'reduce' && action.reason === 'liquidation_protection') s.liquidationWarned = true;
     const reason = action.reason;

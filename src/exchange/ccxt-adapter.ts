@@ -247,7 +247,9 @@ export class CcxtExchange implements ExchangePort {
       market.contractSize === 1
         ? Number(this.ex.amountToPrecision(market.symbol, rounded.qty))
         : roundToStep(rounded.qty / market.contractSize, this.contractStep(market), 'nearest'); // qty is on the step: nearest is exact
-    const create = () => this.ex.createOrder(market.symbol, request.type, request.side, amount, rounded.price, params);
+    // a venue that takes a market buy as quote to spend gets the price to convert with (ccxt does the sum)
+    const price = rounded.price ?? (request.type === 'market' && request.side === 'buy' && this.quirks.marketBuyInQuote?.(mode) ? (checkPrice ?? (await this.currentPrice(request.symbol))) : undefined);
+    const create = () => this.ex.createOrder(market.symbol, request.type, request.side, amount, price, params);
 
     return placeOnce({
       create: async () => {
@@ -386,7 +388,7 @@ export class CcxtExchange implements ExchangePort {
     const limit = spec.type === 'limit' ? roundToStep(stopPrice * (long ? 1 - spec.limitOffset : 1 + spec.limitOffset), market.tickSize, long ? 'down' : 'up') : undefined;
     const qty = roundToStep(request.qty, market.stepSize, 'down');
     if (!(qty > 0)) throw new ExchangeError('ORDER_BELOW_MINIMUM');
-    const params: Record<string, unknown> = { ...spec.params, clientOrderId: this.quirks.normalizeClientOrderId(request.clientOrderId), stopLossPrice: stopPrice };
+    const params: Record<string, unknown> = { ...spec.params, clientOrderId: this.quirks.normalizeClientOrderId(request.clientOrderId), [spec.triggerParam ?? 'stopLossPrice']: stopPrice };
     if ((await this.positionMode()) === 'hedge') params.hedged = true;
     const amount = market.contractSize === 1 ? Number(this.ex.amountToPrecision(market.symbol, qty)) : roundToStep(qty / market.contractSize, this.contractStep(market), 'nearest');
     try {
@@ -406,7 +408,9 @@ export class CcxtExchange implements ExchangePort {
     const market = await this.market(symbol);
     let order: CcxtOrder;
     try {
-      order = await this.withFillPrice(await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, { ...this.lookupParams(ref), ...spec.lookupParams })), market);
+      const found = spec.listLookup ? await this.listedStop(market.symbol, ref, spec) : await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, { ...this.lookupParams(ref), ...spec.lookupParams }));
+      if (!found) return undefined;
+      order = await this.withFillPrice(found, market);
     } catch (error) {
       if (!(error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND')) throw error;
       return spec.firedTradeField === undefined ? undefined : this.firedFromTrades(market, ref, spec.firedTradeField);
@@ -424,6 +428,9 @@ export class CcxtExchange implements ExchangePort {
     const market = await this.market(symbol);
     try {
       const order = await this.call('cancelOrder', () => this.ex.cancelOrder(ref.id ?? '', market.symbol, { ...this.lookupParams(ref), ...spec.lookupParams }));
+      // a batch-style cancel (Bitget's trigger orders) answers success with an empty list when the
+      // stop was no longer there (fired or gone): nothing was cancelled
+      if (spec.listLookup && order.id === undefined && Object.keys((order.info ?? {}) as object).length === 0) return undefined;
       return { ...this.toStopState(order, market, ref.clientOrderId ?? order.clientOrderId ?? ''), status: 'canceled' };
     } catch (error) {
       if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;
@@ -460,6 +467,14 @@ export class CcxtExchange implements ExchangePort {
     const average = trades.reduce((sum, t) => sum + Number(t.amount ?? 0) * Number(t.price), 0) / filled;
     const fees = trades.flatMap((t) => (t.fee && t.fee.cost !== undefined ? [t.fee] : []));
     return { ...order, average, ...(fees.length > 0 ? { fees, fee: undefined } : {}) } as CcxtOrder;
+  }
+
+  /** a conditional order ccxt fetchOrder cannot see: among the open trigger orders, else the closed and cancelled ones */
+  private async listedStop(symbol: string, ref: OrderRef, spec: BackstopOrder): Promise<CcxtOrder | undefined> {
+    const clientOrderId = ref.clientOrderId === undefined ? undefined : this.quirks.normalizeClientOrderId(ref.clientOrderId);
+    const matches = (o: CcxtOrder) => (ref.id !== undefined ? String(o.id) === ref.id : o.clientOrderId === clientOrderId);
+    const open = await this.call('fetchOpenOrders', () => this.ex.fetchOpenOrders(symbol, undefined, undefined, { ...spec.lookupParams }));
+    return open.find(matches) ?? (await this.call('fetchCanceledAndClosedOrders', () => this.ex.fetchCanceledAndClosedOrders(symbol, undefined, undefined, { ...spec.lookupParams }))).find(matches);
   }
 
   private stopSpec(): BackstopOrder {

@@ -48,6 +48,13 @@ export interface BackstopOrder {
   readonly firedTradeField?: string;
   /** true only where a test runs it against an emulator; false = written from the venue's docs and ccxt, untested here */
   readonly tested: boolean;
+  /** the unified createOrder param that carries the trigger (default `stopLossPrice`; `triggerPrice` sends a plain trigger/plan order) */
+  readonly triggerParam?: 'stopLossPrice' | 'triggerPrice';
+  /**
+   * ccxt fetchOrder cannot see the venue's conditional orders: the stop is looked up among the
+   * open, then the closed and cancelled trigger orders (fetchOpenOrders / fetchCanceledAndClosedOrders with `lookupParams`)
+   */
+  readonly listLookup?: boolean;
 }
 
 /** the loaded ccxt market fields the quirks read */
@@ -62,6 +69,11 @@ export interface ExchangeQuirks {
   marginModes(mode: TradingMode): readonly MarginMode[];
   /** a spot or margin buy pays its fee in the coin bought (Binance without BNB, Bybit, OKX, Bitget); Kraken charges quote */
   readonly buyFeeInBase: boolean;
+  /**
+   * a market BUY is sent as the quote amount to spend (Bitget spot and margin): ccxt needs a price
+   * to convert the base quantity, so the adapter passes the current price with the order
+   */
+  marketBuyInQuote?(mode: TradingMode): boolean;
   /** okx and bitget keys come with a passphrase (ccxt `password`); /connect asks for it */
   readonly needsPassword: boolean;
   /** the ccxt class name for a mode ('kraken' vs 'krakenfutures') */
