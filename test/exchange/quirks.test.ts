@@ -91,8 +91,6 @@ describe('order parameters per exchange, on the wire', () => {
     ['okx', 'margin', true, ['"tdMode":"isolated"', '"reduceOnly":true'], []],
     ['okx', 'futures', true, ['"instId":"BTC-USDT-SWAP"', '"tdMode":"isolated"', '"reduceOnly":true', '"sz":"0.5"'], []],
     ['bitget', 'spot', false, ['/api/v2/spot/trade/place-order', '"clientOid":"cid42"'], ['reduceOnly', 'loanType']],
-    ['bitget', 'margin', false, ['/api/v2/margin/isolated/place-order', '"loanType":"autoLoan"'], []],
-    ['bitget', 'margin', true, ['/api/v2/margin/isolated/place-order', '"loanType":"autoRepay"'], []],
     ['bitget', 'futures', true, ['/api/v2/mix/order/place-order', '"productType":"USDT-FUTURES"', '"marginMode":"isolated"', '"reduceOnly":"YES"'], []],
   ] as const)('%s %s reduceOnly=%s', async (exchange, mode, reduceOnly, present, absent) => {
     const request = await wire(exchange, mode, reduceOnly);
