@@ -257,6 +257,11 @@ export interface ExchangePort {
   fetchStop?(symbol: string, ref: OrderRef): Promise<StopOrderState | undefined>;
   /** undefined when the exchange does not know it or it is no longer open */
   cancelStop?(symbol: string, ref: OrderRef): Promise<StopOrderState | undefined>;
+  /**
+   * Moves a resting stop in place (trigger and size; same order, same client id), where
+   * backstopTraits().amendable; undefined when the exchange no longer holds it open.
+   */
+  amendStop?(symbol: string, ref: OrderRef, request: StopOrderRequest): Promise<StopOrderState | undefined>;
   /** last traded price, quote per base */
   fetchPrice(symbol: string): Promise<number>;
   /**
