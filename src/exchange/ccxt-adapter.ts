@@ -131,6 +131,10 @@ export class CcxtExchange implements ExchangePort {
     return toBalance(await this.call('fetchBalance', () => this.ex.fetchBalance(params)));
   }
 
+  reportsPositions(): boolean {
+    return this.quirks.reportsPositions(this.account.mode);
+  }
+
   async fetchPositions(symbols?: string[]): Promise<ExchangePosition[]> {
     if (!this.quirks.reportsPositions(this.account.mode)) return [];
     const markets = await this.loadMarkets();

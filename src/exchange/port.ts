@@ -242,6 +242,11 @@ export interface ExchangePort {
    * where the mode allows it). On spot: sells qty (default: the free base balance).
    */
   closePosition(request: ClosePositionRequest): Promise<OrderResult>;
+  /**
+   * false where the exchange reports no positions for the account's mode (margin on most venues:
+   * holdings are balances), so an empty fetchPositions says nothing about what is open
+   */
+  reportsPositions?(): boolean;
   /** futures: the account's position mode as the exchange reports it; 'one-way' elsewhere */
   positionMode?(): Promise<PositionMode>;
   /** undefined when the exchange does not know the order */

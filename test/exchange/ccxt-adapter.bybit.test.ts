@@ -39,7 +39,7 @@ describe('Bybit spot (real ccxt, emulator)', () => {
     const sold = await h.exchange.closePosition({ symbol: SPOT, clientOrderId: 'sell-1' });
     expect(sold).toMatchObject({ side: 'sell', filledQty: 0.01998, avgPrice: 51_000, feeCurrency: 'USDT' });
     expect(sold.fee).toBeCloseTo(0.01998 * 51_000 * 0.001, 9);
-    const trades = await h.exchange.fetchMyTrades(SPOT, 0);
+    const trades = await h.exchange.fetchMyTrades!(SPOT, 0);
     expect(trades.map((t) => [t.side, t.qty, t.price])).toEqual([
       ['buy', 0.02, 50_000],
       ['sell', 0.01998, 51_000],
