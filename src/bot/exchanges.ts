@@ -17,7 +17,8 @@ export interface ExchangeChoice {
 export const EXCHANGE_CHOICES: readonly ExchangeChoice[] = [
   { id: 'binance', name: 'Binance', modes: ['spot', 'margin', 'futures'], needsPassphrase: false, reportsWithdrawPermission: true },
   { id: 'kraken', name: 'Kraken', modes: ['spot', 'futures'], needsPassphrase: false, reportsWithdrawPermission: false },
-  { id: 'bybit', name: 'Bybit', modes: ['spot', 'futures'], needsPassphrase: false, reportsWithdrawPermission: false },
+  // modes from the quirks file (issue 13 item 4); the key's withdrawal permission from /v5/user/query-api
+  { id: 'bybit', name: 'Bybit', modes: quirksFor('bybit').modes, needsPassphrase: false, reportsWithdrawPermission: quirksFor('bybit').keyPermissions !== undefined },
   { id: 'okx', name: 'OKX', modes: ['spot', 'margin', 'futures'], needsPassphrase: true, reportsWithdrawPermission: false },
   { id: 'bitget', name: 'Bitget', modes: ['spot', 'margin', 'futures'], needsPassphrase: true, reportsWithdrawPermission: false },
 ];
