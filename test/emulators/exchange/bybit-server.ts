@@ -17,6 +17,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Candle } from '../../../src/domain/types.ts';
 import { readBody } from './binance-http.ts';
 import { BybitBook } from './bybit-book.ts';
+import { attachBybitStreams, type BybitStreams } from './bybit-ws.ts';
 import { route, type BybitKeyInfo } from './bybit-routes.ts';
 import { BybitReject, DEFAULT_BYBIT_MARKETS, type BybitMarket } from './bybit-types.ts';
 
@@ -68,6 +69,8 @@ export interface BybitEmulator {
   readonly requests: BybitLoggedRequest[];
   readonly apiKey: string;
   readonly secret: string;
+  /** public ticker streams (ws://…/v5/public/spot and /linear) */
+  readonly streams: BybitStreams;
   /** what /v5/user/query-api reports; tests flip readOnly or add "Withdraw" to permissions.Wallet */
   readonly keyInfo: BybitKeyInfo;
   /** the candles /v5/market/kline serves for a symbol id (any interval), oldest first */
@@ -75,8 +78,8 @@ export interface BybitEmulator {
   /** sets the last price (spot and perpetual alike); conditional orders it crosses fire */
   setPrice(symbol: string, price: number): void;
   inject(fault: BybitFault): void;
-  /** urls.api for ccxt bybit pointing at this server */
-  ccxtApiUrls(): Record<string, string>;
+  /** urls.api for ccxt bybit (REST and the public websockets) pointing at this server */
+  ccxtApiUrls(): Record<string, string | Record<string, unknown>>;
   /** requests whose path equals `path` */
   count(path: string, method?: string): number;
   close(): Promise<void>;
@@ -203,6 +206,7 @@ export async function startBybitEmulator(options: BybitEmulatorOptions = {}): Pr
     return undefined;
   }
 
+  const streams = attachBybitStreams(server, book, now);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -213,6 +217,7 @@ export async function startBybitEmulator(options: BybitEmulatorOptions = {}): Pr
     apiKey,
     secret,
     keyInfo,
+    streams,
     setCandles(symbol, list) {
       book.market(symbol);
       candles.set(symbol, [...list]);
@@ -221,16 +226,22 @@ export async function startBybitEmulator(options: BybitEmulatorOptions = {}): Pr
       book.market(symbol);
       book.prices.set(symbol, price);
       book.priceMoved(symbol);
+      streams.push(symbol);
     },
     inject(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 });
     },
-    ccxtApiUrls: () => ({ spot: url, futures: url, v2: url, public: url, private: url }),
+    ccxtApiUrls: () => {
+      const ws = url.replace('http://', 'ws://');
+      const pub = { spot: `${ws}/v5/public/spot`, linear: `${ws}/v5/public/linear`, inverse: `${ws}/v5/public/inverse`, option: `${ws}/v5/public/option` };
+      return { spot: url, futures: url, v2: url, public: url, private: url, ws: { public: pub, private: { spot: { unified: `${ws}/v5/private` }, contract: `${ws}/v5/private` } } };
+    },
     count(path, method) {
       return requests.filter((r) => r.path === path && (method === undefined || r.method === method)).length;
     },
     async close() {
       for (const timer of held) clearTimeout(timer);
+      await streams.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
