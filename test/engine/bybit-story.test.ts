@@ -121,6 +121,24 @@ describe.each(databaseKinds())('Bybit story on %s', (kind) => {
       expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
     });
 
+    it('closed on Bybit by the trader while the bot was away: booked at Bybit’s fill at restart, its stop cancelled', async () => {
+      w = await world(c);
+      const p = await openFromSignal(w);
+      await w.h.engine.stop();
+      setPrice(w, 103);
+      // the trader sells it all in Bybit's app
+      w.ex.book.placeOrder({ category: c.mode === 'futures' ? 'linear' : 'spot', symbol: 'ETHUSDT', side: 'Sell', orderType: 'Market', qty: String(c.held), reduceOnly: c.mode === 'futures', isLeverage: c.mode === 'margin' ? 1 : 0 });
+      w.h.engine = w.h.newEngine();
+      await w.h.engine.start();
+      const rows = await tradeRows(w, p.id);
+      expect(rows.map((t) => [t.closeReason, Number(t.quantity), Number(t.exitPrice), t.source])).toEqual([['closed_on_exchange', c.held, 103, 'reconcile']]);
+      expect(Number(rows[0]!.pnl)).toBeCloseTo(netPnl(c, c.held, 103), 9);
+      expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
+      w.h.clock.advance(181_000);
+      await w.h.engine.sweepPositions();
+      expect(conditional(w).filter((o) => o.orderStatus === 'Untriggered')).toEqual([]);
+    });
+
     it('Appendix B "Rate limit exceeded": an entry Bybit keeps refusing with 10006 reaches the trader as that message', async () => {
       w = await world(c);
       w.ex.inject({ method: 'POST', path: '/v5/order/create', times: 20, fault: { kind: 'rate-limit' } });

@@ -26,6 +26,16 @@ describe('Bybit spot (real ccxt, emulator)', () => {
     expect(markets[SPOT]).toMatchObject({ type: 'spot', tickSize: 0.01, stepSize: 0.000001, minQty: 0.000048, minCost: 5 });
   });
 
+  it('candles come from /v5/market/kline (Bybit lists newest first), oldest first for the bot', async () => {
+    h = await startBybitHarness('spot');
+    const hour = 3_600_000;
+    const t0 = Date.UTC(2026, 0, 7, 0);
+    h.emulator.setCandles('BTCUSDT', [0, 1, 2, 3].map((i) => ({ time: t0 + i * hour, open: 100 + i, high: 102 + i, low: 99 + i, close: 101 + i, volume: 10 + i })));
+    const candles = await h.exchange.fetchCandles!(SPOT, '1h', 3);
+    expect(candles).toEqual([1, 2, 3].map((i) => ({ time: t0 + i * hour, open: 100 + i, high: 102 + i, low: 99 + i, close: 101 + i, volume: 10 + i })));
+    expect(h.emulator.requests.at(-1)).toMatchObject({ path: '/v5/market/kline', signed: false, params: { category: 'spot', symbol: 'BTCUSDT', interval: '60', limit: '3' } });
+  });
+
   it('a market buy pays its fee in the coin bought: 0.02 BTC bought, 0.01998 BTC held', async () => {
     h = await startBybitHarness('spot');
     const order = await h.exchange.placeOrder({ symbol: SPOT, side: 'buy', type: 'market', qty: 0.02, clientOrderId: 'buy-1' });
