@@ -139,6 +139,34 @@ describe.each(databaseKinds())('Bybit story on %s', (kind) => {
       expect(conditional(w).filter((o) => o.orderStatus === 'Untriggered')).toEqual([]);
     });
 
+    it.runIf(c.mode === 'margin')('a short on spot margin: partial buy-backs repay exactly the 10 ETH borrowed (their fee is taken in ETH)', async () => {
+      w = await world(c);
+      const p = await openFromSignal(w, 'SELL');
+      expect(p).toMatchObject({ side: 'short', qtyInitial: 10, entryPrice: 100 });
+      expect(w.ex.book.coin('ETH')).toBe(-10);
+      for (const price of [99.4, 98.8, 97.8, 96.8, 96, 96.5, 97.1]) {
+        setPrice(w, price);
+        await w.h.engine.settle();
+      }
+      const rows = await tradeRows(w, p.id);
+      expect(rows.map((t) => [t.closeReason, Number(t.exitPrice)])).toEqual([['partial_tp', 98.8], ['partial_tp', 97.8], ['partial_tp', 96.8], ['trailing_stop', 97.1]]);
+      const buys = w.ex.book.executions.filter((e) => e.side === 'Buy');
+      // each trade closes what its buy-back received (bought less the 0.1 % taken in ETH); the last
+      // buys the rest of the debt grossed up to the step, so it closes what was left
+      rows.forEach((t, i) => {
+        const bought = buys[i]!.execQty;
+        const received = bought * (1 - 0.001);
+        const qty = Number(t.quantity);
+        if (i < 3) expect(qty).toBeCloseTo(received, 12);
+        else expect(qty).toBeLessThanOrEqual(received);
+        expect(Number(t.pnl)).toBeCloseTo((100 - buys[i]!.execPrice) * qty - bought * 0.001 * buys[i]!.execPrice - (1 * qty) / 10, 9);
+      });
+      expect(rows.reduce((sum, t) => sum + Number(t.quantity), 0)).toBeCloseTo(10, 9);
+      expect(w.ex.book.liabilitiesValue()).toBe(0); // no debt left behind on Bybit
+      expect(w.ex.book.coin('ETH')).toBeGreaterThanOrEqual(0);
+      expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
+    });
+
     it('Appendix B "Rate limit exceeded": an entry Bybit keeps refusing with 10006 reaches the trader as that message', async () => {
       w = await world(c);
       w.ex.inject({ method: 'POST', path: '/v5/order/create', times: 20, fault: { kind: 'rate-limit' } });
