@@ -39,6 +39,8 @@ const CASES: Case[] = [
 const PATH = [100.6, 101.2, 102.2, 103.2, 104, 103.5, 102.9];
 const EXIT_PRICES = [101.2, 102.2, 103.2, 102.9];
 const actor = { telegramId: BYBIT_TELEGRAM_ID };
+/** ms: a story runs many exchange round trips; the shared machine is often loaded (no timing is asserted) */
+const SLOW = 120_000;
 
 /** net P&L of an exit of `qty` at `price`: gross − its fee − the entry fee's share */
 const netPnl = (c: Case, qty: number, price: number) => (price - 100) * qty - qty * price * c.fee - (c.entryFee * qty) / c.held;
@@ -95,7 +97,7 @@ describe.each(databaseKinds())('Bybit story on %s', (kind) => {
         expect(w.ex.count('/v5/order/amend', 'POST')).toBeGreaterThanOrEqual(3);
       }
       expect(w.h.notifier.events.map((e) => e.kind)).toEqual(['position_opened', 'partial_tp', 'partial_tp', 'partial_tp', 'trailing_stop']);
-    });
+    }, SLOW);
 
     it('a restart reconciles without a second order; the Close button then sells the rest', async () => {
       w = await world(c);
@@ -119,7 +121,7 @@ describe.each(databaseKinds())('Bybit story on %s', (kind) => {
       if (c.mode === 'futures') expect(w.ex.book.position('ETHUSDT').size).toBe(0);
       else expect(w.ex.book.coin('ETH')).toBeCloseTo(0, 12);
       expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
-    });
+    }, SLOW);
 
     it('closed on Bybit by the trader while the bot was away: booked at Bybit’s fill at restart, its stop cancelled', async () => {
       w = await world(c);
@@ -137,7 +139,7 @@ describe.each(databaseKinds())('Bybit story on %s', (kind) => {
       w.h.clock.advance(181_000);
       await w.h.engine.sweepPositions();
       expect(conditional(w).filter((o) => o.orderStatus === 'Untriggered')).toEqual([]);
-    });
+    }, SLOW);
 
     it.runIf(c.mode === 'margin')('a short on spot margin: partial buy-backs repay exactly the 10 ETH borrowed (their fee is taken in ETH)', async () => {
       w = await world(c);
@@ -165,7 +167,7 @@ describe.each(databaseKinds())('Bybit story on %s', (kind) => {
       expect(w.ex.book.liabilitiesValue()).toBe(0); // no debt left behind on Bybit
       expect(w.ex.book.coin('ETH')).toBeGreaterThanOrEqual(0);
       expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
-    });
+    }, SLOW);
 
     it('Appendix B "Rate limit exceeded": an entry Bybit keeps refusing with 10006 reaches the trader as that message', async () => {
       w = await world(c);
@@ -176,7 +178,7 @@ describe.each(databaseKinds())('Bybit story on %s', (kind) => {
       expect(failed?.message).toMatch(/Rate limit exceeded: too many requests to the exchange/);
       expect(w.ex.book.orders).toEqual([]);
       expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
-    });
+    }, SLOW);
 
     it.runIf(c.backstop)('the backstop fires while the bot is away: at restart exchange_stop is recorded once from the fill, one alert', async () => {
       w = await world(c);
@@ -197,6 +199,6 @@ describe.each(databaseKinds())('Bybit story on %s', (kind) => {
       expect(await tradeRows(w, p.id)).toHaveLength(1);
       expect(w.h.notifier.ofKind('exchange_stop')).toHaveLength(1);
       expect(w.h.notifier.ofKind('action_needed')).toEqual([]);
-    });
+    }, SLOW);
   });
 });
