@@ -19,7 +19,7 @@ import type { TradeSource } from '../db/repos/trades.ts';
 import type { Db } from '../db/client.ts';
 import type { ExitEventKind } from './events.ts';
 import type { EngineContext } from './context.ts';
-import { exitPnl, feeInQuote, isDust } from './fills.ts';
+import { exitPnl, feeInQuote, heldAfterFill, isDust } from './fills.ts';
 import { attemptOf, certainAfter, intentClientOrderId, intentOf, lookUp, MAX_ATTEMPTS, sendOnce, type SendOutcome } from './tracked-order.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
 
@@ -192,7 +192,9 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       return false;
     }
     const result = outcome.result;
-    const fill = Math.min(result.filledQty, p.state.qty);
+    // a short's buy-back repays what it received: a fee taken in the coin bought repays nothing
+    // (the close asks for that much more), so the position shrinks by the net, never the gross
+    const fill = Math.min(p.state.side === 'short' ? heldAfterFill(result) : result.filledQty, p.state.qty);
     const exitFee = feeInQuote(result);
     const pnl = exitPnl({
       side: p.state.side,

@@ -139,7 +139,8 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
       if (!prior) p.backstop = { ...emptyBackstop(), movedAt: clock.now(), problem: `the bot places no stop on ${p.exchange} ${p.state.mode}.`, told: true };
       return;
     }
-    const locks = port.backstopTraits!()!.locksBalance;
+    const { locksBalance: locks, amendable } = port.backstopTraits!()!;
+    if (prior?.status === 'live' && prior.clientOrderId && qty > 0 && amendable && port.amendStop && (await amend(port, p, prior, qty))) return;
     if (prior?.status === 'live' && locks && !(await cancelOn(port, p, prior))) return;
     if (!(qty > 0)) {
       if (prior?.status === 'live' && !locks) await cancelOn(port, p, prior);
@@ -158,6 +159,25 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     }
     if (prior?.status === 'live' && !locks) await cancelOn(port, p, prior);
     await store(p, { status: 'live', seq, clientOrderId, orderId: placed.id, stopPrice: placed.stopPrice, qty: placed.qty, basisStopLoss: p.state.stopLoss, movedAt: clock.now(), problem: null, told: false });
+  }
+
+  /**
+   * Moves the live stop in place (one call, never a moment with two stops or none). False when the
+   * exchange no longer holds it: then a new one is placed as where nothing can be amended.
+   */
+  async function amend(port: ExchangePort, p: PositionRecord, prior: StoredBackstop, qty: number): Promise<boolean> {
+    const stopPrice = backstopPrice(p.state);
+    const clientOrderId = prior.clientOrderId!;
+    let amended: StopOrderState | undefined;
+    try {
+      amended = await port.amendStop!(p.symbol, prior.orderId ? { id: prior.orderId } : { clientOrderId }, { symbol: p.symbol, side: p.state.side, qty, stopPrice, clientOrderId });
+    } catch (error) {
+      await keepOld(p, prior, error);
+      return true;
+    }
+    if (!amended) return false;
+    await store(p, { ...prior, status: 'live', orderId: amended.id || prior.orderId, stopPrice: amended.stopPrice, qty: amended.qty, basisStopLoss: p.state.stopLoss, movedAt: clock.now(), problem: null, told: false });
+    return true;
   }
 
   /** A refused move keeps the old stop (still protective); retried after the next interval. */

@@ -93,11 +93,13 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
     const port = await ctx.exchanges.forAccount(accountId);
     let closed = 0;
     let unknown = 0;
-    if (port.account.mode === 'spot') {
-      // spot holdings are balances: what we think we hold of a base asset must still be there
+    if (port.account.mode === 'spot' || port.reportsPositions?.() === false) {
+      // spot holdings (and margin where the exchange reports no positions) are balances: what we
+      // think we hold of a base asset must still be there; a margin short's debt is not in the
+      // balance, so a short stays open and watched
       const balance = await port.fetchBalance();
       const byBase = new Map<string, PositionRecord[]>();
-      for (const p of ours) {
+      for (const p of ours.filter((x) => x.state.side === 'long')) {
         const { base } = splitSymbol(p.symbol);
         byBase.set(base, [...(byBase.get(base) ?? []), p]);
       }

@@ -148,6 +148,10 @@ export class CcxtExchange implements ExchangePort {
     return this.quirks.adjustBalance ? this.quirks.adjustBalance(balance, raw.info, this.account.mode) : balance;
   }
 
+  reportsPositions(): boolean {
+    return this.quirks.reportsPositions(this.account.mode);
+  }
+
   async fetchPositions(symbols?: string[]): Promise<ExchangePosition[]> {
     if (!this.quirks.reportsPositions(this.account.mode)) return [];
     const markets = await this.loadMarkets();
@@ -477,6 +481,29 @@ export class CcxtExchange implements ExchangePort {
     return open.find(matches) ?? (await this.call('fetchCanceledAndClosedOrders', () => this.ex.fetchCanceledAndClosedOrders(symbol, undefined, undefined, { ...spec.lookupParams }))).find(matches);
   }
 
+  /**
+   * Moves the stop in place through ccxt editOrder (the venue's amend: same order, new trigger
+   * and size), where the quirks say the venue can. Rounded as placeStop rounds.
+   */
+  async amendStop(symbol: string, ref: OrderRef, request: StopOrderRequest): Promise<StopOrderState | undefined> {
+    const spec = this.stopSpec();
+    if (!spec.amendable) throw new ExchangeError('NOT_SUPPORTED', { message: `${this.account.exchange} ${this.account.mode} stops cannot be amended in place.` });
+    const market = await this.market(symbol);
+    const long = request.side === 'long';
+    const stopPrice = roundToStep(request.stopPrice, market.tickSize, long ? 'down' : 'up');
+    const qty = roundToStep(request.qty, market.stepSize, 'down');
+    if (!(qty > 0)) throw new ExchangeError('ORDER_BELOW_MINIMUM');
+    const amount = market.contractSize === 1 ? Number(this.ex.amountToPrecision(market.symbol, qty)) : roundToStep(qty / market.contractSize, this.contractStep(market), 'nearest');
+    const params = { ...this.lookupParams(ref), triggerPrice: this.ex.priceToPrecision(market.symbol, stopPrice) };
+    try {
+      const order = await this.call('editOrder', () => this.ex.editOrder(ref.id ?? '', market.symbol, spec.type, long ? 'sell' : 'buy', amount, undefined, params));
+      return { id: String(order.id ?? ref.id ?? ''), clientOrderId: ref.clientOrderId ?? request.clientOrderId, status: 'open', stopPrice, qty };
+    } catch (error) {
+      if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
   private stopSpec(): BackstopOrder {
     const spec = this.quirks.backstop(this.account.mode);
     if (!spec) throw new ExchangeError('NOT_SUPPORTED', { message: `The bot places no protective stop on ${this.account.exchange} ${this.account.mode}.` });
@@ -557,17 +584,25 @@ export class CcxtExchange implements ExchangePort {
     const key = `${leverage ?? ''}|${marginMode}`;
     if (this.applied.get(market.symbol) === key) return;
     const params = this.quirks.settingParams(mode, marginMode, leverage ?? 1);
+    // the exchange saying the setting already holds is success
+    const unchanged = (error: unknown) => error instanceof MarginModeAlreadySet || error instanceof NoChange || (error instanceof Error && this.quirks.settingUnchanged?.test(error.message) === true);
     if (viaMargin === 'call') {
       await this.call('setMarginMode', async () => {
         try {
           await this.ex.setMarginMode(marginMode, market.symbol, params);
         } catch (error) {
-          if (!(error instanceof MarginModeAlreadySet || error instanceof NoChange)) throw error;
+          if (!unchanged(error)) throw error;
         }
       });
     }
     if (viaLeverage === 'call' && leverage !== undefined) {
-      await this.call('setLeverage', () => this.ex.setLeverage(leverage, market.symbol, params));
+      await this.call('setLeverage', async () => {
+        try {
+          await this.ex.setLeverage(leverage, market.symbol, params);
+        } catch (error) {
+          if (!unchanged(error)) throw error;
+        }
+      });
     }
     this.applied.set(market.symbol, key);
   }

@@ -246,6 +246,11 @@ export interface ExchangePort {
    * where the mode allows it). On spot: sells qty (default: the free base balance).
    */
   closePosition(request: ClosePositionRequest): Promise<OrderResult>;
+  /**
+   * false where the exchange reports no positions for the account's mode (margin on most venues:
+   * holdings are balances), so an empty fetchPositions says nothing about what is open
+   */
+  reportsPositions?(): boolean;
   /** futures: the account's position mode as the exchange reports it; 'one-way' elsewhere */
   positionMode?(): Promise<PositionMode>;
   /** undefined when the exchange does not know the order */
@@ -261,6 +266,11 @@ export interface ExchangePort {
   fetchStop?(symbol: string, ref: OrderRef): Promise<StopOrderState | undefined>;
   /** undefined when the exchange does not know it or it is no longer open */
   cancelStop?(symbol: string, ref: OrderRef): Promise<StopOrderState | undefined>;
+  /**
+   * Moves a resting stop in place (trigger and size; same order, same client id), where
+   * backstopTraits().amendable; undefined when the exchange no longer holds it open.
+   */
+  amendStop?(symbol: string, ref: OrderRef, request: StopOrderRequest): Promise<StopOrderState | undefined>;
   /** last traded price, quote per base */
   fetchPrice(symbol: string): Promise<number>;
   /**

@@ -1,6 +1,7 @@
 /**
  * A key's permissions as the exchange reports them (Gap: keys that can withdraw are refused).
- * Binance: GET /sapi/v1/account/apiRestrictions, real ccxt against the emulator, signed.
+ * Binance: GET /sapi/v1/account/apiRestrictions, real ccxt against the emulator, signed (Bybit:
+ * test/exchange/ccxt-adapter.bybit.test.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExchangeFactory } from '../../src/exchange/factory.ts';
@@ -37,7 +38,7 @@ describe('key permissions on Binance (real ccxt against the emulator)', () => {
   });
 
   it('exchanges without a documented permissions call answer {} (cannot tell) without a request', async () => {
-    for (const id of ['kraken', 'bybit', 'okx', 'bitget'] as const) expect(quirksFor(id).keyPermissions).toBeUndefined();
+    for (const id of ['kraken', 'okx', 'bitget'] as const) expect(quirksFor(id).keyPermissions).toBeUndefined();
     const factory = createExchangeFactory({ options: { okx: { timeout: TEST_TIMEOUT_MS, urls: { api: { rest: 'http://127.0.0.1:9' } } } } });
     const okx = factory.create({ exchange: 'okx', mode: 'spot', credentials: { apiKey: 'k', secret: 's', password: 'p' } });
     expect(await okx.keyPermissions!()).toEqual({});

@@ -136,6 +136,11 @@ export interface ExchangeQuirks {
   backstop(mode: TradingMode): BackstopOrder | undefined;
   /** exchange error texts (message or code) that map to a code more precisely than ccxt's class */
   readonly errorPatterns: ReadonlyArray<readonly [RegExp, ExchangeErrorCode]>;
+  /**
+   * An answer to a leverage or margin-mode call meaning the account already has that setting
+   * (success), where ccxt raises a plain error for it (Bybit 110043 "leverage not modified").
+   */
+  readonly settingUnchanged?: RegExp;
   /** how to reach the exchange's test environment: ccxt setSandboxMode, Binance's demo trading, or none */
   testnet(mode: TradingMode): 'sandbox' | 'demo' | 'none';
 }
