@@ -52,7 +52,6 @@ describe.each(harnessKinds())('webhook on %s', (kind) => {
 
     const res = await w.post(path, JSON.stringify({ action: 'buy', ticker: 'BINANCE:BTCUSDT', stop_loss: 98_000, take_profit: [103_000, 105_000], timestamp: new Date().toISOString() }));
     expect(res.status).toBe(200);
-    expect(res.ms).toBeLessThan(3_000);
     expect(res.json).toMatchObject({ ok: true, duplicate: false });
     const signalId = res.json['signal_id'] as string;
     const [row] = await w.h.db.db.select().from(tradingSignals).where(eq(tradingSignals.id, signalId));
