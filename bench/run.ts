@@ -18,6 +18,7 @@ const MODULES = [
   './engine.bench.ts',
   './rate-limits.bench.ts',
   './backstop.bench.ts',
+  './webhook.bench.ts',
 ];
 
 const [mode, arg] = process.argv.slice(2);
