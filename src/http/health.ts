@@ -80,9 +80,9 @@ export function evaluateHealth(input: HealthInput, checks: ReadonlyArray<readonl
   return { status: problems.length === 0 ? 'ok' : 'unhealthy', checks: results, problems };
 }
 
-/** When the engine's status itself does not answer in time (a hung database, most likely). */
-export function noStatusReport(phase: EnginePhase, timeoutMs: number): HealthReport {
-  const detail = `the engine's status did not answer within ${timeoutMs} ms (the database may be unreachable)`;
+/** When the engine's status itself fails or does not answer in time (a hung database, most likely). */
+export function noStatusReport(phase: EnginePhase, timeoutMs: number, failed = false): HealthReport {
+  const detail = failed ? "the engine's status failed (the database may be unreachable)" : `the engine's status did not answer within ${timeoutMs} ms (the database may be unreachable)`;
   return {
     status: 'unhealthy',
     checks: { engine: { ok: phase === 'running', detail: phase }, database: { ok: false, detail } },

@@ -70,8 +70,8 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     const late = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), HEALTH_TIMEOUT_MS);
     });
-    const status = await Promise.race([deps.engine.status().catch(() => undefined), late]).finally(() => clearTimeout(timer));
-    if (!status) return noStatusReport(phase, HEALTH_TIMEOUT_MS);
+    const status = await Promise.race([deps.engine.status().catch(() => 'failed' as const), late]).finally(() => clearTimeout(timer));
+    if (status === undefined || status === 'failed') return noStatusReport(phase, HEALTH_TIMEOUT_MS, status === 'failed');
     return evaluateHealth({ phase, status, now: now(), signalSweepSeconds: deps.engine.signalSweepSeconds });
   }
 
