@@ -19,6 +19,7 @@ const MODULES = [
   './rate-limits.bench.ts',
   './backstop.bench.ts',
   './signal-latency.bench.ts',
+  './webhook.bench.ts',
 ];
 
 const [mode, arg] = process.argv.slice(2);

@@ -112,6 +112,26 @@ export const envSchema = z
     }),
     /** replay speed: candles (one minute each) per second of wall time */
     REPLAY_SPEED: positiveNumber(1, 'candles per second, like 60'),
+    /** the HTTP server (/healthz, /metrics, webhooks); 0 = any free port */
+    HTTP_PORT: optionalString.transform((s, ctx) => {
+      if (s === undefined) return 8080;
+      const n = Number(s);
+      if (!/^\d+$/.test(s) || n > 65_535) {
+        ctx.addIssue({ code: 'custom', message: `expected a port number from 0 to 65535 (0: any free port), got "${s}"` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+    HTTP_HOST: optionalString.transform((s) => s ?? '0.0.0.0'),
+    /** the address traders' TradingView alerts reach this server at (shown by /webhook) */
+    PUBLIC_URL: optionalString.pipe(
+      z
+        .url({ protocol: /^https?$/, error: 'expected the http(s) address this server is reached at from outside, like https://bot.example.com' })
+        .transform((u) => u.replace(/\/+$/, ''))
+        .optional(),
+    ),
+    /** behind a reverse proxy: client addresses from X-Forwarded-For (for the webhook's rate limit) */
+    HTTP_TRUST_PROXY: boolFlag(false),
     SIGNAL_SWEEP_SECONDS: positiveNumber(300, 'seconds, like 300'),
     MONITOR_SWEEP_SECONDS: positiveNumber(5, 'seconds, like 5'),
   })
@@ -149,6 +169,7 @@ export interface Config {
   paper: { startBalance: number; feeRate: number; slippage: number };
   priceFeed: { kind: 'live' } | { kind: 'replay'; candles: Record<string, string>; speed: number };
   intervals: { signalSweepSeconds: number; monitorSweepSeconds: number };
+  http: { host: string; port: number; publicUrl: string | undefined; trustProxy: boolean };
 }
 
 export class ConfigError extends Error {
@@ -182,5 +203,6 @@ export function createConfig(env: Record<string, string | undefined>): Config {
     paper: { startBalance: e.PAPER_START_BALANCE, feeRate: e.PAPER_FEE_RATE, slippage: e.PAPER_SLIPPAGE },
     priceFeed: e.PRICE_FEED === 'replay' ? { kind: 'replay', candles: e.REPLAY_CANDLES, speed: e.REPLAY_SPEED } : { kind: 'live' },
     intervals: { signalSweepSeconds: e.SIGNAL_SWEEP_SECONDS, monitorSweepSeconds: e.MONITOR_SWEEP_SECONDS },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL, trustProxy: e.HTTP_TRUST_PROXY },
   };
 }

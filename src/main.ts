@@ -18,6 +18,16 @@ import { createAlerts } from './notify/alerts.ts';
 import { createEngine } from './engine/create-engine.ts';
 import { createCandleSource } from './engine/candle-source.ts';
 import { createBot, registerCommands } from './bot/create-bot.ts';
+import { createSignalsRepo } from './db/repos/signals.ts';
+import { createWebhooksRepo } from './db/repos/webhooks.ts';
+import { createSignalInputsRepo } from './db/repos/signal-inputs.ts';
+import { createAuditRepo } from './db/repos/audit.ts';
+import { createWebhooks } from './engine/webhooks.ts';
+import { systemClock } from './engine/clock.ts';
+import type { EngineStatus } from './engine/facade.ts';
+import { createMetrics } from './http/metrics.ts';
+import { createHttpServer } from './http/server.ts';
+import type { EnginePhase } from './http/health.ts';
 
 const SHUTDOWN_GRACE_MS = 8_000;
 
@@ -78,17 +88,41 @@ async function main(): Promise<void> {
     feed: { onError: (error: unknown) => logger.warn({ err: error }, 'market data error; reconnecting') },
   });
   const alerts = createAlerts({ db: database.db, token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger });
+  // /metrics counts at the edges: every account's exchange port and the notifier
+  let engineStatus: () => Promise<EngineStatus> = () => Promise.reject(new Error('engine not built yet'));
+  const signals = createSignalsRepo(database.db);
+  const metrics = createMetrics({ status: () => engineStatus(), signalCreatedAt: async (id) => (await signals.get(id))?.createdAt });
   const engine = createEngine({
     database,
     accounts,
-    notifier: alerts.notifier,
-    createExchange: (account) => exchanges.create(account),
+    notifier: metrics.instrumentNotifier(alerts.notifier),
+    createExchange: async (account) => metrics.instrumentPort(await exchanges.create(account)),
     feeds: (exchange, mode) => ((EXCHANGE_IDS as readonly string[]).includes(exchange) ? exchanges.feedFor(exchange as ExchangeId, mode) : priceFeed),
     // recent hourly candles for volatility and ATR/regime SL/TP; a replayed session has no history
     ...(priceFeed ? {} : { candles: createCandleSource({ publicPort: (exchange, mode) => exchanges.publicPort(exchange as ExchangeId, mode), logger }) }),
     config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase },
     logger,
     outboxDepth: () => alerts.outbox.depth(),
+  });
+
+  engineStatus = () => engine.facade.status();
+  const webhooks = createWebhooks({
+    repo: createWebhooksRepo(database.db, box),
+    inputs: createSignalInputsRepo(database.db),
+    audit: createAuditRepo(database.db),
+    engine: engine.facade,
+    clock: systemClock,
+    logger,
+  });
+  let phase: EnginePhase = 'starting';
+  const http = createHttpServer({
+    host: config.http.host,
+    port: config.http.port,
+    trustProxy: config.http.trustProxy,
+    logger,
+    engine: { phase: () => phase, status: () => engine.facade.status(), signalSweepSeconds: config.intervals.signalSweepSeconds },
+    metrics,
+    webhooks,
   });
 
   const bot = createBot({
@@ -101,6 +135,7 @@ async function main(): Promise<void> {
     box,
     engine: engine.facade,
     paperStartBalance: config.paper.startBalance,
+    webhook: { webhooks, publicUrl: config.http.publicUrl, port: config.http.port },
   });
 
   let stopping = false;
@@ -121,6 +156,8 @@ async function main(): Promise<void> {
         logger.warn({ err: e, step: name }, 'shutdown step failed; continuing');
       }
     };
+    phase = 'stopping';
+    await step('http', () => http.close());
     await step('bot', () => (bot.isRunning() ? bot.stop() : Promise.resolve()));
     await step('engine', () => engine.stop());
     await step('alerts', () => alerts.worker.stop());
@@ -135,8 +172,19 @@ async function main(): Promise<void> {
 
   // traders are served at once: the outbox and polling start together with the engine's recovery
   // and catch-up sweep (positions appear in the chat as recovery restores them)
+  try {
+    const port = await http.start();
+    logger.info({ host: config.http.host, port }, `HTTP server listening on port ${port} (/healthz, /metrics, /hook/<id>)`);
+  } catch (e) {
+    logger.error({ err: e }, `cannot listen on ${config.http.host}:${config.http.port}: set HTTP_PORT to a free port (0: any free port)`);
+    await database.close().catch(() => {});
+    process.exit(1);
+  }
   alerts.worker.start();
-  const engineStarted = engine.start().then(() => logger.info({ recovery: engine.recovery }, 'engine started'));
+  const engineStarted = engine.start().then(() => {
+    if (phase === 'starting') phase = 'running';
+    logger.info({ recovery: engine.recovery }, 'engine started');
+  });
   engineStarted.catch(() => {}); // observed below: a failed start ends main (fatal)
   await bot.init();
   await registerCommands(bot, config.telegram.adminIds);

@@ -22,6 +22,12 @@ describe('config', () => {
     expect(c.paper).toEqual({ startBalance: 10_000, feeRate: 0.001, slippage: 0.0005 });
     expect(c.priceFeed).toEqual({ kind: 'live' });
     expect(c.intervals).toEqual({ signalSweepSeconds: 300, monitorSweepSeconds: 5 });
+    expect(c.http).toEqual({ host: '0.0.0.0', port: 8080, publicUrl: undefined, trustProxy: false });
+  });
+
+  it('reads the HTTP server settings (port 0: any free port)', () => {
+    const c = createConfig({ TELEGRAM_BOT_TOKEN: TOKEN, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PUBLIC_URL: 'https://bot.example.com/', HTTP_TRUST_PROXY: 'true' });
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 0, publicUrl: 'https://bot.example.com', trustProxy: true });
   });
 
   it('names a missing token', () => {
@@ -45,6 +51,10 @@ describe('config', () => {
     ['PAPER_SLIPPAGE', '5', 'fraction from 0 to 0.1'],
     ['PRICE_FEED', 'magic', 'live or replay'],
     ['REPLAY_CANDLES', 'btc.csv', 'SYMBOL=FILE'],
+    ['HTTP_PORT', '80000', 'port number'],
+    ['HTTP_PORT', 'web', 'port number'],
+    ['PUBLIC_URL', 'bot.example.com', 'http(s) address'],
+    ['HTTP_TRUST_PROXY', 'sometimes', 'true or false'],
   ])('names %s when it is "%s"', (variable, value, expected) => {
     expect(problems({ TELEGRAM_BOT_TOKEN: TOKEN, [variable]: value })[variable]).toContain(expected);
   });

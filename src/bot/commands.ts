@@ -9,6 +9,7 @@ export const TRADER_COMMANDS = [
   { command: 'pnl', description: 'Win rate, profit factor and P&L: /pnl week' },
   { command: 'signals', description: 'Recent signals and what happened to each' },
   { command: 'settings', description: 'Risk and exit settings' },
+  { command: 'webhook', description: 'Your TradingView webhook URL and alert template' },
   { command: 'pause', description: 'Stop opening new positions (open ones stay protected)' },
   { command: 'resume', description: 'Resume opening new positions' },
   { command: 'cancel', description: 'Leave the current dialog' },

@@ -33,6 +33,7 @@ import { reportsFeature } from './features/reports.ts';
 import { controlFeature } from './features/control.ts';
 import { adminFeature } from './features/admin.ts';
 import { fallbackFeature } from './features/fallback.ts';
+import { webhookFeature, type WebhookFeatureDeps } from './features/webhook.ts';
 import { CONNECT_DIALOG, createConnectDialog } from './dialogs/connect.ts';
 import { EDIT_SETTING_DIALOG, createEditSettingDialog } from './dialogs/edit-setting.ts';
 import { ADJUST_DIALOG, createAdjustDialog } from './dialogs/adjust.ts';
@@ -59,6 +60,8 @@ export interface BotDeps {
   now?: () => Date;
   /** what a new paper wallet holds, USDT (config.paper.startBalance); default 10 000 */
   paperStartBalance?: number;
+  /** the traders' webhooks (/webhook); without it the command is not offered */
+  webhook?: Omit<WebhookFeatureDeps, 'adminIds'>;
 }
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
@@ -123,6 +126,7 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
   bot.use(reportsFeature(f));
   bot.use(controlFeature(f));
   bot.use(adminFeature(f));
+  if (deps.webhook) bot.use(webhookFeature({ ...deps.webhook, adminIds: deps.adminIds }));
 }
 
 function repairLogger(logger: Logger): Repaired {

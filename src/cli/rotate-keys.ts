@@ -1,5 +1,5 @@
 /**
- * Re-encrypts every stored exchange credential under the current SECRET_KEY.
+ * Re-encrypts every stored exchange credential (and traders' webhook ids) under the current SECRET_KEY.
  *   SECRET_KEY=<new> SECRET_KEY_PREVIOUS=<old> npm run keys:rotate
  * Afterwards SECRET_KEY_PREVIOUS can be dropped.
  */
@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, createConfig } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { createAccountsRepo } from '../db/repos/accounts.ts';
+import { createWebhooksRepo } from '../db/repos/webhooks.ts';
 import { createSecretBox } from '../security/secret-box.ts';
 import { resolveSecretKey } from '../security/secret-key-file.ts';
 
@@ -18,8 +19,9 @@ try {
   const box = createSecretBox(key, config.previousSecretKeys);
   const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
   const changed = await createAccountsRepo(database.db, box).reencryptAll();
+  const hooks = await createWebhooksRepo(database.db, box).reencryptAll();
   await database.close();
-  console.log(`Re-encrypted ${changed} account(s) under key id ${box.keyId}.`);
+  console.log(`Re-encrypted ${changed} account(s) and ${hooks} webhook(s) under key id ${box.keyId}.`);
 } catch (e) {
   console.error(e instanceof ConfigError ? e.message : `keys:rotate failed: ${(e as Error).message}`);
   process.exit(2);

@@ -429,6 +429,52 @@ export const exitBackoffs = pgTable('exit_backoffs', {
   lastError: text('last_error'),
 });
 
+/**
+ * A trader's webhook (SPEC §9): the hook id is a bearer secret, so only its SHA-256 (for lookup)
+ * and its AES-256-GCM ciphertext under SECRET_KEY (to show it again in /webhook) are stored.
+ */
+export const webhookHooks = pgTable('webhook_hooks', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  /** hex SHA-256 of the hook id */
+  hookHash: varchar('hook_hash', { length: 64 }).notNull().unique(),
+  /** id of the SECRET_KEY-derived key that sealed hook_enc */
+  keyId: varchar('key_id', { length: 32 }).notNull(),
+  hookEnc: text('hook_enc').notNull(),
+  createdAt: createdAt(),
+  /** when the trader last replaced it (/webhook rotate) */
+  rotatedAt: timestamp('rotated_at', { withTimezone: true }),
+});
+
+/**
+ * Every input a trader brought (SPEC §9, issue 14 item 7): the stored signal it became, with what
+ * its row cannot hold (the targets, the sender's time and price), or why it was refused.
+ */
+export const signalInputs = pgTable(
+  'signal_inputs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** webhook (more sources share this table later) */
+    source: varchar('source', { length: 32 }).notNull(),
+    /** the stored trading_signals row; null when the input was refused */
+    signalId: uuid('signal_id').references(() => tradingSignals.id, { onDelete: 'cascade' }),
+    /** stored | refused */
+    status: varchar('status', { length: 16 }).notNull(),
+    /** why it was refused (trader-facing) */
+    reasons: jsonb('reasons').$type<string[]>().notNull().default([]),
+    /** what the input said that a signal row cannot hold: targets, the sender's time and price, its format */
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    /** hex SHA-256 of what the signal says (symbol, action, levels, confidence): duplicates within 60 s are stored once */
+    fingerprint: varchar('fingerprint', { length: 64 }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('signal_inputs_user_idx').on(t.userId, t.createdAt), index('signal_inputs_signal_idx').on(t.signalId)],
+);
+
 export const schema = {
   users,
   apiKeys,
@@ -447,6 +493,8 @@ export const schema = {
   paperPositions,
   paperOrders,
   exitBackoffs,
+  webhookHooks,
+  signalInputs,
 };
 
 export const SIGNAL_CHANNEL = 'trading_signals_insert';

@@ -17,6 +17,17 @@ export interface Signal {
 }
 
 export const DEFAULT_TRUSTED_SOURCES: readonly string[] = ['titan_v3', 'COUNCIL_V2.0_FALLBACK'];
+/**
+ * SPEC §3/§9: a trader's own sources (their webhook, forwarded posts, /signal) are trusted for that
+ * trader only: such a row counts only when it names its trader (user_id), whatever TRUSTED_SOURCES says.
+ */
+export const PERSONAL_SOURCES: readonly string[] = ['webhook', 'telegram', 'manual'];
+
+/** SPEC §3 rule 1 with the personal sources: may this row trade (for the trader it is addressed to)? */
+export function isTrustedSource(signal: Pick<Signal, 'source' | 'userId'>, trustedSources: readonly string[]): boolean {
+  if (PERSONAL_SOURCES.includes(signal.source)) return signal.userId !== null && signal.userId !== undefined;
+  return trustedSources.includes(signal.source);
+}
 /** SPEC §3.2: a signal must be younger than 6 h */
 export const MAX_SIGNAL_AGE_MS = 6 * 3_600_000;
 /** SPEC §3.5: default consensus window */
@@ -112,7 +123,7 @@ export function consensus(
   const opponents: Signal[] = [];
   for (const o of live) {
     if (o.id === signal.id || o.symbol !== signal.symbol || o.action === 'HOLD') continue;
-    if (!trustedSources.includes(o.source)) continue;
+    if (!isTrustedSource(o, trustedSources)) continue;
     if (Math.abs(o.createdAt - signal.createdAt) > windowMs) continue;
     if (o.action === signal.action) {
       agreeing.push(o.id);
@@ -169,7 +180,13 @@ export interface SignalDecision {
  */
 export function standingProblems(signal: Signal, now: number, trustedSources: readonly string[], maxAgeMs = MAX_SIGNAL_AGE_MS): string[] {
   const reasons: string[] = [];
-  if (!trustedSources.includes(signal.source)) reasons.push(`source "${signal.source}" is not trusted`);
+  if (!isTrustedSource(signal, trustedSources)) {
+    reasons.push(
+      PERSONAL_SOURCES.includes(signal.source)
+        ? `source "${signal.source}" is a trader's own and is trusted only with that trader's user_id`
+        : `source "${signal.source}" is not trusted`,
+    );
+  }
   const age = now - signal.createdAt;
   if (age >= maxAgeMs) reasons.push(`signal is ${fmtHours(age)} old (limit ${fmtHours(maxAgeMs)})`);
   if (age < -MAX_FUTURE_SKEW_MS) reasons.push('signal is dated in the future');
@@ -211,6 +228,8 @@ export function countingSignals(signal: Signal, ctx: ValidationContext): Signal[
 export function validateSignal(signal: Signal, ctx: ValidationContext): SignalDecision {
   const trusted = ctx.trustedSources ?? DEFAULT_TRUSTED_SOURCES;
   const reasons = standingProblems(signal, ctx.now, trusted, ctx.maxAgeMs ?? MAX_SIGNAL_AGE_MS);
+  // a row addressed to one trader never trades for another (the engine only offers it to them; this holds anyway)
+  if (signal.userId != null && ctx.userId !== signal.userId) reasons.push('the signal is addressed to another trader');
 
   let intent: SignalIntent | null = null;
   if (signal.action === 'HOLD') reasons.push('HOLD signals are recorded, never traded');

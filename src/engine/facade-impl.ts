@@ -1,5 +1,7 @@
 /** EngineFacade: what the Telegram layer calls. Reads come from the book and the repos; actions go to controls. */
 import { accountLabel } from './account-label.ts';
+import { createSignalInputsRepo } from '../db/repos/signal-inputs.ts';
+import { mergeSignalViews } from './input-views.ts';
 import { toMonitorSettings } from '../domain/settings.ts';
 import { baseAsset, DEFAULT_PORTFOLIO_LIMITS, herfindahl, type Holding } from '../domain/portfolio.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
@@ -116,7 +118,8 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
 
     async recentSignals(userId, limit): Promise<SignalView[]> {
       const rows = await repos.signals.recentForUser(userId, limit);
-      return rows.map((r) => {
+      const inputs = await createSignalInputsRepo(ctx.database.db).recentWithoutSignal(userId, limit);
+      const views = rows.map((r): SignalView => {
         const outcome: SignalOutcome =
           r.signal.action.toUpperCase() === 'HOLD'
             ? 'hold'
@@ -137,6 +140,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
           positionId: r.positionId,
         };
       });
+      return mergeSignalViews(views, inputs, limit);
     },
 
     async checkKey(exchange, mode, credentials) {

@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import type { Bot } from 'grammy';
 import { startBotApiEmulator, type BotApiEmulator, type MessageEvent, type MessageView, type TgUser } from '../emulators/bot-api.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { createBot, registerCommands } from '../../src/bot/create-bot.ts';
+import { createBot, registerCommands, type BotDeps } from '../../src/bot/create-bot.ts';
 import type { BotContext } from '../../src/bot/context.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
@@ -45,7 +45,7 @@ export interface Harness {
 export interface HarnessOptions {
   kind?: 'pglite' | 'postgres';
   /** build the engine once the database and notifier exist; default: the fake facade */
-  engine?: (h: { db: TestDatabase; box: SecretBox; notifier: Notifier }) => Promise<{ facade: EngineFacade; stop(): Promise<void> }>;
+  engine?: (h: { db: TestDatabase; box: SecretBox; notifier: Notifier }) => Promise<{ facade: EngineFacade; stop(): Promise<void>; bot?: Pick<BotDeps, 'webhook'> }>;
   adminIds?: number[];
   pollMs?: number;
   /** alert pacing; default TEST_PACING (Telegram's real pacing is tested in test/notify/delivery.test.ts) */
@@ -76,7 +76,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   let bot: Bot<BotContext>;
   let running: Promise<void> = Promise.resolve();
   const startBot = async () => {
-    bot = createBot({ token: emu.token, apiRoot: emu.url, logger, users, adminIds, db: db.db, box, engine, botInfo: emu.botInfo, limits: { perChatIntervalMs: 0 } });
+    bot = createBot({ token: emu.token, apiRoot: emu.url, logger, users, adminIds, db: db.db, box, engine, botInfo: emu.botInfo, limits: { perChatIntervalMs: 0 }, ...built?.bot });
     running = bot.start({ timeout: 1, drop_pending_updates: false });
     // wait until it polls
     await emu.waitForCall('getUpdates', undefined, 5000);

@@ -57,6 +57,8 @@ export function startBotProcess(options: StartBotProcessOptions): BotProcess {
     const v = process.env[key];
     if (v !== undefined) env[key] = v;
   }
+  // several bot processes run at once in the suite: each HTTP server on a free port unless the test picks one
+  env['HTTP_PORT'] = '0';
   for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
 
   const proc = spawn(process.execPath, [...entryArgs(options.entry ?? 'src/main.ts'), ...(options.args ?? [])], {
