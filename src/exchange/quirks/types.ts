@@ -40,6 +40,11 @@ export interface BackstopOrder {
    * a field of the raw order naming the market order it fired (Binance USD-M `actualOrderId`)
    */
   readonly firedOrderField?: string;
+  /**
+   * the createOrder param that carries the stop's client id where the venue names it apart from
+   * plain orders (OKX algo orders: `algoClOrdId`); default ccxt's `clientOrderId`
+   */
+  readonly clientIdParam?: string;
   /** true only where a test runs it against an emulator; false = written from the venue's docs and ccxt, untested here */
   readonly tested: boolean;
 }
