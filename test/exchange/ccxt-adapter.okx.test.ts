@@ -108,3 +108,76 @@ describe('OKX authentication and the key check', () => {
     expect((error as Error & { detail: string }).detail).toContain(`"code":"${code}"`);
   });
 });
+
+describe('OKX USDT swaps (contracts of 0.01 BTC on the wire)', () => {
+  it('sets leverage once (set-leverage names the margin mode), opens 0.05 BTC as 5 contracts, reports the position in BTC', async () => {
+    await start('futures', 'isolated');
+    expect(Object.keys(await h.exchange.loadMarkets()).sort()).toEqual(['BTC/USDT:USDT', 'ETH/USDT:USDT']);
+    const order = await h.exchange.placeOrder({ symbol: SWAP, side: 'buy', type: 'market', qty: 0.05, leverage: 5, clientOrderId: 'long-1' });
+    expect(order).toMatchObject({ status: 'closed', filledQty: 0.05, avgPrice: 50_000, fee: 1.25, feeCurrency: 'USDT' }); // 0.05 % of 2 500
+    await h.exchange.placeOrder({ symbol: SWAP, side: 'buy', type: 'market', qty: 0.01, leverage: 5, clientOrderId: 'long-2' });
+    expect(h.emulator.count('/api/v5/account/set-leverage')).toBe(1);
+    expect(h.emulator.requests.find((r) => r.path === '/api/v5/account/set-leverage')?.params).toMatchObject({ lever: '5', mgnMode: 'isolated', instId: 'BTC-USDT-SWAP' });
+    expect(h.emulator.requests.find((r) => r.path === '/api/v5/trade/batch-orders')?.params).toMatchObject({ sz: '5', tdMode: 'isolated', clOrdId: 'long1' });
+    const [position] = await h.exchange.fetchPositions();
+    expect(position).toMatchObject({ symbol: SWAP, side: 'long', qty: 0.06, entryPrice: 50_000, leverage: 5, marginMode: 'isolated' });
+    // isolated: margin 600 on 0.06 BTC, maintenance 0.4 %: (3 000 − 600) / (0.06 × 0.996)
+    expect(position!.liquidationPrice).toBeCloseTo(2_400 / (0.06 * 0.996), 3);
+  });
+
+  it('closes partly and fully with reduce-only orders; the wallet gets the realized P&L less 0.05 % fees', async () => {
+    await start('futures');
+    await h.exchange.placeOrder({ symbol: SWAP, side: 'buy', type: 'market', qty: 0.08, leverage: 10, clientOrderId: 'long-1' });
+    h.emulator.setPrice('BTC-USDT-SWAP', 51_000);
+    expect(await h.exchange.closePosition({ symbol: SWAP, qty: 0.03, clientOrderId: 'tp-1' })).toMatchObject({ side: 'sell', filledQty: 0.03, avgPrice: 51_000, reduceOnly: true });
+    expect(h.emulator.requests.filter((r) => r.path === '/api/v5/trade/batch-orders').at(-1)?.params).toMatchObject({ reduceOnly: 'true', sz: '3' });
+    expect((await h.exchange.fetchPositions([SWAP]))[0]?.qty).toBeCloseTo(0.05, 10);
+    await h.exchange.closePosition({ symbol: SWAP, clientOrderId: 'close-all' });
+    expect(await h.exchange.fetchPositions()).toEqual([]);
+    const fees = 0.0005 * (0.08 * 50_000 + 0.08 * 51_000);
+    expect(h.emulator.book.cash('USDT')).toBeCloseTo(10_000 + 80 - fees, 6);
+  });
+
+  it('hedge mode (long_short_mode): orders name posSide, a close names the side it closes', async () => {
+    await start('futures');
+    h.emulator.book.posMode = 'long_short_mode';
+    await h.exchange.placeOrder({ symbol: SWAP, side: 'buy', type: 'market', qty: 0.02, leverage: 3, clientOrderId: 'long-1' });
+    expect(h.emulator.requests.filter((r) => r.path === '/api/v5/trade/batch-orders').at(-1)?.params).toMatchObject({ posSide: 'long' });
+    await h.exchange.closePosition({ symbol: SWAP, side: 'long', clientOrderId: 'close-1' });
+    expect(h.emulator.requests.filter((r) => r.path === '/api/v5/trade/batch-orders').at(-1)?.params).toMatchObject({ posSide: 'long', side: 'sell' });
+    expect(await h.exchange.fetchPositions()).toEqual([]);
+  });
+
+  it('the backstop is a reduce-only conditional algo order in contracts; when it fires its fill is the market order it became', async () => {
+    await start('futures');
+    await h.exchange.placeOrder({ symbol: SWAP, side: 'buy', type: 'market', qty: 0.02, leverage: 5, clientOrderId: 'long-1' });
+    const stop = await h.exchange.placeStop!({ symbol: SWAP, side: 'long', qty: 0.02, stopPrice: 48_755.07, clientOrderId: 'bs-1' });
+    expect(stop).toMatchObject({ status: 'open', stopPrice: 48_755, qty: 0.02 });
+    expect(h.emulator.book.algos[0]).toMatchObject({ ordType: 'conditional', sz: 2, reduceOnly: true, tdMode: 'cross', slTriggerPx: 48_755, algoClOrdId: 'bs1' });
+    h.emulator.setPrice('BTC-USDT-SWAP', 48_700);
+    expect(h.emulator.book.algos[0]!.state).toBe('effective');
+    expect(await h.exchange.fetchPositions()).toEqual([]);
+    const fired = await h.exchange.fetchStop!(SWAP, { clientOrderId: 'bs-1' });
+    expect(fired).toMatchObject({ status: 'closed', fill: { side: 'sell', filledQty: 0.02, avgPrice: 48_700, reduceOnly: true, feeCurrency: 'USDT' } });
+    expect(fired!.fill!.fee).toBeCloseTo(0.02 * 48_700 * 0.0005, 9);
+  });
+
+  it('Appendix B: opening beyond the free margin (51008, insufficient USDT margin) → the margin-level message', async () => {
+    await start('futures');
+    const error = await h.exchange.placeOrder({ symbol: SWAP, side: 'buy', type: 'market', qty: 5, leverage: 2, clientOrderId: 'huge' }).catch((e: unknown) => e);
+    expect(isExchangeError(error, 'MARGIN_LEVEL_TOO_LOW')).toBe(true);
+    expect((error as Error).message).toBe(EXCHANGE_ERROR_MESSAGES.MARGIN_LEVEL_TOO_LOW);
+  });
+
+  it('a rate limit (HTTP 429, 50011) is retried; an order whose answer was lost is looked up by its client id, never sent twice', async () => {
+    await start('futures');
+    h.emulator.inject({ path: '/api/v5/account/balance', fault: { kind: 'rate-limit', retryAfterSec: 0 } });
+    expect((await h.exchange.fetchBalance()).USDT?.total).toBe(10_000);
+    expect(h.emulator.count('/api/v5/account/balance')).toBe(2);
+    h.emulator.inject({ path: '/api/v5/trade/batch-orders', fault: { kind: 'drop-after-accept' } });
+    const order = await h.exchange.placeOrder({ symbol: SWAP, side: 'buy', type: 'market', qty: 0.01, leverage: 3, clientOrderId: 'lost-answer' });
+    expect(order).toMatchObject({ status: 'closed', filledQty: 0.01, clientOrderId: 'lost-answer' });
+    expect(h.emulator.count('/api/v5/trade/batch-orders')).toBe(1);
+    expect(h.emulator.book.orders).toHaveLength(1);
+  });
+});
