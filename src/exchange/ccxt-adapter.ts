@@ -331,6 +331,7 @@ export class CcxtExchange implements ExchangePort {
     const qty = roundToStep(request.qty, market.stepSize, 'down');
     if (!(qty > 0)) throw new ExchangeError('ORDER_BELOW_MINIMUM');
     const params: Record<string, unknown> = { ...spec.params, [spec.clientIdParam ?? 'clientOrderId']: this.quirks.normalizeClientOrderId(request.clientOrderId), stopLossPrice: stopPrice };
+    if (spec.marginModeParam !== undefined && this.account.mode !== 'spot') params[spec.marginModeParam] = this.marginMode;
     if ((await this.positionMode()) === 'hedge') params.hedged = true;
     const amount = market.contractSize === 1 ? Number(this.ex.amountToPrecision(market.symbol, qty)) : roundToStep(qty / market.contractSize, this.contractStep(market), 'nearest');
     try {

@@ -34,7 +34,7 @@ describe('OKX spot (tdMode cash)', () => {
     expect(sell).toMatchObject({ side: 'sell', filledQty: 0.01998, avgPrice: 51_000, feeCurrency: 'USDT' });
     expect(sell.fee).toBeCloseTo(0.01998 * 51_000 * 0.001, 9);
     expect(h.emulator.book.cash('USDT')).toBeCloseTo(10_000 - 1_000 + 0.01998 * 51_000 * 0.999, 9);
-    const trades = await h.exchange.fetchMyTrades(SPOT, 0);
+    const trades = await h.exchange.fetchMyTrades!(SPOT, 0);
     expect(trades.map((t) => [t.side, t.qty])).toEqual([['buy', 0.02], ['sell', 0.01998]]);
     expect(trades[0]!.feeInQuote).toBeCloseTo(0.00002 * 50_000, 9);
   });
@@ -75,12 +75,12 @@ describe('OKX spot (tdMode cash)', () => {
     expect((error as Error).message).toBe(EXCHANGE_ERROR_MESSAGES.INSUFFICIENT_FUNDS);
   });
 
-  it('below the minimum size (51020) → the minimum message, nothing sent twice', async () => {
+  it('below the instrument minSz → the minimum message before anything is sent', async () => {
     await start('spot');
     const error = await h.exchange.placeOrder({ symbol: SPOT, side: 'buy', type: 'market', qty: 0.000009, clientOrderId: 'tiny' }).catch((e: unknown) => e);
     expect(isExchangeError(error, 'ORDER_BELOW_MINIMUM')).toBe(true);
-    expect((error as Error & { detail: string }).detail).toContain('51020');
-    expect(h.emulator.count('/api/v5/trade/batch-orders')).toBe(1);
+    expect((error as Error).message).toMatch(/below the minimum 0\.00001 BTC/);
+    expect(h.emulator.count('/api/v5/trade/batch-orders')).toBe(0);
   });
 });
 

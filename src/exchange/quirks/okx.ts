@@ -50,7 +50,9 @@ export const okxQuirks: ExchangeQuirks = {
    * size; OKX holds no coins or margin for it until it fires, then places a market order whose id
    * the algo order reports as `ordId`. Its client id is `algoClOrdId` (ccxt's clientOrderId would
    * land in `clOrdId`, which order-algo ignores, and the stop could not be found by it).
-   * Futures: reduce-only, so a stop left behind can never open a position. Spot: tdMode `cash`
+   * Futures: reduce-only, so a stop left behind can never open a position, in the account's
+   * margin mode (tdMode; ccxt would send cross, and a cross stop never closes an isolated
+   * position). Spot: tdMode `cash`
    * given explicitly, because ccxt turns a spot conditional order's `cash` into `cross` (spot
    * margin), which would borrow coins to sell once the trader had sold them.
    * Fetch and cancel through ccxt's trigger param (GET order-algo, POST cancel-algos).
@@ -58,7 +60,7 @@ export const okxQuirks: ExchangeQuirks = {
    */
   backstop(mode: TradingMode) {
     const common = { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, lookupParams: { trigger: true }, firedOrderField: 'ordId', clientIdParam: 'algoClOrdId', tested: true } as const;
-    if (mode === 'futures') return { ...common, params: { reduceOnly: true } };
+    if (mode === 'futures') return { ...common, params: { reduceOnly: true }, marginModeParam: 'marginMode' };
     if (mode === 'spot') return { ...common, params: { tdMode: 'cash' } };
     return undefined;
   },

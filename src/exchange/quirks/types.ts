@@ -45,6 +45,12 @@ export interface BackstopOrder {
    * plain orders (OKX algo orders: `algoClOrdId`); default ccxt's `clientOrderId`
    */
   readonly clientIdParam?: string;
+  /**
+   * margin/futures: the createOrder param that must name the account's margin mode on the stop
+   * too, where a position of one margin mode is apart from the other's (OKX: a cross reduce-only
+   * stop never closes an isolated position); unset where the stop needs none
+   */
+  readonly marginModeParam?: string;
   /** true only where a test runs it against an emulator; false = written from the venue's docs and ccxt, untested here */
   readonly tested: boolean;
 }

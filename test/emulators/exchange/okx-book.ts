@@ -32,7 +32,7 @@ export class OkxBook {
   readonly orders: OkxOrder[] = [];
   readonly fills: OkxFill[] = [];
   readonly algos: OkxAlgo[] = [];
-  /** `${instId}:${posSide}` → position */
+  /** `${instId}:${mgnMode}:${posSide}` → position (okx-swap.ts positionKey) */
   readonly positions = new Map<string, OkxPosition>();
   /** `${instId}:${mgnMode}:${posSide}` → leverage */
   readonly leverage = new Map<string, number>();

@@ -49,6 +49,11 @@ export interface OkxEmulator {
   /** sets the last price: resting limit orders fill, algo orders fire, websocket subscribers get a ticker */
   setPrice(instId: string, price: number): void;
   inject(fault: Fault): void;
+  /**
+   * runs `action` when the next request to `path` arrives, before it is answered: the account
+   * changing between two calls (the trader trading by hand on OKX while the bot works)
+   */
+  onNext(path: string, action: () => void): void;
   /** urls.api for ccxt okx pointing at this server */
   ccxtApiUrls(): { rest: string; ws: string };
   /** requests whose path equals `path` */
@@ -68,6 +73,7 @@ export async function startOkxEmulator(options: OkxEmulatorOptions = {}): Promis
   const faults: Array<Fault & { left: number }> = [];
   const sockets = new Set<Socket>();
   const held = new Set<NodeJS.Timeout>();
+  const hooks: Array<{ path: string; action: () => void }> = [];
   const key: OkxKeyInfo = { perm: 'read_only,trade', label: 'ase-bot', ip: '' };
   const candles = new Map<string, readonly Candle[]>();
   const context = { book, now, key, candles };
@@ -98,6 +104,8 @@ export async function startOkxEmulator(options: OkxEmulatorOptions = {}): Promis
     const signed = PRIVATE.some((prefix) => url.pathname.startsWith(prefix));
     requests.push({ method, path: url.pathname, params, signed });
 
+    const hook = hooks.findIndex((x) => x.path === url.pathname);
+    if (hook >= 0) hooks.splice(hook, 1)[0]!.action();
     const fault = takeFault(method, url.pathname, params);
     if (fault?.kind === 'rate-limit') {
       res.setHeader('Retry-After', String(fault.retryAfterSec));
@@ -197,6 +205,9 @@ export async function startOkxEmulator(options: OkxEmulatorOptions = {}): Promis
     },
     inject(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 });
+    },
+    onNext(path, action) {
+      hooks.push({ path, action });
     },
     ccxtApiUrls: () => ({ rest: url, ws: `${url.replace('http://', 'ws://')}/ws/v5` }),
     count(path, method) {

@@ -16,9 +16,14 @@ function leverageOf(s: SwapSettings, order: Pick<OkxOrder, 'instId' | 'tdMode' |
   return s.leverage.get(`${order.instId}:${order.tdMode}:${order.posSide}`) ?? s.leverage.get(`${order.instId}:${order.tdMode}:net`) ?? s.defaultLeverage;
 }
 
+/** OKX keeps a cross and an isolated position of one instrument apart (and per side in long/short mode) */
+export function positionKey(order: Pick<OkxOrder, 'instId' | 'tdMode' | 'posSide'>): string {
+  return `${order.instId}:${order.tdMode === 'isolated' ? 'isolated' : 'cross'}:${order.posSide}`;
+}
+
 /** contracts the order would close of an existing position (the rest opens) */
-function closingPart(s: SwapSettings, order: Pick<OkxOrder, 'instId' | 'side' | 'posSide' | 'sz'>): number {
-  const position = s.positions.get(`${order.instId}:${order.posSide}`);
+function closingPart(s: SwapSettings, order: Pick<OkxOrder, 'instId' | 'side' | 'posSide' | 'sz' | 'tdMode'>): number {
+  const position = s.positions.get(positionKey(order));
   if (!position || position.pos === 0) return 0;
   if (order.posSide === 'net') {
     const closes = order.side === 'buy' ? position.pos < 0 : position.pos > 0;
@@ -50,7 +55,7 @@ export function swapMarginCheck(s: SwapSettings, market: OkxMarket, order: OkxOr
 
 /** Applies a fill to the position; returns the contracts filled and the realized P&L (USDT). */
 export function applySwapFill(s: SwapSettings, market: OkxMarket, order: OkxOrder, price: number, now: number, newId: () => string): { filled: number; pnl: number } {
-  const key = `${order.instId}:${order.posSide}`;
+  const key = positionKey(order);
   const ctVal = market.ctVal ?? 1;
   let position = s.positions.get(key);
   if (!position || position.pos === 0) {
