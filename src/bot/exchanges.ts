@@ -18,7 +18,7 @@ export const EXCHANGE_CHOICES: readonly ExchangeChoice[] = [
   { id: 'binance', name: 'Binance', modes: ['spot', 'margin', 'futures'], needsPassphrase: false, reportsWithdrawPermission: true },
   { id: 'kraken', name: 'Kraken', modes: ['spot', 'futures'], needsPassphrase: false, reportsWithdrawPermission: false },
   { id: 'bybit', name: 'Bybit', modes: ['spot', 'futures'], needsPassphrase: false, reportsWithdrawPermission: false },
-  { id: 'okx', name: 'OKX', modes: ['spot', 'margin', 'futures'], needsPassphrase: true, reportsWithdrawPermission: false },
+  { id: 'okx', name: 'OKX', modes: ['spot', 'margin', 'futures'], needsPassphrase: true, reportsWithdrawPermission: true },
   { id: 'bitget', name: 'Bitget', modes: ['spot', 'margin', 'futures'], needsPassphrase: true, reportsWithdrawPermission: false },
 ];
 
