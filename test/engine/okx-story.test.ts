@@ -28,7 +28,8 @@ afterEach(async () => {
 });
 
 describe.each(databaseKinds())('OKX story on %s', (kind) => {
-  describe.each(MODES)('$mode $marginMode', ({ mode, marginMode }) => {
+  // real ccxt, a database and the emulator per test: generous on a loaded machine
+  describe.each(MODES)('$mode $marginMode', { timeout: 90_000 }, ({ mode, marginMode }) => {
     const make = (settings = {}) => createOkxWorld(kind, mode, { ...(marginMode ? { marginMode } : {}), settings });
     const swap = mode === 'futures';
     const instId = swap ? 'BTC-USDT-SWAP' : 'BTC-USDT';
@@ -61,9 +62,18 @@ describe.each(databaseKinds())('OKX story on %s', (kind) => {
       expect(stop!.sz).toBeCloseTo(swap ? p.qty / 0.01 : p.qty, 9);
       expect(stop!.slTriggerPx).toBeLessThan(p.stopLoss!);
 
-      for (const price of PATH) {
+      for (const [i, price] of PATH.entries()) {
         setPrice(w, price);
         await w.h.engine.settle();
+        if (i === 1) {
+          // the first partial take profit: the backstop resized to what is left (new one first, then the old one cancelled)
+          const [now] = await w.h.engine.facade.listPositions(w.userId);
+          const live = liveAlgos(w);
+          expect(live).toHaveLength(1);
+          expect(live[0]!.sz).toBeCloseTo(swap ? now!.qty / 0.01 : now!.qty, 9);
+          expect(live[0]!.cTime).toBeLessThanOrEqual(stop!.uTime);
+          expect(stop!.state).toBe('canceled');
+        }
       }
 
       const exits = await w.db.db.select().from(trades).where(eq(trades.positionId, p.id)).orderBy(trades.createdAt);
