@@ -181,3 +181,43 @@ describe('OKX USDT swaps (contracts of 0.01 BTC on the wire)', () => {
     expect(h.emulator.book.orders).toHaveLength(1);
   });
 });
+
+describe('OKX spot margin (tdMode cross / isolated, MARGIN positions)', () => {
+  it.each(['cross', 'isolated'] as const)('%s: a long buys with borrowed USDT (fee in BTC), is reported as a MARGIN position and closed reduce-only', async (marginMode) => {
+    h = await startOkxHarness('margin', { marginMode });
+    h.emulator.book.balances.set('USDT', 10_000);
+    h.emulator.setPrice('BTC-USDT', 50_000);
+    const buy = await h.exchange.placeOrder({ symbol: SPOT, side: 'buy', type: 'market', qty: 0.1, leverage: 3, clientOrderId: 'mlong-1' });
+    expect(buy).toMatchObject({ filledQty: 0.1, avgPrice: 50_000, fee: 0.0001, feeCurrency: 'BTC' });
+    expect(h.emulator.requests.find((r) => r.path === '/api/v5/trade/batch-orders')?.params).toMatchObject({ tdMode: marginMode, ccy: 'USDT' });
+    expect(h.emulator.requests.find((r) => r.path === '/api/v5/account/set-leverage')?.params).toMatchObject({ lever: '3', mgnMode: marginMode, instId: 'BTC-USDT' });
+    const [position] = await h.exchange.fetchPositions();
+    expect(position).toMatchObject({ symbol: SPOT, side: 'long', qty: 0.0999, entryPrice: 50_000, leverage: 3, marginMode });
+    h.emulator.setPrice('BTC-USDT', 51_000);
+    const sell = await h.exchange.closePosition({ symbol: SPOT, clientOrderId: 'mclose-1' });
+    expect(sell).toMatchObject({ side: 'sell', filledQty: 0.0999, avgPrice: 51_000 });
+    expect(h.emulator.requests.filter((r) => r.path === '/api/v5/trade/batch-orders').at(-1)?.params).toMatchObject({ reduceOnly: 'true', tdMode: marginMode });
+    expect(await h.exchange.fetchPositions()).toEqual([]);
+    // paid 5 000 for 0.1 BTC, sold 0.0999 at 51 000 less 0.1 % in USDT
+    expect(h.emulator.book.cash('USDT')).toBeCloseTo(10_000 - 5_000 + 0.0999 * 51_000 * 0.999, 6);
+  });
+
+  it('a short sells borrowed BTC; its size is what is owed (liab), not the USDT OKX counts it in; the buy-back repays all of it', async () => {
+    h = await startOkxHarness('margin', { marginMode: 'cross' });
+    h.emulator.book.balances.set('USDT', 10_000);
+    h.emulator.setPrice('BTC-USDT', 50_000);
+    await h.exchange.placeOrder({ symbol: SPOT, side: 'sell', type: 'market', qty: 0.1, leverage: 2, clientOrderId: 'mshort-1' });
+    expect(h.emulator.requests.find((r) => r.path === '/api/v5/trade/batch-orders')?.params).toMatchObject({ side: 'sell', tdMode: 'cross', ccy: 'BTC' });
+    const [position] = await h.exchange.fetchPositions();
+    expect(position).toMatchObject({ symbol: SPOT, side: 'short', qty: 0.1, entryPrice: 50_000 });
+    h.emulator.setPrice('BTC-USDT', 49_000);
+    await h.exchange.closePosition({ symbol: SPOT, clientOrderId: 'mcover-1' });
+    expect(await h.exchange.fetchPositions()).toEqual([]);
+    expect(h.emulator.book.marginPositions.size).toBe(0);
+    // the buy-back is grossed up by the fee taken in BTC, so all 0.1 BTC is repaid (a hair of BTC is left over)
+    const bought = h.emulator.requests.filter((r) => r.path === '/api/v5/trade/batch-orders').at(-1)!.params;
+    expect(Number(bought.sz)).toBeGreaterThanOrEqual(0.1 / 0.999);
+    expect(h.emulator.book.cash('BTC')).toBeGreaterThanOrEqual(0);
+    expect(h.emulator.book.cash('USDT')).toBeCloseTo(10_000 + 0.1 * 50_000 * 0.999 - Number(bought.sz) * 49_000, 6);
+  });
+});

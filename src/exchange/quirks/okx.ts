@@ -7,7 +7,7 @@
  * - Client order id `clOrdId`: letters and digits only, ≤ 32 (a UUID without dashes fits).
  */
 import type { Exchange } from 'ccxt';
-import type { KeyPermissions, MarginMode, TradingMode } from '../port.ts';
+import type { ExchangePosition, KeyPermissions, MarginMode, TradingMode } from '../port.ts';
 import { alphanumericId, defaultQuirks, type ExchangeQuirks } from './types.ts';
 
 export const okxQuirks: ExchangeQuirks = {
@@ -19,6 +19,16 @@ export const okxQuirks: ExchangeQuirks = {
     return mode === 'spot' ? [] : ['cross', 'isolated'];
   },
   needsPassword: true,
+  /** swaps, and spot margin: OKX lists margin holdings as MARGIN positions (a long's `pos` in the base coin) */
+  reportsPositions(mode: TradingMode) {
+    return mode !== 'spot';
+  },
+  /** a MARGIN short counts its `pos` in the quote coin (the sale's USDT); what is owed in the base coin is `liab` */
+  adjustPosition(position: ExchangePosition, info: Readonly<Record<string, unknown>>): ExchangePosition {
+    if (info.instType !== 'MARGIN' || position.side !== 'short') return position;
+    const owed = Math.abs(Number(info.liab));
+    return Number.isFinite(owed) && owed > 0 ? { ...position, qty: owed } : position;
+  },
   constructorOptions(mode: TradingMode) {
     return { defaultType: mode === 'futures' ? 'swap' : 'spot', fetchMarkets: { types: mode === 'futures' ? ['swap'] : ['spot'] } };
   },

@@ -6,6 +6,7 @@
  * reaches them. Spot fees are taken in the coin received (a buy pays in the base coin), swap
  * fees in USDT. Violations throw OkxReject with OKX's codes and texts.
  */
+import { fillMargin, type MarginAccount, type MarginPosition } from './okx-margin.ts';
 import { applySwapFill, swapMarginCheck, type SwapSettings } from './okx-swap.ts';
 import { clean, isMultiple, OkxReject, PRICE_LIMIT, SPOT_FEE, SWAP_FEE, type OkxAlgo, type OkxFill, type OkxMarket, type OkxOrder, type OkxPosition, type PosSide, type TdMode } from './okx-types.ts';
 
@@ -34,6 +35,8 @@ export class OkxBook {
   readonly algos: OkxAlgo[] = [];
   /** `${instId}:${mgnMode}:${posSide}` → position (okx-swap.ts positionKey) */
   readonly positions = new Map<string, OkxPosition>();
+  /** spot margin positions (okx-margin.ts), `${instId}:${mgnMode}:margin` → position */
+  readonly marginPositions = new Map<string, MarginPosition>();
   /** `${instId}:${mgnMode}:${posSide}` → leverage */
   readonly leverage = new Map<string, number>();
   /** the account's position mode: net (one-way) or long/short (hedge) */
@@ -74,6 +77,17 @@ export class OkxBook {
   /** what resting orders hold back of a coin */
   frozen(ccy: string): number {
     return this.orders.reduce((sum, o) => sum + (o.frozen && o.frozen.ccy === ccy && (o.state === 'live' || o.state === 'partially_filled') ? o.frozen.amount : 0), 0);
+  }
+
+  marginAccount(): MarginAccount {
+    return {
+      positions: this.marginPositions,
+      leverage: this.leverage,
+      defaultLeverage: this.defaultLeverage,
+      available: (ccy) => this.available(ccy),
+      credit: (ccy, amount) => this.credit(ccy, amount),
+      newId: () => this.id(),
+    };
   }
 
   swapSettings(): SwapSettings {
@@ -117,7 +131,9 @@ export class OkxBook {
       }
     }
     const reduceOnly = input.reduceOnly === true || input.reduceOnly === 'true';
-    if (reduceOnly && market.instType === 'SPOT') throw new OkxReject('51139', 'Reduce-only feature is unavailable for the spot transactions by simple account');
+    const margin = market.instType === 'SPOT' && tdMode !== 'cash';
+    if (margin && input.ordType !== 'market') throw new OkxReject('51000', 'Parameter ordType error (emulator: margin limit orders are not emulated)');
+    if (reduceOnly && market.instType === 'SPOT' && !margin) throw new OkxReject('51139', 'Reduce-only feature is unavailable for the spot transactions by simple account');
     const t = this.now();
     const order: OkxOrder = {
       ordId: this.id(),
@@ -145,9 +161,15 @@ export class OkxBook {
       fillTime: undefined,
     };
     const fillAt = input.ordType === 'market' ? this.price(market.instId) : undefined;
-    if (market.instType === 'SPOT') this.checkSpotFunds(market, order, fillAt ?? px!);
-    else swapMarginCheck(this.swapSettings(), market, order, fillAt ?? px!, this.available(market.settleCcy!));
+    if (market.instType === 'SPOT' && !margin) this.checkSpotFunds(market, order, fillAt ?? px!);
+    else if (market.instType === 'SWAP') swapMarginCheck(this.swapSettings(), market, order, fillAt ?? px!, this.available(market.settleCcy!));
     if (market.instType === 'SWAP') order.lever = swapLeverage(this.swapSettings(), order);
+    if (margin) {
+      // borrowing is decided at the fill: a refusal leaves no order behind
+      this.fill(order, fillAt!);
+      this.orders.push(order);
+      return order;
+    }
     this.orders.push(order);
     if (fillAt !== undefined) this.fill(order, fillAt);
     else if (market.instType === 'SPOT') order.frozen = side === 'buy' ? { ccy: market.quoteCcy, amount: sz * px! } : { ccy: market.baseCcy, amount: sz };
@@ -161,7 +183,11 @@ export class OkxBook {
     let fee: number;
     let pnl = 0;
     let sz = order.sz;
-    if (market.instType === 'SPOT') {
+    if (market.instType === 'SPOT' && order.tdMode !== 'cash') {
+      const signedFee = fillMargin(this.marginAccount(), market, order, price, t);
+      sz = order.sz;
+      fee = -signedFee;
+    } else if (market.instType === 'SPOT') {
       delete order.frozen;
       if (order.side === 'buy') {
         fee = sz * SPOT_FEE;
@@ -233,9 +259,10 @@ export class OkxBook {
 
   private tradeMode(market: OkxMarket, raw: string | undefined): TdMode {
     if (market.instType === 'SPOT') {
-      // spot margin (cross/isolated on a spot instrument) is not emulated: see README
-      if (raw !== 'cash') throw new OkxReject('51000', 'Parameter tdMode error');
-      return 'cash';
+      if (raw === 'cash') return 'cash';
+      // spot margin: on instruments that allow leverage (okx-margin.ts)
+      if ((raw === 'cross' || raw === 'isolated') && Number(market.lever) > 1) return raw;
+      throw new OkxReject('51000', 'Parameter tdMode error');
     }
     if (raw !== 'cross' && raw !== 'isolated') throw new OkxReject('51000', 'Parameter tdMode error');
     return raw;

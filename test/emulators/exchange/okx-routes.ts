@@ -8,6 +8,7 @@ import type { Candle } from '../../../src/domain/types.ts';
 import { amendAlgo, cancelAlgo, findAlgo, placeAlgo } from './okx-algo.ts';
 import type { OkxBook, OrderInput } from './okx-book.ts';
 import { algoJson, balanceJson, candlesJson, fillJson, instrumentJson, orderJson, positionJson, tickerJson, tradeFeeJson } from './okx-json.ts';
+import { marginPositionJson } from './okx-margin.ts';
 import { OkxReject } from './okx-types.ts';
 
 export interface Envelope {
@@ -62,7 +63,11 @@ export function route(ctx: OkxRouteContext, method: string, path: string, query:
     case 'GET /api/v5/account/positions': {
       const ids = query.instId === undefined ? undefined : new Set(query.instId.split(','));
       const rows = [...book.positions.values()].filter((x) => x.pos !== 0 && (ids === undefined || ids.has(x.instId)) && (query.instType === undefined || query.instType === 'SWAP'));
-      return ok(rows.map((x) => positionJson(book, x, now())));
+      const margin = [...book.marginPositions.values()].filter((x) => (ids === undefined || ids.has(x.instId)) && (query.instType === undefined || query.instType === 'MARGIN'));
+      return ok([
+        ...rows.map((x) => positionJson(book, x, now())),
+        ...margin.map((x) => marginPositionJson(x, book.market(x.instId), book.prices.get(x.instId) ?? x.avgPx, now())),
+      ]);
     }
     case 'POST /api/v5/account/set-leverage':
       return setLeverage(book, p);
@@ -168,13 +173,13 @@ function perItem(items: Array<{ sCode: string } & Record<string, unknown>>, fail
 
 function setLeverage(book: OkxBook, p: Record<string, unknown>): Envelope {
   const market = book.market(String(p.instId ?? ''));
-  if (market.instType !== 'SWAP') throw new OkxReject('51000', 'Parameter instId error');
+  if (Number(market.lever) <= 1) throw new OkxReject('51000', 'Parameter instId error');
   const lever = Number(p.lever);
   if (!(lever >= 1) || lever > Number(market.lever)) throw new OkxReject('51000', 'Parameter lever error');
   const mgnMode = p.mgnMode;
   if (mgnMode !== 'cross' && mgnMode !== 'isolated') throw new OkxReject('51000', 'Parameter mgnMode error');
   let posSide = p.posSide === undefined ? 'net' : String(p.posSide);
-  if (mgnMode === 'cross') posSide = 'net'; // cross leverage is one per instrument
+  if (mgnMode === 'cross' || market.instType === 'SPOT') posSide = 'net'; // cross (and margin) leverage is one per instrument
   else if (book.posMode === 'long_short_mode' && posSide !== 'long' && posSide !== 'short') throw new OkxReject('51000', 'Parameter posSide error');
   book.leverage.set(`${market.instId}:${mgnMode}:${posSide}`, lever);
   for (const position of book.positions.values()) {
