@@ -1,10 +1,11 @@
 /**
- * The whole story on OKX v5, for every mode /connect offers there that the bot trades with a
- * backstop (spot; USDT swaps in cross and isolated margin): real ccxt against the OKX emulator,
+ * The whole story on OKX v5, for every mode /connect offers there (spot; spot margin and USDT
+ * swaps, each in cross and isolated margin): real ccxt against the OKX emulator,
  * the engine on a real database. Connect (key check with the withdrawal right), signal → entry →
  * partial take profits → trailing exit with the P&L the exchange's own fills give, a restart that
  * reconciles without placing anything twice, a button close, an Appendix B error in the trader's
- * words, and the backstop firing while the bot is away (exchange_stop recorded once).
+ * words, and the backstop (spot and swaps; margin has none) firing while the bot is away
+ * (exchange_stop recorded once).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
@@ -16,10 +17,21 @@ import { closeOkxWorld, createOkxWorld, liveAlgos, openLong, restart, setPrice, 
 
 const MODES = [
   { mode: 'spot', marginMode: undefined },
+  { mode: 'margin', marginMode: 'cross' },
+  { mode: 'margin', marginMode: 'isolated' },
   { mode: 'futures', marginMode: 'cross' },
   { mode: 'futures', marginMode: 'isolated' },
 ] as const;
+/** the modes with a backstop on OKX (margin has none: the bot's monitor alone protects it) */
+const BACKSTOP_MODES = MODES.filter((m) => m.mode !== 'margin');
 const PATH = [1.006, 1.012, 1.022, 1.032, 1.04, 1.035, 1.029].map((f) => Math.round(50_000 * f * 10) / 10);
+
+/** the exchange's holding in BTC: coins on spot, margin positions, contracts × 0.01 on swaps */
+function held(w: OkxWorld): number {
+  if (w.mode === 'futures') return Math.abs([...w.ex.book.positions.values()].reduce((s, p) => s + p.pos, 0)) * 0.01;
+  if (w.mode === 'margin') return [...w.ex.book.marginPositions.values()].reduce((s, p) => s + p.qty, 0);
+  return w.ex.book.cash('BTC');
+}
 
 let world: OkxWorld | undefined;
 afterEach(async () => {
@@ -32,9 +44,8 @@ describe.each(databaseKinds())('OKX story on %s', (kind) => {
   describe.each(MODES)('$mode $marginMode', { timeout: 90_000 }, ({ mode, marginMode }) => {
     const make = (settings = {}) => createOkxWorld(kind, mode, { ...(marginMode ? { marginMode } : {}), settings });
     const swap = mode === 'futures';
+    const backstop = mode !== 'margin';
     const instId = swap ? 'BTC-USDT-SWAP' : 'BTC-USDT';
-    /** the exchange's holding in BTC: coins on spot, contracts × 0.01 on swaps */
-    const held = (w: OkxWorld) => (swap ? Math.abs([...w.ex.book.positions.values()].reduce((s, p) => s + p.pos, 0)) * 0.01 : w.ex.book.cash('BTC'));
 
     it('connect: the key check reads the balance and account/config perm; a withdrawal right and a wrong passphrase are reported', async () => {
       const w = (world = await make());
@@ -52,20 +63,23 @@ describe.each(databaseKinds())('OKX story on %s', (kind) => {
       const p = await openLong(w);
       const [entryFill] = w.ex.book.fills;
       expect(entryFill).toMatchObject({ instId, side: 'buy', fillPx: 50_000 });
-      // what the account holds is what the bot holds: spot after the fee taken in BTC
+      // what the account holds is what the bot holds: spot and margin after the fee taken in BTC
       expect(p.qty).toBeCloseTo(held(w), 12);
       if (!swap) expect(entryFill!.feeCcy).toBe('BTC');
+      if (mode === 'margin') expect(w.ex.book.orders[0]).toMatchObject({ tdMode: marginMode });
       const entryFeeUsdt = swap ? -entryFill!.fee : -entryFill!.fee * entryFill!.fillPx;
       const [stop] = liveAlgos(w);
-      expect(liveAlgos(w)).toHaveLength(1);
-      expect(stop).toMatchObject({ ordType: 'conditional', side: 'sell', algoClOrdId: backstopClientId(p.id, 1), reduceOnly: swap, tdMode: swap ? marginMode : 'cash' });
-      expect(stop!.sz).toBeCloseTo(swap ? p.qty / 0.01 : p.qty, 9);
-      expect(stop!.slTriggerPx).toBeLessThan(p.stopLoss!);
+      expect(liveAlgos(w)).toHaveLength(backstop ? 1 : 0);
+      if (backstop) {
+        expect(stop).toMatchObject({ ordType: 'conditional', side: 'sell', algoClOrdId: backstopClientId(p.id, 1), reduceOnly: swap, tdMode: swap ? marginMode : 'cash' });
+        expect(stop!.sz).toBeCloseTo(swap ? p.qty / 0.01 : p.qty, 9);
+        expect(stop!.slTriggerPx).toBeLessThan(p.stopLoss!);
+      }
 
       for (const [i, price] of PATH.entries()) {
         setPrice(w, price);
         await w.h.engine.settle();
-        if (i === 1) {
+        if (i === 1 && backstop) {
           // the first partial take profit: the backstop resized to what is left (new one first, then the old one cancelled)
           const [now] = await w.h.engine.facade.listPositions(w.userId);
           const live = liveAlgos(w);
@@ -100,6 +114,7 @@ describe.each(databaseKinds())('OKX story on %s', (kind) => {
       expect(Number(row!.realizedPnl)).toBeCloseTo(total, 9);
       expect(liveAlgos(w)).toEqual([]);
       expect(w.ex.book.algos.every((a) => a.state === 'canceled')).toBe(true);
+      expect(w.ex.book.algos.length).toBe(backstop ? 4 : 0); // placed, then resized after each partial take profit
       expect(w.h.notifier.ofKind('order_failed')).toEqual([]);
     });
 
@@ -110,16 +125,17 @@ describe.each(databaseKinds())('OKX story on %s', (kind) => {
       const ordersBefore = w.ex.book.orders.length;
       await restart(w);
       const [again] = await w.h.engine.facade.listPositions(w.userId);
-      expect(again).toMatchObject({ id: p.id, qty: p.qty, exchangeStop: { stopPrice: stop!.slTriggerPx } });
-      expect(liveAlgos(w)).toEqual([stop]);
-      expect(w.ex.count('/api/v5/trade/order-algo', 'POST')).toBe(1);
+      expect(again).toMatchObject({ id: p.id, qty: p.qty });
+      if (backstop) expect(again!.exchangeStop).toEqual({ stopPrice: stop!.slTriggerPx });
+      expect(liveAlgos(w)).toEqual(backstop ? [stop] : []);
+      expect(w.ex.count('/api/v5/trade/order-algo', 'POST')).toBe(backstop ? 1 : 0);
       expect(w.ex.book.orders).toHaveLength(ordersBefore);
       expect(w.h.notifier.ofKind('action_needed')).toEqual([]);
 
       setPrice(w, 50_200);
       const closed = await w.h.engine.facade.closePosition({ telegramId: TELEGRAM_ID }, w.userId, p.id, 1);
       expect(closed.ok).toBe(true);
-      expect(stop!.state).toBe('canceled');
+      if (backstop) expect(stop!.state).toBe('canceled');
       expect(liveAlgos(w)).toEqual([]);
       expect(held(w)).toBe(0);
       const rows = await w.db.db.select().from(trades).where(eq(trades.positionId, p.id));
@@ -128,6 +144,22 @@ describe.each(databaseKinds())('OKX story on %s', (kind) => {
       expect(Number(rows[0]!.exitPrice)).toBe(50_200);
     });
 
+    it(`Appendix B: the trader spends the USDT by hand just before the entry lands → ${mode === 'spot' ? '"Insufficient funds"' : '"Margin level too low"'}, no position`, async () => {
+      const w = (world = await make());
+      w.ex.onNext('/api/v5/trade/batch-orders', () => w.ex.book.balances.set('USDT', 5));
+      await w.h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', confidence: 0.9, userId: w.userId });
+      for (const start = Date.now(); w.h.notifier.ofKind('order_failed').length === 0 && Date.now() - start < 10_000; ) await new Promise((r) => setTimeout(r, 50));
+      await w.h.engine.settle();
+      const [failed] = w.h.notifier.ofKind('order_failed');
+      // spot: "Insufficient USDT balance" (51008) → Insufficient funds; margin and swaps: "Insufficient USDT margin" → Margin level too low
+      expect(failed!.message).toContain(mode === 'spot' ? EXCHANGE_ERROR_MESSAGES.INSUFFICIENT_FUNDS : EXCHANGE_ERROR_MESSAGES.MARGIN_LEVEL_TOO_LOW);
+      expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
+      expect(w.ex.book.orders).toEqual([]);
+    });
+  });
+
+  describe.each(BACKSTOP_MODES)('$mode $marginMode backstop', { timeout: 90_000 }, ({ mode, marginMode }) => {
+    const make = () => createOkxWorld(kind, mode, marginMode ? { marginMode } : {});
     it('the backstop fires while the bot is away: OKX closes the position; at restart exchange_stop is recorded once from the fill', async () => {
       const w = (world = await make());
       const p = await openLong(w);
@@ -157,16 +189,5 @@ describe.each(databaseKinds())('OKX story on %s', (kind) => {
       expect(w.h.notifier.ofKind('action_needed')).toEqual([]);
     });
 
-    it(`Appendix B: the trader spends the USDT by hand just before the entry lands → ${swap ? '"Margin level too low"' : '"Insufficient funds"'}, no position`, async () => {
-      const w = (world = await make());
-      w.ex.onNext('/api/v5/trade/batch-orders', () => w.ex.book.balances.set('USDT', 5));
-      await w.h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', confidence: 0.9, userId: w.userId });
-      for (const start = Date.now(); w.h.notifier.ofKind('order_failed').length === 0 && Date.now() - start < 10_000; ) await new Promise((r) => setTimeout(r, 50));
-      await w.h.engine.settle();
-      const [failed] = w.h.notifier.ofKind('order_failed');
-      expect(failed!.message).toContain(swap ? EXCHANGE_ERROR_MESSAGES.MARGIN_LEVEL_TOO_LOW : EXCHANGE_ERROR_MESSAGES.INSUFFICIENT_FUNDS);
-      expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
-      expect(w.ex.book.orders).toEqual([]);
-    });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * One trader with one OKX account (spot, or USDT swaps in cross or isolated margin) on the OKX
+ * One trader with one OKX account (spot, spot margin, or USDT swaps; cross or isolated) on the OKX
  * emulator, real ccxt through the production factory, the engine on a real database (PGlite or
  * PostgreSQL): the world of the OKX story tests.
  */
@@ -24,14 +24,14 @@ export interface OkxWorld {
   db: TestDatabase;
   h: Harness;
   ex: OkxEmulator;
-  mode: 'spot' | 'futures';
+  mode: 'spot' | 'margin' | 'futures';
   userId: string;
   accountId: string;
 }
 
 export async function createOkxWorld(
   kind: TestDatabaseKind,
-  mode: 'spot' | 'futures',
+  mode: 'spot' | 'margin' | 'futures',
   options: { marginMode?: 'cross' | 'isolated'; settings?: Partial<typeof tradingSettings.$inferInsert> } = {},
 ): Promise<OkxWorld> {
   const db = await openTestDatabase(kind);
@@ -47,7 +47,7 @@ export async function createOkxWorld(
     userId: user.id,
     exchange: 'okx',
     mode,
-    ...(mode === 'futures' ? { marginMode: options.marginMode ?? 'cross' } : {}),
+    ...(mode !== 'spot' ? { marginMode: options.marginMode ?? 'cross' } : {}),
     credentials: okxCredentials(ex),
   });
   const w: OkxWorld = { db, h, ex, mode, userId: user.id, accountId: account.id };

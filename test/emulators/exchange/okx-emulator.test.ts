@@ -55,7 +55,7 @@ describe('OKX emulator', () => {
     expect(e.book.fills.filter((f) => f.side === 'sell')).toHaveLength(1);
   });
 
-  it('a spot algo order in tdMode cross (spot margin) is refused: the emulator has no spot margin', async () => {
+  it('a spot algo order in tdMode cross is refused (the emulator takes spot algo orders in cash only, see README)', async () => {
     await start();
     const client = okxClient(e, 'spot');
     await expect(client.createOrder('BTC/USDT', 'market', 'sell', 0.001, undefined, { stopLossPrice: 49_000, algoClOrdId: 'x1' })).rejects.toThrow(/tdMode/);
