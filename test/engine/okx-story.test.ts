@@ -144,6 +144,27 @@ describe.each(databaseKinds())('OKX story on %s', (kind) => {
       expect(Number(rows[0]!.exitPrice)).toBe(50_200);
     });
 
+    it('a position closed by hand on OKX while the bot is away: at restart booked closed_on_exchange at the fill price, its backstop cancelled, the trader told once', async () => {
+      const w = (world = await make());
+      const p = await openLong(w);
+      await w.h.engine.stop();
+      setPrice(w, 50_400);
+      // the trader sells it all on OKX's own screen
+      const sz = swap ? Math.round((p.qty / 0.01) * 100) / 100 : p.qty;
+      w.ex.book.placeOrder({ instId, side: 'sell', ordType: 'market', sz: String(sz), tdMode: mode === 'spot' ? 'cash' : marginMode!, ...(mode === 'spot' ? {} : { reduceOnly: true }) });
+      expect(held(w)).toBeCloseTo(0, 12);
+      w.h.engine = w.h.newEngine();
+      await w.h.engine.start();
+      await w.h.engine.settle();
+      const rows = await w.db.db.select().from(trades).where(eq(trades.positionId, p.id));
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ closeReason: 'closed_on_exchange', source: 'reconcile' });
+      expect(Number(rows[0]!.exitPrice)).toBe(50_400);
+      expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
+      expect(liveAlgos(w)).toEqual([]);
+      expect(w.h.notifier.ofKind('action_needed')).toHaveLength(1);
+    });
+
     it(`Appendix B: the trader spends the USDT by hand just before the entry lands → ${mode === 'spot' ? '"Insufficient funds"' : '"Margin level too low"'}, no position`, async () => {
       const w = (world = await make());
       w.ex.onNext('/api/v5/trade/batch-orders', () => w.ex.book.balances.set('USDT', 5));
