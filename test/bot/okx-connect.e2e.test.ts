@@ -22,10 +22,10 @@ beforeEach(async () => {
   emulator = await startOkxEmulator({ apiKey: KEY, secret: SECRET, passphrase: PASSPHRASE });
   emulator.book.balances.set('USDT', 500);
   h = await startHarness({ engine: realEngine({ options: okxOptions(emulator, 2_000), feed: { websocket: false } }) });
-});
+}, 120_000); // a database and the bot per test: generous on a loaded machine
 afterEach(async () => {
-  await h.stop();
-  await emulator.close();
+  await h?.stop();
+  await emulator?.close();
 });
 
 describe('an OKX futures key on the real engine', () => {
