@@ -1,6 +1,7 @@
 /**
  * Request budgets per key (issue 13, item 2): 100 Kraken accounts each close a spot position at
- * once (a balance read, then a market sell: what a spot close sends today), through real ccxt
+ * once (a balance read, then a market sell: the worst case of a spot close, which reads the balance
+ * only after the exchange answers that the account holds less than the position), through real ccxt
  * against a server that counts every key as Kraken does (Starter tier: counter ≤ 15, decay
  * 0.33/s, refused above). Prints when the last exit order arrived (goal: under 5 s) and whether
  * any key went over its limit; then the same for 5 accounts sharing one budget, as before.

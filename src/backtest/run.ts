@@ -1,6 +1,6 @@
 import { parseSettings, type TradingSettings } from '../domain/settings.ts';
 import type { Candle, Result } from '../domain/types.ts';
-import { CsvError, parseCandlesCsv, parseSignalsCsv, type SignalRow } from './csv.ts';
+import { CsvError, parseCandlesCsv, parseSignalsCsv, type SignalRow } from '../domain/csv.ts';
 import { runBacktest, type BacktestRun } from './engine.ts';
 import { summarize, type BacktestSummary } from './report.ts';
 

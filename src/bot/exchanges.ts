@@ -1,9 +1,10 @@
 /**
  * What the connect dialog offers: exchanges, the modes each supports here, and which credentials
- * each asks for. Presentation data; the exchange layer's quirks decide how they trade.
+ * each asks for, all read from the exchange's quirks file (the one source the adapter trades by),
+ * so the chat and the adapter cannot disagree.
  */
 import type { ExchangeId, MarginMode, TradingMode } from '../exchange/port.ts';
-import { quirksFor } from '../exchange/quirks/index.ts';
+import { EXCHANGE_IDS, quirksFor } from '../exchange/quirks/index.ts';
 
 export interface ExchangeChoice {
   id: ExchangeId;
@@ -14,13 +15,10 @@ export interface ExchangeChoice {
   reportsWithdrawPermission: boolean;
 }
 
-export const EXCHANGE_CHOICES: readonly ExchangeChoice[] = [
-  { id: 'binance', name: 'Binance', modes: ['spot', 'margin', 'futures'], needsPassphrase: false, reportsWithdrawPermission: true },
-  { id: 'kraken', name: 'Kraken', modes: ['spot', 'futures'], needsPassphrase: false, reportsWithdrawPermission: false },
-  { id: 'bybit', name: 'Bybit', modes: ['spot', 'futures'], needsPassphrase: false, reportsWithdrawPermission: false },
-  { id: 'okx', name: 'OKX', modes: ['spot', 'margin', 'futures'], needsPassphrase: true, reportsWithdrawPermission: true },
-  { id: 'bitget', name: 'Bitget', modes: ['spot', 'margin', 'futures'], needsPassphrase: true, reportsWithdrawPermission: false },
-];
+export const EXCHANGE_CHOICES: readonly ExchangeChoice[] = EXCHANGE_IDS.map((id) => {
+  const q = quirksFor(id);
+  return { id, name: q.name, modes: q.modes, needsPassphrase: q.needsPassword, reportsWithdrawPermission: q.keyPermissions !== undefined };
+});
 
 /** Paper trading runs on this exchange's public prices. */
 export const PAPER_PRICE_SOURCE: ExchangeId = 'binance';

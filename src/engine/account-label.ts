@@ -1,10 +1,10 @@
 /** One name per account, wherever the trader sees it: "Binance futures ·1234", "Paper Kraken spot". */
 import type { AccountRecord } from '../db/repos/accounts.ts';
-
-const EXCHANGE_NAMES: Readonly<Record<string, string>> = { binance: 'Binance', kraken: 'Kraken', bybit: 'Bybit', okx: 'OKX', bitget: 'Bitget' };
+import { EXCHANGE_IDS, quirksFor } from '../exchange/quirks/index.ts';
+import type { ExchangeId } from '../exchange/port.ts';
 
 export function accountLabel(account: Pick<AccountRecord, 'exchange' | 'mode' | 'isPaper' | 'apiKeyHint' | 'marginMode'>): string {
-  const exchange = EXCHANGE_NAMES[account.exchange] ?? account.exchange;
+  const exchange = EXCHANGE_IDS.includes(account.exchange as ExchangeId) ? quirksFor(account.exchange as ExchangeId).name : account.exchange;
   const margin = account.marginMode && account.mode !== 'spot' ? ` (${account.marginMode})` : '';
   if (account.isPaper) return `Paper ${exchange} ${account.mode}${margin}`;
   const hint = account.apiKeyHint ? ` ·${account.apiKeyHint.replace(/^…/, '')}` : '';

@@ -44,6 +44,11 @@ export type EngineEvent =
   | (PositionRef & { kind: 'take_profit_moved'; oldTakeProfit: number | null; newTakeProfit: number; reason: string })
   | { kind: 'signal_rejected'; userId: string; signalId: string; symbol: string; action: string; reasons: string[] }
   | { kind: 'order_failed'; userId: string; symbol: string; message: string; positionId?: string }
+  /**
+   * a price feed the trader's positions read from is down for over a minute (live: false), or back
+   * (live: true, after downMs); the bot's own exits cannot fire on `symbols` meanwhile
+   */
+  | { kind: 'prices_stale'; userId: string; feed: string; symbols: string[]; since: number; downMs: number; live: boolean }
   /** needs the trader: revoked key, insufficient funds on a protective close, position unknown to us on the exchange … */
   | { kind: 'action_needed'; userId: string; message: string; accountId?: string; positionId?: string };
 

@@ -18,6 +18,9 @@ import { feedOf } from './ports.ts';
 import type { MarketDataFeed, TradingMode } from '../exchange/port.ts';
 import type { ActionRunner } from './action-runner.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
+import { createFeedWatch } from './feed-watch.ts';
+import { EXCHANGE_IDS, quirksFor } from '../exchange/quirks/index.ts';
+import type { ExchangeId } from '../exchange/port.ts';
 
 export interface MonitorStats {
   ticks: number;
@@ -39,6 +42,8 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
   let running = false;
   /** exchange → ms of the last tick received */
   const lastTickAt = new Map<string, number>();
+  /** traders told when a feed is down for over a minute, and when it is back */
+  const feedWatch = createFeedWatch({ emit: ctx.emit, feedName });
 
   function marketData(): Array<{ exchange: string; stale: boolean; lastTickAt: Date | null; symbols: number; staleSymbols: string[] }> {
     return [...subscriptions.entries()].map(([key, bySymbol]) => {
@@ -172,6 +177,10 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
       const price = feedOf(ctx.feeds, p)?.lastTick(p.symbol)?.price ?? p.state.lastPrice;
       if (price !== null && price > 0) check(p, price, now);
     }
+    for (const [key, feed] of feeds) {
+      const on = [...book.all()].filter((p) => p.status === 'open' && feedKey(p.exchange, p.state.mode) === key);
+      await feedWatch.check(key, feed, on, now).catch((error: unknown) => logger.warn({ err: error, feed: key }, 'feed staleness alert failed'));
+    }
     await settle();
   }
 
@@ -201,6 +210,13 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
 }
 
 export type Monitor = ReturnType<typeof createMonitor>;
+
+/** "binance:futures" → "Binance futures" */
+function feedName(key: string): string {
+  const [exchange = key, type = ''] = key.split(':');
+  const name = EXCHANGE_IDS.includes(exchange as ExchangeId) ? quirksFor(exchange as ExchangeId).name : exchange;
+  return `${name} ${type}`.trim();
+}
 
 /** True when something other than the last seen price changed (a tick alone is not worth a write). */
 function changedBeyondPrice(a: PositionState, b: PositionState): boolean {

@@ -11,6 +11,7 @@ import type { Exchange, Fee, Market as CcxtMarket, Order as CcxtOrder } from 'cc
 import { toBalance, toCandles, toMarket, toOrderResult, toPosition } from './ccxt-mapping.ts';
 import { parseRetryAfter, toExchangeError } from './errors.ts';
 import { placeOnce } from './place-once.ts';
+import { PriorityGate } from './priority.ts';
 import { assertMinimums, roundOrder, roundToStep } from './precision.ts';
 import {
   ExchangeError,
@@ -66,6 +67,8 @@ export class CcxtExchange implements ExchangePort {
   private readonly applied = new Map<string, string>();
   /** futures: the account's position mode as the exchange reports it (read once per instance) */
   private positionModeRead: Promise<PositionMode> | undefined;
+  /** exits ahead of balance refreshes and reports (priority.ts) */
+  private readonly gate = new PriorityGate();
 
   constructor(private readonly deps: CcxtAdapterDeps) {
     this.account = deps.account;
@@ -81,6 +84,11 @@ export class CcxtExchange implements ExchangePort {
 
   /** one ccxt call with error mapping and retries of temporary errors (idempotent calls only) */
   private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    if (ROUTINE.has(operation)) return this.gate.routine(() => this.callNow(operation, fn));
+    return this.callNow(operation, fn);
+  }
+
+  private callNow<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     return withRetry(() => this.once(fn), this.policy, this.retryDeps, (error, attempt, delayMs) =>
       this.deps.onRetry?.({ operation, code: error.code, attempt, delayMs }),
     );
@@ -252,15 +260,41 @@ export class CcxtExchange implements ExchangePort {
       });
   }
 
-  async closePosition(request: ClosePositionRequest): Promise<OrderResult> {
+  /**
+   * An exit: urgent, ahead of the account's balance refreshes and reports. Spot sells the
+   * position's known quantity at once and reads the balance only when the exchange answers that
+   * the account holds less (then it sells what is free); without a quantity it sells what is free.
+   */
+  closePosition(request: ClosePositionRequest): Promise<OrderResult> {
+    return this.gate.urgent(() => (this.account.mode === 'spot' ? this.closeSpot(request) : this.closeMargined(request)));
+  }
+
+  private async closeSpot(request: ClosePositionRequest): Promise<OrderResult> {
+    const market = await this.market(request.symbol);
+    const sell = (qty: number) => this.placeOrder({ symbol: market.symbol, side: 'sell', type: 'market', qty, clientOrderId: request.clientOrderId, reduceOnly: false });
+    const free = async () => {
+      const held = (await this.callNow('fetchBalance', () => this.ex.fetchBalance(this.quirks.balanceParams('spot', this.marginMode))))[market.base];
+      return Number(held?.free ?? 0);
+    };
+    if (request.qty !== undefined && request.qty > 0) {
+      try {
+        return await sell(request.qty);
+      } catch (error) {
+        // refused outright (never accepted, so the same client id may go again): sell what is held
+        if (!(error instanceof ExchangeError) || error.code !== 'INSUFFICIENT_FUNDS') throw error;
+      }
+    }
+    const held = await free();
+    if (!(held > 0)) throw new ExchangeError('POSITION_NOT_FOUND', { message: `There is no open ${market.symbol} position to close.` });
+    return sell(Math.min(request.qty ?? held, held));
+  }
+
+  private async closeMargined(request: ClosePositionRequest): Promise<OrderResult> {
     const market = await this.market(request.symbol);
     const { mode } = this.account;
     let side: 'long' | 'short';
     let held: number | undefined;
-    if (mode === 'spot') {
-      side = 'long';
-      held = (await this.fetchBalance())[market.base]?.free ?? 0;
-    } else if (this.quirks.reportsPositions(mode)) {
+    if (this.quirks.reportsPositions(mode)) {
       // hedge mode holds a long and a short side by side: close the side asked for, never the other
       const positions = await this.fetchPositions([market.symbol]);
       const position = request.side ? positions.find((p) => p.side === request.side) : positions[0];
@@ -284,7 +318,7 @@ export class CcxtExchange implements ExchangePort {
       type: 'market',
       qty,
       clientOrderId: request.clientOrderId,
-      reduceOnly: mode !== 'spot' && this.quirks.supportsReduceOnly(mode),
+      reduceOnly: this.quirks.supportsReduceOnly(mode),
     });
   }
 
@@ -471,3 +505,6 @@ export class CcxtExchange implements ExchangePort {
     this.applied.set(market.symbol, key);
   }
 }
+
+/** calls that wait behind exits (priority.ts): balance refreshes, reports, candles */
+const ROUTINE: ReadonlySet<string> = new Set(['fetchBalance', 'fetchMyTrades', 'fetchOHLCV', 'fetchMarginLevel']);

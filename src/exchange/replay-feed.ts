@@ -9,7 +9,7 @@
  * When the data ends the feed turns stale (no more ticks will come) and `finished` resolves.
  */
 import { readFile } from 'node:fs/promises';
-import { parseCandlesCsv } from '../backtest/csv.ts';
+import { parseCandlesCsv } from '../domain/csv.ts';
 import { candleToTicks } from '../domain/candles.ts';
 import type { Candle } from '../domain/types.ts';
 import type { MarketDataFeed, StaleEvent, Tick } from './port.ts';

@@ -34,6 +34,7 @@ export const NOTIFY_KINDS: readonly KindInfo[] = [
   { kind: 'signal_rejected', label: 'Signal rejected', default: 'off' },
   { kind: 'order_failed', label: 'Order failed', default: 'on', mandatory: true },
   { kind: 'action_needed', label: 'Action needed', default: 'on', mandatory: true },
+  { kind: 'prices_stale', label: 'Prices delayed', default: 'on', mandatory: true },
 ];
 
 const BY_KIND = new Map(NOTIFY_KINDS.map((k) => [k.kind as string, k]));

@@ -8,6 +8,8 @@ import { sql } from 'drizzle-orm';
 import { alice, startHarness, type Harness } from './harness.ts';
 import { apiKeys, botStorage } from '../../src/db/schema.ts';
 import { FakeEngineFacade } from '../fakes/engine-facade.ts';
+import { EXCHANGE_IDS, quirksFor } from '../../src/exchange/quirks/index.ts';
+import { MODE_LABELS } from '../../src/bot/exchanges.ts';
 
 let h: Harness;
 
@@ -125,6 +127,23 @@ describe('onboarding', () => {
     await h.say(alice, 'MyPass!9', /Checking the key with OKX/);
     const ok = await h.emu.waitForMessage(alice.id, /Connected OKX margin \(isolated margin\)/);
     expect(ok.text).toMatch(/OKX does not tell whether this key can withdraw/);
+  });
+
+  it('/connect offers each exchange with exactly the modes its quirks file trades (one source of exchange facts)', async () => {
+    const offered: Record<string, string[]> = {};
+    await h.say(alice, '/start', /Welcome, Alice/);
+    for (const id of EXCHANGE_IDS) {
+      const q = quirksFor(id);
+      const ask = await h.say(alice, '/connect', /Which exchange/);
+      await h.press(alice, ask, q.name);
+      const mode = await h.emu.waitForMessage(alice.id, new RegExp(`${q.name}: which mode`));
+      offered[id] = mode.buttons.map((row) => row[0]!.text);
+      expect(offered[id]).toEqual([...q.modes.map((m) => MODE_LABELS[m]), 'Cancel']);
+      await h.say(alice, '/cancel', /Cancelled/);
+    }
+    // what a trader sees, concretely: Bybit's unified account trades spot margin, Kraken spot margin too
+    expect(offered.bybit).toContain('Margin (long and short, borrowing)');
+    expect(offered.kraken).toEqual(['Spot (long only, no leverage)', 'Margin (long and short, borrowing)', 'Futures (perpetuals, long and short)', 'Cancel']);
   });
 
   it('/cancel leaves at any step and nothing is saved; a command mid-dialog leaves it and runs', async () => {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseCandlesCsv } from '../../src/backtest/csv.ts';
+import { parseCandlesCsv } from '../../src/domain/csv.ts';
 import { resampleCandles } from '../../src/domain/candles.ts';
 import { computeSlTp } from '../../src/domain/sltp.ts';
 import type { Candle } from '../../src/domain/types.ts';

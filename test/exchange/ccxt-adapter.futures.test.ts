@@ -50,6 +50,21 @@ describe('ccxt adapter on Binance USDⓈ-M futures (real ccxt against the emulat
     expect(h.emulator.book.futuresWallet).toBeCloseTo(1_000 + 80 - fees, 6);
   });
 
+  it("an exit jumps the account's queue: at most one balance refresh goes ahead of it", async () => {
+    await h.exchange.placeOrder({ symbol: SYMBOL, side: 'buy', type: 'market', qty: 0.08, leverage: 10, clientOrderId: 'long-q' });
+    const before = h.emulator.requests.length;
+    // eight balance refreshes asked at once (reports, /balance), then the exit
+    const refreshes = Array.from({ length: 8 }, () => h.exchange.fetchBalance());
+    const exit = h.exchange.closePosition({ symbol: SYMBOL, side: 'long', qty: 0.08, clientOrderId: 'exit-q' });
+    await Promise.all([...refreshes, exit]);
+    const sent = h.emulator.requests.slice(before).map((r) => `${r.method} ${r.path}`);
+    const exitAt = sent.indexOf('POST /fapi/v1/order');
+    // ahead of the order: at most the one refresh already under way, and the exit's own position read
+    expect(sent.slice(0, exitAt).filter((r) => r.includes('/fapi/v2/balance') || r.includes('/fapi/v3/balance') || r.includes('/fapi/v3/account') || r.includes('/fapi/v2/account')).length).toBeLessThanOrEqual(1);
+    expect(sent.filter((r) => r === 'POST /fapi/v1/order')).toHaveLength(1);
+    expect(sent.length - exitAt - 1).toBeGreaterThanOrEqual(7);
+  });
+
   it('asking to close more than is open closes what is open', async () => {
     await h.exchange.placeOrder({ symbol: SYMBOL, side: 'buy', type: 'market', qty: 0.01, leverage: 10, clientOrderId: 'small' });
     const order = await h.exchange.closePosition({ symbol: SYMBOL, qty: 1, clientOrderId: 'too-much' });

@@ -78,6 +78,27 @@ describe('ccxt adapter on Binance spot (real ccxt against the emulator)', () => 
     expect((await h.exchange.fetchBalance()).BTC).toBeUndefined();
   });
 
+  it("an exit sells the position's known quantity without asking the balance first", async () => {
+    await h.exchange.placeOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'market', qty: 0.12, clientOrderId: 'open' });
+    const before = h.emulator.requests.length;
+    const exit = await h.exchange.closePosition({ symbol: 'BTC/USDT', qty: 0.11988, side: 'long', clientOrderId: 'exit-1' });
+    expect(exit).toMatchObject({ side: 'sell', filledQty: 0.11988, status: 'closed' });
+    // one signed round trip: the order, and no GET /api/v3/account in front of it (the minimum
+    // value check reads the price from the shared feed when the bot runs; here from a ticker)
+    expect(h.emulator.requests.slice(before).filter((r) => r.signed).map((r) => `${r.method} ${r.path}`)).toEqual(['POST /api/v3/order']);
+  });
+
+  it('an exit asking for more than the account holds is refused once, then sells what is free after one balance read', async () => {
+    await h.exchange.placeOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'market', qty: 0.12, clientOrderId: 'open' });
+    // the trader moved 0.02 BTC away meanwhile: 0.09988 left of the 0.11988 the bot holds
+    h.emulator.book.spot('BTC').free -= 0.02;
+    const before = h.emulator.requests.length;
+    const exit = await h.exchange.closePosition({ symbol: 'BTC/USDT', qty: 0.11988, side: 'long', clientOrderId: 'exit-2' });
+    expect(exit.filledQty).toBeCloseTo(0.09988, 10);
+    expect(h.emulator.requests.slice(before).filter((r) => r.signed).map((r) => `${r.method} ${r.path}`)).toEqual(['POST /api/v3/order', 'GET /api/v3/account', 'POST /api/v3/order']);
+    expect((await h.exchange.fetchBalance()).BTC).toBeUndefined();
+  });
+
   it('fetches an order by id and by client id, cancels an open one', async () => {
     const placed = await h.exchange.placeOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', qty: 0.01, price: 40_000, clientOrderId: 'resting' });
     expect((await h.exchange.fetchOrder('BTC/USDT', { id: placed.id }))?.clientOrderId).toBe('resting');

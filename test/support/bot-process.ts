@@ -1,9 +1,11 @@
 /**
- * Runs the real app as `npm start` does (`node --import tsx src/main.ts`) in a child process with a
- * clean environment, for end-to-end tests against the emulators. The child is killed when the test
+ * Runs the real app in a child process with a clean environment, for end-to-end tests against the
+ * emulators: from source (`node --import tsx src/main.ts`), or with TEST_COMPILED=1 (CI, after
+ * `npm run build`) the compiled JavaScript `npm start` runs (`node dist/main.js`). The child is killed when the test
  * that started it finishes, and in any case when the test worker exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join, resolve } from 'node:path';
 import { onTestFinished } from 'vitest';
@@ -35,6 +37,17 @@ export interface StartBotProcessOptions {
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** node's arguments for a script, by absolute location so any cwd works */
+function entryArgs(script: string): string[] {
+  const source = resolve(REPO_ROOT, script);
+  const compiled = source.replace(join(REPO_ROOT, 'src'), join(REPO_ROOT, 'dist')).replace(/\.ts$/, '.js');
+  if (process.env.TEST_COMPILED === '1' && compiled !== source) {
+    if (!existsSync(compiled)) throw new Error(`TEST_COMPILED=1 but ${compiled} does not exist: run npm run build first`);
+    return [compiled];
+  }
+  return ['--import', pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href, source];
+}
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -46,10 +59,7 @@ export function startBotProcess(options: StartBotProcessOptions): BotProcess {
   }
   for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
 
-  // tsx and main.ts by absolute location, so any cwd works
-  const tsx = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-  const entry = resolve(REPO_ROOT, options.entry ?? 'src/main.ts');
-  const proc = spawn(process.execPath, ['--import', tsx, entry, ...(options.args ?? [])], {
+  const proc = spawn(process.execPath, [...entryArgs(options.entry ?? 'src/main.ts'), ...(options.args ?? [])], {
     cwd: options.cwd ?? REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

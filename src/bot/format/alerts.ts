@@ -105,10 +105,26 @@ export function formatAlert(event: EngineEvent): FormattedAlert {
         text: [`❌ <b>Order failed</b>: ${escapeHtml(event.symbol)}`, escapeHtml(event.message)].join('\n'),
         positionId: event.positionId,
       };
+    case 'prices_stale':
+      return { text: formatPricesStale(event), positionId: undefined };
     case 'action_needed':
       return {
         text: [`⚠️ <b>Action needed</b>`, escapeHtml(event.message), event.accountId ? 'See /accounts.' : ''].filter(Boolean).join('\n'),
         positionId: event.positionId,
       };
   }
+}
+
+function formatPricesStale(event: Extract<EngineEvent, { kind: 'prices_stale' }>): string {
+  const minutes = Math.max(1, Math.round(event.downMs / 60_000));
+  const symbols = escapeHtml(event.symbols.join(', '));
+  if (event.live) {
+    return [`✅ <b>Prices are back</b> from ${escapeHtml(event.feed)} after ${minutes} min.`, `The bot watches ${symbols} again.`].join('\n');
+  }
+  const since = new Date(event.since).toISOString().slice(11, 16);
+  return [
+    `⏳ <b>Prices delayed</b>: no price from ${escapeHtml(event.feed)} for ${minutes} min (since ${since} UTC).`,
+    `Until they return, the bot's stop loss, take profit and trailing stop cannot fire on ${symbols}. A stop placed on the exchange still protects a position that has one (🛡 in /positions).`,
+    'I will tell you when prices are back.',
+  ].join('\n');
 }

@@ -20,6 +20,7 @@ export const BINANCE_RECV_WINDOW_MS = 10_000;
 export const binanceQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'binance',
+  name: 'Binance',
   /** ms: ccxt's default recvWindow for Binance (set explicitly in the constructor options below) */
   receiveWindowMs: BINANCE_RECV_WINDOW_MS,
   modes: ['spot', 'margin', 'futures'],

@@ -12,6 +12,7 @@ import { defaultQuirks, type ExchangeQuirks } from './types.ts';
 export const bitgetQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'bitget',
+  name: 'Bitget',
   modes: ['spot', 'margin', 'futures'],
   /** crossed is the default margin mode of USDT-M and of spot margin; isolated per symbol */
   marginModes(mode: TradingMode): readonly MarginMode[] {

@@ -11,6 +11,7 @@ import { defaultQuirks, type ExchangeQuirks } from './types.ts';
 export const bybitQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'bybit',
+  name: 'Bybit',
   /** ms: ccxt's default recv_window for Bybit (X-BAPI-RECV-WINDOW) */
   receiveWindowMs: 5_000,
   modes: ['spot', 'margin', 'futures'],

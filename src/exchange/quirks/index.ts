@@ -16,6 +16,9 @@ const QUIRKS: Readonly<Record<ExchangeId, ExchangeQuirks>> = {
   bitget: bitgetQuirks,
 };
 
+/** every exchange the bot offers, in the order /connect lists them */
+export const EXCHANGE_IDS: readonly ExchangeId[] = Object.keys(QUIRKS) as ExchangeId[];
+
 export function quirksFor(exchange: ExchangeId): ExchangeQuirks {
   return QUIRKS[exchange];
 }

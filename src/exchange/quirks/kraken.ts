@@ -15,6 +15,7 @@ import { defaultQuirks, type ExchangeQuirks } from './types.ts';
 export const krakenQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'kraken',
+  name: 'Kraken',
   modes: ['spot', 'margin', 'futures'],
   buyFeeInBase: false,
   /** spot margin is account-wide and Kraken Futures' multi-collateral wallet backs every position: cross only */

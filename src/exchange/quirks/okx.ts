@@ -13,6 +13,7 @@ import { alphanumericId, defaultQuirks, type ExchangeQuirks } from './types.ts';
 export const okxQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'okx',
+  name: 'OKX',
   modes: ['spot', 'margin', 'futures'],
   /** tdMode cross or isolated on every order */
   marginModes(mode: TradingMode): readonly MarginMode[] {

@@ -57,12 +57,14 @@ export interface BackstopOrder {
 
 export interface ExchangeQuirks {
   readonly id: ExchangeId;
+  /** the name a trader reads ("Binance", "OKX") */
+  readonly name: string;
   readonly modes: readonly TradingMode[];
   /** margin modes the account can trade in a mode, the exchange's default first (asked at /connect) */
   marginModes(mode: TradingMode): readonly MarginMode[];
   /** a spot or margin buy pays its fee in the coin bought (Binance without BNB, Bybit, OKX, Bitget); Kraken charges quote */
   readonly buyFeeInBase: boolean;
-  /** okx and bitget keys come with a passphrase (ccxt `password`) */
+  /** okx and bitget keys come with a passphrase (ccxt `password`); /connect asks for it */
   readonly needsPassword: boolean;
   /** the ccxt class name for a mode ('kraken' vs 'krakenfutures') */
   ccxtClass(mode: TradingMode): string;

@@ -1,5 +1,5 @@
-import type { Signal } from '../domain/signals.ts';
-import type { Candle, Result, SignalAction } from '../domain/types.ts';
+import type { Signal } from './signals.ts';
+import type { Candle, Result, SignalAction } from './types.ts';
 
 /**
  * CSV readers for the backtest (SPEC §8) and the exchange layer's replay feed.

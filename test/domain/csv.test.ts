@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCandlesCsv, parseSignalsCsv } from '../../src/backtest/csv.ts';
+import { parseCandlesCsv, parseSignalsCsv } from '../../src/domain/csv.ts';
 
 const HEADER = 'timestamp,open,high,low,close,volume\n';
 
