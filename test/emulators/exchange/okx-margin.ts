@@ -80,7 +80,7 @@ export function fillMargin(acct: MarginAccount, market: OkxMarket, order: OkxOrd
     const fraction = sz / position.qty;
     const fee = sz * price * SPOT_FEE;
     const repay = position.liab * fraction;
-    acct.credit(market.quoteCcy, sz * price - fee - repay + 0);
+    acct.credit(market.quoteCcy, sz * price - fee - repay);
     position.liab = clean(position.liab - repay);
     position.margin = clean(position.margin * (1 - fraction));
     position.qty = clean(position.qty - sz);
