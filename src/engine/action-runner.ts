@@ -19,7 +19,7 @@ import type { TradeSource } from '../db/repos/trades.ts';
 import type { Db } from '../db/client.ts';
 import type { ExitEventKind } from './events.ts';
 import type { EngineContext } from './context.ts';
-import { exitPnl, feeInQuote, heldAfterFill, isDust } from './fills.ts';
+import { exitPnl, feeInQuote, heldAfterFill, isDust, remainingQty } from './fills.ts';
 import { attemptOf, certainAfter, intentClientOrderId, intentOf, lookUp, MAX_ATTEMPTS, sendOnce, type SendOutcome } from './tracked-order.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
 
@@ -207,9 +207,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     });
     const s = cloneState(p.state);
     s.partialTaken = [...p.state.partialTaken];
-    // quantities are decimals on the exchange's step: binary noise (0.0075 − 0.0056 = 0.0018999…) must not
-    // lose a whole step when the next order rounds down, leaving that step open on the exchange
-    s.qty = Number((p.state.qty - fill).toPrecision(12));
+    s.qty = remainingQty(p.state.qty, fill);
     if (action.type === 'partial') s.partialTaken[action.level] = true;
     if (action.type === 'reduce' && action.reason === 'liquidation_protection') s.liquidationWarned = true;
     const reason = action.reason;

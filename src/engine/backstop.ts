@@ -24,7 +24,7 @@ import type { PositionRecord, StoredBackstop } from '../db/repos/positions.ts';
 import { isExchangeError, type ExchangePort, type StopOrderState } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { positionRef } from './action-runner.ts';
-import { exitPnl } from './fills.ts';
+import { exitPnl, remainingQty } from './fills.ts';
 
 /** fraction beyond the bot's stop where the backstop sits (0.005 = 0.5 %) */
 export const BACKSTOP_BUFFER = 0.005;
@@ -367,7 +367,7 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     const pnl = exitPnl({ side: p.state.side, entry: p.state.entry, exit: fill.avgPrice, qty, qtyInitial: p.state.qtyInitial, entryFee: p.entryFee, exitFee });
     const s = cloneState(p.state);
     s.partialTaken = [...p.state.partialTaken];
-    s.qty = p.state.qty - qty;
+    s.qty = remainingQty(p.state.qty, qty);
     const closed = s.qty <= s.qtyInitial * CLOSE_TOLERANCE;
     if (closed) {
       s.qty = 0;

@@ -12,6 +12,15 @@ export function splitSymbol(symbol: string): { base: string; quote: string } {
   return { base, quote };
 }
 
+/**
+ * What remains held after selling `sold` of `held`, without binary noise: 0.02 − 0.005 − 0.0075 −
+ * 0.0056 is 0.0019, not 0.0018999999999999998 (which a step of 0.0001 would truncate to 0.0018,
+ * leaving a contract on the exchange that the bot no longer knows of).
+ */
+export function remainingQty(held: number, sold: number): number {
+  return Number((held - sold).toPrecision(12));
+}
+
 /** The order's fee in quote units (a fee charged in the base currency is valued at the fill price). */
 export function feeInQuote(result: Pick<OrderResult, 'fee' | 'feeCurrency' | 'avgPrice' | 'symbol'>): number {
   if (!(result.fee > 0)) return 0;

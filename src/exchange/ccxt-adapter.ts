@@ -392,7 +392,8 @@ export class CcxtExchange implements ExchangePort {
     const limit = spec.type === 'limit' ? roundToStep(stopPrice * (long ? 1 - spec.limitOffset : 1 + spec.limitOffset), market.tickSize, long ? 'down' : 'up') : undefined;
     const qty = roundToStep(request.qty, market.stepSize, 'down');
     if (!(qty > 0)) throw new ExchangeError('ORDER_BELOW_MINIMUM');
-    const params: Record<string, unknown> = { ...spec.params, clientOrderId: this.quirks.normalizeClientOrderId(request.clientOrderId), [spec.triggerParam ?? 'stopLossPrice']: stopPrice };
+    const params: Record<string, unknown> = { ...spec.params, [spec.clientIdParam ?? 'clientOrderId']: this.quirks.normalizeClientOrderId(request.clientOrderId), [spec.triggerParam ?? 'stopLossPrice']: stopPrice };
+    if (spec.marginModeParam !== undefined && this.account.mode !== 'spot') params[spec.marginModeParam] = this.marginMode;
     if ((await this.positionMode()) === 'hedge') params.hedged = true;
     const amount = market.contractSize === 1 ? Number(this.ex.amountToPrecision(market.symbol, qty)) : roundToStep(qty / market.contractSize, this.contractStep(market), 'nearest');
     try {
@@ -512,7 +513,7 @@ export class CcxtExchange implements ExchangePort {
 
   private toStopState(order: CcxtOrder, market: Market, clientOrderId: string): StopOrderState {
     const mapped = toOrderResult(order, market, clientOrderId, 0);
-    return { id: String(order.id), clientOrderId, status: mapped.status, stopPrice: Number(order.triggerPrice ?? order.stopPrice ?? 0), qty: mapped.qty };
+    return { id: String(order.id), clientOrderId, status: mapped.status, stopPrice: Number(order.triggerPrice ?? order.stopPrice ?? order.stopLossPrice ?? 0), qty: mapped.qty };
   }
 
   async close(): Promise<void> {

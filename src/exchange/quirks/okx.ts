@@ -6,7 +6,8 @@
  * - Swaps trade in contracts (BTC-USDT-SWAP: 0.01 BTC each); the adapter converts base units.
  * - Client order id `clOrdId`: letters and digits only, ≤ 32 (a UUID without dashes fits).
  */
-import type { MarginMode, TradingMode } from '../port.ts';
+import type { Exchange } from 'ccxt';
+import type { ExchangePosition, KeyPermissions, MarginMode, TradingMode } from '../port.ts';
 import { alphanumericId, defaultQuirks, type ExchangeQuirks } from './types.ts';
 
 export const okxQuirks: ExchangeQuirks = {
@@ -19,6 +20,16 @@ export const okxQuirks: ExchangeQuirks = {
     return mode === 'spot' ? [] : ['cross', 'isolated'];
   },
   needsPassword: true,
+  /** swaps, and spot margin: OKX lists margin holdings as MARGIN positions (a long's `pos` in the base coin) */
+  reportsPositions(mode: TradingMode) {
+    return mode !== 'spot';
+  },
+  /** a MARGIN short counts its `pos` in the quote coin (the sale's USDT); what is owed in the base coin is `liab` */
+  adjustPosition(position: ExchangePosition, info: Readonly<Record<string, unknown>>): ExchangePosition {
+    if (info.instType !== 'MARGIN' || position.side !== 'short') return position;
+    const owed = Math.abs(Number(info.liab));
+    return Number.isFinite(owed) && owed > 0 ? { ...position, qty: owed } : position;
+  },
   constructorOptions(mode: TradingMode) {
     return { defaultType: mode === 'futures' ? 'swap' : 'spot', fetchMarkets: { types: mode === 'futures' ? ['swap'] : ['spot'] } };
   },
@@ -46,14 +57,31 @@ export const okxQuirks: ExchangeQuirks = {
     return alphanumericId(clientOrderId, 32);
   },
   /**
-   * Backstop (from OKX's docs and ccxt, untested here): futures a conditional algo order
-   * (ordType conditional, slTriggerPx, reduce-only), amendable (amend-algos); spot the same
-   * conditional algo sell, which OKX does not freeze coins for until it fires. Margin: none yet.
+   * Backstop: a `conditional` algo order (slTriggerPx, slOrdPx -1 = market) for the position's
+   * size; OKX holds no coins or margin for it until it fires, then places a market order whose id
+   * the algo order reports as `ordId`. Its client id is `algoClOrdId` (ccxt's clientOrderId would
+   * land in `clOrdId`, which order-algo ignores, and the stop could not be found by it).
+   * Futures: reduce-only, so a stop left behind can never open a position, in the account's
+   * margin mode (tdMode; ccxt would send cross, and a cross stop never closes an isolated
+   * position). Spot: tdMode `cash`
+   * given explicitly, because ccxt turns a spot conditional order's `cash` into `cross` (spot
+   * margin), which would borrow coins to sell once the trader had sold them.
+   * Fetch and cancel through ccxt's trigger param (GET order-algo, POST cancel-algos).
+   * Margin: none (the bot's monitor alone protects; spot margin is not exercised here).
    */
   backstop(mode: TradingMode) {
-    if (mode === 'futures') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, params: { reduceOnly: true }, lookupParams: { trigger: true }, tested: false } as const;
-    if (mode === 'spot') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, params: {}, lookupParams: { trigger: true }, tested: false } as const;
+    const common = { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, lookupParams: { trigger: true }, firedOrderField: 'ordId', clientIdParam: 'algoClOrdId', tested: true } as const;
+    if (mode === 'futures') return { ...common, params: { reduceOnly: true }, marginModeParam: 'marginMode' };
+    if (mode === 'spot') return { ...common, params: { tdMode: 'cash' } };
     return undefined;
+  },
+  /** GET /api/v5/account/config: `perm` lists the key's rights ("read_only,trade,withdraw") */
+  async keyPermissions(client: Exchange): Promise<KeyPermissions> {
+    const api = client as unknown as { privateGetAccountConfig(params?: Record<string, unknown>): Promise<{ data?: Array<{ perm?: unknown }> }> };
+    const perm = (await api.privateGetAccountConfig()).data?.[0]?.perm;
+    if (typeof perm !== 'string') return {};
+    const rights = perm.split(',').map((p) => p.trim());
+    return { canWithdraw: rights.includes('withdraw'), canTrade: rights.includes('trade'), canFutures: rights.includes('trade') };
   },
   errorPatterns: [
     [/51008.*margin|51004|Insufficient margin|margin ratio/i, 'MARGIN_LEVEL_TOO_LOW'],

@@ -46,6 +46,17 @@ export interface BackstopOrder {
    * while the bot was away is found by its fill
    */
   readonly firedTradeField?: string;
+  /**
+   * the createOrder param that carries the stop's client id where the venue names it apart from
+   * plain orders (OKX algo orders: `algoClOrdId`); default ccxt's `clientOrderId`
+   */
+  readonly clientIdParam?: string;
+  /**
+   * margin/futures: the createOrder param that must name the account's margin mode on the stop
+   * too, where a position of one margin mode is apart from the other's (OKX: a cross reduce-only
+   * stop never closes an isolated position); unset where the stop needs none
+   */
+  readonly marginModeParam?: string;
   /** true only where a test runs it against an emulator; false = written from the venue's docs and ccxt, untested here */
   readonly tested: boolean;
   /** the unified createOrder param that carries the trigger (default `stopLossPrice`; `triggerPrice` sends a plain trigger/plan order) */
