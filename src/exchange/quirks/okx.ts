@@ -70,7 +70,7 @@ export const okxQuirks: ExchangeQuirks = {
    * Margin: none (the bot's monitor alone protects; spot margin is not exercised here).
    */
   backstop(mode: TradingMode) {
-    const common = { type: 'market', limitOffset: 0, locksBalance: false, amendable: true, lookupParams: { trigger: true }, firedOrderField: 'ordId', clientIdParam: 'algoClOrdId', tested: true } as const;
+    const common = { type: 'market', limitOffset: 0, locksBalance: false, amendable: false, lookupParams: { trigger: true }, firedOrderField: 'ordId', clientIdParam: 'algoClOrdId', tested: true } as const;
     if (mode === 'futures') return { ...common, params: { reduceOnly: true }, marginModeParam: 'marginMode' };
     if (mode === 'spot') return { ...common, params: { tdMode: 'cash' } };
     return undefined;
