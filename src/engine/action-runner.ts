@@ -205,6 +205,11 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       p.status = 'open';
       if (outcome.kind === 'placed') await repos.orders.recordResult(pending.orderId, outcome.result, now);
       else await repos.orders.markStatus(pending.orderId, 'rejected', message, now);
+      if (outcome.kind === 'refused' && (await ctx.backstops?.firedInstead(p))) {
+        // the exchange's stop closed it first (a wick the feed never showed): that exit is recorded, nothing failed
+        if (!isClosed(p)) await repos.positions.save(p, now);
+        return true;
+      }
       await onRefused(p, pending, outcome.kind === 'refused' ? outcome.code : outcome.kind === 'absent' ? 'ORDER_NOT_FOUND' : 'UNEXPECTED', message);
       if (isClosed(p)) return true; // closed as dust: nothing left to sell
       await ctx.backstops?.resize(p);

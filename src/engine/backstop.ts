@@ -180,6 +180,17 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     });
   }
 
+  /**
+   * An exit the exchange refused (a reduce-only close with nothing left to reduce): the backstop
+   * may have fired at a price the feed never showed. True when it had, and its exit is recorded.
+   */
+  async function firedInstead(p: PositionRecord): Promise<boolean> {
+    const b = p.backstop;
+    if (b?.status !== 'live' || p.state.mode === 'spot') return false; // a spot stop was cancelled before the sell
+    const port = await portOf(p).catch(() => undefined);
+    return port !== undefined && (await firedCheck(port, p, b).catch(() => false));
+  }
+
   /** The position is closing: the stop comes off before the close is recorded. */
   async function cancel(p: PositionRecord): Promise<void> {
     await guard(p, async () => {
@@ -316,7 +327,7 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     }
   }
 
-  return { afterEntry, beforeExit, resize, cancel, onStopMoved, sweep, reconcile, saveUnsaved };
+  return { afterEntry, beforeExit, resize, cancel, firedInstead, onStopMoved, sweep, reconcile, saveUnsaved };
 }
 
 /** read after an await: recording a fired stop changes the status */

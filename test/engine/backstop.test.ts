@@ -169,7 +169,24 @@ describe('backstop on Binance USD-M (real ccxt, emulator, real database)', () =>
     expect(rows.map((t) => t.closeReason)).toEqual(['exchange_stop']);
     expect(Number(rows[0]!.exitPrice)).toBe(48_500);
     expect([...w.ex.book.positions.values()].filter((x) => x.amount !== 0)).toEqual([]);
-    expect(w.h.notifier.ofKind('exchange_stop')).toHaveLength(1);
+    // the trader hears of the exchange's stop only: no "order failed … Retrying" for the bot's own stop loss
+    expect(kinds(w)).toEqual(['position_opened', 'exchange_stop']);
+  });
+
+  it('a wick through the backstop the feed never showed (USD-M): the time exit finds the position gone; exchange_stop only, no "order failed"', async () => {
+    const w = (world = await createWorld('futures'));
+    const p = await open(w);
+    const stop = openAlgo(w)[0]!;
+    w.ex.setPrice('BTCUSDT', stop.triggerPrice - 100); // the exchange trades through the stop and back
+    w.ex.setPrice('BTCUSDT', 50_000);
+    expect([...w.ex.book.positions.values()].filter((x) => x.amount !== 0)).toEqual([]);
+    w.h.clock.advance(12 * 3_600_000 + 1_000); // the bot, seeing 50 000 all along, closes on its time exit
+    await w.h.engine.sweepPositions();
+    await w.h.engine.settle();
+    const rows = await w.db.db.select().from(trades).where(eq(trades.positionId, p.id));
+    expect(rows.map((t) => [t.closeReason, Number(t.exitPrice)])).toEqual([['exchange_stop', stop.triggerPrice - 100]]);
+    expect(kinds(w)).toEqual(['position_opened', 'exchange_stop']);
+    expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
   });
 
   it('a stop the exchange refuses (-2021, it would trigger at once) keeps the position open under the bot, and the trader is told once', async () => {
