@@ -10,7 +10,7 @@ import type { StopOrderState } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { positionRef } from './action-runner.ts';
 import { exitPnl } from './fills.ts';
-import { CLOSE_TOLERANCE } from './backstop-price.ts';
+import { CLOSE_TOLERANCE } from '../domain/backstop.ts';
 
 export function createFiredRecorder(ctx: EngineContext, onClosed: (p: PositionRecord) => void) {
   const tx = <T>(fn: (t: Db) => Promise<T>) => ctx.database.db.transaction((t) => fn(t as unknown as Db));

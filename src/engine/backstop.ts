@@ -20,10 +20,10 @@ import type { PositionRecord, StoredBackstop } from '../db/repos/positions.ts';
 import { isExchangeError, type ExchangePort, type StopOrderState } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { createFiredRecorder } from './backstop-fired.ts';
-import { BACKSTOP_BUFFER, BACKSTOP_MIN_MOVE_MS, BACKSTOP_RECONCILE_MS, BACKSTOP_STEP, backstopClientId, backstopPrice, CLOSE_TOLERANCE, QTY_TOLERANCE } from './backstop-price.ts';
+import { BACKSTOP_BUFFER, BACKSTOP_MIN_MOVE_MS, BACKSTOP_RECONCILE_MS, BACKSTOP_STEP, backstopClientId, backstopPrice, CLOSE_TOLERANCE, QTY_TOLERANCE } from '../domain/backstop.ts';
 import { DatabaseUnavailableError } from './db-health.ts';
 
-export { BACKSTOP_BUFFER, BACKSTOP_DEFAULT_DISTANCE, BACKSTOP_MIN_MOVE_MS, BACKSTOP_RECONCILE_MS, BACKSTOP_STEP, backstopClientId, backstopPrice } from './backstop-price.ts';
+export { BACKSTOP_BUFFER, BACKSTOP_DEFAULT_DISTANCE, BACKSTOP_MIN_MOVE_MS, BACKSTOP_RECONCILE_MS, BACKSTOP_STEP, backstopClientId, backstopPrice } from '../domain/backstop.ts';
 
 export interface BackstopDeps {
   /** the position closed (fired stop): drop it from the book and the feed */

@@ -2,7 +2,7 @@
  * Where the backstop sits and what it is called (SPEC §10): pure, shared by the engine, the
  * backtest's count of stops that would have fired, and the tests.
  */
-import type { PositionState } from '../domain/types.ts';
+import type { PositionState } from './types.ts';
 
 /** fraction beyond the bot's stop where the backstop sits (0.005 = 0.5 %) */
 export const BACKSTOP_BUFFER = 0.005;
