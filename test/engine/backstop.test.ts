@@ -254,6 +254,32 @@ describe('backstop on Binance spot: a STOP_LOSS_LIMIT that locks the coins', () 
     ]);
   });
 
+  it('a stop too far from the price for the exchange (-1013 PERCENT_PRICE_BY_SIDE): the trader is told once, the bot keeps guarding it, and reconciliation retries', async () => {
+    const w = (world = await createWorld('spot'));
+    w.ex.book.percentPrice = { down: 0.985, up: 1.015 }; // a tight band: the stop at 48 755 (limit 1 % lower) is outside
+    const p = await open(w);
+    expect(openSpotStops(w)).toEqual([]);
+    expect(w.ex.requests.some((r) => r.path === '/api/v3/order' && r.params['type'] === 'STOP_LOSS_LIMIT')).toBe(true);
+    const told = w.h.notifier.ofKind('action_needed').map((e) => e.message);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/^BTC\/USDT long is not protected on the exchange: the exchange refused a stop at [\d.]+ \(too far from or already past the price\)\. The bot still watches it and retries the stop\.$/);
+    expect(p).toMatchObject({ status: 'open', exchangeStop: { stopPrice: null } });
+    expect(formatPosition(p, new Date())).toContain('⚠️ Not protected on the exchange');
+    // the band widens again: the next reconciliation places it, without telling the trader twice
+    w.ex.book.percentPrice = undefined;
+    w.h.clock.advance(181_000);
+    await w.h.engine.sweepPositions();
+    expect(openSpotStops(w)).toHaveLength(1);
+    expect(w.h.notifier.ofKind('action_needed')).toHaveLength(1);
+    // meanwhile and after, the bot's own stop loss guards it: a fall through 49 000 sells
+    w.ex.book.percentPrice = { down: 0.985, up: 1.015 };
+    setPrice(w, 48_900);
+    await w.h.engine.settle();
+    const rows = await w.db.db.select().from(trades).where(eq(trades.positionId, p.id));
+    expect(rows.map((t) => t.closeReason)).toEqual(['stop_loss']);
+    expect(openSpotStops(w)).toEqual([]);
+  });
+
   it('fires while the bot is down: at restart exchange_stop is recorded once, priced from the exchange fill and its USDT fee', async () => {
     const w = (world = await createWorld('spot'));
     const p = await open(w);
