@@ -392,6 +392,8 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     /** the position's exit was sent while the database was down and waits to be recorded */
     awaitingDatabase: offline.awaiting,
     exitsAwaitingRecord: offline.count,
+    /** resolves when no journaled exit is being recorded */
+    offlineSettled: offline.settled,
   };
 }
 

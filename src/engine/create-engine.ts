@@ -197,7 +197,9 @@ export function createEngine(deps: EngineDeps): Engine {
   let flushing: Promise<void> = Promise.resolve();
 
   async function flushNow(): Promise<void> {
-    if (!health.available()) return; // kept dirty: written when the database is back
+    // kept dirty while the database is down: written when it is back (a missed deadline on a busy
+    // machine is over as soon as the ping answers)
+    if (!health.available() && !(await health.probe())) return;
     const dirty = book.takeDirty();
     const reevals = monitor.takeReevaluations();
     try {
@@ -318,6 +320,8 @@ export function createEngine(deps: EngineDeps): Engine {
       await Promise.race([done.catch(() => {}), late]);
       clearTimeout(timer);
       monitor.stop();
+      // exits sent while the database was down: recorded now if it answers, else from the journal at the next start
+      if (health.available() || (await health.probe())) await runner.recordOffline().catch((error: unknown) => logger.warn({ err: error }, 'journaled exits not recorded at stop; the next start does'));
       await flush().catch(() => {});
       health.stop();
       notices.stop();
@@ -332,6 +336,8 @@ export function createEngine(deps: EngineDeps): Engine {
       await monitor.settle();
       await ctx.locks.idle();
       await health.settled();
+      await runner.offlineSettled();
+      await ctx.locks.idle();
     },
   };
 }

@@ -43,6 +43,8 @@ export function createOfflineExits(ctx: EngineContext, deps: OfflineExitsDeps) {
   /** position id → its exit sent while the database was down */
   const waiting = new Map<string, Waiting>();
   let reevals: NewReevaluation[] = [];
+  /** a recording started because the database answered by the time the order's outcome came */
+  let recording: Promise<void> = Promise.resolve();
 
   /** The write-ahead record: 'db' when the database took it, 'journal' when the local journal did. */
   async function writeAhead(p: PositionRecord, order: NewOrder, pending: PendingAction, now: number): Promise<'db' | 'journal'> {
@@ -71,6 +73,9 @@ export function createOfflineExits(ctx: EngineContext, deps: OfflineExitsDeps) {
     p.status = 'closing';
     waiting.set(p.id, { p, pending, order, at, outcome });
     logger.warn({ positionId: p.id, clientOrderId: pending.clientOrderId, outcome: outcome.kind }, 'exit sent while the database is down: recorded when it is back');
+    // the database may be back already (a deadline missed on a busy machine, or a short outage):
+    // then it is recorded now, once the caller has released the position's lock
+    if (health.available()) recording = recording.then(() => record()).catch((error: unknown) => logger.error({ err: error }, 'recording a journaled exit failed; retried when the database is back'));
     return outcome.kind === 'placed';
   }
 
@@ -124,6 +129,14 @@ export function createOfflineExits(ctx: EngineContext, deps: OfflineExitsDeps) {
     awaiting: (positionId: string) => waiting.has(positionId),
     /** exits sent during the outage and not yet recorded */
     count: () => waiting.size,
+    /** resolves when no recording started by a late outcome is running */
+    async settled(): Promise<void> {
+      let seen: Promise<void>;
+      do {
+        seen = recording;
+        await seen;
+      } while (seen !== recording);
+    },
   };
 }
 
