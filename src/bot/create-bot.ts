@@ -34,6 +34,7 @@ import { controlFeature } from './features/control.ts';
 import { adminFeature } from './features/admin.ts';
 import { fallbackFeature } from './features/fallback.ts';
 import { outageGate, outageText } from './features/outage.ts';
+import { isUnavailable } from '../engine/db-health.ts';
 import { CONNECT_DIALOG, createConnectDialog } from './dialogs/connect.ts';
 import { EDIT_SETTING_DIALOG, createEditSettingDialog } from './dialogs/edit-setting.ts';
 import { ADJUST_DIALOG, createAdjustDialog } from './dialogs/adjust.ts';
@@ -141,7 +142,7 @@ function errorHandler(logger: Logger, engine: EngineFacade, now: () => Date) {
     else logger.error({ ...where, err: e }, 'update handler failed');
     try {
       // the database went away while this update was handled: say so, not a generic error
-      const outage = engine.databaseOutage();
+      const outage = engine.databaseOutage() ?? (isUnavailable(e) ? { since: now(), exitsAwaitingRecord: 0 } : null);
       if (outage && err.ctx.callbackQuery) await err.ctx.answerCallbackQuery({ text: outageText(outage, now()).slice(0, 190), show_alert: true }).catch(() => undefined);
       else if (outage) await err.ctx.reply(outageText(outage, now()));
       else if (err.ctx.callbackQuery) await err.ctx.answerCallbackQuery({ text: 'Something went wrong on our side; nothing was changed.' }).catch(() => undefined);
