@@ -3,6 +3,7 @@
  * shutdown in the reverse order. The only place that wires things together.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, createConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DatabaseInUseError, openDatabase, type Database } from './db/client.ts';
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
     config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase },
     logger,
     outboxDepth: () => alerts.outbox.depth(),
+    // exits sent while the database is down are journaled here (append + fsync) until it records them
+    journalPath: join(config.database.dataDir, 'exit-journal.ndjson'),
   });
 
   engineStatus = () => engine.facade.status();

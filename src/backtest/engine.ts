@@ -1,3 +1,4 @@
+import { backstopPrice } from '../domain/backstop.ts';
 import { candleToTicks } from '../domain/candles.ts';
 import { applyManualClose, candleMayAct, cloneState, evaluate, openPosition } from '../domain/monitor/index.ts';
 import { baseAsset } from '../domain/portfolio.ts';
@@ -40,6 +41,12 @@ export interface BacktestRun {
   rejections: Rejection[];
   /** ticks the candles stand for (4 per candle) */
   ticks: number;
+  /**
+   * exits on a gap tick that reached the exchange's protective stop as well (SPEC §10): there the
+   * backstop would have fired too. Continuous moves meet the bot's own stop first, so with the bot
+   * up this stays 0 unless the price gaps through both.
+   */
+  backstopFired: number;
   startBalance: number;
   endBalance: number;
   fees: number;
@@ -66,10 +73,15 @@ export function runBacktest(
     ledger.close(o);
   };
 
+  let backstopFired = 0;
   const step = (o: Open, list: Open[], tick: Tick): boolean => {
+    const before = o.state;
     const r = evaluate(o.state, tick, monitor);
     o.state = r.next;
-    if (r.actions.length > 0) ledger.fill(o, r.actions);
+    if (r.actions.length > 0) {
+      if (!tick.continuous && r.actions.some((a) => a.type === 'close_all' || a.type === 'partial' || a.type === 'reduce') && reachesBackstop(before, tick.price)) backstopFired++;
+      ledger.fill(o, r.actions);
+    }
     if (r.next.closed) {
       finish(o, list);
       return true;
@@ -210,7 +222,7 @@ export function runBacktest(
     }
   }
   const trades = [...ledger.closed].sort((a, b) => a.entry_time - b.entry_time);
-  return { trades, rejections, ticks, startBalance: opts.balance, endBalance: ledger.cash, fees: ledger.fees };
+  return { trades, rejections, ticks, backstopFired, startBalance: opts.balance, endBalance: ledger.cash, fees: ledger.fees };
 }
 
 /** Signals of one symbol (sorted by time) created within the consensus window of pending[si] and by `now`. */
@@ -227,4 +239,10 @@ function intervalOf(candles: readonly Candle[]): number {
   const a = candles[0];
   const b = candles[1];
   return a !== undefined && b !== undefined ? b.time - a.time : REGIME_INTERVAL_MS;
+}
+
+/** the price is at or beyond where the position's backstop rests (a long's below, a short's above) */
+function reachesBackstop(s: Parameters<typeof backstopPrice>[0], price: number): boolean {
+  const level = backstopPrice(s);
+  return s.side === 'long' ? price <= level : price >= level;
 }

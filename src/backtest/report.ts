@@ -21,6 +21,8 @@ export interface BacktestSummary {
   /** number of exit fills per reason (partials count one each) */
   exits_by_reason: Record<ExitReason, number>;
   signals: { total: number; traded: number; rejected: number };
+  /** SPEC §10: exits where the exchange's protective stop would have fired as well (gaps through both stops) */
+  backstop_fired: number;
   ticks: number;
 }
 
@@ -65,6 +67,7 @@ export function summarize(run: BacktestRun, signalCount: number): BacktestSummar
     end_balance: run.endBalance,
     exits_by_reason: exits,
     signals: { total: signalCount, traded: trades.length, rejected: run.rejections.length },
+    backstop_fired: run.backstopFired,
     ticks: run.ticks,
   };
 }
@@ -81,6 +84,7 @@ export function formatSummary(s: BacktestSummary, rejections: BacktestRun['rejec
     `total P&L         ${money(s.total_pnl)} (fees ${money(s.total_fees)})`,
     `balance           ${money(s.start_balance)} → ${money(s.end_balance)}`,
     `signals           ${s.signals.total} (${s.signals.traded} traded, ${s.signals.rejected} not)`,
+    `exchange stop     ${s.backstop_fired === 0 ? 'never fired (the bot\'s own exits came first)' : `would have fired ${s.backstop_fired}× (gaps through the bot's stop and the exchange's)`}`,
     'exits by reason',
     ...Object.entries(s.exits_by_reason)
       .filter(([, n]) => n > 0)

@@ -34,6 +34,8 @@ import { controlFeature } from './features/control.ts';
 import { adminFeature } from './features/admin.ts';
 import { fallbackFeature } from './features/fallback.ts';
 import { webhookFeature, type WebhookFeatureDeps } from './features/webhook.ts';
+import { outageGate, outageText } from './features/outage.ts';
+import { isUnavailable } from '../engine/db-health.ts';
 import { CONNECT_DIALOG, createConnectDialog } from './dialogs/connect.ts';
 import { EDIT_SETTING_DIALOG, createEditSettingDialog } from './dialogs/edit-setting.ts';
 import { ADJUST_DIALOG, createAdjustDialog } from './dialogs/adjust.ts';
@@ -70,13 +72,15 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.api.config.use(telegramLimits(deps.limits));
   bot.api.config.use(outgoingGate(repairLogger(deps.logger)));
 
+  // before anything that reads the database: during an outage the trader is told so
+  bot.use(outageGate({ engine: deps.engine, adminIds: deps.adminIds, now: deps.now ?? (() => new Date()) }));
   bot.use(async (ctx, next) => {
     if (ctx.from && !ctx.from.is_bot) ctx.trader = await deps.users.byTelegramId(ctx.from.id);
     await next();
   });
   mountFeatures(bot, deps);
   bot.use(fallbackFeature());
-  bot.catch(errorHandler(deps.logger));
+  bot.catch(errorHandler(deps.logger, deps.engine, deps.now ?? (() => new Date())));
   return bot;
 }
 
@@ -133,7 +137,7 @@ function repairLogger(logger: Logger): Repaired {
   return (method, what) => logger.warn({ method }, `outgoing text repaired: ${what}`);
 }
 
-function errorHandler(logger: Logger) {
+function errorHandler(logger: Logger, engine: EngineFacade, now: () => Date) {
   return async (err: BotError<BotContext>) => {
     const e = err.error;
     const where = { updateId: err.ctx.update.update_id, chatId: err.ctx.chat?.id };
@@ -141,7 +145,11 @@ function errorHandler(logger: Logger) {
     else if (e instanceof HttpError) logger.error({ ...where, err: e }, 'telegram unreachable');
     else logger.error({ ...where, err: e }, 'update handler failed');
     try {
-      if (err.ctx.callbackQuery) await err.ctx.answerCallbackQuery({ text: 'Something went wrong on our side; nothing was changed.' }).catch(() => undefined);
+      // the database went away while this update was handled: say so, not a generic error
+      const outage = engine.databaseOutage() ?? (isUnavailable(e) ? { since: now(), exitsAwaitingRecord: 0 } : null);
+      if (outage && err.ctx.callbackQuery) await err.ctx.answerCallbackQuery({ text: outageText(outage, now()).slice(0, 190), show_alert: true }).catch(() => undefined);
+      else if (outage) await err.ctx.reply(outageText(outage, now()));
+      else if (err.ctx.callbackQuery) await err.ctx.answerCallbackQuery({ text: 'Something went wrong on our side; nothing was changed.' }).catch(() => undefined);
       else await err.ctx.reply('Something went wrong on our side; nothing was changed. Please try again in a moment.');
     } catch {
       // the chat may be unreachable; the error is logged above

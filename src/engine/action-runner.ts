@@ -22,6 +22,8 @@ import type { EngineContext } from './context.ts';
 import { exitPnl, feeInQuote, heldAfterFill, isDust, remainingQty } from './fills.ts';
 import { attemptOf, certainAfter, intentClientOrderId, intentOf, lookUp, MAX_ATTEMPTS, sendOnce, type SendOutcome } from './tracked-order.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
+import { createOfflineExits } from './offline-exits.ts';
+import type { NewOrder } from '../db/repos/orders.ts';
 
 type OrderAction = Extract<MonitorAction, { type: 'close_all' | 'partial' | 'reduce' }>;
 
@@ -74,6 +76,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
   }
 
   const tx = <T>(fn: (tx: Db) => Promise<T>) => ctx.database.db.transaction((t) => fn(t as unknown as Db));
+  const offline = createOfflineExits(ctx, { complete: (p, pending, outcome) => complete(p, pending, outcome), refused: refusedOffline });
 
   function blocked(id: string): boolean {
     const b = backoff.get(id);
@@ -98,7 +101,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       liquidationWarned: orderActions.some((a) => a.type === 'reduce' && a.reason === 'liquidation_protection') ? prev.liquidationWarned : result.next.liquidationWarned,
     };
     const reevals = result.actions.flatMap((a) => (a.type === 'reevaluation' ? [reevaluationRow(p.id, a, source)] : []));
-    if (reevals.length > 0) await repos.reevaluations.insertMany(reevals);
+    await offline.saveReevaluations(reevals);
     if (orderActions.length > 0 && !options.force && blocked(p.id)) {
       // backing off after a refused order: the rules fire again on a later tick (alerts with them)
       p.state = { ...p.state, stopLoss: prev.stopLoss };
@@ -130,31 +133,48 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     if (isClosed(p) || p.state.qty < qty) return true; // the exchange's stop sold first: that exit is recorded
     const pending: PendingAction = { orderId: randomUUID(), clientOrderId: intentClientOrderId(intent.id, intent.attempt), purpose: PURPOSE[action.type], source, action };
     p.pendingAction = pending;
-    await repos.positions.writeExitIntent(
-      p,
-      {
-        id: pending.orderId,
-        userId: p.userId,
-        accountId: p.accountId,
-        positionId: p.id,
-        signalId: p.signalId,
-        clientOrderId: pending.clientOrderId,
-        symbol: p.symbol,
-        side: p.state.side === 'long' ? 'sell' : 'buy',
-        type: 'market',
-        purpose: pending.purpose,
-        qty,
-        price: null,
-        reduceOnly: p.state.mode !== 'spot',
-      },
-      clock.now(),
-    );
+    const order: NewOrder = {
+      id: pending.orderId,
+      userId: p.userId,
+      accountId: p.accountId,
+      positionId: p.id,
+      signalId: p.signalId,
+      clientOrderId: pending.clientOrderId,
+      symbol: p.symbol,
+      side: p.state.side === 'long' ? 'sell' : 'buy',
+      type: 'market',
+      purpose: pending.purpose,
+      qty,
+      price: null,
+      reduceOnly: p.state.mode !== 'spot',
+    };
+    const at = clock.now();
+    // the database when it answers in time, else the local journal: the exit never waits on the database
+    const record = await offline.writeAhead(p, order, pending, at);
     const outcome = await sendOnce(port, p.symbol, pending.clientOrderId, () => clock.now(), () =>
       // always this position's side and exact quantity: never the exchange's whole position, which
       // may hold the trader's own trades or (hedge mode) the other side
       port.closePosition({ symbol: p.symbol, clientOrderId: pending.clientOrderId, qty, side: p.state.side }),
     );
+    if (record === 'journal') return offline.sent(p, pending, order, at, outcome);
     return complete(p, pending, outcome);
+  }
+
+  /** A refused exit while the database is down: the back-off lives in memory until it is back. */
+  async function refusedOffline(p: PositionRecord, pending: PendingAction, _code: string, message: string): Promise<void> {
+    p.pendingAction = null;
+    p.status = 'open';
+    lastError.set(p.id, message);
+    const prior = backoff.get(p.id);
+    const delay = prior ? Math.min(prior.delay * 2, BACKOFF_MAX_MS) : BACKOFF_START_MS;
+    backoff.set(p.id, { until: clock.now() + delay, delay });
+    if (!prior) {
+      await ctx.emit(
+        { kind: 'order_failed', userId: p.userId, symbol: p.symbol, positionId: p.id, message: `${pending.purpose} order failed: ${message} Retrying.` },
+        `fail:${pending.clientOrderId}`,
+      );
+    }
+    await ctx.backstops?.resize(p);
   }
 
   /** Applies the outcome of a pending order; true when it was placed and recorded. */
@@ -185,6 +205,11 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       p.status = 'open';
       if (outcome.kind === 'placed') await repos.orders.recordResult(pending.orderId, outcome.result, now);
       else await repos.orders.markStatus(pending.orderId, 'rejected', message, now);
+      if (outcome.kind === 'refused' && (await ctx.backstops?.firedInstead(p))) {
+        // the exchange's stop closed it first (a wick the feed never showed): that exit is recorded, nothing failed
+        if (!isClosed(p)) await repos.positions.save(p, now);
+        return true;
+      }
       await onRefused(p, pending, outcome.kind === 'refused' ? outcome.code : outcome.kind === 'absent' ? 'ORDER_NOT_FOUND' : 'UNEXPECTED', message);
       if (isClosed(p)) return true; // closed as dust: nothing left to sell
       await ctx.backstops?.resize(p);
@@ -357,7 +382,21 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     return outcome.kind !== 'unknown';
   }
 
-  return { run, resolvePending, blocked, loadBackoffs };
+  return {
+    run,
+    resolvePending,
+    blocked,
+    loadBackoffs,
+    /** after a database outage: the exits sent meanwhile are recorded */
+    recordOffline: offline.record,
+    /** at start: exits a killed process journaled while the database was down go to the database */
+    restoreJournal: offline.restoreJournal,
+    /** the position's exit was sent while the database was down and waits to be recorded */
+    awaitingDatabase: offline.awaiting,
+    exitsAwaitingRecord: offline.count,
+    /** resolves when no journaled exit is being recorded */
+    offlineSettled: offline.settled,
+  };
 }
 
 export type ActionRunner = ReturnType<typeof createActionRunner>;

@@ -16,62 +16,16 @@
  *   the bot was away: reason `exchange_stop`, P&L from the exchange's fill, one alert.
  * - A refused backstop never closes the position: the trader is told once and it is retried.
  */
-import { exitTrade } from './exit-trade.ts';
-import { cloneState } from '../domain/monitor/state.ts';
-import type { PositionState } from '../domain/types.ts';
-import type { Db } from '../db/client.ts';
 import type { PositionRecord, StoredBackstop } from '../db/repos/positions.ts';
 import { isExchangeError, type ExchangePort, type StopOrderState } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { positionRef } from './action-runner.ts';
 import { exitPnl, remainingQty } from './fills.ts';
+import { createFiredRecorder } from './backstop-fired.ts';
+import { BACKSTOP_BUFFER, BACKSTOP_MIN_MOVE_MS, BACKSTOP_RECONCILE_MS, BACKSTOP_STEP, backstopClientId, backstopPrice, CLOSE_TOLERANCE, QTY_TOLERANCE } from '../domain/backstop.ts';
+import { DatabaseUnavailableError } from './db-health.ts';
 
-/** fraction beyond the bot's stop where the backstop sits (0.005 = 0.5 %) */
-export const BACKSTOP_BUFFER = 0.005;
-/** without a stop loss: fraction of the entry price the backstop sits away */
-export const BACKSTOP_DEFAULT_DISTANCE = 0.1;
-/** fraction kept between the backstop and the liquidation price */
-const LIQUIDATION_MARGIN = 0.005;
-/** a trailing move reaches the exchange once the backstop would move by this fraction of price (0.01 = 1 %) */
-export const BACKSTOP_STEP = 0.01;
-/** ms: at most one move per position in this time */
-export const BACKSTOP_MIN_MOVE_MS = 60_000;
-/** ms between reconciliations by the sweep */
-export const BACKSTOP_RECONCILE_MS = 180_000;
-/** fraction of the quantity within which a backstop's size counts as equal (the exchange rounds it down to its step) */
-const QTY_TOLERANCE = 0.005;
-/** fraction of the initial quantity that may remain after a full fill (step rounding) */
-const CLOSE_TOLERANCE = 1e-6;
-
-/** The bot's own protective level: the stop loss, or the trailing stop where it is tighter. */
-function botStop(s: PositionState): number | null {
-  const long = s.side === 'long';
-  const trailing = s.trailingActive ? s.trailingStop : null;
-  if (s.stopLoss === null) return trailing;
-  if (trailing === null) return s.stopLoss;
-  return long ? Math.max(s.stopLoss, trailing) : Math.min(s.stopLoss, trailing);
-}
-
-/**
- * Quote per base: beyond the bot's stop by BACKSTOP_BUFFER (a long's below, a short's above), but
- * never past the liquidation price — there protection from liquidation wins.
- */
-export function backstopPrice(s: PositionState): number {
-  const long = s.side === 'long';
-  const ref = botStop(s) ?? s.entry * (long ? 1 - BACKSTOP_DEFAULT_DISTANCE : 1 + BACKSTOP_DEFAULT_DISTANCE);
-  let price = ref * (long ? 1 - BACKSTOP_BUFFER : 1 + BACKSTOP_BUFFER);
-  const liq = s.liquidationPrice;
-  if (liq !== undefined && liq !== null && liq > 0) {
-    const limit = liq * (long ? 1 + LIQUIDATION_MARGIN : 1 - LIQUIDATION_MARGIN);
-    if (long ? price < limit : price > limit) price = limit;
-  }
-  return price;
-}
-
-/** Deterministic, alphanumeric, 31 characters: fits every venue's client id rules. */
-export function backstopClientId(positionId: string, seq: number): string {
-  return `bs${positionId.replace(/-/g, '').slice(0, 26)}${seq.toString(36).padStart(3, '0')}`;
-}
+export { BACKSTOP_BUFFER, BACKSTOP_DEFAULT_DISTANCE, BACKSTOP_MIN_MOVE_MS, BACKSTOP_RECONCILE_MS, BACKSTOP_STEP, backstopClientId, backstopPrice } from '../domain/backstop.ts';
 
 export interface BackstopDeps {
   /** the position closed (fired stop): drop it from the book and the feed */
@@ -80,17 +34,34 @@ export interface BackstopDeps {
 
 export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
   const { repos, clock, logger } = ctx;
-  const tx = <T>(fn: (t: Db) => Promise<T>) => ctx.database.db.transaction((t) => fn(t as unknown as Db));
   let reconciledAt = Number.NEGATIVE_INFINITY;
+  const recordFired = createFiredRecorder(ctx, deps.onClosed);
 
   async function portOf(p: PositionRecord): Promise<ExchangePort | undefined> {
     const port = await ctx.exchanges.forAccount(p.accountId);
     return port.backstopTraits?.() && port.placeStop && port.cancelStop && port.fetchStop ? port : undefined;
   }
 
+  /** Positions whose backstop changed while the database was down: written when it is back. */
+  const unsaved = new Set<PositionRecord>();
+
   async function store(p: PositionRecord, b: StoredBackstop): Promise<void> {
     p.backstop = b;
-    await repos.positions.saveBackstop(p.id, b);
+    try {
+      await ctx.health.bounded(() => repos.positions.saveBackstop(p.id, b));
+      unsaved.delete(p);
+    } catch (error) {
+      if (!(error instanceof DatabaseUnavailableError)) throw error;
+      unsaved.add(p); // the exchange has the stop; the row follows when the database is back
+    }
+  }
+
+  /** After a database outage: the stops moved meanwhile are written. */
+  async function saveUnsaved(): Promise<void> {
+    for (const p of [...unsaved]) {
+      if (p.backstop) await repos.positions.saveBackstop(p.id, p.backstop);
+      unsaved.delete(p);
+    }
   }
 
   /** Told once per problem; the next success clears it. */
@@ -231,6 +202,17 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     });
   }
 
+  /**
+   * An exit the exchange refused (a reduce-only close with nothing left to reduce): the backstop
+   * may have fired at a price the feed never showed. True when it had, and its exit is recorded.
+   */
+  async function firedInstead(p: PositionRecord): Promise<boolean> {
+    const b = p.backstop;
+    if (b?.status !== 'live' || p.state.mode === 'spot') return false; // a spot stop was cancelled before the sell
+    const port = await portOf(p).catch(() => undefined);
+    return port !== undefined && (await firedCheck(port, p, b).catch(() => false));
+  }
+
   /** The position is closing: the stop comes off before the close is recorded. */
   async function cancel(p: PositionRecord): Promise<void> {
     await guard(p, async () => {
@@ -358,54 +340,6 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     return true;
   }
 
-  /** The exchange's stop closed (part of) the position while the bot was away: recorded once. */
-  async function recordFired(p: PositionRecord, b: StoredBackstop, seen: StopOrderState): Promise<void> {
-    const fill = seen.fill!;
-    const now = clock.now();
-    const qty = Math.min(fill.filledQty, p.state.qty);
-    const exitFee = fill.feeCurrency === p.symbol.split('/')[0] ? fill.fee * fill.avgPrice : fill.fee;
-    const pnl = exitPnl({ side: p.state.side, entry: p.state.entry, exit: fill.avgPrice, qty, qtyInitial: p.state.qtyInitial, entryFee: p.entryFee, exitFee });
-    const s = cloneState(p.state);
-    s.partialTaken = [...p.state.partialTaken];
-    s.qty = remainingQty(p.state.qty, qty);
-    const closed = s.qty <= s.qtyInitial * CLOSE_TOLERANCE;
-    if (closed) {
-      s.qty = 0;
-      s.closed = true;
-    }
-    p.state = s;
-    p.realizedPnl += pnl.net;
-    p.feesPaid += exitFee;
-    p.status = closed ? 'closed' : 'open';
-    if (closed) {
-      p.closeReason = 'exchange_stop';
-      p.closedAt = now;
-    }
-    const fired: StoredBackstop = { ...b, status: 'fired', movedAt: now };
-    p.backstop = fired;
-    await tx(async (t) => {
-      await repos.trades.insert(
-        exitTrade(p, { quantity: qty, exitPrice: fill.avgPrice, pnl: pnl.net, fee: pnl.fee, closeReason: 'exchange_stop', source: 'reconcile', closedAt: now }),
-        t,
-      );
-      await repos.positions.save(p, now, t);
-      await repos.positions.saveBackstop(p.id, fired, t);
-    });
-    if (closed) deps.onClosed(p);
-    await ctx.emit(
-      {
-        kind: 'exchange_stop',
-        ...positionRef(p),
-        price: fill.avgPrice,
-        qty,
-        remainingQty: s.qty,
-        pnl: pnl.net,
-        pct: s.entry > 0 ? ((s.side === 'long' ? fill.avgPrice - s.entry : s.entry - fill.avgPrice) / s.entry) * 100 : 0,
-      },
-      `exchange_stop:${b.clientOrderId}`,
-    );
-  }
-
   /** one failing exchange or database call never breaks the caller's exit: logged, retried by reconciliation */
   async function guard(p: PositionRecord, fn: () => Promise<void>): Promise<void> {
     try {
@@ -415,7 +349,7 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     }
   }
 
-  return { afterEntry, beforeExit, resize, cancel, onStopMoved, sweep, reconcile };
+  return { afterEntry, beforeExit, resize, cancel, firedInstead, onStopMoved, sweep, reconcile, saveUnsaved };
 }
 
 /** read after an await: recording a fired stop changes the status */

@@ -29,6 +29,7 @@ export interface EngineRepos {
   settings: TradingSettingsReader;
   accounts: AccountsRepo;
   backoffs: ExitBackoffsRepo;
+  exitIntents: import('../db/repos/exit-intents.ts').ExitIntentsRepo;
 }
 
 export interface EngineContext {
@@ -48,6 +49,10 @@ export interface EngineContext {
   balances: import('./balances.ts').BalanceCache;
   /** the protective stops on the exchange (SPEC §10); set by createEngine */
   backstops?: import('./backstop.ts').Backstops;
+  /** whether the database answers; exit-path database calls run through it (SPEC §10) */
+  health: import('./db-health.ts').DatabaseHealth;
+  /** the local write-ahead journal of exits sent while the database is down */
+  journal: import('./exit-journal.ts').ExitJournal;
   /** emits without ever throwing: a notifier failure must not undo a trade */
   emit(event: import('./events.ts').EngineEvent, dedupeKey?: string): Promise<void>;
 }

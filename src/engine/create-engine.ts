@@ -16,6 +16,7 @@ import type { AccountsRepo } from '../db/repos/accounts.ts';
 import { createAuditRepo } from '../db/repos/audit.ts';
 import { createExecutionsRepo } from '../db/repos/executions.ts';
 import { createExitBackoffsRepo } from '../db/repos/exit-backoffs.ts';
+import { createExitIntentsRepo } from '../db/repos/exit-intents.ts';
 import { createOrdersRepo } from '../db/repos/orders.ts';
 import { createPositionsRepo, type PositionRecord } from '../db/repos/positions.ts';
 import { createReevaluationsRepo } from '../db/repos/reevaluations.ts';
@@ -29,6 +30,9 @@ import { createBackstops } from './backstop.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { EngineContext } from './context.ts';
 import { createControls } from './controls.ts';
+import { createDatabaseHealth, isUnavailable } from './db-health.ts';
+import { createOutageNotices } from './outage-notices.ts';
+import { openExitJournal } from './exit-journal.ts';
 import type { CandleSource } from './decide-entry.ts';
 import type { Notifier } from './events.ts';
 import { every, type Cancel } from './every.ts';
@@ -68,6 +72,11 @@ export interface EngineDeps {
   candles?: CandleSource;
   /** pending alerts, for /status */
   outboxDepth?: () => Promise<number>;
+  /**
+   * the exit journal's file (main.ts: DATA_DIR/exit-journal.ndjson): exits sent while the database
+   * is down survive a crash there; unset keeps it in memory (tests)
+   */
+  journalPath?: string;
   options?: {
     /** users processed at once per signal (default 16) */
     userConcurrency?: number;
@@ -79,6 +88,10 @@ export interface EngineDeps {
     sources?: SignalSource[];
     /** ms stop() waits for orders in flight before flushing anyway (default 5000) */
     stopGraceMs?: number;
+    /** ms a database call on the exit path may take before the database counts as down (default DB_DEADLINE_MS) */
+    databaseDeadlineMs?: number;
+    /** ms between pings while the database is down (default 1000) */
+    databaseProbeMs?: number;
   };
 }
 
@@ -109,7 +122,12 @@ export function createEngine(deps: EngineDeps): Engine {
   const db = deps.database.db;
   const book = new PositionBook();
   const balances = new BalanceCache(clock);
+  const health = createDatabaseHealth(deps.database, clock, logger, { deadlineMs: deps.options?.databaseDeadlineMs, probeMs: deps.options?.databaseProbeMs });
+  /** alerts emitted while the database (and its outbox) is down: stored when it is back */
+  const deferredAlerts: Array<{ event: Parameters<EngineContext['emit']>[0]; dedupeKey: string | undefined }> = [];
   const ctx: EngineContext = {
+    health,
+    journal: openExitJournal(deps.journalPath ?? null),
     database: deps.database,
     clock,
     logger,
@@ -137,12 +155,18 @@ export function createEngine(deps: EngineDeps): Engine {
       settings: createTradingSettingsReader(db),
       accounts: deps.accounts,
       backoffs: createExitBackoffsRepo(db),
+      exitIntents: createExitIntentsRepo(db),
     },
     async emit(event, dedupeKey) {
+      if (!health.available()) {
+        deferredAlerts.push({ event, dedupeKey });
+        return;
+      }
       try {
-        await deps.notifier.notify(event, dedupeKey);
+        await health.bounded(() => deps.notifier.notify(event, dedupeKey));
       } catch (error) {
-        logger.error({ err: error, kind: event.kind }, 'notifier failed');
+        if (isUnavailable(error)) deferredAlerts.push({ event, dedupeKey });
+        else logger.error({ err: error, kind: event.kind }, 'notifier failed');
       }
     },
   };
@@ -164,6 +188,16 @@ export function createEngine(deps: EngineDeps): Engine {
   const intake = createSignalIntake(ctx, processor, sources);
   const recovery = createRecovery(ctx, entries, runner, monitor.track);
   const controls = createControls(ctx, runner);
+  const notices = createOutageNotices(ctx, deps.notifier);
+
+  health.onDown(() => notices.outageBegan());
+  health.onRecovered(async () => {
+    await runner.recordOffline();
+    await ctx.backstops?.saveUnsaved();
+    for (const { event, dedupeKey } of deferredAlerts.splice(0)) await ctx.emit(event, dedupeKey);
+    notices.outageEnded();
+    await flush().catch(() => {});
+  });
 
   let startedAt = clock.now();
   let recoveryReport: RecoveryReport | null = null;
@@ -171,13 +205,19 @@ export function createEngine(deps: EngineDeps): Engine {
   let flushing: Promise<void> = Promise.resolve();
 
   async function flushNow(): Promise<void> {
+    // kept dirty while the database is down: written when it is back (a missed deadline on a busy
+    // machine is over as soon as the ping answers)
+    if (!health.available() && !(await health.probe())) return;
     const dirty = book.takeDirty();
     const reevals = monitor.takeReevaluations();
     try {
-      await ctx.repos.positions.flushMany(dirty, clock.now());
-      await ctx.repos.reevaluations.insertMany(reevals);
+      await health.bounded(async () => {
+        await ctx.repos.positions.flushMany(dirty, clock.now());
+        await ctx.repos.reevaluations.insertMany(reevals);
+      }, FLUSH_DEADLINE_MS);
     } catch (error) {
       for (const p of dirty) book.markDirty(p.id);
+      monitor.requeueReevaluations(reevals);
       logger.error({ err: error, positions: dirty.length }, 'position flush failed; retried next time');
       throw error;
     }
@@ -201,11 +241,19 @@ export function createEngine(deps: EngineDeps): Engine {
     }
   }
 
+  /** ms a batched flush may take before the database counts as down (10 000 positions take well under a second) */
+  const FLUSH_DEADLINE_MS = 10_000;
   /** ms: how often the sweep asks the exchanges for liquidation prices */
   const LIQUIDATION_REFRESH_MS = 60_000;
   let liquidationRefreshedAt = Number.NEGATIVE_INFINITY;
 
   async function sweepPositions(): Promise<void> {
+    if (!health.available()) {
+      // the database is down: the rules still run on the last prices (time exits); lookups, liquidation
+      // refreshes and reconciliation, which need it, wait for it
+      await monitor.sweep();
+      return;
+    }
     await resolvePendingEntries();
     if (clock.now() - liquidationRefreshedAt >= LIQUIDATION_REFRESH_MS) {
       liquidationRefreshedAt = clock.now();
@@ -229,6 +277,7 @@ export function createEngine(deps: EngineDeps): Engine {
     lastCycle: intake.lastCycle,
     marketData: monitor.marketData,
     outboxDepth: deps.outboxDepth,
+    exitsAwaitingRecord: runner.exitsAwaitingRecord,
   });
 
   return {
@@ -242,7 +291,11 @@ export function createEngine(deps: EngineDeps): Engine {
     async start() {
       startedAt = clock.now();
       ctx.startedAt = startedAt;
+      // exits a killed process sent while the database was down: into the database before recovery looks them up
+      const journaled = await runner.restoreJournal();
+      if (journaled > 0) logger.warn({ exits: journaled }, 'exits journaled during a database outage restored; recovery looks them up');
       recoveryReport = await recovery.recover();
+      await notices.remember();
       logger.info({ ...recoveryReport }, 'positions restored and reconciled');
       monitor.start();
       await intake.start();
@@ -275,7 +328,11 @@ export function createEngine(deps: EngineDeps): Engine {
       await Promise.race([done.catch(() => {}), late]);
       clearTimeout(timer);
       monitor.stop();
+      // exits sent while the database was down: recorded now if it answers, else from the journal at the next start
+      if (health.available() || (await health.probe())) await runner.recordOffline().catch((error: unknown) => logger.warn({ err: error }, 'journaled exits not recorded at stop; the next start does'));
       await flush().catch(() => {});
+      health.stop();
+      notices.stop();
       await ctx.exchanges.closeAll();
     },
 
@@ -285,6 +342,9 @@ export function createEngine(deps: EngineDeps): Engine {
     async settle() {
       await intake.settle();
       await monitor.settle();
+      await ctx.locks.idle();
+      await health.settled();
+      await runner.offlineSettled();
       await ctx.locks.idle();
     },
   };

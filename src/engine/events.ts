@@ -60,4 +60,11 @@ export interface Notifier {
    * `dedupeKey` makes a replayed event (after a crash) queue once.
    */
   notify(event: EngineEvent, dedupeKey?: string): Promise<void>;
+  /**
+   * Sends at once, without the database (its outbox may be what is down): for the one message
+   * that must get out during a database outage. Best effort; absent where it cannot be done.
+   */
+  notifyNow?(event: EngineEvent): Promise<void>;
+  /** learns these traders' chats now, so notifyNow reaches them while the database is down */
+  remember?(userIds: readonly string[]): Promise<void>;
 }

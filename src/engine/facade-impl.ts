@@ -30,6 +30,8 @@ export interface FacadeDeps {
   lastCycle: () => { at: number; signals: number; executed: number; rejected: number } | null;
   marketData: () => EngineStatus['marketData'];
   outboxDepth?: (() => Promise<number>) | undefined;
+  /** exits sent while the database was down, not yet recorded */
+  exitsAwaitingRecord: () => number;
 }
 
 export function createFacade(deps: FacadeDeps): EngineFacade {
@@ -243,8 +245,17 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
     pauseAll: (actor) => controls.pauseAll(actor, true),
     resumeAll: (actor) => controls.pauseAll(actor, false),
 
+    databaseOutage() {
+      const since = ctx.health.downSince();
+      return since === null ? null : { since: new Date(since), exitsAwaitingRecord: deps.exitsAwaitingRecord() };
+    },
+
     async status(): Promise<EngineStatus> {
-      const counts = await repos.controls.countUsers().catch(() => ({ traders: 0, paused: 0 }));
+      // while the database is down nothing here waits on it: what needs it reads as unknown
+      const up = ctx.health.available();
+      const databaseOk = up ? await ctx.health.bounded(() => ctx.database.ping(), 2_000).catch(() => false) : false;
+      const down = !databaseOk;
+      const counts = down ? { traders: 0, paused: 0 } : await repos.controls.countUsers().catch(() => ({ traders: 0, paused: 0 }));
       const last = deps.lastCycle();
       let openPositions = 0;
       const byUser = new Map<string, Holding[]>();
@@ -266,11 +277,12 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         traders: counts.traders,
         pausedTraders: counts.paused,
         openPositions,
-        pausedGlobally: await repos.controls.pausedAll().catch(() => false),
+        pausedGlobally: down ? false : await repos.controls.pausedAll().catch(() => false),
         lastCycle: last ? { at: new Date(last.at), signals: last.signals, executed: last.executed, rejected: last.rejected } : null,
         marketData: deps.marketData(),
-        databaseOk: await ctx.database.ping(),
-        outboxDepth: deps.outboxDepth ? await deps.outboxDepth().catch(() => 0) : 0,
+        databaseOk,
+        database: { available: ctx.health.available(), downSince: ctx.health.downSince() === null ? null : new Date(ctx.health.downSince()!), exitsAwaitingRecord: deps.exitsAwaitingRecord() },
+        outboxDepth: deps.outboxDepth && !down ? await deps.outboxDepth().catch(() => 0) : 0,
         concentration: { threshold, traders: concentrated },
       };
     },

@@ -127,6 +127,8 @@ export interface EngineStatus {
   /** staleSymbols: symbols whose stream went quiet while the feed lives (re-polled over REST) */
   marketData: Array<{ exchange: string; stale: boolean; lastTickAt: Date | null; symbols: number; staleSymbols: string[] }>;
   databaseOk: boolean;
+  /** SPEC §10: while the database is down, exits go through the local journal and wait there to be recorded */
+  database: DatabaseStatus;
   outboxDepth: number;
   /**
    * Traders whose open positions are concentrated (SPEC §5): Herfindahl index over their open
@@ -208,4 +210,20 @@ export interface EngineFacade {
   pauseAll(actor: Actor): Promise<void>;
   resumeAll(actor: Actor): Promise<void>;
   status(): Promise<EngineStatus>;
+  /** null while the database answers; else since when it does not (no database call: safe during the outage) */
+  databaseOutage(): DatabaseOutage | null;
+}
+
+/** The database as the engine sees it (for /status and /healthz). */
+export interface DatabaseStatus {
+  available: boolean;
+  /** when the outage began; null while available */
+  downSince: Date | null;
+  /** exits sent to the exchange during the outage, not yet recorded in the database */
+  exitsAwaitingRecord: number;
+}
+
+export interface DatabaseOutage {
+  since: Date;
+  exitsAwaitingRecord: number;
 }

@@ -169,6 +169,8 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
     stats.lastSweepAt = now;
     for (const p of [...book.all()]) {
       if (p.pendingAction && p.pendingAction.purpose !== 'entry') {
+        // an exit sent while the database is down is recorded when it is back; lookups need the database
+        if (!ctx.health.available() || runner.awaitingDatabase(p.id)) continue;
         await locks.run(p.id, async () => {
           if (p.pendingAction) await runner.resolvePending(p).catch((error: unknown) => logger.warn({ err: error, positionId: p.id }, 'pending order still unresolved'));
         });
@@ -189,6 +191,11 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
     while (inFlight.size > 0) await Promise.all([...inFlight]);
   }
 
+  /** a flush that failed: its rows go out with the next one */
+  function requeueReevaluations(rows: NewReevaluation[]): void {
+    if (rows.length > 0) reevalQueue = rows.concat(reevalQueue);
+  }
+
   function takeReevaluations(): NewReevaluation[] {
     const out = reevalQueue;
     reevalQueue = [];
@@ -206,7 +213,7 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
     subscriptions.clear();
   }
 
-  return { track, untrack, onTick, check, sweep, settle, start, stop, takeReevaluations, stats, marketData };
+  return { track, untrack, onTick, check, sweep, settle, start, stop, takeReevaluations, requeueReevaluations, stats, marketData };
 }
 
 export type Monitor = ReturnType<typeof createMonitor>;

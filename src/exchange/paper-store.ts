@@ -7,7 +7,8 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { paperBalances, paperOrders, paperPositions } from '../db/schema.ts';
-import type { OrderResult } from './port.ts';
+import type { OrderResult, OrderStatus } from './port.ts';
+import type { PaperStop } from './paper-stops.ts';
 
 export interface PaperPosition {
   symbol: string;
@@ -39,12 +40,26 @@ export interface PaperStore {
   load(accountId: string): Promise<PaperState | undefined>;
   save(accountId: string, change: PaperChange): Promise<void>;
   findOrder(accountId: string, ref: { id?: string | undefined; clientOrderId?: string | undefined }): Promise<OrderResult | undefined>;
+  /** the account's protective stops, resting, fired or cancelled (paper_orders rows of type 'stop') */
+  loadStops(accountId: string): Promise<PaperStop[]>;
+  /** a stop placed or changed (one row per client id) */
+  saveStop(accountId: string, stop: PaperStop): Promise<void>;
 }
 
 export function createMemoryPaperStore(): PaperStore {
   const states = new Map<string, PaperState>();
   const orders = new Map<string, OrderResult[]>();
+  const stops = new Map<string, Map<string, PaperStop>>();
+  const copy = (s: PaperStop): PaperStop => ({ ...s, state: { ...s.state } });
   return {
+    async loadStops(accountId) {
+      return [...(stops.get(accountId)?.values() ?? [])].map(copy);
+    },
+    async saveStop(accountId, stop) {
+      const byId = stops.get(accountId) ?? new Map<string, PaperStop>();
+      byId.set(stop.state.clientOrderId, copy(stop));
+      stops.set(accountId, byId);
+    },
     async load(accountId) {
       const state = states.get(accountId);
       return state && { balances: new Map(state.balances), positions: new Map([...state.positions].map(([k, v]) => [k, { ...v }])) };
@@ -73,6 +88,34 @@ export function createMemoryPaperStore(): PaperStore {
 
 export function createDrizzlePaperStore(db: Db): PaperStore {
   return {
+    async loadStops(accountId) {
+      const rows = await db.select().from(paperOrders).where(and(eq(paperOrders.accountId, accountId), eq(paperOrders.type, 'stop')));
+      return rows.map((row) => ({
+        symbol: row.symbol,
+        side: row.side === 'sell' ? 'long' : 'short',
+        base: row.symbol.split('/')[0]!,
+        state: { id: row.orderId, clientOrderId: row.clientOrderId, status: row.status as OrderStatus, stopPrice: Number(row.price), qty: Number(row.qty) },
+      }));
+    },
+    async saveStop(accountId, stop) {
+      const s = stop.state;
+      const values = {
+        orderId: s.id,
+        symbol: stop.symbol,
+        side: stop.side === 'long' ? 'sell' : 'buy',
+        type: 'stop',
+        qty: num(s.qty),
+        price: num(s.stopPrice),
+        avgPrice: s.fill ? num(s.fill.avgPrice) : null,
+        filledQty: num(s.fill?.filledQty ?? 0),
+        fee: num(s.fill?.fee ?? 0),
+        status: s.status,
+      };
+      await db
+        .insert(paperOrders)
+        .values({ accountId, clientOrderId: s.clientOrderId, ...values })
+        .onConflictDoUpdate({ target: [paperOrders.accountId, paperOrders.clientOrderId], set: values });
+    },
     async load(accountId) {
       const balanceRows = await db.select().from(paperBalances).where(eq(paperBalances.accountId, accountId));
       if (balanceRows.length === 0) return undefined;

@@ -13,12 +13,13 @@
  * them is refused for lack of free balance), a futures stop is reduce-only; a stop the price has
  * already crossed is refused; a resting stop fires at the market price once the price is seen at
  * or beyond its trigger (checked whenever the account is used: balances, positions, orders, stop
- * lookups). Stops live in memory: after a restart the engine's reconciliation places them again.
+ * lookups). Stops persist with the account (paper-stops.ts): a restart finds them as it left them.
  */
 import { randomUUID } from 'node:crypto';
 import { applyFill, liquidateIfCrossed, lockedMargin } from './paper-fills.ts';
 import type { PaperPosition, PaperState, PaperStore } from './paper-store.ts';
 import { assertMinimums, roundOrder, roundToStep } from './precision.ts';
+import { PaperStopBook } from './paper-stops.ts';
 import {
   ExchangeError,
   type Balance,
@@ -37,14 +38,6 @@ import {
   type StopOrderRequest,
   type StopOrderState,
 } from './port.ts';
-
-interface PaperStop {
-  symbol: string;
-  /** the side of the position it protects */
-  side: 'long' | 'short';
-  base: string;
-  state: StopOrderState;
-}
 
 export interface PaperSettings {
   /** currency a new wallet is funded in */
@@ -88,14 +81,15 @@ export class PaperExchange implements ExchangePort {
   readonly fetchCandles?: (symbol: string, timeframe: CandleTimeframe, limit: number) => Promise<Candle[]>;
   /** serializes operations of this account (a fill reads and writes the wallet) */
   private queue: Promise<unknown> = Promise.resolve();
-  /** resting protective stops by client id */
-  private readonly stops = new Map<string, PaperStop>();
+  /** resting protective stops, persisted with the account */
+  private readonly stops: PaperStopBook;
 
   constructor(private readonly deps: PaperExchangeDeps) {
     this.account = deps.account;
     this.settings = { ...DEFAULT_PAPER_SETTINGS, ...deps.settings };
     this.now = deps.now ?? Date.now;
     this.newId = deps.newId ?? (() => `paper-${randomUUID()}`);
+    this.stops = new PaperStopBook(deps.store, deps.account.accountId, deps.account.mode === 'spot');
     const { candles } = deps;
     if (candles) this.fetchCandles = (symbol, timeframe, limit) => candles(symbol, timeframe, limit);
   }
@@ -107,6 +101,7 @@ export class PaperExchange implements ExchangePort {
   }
 
   private async wallet(): Promise<PaperState> {
+    await this.stops.load();
     if (this.state) return this.state;
     const loaded = await this.deps.store.load(this.account.accountId);
     if (loaded) return (this.state = loaded);
@@ -134,7 +129,7 @@ export class PaperExchange implements ExchangePort {
       const out: Record<string, { free: number; used: number; total: number }> = {};
       for (const [currency, total] of state.balances) {
         if (total === 0) continue;
-        const locked = currency === this.settings.startCurrency ? used : this.lockedByStops(currency);
+        const locked = currency === this.settings.startCurrency ? used : this.stops.lockedBy(currency);
         out[currency] = { free: total - locked, used: locked, total };
       }
       return out;
@@ -179,7 +174,7 @@ export class PaperExchange implements ExchangePort {
     assertMinimums(market, rounded.qty, rounded.price ?? tick, reduceOnly);
     const state = await this.wallet();
     await this.liquidate(state, market.symbol);
-    if (mode === 'spot' && request.side === 'sell' && rounded.qty > (state.balances.get(market.base) ?? 0) - this.lockedByStops(market.base) + 1e-12) {
+    if (mode === 'spot' && request.side === 'sell' && rounded.qty > (state.balances.get(market.base) ?? 0) - this.stops.lockedBy(market.base) + 1e-12) {
       throw new ExchangeError('INSUFFICIENT_FUNDS', { message: `Not enough free ${market.base}: a stop holds the rest.` });
     }
 
@@ -227,7 +222,7 @@ export class PaperExchange implements ExchangePort {
     const market = await this.market(request.symbol);
     const state = await this.exclusive(() => this.wallet());
     if (this.account.mode === 'spot') {
-      const held = (state.balances.get(market.base) ?? 0) - this.lockedByStops(market.base);
+      const held = (state.balances.get(market.base) ?? 0) - this.stops.lockedBy(market.base);
       if (!(held > 0)) throw new ExchangeError('POSITION_NOT_FOUND', { message: `There is no ${market.base} to sell.` });
       return this.placeOrder({ symbol: market.symbol, side: 'sell', type: 'market', qty: Math.min(request.qty ?? held, held), clientOrderId: request.clientOrderId });
     }
@@ -261,6 +256,7 @@ export class PaperExchange implements ExchangePort {
 
   placeStop(request: StopOrderRequest): Promise<StopOrderState> {
     return this.exclusive(async () => {
+      await this.stops.load();
       const known = this.stops.get(request.clientOrderId);
       if (known?.state.status === 'open') return { ...known.state }; // a retried request never places twice
       const market = await this.market(request.symbol);
@@ -272,11 +268,11 @@ export class PaperExchange implements ExchangePort {
       if (long ? price <= stopPrice : price >= stopPrice) throw new ExchangeError('INVALID_ORDER', { message: 'Stop price would trigger immediately.' });
       if (this.account.mode === 'spot') {
         const state = await this.wallet();
-        const free = (state.balances.get(market.base) ?? 0) - this.lockedByStops(market.base);
+        const free = (state.balances.get(market.base) ?? 0) - this.stops.lockedBy(market.base);
         if (qty > free + 1e-12) throw new ExchangeError('INSUFFICIENT_FUNDS', { message: `Not enough free ${market.base} for the stop.` });
       }
-      const stop: PaperStop = { symbol: market.symbol, side: request.side, base: market.base, state: { id: this.newId(), clientOrderId: request.clientOrderId, status: 'open', stopPrice, qty } };
-      this.stops.set(request.clientOrderId, stop);
+      const stop = { symbol: market.symbol, side: request.side, base: market.base, state: { id: this.newId(), clientOrderId: request.clientOrderId, status: 'open' as const, stopPrice, qty } };
+      await this.stops.add(stop);
       return { ...stop.state };
     });
   }
@@ -284,41 +280,31 @@ export class PaperExchange implements ExchangePort {
   fetchStop(symbol: string, ref: OrderRef): Promise<StopOrderState | undefined> {
     return this.exclusive(async () => {
       await this.fireStops(symbol);
-      const stop = this.findStop(ref);
+      const stop = this.stops.find(ref);
       return stop && { ...stop.state };
     });
   }
 
   cancelStop(_symbol: string, ref: OrderRef): Promise<StopOrderState | undefined> {
     return this.exclusive(async () => {
-      const stop = this.findStop(ref);
+      await this.stops.load();
+      const stop = this.stops.find(ref);
       if (!stop || stop.state.status !== 'open') return undefined;
-      stop.state.status = 'canceled';
+      await this.stops.update(stop, { status: 'canceled' });
       return { ...stop.state };
     });
   }
 
-  private findStop(ref: OrderRef): PaperStop | undefined {
-    if (ref.clientOrderId !== undefined) return this.stops.get(ref.clientOrderId);
-    return [...this.stops.values()].find((s) => s.state.id === ref.id);
-  }
-
-  /** base units held by resting spot stops */
-  private lockedByStops(base: string): number {
-    if (this.account.mode !== 'spot') return 0;
-    let locked = 0;
-    for (const s of this.stops.values()) if (s.base === base && s.state.status === 'open') locked += s.state.qty;
-    return locked;
-  }
-
   private async fireAllStops(): Promise<void> {
-    const symbols = new Set([...this.stops.values()].filter((s) => s.state.status === 'open').map((s) => s.symbol));
+    await this.stops.load();
+    const symbols = new Set(this.stops.open().map((s) => s.symbol));
     for (const symbol of symbols) await this.fireStops(symbol);
   }
 
   /** fires the resting stops of `symbol` whose trigger the current price reached (at that price, with slippage) */
   private async fireStops(symbol: string): Promise<void> {
-    const open = [...this.stops.values()].filter((s) => s.symbol === symbol && s.state.status === 'open');
+    await this.stops.load();
+    const open = this.stops.open(symbol);
     if (open.length === 0) return;
     const price = await this.deps.price(symbol).catch(() => undefined);
     if (price === undefined) return;
@@ -328,9 +314,9 @@ export class PaperExchange implements ExchangePort {
       stop.state.status = 'closed'; // unlocks the coins before the sell
       try {
         const fill = await this.fill({ symbol, side: long ? 'sell' : 'buy', type: 'market', qty: stop.state.qty, reduceOnly: this.account.mode !== 'spot', clientOrderId: `${stop.state.clientOrderId}f` });
-        stop.state.fill = fill;
+        await this.stops.update(stop, { status: 'closed', fill });
       } catch {
-        stop.state.status = 'expired';
+        await this.stops.update(stop, { status: 'expired' });
       }
     }
   }

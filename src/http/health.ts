@@ -38,7 +38,14 @@ export const engineCheck: HealthCheck = ({ phase, status, now, signalSweepSecond
   return { ok: true, detail: `running, ${status.openPositions} open position${status.openPositions === 1 ? '' : 's'}` };
 };
 
-export const databaseCheck: HealthCheck = ({ status }) => (status.databaseOk ? { ok: true, detail: 'answering' } : { ok: false, detail: 'not answering' });
+export const databaseCheck: HealthCheck = ({ status }) => {
+  const { database } = status;
+  if (!database.available) {
+    const since = database.downSince ? ` since ${database.downSince.toISOString()}` : '';
+    return { ok: false, detail: `unavailable${since}; exits still reach the exchange (${database.exitsAwaitingRecord} awaiting record)` };
+  }
+  return status.databaseOk ? { ok: true, detail: 'answering' } : { ok: false, detail: 'not answering' };
+};
 
 export const marketDataCheck: HealthCheck = ({ status, now }) => {
   const problems: string[] = [];

@@ -5,10 +5,10 @@
  * `await alerts.worker.stop()` on shutdown before closing the database.
  */
 import type { Db } from '../db/client.ts';
-import type { Notifier } from '../engine/events.ts';
+import type { EngineEvent, Notifier } from '../engine/events.ts';
 import type { Logger } from '../log.ts';
 import { createOutboxNotifier } from './notifier.ts';
-import { createOutboxRepo, type OutboxRepo } from './outbox-repo.ts';
+import { createOutboxRepo, type OutboxRepo, type OutboxRow } from './outbox-repo.ts';
 import type { PacingConfig } from './pacer.ts';
 import { createRecipientsRepo } from './recipients-repo.ts';
 import { createDeliveryApi, createTelegramSender } from './telegram-sender.ts';
@@ -33,13 +33,28 @@ export interface Alerts {
 
 export function createAlerts(deps: AlertsDeps): Alerts {
   const outbox = createOutboxRepo(deps.db);
+  const send = createTelegramSender(createDeliveryApi(deps.token, deps.apiRoot));
   const worker = createOutboxWorker({
     outbox,
-    send: createTelegramSender(createDeliveryApi(deps.token, deps.apiRoot)),
+    send,
     logger: deps.logger,
     ...(deps.pacing ? { pacing: deps.pacing } : {}),
     ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),
   });
-  const notifier = createOutboxNotifier({ outbox, recipients: createRecipientsRepo(deps.db), onQueued: () => worker.kick() });
+  const notifier = createOutboxNotifier({
+    outbox,
+    recipients: createRecipientsRepo(deps.db),
+    onQueued: () => worker.kick(),
+    // the database outage notice: no outbox row (the outbox is in the database), sent once, best effort
+    sendNow: async (chatId, event, silent) => {
+      await send(directRow(chatId, event, silent));
+    },
+  });
   return { notifier, worker, outbox };
+}
+
+/** the shape the sender reads, for an alert that never had an outbox row */
+function directRow(chatId: number, event: EngineEvent, silent: boolean): OutboxRow {
+  const now = new Date();
+  return { id: 0, userId: event.userId, chatId, kind: event.kind, payload: event as unknown as Record<string, unknown>, dedupeKey: null, silent, status: 'pending', attempts: 0, nextAttemptAt: now, lastError: null, telegramMessageId: null, createdAt: now, sentAt: null };
 }

@@ -47,6 +47,22 @@ describe('runBacktest with --fixed-qty (monitor rules alone)', () => {
     expect(r.endBalance).toBeCloseTo(10_000 - 2.198, 9);
   });
 
+  it('SPEC §10: the exchange stop (0.5 % beyond the bot stop) never fires while the bot watches a continuous move; a gap open through both counts once', () => {
+    const noExtras = opts({ trailingEnabled: false, partialTpEnabled: false });
+    // a fall through the stop at 98 and far below within a candle: the bot sells at 98 first
+    const calm = run(candles([[100, 101, 90, 95]]), [signal({ stopLoss: 98, takeProfit: 105 })], noExtras);
+    expect(calm.trades[0]?.exits[0]).toMatchObject({ price: 98, reason: 'stop_loss' });
+    expect(calm.backstopFired).toBe(0);
+    // the next candle opens at 97, below the bot's stop (98) and the exchange's (97.51): both would fire
+    const gap = run(candles([[100, 101, 99, 100], [97, 97.5, 96, 96.5]]), [signal({ stopLoss: 98, takeProfit: 105 })], noExtras);
+    expect(gap.trades[0]?.exits[0]).toMatchObject({ price: 97, reason: 'stop_loss' });
+    expect(gap.backstopFired).toBe(1);
+    // a gap open to 97.8: through the bot's stop, short of the exchange's; only the bot acts
+    const shallow = run(candles([[100, 101, 99, 100], [97.8, 97.9, 97.6, 97.7]]), [signal({ stopLoss: 98, takeProfit: 105 })], noExtras);
+    expect(shallow.trades[0]?.exits[0]).toMatchObject({ price: 97.8, reason: 'stop_loss' });
+    expect(shallow.backstopFired).toBe(0);
+  });
+
   it('the seed’s partial example inside a backtest: 1 ETH from 3000 sells 0.25 @3030, 0.375 @3060, 0.28125 @3090, rest at the end', () => {
     const cs = candles([
       [3000, 3010, 2995, 3005],

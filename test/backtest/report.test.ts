@@ -22,6 +22,7 @@ describe('summarize', () => {
       trades: [trade(100, 1), trade(-50, 2), trade(-30, 3), trade(20, 4)],
       rejections: [],
       ticks: 40,
+      backstopFired: 0,
       startBalance: 10_000,
       endBalance: 10_040,
       fees: 4,
@@ -35,10 +36,12 @@ describe('summarize', () => {
     expect(text).toContain('win rate          50.0 %');
     expect(text).toContain('profit factor     1.50');
     expect(text).toContain('max drawdown      80.00 (0.79 %)');
+    expect(text).toContain("exchange stop     never fired (the bot's own exits came first)");
+    expect(formatSummary(summarize({ ...run, backstopFired: 2 }, 6), [])).toContain("exchange stop     would have fired 2× (gaps through the bot's stop and the exchange's)");
   });
 
   it('no losing trade: profit factor is null in JSON and ∞ when printed', () => {
-    const s = summarize({ trades: [trade(5, 1)], rejections: [], ticks: 4, startBalance: 100, endBalance: 105, fees: 0 }, 1);
+    const s = summarize({ trades: [trade(5, 1)], rejections: [], ticks: 4, backstopFired: 0, startBalance: 100, endBalance: 105, fees: 0 }, 1);
     expect(s.profit_factor).toBeNull();
     expect(formatSummary(s, [])).toContain('∞ (no losing trade)');
   });

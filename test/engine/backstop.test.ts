@@ -169,7 +169,24 @@ describe('backstop on Binance USD-M (real ccxt, emulator, real database)', () =>
     expect(rows.map((t) => t.closeReason)).toEqual(['exchange_stop']);
     expect(Number(rows[0]!.exitPrice)).toBe(48_500);
     expect([...w.ex.book.positions.values()].filter((x) => x.amount !== 0)).toEqual([]);
-    expect(w.h.notifier.ofKind('exchange_stop')).toHaveLength(1);
+    // the trader hears of the exchange's stop only: no "order failed … Retrying" for the bot's own stop loss
+    expect(kinds(w)).toEqual(['position_opened', 'exchange_stop']);
+  });
+
+  it('a wick through the backstop the feed never showed (USD-M): the time exit finds the position gone; exchange_stop only, no "order failed"', async () => {
+    const w = (world = await createWorld('futures'));
+    const p = await open(w);
+    const stop = openAlgo(w)[0]!;
+    w.ex.setPrice('BTCUSDT', stop.triggerPrice - 100); // the exchange trades through the stop and back
+    w.ex.setPrice('BTCUSDT', 50_000);
+    expect([...w.ex.book.positions.values()].filter((x) => x.amount !== 0)).toEqual([]);
+    w.h.clock.advance(12 * 3_600_000 + 1_000); // the bot, seeing 50 000 all along, closes on its time exit
+    await w.h.engine.sweepPositions();
+    await w.h.engine.settle();
+    const rows = await w.db.db.select().from(trades).where(eq(trades.positionId, p.id));
+    expect(rows.map((t) => [t.closeReason, Number(t.exitPrice)])).toEqual([['exchange_stop', stop.triggerPrice - 100]]);
+    expect(kinds(w)).toEqual(['position_opened', 'exchange_stop']);
+    expect(await w.h.engine.facade.listPositions(w.userId)).toEqual([]);
   });
 
   it('a stop the exchange refuses (-2021, it would trigger at once) keeps the position open under the bot, and the trader is told once', async () => {
@@ -235,6 +252,32 @@ describe('backstop on Binance spot: a STOP_LOSS_LIMIT that locks the coins', () 
       [stops[1]![0], 'CANCELED'],
       [p.qty, 'NEW'],
     ]);
+  });
+
+  it('a stop too far from the price for the exchange (-1013 PERCENT_PRICE_BY_SIDE): the trader is told once, the bot keeps guarding it, and reconciliation retries', async () => {
+    const w = (world = await createWorld('spot'));
+    w.ex.book.percentPrice = { down: 0.985, up: 1.015 }; // a tight band: the stop at 48 755 (limit 1 % lower) is outside
+    const p = await open(w);
+    expect(openSpotStops(w)).toEqual([]);
+    expect(w.ex.requests.some((r) => r.path === '/api/v3/order' && r.params['type'] === 'STOP_LOSS_LIMIT')).toBe(true);
+    const told = w.h.notifier.ofKind('action_needed').map((e) => e.message);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/^BTC\/USDT long is not protected on the exchange: the exchange refused a stop at [\d.]+ \(too far from or already past the price\)\. The bot still watches it and retries the stop\.$/);
+    expect(p).toMatchObject({ status: 'open', exchangeStop: { stopPrice: null } });
+    expect(formatPosition(p, new Date())).toContain('⚠️ Not protected on the exchange');
+    // the band widens again: the next reconciliation places it, without telling the trader twice
+    w.ex.book.percentPrice = undefined;
+    w.h.clock.advance(181_000);
+    await w.h.engine.sweepPositions();
+    expect(openSpotStops(w)).toHaveLength(1);
+    expect(w.h.notifier.ofKind('action_needed')).toHaveLength(1);
+    // meanwhile and after, the bot's own stop loss guards it: a fall through 49 000 sells
+    w.ex.book.percentPrice = { down: 0.985, up: 1.015 };
+    setPrice(w, 48_900);
+    await w.h.engine.settle();
+    const rows = await w.db.db.select().from(trades).where(eq(trades.positionId, p.id));
+    expect(rows.map((t) => t.closeReason)).toEqual(['stop_loss']);
+    expect(openSpotStops(w)).toEqual([]);
   });
 
   it('fires while the bot is down: at restart exchange_stop is recorded once, priced from the exchange fill and its USDT fee', async () => {

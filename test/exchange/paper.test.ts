@@ -37,6 +37,29 @@ describe.each(databaseKinds())('paper exchange on %s', (kind) => {
     return { accountId, exchange: make(), restart: make };
   }
 
+  it('protective stops survive a restart: a resting spot stop still holds the coins and fires later; a fired one keeps its fill', async () => {
+    const { exchange, restart } = await paperAccount('spot');
+    prices.set('BTC/USDT', 50_000);
+    const buy = await exchange.placeOrder({ symbol: 'BTC/USDT', side: 'buy', type: 'market', qty: 0.01, clientOrderId: 'rb1' });
+    const held = buy.filledQty - buy.fee;
+    await exchange.placeStop({ symbol: 'BTC/USDT', side: 'long', qty: held, stopPrice: 48_000, clientOrderId: 'rbs1' });
+
+    const after = restart();
+    expect(await after.fetchStop('BTC/USDT', { clientOrderId: 'rbs1' })).toMatchObject({ status: 'open', stopPrice: 48_000, qty: held });
+    expect((await after.fetchBalance()).BTC).toMatchObject({ free: 0, used: held });
+    await expect(after.placeOrder({ symbol: 'BTC/USDT', side: 'sell', type: 'market', qty: held, clientOrderId: 'rs1' })).rejects.toThrow(/a stop holds the rest/);
+    // placed again under the same client id (a retried request): the resting stop, not a second one
+    expect((await after.placeStop({ symbol: 'BTC/USDT', side: 'long', qty: held, stopPrice: 48_000, clientOrderId: 'rbs1' })).qty).toBe(held);
+    expect((await after.fetchBalance()).BTC?.used).toBe(held);
+
+    prices.set('BTC/USDT', 47_900);
+    const fired = await after.fetchStop('BTC/USDT', { clientOrderId: 'rbs1' });
+    expect(fired).toMatchObject({ status: 'closed', fill: { filledQty: held, side: 'sell' } });
+    const third = restart();
+    expect(await third.fetchStop('BTC/USDT', { clientOrderId: 'rbs1' })).toMatchObject({ status: 'closed', fill: { clientOrderId: 'rbs1f', filledQty: held } });
+    expect((await third.fetchBalance()).BTC?.total ?? 0).toBe(0);
+  });
+
   it('a new wallet holds the configured start balance (default 10 000 USDT)', async () => {
     expect((await (await paperAccount('spot')).exchange.fetchBalance()).USDT).toEqual({ free: 10_000, used: 0, total: 10_000 });
     expect((await (await paperAccount('spot', { startBalance: 2_500 })).exchange.fetchBalance()).USDT?.total).toBe(2_500);

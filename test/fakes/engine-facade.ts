@@ -9,6 +9,7 @@ import type {
   BalanceView,
   ControlResult,
   EngineFacade,
+  DatabaseOutage,
   EngineStatus,
   KeyCheck,
   NewAccountInput,
@@ -435,9 +436,17 @@ export class FakeEngineFacade implements EngineFacade {
       pausedGlobally: this.pausedGlobally,
       lastCycle: this.lastCycle,
       marketData: [{ exchange: 'binance', stale: false, lastTickAt: this.now(), symbols: this.prices.size, staleSymbols: this.quietSymbols }],
-      databaseOk: true,
+      databaseOk: this.outage === null,
+      database: { available: this.outage === null, downSince: this.outage?.since ?? null, exitsAwaitingRecord: this.outage?.exitsAwaitingRecord ?? 0 },
       outboxDepth: 0,
       concentration: { threshold: 0.7, traders: this.concentrated },
     };
+  }
+
+  /** what databaseOutage() reports (tests set it) */
+  outage: DatabaseOutage | null = null;
+
+  databaseOutage(): DatabaseOutage | null {
+    return this.outage;
   }
 }

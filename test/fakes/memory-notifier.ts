@@ -13,6 +13,15 @@ export class MemoryNotifier implements Notifier {
     this.events.push(event);
   }
 
+  /** sent at once, around the outbox (the database outage notice) */
+  readonly direct: EngineEvent[] = [];
+
+  async notifyNow(event: EngineEvent): Promise<void> {
+    this.direct.push(event);
+  }
+
+  async remember(): Promise<void> {}
+
   ofKind<K extends EngineEvent['kind']>(kind: K): Array<Extract<EngineEvent, { kind: K }>> {
     return this.events.filter((e): e is Extract<EngineEvent, { kind: K }> => e.kind === kind);
   }

@@ -13,6 +13,7 @@ const status = (over: Partial<EngineStatus> = {}): EngineStatus => ({
   lastCycle: { at: new Date(NOW - 60_000), signals: 1, executed: 1, rejected: 0 },
   marketData: [{ exchange: 'binance:spot', stale: false, lastTickAt: new Date(NOW - 1_000), symbols: 2, staleSymbols: [] }],
   databaseOk: true,
+  database: { available: true, downSince: null, exitsAwaitingRecord: 0 },
   outboxDepth: 0,
   concentration: { threshold: 0.7, traders: [] },
   ...over,
@@ -20,6 +21,12 @@ const status = (over: Partial<EngineStatus> = {}): EngineStatus => ({
 const input = (over: Partial<HealthInput> = {}): HealthInput => ({ phase: 'running', status: status(), now: NOW, signalSweepSeconds: 300, ...over });
 
 describe('evaluateHealth', () => {
+  it('names a database outage the engine rides out, with the exits still to be recorded', () => {
+    const r = evaluateHealth(input({ status: status({ databaseOk: false, database: { available: false, downSince: new Date(NOW - 30_000), exitsAwaitingRecord: 2 } }) }));
+    expect(r.status).toBe('unhealthy');
+    expect(r.checks['database']).toEqual({ ok: false, detail: 'unavailable since 2026-12-01T11:59:30.000Z; exits still reach the exchange (2 awaiting record)' });
+  });
+
   it('is ok when the engine runs, the database answers and every feed is fresh', () => {
     const r = evaluateHealth(input());
     expect(r.status).toBe('ok');

@@ -36,9 +36,19 @@ export function formatStatus(s: EngineStatus, outboxDepth: number, now: Date, na
     `Last signal cycle: ${cycle}`,
     'Market data:',
     ...feeds,
-    `Database: ${s.databaseOk ? '✅ ok' : '❌ unreachable'}`,
+    databaseLine(s, now),
     `Alert outbox: ${outboxDepth} waiting`,
   ].join('\n');
+}
+
+/** SPEC §10: during an outage exits go to the local journal; /status says since when and how many wait */
+function databaseLine(s: EngineStatus, now: Date): string {
+  const d = s.database;
+  if (d && !d.available && d.downSince) {
+    const waiting = d.exitsAwaitingRecord;
+    return `Database: ❌ unavailable for ${fmtDuration(now.getTime() - d.downSince.getTime())} (since ${fmtTime(d.downSince)}); exits still reach the exchange (local journal), ${waiting} waiting to be recorded`;
+  }
+  return `Database: ${s.databaseOk ? '✅ ok' : '❌ unreachable'}`;
 }
 
 export function formatUsers(list: TraderSummary[]): string {

@@ -40,6 +40,11 @@ export class BinanceBook {
   readonly symbolSettings = new Map<string, SymbolSettings>();
   /** futures position mode: true = hedge mode (LONG and SHORT), false = one-way (BOTH) */
   dualSidePosition = false;
+  /**
+   * Binance spot's PERCENT_PRICE_BY_SIDE filter, where set: a priced or stop order whose price (or
+   * trigger) lies outside [down × price, up × price] is refused with -1013 (a stop too far away)
+   */
+  percentPrice: { down: number; up: number } | undefined;
   readonly orders: EmulatorOrder[] = [];
   readonly trades: EmulatorTrade[] = [];
   /** USDⓈ-M conditional orders (binance-algo.ts) */
@@ -154,6 +159,10 @@ export class BinanceBook {
     if (conditional && !(stopPrice > 0)) throw new BinanceReject(-1102, "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed.");
     const current = this.price(market.id);
     if (conditional && triggersNow(type, side, stopPrice, current)) throw new BinanceReject(-2010, 'Stop price would trigger immediately.');
+    const band = venue === 'spot' ? this.percentPrice : undefined;
+    for (const level of [limit, stopPrice]) {
+      if (band && level > 0 && (level < current * band.down || level > current * band.up)) throw new BinanceReject(-1013, 'Filter failure: PERCENT_PRICE_BY_SIDE');
+    }
     const reduceOnly = p.reduceOnly === 'true';
     const positionSide = venue === 'futures' ? checkPositionSide(this, p) : 'BOTH';
     const reducing = reduceOnly || closesHedged({ positionSide, side });
