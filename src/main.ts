@@ -18,6 +18,8 @@ import { createAlerts } from './notify/alerts.ts';
 import { createEngine } from './engine/create-engine.ts';
 import { createCandleSource } from './engine/candle-source.ts';
 import { createBot, registerCommands } from './bot/create-bot.ts';
+import { runBot } from './bot/run-bot.ts';
+import { SendBudget } from './bot/send-budget.ts';
 
 const SHUTDOWN_GRACE_MS = 8_000;
 
@@ -77,7 +79,9 @@ async function main(): Promise<void> {
     ...(priceFeed ? { priceFeed } : {}),
     feed: { onError: (error: unknown) => logger.warn({ err: error }, 'market data error; reconnecting') },
   });
-  const alerts = createAlerts({ db: database.db, token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger });
+  // one outgoing budget per bot token: replies and alerts count against the same Telegram limits
+  const budget = new SendBudget();
+  const alerts = createAlerts({ db: database.db, token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger, budget });
   const engine = createEngine({
     database,
     accounts,
@@ -101,7 +105,9 @@ async function main(): Promise<void> {
     box,
     engine: engine.facade,
     paperStartBalance: config.paper.startBalance,
+    budget,
   });
+  let polling: Awaited<ReturnType<typeof runBot>> | undefined;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -121,7 +127,7 @@ async function main(): Promise<void> {
         logger.warn({ err: e, step: name }, 'shutdown step failed; continuing');
       }
     };
-    await step('bot', () => (bot.isRunning() ? bot.stop() : Promise.resolve()));
+    await step('bot', () => (polling?.isRunning() ? polling.stop() : Promise.resolve()));
     await step('engine', () => engine.stop());
     await step('alerts', () => alerts.worker.stop());
     await step('exchanges', () => exchanges.close());
@@ -141,9 +147,10 @@ async function main(): Promise<void> {
   await bot.init();
   await registerCommands(bot, config.telegram.adminIds);
   if (stopping) return;
-  logger.info({ bot: bot.botInfo.username }, 'bot started (long polling)');
+  polling = await runBot(bot);
+  logger.info({ bot: bot.botInfo.username }, 'bot started (long polling, updates handled concurrently)');
   try {
-    await Promise.all([bot.start({ drop_pending_updates: false }), engineStarted]);
+    await Promise.all([polling.task(), engineStarted]);
   } catch (e) {
     // a stop requested while polling was starting ends bot.start() with an abort: not a failure
     if (!stopping) throw e;

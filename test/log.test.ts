@@ -99,7 +99,6 @@ describe('secrets at every depth of an error', () => {
       box: createSecretBox(randomBytes(32).toString('base64')),
       engine: new FakeEngineFacade(),
       botInfo: emu.botInfo,
-      limits: { perChatIntervalMs: 0 },
     });
     const running = bot.start({ timeout: 1 });
     try {

@@ -1,12 +1,13 @@
 /**
  * The Telegram layer: features mounted in one stated order, the catch-all last.
  * Presentation only: features call the engine facade, repos for users/accounts/settings, and pure
- * formatters. Order: trader lookup → conversations (stored in bot_storage) → /cancel → dialogs →
+ * formatters. Order: per-chat sequence → trader lookup → conversations (stored in bot_storage) → /cancel → dialogs →
  * start/help → accounts → settings → positions → reports → pause/resume → admin → fallback.
  */
 import { Bot, GrammyError, HttpError, type BotError, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
+import { sequentialize } from '@grammyjs/runner';
 import { conversations, createConversation, type ConversationData, type VersionedState } from '@grammyjs/conversations';
 import type { Logger } from '../log.ts';
 import type { Db } from '../db/client.ts';
@@ -22,7 +23,7 @@ import { createOutboxRepo } from '../notify/outbox-repo.ts';
 import { ADMIN_COMMANDS, TRADER_COMMANDS } from './commands.ts';
 import type { BotContext, DialogContext, FeatureDeps } from './context.ts';
 import { createBotStorage, createClaims } from './storage.ts';
-import { telegramLimits, type TelegramLimits } from './telegram-limits.ts';
+import { budgetedFetch, SendBudget } from './send-budget.ts';
 import { outgoingGate, type Repaired } from './outgoing.ts';
 import { cancelFeature } from './features/cancel.ts';
 import { startFeature } from './features/start.ts';
@@ -55,18 +56,25 @@ export interface BotDeps {
   engine: EngineFacade;
   /** skips getMe (tests); otherwise call bot.init() before handling updates */
   botInfo?: UserFromGetMe;
-  limits?: Partial<TelegramLimits>;
+  /** the token's one outgoing budget, shared with the alert sender (main.ts makes one per token) */
+  budget?: SendBudget;
   now?: () => Date;
   /** what a new paper wallet holds, USDT (config.paper.startBalance); default 10 000 */
   paperStartBalance?: number;
 }
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
-  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot }, ...(deps.botInfo ? { botInfo: deps.botInfo } : {}) });
+  // the budget sits at the HTTP layer: every Api made from these options (each dialog's too) waits for its slot
+  const budget = deps.budget ?? new SendBudget();
+  const bot = new Bot<BotContext>(deps.token, {
+    client: { apiRoot: deps.apiRoot, fetch: budgetedFetch(budget) },
+    ...(deps.botInfo ? { botInfo: deps.botInfo } : {}),
+  });
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, rethrowInternalServerErrors: false, rethrowHttpErrors: true }));
-  bot.api.config.use(telegramLimits(deps.limits));
   bot.api.config.use(outgoingGate(repairLogger(deps.logger)));
 
+  // updates run concurrently (runner); one chat's updates run in order, before the dialogs see them
+  bot.use(sequentialize(chatKey));
   bot.use(async (ctx, next) => {
     if (ctx.from && !ctx.from.is_bot) ctx.trader = await deps.users.byTelegramId(ctx.from.id);
     await next();
@@ -123,6 +131,12 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
   bot.use(reportsFeature(f));
   bot.use(controlFeature(f));
   bot.use(adminFeature(f));
+}
+
+/** one queue per chat; an update without a chat (an inline button's query) queues per user */
+function chatKey(ctx: Context): string | undefined {
+  const chat = ctx.chat?.id ?? ctx.from?.id;
+  return chat === undefined ? undefined : String(chat);
 }
 
 function repairLogger(logger: Logger): Repaired {

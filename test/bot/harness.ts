@@ -15,7 +15,8 @@ import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createAuditRepo } from '../../src/db/repos/audit.ts';
 import { createSecretBox, type SecretBox } from '../../src/security/secret-box.ts';
 import { createAlerts, type Alerts } from '../../src/notify/alerts.ts';
-import type { PacingConfig } from '../../src/notify/pacer.ts';
+import { SendBudget, type SendLimits } from '../../src/bot/send-budget.ts';
+import { runBot } from '../../src/bot/run-bot.ts';
 import type { EngineFacade } from '../../src/engine/facade.ts';
 import type { Notifier } from '../../src/engine/events.ts';
 import { createLogger } from '../../src/log.ts';
@@ -48,15 +49,15 @@ export interface HarnessOptions {
   engine?: (h: { db: TestDatabase; box: SecretBox; notifier: Notifier }) => Promise<{ facade: EngineFacade; stop(): Promise<void> }>;
   adminIds?: number[];
   pollMs?: number;
-  /** alert pacing; default TEST_PACING (Telegram's real pacing is tested in test/notify/delivery.test.ts) */
-  pacing?: Partial<PacingConfig>;
+  /** the outgoing budget shared by replies and alerts; default TEST_PACING (Telegram's own in test/bot/concurrency.e2e.test.ts and test/notify/delivery.test.ts) */
+  pacing?: Partial<SendLimits>;
 }
 
 /**
  * Telegram's pacing (1 message a second to a chat) would make a test of six alerts take six
  * seconds; the order and one-at-a-time per chat stay, only the gap shrinks.
  */
-export const TEST_PACING: PacingConfig = { perChatIntervalMs: 20, globalPerSecond: 200, globalBurst: 10 };
+export const TEST_PACING: SendLimits = { globalPerSecond: 200, globalBurst: 10, perChatPerSecond: 50, perChatBurst: 10, alertGapMs: 20 };
 
 export function harnessKinds(): Array<'pglite' | 'postgres'> {
   return databaseKinds();
@@ -68,18 +69,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const box = createSecretBox(randomBytes(32).toString('base64'));
   const logger = createLogger({ level: 'silent', pretty: false, secrets: [] });
   const users = createUsersRepo(db.db);
-  const alerts = createAlerts({ db: db.db, token: emu.token, apiRoot: emu.url, logger, pollMs: options.pollMs ?? 50, pacing: options.pacing ?? TEST_PACING });
+  const budget = new SendBudget({ ...TEST_PACING, ...options.pacing });
+  const alerts = createAlerts({ db: db.db, token: emu.token, apiRoot: emu.url, logger, pollMs: options.pollMs ?? 50, budget });
   const built = options.engine ? await options.engine({ db, box, notifier: alerts.notifier }) : undefined;
   const engine = built ? built.facade : new FakeEngineFacade({ notifier: alerts.notifier, accountsRepo: createAccountsRepo(db.db, box), auditRepo: createAuditRepo(db.db) });
   const adminIds = options.adminIds ?? [admin.id];
 
   let bot: Bot<BotContext>;
-  let running: Promise<void> = Promise.resolve();
+  let polling: Awaited<ReturnType<typeof runBot>>;
   const startBot = async () => {
-    bot = createBot({ token: emu.token, apiRoot: emu.url, logger, users, adminIds, db: db.db, box, engine, botInfo: emu.botInfo, limits: { perChatIntervalMs: 0 } });
-    running = bot.start({ timeout: 1, drop_pending_updates: false });
+    bot = createBot({ token: emu.token, apiRoot: emu.url, logger, users, adminIds, db: db.db, box, engine, botInfo: emu.botInfo, budget });
+    const calls = emu.calls('getUpdates').length;
+    polling = await runBot(bot, { timeoutSeconds: 1 });
     // wait until it polls
-    await emu.waitForCall('getUpdates', undefined, 5000);
+    await emu.waitForCall('getUpdates', () => emu.calls('getUpdates').length > calls, 5000);
   };
   await startBot();
   await registerCommands(bot!, adminIds);
@@ -99,8 +102,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     engine,
     alerts,
     async restartBot() {
-      await bot.stop();
-      await running;
+      await polling.stop();
       await startBot();
     },
     async say(user, text, expectMessage) {
@@ -124,8 +126,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async stop() {
       await alerts.worker.stop();
-      await bot.stop();
-      await running;
+      await polling.stop();
       await built?.stop();
       await emu.close();
       await db.destroy();
