@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Bot } from 'grammy';
-import { startBotApiEmulator, type BotApiEmulator, type MessageEvent, type MessageView, type TgUser } from '../emulators/bot-api.ts';
+import { startBotApiEmulator, type BotApiEmulator, type BotApiEmulatorOptions, type MessageEvent, type MessageView, type TgUser } from '../emulators/bot-api.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { createBot, registerCommands } from '../../src/bot/create-bot.ts';
 import type { BotContext } from '../../src/bot/context.ts';
@@ -49,6 +49,8 @@ export interface HarnessOptions {
   engine?: (h: { db: TestDatabase; box: SecretBox; notifier: Notifier }) => Promise<{ facade: EngineFacade; stop(): Promise<void> }>;
   adminIds?: number[];
   pollMs?: number;
+  /** options of the Bot API emulator (rate limits, how long a pressed button waits for its answer) */
+  emulator?: BotApiEmulatorOptions;
   /** the outgoing budget shared by replies and alerts; default TEST_PACING (Telegram's own in test/bot/concurrency.e2e.test.ts and test/notify/delivery.test.ts) */
   pacing?: Partial<SendLimits>;
 }
@@ -64,7 +66,7 @@ export function harnessKinds(): Array<'pglite' | 'postgres'> {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const emu = await startBotApiEmulator();
+  const emu = await startBotApiEmulator(options.emulator);
   const db = await openTestDatabase(options.kind ?? 'pglite');
   const box = createSecretBox(randomBytes(32).toString('base64'));
   const logger = createLogger({ level: 'silent', pretty: false, secrets: [] });
