@@ -19,7 +19,8 @@ export interface SendLimits {
   alertGapMs: number;
 }
 
-export const TELEGRAM_SEND_LIMITS: SendLimits = { globalPerSecond: 29, globalBurst: 3, perChatPerSecond: 1, perChatBurst: 3, alertGapMs: 1000 };
+/** 28/s with a burst of 2: no one-second window holds more than 30 sends, even when a stall bunches them */
+export const TELEGRAM_SEND_LIMITS: SendLimits = { globalPerSecond: 28, globalBurst: 2, perChatPerSecond: 1, perChatBurst: 3, alertGapMs: 1000 };
 
 /** The methods Telegram's flood limits count (sending and editing messages). */
 export const MESSAGE_METHODS: ReadonlySet<string> = new Set([

@@ -93,7 +93,11 @@ export function positionsFeature(deps: FeatureDeps) {
 
     if (result.ok) {
       await ctx.answerCallbackQuery({ text: result.message.slice(0, 190) });
-      return redraw(result.position ?? (await deps.engine.getPosition(trader.id, id)));
+      const after = result.position ?? (await deps.engine.getPosition(trader.id, id));
+      // an alert under a position now closed keeps its buttons (they answer "already closed"): the
+      // closing alert follows at once, and the edit would take a message slot from everyone's alerts
+      if (!isView && after?.status === 'closed') return;
+      return redraw(after);
     }
     switch (result.code) {
       case 'closed':
