@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, createConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DatabaseInUseError, openDatabase, type Database } from './db/client.ts';
-import { createUsersRepo } from './db/repos/users.ts';
+import { createBotStore } from './db/repos/bot-state.ts';
 import { createAccountsRepo } from './db/repos/accounts.ts';
 import { createSecretBox } from './security/secret-box.ts';
 import { resolveSecretKey } from './security/secret-key-file.ts';
@@ -70,7 +70,6 @@ async function main(): Promise<void> {
     process.exit(3);
   }
 
-  const users = createUsersRepo(database.db);
   const accounts = createAccountsRepo(database.db, box);
   const priceFeed = await createPriceFeed(config);
   const exchanges: ExchangeRuntime = createExchangeRuntime({
@@ -90,7 +89,7 @@ async function main(): Promise<void> {
     feeds: (exchange, mode) => ((EXCHANGE_IDS as readonly string[]).includes(exchange) ? exchanges.feedFor(exchange as ExchangeId, mode) : priceFeed),
     // recent hourly candles for volatility and ATR/regime SL/TP; a replayed session has no history
     ...(priceFeed ? {} : { candles: createCandleSource({ publicPort: (exchange, mode) => exchanges.publicPort(exchange as ExchangeId, mode), logger }) }),
-    config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase },
+    config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase, adminTelegramIds: config.telegram.adminIds },
     logger,
     outboxDepth: () => alerts.outbox.depth(),
   });
@@ -99,11 +98,9 @@ async function main(): Promise<void> {
     token: config.telegram.token,
     apiRoot: config.telegram.apiRoot,
     logger,
-    users,
     adminIds: config.telegram.adminIds,
-    db: database.db,
-    box,
     engine: engine.facade,
+    store: createBotStore(database.db, box),
     paperStartBalance: config.paper.startBalance,
     budget,
   });

@@ -1,7 +1,7 @@
 /**
  * The Telegram layer: features mounted in one stated order, the catch-all last.
- * Presentation only: features call the engine facade, repos for users/accounts/settings, and pure
- * formatters. Order: per-chat sequence → trader lookup → conversations (stored in bot_storage) → /cancel → dialogs →
+ * Presentation only: features call the engine facade and pure formatters; the bot's own state
+ * (dialogs, button claims) comes in as `store`. Order: per-chat sequence → trader lookup → conversations (stored in bot_storage) → /cancel → dialogs →
  * start/help → accounts → settings → positions → reports → pause/resume → admin → fallback.
  */
 import { Bot, GrammyError, HttpError, type BotError, type Context } from 'grammy';
@@ -10,19 +10,10 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';
 import { conversations, createConversation, type ConversationData, type VersionedState } from '@grammyjs/conversations';
 import type { Logger } from '../log.ts';
-import type { Db } from '../db/client.ts';
-import type { UsersRepo } from '../db/repos/users.ts';
 import type { EngineFacade } from '../engine/facade.ts';
-import type { SecretBox } from '../security/secret-box.ts';
-import { createAccountsRepo } from '../db/repos/accounts.ts';
-import { createSettingsRepo } from '../db/repos/settings.ts';
-import { createAuditRepo } from '../db/repos/audit.ts';
-import { createBotAudit } from './audit.ts';
-import { createRecipientsRepo } from '../notify/recipients-repo.ts';
-import { createOutboxRepo } from '../notify/outbox-repo.ts';
 import { ADMIN_COMMANDS, TRADER_COMMANDS } from './commands.ts';
 import type { BotContext, DialogContext, FeatureDeps } from './context.ts';
-import { createBotStorage, createClaims } from './storage.ts';
+import type { BotStore } from './storage.ts';
 import { budgetedFetch, SendBudget } from './send-budget.ts';
 import { outgoingGate, type Repaired } from './outgoing.ts';
 import { cancelFeature } from './features/cancel.ts';
@@ -47,13 +38,11 @@ export interface BotDeps {
   token: string;
   apiRoot: string;
   logger: Logger;
-  users: UsersRepo;
   adminIds: readonly number[];
-  db: Db;
-  /** seals credentials (accounts) and in-progress dialog state (which may hold a secret) */
-  box: SecretBox;
-  /** the only way to trading data and actions */
+  /** the only way to trading data, traders and actions */
   engine: EngineFacade;
+  /** the bot's own state: dialogs (sealed, they may hold a secret) and button claims */
+  store: BotStore;
   /** skips getMe (tests); otherwise call bot.init() before handling updates */
   botInfo?: UserFromGetMe;
   /** the token's one outgoing budget, shared with the alert sender (main.ts makes one per token) */
@@ -76,7 +65,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   // updates run concurrently (runner); one chat's updates run in order, before the dialogs see them
   bot.use(sequentialize(chatKey));
   bot.use(async (ctx, next) => {
-    if (ctx.from && !ctx.from.is_bot) ctx.trader = await deps.users.byTelegramId(ctx.from.id);
+    if (ctx.from && !ctx.from.is_bot) ctx.trader = await deps.engine.traderByTelegramId(ctx.from.id);
     await next();
   });
   mountFeatures(bot, deps);
@@ -89,13 +78,7 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
   const now = deps.now ?? (() => new Date());
   const f: FeatureDeps = {
     engine: deps.engine,
-    users: deps.users,
-    accounts: createAccountsRepo(deps.db, deps.box),
-    settings: createSettingsRepo(deps.db),
-    audit: createBotAudit(createAuditRepo(deps.db), now),
-    recipients: createRecipientsRepo(deps.db),
-    outbox: createOutboxRepo(deps.db),
-    claims: createClaims(deps.db),
+    claims: deps.store.claims,
     logger: deps.logger,
     adminIds: deps.adminIds,
     now,
@@ -107,7 +90,7 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
         type: 'key',
         version: DIALOG_STORAGE_VERSION,
         prefix: 'conv:',
-        adapter: createBotStorage<VersionedState<ConversationData>>(deps.db, { box: deps.box }),
+        adapter: deps.store.dialogs<VersionedState<ConversationData>>(),
       },
       // a dialog's context has its own Api: the same gate goes on it
       plugins: [
@@ -124,7 +107,7 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
   bot.use(createConversation(createEditSettingDialog(f), { id: EDIT_SETTING_DIALOG, ...dialog }));
   bot.use(createConversation(createAdjustDialog(f), { id: ADJUST_DIALOG, ...dialog }));
 
-  bot.use(startFeature({ users: deps.users, adminIds: deps.adminIds, paperStartBalance: f.paperStartBalance }));
+  bot.use(startFeature({ engine: deps.engine, adminIds: deps.adminIds, paperStartBalance: f.paperStartBalance }));
   bot.use(accountsFeature(f));
   bot.use(settingsFeature(f));
   bot.use(positionsFeature(f));

@@ -134,17 +134,7 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
     return result;
   }
 
-  async function pauseUser(actor: Actor, userId: string, paused: boolean): Promise<void> {
-    await repos.controls.setUserPaused(userId, paused, clock.now());
-    await audit(actor, paused ? 'trading.pause_user' : 'trading.resume_user', userId, {});
-  }
-
-  async function pauseAll(actor: Actor, paused: boolean): Promise<void> {
-    await repos.controls.setPausedAll(paused, clock.now());
-    await audit(actor, paused ? 'trading.pause_all' : 'trading.resume_all', null, {});
-  }
-
-  return { closePosition, moveStop, moveTarget, breakeven, pauseUser, pauseAll, view, audit };
+  return { closePosition, moveStop, moveTarget, breakeven, view, audit };
 }
 
 export type Controls = ReturnType<typeof createControls>;

@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { createOutboxNotifier } from './notifier.ts';
 import { createOutboxRepo, type OutboxRepo } from './outbox-repo.ts';
 import type { SendBudget, SendLimits } from '../bot/send-budget.ts';
-import { createRecipientsRepo } from './recipients-repo.ts';
+import { createRecipientsRepo } from '../db/repos/recipients.ts';
 import { createDeliveryApi, createTelegramSender } from './telegram-sender.ts';
 import { createOutboxWorker, type OutboxWorker } from './worker.ts';
 

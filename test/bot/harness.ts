@@ -10,7 +10,7 @@ import { startBotApiEmulator, type BotApiEmulator, type BotApiEmulatorOptions, t
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { createBot, registerCommands } from '../../src/bot/create-bot.ts';
 import type { BotContext } from '../../src/bot/context.ts';
-import { createUsersRepo } from '../../src/db/repos/users.ts';
+import { createBotStore } from '../../src/db/repos/bot-state.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createAuditRepo } from '../../src/db/repos/audit.ts';
 import { createSecretBox, type SecretBox } from '../../src/security/secret-box.ts';
@@ -20,7 +20,7 @@ import { runBot } from '../../src/bot/run-bot.ts';
 import type { EngineFacade } from '../../src/engine/facade.ts';
 import type { Notifier } from '../../src/engine/events.ts';
 import { createLogger } from '../../src/log.ts';
-import { FakeEngineFacade } from '../fakes/engine-facade.ts';
+import { FakeEngineFacade, fakeDesk } from '../fakes/engine-facade.ts';
 
 export const alice: TgUser = { id: 81001, first_name: 'Alice', username: 'alice' };
 export const bob: TgUser = { id: 81002, first_name: 'Bob', username: 'bob' };
@@ -70,17 +70,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const db = await openTestDatabase(options.kind ?? 'pglite');
   const box = createSecretBox(randomBytes(32).toString('base64'));
   const logger = createLogger({ level: 'silent', pretty: false, secrets: [] });
-  const users = createUsersRepo(db.db);
   const budget = new SendBudget({ ...TEST_PACING, ...options.pacing });
   const alerts = createAlerts({ db: db.db, token: emu.token, apiRoot: emu.url, logger, pollMs: options.pollMs ?? 50, budget });
   const built = options.engine ? await options.engine({ db, box, notifier: alerts.notifier }) : undefined;
-  const engine = built ? built.facade : new FakeEngineFacade({ notifier: alerts.notifier, accountsRepo: createAccountsRepo(db.db, box), auditRepo: createAuditRepo(db.db) });
+  const engine = built ? built.facade : new FakeEngineFacade({ notifier: alerts.notifier, accountsRepo: createAccountsRepo(db.db, box), auditRepo: createAuditRepo(db.db), desk: fakeDesk(db.db, options.adminIds ?? [admin.id]) });
   const adminIds = options.adminIds ?? [admin.id];
 
   let bot: Bot<BotContext>;
   let polling: Awaited<ReturnType<typeof runBot>>;
   const startBot = async () => {
-    bot = createBot({ token: emu.token, apiRoot: emu.url, logger, users, adminIds, db: db.db, box, engine, botInfo: emu.botInfo, budget });
+    bot = createBot({ token: emu.token, apiRoot: emu.url, logger, adminIds, engine, store: createBotStore(db.db, box), botInfo: emu.botInfo, budget });
     const calls = emu.calls('getUpdates').length;
     polling = await runBot(bot, { timeoutSeconds: 1 });
     // wait until it polls

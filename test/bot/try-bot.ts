@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { startBotApiEmulator, type MessageView, type TgUser } from '../emulators/bot-api.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { tradingSignals } from '../../src/db/schema.ts';
-import { createUsersRepo } from '../../src/db/repos/users.ts';
+import { createBotStore } from '../../src/db/repos/bot-state.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createLogger } from '../../src/log.ts';
@@ -46,12 +46,12 @@ const engine = createEngine({
   notifier: alerts.notifier,
   createExchange: (account) => runtime.create(account),
   feeds: () => feed,
-  config: { trustedSources: ['titan_v3'], intervals: { signalSweepSeconds: 300, monitorSweepSeconds: 5 } },
+  config: { trustedSources: ['titan_v3'], intervals: { signalSweepSeconds: 300, monitorSweepSeconds: 5 }, adminTelegramIds: [alice.id] },
   outboxDepth: () => createOutboxRepo(database.db).depth(),
   logger,
 });
 await engine.start();
-const bot = createBot({ token: emu.token, apiRoot: emu.url, logger, users: createUsersRepo(database.db), adminIds: [alice.id], db: database.db, box, engine: engine.facade, botInfo: emu.botInfo });
+const bot = createBot({ token: emu.token, apiRoot: emu.url, logger, adminIds: [alice.id], engine: engine.facade, store: createBotStore(database.db, box), botInfo: emu.botInfo });
 const polling = bot.start({ timeout: 1 });
 await registerCommands(bot, [alice.id]);
 alerts.worker.start();

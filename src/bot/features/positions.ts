@@ -72,7 +72,7 @@ export function positionsFeature(deps: FeatureDeps) {
 
     const p = await deps.engine.getPosition(trader.id, id);
     if (!p) {
-      await deps.audit.record({ actorTelegramId: ctx.from.id, actorUserId: trader.id, action: 'position.refused', target: id, details: { button: a, reason: 'not_owner' } });
+      await deps.engine.recordAudit(actor, 'position.refused', id, { button: a, reason: 'not_owner' });
       return ctx.answerCallbackQuery({ text: NOT_YOURS, show_alert: true });
     }
     if (p.status !== 'open') {
