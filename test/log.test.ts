@@ -11,6 +11,7 @@ import { createBotStore } from '../src/db/repos/bot-state.ts';
 import { createSecretBox } from '../src/security/secret-box.ts';
 import { openTestDatabase } from './support/databases.ts';
 import { FakeEngineFacade, fakeDesk } from './fakes/engine-facade.ts';
+import { runBot } from '../src/bot/run-bot.ts';
 import { startBotApiEmulator } from './emulators/bot-api.ts';
 
 function capture() {
@@ -98,7 +99,7 @@ describe('secrets at every depth of an error', () => {
       engine: new FakeEngineFacade({ desk: fakeDesk(db.db) }),
       botInfo: emu.botInfo,
     });
-    const running = bot.start({ timeout: 1 });
+    const polling = await runBot(bot, { timeoutSeconds: 1 });
     try {
       await emu.waitForCall('getUpdates', undefined, 5000);
       // the reply and the error handler's apology both lose their connection
@@ -109,8 +110,7 @@ describe('secrets at every depth of an error', () => {
       expect(out).toContain('/bot[REDACTED]/sendMessage');
       expect(out).not.toContain(secretPart);
     } finally {
-      await bot.stop();
-      await running;
+      await polling.stop();
       await emu.close();
       await db.destroy();
     }

@@ -64,7 +64,7 @@ export function createTraderDesk(deps: TraderDeskDeps): Desk {
     // the trader's own switch and the administrator's hold are apart: each lifts only its own
     if (self) await deps.controls.setUserPaused(userId, pause, now);
     else await deps.controls.setAdminHold(userId, pause, now);
-    await audit(actor, `${pause ? 'trading.pause_user' : 'trading.resume_user'}${self ? '' : '.admin'}`, userId);
+    await audit(actor, pause ? 'trading.pause_user' : 'trading.resume_user', userId, { by: self ? 'trader' : 'admin' });
     const after = (await deps.controls.pauseState(userId))!;
     const paused = after.byTrader || after.byAdmin;
     let message: string;
