@@ -103,16 +103,6 @@ async function load(kind: 'pglite' | 'postgres'): Promise<void> {
     const expected = ALERTS + TRADERS;
     const got = delivered.others + delivered.closes;
     const spanS = (alertSends[alertSends.length - 1]! - alertSends[0]!) / 1000;
-    console.log('DEBUG toasts', [...new Set(toasts.map((t) => t.text))]);
-    {
-      const okCalls = calls.filter((c) => c.ok).sort((a, b) => a.time - b.time);
-      let best = 0, at = 0;
-      for (let i = 0, j = 0; j < okCalls.length; j++) { while (okCalls[j]!.time - okCalls[i]!.time >= 1000) i++; if (j - i + 1 > best) { best = j - i + 1; at = i; } }
-      const win = okCalls.slice(at, at + best);
-      const by: Record<string, number> = {};
-      for (const c of win) by[c.method] = (by[c.method] ?? 0) + 1;
-      console.log('DEBUG window', by, win.length, 'pressedAt', pressedAt - drainStart, 'winAt', win[0]!.time - drainStart);
-    }
     console.log(`[${kind}] ${TRADERS} traders press Close at once (${EXCHANGE_MS} ms at the exchange each) ${((pressedAt - drainStart) / 1000).toFixed(1)} s into a drain of ${ALERTS} alerts to ${ALERTS} other chats:`);
     console.log(`  toasts: ${closedOk}/${TRADERS} "Closed", p50 ${latencies[Math.floor(TRADERS / 2)]} ms, p95 ${quantile(latencies, 0.95)} ms, max ${latencies[latencies.length - 1]} ms (target: every one within 1 000 ms; ${latencies.filter((l) => l > 1000).length} over)`);
     console.log(`  alerts: ${got}/${expected} delivered (${ALERTS} + ${TRADERS} close alerts), lost ${Math.max(0, expected - got)}, ${fmt((alertSends.length - 1) / spanS, 1)} msg/s first to last alert, drained in ${fmt((drainEnd - drainStart) / 1000, 1)} s (target ≥ 27 msg/s, 0 lost)`);

@@ -71,7 +71,7 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
         const before = p.state.qty;
         const summary = await runner.run(p, applyManualClose(p.state, fraction, price, clock.now()), 'manual', { force: true });
         if (summary.filled <= 0) return { ok: false, code: 'exchange_error', message: summary.error ?? 'The exchange did not fill the order.' };
-        const message = p.status === 'closed' ? `Closed ${p.symbol}.` : `Closed ${(summary.filled / before) * 100} % of ${p.symbol}.`;
+        const message = p.status === 'closed' ? `Closed ${p.symbol}.` : `Closed ${((summary.filled / before) * 100).toFixed(2).replace(/\.?0+$/, '')} % of ${p.symbol}.`;
         return { ok: true, message, position: await view(p) };
       });
     })();
