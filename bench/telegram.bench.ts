@@ -86,7 +86,7 @@ async function load(kind: 'pglite' | 'postgres'): Promise<void> {
     await polling.stop();
 
     const latencies = toasts.map((t) => t.ms).sort((a, b) => a - b);
-    const closedOk = toasts.filter((t) => t.text === 'Closed BTC/USDT.').length;
+    const closedOk = toasts.filter((t) => t.text.startsWith('Closed')).length;
     const calls = emu.calls().filter((c) => MESSAGE_METHODS.has(c.method) && c.time >= drainStart);
     const ok = calls.filter((c) => c.ok).map((c) => c.time).sort((a, b) => a - b);
     const limited = calls.filter((c) => c.status === 429).length;
