@@ -3,7 +3,7 @@ import { GrammyError, HttpError } from 'grammy';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { createOutboxRepo, type OutboxRow } from '../../src/notify/outbox-repo.ts';
-import { createRecipientsRepo } from '../../src/notify/recipients-repo.ts';
+import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { createOutboxNotifier } from '../../src/notify/notifier.ts';
 import { createOutboxWorker, type OutboxWorker } from '../../src/notify/worker.ts';
 import type { SendLimits } from '../../src/bot/send-budget.ts';
