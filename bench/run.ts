@@ -15,6 +15,7 @@ const MODULES = [
   './market-data.bench.ts',
   './market-stream.bench.ts',
   './alerts.bench.ts',
+  './telegram.bench.ts',
   './engine.bench.ts',
   './rate-limits.bench.ts',
   './backstop.bench.ts',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ConfigError, createConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DatabaseInUseError, openDatabase, type Database } from './db/client.ts';
-import { createUsersRepo } from './db/repos/users.ts';
+import { createBotStore } from './db/repos/bot-state.ts';
 import { createAccountsRepo } from './db/repos/accounts.ts';
 import { createSecretBox } from './security/secret-box.ts';
 import { resolveSecretKey } from './security/secret-key-file.ts';
@@ -29,6 +29,8 @@ import type { EngineStatus } from './engine/facade.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHttpServer } from './http/server.ts';
 import type { EnginePhase } from './http/health.ts';
+import { runBot } from './bot/run-bot.ts';
+import { SendBudget } from './bot/send-budget.ts';
 
 const SHUTDOWN_GRACE_MS = 8_000;
 
@@ -79,7 +81,6 @@ async function main(): Promise<void> {
     process.exit(3);
   }
 
-  const users = createUsersRepo(database.db);
   const accounts = createAccountsRepo(database.db, box);
   const priceFeed = await createPriceFeed(config);
   const exchanges: ExchangeRuntime = createExchangeRuntime({
@@ -88,7 +89,9 @@ async function main(): Promise<void> {
     ...(priceFeed ? { priceFeed } : {}),
     feed: { onError: (error: unknown) => logger.warn({ err: error }, 'market data error; reconnecting') },
   });
-  const alerts = createAlerts({ db: database.db, token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger });
+  // one outgoing budget per bot token: replies and alerts count against the same Telegram limits
+  const budget = new SendBudget();
+  const alerts = createAlerts({ db: database.db, token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger, budget });
   // /metrics counts at the edges: every account's exchange port and the notifier
   let engineStatus: () => Promise<EngineStatus> = () => Promise.reject(new Error('engine not built yet'));
   const signals = createSignalsRepo(database.db);
@@ -101,7 +104,7 @@ async function main(): Promise<void> {
     feeds: (exchange, mode) => ((EXCHANGE_IDS as readonly string[]).includes(exchange) ? exchanges.feedFor(exchange as ExchangeId, mode) : priceFeed),
     // recent hourly candles for volatility and ATR/regime SL/TP; a replayed session has no history
     ...(priceFeed ? {} : { candles: createCandleSource({ publicPort: (exchange, mode) => exchanges.publicPort(exchange as ExchangeId, mode), logger }) }),
-    config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase },
+    config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase, adminTelegramIds: config.telegram.adminIds },
     logger,
     outboxDepth: () => alerts.outbox.depth(),
     // exits sent while the database is down are journaled here (append + fsync) until it records them
@@ -132,14 +135,14 @@ async function main(): Promise<void> {
     token: config.telegram.token,
     apiRoot: config.telegram.apiRoot,
     logger,
-    users,
     adminIds: config.telegram.adminIds,
-    db: database.db,
-    box,
     engine: engine.facade,
+    store: createBotStore(database.db, box),
     paperStartBalance: config.paper.startBalance,
     webhook: { webhooks, publicUrl: config.http.publicUrl, port: config.http.port },
+    budget,
   });
+  let polling: Awaited<ReturnType<typeof runBot>> | undefined;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -161,7 +164,7 @@ async function main(): Promise<void> {
     };
     phase = 'stopping';
     await step('http', () => http.close());
-    await step('bot', () => (bot.isRunning() ? bot.stop() : Promise.resolve()));
+    await step('bot', () => (polling?.isRunning() ? polling.stop() : Promise.resolve()));
     await step('engine', () => engine.stop());
     await step('alerts', () => alerts.worker.stop());
     await step('exchanges', () => exchanges.close());
@@ -192,9 +195,10 @@ async function main(): Promise<void> {
   await bot.init();
   await registerCommands(bot, config.telegram.adminIds);
   if (stopping) return;
-  logger.info({ bot: bot.botInfo.username }, 'bot started (long polling)');
+  polling = await runBot(bot);
+  logger.info({ bot: bot.botInfo.username }, 'bot started (long polling, updates handled concurrently)');
   try {
-    await Promise.all([bot.start({ drop_pending_updates: false }), engineStarted]);
+    await Promise.all([polling.task(), engineStarted]);
   } catch (e) {
     // a stop requested while polling was starting ends bot.start() with an abort: not a failure
     if (!stopping) throw e;

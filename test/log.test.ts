@@ -7,10 +7,11 @@ import { inspect } from 'node:util';
 import { Bot, HttpError } from 'grammy';
 import { createLogger } from '../src/log.ts';
 import { createBot } from '../src/bot/create-bot.ts';
-import { createUsersRepo } from '../src/db/repos/users.ts';
+import { createBotStore } from '../src/db/repos/bot-state.ts';
 import { createSecretBox } from '../src/security/secret-box.ts';
 import { openTestDatabase } from './support/databases.ts';
-import { FakeEngineFacade } from './fakes/engine-facade.ts';
+import { FakeEngineFacade, fakeDesk } from './fakes/engine-facade.ts';
+import { runBot } from '../src/bot/run-bot.ts';
 import { startBotApiEmulator } from './emulators/bot-api.ts';
 
 function capture() {
@@ -93,15 +94,12 @@ describe('secrets at every depth of an error', () => {
       token: botToken,
       apiRoot: emu.url,
       logger,
-      users: createUsersRepo(db.db),
       adminIds: [],
-      db: db.db,
-      box: createSecretBox(randomBytes(32).toString('base64')),
-      engine: new FakeEngineFacade(),
+      store: createBotStore(db.db, createSecretBox(randomBytes(32).toString('base64'))),
+      engine: new FakeEngineFacade({ desk: fakeDesk(db.db) }),
       botInfo: emu.botInfo,
-      limits: { perChatIntervalMs: 0 },
     });
-    const running = bot.start({ timeout: 1 });
+    const polling = await runBot(bot, { timeoutSeconds: 1 });
     try {
       await emu.waitForCall('getUpdates', undefined, 5000);
       // the reply and the error handler's apology both lose their connection
@@ -112,8 +110,7 @@ describe('secrets at every depth of an error', () => {
       expect(out).toContain('/bot[REDACTED]/sendMessage');
       expect(out).not.toContain(secretPart);
     } finally {
-      await bot.stop();
-      await running;
+      await polling.stop();
       await emu.close();
       await db.destroy();
     }

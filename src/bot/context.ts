@@ -1,22 +1,16 @@
 /**
  * The bot's context types and the dependencies every feature may use. Features reach trading data
- * only through `engine` (the facade); repos are for users, accounts, settings and bot state.
+ * only through `engine` (the facade); the bot's own state (dialogs, button claims) is injected.
  */
 import type { Context } from 'grammy';
 import type { Conversation, ConversationFlavor } from '@grammyjs/conversations';
-import type { EngineFacade, Actor } from '../engine/facade.ts';
-import type { UsersRepo, UserRecord } from '../db/repos/users.ts';
-import type { AccountsRepo } from '../db/repos/accounts.ts';
-import type { SettingsRepo } from '../db/repos/settings.ts';
-import type { BotAudit } from './audit.ts';
-import type { RecipientsRepo } from '../notify/recipients-repo.ts';
-import type { OutboxRepo } from '../notify/outbox-repo.ts';
+import type { EngineFacade, Actor, TraderView } from '../engine/facade.ts';
 import type { Claims } from './storage.ts';
 import type { Logger } from '../log.ts';
 
 export interface TraderFlavor {
   /** the trader behind this update (undefined before /start) */
-  trader?: UserRecord | undefined;
+  trader?: TraderView | undefined;
 }
 
 /** outside conversations */
@@ -26,15 +20,12 @@ export type DialogContext = Context;
 export type Dialog = Conversation<BotContext, DialogContext>;
 
 export interface FeatureDeps {
+  /** everything about trading and traders (settings, alert levels, audit, pause) */
   engine: EngineFacade;
-  users: UsersRepo;
-  accounts: AccountsRepo;
-  settings: SettingsRepo;
-  audit: BotAudit;
-  recipients: RecipientsRepo;
-  outbox: OutboxRepo;
+  /** one-shot button claims (the bot's own state) */
   claims: Claims;
   logger: Logger;
+  /** who sees the admin menu; the engine checks the rights itself */
   adminIds: readonly number[];
   now: () => Date;
   /** what a new paper wallet holds, USDT (PAPER_START_BALANCE) */
@@ -46,7 +37,7 @@ export function fmtBalance(usdt: number): string {
   return Math.round(usdt).toLocaleString('en-US').replace(/,/g, ' ');
 }
 
-export function actorOf(ctx: { from?: { id: number } | undefined }, trader: UserRecord | undefined, adminIds: readonly number[]): Actor {
+export function actorOf(ctx: { from?: { id: number } | undefined }, trader: TraderView | undefined, adminIds: readonly number[]): Actor {
   const telegramId = ctx.from?.id ?? 0;
   return { telegramId, ...(trader ? { userId: trader.id } : {}), ...(adminIds.includes(telegramId) ? { admin: true } : {}) };
 }

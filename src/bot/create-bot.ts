@@ -1,28 +1,20 @@
 /**
  * The Telegram layer: features mounted in one stated order, the catch-all last.
- * Presentation only: features call the engine facade, repos for users/accounts/settings, and pure
- * formatters. Order: trader lookup → conversations (stored in bot_storage) → /cancel → dialogs →
+ * Presentation only: features call the engine facade and pure formatters; the bot's own state
+ * (dialogs, button claims) comes in as `store`. Order: per-chat sequence → trader lookup → conversations (stored in bot_storage) → /cancel → dialogs →
  * start/help → accounts → settings → positions → reports → pause/resume → admin → fallback.
  */
 import { Bot, GrammyError, HttpError, type BotError, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
+import { sequentialize } from '@grammyjs/runner';
 import { conversations, createConversation, type ConversationData, type VersionedState } from '@grammyjs/conversations';
 import type { Logger } from '../log.ts';
-import type { Db } from '../db/client.ts';
-import type { UsersRepo } from '../db/repos/users.ts';
 import type { EngineFacade } from '../engine/facade.ts';
-import type { SecretBox } from '../security/secret-box.ts';
-import { createAccountsRepo } from '../db/repos/accounts.ts';
-import { createSettingsRepo } from '../db/repos/settings.ts';
-import { createAuditRepo } from '../db/repos/audit.ts';
-import { createBotAudit } from './audit.ts';
-import { createRecipientsRepo } from '../notify/recipients-repo.ts';
-import { createOutboxRepo } from '../notify/outbox-repo.ts';
 import { ADMIN_COMMANDS, TRADER_COMMANDS } from './commands.ts';
 import type { BotContext, DialogContext, FeatureDeps } from './context.ts';
-import { createBotStorage, createClaims } from './storage.ts';
-import { telegramLimits, type TelegramLimits } from './telegram-limits.ts';
+import type { BotStore } from './storage.ts';
+import { budgetedFetch, SendBudget } from './send-budget.ts';
 import { outgoingGate, type Repaired } from './outgoing.ts';
 import { cancelFeature } from './features/cancel.ts';
 import { startFeature } from './features/start.ts';
@@ -49,16 +41,15 @@ export interface BotDeps {
   token: string;
   apiRoot: string;
   logger: Logger;
-  users: UsersRepo;
   adminIds: readonly number[];
-  db: Db;
-  /** seals credentials (accounts) and in-progress dialog state (which may hold a secret) */
-  box: SecretBox;
-  /** the only way to trading data and actions */
+  /** the only way to trading data, traders and actions */
   engine: EngineFacade;
+  /** the bot's own state: dialogs (sealed, they may hold a secret) and button claims */
+  store: BotStore;
   /** skips getMe (tests); otherwise call bot.init() before handling updates */
   botInfo?: UserFromGetMe;
-  limits?: Partial<TelegramLimits>;
+  /** the token's one outgoing budget, shared with the alert sender (main.ts makes one per token) */
+  budget?: SendBudget;
   now?: () => Date;
   /** what a new paper wallet holds, USDT (config.paper.startBalance); default 10 000 */
   paperStartBalance?: number;
@@ -67,15 +58,21 @@ export interface BotDeps {
 }
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
-  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot }, ...(deps.botInfo ? { botInfo: deps.botInfo } : {}) });
+  // the budget sits at the HTTP layer: every Api made from these options (each dialog's too) waits for its slot
+  const budget = deps.budget ?? new SendBudget();
+  const bot = new Bot<BotContext>(deps.token, {
+    client: { apiRoot: deps.apiRoot, fetch: budgetedFetch(budget) },
+    ...(deps.botInfo ? { botInfo: deps.botInfo } : {}),
+  });
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30, rethrowInternalServerErrors: false, rethrowHttpErrors: true }));
-  bot.api.config.use(telegramLimits(deps.limits));
   bot.api.config.use(outgoingGate(repairLogger(deps.logger)));
 
+  // updates run concurrently (runner); one chat's updates run in order, before the dialogs see them
+  bot.use(sequentialize(chatKey));
   // before anything that reads the database: during an outage the trader is told so
   bot.use(outageGate({ engine: deps.engine, adminIds: deps.adminIds, now: deps.now ?? (() => new Date()) }));
   bot.use(async (ctx, next) => {
-    if (ctx.from && !ctx.from.is_bot) ctx.trader = await deps.users.byTelegramId(ctx.from.id);
+    if (ctx.from && !ctx.from.is_bot) ctx.trader = await deps.engine.traderByTelegramId(ctx.from.id);
     await next();
   });
   mountFeatures(bot, deps);
@@ -88,13 +85,7 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
   const now = deps.now ?? (() => new Date());
   const f: FeatureDeps = {
     engine: deps.engine,
-    users: deps.users,
-    accounts: createAccountsRepo(deps.db, deps.box),
-    settings: createSettingsRepo(deps.db),
-    audit: createBotAudit(createAuditRepo(deps.db), now),
-    recipients: createRecipientsRepo(deps.db),
-    outbox: createOutboxRepo(deps.db),
-    claims: createClaims(deps.db),
+    claims: deps.store.claims,
     logger: deps.logger,
     adminIds: deps.adminIds,
     now,
@@ -106,7 +97,7 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
         type: 'key',
         version: DIALOG_STORAGE_VERSION,
         prefix: 'conv:',
-        adapter: createBotStorage<VersionedState<ConversationData>>(deps.db, { box: deps.box }),
+        adapter: deps.store.dialogs<VersionedState<ConversationData>>(),
       },
       // a dialog's context has its own Api: the same gate goes on it
       plugins: [
@@ -123,7 +114,7 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
   bot.use(createConversation(createEditSettingDialog(f), { id: EDIT_SETTING_DIALOG, ...dialog }));
   bot.use(createConversation(createAdjustDialog(f), { id: ADJUST_DIALOG, ...dialog }));
 
-  bot.use(startFeature({ users: deps.users, adminIds: deps.adminIds, paperStartBalance: f.paperStartBalance }));
+  bot.use(startFeature({ engine: deps.engine, adminIds: deps.adminIds, paperStartBalance: f.paperStartBalance }));
   bot.use(accountsFeature(f));
   bot.use(settingsFeature(f));
   bot.use(positionsFeature(f));
@@ -131,6 +122,12 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
   bot.use(controlFeature(f));
   bot.use(adminFeature(f));
   if (deps.webhook) bot.use(webhookFeature({ ...deps.webhook, adminIds: deps.adminIds }));
+}
+
+/** one queue per chat; an update without a chat (an inline button's query) queues per user */
+function chatKey(ctx: Context): string | undefined {
+  const chat = ctx.chat?.id ?? ctx.from?.id;
+  return chat === undefined ? undefined : String(chat);
 }
 
 function repairLogger(logger: Logger): Repaired {

@@ -35,6 +35,8 @@ export const users = pgTable('users', {
   email: text('email'),
   /** no new entries while paused; open positions stay protected */
   paused: boolean('paused').notNull().default(false),
+  /** paused by an administrator: only an administrator resumes it (the trader's /resume does not) */
+  pausedByAdmin: boolean('paused_by_admin').notNull().default(false),
   /** per-event notification level: { [eventKind]: 'on' | 'silent' | 'off' } */
   notifyPrefs: jsonb('notify_prefs').$type<Record<string, 'on' | 'silent' | 'off'>>().notNull().default({}),
   createdAt: createdAt(),

@@ -71,7 +71,7 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
         const before = p.state.qty;
         const summary = await runner.run(p, applyManualClose(p.state, fraction, price, clock.now()), 'manual', { force: true });
         if (summary.filled <= 0) return { ok: false, code: 'exchange_error', message: summary.error ?? 'The exchange did not fill the order.' };
-        const message = p.status === 'closed' ? `Closed ${p.symbol}.` : `Closed ${(summary.filled / before) * 100} % of ${p.symbol}.`;
+        const message = p.status === 'closed' ? `Closed ${p.symbol}.` : `Closed ${((summary.filled / before) * 100).toFixed(2).replace(/\.?0+$/, '')} % of ${p.symbol}.`;
         return { ok: true, message, position: await view(p) };
       });
     })();
@@ -134,17 +134,7 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
     return result;
   }
 
-  async function pauseUser(actor: Actor, userId: string, paused: boolean): Promise<void> {
-    await repos.controls.setUserPaused(userId, paused, clock.now());
-    await audit(actor, paused ? 'trading.pause_user' : 'trading.resume_user', userId, {});
-  }
-
-  async function pauseAll(actor: Actor, paused: boolean): Promise<void> {
-    await repos.controls.setPausedAll(paused, clock.now());
-    await audit(actor, paused ? 'trading.pause_all' : 'trading.resume_all', null, {});
-  }
-
-  return { closePosition, moveStop, moveTarget, breakeven, pauseUser, pauseAll, view, audit };
+  return { closePosition, moveStop, moveTarget, breakeven, view, audit };
 }
 
 export type Controls = ReturnType<typeof createControls>;

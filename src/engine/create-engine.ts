@@ -64,6 +64,8 @@ export interface EngineDeps {
     intervals: { signalSweepSeconds: number; monitorSweepSeconds: number };
     /** Supabase Realtime as an extra signal source (the NOTIFY listener runs as well) */
     supabase?: { url: string; key: string } | undefined;
+    /** ADMIN_TELEGRAM_IDS: the engine checks administrator rights itself */
+    adminTelegramIds?: readonly number[];
   };
   logger?: EngineLogger;
   /** default: the system clock */
@@ -278,6 +280,7 @@ export function createEngine(deps: EngineDeps): Engine {
     marketData: monitor.marketData,
     outboxDepth: deps.outboxDepth,
     exitsAwaitingRecord: runner.exitsAwaitingRecord,
+    adminIds: deps.config.adminTelegramIds ?? [],
   });
 
   return {

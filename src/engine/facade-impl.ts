@@ -10,6 +10,7 @@ import type { EngineContext } from './context.ts';
 import type { Controls } from './controls.ts';
 import type {
   AccountChange,
+  Actor,
   BalanceView,
   EngineFacade,
   EngineStatus,
@@ -19,6 +20,7 @@ import type {
   SignalView,
 } from './facade.ts';
 import { toTradeView } from './views.ts';
+import { createTraderDesk } from './trader-desk.ts';
 
 const PERIOD_MS = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 } as const;
 
@@ -32,15 +34,25 @@ export interface FacadeDeps {
   outboxDepth?: (() => Promise<number>) | undefined;
   /** exits sent while the database was down, not yet recorded */
   exitsAwaitingRecord: () => number;
+  /** ADMIN_TELEGRAM_IDS */
+  adminIds?: readonly number[];
 }
+
+const NOT_YOURS = { ok: false, code: 'not_owner', message: 'This position belongs to someone else.' } as const;
 
 export function createFacade(deps: FacadeDeps): EngineFacade {
   const { ctx, controls } = deps;
   const { repos, book, clock } = ctx;
 
   const open = (p: PositionRecord) => p.status !== 'closed' && p.status !== 'pending';
+  const { actsFor, ...desk } = createTraderDesk({ db: ctx.database.db, audit: repos.audit, controls: repos.controls, clock, adminIds: deps.adminIds ?? [] });
+  const refused = async (actor: Actor, action: string, target: string) => {
+    await desk.recordAudit(actor, `${action}.refused`, target, { reason: 'not_owner' });
+    return NOT_YOURS;
+  };
 
   return {
+    ...desk,
     async listPositions(userId) {
       const live = book.forUser(userId).filter(open);
       return Promise.all(live.map((p) => controls.view(p)));
@@ -52,10 +64,14 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       return controls.view(p);
     },
 
-    closePosition: (actor, userId, positionId, fraction) => controls.closePosition(actor, userId, positionId, fraction),
-    moveStopLoss: (actor, userId, positionId, price) => controls.moveStop(actor, userId, positionId, price),
-    moveTakeProfit: (actor, userId, positionId, price) => controls.moveTarget(actor, userId, positionId, price),
-    stopLossToBreakeven: (actor, userId, positionId) => controls.breakeven(actor, userId, positionId),
+    closePosition: async (actor, userId, positionId, fraction) =>
+      (await actsFor(actor, userId)) ? controls.closePosition(actor, userId, positionId, fraction) : refused(actor, 'position.close', positionId),
+    moveStopLoss: async (actor, userId, positionId, price) =>
+      (await actsFor(actor, userId)) ? controls.moveStop(actor, userId, positionId, price) : refused(actor, 'position.move_stop_loss', positionId),
+    moveTakeProfit: async (actor, userId, positionId, price) =>
+      (await actsFor(actor, userId)) ? controls.moveTarget(actor, userId, positionId, price) : refused(actor, 'position.move_take_profit', positionId),
+    stopLossToBreakeven: async (actor, userId, positionId) =>
+      (await actsFor(actor, userId)) ? controls.breakeven(actor, userId, positionId) : refused(actor, 'position.breakeven', positionId),
 
     async balances(userId) {
       const accounts = await repos.accounts.listForUser(userId);
@@ -198,6 +214,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
     },
 
     async setAccountEnabled(actor, userId, accountId, enabled) {
+      if (!(await actsFor(actor, userId))) return { ok: false, code: 'not_found', message: 'This account is not in your list.' };
       const record = await repos.accounts.get(accountId);
       if (!record || record.userId !== userId || !record.active) return { ok: false, code: 'not_found', message: 'This account is not in your list (already removed?).' };
       await repos.accounts.setEnabled(accountId, userId, enabled);
@@ -205,7 +222,8 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       return { ok: true, message: enabled ? `${accountLabel(record)} takes signals again.` : `${accountLabel(record)} takes no new signals; its open positions stay protected.` };
     },
 
-    removeAccount(actor, userId, accountId) {
+    async removeAccount(actor, userId, accountId) {
+      if (!(await actsFor(actor, userId))) return { ok: false, code: 'not_found', message: 'This account is not in your list.' };
       // the signal processor holds this lock while it trades for the user: no entry is under way on the account
       return ctx.locks.run(`user:${userId}`, async (): Promise<AccountChange> => {
         const record = await repos.accounts.get(accountId);
@@ -240,10 +258,6 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       return changed;
     },
 
-    pauseUser: (actor, userId) => controls.pauseUser(actor, userId, true),
-    resumeUser: (actor, userId) => controls.pauseUser(actor, userId, false),
-    pauseAll: (actor) => controls.pauseAll(actor, true),
-    resumeAll: (actor) => controls.pauseAll(actor, false),
 
     databaseOutage() {
       const since = ctx.health.downSince();

@@ -4,6 +4,7 @@
  * All ids are our database ids (users.id, positions.id, api_keys.id); prices are quote per base.
  */
 import type { ExchangeId, MarginMode, TradingMode } from '../exchange/port.ts';
+import type { TradingSettings } from '../domain/settings.ts';
 
 export type Period = 'day' | 'week' | 'month';
 
@@ -172,7 +173,70 @@ export interface NewAccountInput {
   credentials?: { apiKey: string; secret: string; password?: string };
 }
 
-export interface EngineFacade {
+/** A trader as the chat knows them. */
+export interface TraderView {
+  id: string;
+  telegramId: number;
+  chatId: number;
+  username: string | null;
+  firstName: string | null;
+  /** paused by the trader */
+  paused: boolean;
+  /** paused by an administrator: only an administrator resumes */
+  pausedByAdmin: boolean;
+}
+
+export interface TraderSummary {
+  userId: string;
+  telegramId: number;
+  username: string | null;
+  firstName: string | null;
+  paused: boolean;
+  accounts: number;
+  openPositions: number;
+  createdAt: Date;
+}
+
+export type NotifyLevel = 'on' | 'silent' | 'off';
+export type NotifyPrefs = Partial<Record<string, NotifyLevel>>;
+
+/** An action only an administrator may take, asked by someone else (ADMIN_TELEGRAM_IDS is checked by the engine). */
+export interface NotAdmin {
+  ok: false;
+  code: 'not_admin';
+  message: string;
+}
+
+/**
+ * Who wins: an administrator's pause of a trader holds until an administrator resumes; the
+ * trader's own /resume lifts only the trader's own pause and says the hold remains.
+ */
+export type PauseResult =
+  | { ok: true; message: string; target: { userId: string; paused: boolean; heldByAdmin: boolean } | 'everyone' }
+  | NotAdmin
+  | { ok: false; code: 'not_found'; message: string };
+
+export type SettingsChange = { ok: true; settings: TradingSettings } | { ok: false; message: string };
+
+/** The trader records, settings, alert levels and the audit log, as the chat needs them. */
+export interface TraderDesk {
+  traderByTelegramId(telegramId: number): Promise<TraderView | undefined>;
+  /** on /start: creates the trader (default settings) or refreshes chat and names */
+  registerTrader(who: { telegramId: number; chatId: number; username?: string | undefined; firstName?: string | undefined }): Promise<{ trader: TraderView; created: boolean }>;
+  tradingSettings(userId: string): Promise<TradingSettings>;
+  /** validated; written to the audit log */
+  updateSettings(actor: Actor, userId: string, patch: Partial<TradingSettings>): Promise<SettingsChange>;
+  notifyPrefs(userId: string): Promise<NotifyPrefs>;
+  setNotifyLevel(actor: Actor, userId: string, kind: string, level: NotifyLevel): Promise<NotifyPrefs>;
+  /** administrators only */
+  listTraders(actor: Actor, limit: number): Promise<{ ok: true; traders: TraderSummary[] } | NotAdmin>;
+  /** is this person an administrator (by the engine's own list, never by what the caller claims) */
+  isAdmin(actor: Actor): boolean;
+  /** an event only the chat sees (a refused button, a refused key); never put a secret in details */
+  recordAudit(actor: Actor, action: string, target?: string, details?: Record<string, unknown>): Promise<void>;
+}
+
+export interface EngineFacade extends TraderDesk {
   // positions
   listPositions(userId: string): Promise<PositionView[]>;
   getPosition(userId: string, positionId: string): Promise<PositionView | undefined>;
@@ -205,10 +269,11 @@ export interface EngineFacade {
   applySettingsToOpenPositions(actor: Actor, userId: string): Promise<number>;
 
   // controls (paused = no new entries; open positions stay protected)
-  pauseUser(actor: Actor, userId: string): Promise<void>;
-  resumeUser(actor: Actor, userId: string): Promise<void>;
-  pauseAll(actor: Actor): Promise<void>;
-  resumeAll(actor: Actor): Promise<void>;
+  // a trader pauses or resumes themself; an administrator another trader or everyone (PauseResult says who wins)
+  pauseUser(actor: Actor, userId: string): Promise<PauseResult>;
+  resumeUser(actor: Actor, userId: string): Promise<PauseResult>;
+  pauseAll(actor: Actor): Promise<PauseResult>;
+  resumeAll(actor: Actor): Promise<PauseResult>;
   status(): Promise<EngineStatus>;
   /** null while the database answers; else since when it does not (no database call: safe during the outage) */
   databaseOutage(): DatabaseOutage | null;

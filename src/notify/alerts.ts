@@ -9,8 +9,8 @@ import type { EngineEvent, Notifier } from '../engine/events.ts';
 import type { Logger } from '../log.ts';
 import { createOutboxNotifier } from './notifier.ts';
 import { createOutboxRepo, type OutboxRepo, type OutboxRow } from './outbox-repo.ts';
-import type { PacingConfig } from './pacer.ts';
-import { createRecipientsRepo } from './recipients-repo.ts';
+import type { SendBudget, SendLimits } from '../bot/send-budget.ts';
+import { createRecipientsRepo } from '../db/repos/recipients.ts';
 import { createDeliveryApi, createTelegramSender } from './telegram-sender.ts';
 import { createOutboxWorker, type OutboxWorker } from './worker.ts';
 
@@ -19,7 +19,10 @@ export interface AlertsDeps {
   token: string;
   apiRoot: string;
   logger: Logger;
-  pacing?: Partial<PacingConfig>;
+  /** the token's one outgoing budget, shared with the bot's replies */
+  budget?: SendBudget;
+  /** limits of a budget of its own, when none is shared (tests of the outbox alone) */
+  pacing?: Partial<SendLimits>;
   /** ms between outbox looks when idle (default 500) */
   pollMs?: number;
 }
@@ -38,6 +41,7 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     outbox,
     send,
     logger: deps.logger,
+    ...(deps.budget ? { budget: deps.budget } : {}),
     ...(deps.pacing ? { pacing: deps.pacing } : {}),
     ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),
   });

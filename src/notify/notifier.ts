@@ -4,8 +4,8 @@
  */
 import type { EngineEvent, Notifier } from '../engine/events.ts';
 import type { OutboxRepo } from './outbox-repo.ts';
-import { levelFor } from './prefs.ts';
-import type { Recipient, RecipientsRepo } from './recipients-repo.ts';
+import { levelFor } from '../bot/notify-levels.ts';
+import type { Recipient, RecipientsRepo } from '../db/repos/recipients.ts';
 
 export interface OutboxNotifierDeps {
   outbox: OutboxRepo;

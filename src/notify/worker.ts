@@ -1,13 +1,14 @@
 /**
  * The alert delivery worker: claims the oldest pending alert of each chat from the outbox, sends it
- * with pacing (≤ globalPerSecond overall, one message per perChatIntervalMs per chat, one in flight
- * per chat so a chat's alerts keep their order), marks it sent, or schedules a retry with backoff.
+ * within the token's one outgoing budget (shared with the bot's replies, which go first; one alert
+ * per alertGapMs per chat, one in flight per chat so a chat's alerts keep their order), marks it
+ * sent, or schedules a retry with backoff.
  * Telegram's 429 `retry_after` is obeyed; 403 (bot blocked) and other permanent 4xx give up ('dead').
  */
 import { GrammyError, HttpError } from 'grammy';
 import type { Logger } from '../log.ts';
 import type { OutboxRepo, OutboxRow } from './outbox-repo.ts';
-import { Pacer, TELEGRAM_PACING, type PacingConfig } from './pacer.ts';
+import { SendBudget, type SendLimits } from '../bot/send-budget.ts';
 
 /** Sends one alert; resolves with Telegram's message id. */
 export type AlertSender = (row: OutboxRow) => Promise<number>;
@@ -16,7 +17,9 @@ export interface OutboxWorkerDeps {
   outbox: OutboxRepo;
   send: AlertSender;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
-  pacing?: Partial<PacingConfig>;
+  /** the token's budget shared with the bot's replies; without one the worker paces alone with `pacing` */
+  budget?: SendBudget;
+  pacing?: Partial<SendLimits>;
   /** ms between looks at the outbox when idle */
   pollMs?: number;
   /** ms a claimed row stays invisible to other claims (covers a crash mid-send) */
@@ -57,8 +60,7 @@ export function classifyFailure(e: unknown, attempts: number, maxBackoffMs: numb
 
 export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   const now = deps.now ?? Date.now;
-  const pacing: PacingConfig = { ...TELEGRAM_PACING, ...deps.pacing };
-  const pacer = new Pacer(pacing, now());
+  const pacer = deps.budget ?? new SendBudget(deps.pacing, now);
   const pollMs = deps.pollMs ?? 500;
   const leaseMs = deps.leaseMs ?? 120_000;
   const maxInFlight = deps.maxInFlight ?? 60;
@@ -96,8 +98,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         } else {
           stats.retried++;
           if (e instanceof GrammyError && e.error_code === 429) {
-            pacer.backOff(row.chatId, f.retryInMs / 1000, now());
-            pacer.drain(now());
+            pacer.backOff(row.chatId, f.retryInMs / 1000);
           }
           deps.logger.warn({ alertId: row.id, chatId: row.chatId, reason: f.reason, retryInMs: f.retryInMs }, 'alert not delivered yet; will retry');
           await deps.outbox.markFailed(row.id, f.reason, new Date(now() + f.retryInMs), f.countsAsAttempt, row.attempts);
@@ -130,9 +131,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       do {
         again = false;
         const t = now();
-        const capacity = Math.min(maxInFlight - inFlight.size, pacer.available(t));
+        const capacity = Math.min(maxInFlight - inFlight.size, pacer.available());
         if (capacity <= 0) {
-          nextLookMs = Math.max(5, pacer.msUntilToken(t));
+          nextLookMs = Math.max(5, pacer.msUntilFree());
           break;
         }
         if (headsStale || t - headsAt >= refreshMs) {
@@ -141,19 +142,25 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
           headsStale = false;
         }
         const due = heads.filter((r) => r.nextAttemptAt.getTime() <= t && !chatsInFlight.has(r.chatId));
-        const ready = due.filter((r) => pacer.chatReady(r.chatId, t)).slice(0, capacity);
+        const ready = due.filter((r) => pacer.chatReady(r.chatId)).slice(0, capacity);
         if (due.length > ready.length) nextLookMs = Math.min(nextLookMs, 50);
         if (ready.length === 0) {
           if (heads.length > 0) nextLookMs = Math.min(nextLookMs, refreshMs);
           break;
         }
-        const taken = new Set(ready.map((r) => r.id));
+        // each row takes its slot in the shared budget first (a reply may have come in meanwhile);
+        // a row another worker claimed first only wasted a slot: slower, never over the limit
+        const slotted = ready.filter((r) => pacer.takeForAlert(r.chatId));
+        if (slotted.length === 0) {
+          nextLookMs = Math.min(nextLookMs, 20);
+          break;
+        }
+        const taken = new Set(slotted.map((r) => r.id));
         heads = heads.filter((r) => !taken.has(r.id));
         const claimed = await deps.outbox.claim([...taken], new Date(t), new Date(t + leaseMs));
-        // pace from the moment the message leaves, not from when the look began
-        const sendAt = now();
         for (const row of claimed) {
-          pacer.take(row.chatId, sendAt);
+          // the chat's gap counts from the moment the message leaves, not from the look
+          pacer.alertLeaves(row.chatId);
           chatsInFlight.add(row.chatId);
           const p = deliver(row).finally(() => {
             inFlight.delete(row.id);
@@ -164,7 +171,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         }
         again = true;
       } while (again && running);
-      pacer.prune(now());
+      pacer.prune();
       if (now() - lastPrune > 3_600_000) {
         lastPrune = now();
         await deps.outbox.pruneSent(new Date(lastPrune - keepSentMs));
@@ -185,7 +192,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       running = true;
       const t = now();
       void deps.outbox
-        .lastSentPerChat(new Date(t - Math.max(pacing.perChatIntervalMs, 1000)))
+        .lastSentPerChat(new Date(t - Math.max(pacer.limits.alertGapMs, 1000)))
         .then((list) => list.forEach((s) => pacer.sentEarlier(s.chatId, s.at.getTime())))
         .catch(() => undefined)
         .finally(() => void pump());

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice, startHarness, type Harness } from './harness.ts';
 import type { EngineEvent } from '../../src/engine/events.ts';
-import { createRecipientsRepo } from '../../src/notify/recipients-repo.ts';
+import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { createOutboxRepo } from '../../src/notify/outbox-repo.ts';
 import { createAlerts } from '../../src/notify/alerts.ts';
 import { createLogger } from '../../src/log.ts';

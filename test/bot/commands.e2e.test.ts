@@ -135,9 +135,13 @@ describe('admin commands', () => {
     expect(fake.pausedGlobally).toBe(true);
     await h.say(admin, '/resume all', /Resumed for everyone/);
     expect(fake.pausedGlobally).toBe(false);
-    await h.say(admin, `/pause ${alice.id}`, new RegExp(`Paused trader ${alice.id}`));
+    await h.say(admin, `/pause ${alice.id}`, new RegExp(`⏸ Trader ${alice.id}: Paused by an administrator: the trader cannot resume it themself`));
     expect(fake.paused.has(account.userId)).toBe(true);
-    await h.say(admin, `/resume ${alice.id}`, new RegExp(`Resumed trader ${alice.id}`));
+    // the administrator's pause wins over the trader's own /resume, and the chat says so
+    await h.say(alice, '/resume', /^⏸ An administrator has paused your trading; it stays paused until an administrator resumes it\./);
+    expect(fake.paused.has(account.userId)).toBe(true);
+    await h.say(admin, `/resume ${alice.id}`, new RegExp(`▶️ Trader ${alice.id}: Resumed`));
+    expect(fake.paused.has(account.userId)).toBe(false);
     await h.say(admin, '/pause 999', /No trader with Telegram id 999/);
     await h.say(admin, '/pause someone', /Usage: \/pause/);
 

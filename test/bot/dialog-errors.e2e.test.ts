@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alice, startHarness, type Harness } from './harness.ts';
-import { FakeEngineFacade } from '../fakes/engine-facade.ts';
+import { FakeEngineFacade, fakeDesk } from '../fakes/engine-facade.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createAuditRepo } from '../../src/db/repos/audit.ts';
 import type { Actor } from '../../src/engine/facade.ts';
@@ -29,7 +29,7 @@ let engine: FlakyEngine;
 beforeAll(async () => {
   h = await startHarness({
     engine: async ({ db, box, notifier }) => {
-      engine = new FlakyEngine({ notifier, accountsRepo: createAccountsRepo(db.db, box), auditRepo: createAuditRepo(db.db) });
+      engine = new FlakyEngine({ notifier, accountsRepo: createAccountsRepo(db.db, box), auditRepo: createAuditRepo(db.db), desk: fakeDesk(db.db) });
       return { facade: engine, stop: async () => undefined };
     },
   });

@@ -6,20 +6,21 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Bot } from 'grammy';
-import { startBotApiEmulator, type BotApiEmulator, type MessageEvent, type MessageView, type TgUser } from '../emulators/bot-api.ts';
+import { startBotApiEmulator, type BotApiEmulator, type BotApiEmulatorOptions, type MessageEvent, type MessageView, type TgUser } from '../emulators/bot-api.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { createBot, registerCommands, type BotDeps } from '../../src/bot/create-bot.ts';
 import type { BotContext } from '../../src/bot/context.ts';
-import { createUsersRepo } from '../../src/db/repos/users.ts';
+import { createBotStore } from '../../src/db/repos/bot-state.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createAuditRepo } from '../../src/db/repos/audit.ts';
 import { createSecretBox, type SecretBox } from '../../src/security/secret-box.ts';
 import { createAlerts, type Alerts } from '../../src/notify/alerts.ts';
-import type { PacingConfig } from '../../src/notify/pacer.ts';
+import { SendBudget, type SendLimits } from '../../src/bot/send-budget.ts';
+import { runBot } from '../../src/bot/run-bot.ts';
 import type { EngineFacade } from '../../src/engine/facade.ts';
 import type { Notifier } from '../../src/engine/events.ts';
 import { createLogger } from '../../src/log.ts';
-import { FakeEngineFacade } from '../fakes/engine-facade.ts';
+import { FakeEngineFacade, fakeDesk } from '../fakes/engine-facade.ts';
 
 export const alice: TgUser = { id: 81001, first_name: 'Alice', username: 'alice' };
 export const bob: TgUser = { id: 81002, first_name: 'Bob', username: 'bob' };
@@ -48,38 +49,41 @@ export interface HarnessOptions {
   engine?: (h: { db: TestDatabase; box: SecretBox; notifier: Notifier }) => Promise<{ facade: EngineFacade; stop(): Promise<void>; bot?: Pick<BotDeps, 'webhook'> }>;
   adminIds?: number[];
   pollMs?: number;
-  /** alert pacing; default TEST_PACING (Telegram's real pacing is tested in test/notify/delivery.test.ts) */
-  pacing?: Partial<PacingConfig>;
+  /** options of the Bot API emulator (rate limits, how long a pressed button waits for its answer) */
+  emulator?: BotApiEmulatorOptions;
+  /** the outgoing budget shared by replies and alerts; default TEST_PACING (Telegram's own in test/bot/concurrency.e2e.test.ts and test/notify/delivery.test.ts) */
+  pacing?: Partial<SendLimits>;
 }
 
 /**
  * Telegram's pacing (1 message a second to a chat) would make a test of six alerts take six
  * seconds; the order and one-at-a-time per chat stay, only the gap shrinks.
  */
-export const TEST_PACING: PacingConfig = { perChatIntervalMs: 20, globalPerSecond: 200, globalBurst: 10 };
+export const TEST_PACING: SendLimits = { globalPerSecond: 200, globalBurst: 10, perChatPerSecond: 50, perChatBurst: 10, alertGapMs: 20 };
 
 export function harnessKinds(): Array<'pglite' | 'postgres'> {
   return databaseKinds();
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const emu = await startBotApiEmulator();
+  const emu = await startBotApiEmulator(options.emulator);
   const db = await openTestDatabase(options.kind ?? 'pglite');
   const box = createSecretBox(randomBytes(32).toString('base64'));
   const logger = createLogger({ level: 'silent', pretty: false, secrets: [] });
-  const users = createUsersRepo(db.db);
-  const alerts = createAlerts({ db: db.db, token: emu.token, apiRoot: emu.url, logger, pollMs: options.pollMs ?? 50, pacing: options.pacing ?? TEST_PACING });
+  const budget = new SendBudget({ ...TEST_PACING, ...options.pacing });
+  const alerts = createAlerts({ db: db.db, token: emu.token, apiRoot: emu.url, logger, pollMs: options.pollMs ?? 50, budget });
   const built = options.engine ? await options.engine({ db, box, notifier: alerts.notifier }) : undefined;
-  const engine = built ? built.facade : new FakeEngineFacade({ notifier: alerts.notifier, accountsRepo: createAccountsRepo(db.db, box), auditRepo: createAuditRepo(db.db) });
+  const engine = built ? built.facade : new FakeEngineFacade({ notifier: alerts.notifier, accountsRepo: createAccountsRepo(db.db, box), auditRepo: createAuditRepo(db.db), desk: fakeDesk(db.db, options.adminIds ?? [admin.id]) });
   const adminIds = options.adminIds ?? [admin.id];
 
   let bot: Bot<BotContext>;
-  let running: Promise<void> = Promise.resolve();
+  let polling: Awaited<ReturnType<typeof runBot>>;
   const startBot = async () => {
-    bot = createBot({ token: emu.token, apiRoot: emu.url, logger, users, adminIds, db: db.db, box, engine, botInfo: emu.botInfo, limits: { perChatIntervalMs: 0 }, ...built?.bot });
-    running = bot.start({ timeout: 1, drop_pending_updates: false });
+    bot = createBot({ token: emu.token, apiRoot: emu.url, logger, adminIds, engine, store: createBotStore(db.db, box), botInfo: emu.botInfo, budget, ...built?.bot });
+    const calls = emu.calls('getUpdates').length;
+    polling = await runBot(bot, { timeoutSeconds: 1 });
     // wait until it polls
-    await emu.waitForCall('getUpdates', undefined, 5000);
+    await emu.waitForCall('getUpdates', () => emu.calls('getUpdates').length > calls, 5000);
   };
   await startBot();
   await registerCommands(bot!, adminIds);
@@ -99,8 +103,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     engine,
     alerts,
     async restartBot() {
-      await bot.stop();
-      await running;
+      await polling.stop();
       await startBot();
     },
     async say(user, text, expectMessage) {
@@ -124,8 +127,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async stop() {
       await alerts.worker.stop();
-      await bot.stop();
-      await running;
+      await polling.stop();
       await built?.stop();
       await emu.close();
       await db.destroy();

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice, startHarness, type Harness } from './harness.ts';
 import { realEngine } from './real-engine.ts';
 import { apiKeys, tradingSettings, tradingSignals } from '../../src/db/schema.ts';
-import { createRecipientsRepo } from '../../src/notify/recipients-repo.ts';
+import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { startKrakenFuturesEmulator, type KrakenFuturesEmulator } from '../emulators/exchange/krakenfutures-server.ts';
 import { krakenFuturesOptions } from '../exchange/krakenfutures-support.ts';
 import { ManualFeed } from '../fakes/manual-feed.ts';

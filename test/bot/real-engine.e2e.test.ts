@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice, bob, startHarness, type Harness } from './harness.ts';
 import { realEngine } from './real-engine.ts';
 import { tradingSignals } from '../../src/db/schema.ts';
-import { createRecipientsRepo } from '../../src/notify/recipients-repo.ts';
+import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { ManualFeed } from '../fakes/manual-feed.ts';
 
 let h: Harness;

@@ -7,7 +7,7 @@ import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createExchangeRuntime, type ExchangeRuntimeDeps } from '../../src/exchange/runtime.ts';
 import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
 import type { MarketDataFeed } from '../../src/exchange/port.ts';
-import type { HarnessOptions } from './harness.ts';
+import { admin, type HarnessOptions } from './harness.ts';
 
 export function realEngine(runtime: Omit<ExchangeRuntimeDeps, 'paper'>, feed?: MarketDataFeed): NonNullable<HarnessOptions['engine']> {
   return async ({ db, box, notifier }) => {
@@ -18,7 +18,7 @@ export function realEngine(runtime: Omit<ExchangeRuntimeDeps, 'paper'>, feed?: M
       notifier,
       createExchange: (account) => exchanges.create(account),
       feeds: () => feed,
-      config: { trustedSources: ['titan_v3'], intervals: { signalSweepSeconds: 300, monitorSweepSeconds: 5 } },
+      config: { trustedSources: ['titan_v3'], intervals: { signalSweepSeconds: 300, monitorSweepSeconds: 5 }, adminTelegramIds: [admin.id] },
       options: { schedule: false },
     });
     await engine.start();

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice, startHarness, type Harness } from './harness.ts';
 import { FakeEngineFacade } from '../fakes/engine-facade.ts';
 import { createSettingsRepo } from '../../src/db/repos/settings.ts';
-import { createRecipientsRepo } from '../../src/notify/recipients-repo.ts';
+import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import type { MessageView } from '../emulators/bot-api.ts';
 
 let h: Harness;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { createBotStorage, createClaims } from '../../src/bot/storage.ts';
+import { createBotStorage, createClaims } from '../../src/db/repos/bot-state.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { botStorage } from '../../src/db/schema.ts';
 

@@ -17,11 +17,13 @@ import { randomBytes } from 'node:crypto';
 import { startBotApiEmulator, type MessageView, type TgUser } from '../emulators/bot-api.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { tradingSignals } from '../../src/db/schema.ts';
-import { createUsersRepo } from '../../src/db/repos/users.ts';
+import { createBotStore } from '../../src/db/repos/bot-state.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createLogger } from '../../src/log.ts';
 import { createAlerts } from '../../src/notify/alerts.ts';
+import { runBot } from '../../src/bot/run-bot.ts';
+import { SendBudget } from '../../src/bot/send-budget.ts';
 import { createOutboxRepo } from '../../src/notify/outbox-repo.ts';
 import { createEngine } from '../../src/engine/create-engine.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
@@ -39,20 +41,21 @@ const feed = new ManualFeed('binance', { now: () => Date.now() });
 feed.push('BTC/USDT', 100_000);
 feed.push('ETH/USDT', 3_000);
 const runtime = createExchangeRuntime({ paper: { store: createDrizzlePaperStore(database.db) }, priceFeed: feed });
-const alerts = createAlerts({ db: database.db, token: emu.token, apiRoot: emu.url, logger });
+const budget = new SendBudget();
+const alerts = createAlerts({ db: database.db, token: emu.token, apiRoot: emu.url, logger, budget });
 const engine = createEngine({
   database,
   accounts: createAccountsRepo(database.db, box),
   notifier: alerts.notifier,
   createExchange: (account) => runtime.create(account),
   feeds: () => feed,
-  config: { trustedSources: ['titan_v3'], intervals: { signalSweepSeconds: 300, monitorSweepSeconds: 5 } },
+  config: { trustedSources: ['titan_v3'], intervals: { signalSweepSeconds: 300, monitorSweepSeconds: 5 }, adminTelegramIds: [alice.id] },
   outboxDepth: () => createOutboxRepo(database.db).depth(),
   logger,
 });
 await engine.start();
-const bot = createBot({ token: emu.token, apiRoot: emu.url, logger, users: createUsersRepo(database.db), adminIds: [alice.id], db: database.db, box, engine: engine.facade, botInfo: emu.botInfo });
-const polling = bot.start({ timeout: 1 });
+const bot = createBot({ token: emu.token, apiRoot: emu.url, logger, adminIds: [alice.id], engine: engine.facade, store: createBotStore(database.db, box), botInfo: emu.botInfo, budget });
+const polling = await runBot(bot, { timeoutSeconds: 1 });
 await registerCommands(bot, [alice.id]);
 alerts.worker.start();
 
@@ -112,8 +115,7 @@ await new Promise((r) => setTimeout(r, 1500));
 show();
 clearInterval(ticker);
 await alerts.worker.stop();
-await bot.stop();
-await polling;
+await polling.stop();
 await engine.stop();
 await runtime.close();
 await emu.close();

@@ -50,7 +50,8 @@ export async function createHarness(database: Database, venueOptions: Partial<Ve
       clock,
       createExchange: (account) => venue.port(account),
       feeds: (exchange) => (exchange === 'binance' ? feed : undefined),
-      config: { trustedSources: ['titan_v3', 'COUNCIL_V2.0_FALLBACK'], intervals: { signalSweepSeconds: 300, monitorSweepSeconds: 5 } },
+      // Telegram id 1 is the administrator (ADMIN_TELEGRAM_IDS)
+      config: { trustedSources: ['titan_v3', 'COUNCIL_V2.0_FALLBACK'], intervals: { signalSweepSeconds: 300, monitorSweepSeconds: 5 }, adminTelegramIds: [1] },
       options: { schedule: false },
       ...engineOverrides,
       ...overrides,

@@ -15,8 +15,11 @@ import type {
   NewAccountInput,
   AccountView,
   AccountChange,
+  NotifyLevel,
+  PauseResult,
   Period,
   PnlReport,
+  TraderDesk,
   PositionView,
   SignalView,
   TradeView,
@@ -25,6 +28,10 @@ import type { Notifier } from '../../src/engine/events.ts';
 import type { ExchangeId, TradingMode } from '../../src/exchange/port.ts';
 import type { AccountsRepo } from '../../src/db/repos/accounts.ts';
 import { accountLabel } from '../../src/engine/account-label.ts';
+import { createTraderDesk, type Desk, type PauseControls } from '../../src/engine/trader-desk.ts';
+import { createAuditRepo } from '../../src/db/repos/audit.ts';
+import { createTradingControlsRepo } from '../../src/db/repos/trading-controls.ts';
+import type { Db } from '../../src/db/client.ts';
 import type { AuditRepo } from '../../src/db/repos/audit.ts';
 
 export interface FakeOpen {
@@ -74,7 +81,14 @@ export class FakeEngineFacade implements EngineFacade {
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly deps: { notifier?: Notifier; accountsRepo?: AccountsRepo; auditRepo?: Pick<AuditRepo, 'record'>; now?: () => Date } = {},
+    private readonly deps: {
+      notifier?: Notifier;
+      accountsRepo?: AccountsRepo;
+      auditRepo?: Pick<AuditRepo, 'record'>;
+      now?: () => Date;
+      /** trader records, settings, alert levels, pause: the engine's real desk (fakeDesk) */
+      desk?: TraderDesk & PauseControls;
+    } = {},
   ) {}
 
   private async audit(actor: Actor, action: string, target: string | null, details: Record<string, unknown> = {}): Promise<void> {
@@ -402,28 +416,64 @@ export class FakeEngineFacade implements EngineFacade {
 
   // ---- controls ----
 
-  async pauseUser(actor: Actor, userId: string): Promise<void> {
-    this.paused.add(userId);
-    this.actions.push({ action: 'pause', actor, userId });
-    await this.audit(actor, 'trading.pause_user', userId);
+  // ---- traders, settings, alert levels, audit, pause: the engine's own desk over the test database ----
+
+  private get desk(): TraderDesk & PauseControls {
+    if (!this.deps.desk) throw new Error('FakeEngineFacade: give it a desk (fakeDesk(db)) for trader records');
+    return this.deps.desk;
   }
 
-  async resumeUser(actor: Actor, userId: string): Promise<void> {
-    this.paused.delete(userId);
-    this.actions.push({ action: 'resume', actor, userId });
-    await this.audit(actor, 'trading.resume_user', userId);
+  traderByTelegramId(telegramId: number) {
+    return this.deps.desk ? this.deps.desk.traderByTelegramId(telegramId) : Promise.resolve(undefined);
+  }
+  registerTrader(who: Parameters<TraderDesk['registerTrader']>[0]) {
+    return this.desk.registerTrader(who);
+  }
+  tradingSettings(userId: string) {
+    return this.desk.tradingSettings(userId);
+  }
+  updateSettings(actor: Actor, userId: string, patch: Parameters<TraderDesk['updateSettings']>[2]) {
+    return this.desk.updateSettings(actor, userId, patch);
+  }
+  notifyPrefs(userId: string) {
+    return this.desk.notifyPrefs(userId);
+  }
+  setNotifyLevel(actor: Actor, userId: string, kind: string, level: NotifyLevel) {
+    return this.desk.setNotifyLevel(actor, userId, kind, level);
+  }
+  listTraders(actor: Actor, limit: number) {
+    return this.desk.listTraders(actor, limit);
+  }
+  isAdmin(actor: Actor): boolean {
+    return this.deps.desk ? this.deps.desk.isAdmin(actor) : false;
+  }
+  recordAudit(actor: Actor, action: string, target?: string, details?: Record<string, unknown>) {
+    return this.deps.desk ? this.deps.desk.recordAudit(actor, action, target, details) : Promise.resolve();
   }
 
-  async pauseAll(actor: Actor): Promise<void> {
-    this.pausedGlobally = true;
-    this.actions.push({ action: 'pause_all', actor });
-    await this.audit(actor, 'trading.pause_all', null);
+  private mirror(r: PauseResult, action: string, actor: Actor, userId?: string): PauseResult {
+    if (!r.ok) return r;
+    this.actions.push({ action, actor, ...(userId ? { userId } : {}) });
+    if (r.target === 'everyone') this.pausedGlobally = action === 'pause_all';
+    else if (r.target.paused) this.paused.add(r.target.userId);
+    else this.paused.delete(r.target.userId);
+    return r;
   }
 
-  async resumeAll(actor: Actor): Promise<void> {
-    this.pausedGlobally = false;
-    this.actions.push({ action: 'resume_all', actor });
-    await this.audit(actor, 'trading.resume_all', null);
+  async pauseUser(actor: Actor, userId: string): Promise<PauseResult> {
+    return this.mirror(await this.desk.pauseUser(actor, userId), 'pause', actor, userId);
+  }
+
+  async resumeUser(actor: Actor, userId: string): Promise<PauseResult> {
+    return this.mirror(await this.desk.resumeUser(actor, userId), 'resume', actor, userId);
+  }
+
+  async pauseAll(actor: Actor): Promise<PauseResult> {
+    return this.mirror(await this.desk.pauseAll(actor), 'pause_all', actor);
+  }
+
+  async resumeAll(actor: Actor): Promise<PauseResult> {
+    return this.mirror(await this.desk.resumeAll(actor), 'resume_all', actor);
   }
 
   async status(): Promise<EngineStatus> {
@@ -449,4 +499,9 @@ export class FakeEngineFacade implements EngineFacade {
   databaseOutage(): DatabaseOutage | null {
     return this.outage;
   }
+}
+
+/** The engine's own trader desk over a test database, for the fake facade. */
+export function fakeDesk(db: Db, adminIds: readonly number[] = []): Desk {
+  return createTraderDesk({ db, audit: createAuditRepo(db), controls: createTradingControlsRepo(db), clock: { now: () => Date.now() }, adminIds });
 }

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice } from '../bot/harness.ts';
-import { createRecipientsRepo } from '../../src/notify/recipients-repo.ts';
+import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { startHttpWorld, type HttpWorld } from './world.ts';
 
 describe('the HTTP server', () => {

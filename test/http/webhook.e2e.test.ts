@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import { alice, bob } from '../bot/harness.ts';
 import { harnessKinds } from '../bot/harness.ts';
 import { auditLog, signalExecutions, signalInputs, tradingSignals, webhookHooks } from '../../src/db/schema.ts';
-import { createRecipientsRepo } from '../../src/notify/recipients-repo.ts';
+import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import type { TgUser } from '../emulators/bot-api.ts';
 import { startHttpWorld, type HttpWorld } from './world.ts';
 

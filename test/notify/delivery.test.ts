@@ -3,9 +3,10 @@ import { GrammyError, HttpError } from 'grammy';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { createOutboxRepo, type OutboxRow } from '../../src/notify/outbox-repo.ts';
-import { createRecipientsRepo } from '../../src/notify/recipients-repo.ts';
+import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { createOutboxNotifier } from '../../src/notify/notifier.ts';
 import { createOutboxWorker, type OutboxWorker } from '../../src/notify/worker.ts';
+import type { SendLimits } from '../../src/bot/send-budget.ts';
 import type { EngineEvent } from '../../src/engine/events.ts';
 
 const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -89,7 +90,7 @@ describe.each(databaseKinds())('alert outbox on %s', (kind) => {
       sent.push({ chatId: row.chatId, positionId, at: Date.now() });
       return sent.length;
     };
-    const pacing = { perChatIntervalMs: 40, globalPerSecond: 200, globalBurst: 5 };
+    const pacing = { alertGapMs: 40, perChatPerSecond: 50, perChatBurst: 5, globalPerSecond: 200, globalBurst: 5 } satisfies Partial<SendLimits>;
     const first = createOutboxWorker({ outbox, send, logger: silentLogger, pacing, pollMs: 20, maxBackoffMs: 50 });
     workers.push(first);
     first.start();
@@ -114,7 +115,7 @@ describe.each(databaseKinds())('alert outbox on %s', (kind) => {
     expect(retried.attempts).toBe(1);
   });
 
-  // the one test on Telegram's own pacing (TELEGRAM_PACING, the default); the others shrink it
+  // the one test on Telegram's own pacing (TELEGRAM_SEND_LIMITS, the default); the others shrink it
   it('by default paces like Telegram asks: a chat gets one alert a second, another chat is not held back', async () => {
     const outbox = createOutboxRepo(db.db);
     const notifier = createOutboxNotifier({ outbox, recipients: createRecipientsRepo(db.db) });

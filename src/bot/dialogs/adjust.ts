@@ -36,7 +36,7 @@ export function createAdjustDialog(deps: FeatureDeps) {
     const fromId = ctx.from?.id;
     if (fromId === undefined) return;
     const found = await conversation.external(async () => {
-      const u = await deps.users.byTelegramId(fromId);
+      const u = await deps.engine.traderByTelegramId(fromId);
       if (!u) return null;
       const p = await deps.engine.getPosition(u.id, positionId);
       return p ? { userId: u.id, position: snapshot(p) } : null;

@@ -60,7 +60,7 @@ export function createConnectDialog(deps: FeatureDeps) {
     const fromId = ctx.from?.id;
     if (fromId === undefined) return;
     const trader = await conversation.external(async () => {
-      const u = await deps.users.byTelegramId(fromId);
+      const u = await deps.engine.traderByTelegramId(fromId);
       return u ? { id: u.id } : null;
     });
     if (!trader) {
@@ -133,7 +133,7 @@ export function createConnectDialog(deps: FeatureDeps) {
       }
       if (refusal) {
         await conversation.external(() =>
-          deps.audit.record({ actorTelegramId: fromId, actorUserId: trader.id, action: 'account.key_refused', details: { exchange: exchange.id, mode, withdraw: check.canWithdraw === true } }),
+          deps.engine.recordAudit(actor, 'account.key_refused', undefined, { exchange: exchange.id, mode, withdraw: check.canWithdraw === true }),
         );
         if (attempt >= MAX_KEY_ATTEMPTS) {
           await ctx.reply(`❌ ${refusal}\nNothing was saved. /connect to try again later.`, { parse_mode: 'HTML' });

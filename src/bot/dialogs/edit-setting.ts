@@ -14,11 +14,11 @@ export function createEditSettingDialog(deps: FeatureDeps) {
     const field = settingField(key);
     if (fromId === undefined || !field) return;
     const trader = await conversation.external(async () => {
-      const u = await deps.users.byTelegramId(fromId);
+      const u = await deps.engine.traderByTelegramId(fromId);
       return u ? { id: u.id } : null;
     });
     if (!trader) return;
-    const before: TradingSettings = await conversation.external(() => deps.settings.get(trader.id));
+    const before: TradingSettings = await conversation.external(() => deps.engine.tradingSettings(trader.id));
     await askUntilDone(
       conversation,
       ctx,
@@ -27,13 +27,10 @@ export function createEditSettingDialog(deps: FeatureDeps) {
         const parsed = parseSettingInput(field, text);
         if (!parsed.ok) return escapeHtml(parsed.error);
         const saved = await conversation.external(async () => {
-          const r = await deps.settings.update(trader.id, { [field.field]: parsed.value } as Partial<TradingSettings>);
-          if (r.ok) {
-            await deps.audit.record({ actorTelegramId: fromId, actorUserId: trader.id, action: 'settings.update', target: field.key, details: { value: parsed.value } });
-          }
-          return r.ok ? { ok: true as const, value: r.value } : { ok: false as const, error: r.error };
+          const r = await deps.engine.updateSettings({ telegramId: fromId, userId: trader.id }, trader.id, { [field.field]: parsed.value } as Partial<TradingSettings>);
+          return r.ok ? { ok: true as const, value: r.settings } : { ok: false as const, error: r.message };
         });
-        if (!saved.ok) return escapeHtml(saved.error.join('; '));
+        if (!saved.ok) return escapeHtml(saved.error);
         await ctx.reply(
           `✅ ${SETTING_LABELS[field.key] ?? field.key}: ${displayValue(field, before)} → <b>${displayValue(field, saved.value)}</b>\nApplies to new positions.`,
           { parse_mode: 'HTML', reply_markup: afterChangeKeyboard() },

@@ -1,9 +1,8 @@
 /** Admin commands (ADMIN_TELEGRAM_IDS): /status and /users. Anyone else gets a plain refusal. */
 import { Composer } from 'grammy';
-import type { BotContext, FeatureDeps } from '../context.ts';
+import { actorOf, type BotContext, type FeatureDeps } from '../context.ts';
 import { escapeHtml, fmtDuration, fmtTime } from '../format/numbers.ts';
-import type { EngineStatus } from '../../engine/facade.ts';
-import type { TraderSummary } from '../../notify/recipients-repo.ts';
+import type { EngineStatus, TraderSummary } from '../../engine/facade.ts';
 import { ADMIN_ONLY } from './control.ts';
 
 /** `names`: userId → how the admin knows the trader (telegram id, @username), for the concentration lines */
@@ -66,20 +65,22 @@ export function adminFeature(deps: FeatureDeps) {
 
   chats.command(['status', 'users'], async (ctx) => {
     const command = ctx.message.text.startsWith('/status') ? 'status' : 'users';
-    if (!deps.adminIds.includes(ctx.from.id)) {
-      await deps.audit.record({ actorTelegramId: ctx.from.id, actorUserId: ctx.trader?.id, action: 'admin.refused', target: command });
+    const actor = actorOf(ctx, ctx.trader, deps.adminIds);
+    // the engine decides who is an administrator
+    if (!deps.engine.isAdmin(actor)) {
+      await deps.engine.recordAudit(actor, 'admin.refused', command);
       return ctx.reply(ADMIN_ONLY);
     }
-    await deps.audit.record({ actorTelegramId: ctx.from.id, actorUserId: ctx.trader?.id, action: `admin.${command}` });
+    await deps.engine.recordAudit(actor, `admin.${command}`);
+    const traders = await deps.engine.listTraders(actor, command === 'status' ? 1000 : 100);
+    if (!traders.ok) return ctx.reply(ADMIN_ONLY);
     if (command === 'status') {
-      const [status, depth] = await Promise.all([deps.engine.status(), deps.outbox.depth()]);
+      const status = await deps.engine.status();
       const names = new Map<string, string>();
-      if (status.concentration.traders.length > 0) {
-        for (const t of await deps.recipients.listTraders(1000)) names.set(t.userId, `${t.telegramId}${t.username ? ` @${t.username}` : ''}`);
-      }
-      return ctx.reply(formatStatus(status, depth, deps.now(), names), { parse_mode: 'HTML' });
+      for (const t of traders.traders) names.set(t.userId, `${t.telegramId}${t.username ? ` @${t.username}` : ''}`);
+      return ctx.reply(formatStatus(status, status.outboxDepth, deps.now(), names), { parse_mode: 'HTML' });
     }
-    return ctx.reply(formatUsers(await deps.recipients.listTraders(100)), { parse_mode: 'HTML' });
+    return ctx.reply(formatUsers(traders.traders), { parse_mode: 'HTML' });
   });
 
   return feature;

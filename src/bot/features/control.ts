@@ -14,31 +14,30 @@ export function controlFeature(deps: FeatureDeps) {
   for (const verb of ['pause', 'resume'] as const) {
     chats.command(verb, async (ctx) => {
       const arg = ctx.match.trim();
-      const isAdmin = deps.adminIds.includes(ctx.from.id);
       const actor = actorOf(ctx, ctx.trader, deps.adminIds);
 
       if (arg !== '') {
-        if (!isAdmin) return ctx.reply(ADMIN_ONLY);
+        // the engine checks the rights again; this only spares a lookup
+        if (!deps.engine.isAdmin(actor)) return ctx.reply(ADMIN_ONLY);
         if (arg.toLowerCase() === 'all') {
-          if (verb === 'pause') await deps.engine.pauseAll(actor);
-          else await deps.engine.resumeAll(actor);
-          return ctx.reply(verb === 'pause' ? '⏸ Paused for everyone: no new positions; open positions stay protected. /resume all to continue.' : '▶️ Resumed for everyone.');
+          const r = verb === 'pause' ? await deps.engine.pauseAll(actor) : await deps.engine.resumeAll(actor);
+          return ctx.reply(r.ok ? `${verb === 'pause' ? '⏸' : '▶️'} ${r.message}${verb === 'pause' ? ' /resume all to continue.' : ''}` : ADMIN_ONLY);
         }
         if (!/^\d{1,15}$/.test(arg)) return ctx.reply(`Usage: /${verb} — yourself; /${verb} all — everyone; /${verb} <telegram id> — one trader.`);
-        const target = await deps.recipients.byTelegramId(Number(arg));
+        const target = await deps.engine.traderByTelegramId(Number(arg));
         if (!target) return ctx.reply(`No trader with Telegram id ${arg}. /users lists them.`);
-        if (verb === 'pause') await deps.engine.pauseUser(actor, target.userId);
-        else await deps.engine.resumeUser(actor, target.userId);
-        return ctx.reply(`${verb === 'pause' ? '⏸ Paused' : '▶️ Resumed'} trader ${arg}.`);
+        const r = verb === 'pause' ? await deps.engine.pauseUser(actor, target.id) : await deps.engine.resumeUser(actor, target.id);
+        return ctx.reply(r.ok ? `${verb === 'pause' ? '⏸' : '▶️'} Trader ${arg}: ${r.message}` : r.message);
       }
 
       if (!ctx.trader) return ctx.reply(NEEDS_START);
-      if (verb === 'pause') await deps.engine.pauseUser(actor, ctx.trader.id);
-      else await deps.engine.resumeUser(actor, ctx.trader.id);
+      const r = verb === 'pause' ? await deps.engine.pauseUser(actor, ctx.trader.id) : await deps.engine.resumeUser(actor, ctx.trader.id);
+      if (!r.ok) return ctx.reply(r.message);
+      const held = r.target !== 'everyone' && r.target.heldByAdmin;
       return ctx.reply(
         verb === 'pause'
-          ? '⏸ Paused: no new positions will be opened. Open positions stay protected (stop loss, take profit, trailing stop keep working). /resume to continue.'
-          : '▶️ Resumed: new signals will open positions again.',
+          ? `⏸ ${r.message.replace('Open positions stay protected.', 'Open positions stay protected (stop loss, take profit, trailing stop keep working).')} /resume to continue.`
+          : `${held ? '⏸' : '▶️'} ${r.message}`,
       );
     });
   }

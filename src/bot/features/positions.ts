@@ -72,7 +72,7 @@ export function positionsFeature(deps: FeatureDeps) {
 
     const p = await deps.engine.getPosition(trader.id, id);
     if (!p) {
-      await deps.audit.record({ actorTelegramId: ctx.from.id, actorUserId: trader.id, action: 'position.refused', target: id, details: { button: a, reason: 'not_owner' } });
+      await deps.engine.recordAudit(actor, 'position.refused', id, { button: a, reason: 'not_owner' });
       return ctx.answerCallbackQuery({ text: NOT_YOURS, show_alert: true });
     }
     if (p.status !== 'open') {
@@ -93,7 +93,11 @@ export function positionsFeature(deps: FeatureDeps) {
 
     if (result.ok) {
       await ctx.answerCallbackQuery({ text: result.message.slice(0, 190) });
-      return redraw(result.position ?? (await deps.engine.getPosition(trader.id, id)));
+      const after = result.position ?? (await deps.engine.getPosition(trader.id, id));
+      // an alert under a position now closed keeps its buttons (they answer "already closed"): the
+      // closing alert follows at once, and the edit would take a message slot from everyone's alerts
+      if (!isView && after?.status === 'closed') return;
+      return redraw(after);
     }
     switch (result.code) {
       case 'closed':

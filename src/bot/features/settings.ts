@@ -6,7 +6,7 @@ import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../cont
 import { EDIT_SETTING_DIALOG } from '../dialogs/edit-setting.ts';
 import { LEVEL_ICONS, notifyKeyboard, notifyText, settingsMenuKeyboard, settingsMenuText } from '../keyboards/settings.ts';
 import { settingField } from '../settings-input.ts';
-import { kindLabel, levelFor, nextLevel, NOTIFY_KINDS } from '../../notify/prefs.ts';
+import { kindLabel, levelFor, nextLevel, NOTIFY_KINDS } from '../notify-levels.ts';
 
 export function settingsFeature(deps: FeatureDeps) {
   const feature = new Composer<BotContext>();
@@ -14,7 +14,7 @@ export function settingsFeature(deps: FeatureDeps) {
 
   chats.command('settings', async (ctx) => {
     if (!ctx.trader) return ctx.reply(NEEDS_START);
-    const s = await deps.settings.get(ctx.trader.id);
+    const s = await deps.engine.tradingSettings(ctx.trader.id);
     await ctx.reply(settingsMenuText(s), { parse_mode: 'HTML', reply_markup: settingsMenuKeyboard(s) });
   });
 
@@ -28,25 +28,23 @@ export function settingsFeature(deps: FeatureDeps) {
       await ctx.answerCallbackQuery(toast ? { text: toast } : undefined);
       await ctx.editMessageText(settingsMenuText(s), { parse_mode: 'HTML', reply_markup: settingsMenuKeyboard(s) }).catch(() => undefined);
     };
-    const audit = (action: string, target: string, details: Record<string, unknown>) =>
-      deps.audit.record({ actorTelegramId: ctx.from.id, actorUserId: trader.id, action, target, details });
+    const actor = actorOf(ctx, trader, deps.adminIds);
 
     switch (a) {
       case 'menu':
-        return showMenu(await deps.settings.get(trader.id));
+        return showMenu(await deps.engine.tradingSettings(trader.id));
       case 'close':
         await ctx.answerCallbackQuery();
         return ctx.editMessageReplyMarkup({ reply_markup: undefined }).catch(() => undefined);
       case 'edit': {
         const field = settingField(k);
         if (!field) return ctx.answerCallbackQuery({ text: 'Unknown setting.' });
-        const current = await deps.settings.get(trader.id);
+        const current = await deps.engine.tradingSettings(trader.id);
         if (field.kind === 'boolean') {
           const value = !current[field.field];
-          const r = await deps.settings.update(trader.id, { [field.field]: value } as Partial<TradingSettings>);
-          if (!r.ok) return ctx.answerCallbackQuery({ text: r.error.join('; '), show_alert: true });
-          await audit('settings.update', field.key, { value });
-          return showMenu(r.value, `${value ? 'On' : 'Off'}. Applies to new positions.`);
+          const r = await deps.engine.updateSettings(actor, trader.id, { [field.field]: value } as Partial<TradingSettings>);
+          if (!r.ok) return ctx.answerCallbackQuery({ text: r.message, show_alert: true });
+          return showMenu(r.settings, `${value ? 'On' : 'Off'}. Applies to new positions.`);
         }
         if (field.kind === 'mode') return ctx.answerCallbackQuery({ text: 'Each account has its own mode: see /accounts.', show_alert: true });
         await ctx.answerCallbackQuery();
@@ -55,22 +53,21 @@ export function settingsFeature(deps: FeatureDeps) {
         return ctx.conversation.enter(EDIT_SETTING_DIALOG, field.key);
       }
       case 'apply': {
-        const n = await deps.engine.applySettingsToOpenPositions(actorOf(ctx, trader, deps.adminIds), trader.id);
+        const n = await deps.engine.applySettingsToOpenPositions(actor, trader.id);
         const text = n === 0 ? 'You have no open positions; new positions use these settings.' : `Applied to ${n} open position${n === 1 ? '' : 's'}.`;
         await ctx.answerCallbackQuery({ text, show_alert: true });
         return ctx.reply(`↪ ${text}`);
       }
       case 'notify': {
         await ctx.answerCallbackQuery();
-        const prefs = await deps.recipients.prefs(trader.id);
+        const prefs = await deps.engine.notifyPrefs(trader.id);
         return ctx.editMessageText(notifyText(), { parse_mode: 'HTML', reply_markup: notifyKeyboard(prefs) }).catch(() => undefined);
       }
       case 'level': {
         if (!NOTIFY_KINDS.some((n) => n.kind === k)) return ctx.answerCallbackQuery({ text: 'Unknown event.' });
-        const prefs = await deps.recipients.prefs(trader.id);
+        const prefs = await deps.engine.notifyPrefs(trader.id);
         const level = nextLevel(k, levelFor(prefs, k));
-        const updated = await deps.recipients.setLevel(trader.id, k, level);
-        await audit('notify.update', k, { level });
+        const updated = await deps.engine.setNotifyLevel(actor, trader.id, k, level);
         await ctx.answerCallbackQuery({ text: `${kindLabel(k)}: ${LEVEL_ICONS[level]}` });
         return ctx.editMessageReplyMarkup({ reply_markup: notifyKeyboard(updated) }).catch(() => undefined);
       }

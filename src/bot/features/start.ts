@@ -1,11 +1,11 @@
 import { Composer } from 'grammy';
-import type { UsersRepo } from '../../db/repos/users.ts';
+import type { EngineFacade } from '../../engine/facade.ts';
 import { ADMIN_COMMANDS, TRADER_COMMANDS } from '../commands.ts';
 import { fmtBalance, type BotContext } from '../context.ts';
 import { escapeHtml } from '../format/numbers.ts';
 
 export interface StartDeps {
-  users: UsersRepo;
+  engine: Pick<EngineFacade, 'registerTrader'>;
   adminIds: readonly number[];
   /** USDT */
   paperStartBalance: number;
@@ -26,7 +26,7 @@ export function startFeature(deps: StartDeps) {
   const chats = feature.chatType('private');
 
   chats.command('start', async (ctx) => {
-    const { user, created } = await deps.users.upsertFromTelegram({
+    const { trader: user, created } = await deps.engine.registerTrader({
       telegramId: ctx.from.id,
       chatId: ctx.chat.id,
       username: ctx.from.username,

@@ -3,6 +3,7 @@
  * Pure. `buttons` says whether the position controls belong under the message (the position is
  * still open after this event).
  */
+import { reasonWords } from './reasons.ts';
 import type { EngineEvent } from '../../engine/events.ts';
 import { DEFAULT_PORTFOLIO_LIMITS } from '../../domain/portfolio.ts';
 import { baseOf, escapeHtml, fmtMoney, fmtPct, fmtPrice, fmtQty, quoteOf } from './numbers.ts';
@@ -84,12 +85,12 @@ export function formatAlert(event: EngineEvent): FormattedAlert {
       };
     case 'stop_moved':
       return {
-        text: [`📝 <b>Stop loss moved</b>`, head(event), `${fmtPrice(event.oldStop)} → ${fmtPrice(event.newStop)} (${escapeHtml(event.reason)})`].join('\n'),
+        text: [`📝 <b>Stop loss moved</b>`, head(event), `${fmtPrice(event.oldStop)} → ${fmtPrice(event.newStop)} (${escapeHtml(reasonWords(event.reason))})`].join('\n'),
         positionId: event.positionId,
       };
     case 'take_profit_moved':
       return {
-        text: [`📝 <b>Take profit moved</b>`, head(event), `${fmtPrice(event.oldTakeProfit)} → ${fmtPrice(event.newTakeProfit)} (${escapeHtml(event.reason)})`].join('\n'),
+        text: [`📝 <b>Take profit moved</b>`, head(event), `${fmtPrice(event.oldTakeProfit)} → ${fmtPrice(event.newTakeProfit)} (${escapeHtml(reasonWords(event.reason))})`].join('\n'),
         positionId: event.positionId,
       };
     case 'signal_rejected':

@@ -1,4 +1,5 @@
 /** /balance, /trades, /pnl, /signals as text. Pure. */
+import { reasonWords } from './reasons.ts';
 import type { BalanceView, PnlReport, SignalView, TradeView } from '../../engine/facade.ts';
 import { escapeHtml, fmtMoney, fmtPrice, fmtQty, fmtTime, quoteOf } from './numbers.ts';
 
@@ -16,22 +17,13 @@ export function formatBalances(list: BalanceView[]): string {
   return ['💼 <b>Balances</b>', ...blocks].join('\n\n');
 }
 
-const REASONS: Record<string, string> = {
-  stop_loss: '🛑 stop loss',
-  take_profit: '🎯 take profit',
-  trailing_stop: '📈 trailing stop',
-  partial_tp: '💰 partial TP',
-  time_exit: '⏰ time exit',
-  liquidation_protection: '🚨 liquidation protection',
-  manual: '✋ manual',
-};
 
 export function formatTrades(list: TradeView[], asked: number): string {
   if (list.length === 0) return 'No closed trades yet.';
   const rows = list.map((t) => {
     const pnl = t.pnl === null ? '—' : fmtMoney(t.pnl, quoteOf(t.symbol));
     const when = t.closedAt ? fmtTime(t.closedAt) : 'open';
-    return `${(t.pnl ?? 0) >= 0 ? '🟢' : '🔴'} <b>${escapeHtml(t.symbol)}</b> ${t.side} ${fmtQty(t.quantity)} · ${fmtPrice(t.entryPrice)} → ${fmtPrice(t.exitPrice)} · ${pnl}\n   ${REASONS[t.closeReason ?? ''] ?? escapeHtml(t.closeReason ?? '')} · ${when}`;
+    return `${(t.pnl ?? 0) >= 0 ? '🟢' : '🔴'} <b>${escapeHtml(t.symbol)}</b> ${t.side} ${fmtQty(t.quantity)} · ${fmtPrice(t.entryPrice)} → ${fmtPrice(t.exitPrice)} · ${pnl}\n   ${escapeHtml(reasonWords(t.closeReason))} · ${when}`;
   });
   return [`📜 <b>Last ${Math.min(asked, list.length)} trades</b>`, ...rows].join('\n');
 }

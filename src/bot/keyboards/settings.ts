@@ -2,7 +2,7 @@ import { InlineKeyboard } from 'grammy';
 import { SETTING_FIELDS, riskLevelCaps, riskLevelNotes, type TradingSettings } from '../../domain/settings.ts';
 import { settingsData } from '../callback-data.ts';
 import { SETTING_LABELS, displayValue } from '../settings-input.ts';
-import { NOTIFY_KINDS, levelFor, type NotifyLevel, type NotifyPrefs } from '../../notify/prefs.ts';
+import { NOTIFY_KINDS, levelFor, type NotifyLevel, type NotifyPrefs } from '../notify-levels.ts';
 
 const s = (a: string, k = '') => settingsData.pack({ a, k });
 

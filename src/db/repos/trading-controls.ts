@@ -1,5 +1,5 @@
-/** Pause switches: per user (users.paused) and for everyone (system_state 'paused_all'); engine markers. */
-import { count, eq } from 'drizzle-orm';
+/** Pause switches: per user (users.paused by the trader, users.paused_by_admin by an administrator) and for everyone (system_state 'paused_all'); engine markers. */
+import { count, eq, or } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { systemState, users } from '../schema.ts';
 
@@ -23,9 +23,19 @@ export function createTradingControlsRepo(db: Db) {
       const rows = await db.update(users).set({ paused, updatedAt: new Date(now) }).where(eq(users.id, userId)).returning({ id: users.id });
       return rows.length > 0;
     },
+    /** an administrator's hold, apart from the trader's own pause */
+    async setAdminHold(userId: string, held: boolean, now: number): Promise<boolean> {
+      const rows = await db.update(users).set({ pausedByAdmin: held, updatedAt: new Date(now) }).where(eq(users.id, userId)).returning({ id: users.id });
+      return rows.length > 0;
+    },
+    async pauseState(userId: string): Promise<{ byTrader: boolean; byAdmin: boolean } | undefined> {
+      const [row] = await db.select({ byTrader: users.paused, byAdmin: users.pausedByAdmin }).from(users).where(eq(users.id, userId));
+      return row;
+    },
+    /** paused by the trader or by an administrator */
     async isUserPaused(userId: string): Promise<boolean> {
-      const [row] = await db.select({ paused: users.paused }).from(users).where(eq(users.id, userId));
-      return row?.paused ?? false;
+      const state = await this.pauseState(userId);
+      return state ? state.byTrader || state.byAdmin : false;
     },
     async pausedAll(): Promise<boolean> {
       return (await getState<boolean>(PAUSED_ALL)) === true;
@@ -35,7 +45,7 @@ export function createTradingControlsRepo(db: Db) {
     },
     async countUsers(): Promise<{ traders: number; paused: number }> {
       const [all] = await db.select({ n: count() }).from(users);
-      const [paused] = await db.select({ n: count() }).from(users).where(eq(users.paused, true));
+      const [paused] = await db.select({ n: count() }).from(users).where(or(eq(users.paused, true), eq(users.pausedByAdmin, true)));
       return { traders: Number(all?.n ?? 0), paused: Number(paused?.n ?? 0) };
     },
   };

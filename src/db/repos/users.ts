@@ -9,6 +9,7 @@ export interface UserRecord {
   username: string | null;
   firstName: string | null;
   paused: boolean;
+  pausedByAdmin: boolean;
   notifyPrefs: Record<string, 'on' | 'silent' | 'off'>;
   createdAt: Date;
 }

@@ -42,7 +42,9 @@ export type FaultKind =
    * a slow exchange: take the request, never answer it (the client times out), and process it
    * only `delayMs` later; until then a lookup of the order answers -2013 "Order does not exist."
    */
-  | { kind: 'hold-then-execute'; delayMs: number };
+  | { kind: 'hold-then-execute'; delayMs: number }
+  /** a slow but working exchange: the request is processed and answered `delayMs` later */
+  | { kind: 'slow'; delayMs: number };
 
 export interface Fault {
   method?: string;
@@ -146,6 +148,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       held.add(timer);
       return; // no answer: the socket stays open until the client gives up
     }
+    if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     try {
       const result = route(context, method, url.pathname, params);
       if (fault?.kind === 'drop-after-accept') {

@@ -1,8 +1,10 @@
 /** Who gets an alert and how: the user's chat and per-event levels (users table), plus the trader list for admins. */
 import { asc, eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { users } from '../db/schema.ts';
-import type { NotifyLevel, NotifyPrefs } from './prefs.ts';
+import type { Db } from '../client.ts';
+import { users } from '../schema.ts';
+/** as users.notify_prefs holds it (src/bot/notify-levels.ts gives the meaning) */
+export type NotifyLevel = 'on' | 'silent' | 'off';
+export type NotifyPrefs = Partial<Record<string, NotifyLevel>>;
 
 export interface Recipient {
   userId: string;
