@@ -13,6 +13,8 @@ export const bybitQuirks: ExchangeQuirks = {
   id: 'bybit',
   /** ms: ccxt's default recv_window for Bybit (X-BAPI-RECV-WINDOW) */
   receiveWindowMs: 5_000,
+  /** GET /v5/execution/list names each execution's orderLinkId */
+  tradeClientOrderIdField: 'orderLinkId',
   modes: ['spot', 'margin', 'futures'],
   /** the unified account trades cross by default; isolated per symbol for derivatives; spot margin is cross */
   marginModes(mode: TradingMode): readonly MarginMode[] {

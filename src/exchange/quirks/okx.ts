@@ -18,6 +18,8 @@ export const okxQuirks: ExchangeQuirks = {
     return mode === 'spot' ? [] : ['cross', 'isolated'];
   },
   needsPassword: true,
+  /** GET /api/v5/trade/fills names each fill's clOrdId */
+  tradeClientOrderIdField: 'clOrdId',
   constructorOptions(mode: TradingMode) {
     return { defaultType: mode === 'futures' ? 'swap' : 'spot', fetchMarkets: { types: mode === 'futures' ? ['swap'] : ['spot'] } };
   },

@@ -40,7 +40,12 @@ export type FaultKind =
    * a slow exchange: take the request, never answer it (the client times out), and process it
    * only `delayMs` later; until then a lookup of the order answers -2013 "Order does not exist."
    */
-  | { kind: 'hold-then-execute'; delayMs: number };
+  | { kind: 'hold-then-execute'; delayMs: number }
+  /**
+   * a lookup that lags the matching engine: answer -2013 "Order does not exist." without looking,
+   * though the order may be on the book (its order lists and trades show it)
+   */
+  | { kind: 'not-found' };
 
 export interface Fault {
   method?: string;
@@ -122,6 +127,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     }
     if (fault?.kind === 'server-error') return send(res, fault.status ?? 503, { code: -1001, msg: 'Internal error; unable to process your request. Please try again.' });
     if (fault?.kind === 'timeout') return; // the socket stays open until the client gives up
+    if (fault?.kind === 'not-found') return send(res, 400, { code: -2013, msg: 'Order does not exist.' });
 
     if (signed) {
       const problem = checkSignature(req, raw);
