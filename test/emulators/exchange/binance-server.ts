@@ -79,6 +79,13 @@ export interface BinanceEmulator {
   /** sets the price and pushes it to websocket subscribers */
   setPrice(symbolId: string, price: number): void;
   inject(fault: Fault): void;
+  /**
+   * Chooses a fault for a request no injected fault matched (e.g. one order request in ten);
+   * undefined = answer normally.
+   */
+  chaos: ((method: string, path: string, params: Readonly<Record<string, string>>) => FaultKind | undefined) | undefined;
+  /** Told of every request as it arrives, and again once its answer has been written (a test's trigger). */
+  observe: ((request: LoggedRequest, phase: 'received' | 'answered') => void) | undefined;
   /** urls.api entries for ccxt binance pointing at this server */
   ccxtApiUrls(): Record<string, string | Record<string, string>>;
   /** requests whose path equals `path` */
@@ -118,9 +125,11 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     const params = Object.fromEntries(new URLSearchParams(raw));
     const method = req.method ?? 'GET';
     const signed = PRIVATE_PREFIXES.some((prefix) => url.pathname.startsWith(prefix));
-    requests.push({ method, path: url.pathname, params, signed });
+    const logged: LoggedRequest = { method, path: url.pathname, params, signed };
+    requests.push(logged);
+    emulator.observe?.(logged, 'received');
 
-    const fault = takeFault(method, url.pathname, params);
+    const fault = takeFault(method, url.pathname, params) ?? emulator.chaos?.(method, url.pathname, params);
     if (fault?.kind === 'rate-limit') {
       res.setHeader('Retry-After', String(fault.retryAfterSec));
       return send(res, 429, { code: -1003, msg: 'Too many requests; current limit of IP is 6000 requests per minute.' });
@@ -152,6 +161,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
         return;
       }
       send(res, 200, result);
+      emulator.observe?.(logged, 'answered');
     } catch (error) {
       if (error instanceof BinanceReject) return send(res, error.status, { code: error.code, msg: error.message });
       throw error;
@@ -182,7 +192,9 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const emulator: BinanceEmulator = {
+    chaos: undefined,
+    observe: undefined,
     url,
     book,
     requests,
@@ -215,4 +227,5 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return emulator;
 }
