@@ -96,13 +96,19 @@ describe.each(databaseKinds())('kill loop against the Binance emulator on %s', (
     await database.db.insert(tradingSignals).values({ symbol: KILL_SYMBOL, action: 'BUY', confidence: 0.8, source: 'titan_v3', createdAt: new Date() });
     await database.close();
 
-    // one order request in ten faulted; a held order executes within the horizon (300 ms timeout + 1 s receive window)
+    // one order request in ten faulted (which one of each ten is chosen at random); a held order
+    // executes within the horizon (300 ms timeout + 1 s receive window)
     let orderRequests = 0;
     let faulted = 0;
+    const every = Math.round(1 / FAULT_RATE);
+    let pick = Math.floor(random() * every);
     emulator.chaos = (method, path, params) => {
       if (method !== 'POST' || !ORDER_PATHS.includes(path) || params['type'] !== 'MARKET') return undefined;
       orderRequests++;
-      if (random() >= FAULT_RATE) return undefined;
+      const place = orderRequests % every;
+      const hit = place === pick;
+      if (place === every - 1) pick = Math.floor(random() * every); // the next ten's
+      if (!hit) return undefined;
       faulted++;
       const r = random();
       return r < 0.35
@@ -184,6 +190,7 @@ describe.each(databaseKinds())('kill loop against the Binance emulator on %s', (
     // each step of an order's life was hit by a kill
     expect(fired['before-send'] + fired['after-send'] + fired['after-answer']).toBeGreaterThanOrEqual(3);
     expect(fired['during-recovery']).toBeGreaterThan(0);
+    expect(faulted).toBeGreaterThanOrEqual(Math.floor(orderRequests / every) - 1);
     expect(faulted).toBeGreaterThan(0);
 
     // nothing left undecided; no intent filled twice; exactly the orders on the book are recorded as filled
