@@ -127,7 +127,9 @@ describe.each(databaseKinds())('kill loop against the Binance emulator on %s', (
     const killTimes: number[] = [];
     const fired: Record<Trigger, number> = { 'before-send': 0, 'after-send': 0, 'after-answer': 0, 'during-recovery': 0, timer: 0 };
     let life: Life = spawnLife(env);
-    for (let n = 0; kills < KILLS && step < KILL_PATH.length; n++) {
+    /** steps a random life plays at most before it is killed, so the kills spread over the whole path */
+    const stepsPerLife = Math.max(2, Math.floor(KILL_PATH.length / KILLS));
+    for (let n = 0; kills < KILLS && n < KILLS * 3; n++) {
       const current = life;
       life = spawnLife(env); // the next life loads its modules meanwhile
       cleanups.push(() => current.kill());
@@ -146,8 +148,10 @@ describe.each(databaseKinds())('kill loop against the Binance emulator on %s', (
         // recovery's first signed request: an order lookup, a stop's, or the account check
         if (trigger === 'during-recovery' && phase === 'received' && !started && request.method === 'GET' && request.signed) kill(trigger);
       };
-      // random lives die during the start now and then, else soon after it; a scripted one whose moment never comes dies after 3 s
-      const early = trigger === 'timer' && n > 0 && random() < 0.3; // the first life places the entries
+      // random lives die during the start now and then (always once the path is played: they recover
+      // what the last ones left), else soon after it; a scripted one whose moment never comes dies after 3 s
+      const from = step;
+      const early = trigger === 'timer' && n > 0 && (step >= KILL_PATH.length || random() < 0.3); // the first life places the entries
       const delayMs = trigger !== 'timer' ? 3_000 : early ? 300 + Math.floor(random() * 1_500) : Math.floor(random() * 400);
       let timer: NodeJS.Timeout | undefined;
       const end = await current.run(step, false, (line) => {
@@ -159,6 +163,7 @@ describe.each(databaseKinds())('kill loop against the Binance emulator on %s', (
         if (line.event === 'step') {
           step = line.step! + 1;
           emulator.setPrice('BTCUSDT', KILL_PATH[line.step!]!);
+          if (trigger === 'timer' && step - from >= stepsPerLife) kill('timer');
         }
       });
       clearTimeout(timer);
