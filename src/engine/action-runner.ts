@@ -376,8 +376,9 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     if (!pending || pending.purpose === 'entry') return true;
     const port = await ctx.exchanges.forAccount(p.accountId);
     const order = await repos.orders.byId(pending.orderId);
-    const certainAt = order ? certainAfter(order, port, ctx.startedAt) : clock.now();
-    const outcome = await lookUp(port, p.symbol, pending.clientOrderId, certainAt, clock.now());
+    const now = clock.now();
+    const certainAt = order ? certainAfter(order, port, ctx.startedAt) : now;
+    const outcome = await lookUp(port, p.symbol, pending.clientOrderId, { certainAt, now, sentAt: order?.createdAt ?? now });
     await complete(p, pending, outcome);
     return outcome.kind !== 'unknown';
   }

@@ -2,8 +2,10 @@
  * Placing an entry exactly once. The position row (status pending, with its protective state
  * and the pending intent) and the order row are written in one transaction BEFORE the order is
  * sent; the fill then opens the position (entry, quantity and fee as filled) and marks the
- * signal executed. After a crash, recovery looks the order up by clientOrderId and finishes
- * the same way — it never sends it again.
+ * signal executed. After a lost answer or a crash the order is looked up by clientOrderId until
+ * the exchange has certainly seen it or certainly not; only a certainly-absent entry is sent
+ * again, under the next client id of the same intent (the position id + attempt), so two sends
+ * of one entry can never both fill.
  */
 import { randomUUID } from 'node:crypto';
 import { cloneState, openPosition } from '../domain/monitor/state.ts';
@@ -13,7 +15,13 @@ import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { feeInQuote, heldAfterFill } from './fills.ts';
-import { certainAfter, intentClientOrderId, lookUp, sendOnce, type SendOutcome } from './tracked-order.ts';
+import { attemptOf, certainAfter, intentClientOrderId, lookUp, MAX_ATTEMPTS, sendOnce, type SendOutcome } from './tracked-order.ts';
+
+/**
+ * ms after the entry was decided within which a certainly-absent entry is sent again; later the
+ * market it was sized for has moved, and the signal is marked failed instead
+ */
+export const ENTRY_RESEND_WINDOW_MS = 60_000;
 
 export interface EntryPlan {
   executionId: string;
@@ -49,7 +57,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
     const now = clock.now();
     const monitorSettings = toMonitorSettings(plan.settings);
     const positionId = randomUUID();
-    // the entry's intent is its position: one send (a certainly-absent entry fails, it is not sent again)
+    // the entry's intent is its position: attempt n goes under `ase<position>n<n>`
     const clientOrderId = intentClientOrderId(positionId, 1);
     const orderId = randomUUID();
     const position: PositionRecord = {
@@ -97,17 +105,60 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
       );
       await repos.executions.finish(plan.executionId, 'claimed', [], positionId, now, t);
     });
-    const outcome = await sendOnce(port, plan.symbol, clientOrderId, () => clock.now(), () =>
+    const outcome = await send(position, port, clientOrderId);
+    return complete(position, plan.executionId, outcome, port, plan.concentration ?? null);
+  }
+
+  /** One send of the entry's intent, under `clientOrderId` (its quantity, side and leverage are the position's). */
+  function send(position: PositionRecord, port: ExchangePort, clientOrderId: string): Promise<SendOutcome> {
+    const s = position.state;
+    return sendOnce(port, position.symbol, clientOrderId, () => clock.now(), () =>
       port.placeOrder({
-        symbol: plan.symbol,
-        side: plan.side === 'long' ? 'buy' : 'sell',
+        symbol: position.symbol,
+        side: s.side === 'long' ? 'buy' : 'sell',
         type: 'market',
-        qty: plan.qty,
+        qty: s.qty,
         clientOrderId,
-        ...(plan.settings.mode !== 'spot' ? { leverage: plan.leverage, marginMode: plan.marginMode ?? 'isolated' } : {}),
+        ...(s.mode !== 'spot' ? { leverage: s.leverage, marginMode: port.account.marginMode ?? 'isolated' } : {}),
       }),
     );
-    return complete(position, plan.executionId, outcome, port, plan.concentration ?? null);
+  }
+
+  /**
+   * The entry's last send was certainly never taken: the same intent goes again under its next
+   * client id (the old row rejected, the new one written, before the send).
+   */
+  async function resend(position: PositionRecord, executionId: string | null, port: ExchangePort, concentration: number | null): Promise<EntryResult> {
+    const now = clock.now();
+    const pending = position.pendingAction!;
+    const previous = await repos.orders.byId(pending.orderId);
+    const clientOrderId = intentClientOrderId(position.id, attemptOf(pending.clientOrderId) + 1);
+    const orderId = randomUUID();
+    position.pendingAction = { ...pending, orderId, clientOrderId };
+    await tx(async (t) => {
+      await repos.orders.markStatus(pending.orderId, 'rejected', 'the exchange never took the order: sent again under the next client id', now, t);
+      await repos.orders.insertPending(
+        {
+          id: orderId,
+          userId: position.userId,
+          accountId: position.accountId,
+          positionId: position.id,
+          signalId: position.signalId,
+          clientOrderId,
+          symbol: position.symbol,
+          side: position.state.side === 'long' ? 'buy' : 'sell',
+          type: 'market',
+          purpose: 'entry',
+          qty: previous?.qty ?? position.state.qty,
+          price: null,
+          reduceOnly: false,
+        },
+        now,
+        t,
+      );
+      await repos.positions.save(position, now, t);
+    });
+    return complete(position, executionId, await send(position, port, clientOrderId), port, concentration);
   }
 
   /** Finishes an entry from its order's outcome (right after sending, or in recovery). */
@@ -121,8 +172,16 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
       track(position);
       return { kind: 'unknown', position };
     }
+    if (outcome.kind === 'absent' && attemptOf(pending.clientOrderId) < MAX_ATTEMPTS && now - position.state.openedAt <= ENTRY_RESEND_WINDOW_MS) {
+      return resend(position, executionId, port, concentration);
+    }
     if (outcome.kind !== 'placed' || outcome.result.filledQty <= 0) {
-      const message = outcome.kind !== 'placed' ? outcome.message : 'the entry order was not filled';
+      const message =
+        outcome.kind === 'absent' && attemptOf(pending.clientOrderId) < MAX_ATTEMPTS
+          ? `${outcome.message}, and the signal is too old to send it again`
+          : outcome.kind !== 'placed'
+            ? outcome.message
+            : 'the entry order was not filled';
       await tx(async (t) => {
         if (outcome.kind === 'placed') await repos.orders.recordResult(pending.orderId, outcome.result, now, t);
         else await repos.orders.markStatus(pending.orderId, 'rejected', message, now, t);
@@ -177,14 +236,15 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
     return { kind: 'opened', position };
   }
 
-  /** Recovery: looks the entry order up and finishes the position (or drops it when nothing was placed). */
+  /** Recovery and the sweep: look the entry order up and finish the position, send it again, or drop it. */
   async function resolve(position: PositionRecord, executionId: string | null): Promise<EntryResult> {
     const port = await ctx.exchanges.forAccount(position.accountId);
     const pending = position.pendingAction;
     if (!pending) return { kind: 'failed', message: 'no entry order recorded' };
     const order = await repos.orders.byId(pending.orderId);
-    const certainAt = order ? certainAfter(order, port, ctx.startedAt) : clock.now();
-    const outcome = await lookUp(port, position.symbol, pending.clientOrderId, certainAt, clock.now());
+    const now = clock.now();
+    const certainAt = order ? certainAfter(order, port, ctx.startedAt) : now;
+    const outcome = await lookUp(port, position.symbol, pending.clientOrderId, { certainAt, now, sentAt: order?.createdAt ?? position.state.openedAt });
     return complete(position, executionId, outcome, port);
   }
 

@@ -48,6 +48,9 @@ export function intentOf(clientOrderId: string): string {
   return clientOrderId.replace(/^ase/, '').replace(/n\d+$/, '');
 }
 
+/** ms: an exchange's clock may run behind ours; its order lists are read from this long before we sent */
+const CLOCK_SKEW_MS = 60_000;
+
 export async function sendOnce(
   port: ExchangePort,
   symbol: string,
@@ -55,6 +58,7 @@ export async function sendOnce(
   now: () => number,
   send: () => Promise<OrderResult>,
 ): Promise<SendOutcome> {
+  const sentAt = now();
   try {
     return { kind: 'placed', result: await send() };
   } catch (error) {
@@ -62,7 +66,7 @@ export async function sendOnce(
       return { kind: 'refused', code: error.code, message: error.message };
     }
     const lostAt = now();
-    const outcome = await lookUp(port, symbol, clientOrderId, lostAt + (port.orderHorizonMs ?? 0), lostAt);
+    const outcome = await lookUp(port, symbol, clientOrderId, { certainAt: lostAt + (port.orderHorizonMs ?? 0), now: lostAt, sentAt });
     return outcome.kind === 'unknown' ? { ...outcome, lostAt } : outcome;
   }
 }
@@ -77,13 +81,26 @@ export function certainAfter(order: Pick<OrderRecord, 'status' | 'sentAt'>, port
   return from + (port.orderHorizonMs ?? 0);
 }
 
-/** Resolves an order whose answer we lost: found → placed; not found → unknown until `certainAt`, absent after; lookup failed → unknown. */
-export async function lookUp(port: ExchangePort, symbol: string, clientOrderId: string, certainAt: number, now: number): Promise<SendOutcome> {
+export interface LookUpTimes {
+  /** ms: from then on, an order no source knows is certainly absent */
+  certainAt: number;
+  now: number;
+  /** ms: when the order was first sent (the account's order lists are read from shortly before) */
+  sentAt: number;
+}
+
+/**
+ * Resolves an order whose answer we lost, by our client id: the exchange's lookup first and,
+ * where that says "not found", the account's recent orders and trades (a lookup may lag the
+ * matching engine, or not reach every order). Found → placed; found nowhere → unknown until
+ * `certainAt`, absent after; a source that fails → unknown.
+ */
+export async function lookUp(port: ExchangePort, symbol: string, clientOrderId: string, times: LookUpTimes): Promise<SendOutcome> {
   try {
-    const found = await port.fetchOrder(symbol, { clientOrderId });
+    const found = (await port.fetchOrder(symbol, { clientOrderId })) ?? (await port.findRecentOrder?.(symbol, clientOrderId, times.sentAt - CLOCK_SKEW_MS));
     if (found) return { kind: 'placed', result: found };
-    if (now >= certainAt) return { kind: 'absent', message: 'the exchange never took the order' };
-    return { kind: 'unknown', message: `not known to the exchange yet; certain after ${new Date(certainAt).toISOString()}` };
+    if (times.now >= times.certainAt) return { kind: 'absent', message: 'the exchange never took the order' };
+    return { kind: 'unknown', message: `not known to the exchange yet; certain after ${new Date(times.certainAt).toISOString()}` };
   } catch (error) {
     return { kind: 'unknown', message: error instanceof Error ? error.message : String(error) };
   }

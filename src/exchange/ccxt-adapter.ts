@@ -362,6 +362,29 @@ export class CcxtExchange implements ExchangePort {
     }
   }
 
+  async findRecentOrder(symbol: string, clientOrderId: string, since: number): Promise<OrderResult | undefined> {
+    const market = await this.market(symbol);
+    const exchangeId = this.quirks.normalizeClientOrderId(clientOrderId);
+    const params = this.quirks.orderLookupParams(this.account.mode, this.marginMode, undefined);
+    const ours = (o: CcxtOrder) => o.clientOrderId === exchangeId || o.clientOrderId === clientOrderId;
+    const lists: Array<[string, () => Promise<CcxtOrder[]>]> = [];
+    if (this.ex.has['fetchOpenOrders']) lists.push(['fetchOpenOrders', () => this.ex.fetchOpenOrders(market.symbol, undefined, undefined, params)]);
+    if (this.ex.has['fetchClosedOrders']) lists.push(['fetchClosedOrders', () => this.ex.fetchClosedOrders(market.symbol, since, undefined, params)]);
+    for (const [operation, list] of lists) {
+      const found = (await this.call(operation, list)).find(ours);
+      if (found) return toOrderResult(await this.withTradeFees(found, market), market, clientOrderId, this.takerFee(market));
+    }
+    const field = this.quirks.tradeClientOrderIdField;
+    if (field === undefined || !this.ex.has['fetchMyTrades']) return undefined;
+    const trades = await this.call('fetchMyTrades', () => this.ex.fetchMyTrades(market.symbol, since, undefined, this.quirks.balanceParams(this.account.mode, this.marginMode)));
+    const trade = trades.find((t) => {
+      const named = (t.info as Record<string, unknown> | undefined)?.[field];
+      return named === exchangeId || named === clientOrderId;
+    });
+    // the trade names the order: its full answer (every fill, its status) comes from the order itself
+    return trade?.order ? this.fetchOrder(market.symbol, { id: String(trade.order) }) : undefined;
+  }
+
   async cancelOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined> {
     const market = await this.market(symbol);
     const params = this.lookupParams(ref);

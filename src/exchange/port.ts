@@ -255,6 +255,13 @@ export interface ExchangePort {
   positionMode?(): Promise<PositionMode>;
   /** undefined when the exchange does not know the order */
   fetchOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined>;
+  /**
+   * The account's recent orders (open and closed since `since`, ms) and, where the venue's trades
+   * name the client id, its trades, searched for our client order id: a second source for an order
+   * whose lookup by id answers "not found". Undefined when none of them holds it; absent where the
+   * port answers at once (paper).
+   */
+  findRecentOrder?(symbol: string, clientOrderId: string, since: number): Promise<OrderResult | undefined>;
   cancelOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined>;
   /**
    * The backstop's traits on this account, undefined where the bot offers none (then the

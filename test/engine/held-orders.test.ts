@@ -10,6 +10,7 @@ import { eq } from 'drizzle-orm';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { orders, positions, signalExecutions, trades } from '../../src/db/schema.ts';
 import type { Engine } from '../../src/engine/create-engine.ts';
+import { ENTRY_RESEND_WINDOW_MS } from '../../src/engine/open-position.ts';
 import { createExchangeFactory } from '../../src/exchange/factory.ts';
 import { BINANCE_RECV_WINDOW_MS } from '../../src/exchange/quirks/binance.ts';
 import { startBinanceEmulator, type BinanceEmulator } from '../emulators/exchange/binance-server.ts';
@@ -136,10 +137,10 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     expect(heldBtc()).toBeLessThan(open!.qty * 0.01);
   });
 
-  it('an entry the exchange never took is dropped only after the horizon (ccxt timeout + recvWindow), and was sent once', { timeout: 60_000 }, async () => {
+  it('an entry the exchange never took, certain only after the horizon (ccxt timeout + recvWindow) and past the re-send window, is dropped: sent once', { timeout: 60_000 }, async () => {
     const { userId } = await world();
     emulator.inject({ method: 'POST', path: ORDER, params: { type: 'MARKET' }, fault: { kind: 'timeout' } });
-    await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', userId });
+    const signalId = await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', userId });
     await signalsDone();
     expect(await positionRow(userId)).toMatchObject({ status: 'pending' });
 
@@ -147,8 +148,12 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     h.clock.advance(TIMEOUT_MS + BINANCE_RECV_WINDOW_MS - 1_000);
     await engine.sweepPositions();
     expect(await positionRow(userId)).toMatchObject({ status: 'pending' });
-    h.clock.advance(2_000);
+    // the bot was away longer than the entry's re-send window: the market it was sized for has moved
+    h.clock.advance(ENTRY_RESEND_WINDOW_MS);
     await engine.sweepPositions();
+    const [execution] = await db.db.select().from(signalExecutions).where(eq(signalExecutions.signalId, signalId));
+    expect(execution).toMatchObject({ status: 'failed' });
+    expect(execution!.reasons.join(' ')).toContain('too old to send it again');
     expect(await positionRow(userId)).toBeUndefined();
     expect(emulator.count(ORDER, 'POST')).toBe(1);
     expect(emulator.book.orders).toHaveLength(0);

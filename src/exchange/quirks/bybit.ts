@@ -21,6 +21,8 @@ export const bybitQuirks: ExchangeQuirks = {
   name: 'Bybit',
   /** ms: ccxt's default recv_window for Bybit (X-BAPI-RECV-WINDOW) */
   receiveWindowMs: 5_000,
+  /** GET /v5/execution/list names each execution's orderLinkId */
+  tradeClientOrderIdField: 'orderLinkId',
   modes: ['spot', 'margin', 'futures'],
   /** the unified account trades cross by default; isolated is an account-wide mode for derivatives; spot margin is cross */
   marginModes(mode: TradingMode): readonly MarginMode[] {

@@ -30,6 +30,8 @@ export const okxQuirks: ExchangeQuirks = {
     const owed = Math.abs(Number(info.liab));
     return Number.isFinite(owed) && owed > 0 ? { ...position, qty: owed } : position;
   },
+  /** GET /api/v5/trade/fills names each fill's clOrdId */
+  tradeClientOrderIdField: 'clOrdId',
   constructorOptions(mode: TradingMode) {
     return { defaultType: mode === 'futures' ? 'swap' : 'spot', fetchMarkets: { types: mode === 'futures' ? ['swap'] : ['spot'] } };
   },

@@ -141,6 +141,11 @@ export interface ExchangeQuirks {
    * lost can stay unknown. Venues without a receive window get a stated margin for matching.
    */
   readonly receiveWindowMs: number;
+  /**
+   * the field of a raw trade (ccxt `info`) that carries the order's client id, where the venue's
+   * trade history names it; undefined where it does not (Binance): its order lists are searched instead
+   */
+  readonly tradeClientOrderIdField?: string;
   /** client order id the exchange accepts (length, alphabet), derived deterministically from ours */
   normalizeClientOrderId(clientOrderId: string): string;
   /** the backstop's order for a mode; undefined where the bot places none (the bot's monitor alone protects) */

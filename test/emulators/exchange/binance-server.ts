@@ -44,7 +44,12 @@ export type FaultKind =
    */
   | { kind: 'hold-then-execute'; delayMs: number }
   /** a slow but working exchange: the request is processed and answered `delayMs` later */
-  | { kind: 'slow'; delayMs: number };
+  | { kind: 'slow'; delayMs: number }
+  /**
+   * a lookup that lags the matching engine: answer -2013 "Order does not exist." without looking,
+   * though the order may be on the book (its order lists and trades show it)
+   */
+  | { kind: 'not-found' };
 
 export interface Fault {
   method?: string;
@@ -82,6 +87,13 @@ export interface BinanceEmulator {
   /** sets the price and pushes it to websocket subscribers */
   setPrice(symbolId: string, price: number): void;
   inject(fault: Fault): void;
+  /**
+   * Chooses a fault for a request no injected fault matched (e.g. one order request in ten);
+   * undefined = answer normally.
+   */
+  chaos: ((method: string, path: string, params: Readonly<Record<string, string>>) => FaultKind | undefined) | undefined;
+  /** Told of every request as it arrives, and again once its answer has been written (a test's trigger). */
+  observe: ((request: LoggedRequest, phase: 'received' | 'answered') => void) | undefined;
   /** urls.api entries for ccxt binance pointing at this server */
   ccxtApiUrls(): Record<string, string | Record<string, string>>;
   /** requests whose path equals `path` */
@@ -121,16 +133,19 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     const params = Object.fromEntries(new URLSearchParams(raw));
     const method = req.method ?? 'GET';
     const signed = PRIVATE_PREFIXES.some((prefix) => url.pathname.startsWith(prefix));
-    requests.push({ method, path: url.pathname, params, signed, at: Date.now() });
+    const logged: LoggedRequest = { method, path: url.pathname, params, signed, at: Date.now() };
+    requests.push(logged);
+    emulator.observe?.(logged, 'received');
     if (emulator.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, emulator.latencyMs));
 
-    const fault = takeFault(method, url.pathname, params);
+    const fault = takeFault(method, url.pathname, params) ?? emulator.chaos?.(method, url.pathname, params);
     if (fault?.kind === 'rate-limit') {
       res.setHeader('Retry-After', String(fault.retryAfterSec));
       return send(res, 429, { code: -1003, msg: 'Too many requests; current limit of IP is 6000 requests per minute.' });
     }
     if (fault?.kind === 'server-error') return send(res, fault.status ?? 503, { code: -1001, msg: 'Internal error; unable to process your request. Please try again.' });
     if (fault?.kind === 'timeout') return; // the socket stays open until the client gives up
+    if (fault?.kind === 'not-found') return send(res, 400, { code: -2013, msg: 'Order does not exist.' });
 
     if (signed) {
       const problem = checkSignature(req, raw);
@@ -156,6 +171,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
         return;
       }
       send(res, 200, result);
+      emulator.observe?.(logged, 'answered');
     } catch (error) {
       if (error instanceof BinanceReject) return send(res, error.status, { code: error.code, msg: error.message });
       throw error;
@@ -187,6 +203,8 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const emulator: BinanceEmulator = {
+    chaos: undefined,
+    observe: undefined,
     url,
     book,
     requests,
