@@ -113,7 +113,7 @@ describe('runBacktest with --fixed-qty (monitor rules alone)', () => {
     expect(r.rejections.map((x) => [x.signal.id, x.reasons[0]])).toEqual([
       ['hold', 'HOLD signals are recorded, never traded'],
       ['early-sell', 'opposed by BUY 0.90 from titan_v3 (signal buy) within 15 min'],
-      ['untrusted-sell', 'source "manual" is not trusted'],
+      ['untrusted-sell', 'source "manual" is a trader\'s own and is trusted only with that trader\'s user_id'],
     ]);
     expect(r.trades).toHaveLength(1);
     expect(r.trades[0]?.exits).toEqual([{ time: T0 + 21 * MIN, price: 100, qty: 1, reason: 'signal_reverse' }]);
