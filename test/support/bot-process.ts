@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { onTestFinished } from 'vitest';
 
 export interface BotProcessExit {
@@ -41,8 +41,10 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** node's arguments for a script, by absolute location so any cwd works */
 function entryArgs(script: string): string[] {
   const source = resolve(REPO_ROOT, script);
-  const compiled = source.replace(join(REPO_ROOT, 'src'), join(REPO_ROOT, 'dist')).replace(/\.ts$/, '.js');
-  if (process.env.TEST_COMPILED === '1' && compiled !== source) {
+  const srcDir = join(REPO_ROOT, 'src') + sep;
+  // only the app's own sources are compiled; a test's scripts run through tsx
+  if (process.env.TEST_COMPILED === '1' && source.startsWith(srcDir)) {
+    const compiled = join(REPO_ROOT, 'dist', source.slice(srcDir.length)).replace(/\.ts$/, '.js');
     if (!existsSync(compiled)) throw new Error(`TEST_COMPILED=1 but ${compiled} does not exist: run npm run build first`);
     return [compiled];
   }
