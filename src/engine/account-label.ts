@@ -1,10 +1,9 @@
 /** One name per account, wherever the trader sees it: "Binance futures ·1234", "Paper Kraken spot". */
 import type { AccountRecord } from '../db/repos/accounts.ts';
-import { EXCHANGE_IDS, quirksFor } from '../exchange/quirks/index.ts';
-import type { ExchangeId } from '../exchange/port.ts';
+import { exchangeName } from '../exchange/quirks/index.ts';
 
 export function accountLabel(account: Pick<AccountRecord, 'exchange' | 'mode' | 'isPaper' | 'apiKeyHint' | 'marginMode'>): string {
-  const exchange = EXCHANGE_IDS.includes(account.exchange as ExchangeId) ? quirksFor(account.exchange as ExchangeId).name : account.exchange;
+  const exchange = exchangeName(account.exchange);
   const margin = account.marginMode && account.mode !== 'spot' ? ` (${account.marginMode})` : '';
   if (account.isPaper) return `Paper ${exchange} ${account.mode}${margin}`;
   const hint = account.apiKeyHint ? ` ·${account.apiKeyHint.replace(/^…/, '')}` : '';

@@ -19,8 +19,7 @@ import type { MarketDataFeed, TradingMode } from '../exchange/port.ts';
 import type { ActionRunner } from './action-runner.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
 import { createFeedWatch } from './feed-watch.ts';
-import { EXCHANGE_IDS, quirksFor } from '../exchange/quirks/index.ts';
-import type { ExchangeId } from '../exchange/port.ts';
+import { exchangeName } from '../exchange/quirks/index.ts';
 
 export interface MonitorStats {
   ticks: number;
@@ -179,9 +178,17 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
       const price = feedOf(ctx.feeds, p)?.lastTick(p.symbol)?.price ?? p.state.lastPrice;
       if (price !== null && price > 0) check(p, price, now);
     }
+    // one pass over the book, however many feeds: the open positions each feed prices
+    const byFeed = new Map<string, PositionRecord[]>();
+    for (const p of book.all()) {
+      if (p.status !== 'open') continue;
+      const key = feedKey(p.exchange, p.state.mode);
+      const list = byFeed.get(key);
+      if (list) list.push(p);
+      else byFeed.set(key, [p]);
+    }
     for (const [key, feed] of feeds) {
-      const on = [...book.all()].filter((p) => p.status === 'open' && feedKey(p.exchange, p.state.mode) === key);
-      await feedWatch.check(key, feed, on, now).catch((error: unknown) => logger.warn({ err: error, feed: key }, 'feed staleness alert failed'));
+      await feedWatch.check(key, feed, byFeed.get(key) ?? [], now).catch((error: unknown) => logger.warn({ err: error, feed: key }, 'feed staleness alert failed'));
     }
     await settle();
   }
@@ -221,8 +228,7 @@ export type Monitor = ReturnType<typeof createMonitor>;
 /** "binance:futures" → "Binance futures" */
 function feedName(key: string): string {
   const [exchange = key, type = ''] = key.split(':');
-  const name = EXCHANGE_IDS.includes(exchange as ExchangeId) ? quirksFor(exchange as ExchangeId).name : exchange;
-  return `${name} ${type}`.trim();
+  return `${exchangeName(exchange)} ${type}`.trim();
 }
 
 /** True when something other than the last seen price changed (a tick alone is not worth a write). */

@@ -7,7 +7,7 @@
  * attempt, so a retry never places it twice.
  */
 import ccxt, { MarginModeAlreadySet, NoChange } from 'ccxt';
-import type { Exchange, Fee, Market as CcxtMarket, Order as CcxtOrder } from 'ccxt';
+import type { Exchange, Fee, Market as CcxtMarket, Order as CcxtOrder, Trade } from 'ccxt';
 import { liquidationFromMarginLevel } from '../domain/liquidation.ts';
 import { toBalance, toCandles, toMarket, toOrderResult, toPosition } from './ccxt-mapping.ts';
 import { parseRetryAfter, toExchangeError } from './errors.ts';
@@ -475,9 +475,7 @@ export class CcxtExchange implements ExchangePort {
     const trades = await this.call('fetchMyTrades', () => this.ex.fetchMyTrades(market.symbol));
     const mine = trades.filter((t) => (ref.id !== undefined && String(t.order) === ref.id) || (clientId !== undefined && (t.info as Record<string, unknown> | undefined)?.[field] === clientId));
     if (mine.length === 0) return undefined;
-    const filled = mine.reduce((sum, t) => sum + Number(t.amount ?? 0), 0);
-    const average = mine.reduce((sum, t) => sum + Number(t.amount ?? 0) * Number(t.price), 0) / filled;
-    const fees = mine.flatMap((t) => (t.fee && t.fee.cost !== undefined ? [t.fee] : []));
+    const { filled, average, fees } = sumFills(mine);
     const order = { id: String(mine[0]!.order), clientOrderId: clientId, side: mine[0]!.side, type: 'market', status: 'closed', amount: filled, filled, average, fees, timestamp: mine.at(-1)!.timestamp } as unknown as CcxtOrder;
     const fill = toOrderResult(order, market, ref.clientOrderId ?? clientId ?? '', this.takerFee(market));
     return { id: fill.id, clientOrderId: fill.clientOrderId, status: 'closed', stopPrice: 0, qty: fill.qty, fill };
@@ -490,10 +488,8 @@ export class CcxtExchange implements ExchangePort {
   private async withFillPrice(order: CcxtOrder, market: Market): Promise<CcxtOrder> {
     if (!((order.filled ?? 0) > 0) || order.average || order.cost || !this.ex.has['fetchMyTrades']) return order;
     const trades = (await this.call('fetchMyTrades', () => this.ex.fetchMyTrades(market.symbol))).filter((t) => String(t.order) === String(order.id));
-    const filled = trades.reduce((sum, t) => sum + Number(t.amount ?? 0), 0);
+    const { filled, average, fees } = sumFills(trades);
     if (!(filled > 0)) return order;
-    const average = trades.reduce((sum, t) => sum + Number(t.amount ?? 0) * Number(t.price), 0) / filled;
-    const fees = trades.flatMap((t) => (t.fee && t.fee.cost !== undefined ? [t.fee] : []));
     return { ...order, average, ...(fees.length > 0 ? { fees, fee: undefined } : {}) } as CcxtOrder;
   }
 
@@ -639,3 +635,17 @@ export function capLeverage(leverage: number, market: Pick<Market, 'maxLeverage'
 
 /** calls that wait behind exits (priority.ts): balance refreshes, reports, candles */
 const ROUTINE: ReadonlySet<string> = new Set(['fetchBalance', 'fetchMyTrades', 'fetchOHLCV', 'fetchMarginLevel']);
+
+/** one order's fills summed: quantity, volume-weighted price and their fees */
+function sumFills(trades: readonly Trade[]): { filled: number; average: number; fees: Fee[] } {
+  let filled = 0;
+  let value = 0;
+  const fees: Fee[] = [];
+  for (const t of trades) {
+    const amount = Number(t.amount ?? 0);
+    filled += amount;
+    value += amount * Number(t.price);
+    if (t.fee && t.fee.cost !== undefined) fees.push(t.fee);
+  }
+  return { filled, average: filled > 0 ? value / filled : 0, fees };
+}

@@ -22,3 +22,8 @@ export const EXCHANGE_IDS: readonly ExchangeId[] = Object.keys(QUIRKS) as Exchan
 export function quirksFor(exchange: ExchangeId): ExchangeQuirks {
   return QUIRKS[exchange];
 }
+
+/** the name a trader reads for an exchange id ("Binance"); an unknown id as it is */
+export function exchangeName(id: string): string {
+  return (EXCHANGE_IDS as readonly string[]).includes(id) ? QUIRKS[id as ExchangeId].name : id;
+}
