@@ -20,6 +20,7 @@ import { createFreshPostgresDatabase, databaseKinds, dropPostgresDatabase, seedP
 import { FakeVenue } from '../fakes/fake-venue.ts';
 import { secretBox, T0 } from './harness.ts';
 import { CRASH_SYMBOL } from './fixtures/crash-path.ts';
+import { onJsonLines } from '../support/json-lines.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url));
 const TRADERS = 12;
@@ -36,19 +37,10 @@ function runChild(env: Record<string, string>, onLine: (line: ChildLine, child: 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: ChildLine[] = [];
-    let buffer = '';
     let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const text = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (!text.startsWith('{')) continue;
-        const line = JSON.parse(text) as ChildLine;
-        lines.push(line);
-        onLine(line, child);
-      }
+    onJsonLines<ChildLine>(child.stdout!, (line) => {
+      lines.push(line);
+      onLine(line, child);
     });
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);

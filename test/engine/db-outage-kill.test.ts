@@ -22,6 +22,7 @@ import { startBinanceEmulator } from '../emulators/exchange/binance-server.ts';
 import { createFreshPostgresDatabase, databaseKinds, dropPostgresDatabase, seedPgliteDataDir } from '../support/databases.ts';
 import { secretBox } from './harness.ts';
 import { waitFor } from './db-outage-world.ts';
+import { onJsonLines } from '../support/json-lines.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/outage-child.ts', import.meta.url));
 
@@ -36,17 +37,8 @@ interface Line {
 function startChild(env: Record<string, string>) {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: Line[] = [];
-  let buffer = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (text.startsWith('{')) lines.push(JSON.parse(text) as Line);
-    }
-  });
+  onJsonLines<Line>(child.stdout!, (line) => lines.push(line));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
   return {

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { onJsonLines } from '../support/json-lines.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/kill-child.ts', import.meta.url));
 
@@ -30,19 +31,10 @@ export function spawnLife(env: Record<string, string>): Life {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: ChildLine[] = [];
   let listener: ((line: ChildLine) => void) | undefined;
-  let buffer = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (!text.startsWith('{')) continue;
-      const line = JSON.parse(text) as ChildLine;
-      lines.push(line);
-      listener?.(line);
-    }
+  onJsonLines<ChildLine>(child.stdout!, (line) => {
+    lines.push(line);
+    listener?.(line);
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdin!.on('error', () => {}); // a life killed before it was told to start
