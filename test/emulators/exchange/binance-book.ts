@@ -30,8 +30,9 @@ const isMultiple = (value: number, step: string): boolean => {
 };
 
 export class BinanceBook {
-  readonly markets = new Map<string, EmulatorMarket>();
-  readonly prices = new Map<string, number>();
+  readonly markets: Map<string, EmulatorMarket>;
+  /** the market's prices: one map shared by every account of the emulator */
+  readonly prices: Map<string, number>;
   readonly spotBalances = new Map<string, { free: number; locked: number }>();
   /** USDⓈ-M wallet balance (cross and isolated margin together), USDT */
   futuresWallet = 0;
@@ -62,11 +63,27 @@ export class BinanceBook {
   private nextOrderId = 1000;
   private nextTradeId = 1;
 
-  constructor(markets: EmulatorMarket[], private readonly now: () => number) {
-    for (const market of markets) {
-      this.markets.set(market.id, market);
-      this.prices.set(market.id, 100);
+  constructor(
+    markets: EmulatorMarket[],
+    private readonly now: () => number,
+    shared?: { markets: Map<string, EmulatorMarket>; prices: Map<string, number>; idBase: number },
+  ) {
+    this.markets = shared?.markets ?? new Map();
+    this.prices = shared?.prices ?? new Map();
+    if (shared) {
+      this.nextOrderId += shared.idBase;
+      this.nextAlgoId += shared.idBase;
     }
+    else
+      for (const market of markets) {
+        this.markets.set(market.id, market);
+        this.prices.set(market.id, 100);
+      }
+  }
+
+  /** another account on the same exchange: its own balances, orders and positions, the same markets and prices (its ids counted from `idBase` up) */
+  openAccount(idBase: number): BinanceBook {
+    return new BinanceBook([], this.now, { markets: this.markets, prices: this.prices, idBase });
   }
 
   market(symbol: string): EmulatorMarket {

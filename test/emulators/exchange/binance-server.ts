@@ -76,6 +76,13 @@ export interface BinanceEmulator {
   readonly requests: LoggedRequest[];
   readonly apiKey: string;
   readonly secret: string;
+  /**
+   * Opens another account on this exchange, reached with its own key and secret: its own balances,
+   * orders and positions on the same markets and prices (two traders never share a wallet).
+   */
+  addAccount(apiKey: string, secret: string): BinanceBook;
+  /** the book of every account, the first (`book`, the default key's) first */
+  readonly books: readonly BinanceBook[];
   /** ms every answer waits before it is worked out (a distant exchange's round trip) */
   latencyMs: number;
   /** websocket market streams (miniTicker) on ws://…/ws */
@@ -116,7 +123,9 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
   const held = new Set<NodeJS.Timeout>();
   const permissions: ApiRestrictions = { enableReading: true, enableWithdrawals: false, enableSpotAndMarginTrading: true, enableFutures: true, enableMargin: false, ipRestrict: false };
   const candles = new Map<string, readonly Candle[]>();
-  const context = { book, now, permissions, candles };
+  /** API key → its account (the default key's is `book`) */
+  const accounts = new Map<string, { secret: string; book: BinanceBook }>([[apiKey, { secret, book }]]);
+  const contextOf = (b: BinanceBook) => ({ book: b, now, permissions, candles });
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => send(res, 500, { code: -1000, msg: String(error) }));
@@ -147,9 +156,13 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     if (fault?.kind === 'timeout') return; // the socket stays open until the client gives up
     if (fault?.kind === 'not-found') return send(res, 400, { code: -2013, msg: 'Order does not exist.' });
 
+    // a signed request works on its key's account; a public one reads the shared markets and prices
+    let context = contextOf(book);
     if (signed) {
-      const problem = checkSignature(req, raw);
+      const account = accounts.get(String(req.headers['x-mbx-apikey']));
+      const problem = checkSignature(account?.secret, raw);
       if (problem) return send(res, 401, problem);
+      context = contextOf(account!.book);
     }
     if (fault?.kind === 'hold-then-execute') {
       const timer = setTimeout(() => {
@@ -189,8 +202,8 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     return fault.fault;
   }
 
-  function checkSignature(req: IncomingMessage, raw: string): { code: number; msg: string } | undefined {
-    if (req.headers['x-mbx-apikey'] !== apiKey) return { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' };
+  function checkSignature(secret: string | undefined, raw: string): { code: number; msg: string } | undefined {
+    if (secret === undefined) return { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' };
     const at = raw.lastIndexOf('&signature=');
     if (at < 0) return { code: -1102, msg: "Mandatory parameter 'signature' was not sent, was empty/null, or malformed." };
     const expected = createHmac('sha256', secret).update(raw.slice(0, at)).digest('hex');
@@ -210,6 +223,14 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     requests,
     apiKey,
     secret,
+    addAccount(key, keySecret) {
+      const opened = book.openAccount(accounts.size * 100_000);
+      accounts.set(key, { secret: keySecret, book: opened });
+      return opened;
+    },
+    get books() {
+      return [...accounts.values()].map((a) => a.book);
+    },
     latencyMs: options.latencyMs ?? 0,
     streams,
     permissions,
@@ -220,8 +241,10 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     setPrice(symbolId, price) {
       book.market(symbolId);
       book.prices.set(symbolId, price);
-      fireRestingOrders(book, symbolId);
-      fireAlgoOrders(book, symbolId, now());
+      for (const { book: b } of accounts.values()) {
+        fireRestingOrders(b, symbolId);
+        fireAlgoOrders(b, symbolId, now());
+      }
       streams.push(symbolId);
     },
     inject(fault) {
