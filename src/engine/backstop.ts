@@ -64,11 +64,11 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     }
   }
 
-  /** Told once per problem; the next success clears it. */
-  async function refused(p: PositionRecord, seq: number, problem: string): Promise<void> {
+  /** Told once per problem; the next success clears it. `placing`: a stop whose answer was lost, looked up later. */
+  async function refused(p: PositionRecord, seq: number, problem: string, placing: string | null = null): Promise<void> {
     const prior = p.backstop;
     const told = prior?.status === 'missing' && prior.problem === problem && prior.told;
-    const b: StoredBackstop = { status: 'missing', seq, clientOrderId: null, orderId: null, stopPrice: null, qty: 0, movedAt: clock.now(), problem, told: true };
+    const b: StoredBackstop = { status: 'missing', seq, clientOrderId: null, orderId: null, stopPrice: null, qty: 0, movedAt: clock.now(), problem, told: true, placing };
     await store(p, b);
     logger.warn({ positionId: p.id, problem }, 'backstop not placed');
     if (!told) {
@@ -103,6 +103,7 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
    */
   async function replace(p: PositionRecord, qty = p.state.qty): Promise<void> {
     const port = await portOf(p);
+    if (port && !(await settlePlacing(port, p))) return;
     const prior = p.backstop ?? null;
     const seq = (prior?.seq ?? 0) + 1;
     if (!port) {
@@ -120,16 +121,49 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     }
     const stopPrice = backstopPrice(p.state);
     const clientOrderId = backstopClientId(p.id, seq);
+    // written ahead: a kill before the outcome is stored leaves the client id to look up, never an
+    // unknown stop on the exchange (one that would lock the coins, or fire unrecorded)
+    await store(p, { ...(prior ?? emptyBackstop()), seq, placing: clientOrderId });
     let placed: StopOrderState;
     try {
       placed = await port.placeStop!({ symbol: p.symbol, side: p.state.side, qty, stopPrice, clientOrderId });
     } catch (error) {
-      if (prior?.status === 'live' && !locks) return keepOld(p, prior, error);
-      await refused(p, seq, describe(error, stopPrice));
+      const lost = answerLost(error) ? clientOrderId : null;
+      if (prior?.status === 'live' && !locks) return keepOld(p, { ...prior, seq, placing: lost }, error);
+      await refused(p, seq, describe(error, stopPrice), lost);
       return;
     }
     if (prior?.status === 'live' && !locks) await cancelOn(port, p, prior);
-    await store(p, { status: 'live', seq, clientOrderId, orderId: placed.id, stopPrice: placed.stopPrice, qty: placed.qty, basisStopLoss: p.state.stopLoss, movedAt: clock.now(), problem: null, told: false });
+    await store(p, { status: 'live', seq, clientOrderId, orderId: placed.id, stopPrice: placed.stopPrice, qty: placed.qty, basisStopLoss: p.state.stopLoss, movedAt: clock.now(), problem: null, told: false, placing: null });
+  }
+
+  /**
+   * A placement whose outcome was never stored (a kill, a lost answer) is looked up by its client
+   * id before anything else is placed: resting → it becomes the live stop (the one it was to
+   * replace is cancelled); fired → its exit is recorded; absent → forgotten. False when the
+   * position is closed by it or the lookup could not be made (tried again later).
+   */
+  async function settlePlacing(port: ExchangePort, p: PositionRecord): Promise<boolean> {
+    const b = p.backstop;
+    if (!b?.placing) return true;
+    const clientOrderId = b.placing;
+    const seen = await port.fetchStop!(p.symbol, { clientOrderId });
+    const older = b.status === 'live' && b.clientOrderId !== clientOrderId ? b : undefined;
+    if (seen?.status === 'open' || (seen?.status === 'closed' && seen.fill)) {
+      // never two of ours resting: the one it replaces comes off first (a failed cancel is retried)
+      if (older && !(await cancelOn(port, p, older))) return false;
+    }
+    if (seen?.status === 'open') {
+      logger.warn({ positionId: p.id, clientOrderId }, 'backstop found resting after a lost answer: adopted');
+      await store(p, { status: 'live', seq: b.seq, clientOrderId, orderId: seen.id, stopPrice: seen.stopPrice, qty: seen.qty, basisStopLoss: p.state.stopLoss, movedAt: clock.now(), problem: null, told: false, placing: null });
+      return true;
+    }
+    if (seen?.status === 'closed' && seen.fill) {
+      await recordFired(p, { ...b, clientOrderId, orderId: seen.id, placing: null }, seen);
+      return !isClosed(p);
+    }
+    await store(p, { ...b, placing: null });
+    return true;
   }
 
   /**
@@ -151,6 +185,11 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     return true;
   }
 
+  /** no answer came (the request may have reached the exchange): the stop's client id is looked up later */
+  function answerLost(error: unknown): boolean {
+    return !isExchangeError(error) || error.code === 'NETWORK' || error.code === 'TIMEOUT' || error.code === 'EXCHANGE_UNAVAILABLE';
+  }
+
   /** A refused move keeps the old stop (still protective); retried after the next interval. */
   async function keepOld(p: PositionRecord, prior: StoredBackstop, error: unknown): Promise<void> {
     logger.warn({ err: error, positionId: p.id }, 'backstop move refused; the old stop stays');
@@ -169,9 +208,10 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
    */
   async function beforeExit(p: PositionRecord, qty: number): Promise<void> {
     await guard(p, async () => {
+      const port = await portOf(p);
+      if (port && !(await settlePlacing(port, p))) return;
       const b = p.backstop;
       if (b?.status !== 'live') return;
-      const port = await portOf(p);
       if (!port || !b.clientOrderId) return;
       const locks = port.backstopTraits!()!.locksBalance;
       // a stop that holds the coins is cancelled first; a reduce-only one only when the price came
@@ -216,9 +256,10 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
   /** The position is closing: the stop comes off before the close is recorded. */
   async function cancel(p: PositionRecord): Promise<void> {
     await guard(p, async () => {
+      const port = await portOf(p);
+      if (port && p.backstop?.placing) await cancelPlacing(port, p);
       const b = p.backstop;
       if (b?.status !== 'live') return;
-      const port = await portOf(p);
       if (!port) return;
       // a failed cancel stays 'live' on the closed position: reconciliation cancels it later
       if (await cancelOn(port, p, b)) await store(p, { ...b, status: 'cancelled', movedAt: clock.now() });
@@ -295,7 +336,8 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     const out = { fired: 0, cancelled: 0, placed: 0 };
     for (const p of await repos.positions.listClosedWithLiveBackstop().catch(() => [])) {
       const port = await portOf(p).catch(() => undefined);
-      if (port && p.backstop && (await cancelOn(port, p, p.backstop))) {
+      if (port && p.backstop?.placing) await guard(p, () => cancelPlacing(port, p));
+      if (port && p.backstop?.status === 'live' && (await cancelOn(port, p, p.backstop))) {
         await store(p, { ...p.backstop, status: 'cancelled', movedAt: clock.now() });
         out.cancelled++;
       }
@@ -305,6 +347,10 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
       await ctx.locks.run(p.id, () =>
         guard(p, async () => {
           if (p.status !== 'open' || p.pendingAction) return;
+          if (p.backstop?.placing) {
+            const port = await portOf(p);
+            if (port && !(await settlePlacing(port, p))) return;
+          }
           const b = p.backstop;
           if (b?.status === 'live' && !options.full && !mayHaveFired(p, b)) return;
           if (b?.status === 'live' && options.missingOnly) return; // just looked up
@@ -329,6 +375,21 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
       );
     }
     return out;
+  }
+
+  /** A closed position's stop whose placement was never stored: taken off if it rests, then forgotten. */
+  async function cancelPlacing(port: ExchangePort, p: PositionRecord): Promise<void> {
+    const b = p.backstop!;
+    const seen = await port.fetchStop!(p.symbol, { clientOrderId: b.placing! });
+    if (seen?.status === 'open') await port.cancelStop!(p.symbol, { id: seen.id });
+    else if (seen?.status === 'closed' && seen.fill) {
+      logger.error({ positionId: p.id, clientOrderId: b.placing }, 'a stop placed as the position closed has fired');
+      await ctx.emit(
+        { kind: 'action_needed', userId: p.userId, accountId: p.accountId, positionId: p.id, message: `A protective stop for ${p.symbol} placed as the position closed has fired on the exchange (${seen.fill.filledQty} at ${seen.fill.avgPrice}). Check the account's holdings.` },
+        `backstop-late:${b.placing}`,
+      );
+    }
+    await store(p, { ...b, placing: null });
   }
 
   /** Looks the live stop up; when it fired, records that exit. True when it had fired. */

@@ -234,6 +234,28 @@ describe('backstop on Binance spot: a STOP_LOSS_LIMIT that locks the coins', () 
     expect(kinds(w)).not.toContain('order_failed');
   });
 
+  it('a stop whose answer was lost rests on the exchange holding the coins: it is found by its client id, so the next sell shrinks it (never "insufficient balance")', async () => {
+    const w = (world = await createWorld('spot'));
+    // the exchange takes the stop and the answer never comes back
+    w.ex.inject({ method: 'POST', path: '/api/v3/order', params: { type: 'STOP_LOSS_LIMIT' }, fault: { kind: 'drop-after-accept' } });
+    const p = await open(w);
+    expect(openSpotStops(w)).toHaveLength(1);
+    expect(w.ex.book.spot('BTC')).toMatchObject({ free: 0, locked: p.qty });
+    const [row] = await w.db.db.select().from(positions).where(eq(positions.id, p.id));
+    expect(row!.backstop).toMatchObject({ status: 'live', clientOrderId: backstopClientId(p.id, 1), qty: p.qty, placing: null }); // looked up by its client id within the call
+    const half = await w.h.engine.facade.closePosition(actor, w.userId, p.id, 0.5);
+    expect(half.ok).toBe(true);
+    const [after] = await w.h.engine.facade.listPositions(w.userId);
+    expect(after!.qty).toBeCloseTo(p.qty / 2, 9);
+    const live = openSpotStops(w);
+    expect(live).toHaveLength(1);
+    expect(live[0]!.origQty).toBeCloseTo(after!.qty, 9);
+    expect(w.ex.book.spot('BTC')).toMatchObject({ free: 0, locked: live[0]!.origQty });
+    const [stored] = await w.db.db.select().from(positions).where(eq(positions.id, p.id));
+    expect(stored!.backstop).toMatchObject({ status: 'live', clientOrderId: live[0]!.clientOrderId, placing: null });
+    expect(kinds(w)).not.toContain('order_failed');
+  });
+
   it('a sell that fails after the stop was shrunk gets the stop restored to the whole holding', async () => {
     const w = (world = await createWorld('spot'));
     const p = await open(w);

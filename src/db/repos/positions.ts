@@ -50,6 +50,12 @@ export interface StoredBackstop {
   problem: string | null;
   /** the trader was told about `problem` */
   told: boolean;
+  /**
+   * the client id of a stop being placed, written before the request goes out (`seq` is already
+   * its number): a kill or a lost answer before the outcome is stored leaves it here, and it is
+   * looked up (adopted, recorded as fired, or forgotten as absent) before anything else is placed
+   */
+  placing?: string | null;
 }
 
 export interface PositionRecord {
@@ -268,9 +274,9 @@ export function createPositionsRepo(db: Db) {
       await tx.update(positions).set({ backstop: backstop as unknown as Record<string, unknown> }).where(eq(positions.id, id));
     },
 
-    /** Closed positions whose backstop may still rest on the exchange (a crash came between close and cancel). */
+    /** Closed positions whose backstop may still rest on the exchange (a crash came between close and cancel, or during a placement). */
     async listClosedWithLiveBackstop(): Promise<PositionRecord[]> {
-      const rows = await db.select().from(positions).where(and(eq(positions.status, 'closed'), sql`${positions.backstop}->>'status' = 'live'`));
+      const rows = await db.select().from(positions).where(and(eq(positions.status, 'closed'), sql`(${positions.backstop}->>'status' = 'live' or ${positions.backstop}->>'placing' is not null)`));
       return rows.map(toPositionRecord);
     },
 
