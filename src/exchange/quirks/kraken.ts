@@ -5,7 +5,11 @@
  *   supports reduce_only; plain spot has neither.
  * - Kraken futures: leverage is a per-symbol preference (leveragepreferences, set by a call);
  *   margin mode follows from it (a max leverage = isolated), so it is not set separately.
- * - Client order ids: spot `cl_ord_id`, futures `cliOrdId` (ccxt maps `clientOrderId`).
+ * - Client order ids: spot `cl_ord_id`, futures `cliOrdId` (ccxt maps `clientOrderId`). Spot takes
+ *   a long UUID, a short one (32 hex) or free text of at most 18 characters: our 31-character ids
+ *   go as a short UUID derived from them (SHA-256, so every lookup derives the same one).
+ *   Spot's QueryOrders needs the txid (ccxt would send our id as the integer `userref`, which Kraken
+ *   refuses): an order known by its client id only is looked up in OpenOrders / ClosedOrders by `cl_ord_id`.
  * - Kraken's own texts (seed Appendix B): `EOrder:Margin level too low`, `EOrder:Insufficient funds`.
  * - Kraken Futures lists USD-quoted contracts only: linear multi-collateral perpetuals `PF_*`
  *   (ccxt `BTC/USD:USD`), inverse `PI_*` / `FI_*` (settled in the coin, `BTC/USD:BTC`). A signal's
@@ -16,6 +20,7 @@
  *   found by its fill (the fills carry the client id, `cliOrdId`); the status carries no price,
  *   so a filled order's price is read from the fills too (generic, in the adapter).
  */
+import { createHash } from 'node:crypto';
 import type { Exchange } from 'ccxt';
 import type { Balance, ExchangePosition, MarginMode, TradingMode } from '../port.ts';
 import { defaultQuirks, type ExchangeQuirks, type QuirkMarket } from './types.ts';
@@ -118,13 +123,17 @@ export const krakenQuirks: ExchangeQuirks = {
     const level = Number(response.result?.ml);
     return Number.isFinite(level) && level > 0 ? level : undefined;
   },
-  normalizeClientOrderId(clientOrderId: string) {
-    return clientOrderId.slice(0, 36);
+  normalizeClientOrderId(clientOrderId: string, mode?: TradingMode) {
+    if (mode === 'futures') return clientOrderId.slice(0, 36);
+    return krakenSpotClientId(clientOrderId);
   },
-  /** futures: orders/status looks orders up by `cliOrdIds`, cancelorder by `cliOrdId`; spot by ccxt's clientOrderId */
+  /** futures: orders/status looks orders up by `cliOrdIds`, cancelorder by `cliOrdId`; spot by the txid (client ids: in the lists) */
   orderLookupParams(mode: TradingMode, _marginMode: MarginMode, clientOrderId: string | undefined): Record<string, unknown> {
-    if (clientOrderId === undefined) return {};
-    return mode === 'futures' ? { cliOrdIds: [clientOrderId], cliOrdId: clientOrderId } : { clientOrderId };
+    if (clientOrderId === undefined || mode !== 'futures') return {};
+    return { cliOrdIds: [clientOrderId], cliOrdId: clientOrderId };
+  },
+  clientIdLookup(mode: TradingMode) {
+    return mode === 'futures' ? 'params' : 'lists';
   },
   /** Kraken futures has a demo environment (demo-futures.kraken.com); Kraken spot has none */
   testnet(mode: TradingMode) {
@@ -142,6 +151,8 @@ export const krakenQuirks: ExchangeQuirks = {
     return undefined;
   },
   errorPatterns: [
+    [/EAPI:Invalid key|EAPI:Invalid signature/, 'AUTH_FAILED'],
+    [/EOrder:Unknown order/, 'ORDER_NOT_FOUND'],
     [/EOrder:Margin level too low|EOrder:Insufficient margin|insufficient ?margin/i, 'MARGIN_LEVEL_TOO_LOW'],
     [/EOrder:Insufficient funds|insufficientAvailableFunds/i, 'INSUFFICIENT_FUNDS'],
     [/EOrder:Reduce only|wouldNotReducePosition|reduceOnly/i, 'REDUCE_ONLY_INVALID'],
@@ -149,3 +160,15 @@ export const krakenQuirks: ExchangeQuirks = {
     [/EAPI:Rate limit exceeded|EOrder:Rate limit exceeded|apiLimitExceeded/i, 'RATE_LIMITED'],
   ],
 };
+
+const UUID_LONG = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_SHORT = /^[0-9a-f]{32}$/i;
+
+/**
+ * A client id Kraken spot takes (`cl_ord_id`: long UUID, short UUID, or free text of at most 18
+ * printable characters): kept when it is one, else the first 32 hex digits of its SHA-256.
+ */
+export function krakenSpotClientId(clientOrderId: string): string {
+  if (UUID_LONG.test(clientOrderId) || UUID_SHORT.test(clientOrderId) || /^[\x20-\x7e]{1,18}$/.test(clientOrderId)) return clientOrderId;
+  return createHash('sha256').update(clientOrderId).digest('hex').slice(0, 32);
+}

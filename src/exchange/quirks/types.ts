@@ -146,8 +146,15 @@ export interface ExchangeQuirks {
    * trade history names it; undefined where it does not (Binance): its order lists are searched instead
    */
   readonly tradeClientOrderIdField?: string;
-  /** client order id the exchange accepts (length, alphabet), derived deterministically from ours */
-  normalizeClientOrderId(clientOrderId: string): string;
+  /** client order id the exchange accepts (length, alphabet), derived deterministically from ours (per mode where the APIs differ) */
+  normalizeClientOrderId(clientOrderId: string, mode?: TradingMode): string;
+  /**
+   * How an order known only by its client id is found: 'params' = ccxt fetchOrder / cancelOrder
+   * with `orderLookupParams` (default); 'lists' = the venue's order lookup needs its own id (Kraken
+   * spot's QueryOrders): the open, then the closed orders are searched by the client id, and a
+   * cancel names it as ccxt's `clientOrderId`.
+   */
+  clientIdLookup?(mode: TradingMode): 'params' | 'lists';
   /** the backstop's order for a mode; undefined where the bot places none (the bot's monitor alone protects) */
   backstop(mode: TradingMode): BackstopOrder | undefined;
   /** exchange error texts (message or code) that map to a code more precisely than ccxt's class */
