@@ -142,12 +142,14 @@ export const krakenQuirks: ExchangeQuirks = {
   /**
    * Backstop: Kraken Futures a reduce-only stop-market `stp` (createOrder with stopLossPrice;
    * createStopLossOrder is NotSupported), tested against the emulator; found by its fill once
-   * orders/status has forgotten it. Spot (from Kraken's docs and ccxt, untested here): a stop-loss-limit
-   * sell, assumed to hold the coins (unverified), so sells shrink it first. Margin: none yet.
+   * orders/status has forgotten it. Spot: a stop-loss-limit sell (limit 1 % below the trigger) that
+   * holds the coins it may sell, so a partial sell shrinks it first (cancel and place; not amended),
+   * tested against the Kraken spot emulator (test/engine/kraken-story.test.ts). Margin: none yet
+   * (the monitor alone protects; the margin level from TradeBalance gives the liquidation price).
    */
   backstop(mode: TradingMode) {
     if (mode === 'futures') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: false, params: { reduceOnly: true }, lookupParams: {}, firedTradeField: 'cliOrdId', tested: true } as const;
-    if (mode === 'spot') return { type: 'limit', limitOffset: 0.01, locksBalance: true, amendable: false, params: {}, lookupParams: {}, tested: false } as const;
+    if (mode === 'spot') return { type: 'limit', limitOffset: 0.01, locksBalance: true, amendable: false, params: {}, lookupParams: {}, tested: true } as const;
     return undefined;
   },
   errorPatterns: [

@@ -62,6 +62,8 @@ export interface KrakenSpotEmulator {
   readonly url: string;
   readonly book: KrakenBook;
   readonly requests: KrakenSpotRequest[];
+  /** every refusal answered, in order (method name and Kraken's text) */
+  readonly refusals: Array<{ name: string; text: string }>;
   readonly apiKey: string;
   readonly secret: string;
   /** what the key may do (Kraken's key permissions); remove one to see `EGeneral:Permission denied` */
@@ -88,6 +90,7 @@ export async function startKrakenSpotEmulator(options: KrakenSpotEmulatorOptions
   const now = options.now ?? Date.now;
   const book = new KrakenBook(options.pairs ?? KRAKEN_PAIRS, now);
   const requests: KrakenSpotRequest[] = [];
+  const refusals: Array<{ name: string; text: string }> = [];
   const faults: Array<KrakenSpotFault & { left: number }> = [];
   const hooks: Array<{ name: string; action: () => void }> = [];
   const sockets = new Set<Socket>();
@@ -113,7 +116,10 @@ export async function startKrakenSpotEmulator(options: KrakenSpotEmulatorOptions
     const params = Object.fromEntries(new URLSearchParams(raw));
     requests.push({ method, path: url.pathname, params, signed, at: Date.now() });
     const name = url.pathname.replace(/^\/0\/(public|private)\//, '');
-    const refuse = (text: string, status = 200) => send(res, status, { error: [text], result: {} });
+    const refuse = (text: string, status = 200) => {
+      refusals.push({ name, text });
+      send(res, status, { error: [text], result: {} });
+    };
 
     const hook = hooks.findIndex((h) => h.name === name);
     if (hook >= 0) hooks.splice(hook, 1)[0]!.action();
@@ -173,6 +179,7 @@ export async function startKrakenSpotEmulator(options: KrakenSpotEmulatorOptions
     url,
     book,
     requests,
+    refusals,
     apiKey,
     secret,
     permissions,
