@@ -64,6 +64,8 @@ export class CcxtExchange implements ExchangePort {
   private readonly retryDeps: RetryDeps;
   private markets: Record<string, Market> | undefined;
   private loading: Promise<Record<string, Market>> | undefined;
+  /** symbol → the account's leverage limit read from the venue (accountMaxLeverage), and when */
+  private readonly leverageLimits = new Map<string, { value: number | undefined; at: number }>();
   /** symbol → "leverage|marginMode" already applied on the exchange */
   private readonly applied = new Map<string, string>();
   /** futures: the account's position mode as the exchange reports it (read once per instance) */
@@ -138,6 +140,21 @@ export class CcxtExchange implements ExchangePort {
     const listed = this.ex.markets?.[symbol];
     const reason = listed ? this.quirks.refusedMarketReason?.(listed, this.account.mode) : undefined;
     throw new ExchangeError('UNKNOWN_SYMBOL', { message: reason ? `${symbol} is not traded on ${this.account.exchange} ${this.account.mode}: ${reason}.` : `${symbol} is not a ${this.account.mode} market on ${this.account.exchange}.` });
+  }
+
+  async maxLeverage(symbol: string): Promise<number | undefined> {
+    const market = await this.market(symbol);
+    const { accountMaxLeverage } = this.quirks;
+    if (!accountMaxLeverage) return market.maxLeverage;
+    const now = Date.now();
+    let cached = this.leverageLimits.get(market.symbol);
+    if (!cached || now - cached.at > LEVERAGE_LIMIT_TTL_MS) {
+      const id = this.ex.markets?.[market.symbol]?.id ?? market.symbol;
+      cached = { value: await this.call('accountMaxLeverage', () => accountMaxLeverage(this.ex, { id, symbol: market.symbol }, this.account.mode)), at: now };
+      this.leverageLimits.set(market.symbol, cached);
+    }
+    const limits = [market.maxLeverage, cached.value].filter((v): v is number => v !== undefined && v > 0);
+    return limits.length > 0 ? Math.min(...limits) : undefined;
   }
 
   async fetchBalance(): Promise<Balance> {
@@ -231,7 +248,7 @@ export class CcxtExchange implements ExchangePort {
     assertMinimums(market, rounded.qty, checkPrice, reduceOnly);
     const marginMode = request.marginMode ?? this.marginMode;
     // never above the market's own maximum, whatever the settings asked
-    const leverage = request.leverage === undefined ? undefined : capLeverage(request.leverage, market);
+    const leverage = request.leverage === undefined ? undefined : capLeverage(request.leverage, { maxLeverage: await this.maxLeverage(market.symbol) });
     await this.applySettings(market, leverage, marginMode);
 
     const exchangeClientId = this.quirks.normalizeClientOrderId(request.clientOrderId, this.account.mode);
@@ -650,6 +667,9 @@ export class CcxtExchange implements ExchangePort {
     this.applied.set(market.symbol, key);
   }
 }
+
+/** ms: how long a leverage limit read from the venue (Binance's leverage brackets) is trusted: they change rarely */
+export const LEVERAGE_LIMIT_TTL_MS = 24 * 3_600_000;
 
 /** the wanted leverage, at most the market's own maximum (where the exchange says it) */
 export function capLeverage(leverage: number, market: Pick<Market, 'maxLeverage'>): number {

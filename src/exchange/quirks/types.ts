@@ -103,6 +103,12 @@ export interface ExchangeQuirks {
   /** the market's maximum leverage where ccxt leaves `limits.leverage.max` empty (read from the raw market) */
   maxLeverage?(market: QuirkMarket): number | undefined;
   /**
+   * The most leverage the account may take on a market where the venue keeps it apart from the
+   * market list, per account (Binance USDⓈ-M leverage brackets): a signed read, cached per
+   * symbol by the adapter (LEVERAGE_LIMIT_TTL_MS). undefined = the venue says nothing more.
+   */
+  accountMaxLeverage?(client: Exchange, market: { id: string; symbol: string }, mode: TradingMode): Promise<number | undefined>;
+  /**
    * The balance the bot sizes from, where the venue's account is not a plain wallet per coin
    * (Kraken Futures' multi-collateral account: the available margin, in USD).
    */
