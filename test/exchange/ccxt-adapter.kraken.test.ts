@@ -5,7 +5,7 @@
  * txid; ccxt would send our id as the integer userref), never sent twice.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createExchangeFactory } from '../../src/exchange/factory.ts';
+import { createCcxtClient, createExchangeFactory } from '../../src/exchange/factory.ts';
 import type { ExchangePort } from '../../src/exchange/port.ts';
 import { krakenSpotClientId } from '../../src/exchange/quirks/kraken.ts';
 import { startKrakenSpotEmulator, type KrakenSpotEmulator } from '../emulators/exchange/kraken-server.ts';
@@ -33,6 +33,18 @@ describe('Kraken spot adapter', () => {
     expect(krakenSpotClientId('ase0123456789abcdef01234567n2')).not.toBe(krakenSpotClientId('ase0123456789abcdef01234567n1'));
     expect(krakenSpotClientId('d15708c1-dbb6-465d-b77d-47258319cc90')).toBe('d15708c1-dbb6-465d-b77d-47258319cc90');
     expect(krakenSpotClientId('tp-1')).toBe('tp-1');
+  });
+
+  it('one key\'s signed calls from two clients at once all pass Kraken\'s nonce check (the nonce grows per key, calls go out in nonce order)', async () => {
+    await start();
+    // the production ccxt clients (as the factory builds them), many calls in flight together: ccxt alone would reuse a millisecond nonce
+    const clients = [0, 1].map(() => createCcxtClient({ exchange: 'kraken', mode: 'spot', options: krakenSpotOptions(e), credentials: krakenSpotCredentials(e) }));
+    const answers = await Promise.all(clients.flatMap((c) => Array.from({ length: 8 }, () => c.fetchBalance())));
+    expect(answers.every((b) => (b['USDT'] as { total?: number }).total === 10_000)).toBe(true);
+    const nonces = e.requests.filter((r) => r.signed).map((r) => Number(r.params.nonce));
+    expect(nonces).toHaveLength(16);
+    expect(nonces.every((n, i) => i === 0 || n > nonces[i - 1]!)).toBe(true);
+    expect(e.refusals).toEqual([]);
   });
 
   it('an entry whose answer was dropped is found by its client id in the closed orders, filled, priced and charged in USDT; sent once', async () => {

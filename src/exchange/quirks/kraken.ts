@@ -31,6 +31,12 @@ const USD_QUOTES = new Set(['USD', 'USDT', 'USDC', 'DAI', 'FDUSD', 'BUSD', 'TUSD
 /** Kraken liquidates a spot-margin account when its margin level falls to 40 % */
 export const KRAKEN_MARGIN_LIQUIDATION_LEVEL = 40;
 
+/**
+ * Per API key (spot and margin): the last nonce sent and the tail of its signed requests, shared by
+ * every client of the key in this process (the engine's, a /connect key check).
+ */
+const KEY_LANES = new Map<string, { last: number; tail: Promise<unknown> }>();
+
 export const krakenQuirks: ExchangeQuirks = {
   ...defaultQuirks,
   id: 'kraken',
@@ -46,6 +52,30 @@ export const krakenQuirks: ExchangeQuirks = {
   },
   ccxtClass(mode: TradingMode) {
     return mode === 'futures' ? 'krakenfutures' : 'kraken';
+  },
+  /**
+   * Kraken spot refuses a signed call whose nonce is not above the key's last (`EAPI:Invalid nonce`,
+   * no nonce window by default). ccxt's nonce is the millisecond: two calls of one key in the same
+   * millisecond, from one client or two, would share it, and calls in flight together may arrive
+   * out of order. So the key's nonce grows by at least 1 per call, and its signed calls go out one
+   * after the other, in nonce order (ccxt signs and sends in one step, so queue order is nonce order).
+   */
+  prepareClient(client: Exchange, mode: TradingMode) {
+    if (mode === 'futures' || !client.apiKey) return;
+    const key = createHash('sha256').update(client.apiKey).digest('hex');
+    let lane = KEY_LANES.get(key);
+    if (!lane) KEY_LANES.set(key, (lane = { last: 0, tail: Promise.resolve() }));
+    const own = lane;
+    const c = client as unknown as { nonce(): number; fetch(url: string, method?: string, headers?: unknown, body?: unknown): Promise<unknown> };
+    const clock = c.nonce.bind(c);
+    c.nonce = () => (own.last = Math.max(own.last + 1, clock()));
+    const send = c.fetch.bind(c);
+    c.fetch = (url, method, headers, body) => {
+      if (!url.includes('/private/')) return send(url, method, headers, body);
+      const run = own.tail.then(() => send(url, method, headers, body));
+      own.tail = run.catch(() => undefined);
+      return run;
+    };
   },
   constructorOptions(mode: TradingMode) {
     return mode === 'futures' ? { defaultType: 'swap' } : { defaultType: 'spot' };

@@ -87,6 +87,11 @@ export interface ExchangeQuirks {
   marketBuyInQuote?(mode: TradingMode): boolean;
   /** okx and bitget keys come with a passphrase (ccxt `password`); /connect asks for it */
   readonly needsPassword: boolean;
+  /**
+   * Adjusts a freshly built ccxt client where the venue's protocol needs more than options
+   * (Kraken spot: a nonce that grows per API key across clients, signed calls of a key in order).
+   */
+  prepareClient?(client: Exchange, mode: TradingMode): void;
   /** the ccxt class name for a mode ('kraken' vs 'krakenfutures') */
   ccxtClass(mode: TradingMode): string;
   /** options merged into the ccxt constructor before user options (defaultType, market types, …) */
