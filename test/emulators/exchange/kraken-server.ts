@@ -2,7 +2,8 @@
  * An HTTP server speaking the part of Kraken's spot REST API (api.kraken.com/0) that ccxt
  * `kraken` calls for our flows: public Time, Assets, AssetPairs, Ticker, OHLC; private Balance,
  * BalanceEx, TradeBalance, AddOrder, CancelOrder, QueryOrders, OpenOrders, ClosedOrders,
- * TradesHistory, QueryTrades, OpenPositions. Start it on port 0 and point ccxt's urls.api at
+ * TradesHistory, QueryTrades, OpenPositions; and the public websocket v2's ticker channel
+ * (kraken-ws.ts) that ccxt.pro's watchTickers reads. Start it on port 0 and point ccxt's urls.api at
  * `ccxtApiUrls()`. Routes: kraken-routes.ts; state: kraken-book.ts.
  *
  * Authentication is Kraken's: `API-Key`, and `API-Sign` = base64(HMAC-SHA512(path +
@@ -21,6 +22,7 @@ import { readBody, send } from './binance-http.ts';
 import { KrakenBook } from './kraken-book.ts';
 import { route, type KrakenPermission, type KrakenRouteContext } from './kraken-routes.ts';
 import { KRAKEN_PAIRS, KrakenReject, type KrakenPair } from './kraken-types.ts';
+import { attachKrakenStreams, type KrakenStreams } from './kraken-ws.ts';
 
 export interface KrakenSpotRequest {
   method: string;
@@ -68,6 +70,8 @@ export interface KrakenSpotEmulator {
   readonly secret: string;
   /** what the key may do (Kraken's key permissions); remove one to see `EGeneral:Permission denied` */
   readonly permissions: Set<KrakenPermission>;
+  /** the public websocket v2's ticker channel on ws://…/v2 */
+  readonly streams: KrakenStreams;
   /** candles OHLC serves for a pair id (any interval), oldest first */
   setCandles(pairId: string, candles: readonly Candle[]): void;
   /** a new last price: stops trigger, resting limits fill, margin below 40 % is liquidated */
@@ -75,8 +79,8 @@ export interface KrakenSpotEmulator {
   inject(fault: KrakenSpotFault): void;
   /** runs `action` when the next request to the method (`AddOrder`) arrives, before it is answered */
   onNext(name: string, action: () => void): void;
-  /** urls.api for ccxt kraken pointing at this server */
-  ccxtApiUrls(): { public: string; private: string };
+  /** urls.api for ccxt kraken (and ccxt.pro's public websocket v2) pointing at this server */
+  ccxtApiUrls(): { public: string; private: string; ws: { publicV2: string } };
   /** requests of a method (`AddOrder`) */
   count(name: string): number;
   close(): Promise<void>;
@@ -172,6 +176,7 @@ export async function startKrakenSpotEmulator(options: KrakenSpotEmulatorOptions
     return fault.fault;
   }
 
+  const streams = attachKrakenStreams(server, book, now);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -180,6 +185,7 @@ export async function startKrakenSpotEmulator(options: KrakenSpotEmulatorOptions
     book,
     requests,
     refusals,
+    streams,
     apiKey,
     secret,
     permissions,
@@ -190,6 +196,7 @@ export async function startKrakenSpotEmulator(options: KrakenSpotEmulatorOptions
       const pair = book.pair(pairId);
       book.prices.set(pair.id, price);
       book.onPrice(pair);
+      streams.push(pair.id);
     },
     inject(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 });
@@ -197,11 +204,12 @@ export async function startKrakenSpotEmulator(options: KrakenSpotEmulatorOptions
     onNext(name, action) {
       hooks.push({ name, action });
     },
-    ccxtApiUrls: () => ({ public: url, private: url }),
+    ccxtApiUrls: () => ({ public: url, private: url, ws: { publicV2: `${url.replace('http://', 'ws://')}/v2` } }),
     count(name) {
       return requests.filter((r) => r.path.endsWith(`/${name}`)).length;
     },
     async close() {
+      await streams.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
