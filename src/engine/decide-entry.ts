@@ -163,8 +163,8 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     stopLossPct: settings.stopLossPct,
     takeProfitPct: settings.takeProfitPct,
   });
-  // never more leverage than the market itself allows (read from the exchange's market list)
-  const { maxLeverage } = await port.market(symbol);
+  // never more leverage than the market itself allows (the exchange's market list, and its leverage brackets where it has them)
+  const maxLeverage = port.maxLeverage ? await port.maxLeverage(symbol) : (await port.market(symbol)).maxLeverage;
   const wantedLeverage = effectiveLeverage(settings);
   const leverage = maxLeverage !== undefined && wantedLeverage > maxLeverage ? maxLeverage : wantedLeverage;
   const free = balance[quote]?.free ?? 0;

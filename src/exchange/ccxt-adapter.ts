@@ -64,6 +64,8 @@ export class CcxtExchange implements ExchangePort {
   private readonly retryDeps: RetryDeps;
   private markets: Record<string, Market> | undefined;
   private loading: Promise<Record<string, Market>> | undefined;
+  /** symbol → the account's leverage limit read from the venue (accountMaxLeverage), and when */
+  private readonly leverageLimits = new Map<string, { value: number | undefined; at: number }>();
   /** symbol → "leverage|marginMode" already applied on the exchange */
   private readonly applied = new Map<string, string>();
   /** futures: the account's position mode as the exchange reports it (read once per instance) */
@@ -138,6 +140,21 @@ export class CcxtExchange implements ExchangePort {
     const listed = this.ex.markets?.[symbol];
     const reason = listed ? this.quirks.refusedMarketReason?.(listed, this.account.mode) : undefined;
     throw new ExchangeError('UNKNOWN_SYMBOL', { message: reason ? `${symbol} is not traded on ${this.account.exchange} ${this.account.mode}: ${reason}.` : `${symbol} is not a ${this.account.mode} market on ${this.account.exchange}.` });
+  }
+
+  async maxLeverage(symbol: string): Promise<number | undefined> {
+    const market = await this.market(symbol);
+    const { accountMaxLeverage } = this.quirks;
+    if (!accountMaxLeverage) return market.maxLeverage;
+    const now = Date.now();
+    let cached = this.leverageLimits.get(market.symbol);
+    if (!cached || now - cached.at > LEVERAGE_LIMIT_TTL_MS) {
+      const id = this.ex.markets?.[market.symbol]?.id ?? market.symbol;
+      cached = { value: await this.call('accountMaxLeverage', () => accountMaxLeverage(this.ex, { id, symbol: market.symbol }, this.account.mode)), at: now };
+      this.leverageLimits.set(market.symbol, cached);
+    }
+    const limits = [market.maxLeverage, cached.value].filter((v): v is number => v !== undefined && v > 0);
+    return limits.length > 0 ? Math.min(...limits) : undefined;
   }
 
   async fetchBalance(): Promise<Balance> {
@@ -231,10 +248,10 @@ export class CcxtExchange implements ExchangePort {
     assertMinimums(market, rounded.qty, checkPrice, reduceOnly);
     const marginMode = request.marginMode ?? this.marginMode;
     // never above the market's own maximum, whatever the settings asked
-    const leverage = request.leverage === undefined ? undefined : capLeverage(request.leverage, market);
+    const leverage = request.leverage === undefined ? undefined : capLeverage(request.leverage, { maxLeverage: await this.maxLeverage(market.symbol) });
     await this.applySettings(market, leverage, marginMode);
 
-    const exchangeClientId = this.quirks.normalizeClientOrderId(request.clientOrderId);
+    const exchangeClientId = this.quirks.normalizeClientOrderId(request.clientOrderId, this.account.mode);
     const hedged = (await this.positionMode()) === 'hedge';
     const params = this.quirks.orderParams({
       mode,
@@ -354,7 +371,9 @@ export class CcxtExchange implements ExchangePort {
     const market = await this.market(symbol);
     const params = this.lookupParams(ref);
     try {
-      const order = await this.withTradeFees(await this.withFillPrice(await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, params)), market), market);
+      const raw = this.byClientIdOnly(ref) ? await this.listedOrder(market.symbol, ref.clientOrderId!, {}) : await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, params));
+      if (!raw) return undefined;
+      const order = await this.withTradeFees(await this.withFillPrice(raw, market), market);
       return toOrderResult(order, market, ref.clientOrderId ?? order.clientOrderId ?? '', this.takerFee(market));
     } catch (error) {
       if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;
@@ -364,7 +383,7 @@ export class CcxtExchange implements ExchangePort {
 
   async findRecentOrder(symbol: string, clientOrderId: string, since: number): Promise<OrderResult | undefined> {
     const market = await this.market(symbol);
-    const exchangeId = this.quirks.normalizeClientOrderId(clientOrderId);
+    const exchangeId = this.quirks.normalizeClientOrderId(clientOrderId, this.account.mode);
     const params = this.quirks.orderLookupParams(this.account.mode, this.marginMode, undefined);
     const ours = (o: CcxtOrder) => o.clientOrderId === exchangeId || o.clientOrderId === clientOrderId;
     const lists: Array<[string, () => Promise<CcxtOrder[]>]> = [];
@@ -387,7 +406,7 @@ export class CcxtExchange implements ExchangePort {
 
   async cancelOrder(symbol: string, ref: OrderRef): Promise<OrderResult | undefined> {
     const market = await this.market(symbol);
-    const params = this.lookupParams(ref);
+    const params = this.cancelParams(ref);
     try {
       const order = await this.call('cancelOrder', () => this.ex.cancelOrder(ref.id ?? '', market.symbol, params));
       return toOrderResult(order, market, ref.clientOrderId ?? order.clientOrderId ?? '', this.takerFee(market));
@@ -415,7 +434,7 @@ export class CcxtExchange implements ExchangePort {
     const limit = spec.type === 'limit' ? roundToStep(stopPrice * (long ? 1 - spec.limitOffset : 1 + spec.limitOffset), market.tickSize, long ? 'down' : 'up') : undefined;
     const qty = roundToStep(request.qty, market.stepSize, 'down');
     if (!(qty > 0)) throw new ExchangeError('ORDER_BELOW_MINIMUM');
-    const params: Record<string, unknown> = { ...spec.params, [spec.clientIdParam ?? 'clientOrderId']: this.quirks.normalizeClientOrderId(request.clientOrderId), [spec.triggerParam ?? 'stopLossPrice']: stopPrice };
+    const params: Record<string, unknown> = { ...spec.params, [spec.clientIdParam ?? 'clientOrderId']: this.quirks.normalizeClientOrderId(request.clientOrderId, this.account.mode), [spec.triggerParam ?? 'stopLossPrice']: stopPrice };
     if (spec.marginModeParam !== undefined && this.account.mode !== 'spot') params[spec.marginModeParam] = this.marginMode;
     if ((await this.positionMode()) === 'hedge') params.hedged = true;
     const amount = market.contractSize === 1 ? Number(this.ex.amountToPrecision(market.symbol, qty)) : roundToStep(qty / market.contractSize, this.contractStep(market), 'nearest');
@@ -436,7 +455,11 @@ export class CcxtExchange implements ExchangePort {
     const market = await this.market(symbol);
     let order: CcxtOrder;
     try {
-      const found = spec.listLookup ? await this.listedStop(market.symbol, ref, spec) : await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, { ...this.lookupParams(ref), ...spec.lookupParams }));
+      const found = spec.listLookup
+        ? await this.listedStop(market.symbol, ref, spec)
+        : this.byClientIdOnly(ref)
+          ? await this.listedOrder(market.symbol, ref.clientOrderId!, spec.lookupParams)
+          : await this.call('fetchOrder', () => this.ex.fetchOrder(ref.id ?? '', market.symbol, { ...this.lookupParams(ref), ...spec.lookupParams }));
       if (!found) return undefined;
       order = await this.withFillPrice(found, market);
     } catch (error) {
@@ -455,7 +478,7 @@ export class CcxtExchange implements ExchangePort {
     const spec = this.stopSpec();
     const market = await this.market(symbol);
     try {
-      const order = await this.call('cancelOrder', () => this.ex.cancelOrder(ref.id ?? '', market.symbol, { ...this.lookupParams(ref), ...spec.lookupParams }));
+      const order = await this.call('cancelOrder', () => this.ex.cancelOrder(ref.id ?? '', market.symbol, { ...this.cancelParams(ref), ...spec.lookupParams }));
       // a batch-style cancel (Bitget's trigger orders) answers success with an empty list when the
       // stop was no longer there (fired or gone): nothing was cancelled
       if (spec.listLookup && order.id === undefined && Object.keys((order.info ?? {}) as object).length === 0) return undefined;
@@ -471,7 +494,7 @@ export class CcxtExchange implements ExchangePort {
    * looked for among the account's recent fills by its client id: found → it fired, with that fill.
    */
   private async firedFromTrades(market: Market, ref: OrderRef, field: string): Promise<StopOrderState | undefined> {
-    const clientId = ref.clientOrderId === undefined ? undefined : this.quirks.normalizeClientOrderId(ref.clientOrderId);
+    const clientId = ref.clientOrderId === undefined ? undefined : this.quirks.normalizeClientOrderId(ref.clientOrderId, this.account.mode);
     const trades = await this.call('fetchMyTrades', () => this.ex.fetchMyTrades(market.symbol));
     const mine = trades.filter((t) => (ref.id !== undefined && String(t.order) === ref.id) || (clientId !== undefined && (t.info as Record<string, unknown> | undefined)?.[field] === clientId));
     if (mine.length === 0) return undefined;
@@ -495,7 +518,7 @@ export class CcxtExchange implements ExchangePort {
 
   /** a conditional order ccxt fetchOrder cannot see: among the open trigger orders, else the closed and cancelled ones */
   private async listedStop(symbol: string, ref: OrderRef, spec: BackstopOrder): Promise<CcxtOrder | undefined> {
-    const clientOrderId = ref.clientOrderId === undefined ? undefined : this.quirks.normalizeClientOrderId(ref.clientOrderId);
+    const clientOrderId = ref.clientOrderId === undefined ? undefined : this.quirks.normalizeClientOrderId(ref.clientOrderId, this.account.mode);
     const matches = (o: CcxtOrder) => (ref.id !== undefined ? String(o.id) === ref.id : o.clientOrderId === clientOrderId);
     const open = await this.call('fetchOpenOrders', () => this.ex.fetchOpenOrders(symbol, undefined, undefined, { ...spec.lookupParams }));
     return open.find(matches) ?? (await this.call('fetchCanceledAndClosedOrders', () => this.ex.fetchCanceledAndClosedOrders(symbol, undefined, undefined, { ...spec.lookupParams }))).find(matches);
@@ -565,8 +588,25 @@ export class CcxtExchange implements ExchangePort {
     return fees.length > 0 ? ({ ...order, fees, fee: undefined } as unknown as CcxtOrder) : order;
   }
 
+  /** the venue finds orders by its own id only (Kraken spot): an order known by our client id alone is searched in the lists */
+  private byClientIdOnly(ref: OrderRef): boolean {
+    return ref.id === undefined && ref.clientOrderId !== undefined && this.quirks.clientIdLookup?.(this.account.mode) === 'lists';
+  }
+
+  /** the open, then the closed orders of the symbol, asked for by our client id (ccxt `clientOrderId`) and matched on it */
+  private async listedOrder(symbol: string, clientOrderId: string, extra: Readonly<Record<string, unknown>>): Promise<CcxtOrder | undefined> {
+    const id = this.quirks.normalizeClientOrderId(clientOrderId, this.account.mode);
+    const params = { ...extra, clientOrderId: id };
+    const open = await this.call('fetchOpenOrders', () => this.ex.fetchOpenOrders(symbol, undefined, undefined, params));
+    return open.find((o) => o.clientOrderId === id) ?? (await this.call('fetchClosedOrders', () => this.ex.fetchClosedOrders(symbol, undefined, undefined, params))).find((o) => o.clientOrderId === id);
+  }
+
+  private cancelParams(ref: OrderRef): Record<string, unknown> {
+    return this.byClientIdOnly(ref) ? { clientOrderId: this.quirks.normalizeClientOrderId(ref.clientOrderId!, this.account.mode) } : this.lookupParams(ref);
+  }
+
   private lookupParams(ref: OrderRef): Record<string, unknown> {
-    const clientOrderId = ref.clientOrderId === undefined ? undefined : this.quirks.normalizeClientOrderId(ref.clientOrderId);
+    const clientOrderId = ref.clientOrderId === undefined ? undefined : this.quirks.normalizeClientOrderId(ref.clientOrderId, this.account.mode);
     return this.quirks.orderLookupParams(this.account.mode, this.marginMode, clientOrderId);
   }
 
@@ -627,6 +667,9 @@ export class CcxtExchange implements ExchangePort {
     this.applied.set(market.symbol, key);
   }
 }
+
+/** ms: how long a leverage limit read from the venue (Binance's leverage brackets) is trusted: they change rarely */
+export const LEVERAGE_LIMIT_TTL_MS = 24 * 3_600_000;
 
 /** the wanted leverage, at most the market's own maximum (where the exchange says it) */
 export function capLeverage(leverage: number, market: Pick<Market, 'maxLeverage'>): number {

@@ -60,6 +60,7 @@ export function createCcxtClient(request: CcxtClientRequest): Exchange {
   const Class = registry[className];
   if (!Class) throw new ExchangeError('NOT_SUPPORTED', { message: `ccxt has no ${request.pro ? 'websocket ' : ''}class ${className}.` });
   const client = new Class(config);
+  quirks.prepareClient?.(client, request.mode);
   const budget = signedBudget(className, request.exchange);
   if (request.credentials && budget.scope === 'key') {
     // the account's own budget, sized by the exchange's documented per-key limit

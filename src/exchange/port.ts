@@ -236,6 +236,12 @@ export interface ExchangePort {
   loadMarkets(): Promise<Readonly<Record<string, Market>>>;
   /** throws ExchangeError UNKNOWN_SYMBOL */
   market(symbol: string): Promise<Market>;
+  /**
+   * The most leverage an entry may take on the symbol: the market's maximum, lowered by the
+   * account's own limit where the venue keeps one apart (Binance USDⓈ-M leverage brackets; read
+   * once a day per symbol). Absent: the market's maxLeverage is the limit.
+   */
+  maxLeverage?(symbol: string): Promise<number | undefined>;
   fetchBalance(): Promise<Balance>;
   /** open positions (margin/futures; on spot: holdings are not positions → []) */
   fetchPositions(symbols?: string[]): Promise<ExchangePosition[]>;

@@ -19,6 +19,20 @@ describe('ccxt adapter on Binance USDⓈ-M futures (real ccxt against the emulat
     expect(markets[SYMBOL]).toMatchObject({ type: 'swap', settle: 'USDT', contractSize: 1 });
   });
 
+  it('leverage never above the symbol\'s limit: a 125× wish on a symbol whose first leverage bracket allows 50× sets 50×; the brackets are read once per symbol', async () => {
+    h.emulator.book.leverageBrackets.set('BTCUSDT', [{ initialLeverage: 50, notionalCap: 50_000 }, { initialLeverage: 25, notionalCap: 250_000 }]);
+    expect(await h.exchange.maxLeverage!(SYMBOL)).toBe(50);
+    expect(await h.exchange.maxLeverage!('ETH/USDT:USDT')).toBe(125);
+    await h.exchange.placeOrder({ symbol: SYMBOL, side: 'buy', type: 'market', qty: 0.01, leverage: 125, clientOrderId: 'cap-1' });
+    const set = h.emulator.requests.filter((r) => r.path === '/fapi/v1/leverage');
+    expect(set.map((r) => r.params.leverage)).toEqual(['50']);
+    expect(h.emulator.book.settings('BTCUSDT').leverage).toBe(50);
+    await h.exchange.placeOrder({ symbol: SYMBOL, side: 'buy', type: 'market', qty: 0.01, leverage: 125, clientOrderId: 'cap-2' });
+    const reads = h.emulator.requests.filter((r) => r.path === '/fapi/v1/leverageBracket');
+    expect(reads.map((r) => r.params.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(h.emulator.book.orders.filter((o) => o.venue === 'futures')).toHaveLength(2);
+  });
+
   it('sets margin mode and leverage once before the first order of a symbol, then opens a short', async () => {
     const order = await h.exchange.placeOrder({ symbol: SYMBOL, side: 'sell', type: 'market', qty: 0.05, leverage: 5, clientOrderId: 'short-1' });
     expect(order).toMatchObject({ status: 'closed', filledQty: 0.05, avgPrice: 50_000 });

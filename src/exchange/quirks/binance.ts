@@ -3,7 +3,9 @@
  * - Spot orders have no reduce-only; margin closes use AUTO_REPAY (ccxt turns reduceOnly into it),
  *   margin opens borrow with MARGIN_BUY.
  * - Futures: leverage and margin type are per-symbol account settings set by a call
- *   (/fapi/v1/leverage, /fapi/v1/marginType) before the first order.
+ *   (/fapi/v1/leverage, /fapi/v1/marginType) before the first order. The most leverage a symbol
+ *   allows is not in the market list: it is the first leverage bracket's `initialLeverage`
+ *   (GET /fapi/v1/leverageBracket, signed, per account), read per symbol and cached by the adapter.
  * - Only the market types of the mode are loaded, without currencies or margin pair lists
  *   (each of those is a signed call per instance).
  * - The futures testnet is gone: ccxt's demo trading replaces it; spot keeps the sandbox;
@@ -84,6 +86,15 @@ export const binanceQuirks: ExchangeQuirks = {
   /** Binance limits client order ids to 36 characters of [.A-Z:/a-z0-9_-] */
   normalizeClientOrderId(clientOrderId: string) {
     return clientOrderId.replace(/[^.A-Za-z0-9:/_-]/g, '').slice(0, 36);
+  },
+  /** USDⓈ-M: the first leverage bracket's initialLeverage (the answer for one symbol is that symbol's object) */
+  async accountMaxLeverage(client: Exchange, market: { id: string }, mode: TradingMode) {
+    if (mode !== 'futures') return undefined;
+    const api = client as unknown as { fapiPrivateGetLeverageBracket(params: object): Promise<unknown> };
+    const answer = await api.fapiPrivateGetLeverageBracket({ symbol: market.id });
+    const entry = (Array.isArray(answer) ? answer.find((e: { symbol?: string }) => e.symbol === market.id) : answer) as { brackets?: Array<{ initialLeverage?: number | string }> } | undefined;
+    const leverage = Number(entry?.brackets?.[0]?.initialLeverage);
+    return Number.isFinite(leverage) && leverage > 0 ? leverage : undefined;
   },
   errorPatterns: [
     [/would (immediately )?trigger|-2021|PERCENT_PRICE/i, 'INVALID_ORDER'],

@@ -5,7 +5,11 @@
  *   supports reduce_only; plain spot has neither.
  * - Kraken futures: leverage is a per-symbol preference (leveragepreferences, set by a call);
  *   margin mode follows from it (a max leverage = isolated), so it is not set separately.
- * - Client order ids: spot `cl_ord_id`, futures `cliOrdId` (ccxt maps `clientOrderId`).
+ * - Client order ids: spot `cl_ord_id`, futures `cliOrdId` (ccxt maps `clientOrderId`). Spot takes
+ *   a long UUID, a short one (32 hex) or free text of at most 18 characters: our 31-character ids
+ *   go as a short UUID derived from them (SHA-256, so every lookup derives the same one).
+ *   Spot's QueryOrders needs the txid (ccxt would send our id as the integer `userref`, which Kraken
+ *   refuses): an order known by its client id only is looked up in OpenOrders / ClosedOrders by `cl_ord_id`.
  * - Kraken's own texts (seed Appendix B): `EOrder:Margin level too low`, `EOrder:Insufficient funds`.
  * - Kraken Futures lists USD-quoted contracts only: linear multi-collateral perpetuals `PF_*`
  *   (ccxt `BTC/USD:USD`), inverse `PI_*` / `FI_*` (settled in the coin, `BTC/USD:BTC`). A signal's
@@ -16,6 +20,7 @@
  *   found by its fill (the fills carry the client id, `cliOrdId`); the status carries no price,
  *   so a filled order's price is read from the fills too (generic, in the adapter).
  */
+import { createHash } from 'node:crypto';
 import type { Exchange } from 'ccxt';
 import type { Balance, ExchangePosition, MarginMode, TradingMode } from '../port.ts';
 import { defaultQuirks, type ExchangeQuirks, type QuirkMarket } from './types.ts';
@@ -25,6 +30,12 @@ const USD_QUOTES = new Set(['USD', 'USDT', 'USDC', 'DAI', 'FDUSD', 'BUSD', 'TUSD
 
 /** Kraken liquidates a spot-margin account when its margin level falls to 40 % */
 export const KRAKEN_MARGIN_LIQUIDATION_LEVEL = 40;
+
+/**
+ * Per API key (spot and margin): the last nonce sent and the tail of its signed requests, shared by
+ * every client of the key in this process (the engine's, a /connect key check).
+ */
+const KEY_LANES = new Map<string, { last: number; tail: Promise<unknown> }>();
 
 export const krakenQuirks: ExchangeQuirks = {
   ...defaultQuirks,
@@ -41,6 +52,30 @@ export const krakenQuirks: ExchangeQuirks = {
   },
   ccxtClass(mode: TradingMode) {
     return mode === 'futures' ? 'krakenfutures' : 'kraken';
+  },
+  /**
+   * Kraken spot refuses a signed call whose nonce is not above the key's last (`EAPI:Invalid nonce`,
+   * no nonce window by default). ccxt's nonce is the millisecond: two calls of one key in the same
+   * millisecond, from one client or two, would share it, and calls in flight together may arrive
+   * out of order. So the key's nonce grows by at least 1 per call, and its signed calls go out one
+   * after the other, in nonce order (ccxt signs and sends in one step, so queue order is nonce order).
+   */
+  prepareClient(client: Exchange, mode: TradingMode) {
+    if (mode === 'futures' || !client.apiKey) return;
+    const key = createHash('sha256').update(client.apiKey).digest('hex');
+    let lane = KEY_LANES.get(key);
+    if (!lane) KEY_LANES.set(key, (lane = { last: 0, tail: Promise.resolve() }));
+    const own = lane;
+    const c = client as unknown as { nonce(): number; fetch(url: string, method?: string, headers?: unknown, body?: unknown): Promise<unknown> };
+    const clock = c.nonce.bind(c);
+    c.nonce = () => (own.last = Math.max(own.last + 1, clock()));
+    const send = c.fetch.bind(c);
+    c.fetch = (url, method, headers, body) => {
+      if (!url.includes('/private/')) return send(url, method, headers, body);
+      const run = own.tail.then(() => send(url, method, headers, body));
+      own.tail = run.catch(() => undefined);
+      return run;
+    };
   },
   constructorOptions(mode: TradingMode) {
     return mode === 'futures' ? { defaultType: 'swap' } : { defaultType: 'spot' };
@@ -118,13 +153,17 @@ export const krakenQuirks: ExchangeQuirks = {
     const level = Number(response.result?.ml);
     return Number.isFinite(level) && level > 0 ? level : undefined;
   },
-  normalizeClientOrderId(clientOrderId: string) {
-    return clientOrderId.slice(0, 36);
+  normalizeClientOrderId(clientOrderId: string, mode?: TradingMode) {
+    if (mode === 'futures') return clientOrderId.slice(0, 36);
+    return krakenSpotClientId(clientOrderId);
   },
-  /** futures: orders/status looks orders up by `cliOrdIds`, cancelorder by `cliOrdId`; spot by ccxt's clientOrderId */
+  /** futures: orders/status looks orders up by `cliOrdIds`, cancelorder by `cliOrdId`; spot by the txid (client ids: in the lists) */
   orderLookupParams(mode: TradingMode, _marginMode: MarginMode, clientOrderId: string | undefined): Record<string, unknown> {
-    if (clientOrderId === undefined) return {};
-    return mode === 'futures' ? { cliOrdIds: [clientOrderId], cliOrdId: clientOrderId } : { clientOrderId };
+    if (clientOrderId === undefined || mode !== 'futures') return {};
+    return { cliOrdIds: [clientOrderId], cliOrdId: clientOrderId };
+  },
+  clientIdLookup(mode: TradingMode) {
+    return mode === 'futures' ? 'params' : 'lists';
   },
   /** Kraken futures has a demo environment (demo-futures.kraken.com); Kraken spot has none */
   testnet(mode: TradingMode) {
@@ -133,15 +172,19 @@ export const krakenQuirks: ExchangeQuirks = {
   /**
    * Backstop: Kraken Futures a reduce-only stop-market `stp` (createOrder with stopLossPrice;
    * createStopLossOrder is NotSupported), tested against the emulator; found by its fill once
-   * orders/status has forgotten it. Spot (from Kraken's docs and ccxt, untested here): a stop-loss-limit
-   * sell, assumed to hold the coins (unverified), so sells shrink it first. Margin: none yet.
+   * orders/status has forgotten it. Spot: a stop-loss-limit sell (limit 1 % below the trigger) that
+   * holds the coins it may sell, so a partial sell shrinks it first (cancel and place; not amended),
+   * tested against the Kraken spot emulator (test/engine/kraken-story.test.ts). Margin: none yet
+   * (the monitor alone protects; the margin level from TradeBalance gives the liquidation price).
    */
   backstop(mode: TradingMode) {
     if (mode === 'futures') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: false, params: { reduceOnly: true }, lookupParams: {}, firedTradeField: 'cliOrdId', tested: true } as const;
-    if (mode === 'spot') return { type: 'limit', limitOffset: 0.01, locksBalance: true, amendable: false, params: {}, lookupParams: {}, tested: false } as const;
+    if (mode === 'spot') return { type: 'limit', limitOffset: 0.01, locksBalance: true, amendable: false, params: {}, lookupParams: {}, tested: true } as const;
     return undefined;
   },
   errorPatterns: [
+    [/EAPI:Invalid key|EAPI:Invalid signature/, 'AUTH_FAILED'],
+    [/EOrder:Unknown order/, 'ORDER_NOT_FOUND'],
     [/EOrder:Margin level too low|EOrder:Insufficient margin|insufficient ?margin/i, 'MARGIN_LEVEL_TOO_LOW'],
     [/EOrder:Insufficient funds|insufficientAvailableFunds/i, 'INSUFFICIENT_FUNDS'],
     [/EOrder:Reduce only|wouldNotReducePosition|reduceOnly/i, 'REDUCE_ONLY_INVALID'],
@@ -149,3 +192,15 @@ export const krakenQuirks: ExchangeQuirks = {
     [/EAPI:Rate limit exceeded|EOrder:Rate limit exceeded|apiLimitExceeded/i, 'RATE_LIMITED'],
   ],
 };
+
+const UUID_LONG = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_SHORT = /^[0-9a-f]{32}$/i;
+
+/**
+ * A client id Kraken spot takes (`cl_ord_id`: long UUID, short UUID, or free text of at most 18
+ * printable characters): kept when it is one, else the first 32 hex digits of its SHA-256.
+ */
+export function krakenSpotClientId(clientOrderId: string): string {
+  if (UUID_LONG.test(clientOrderId) || UUID_SHORT.test(clientOrderId) || /^[\x20-\x7e]{1,18}$/.test(clientOrderId)) return clientOrderId;
+  return createHash('sha256').update(clientOrderId).digest('hex').slice(0, 32);
+}

@@ -87,6 +87,11 @@ export interface ExchangeQuirks {
   marketBuyInQuote?(mode: TradingMode): boolean;
   /** okx and bitget keys come with a passphrase (ccxt `password`); /connect asks for it */
   readonly needsPassword: boolean;
+  /**
+   * Adjusts a freshly built ccxt client where the venue's protocol needs more than options
+   * (Kraken spot: a nonce that grows per API key across clients, signed calls of a key in order).
+   */
+  prepareClient?(client: Exchange, mode: TradingMode): void;
   /** the ccxt class name for a mode ('kraken' vs 'krakenfutures') */
   ccxtClass(mode: TradingMode): string;
   /** options merged into the ccxt constructor before user options (defaultType, market types, …) */
@@ -102,6 +107,12 @@ export interface ExchangeQuirks {
   marketSymbol?(base: string, quote: string, mode: TradingMode): string | undefined;
   /** the market's maximum leverage where ccxt leaves `limits.leverage.max` empty (read from the raw market) */
   maxLeverage?(market: QuirkMarket): number | undefined;
+  /**
+   * The most leverage the account may take on a market where the venue keeps it apart from the
+   * market list, per account (Binance USDⓈ-M leverage brackets): a signed read, cached per
+   * symbol by the adapter (LEVERAGE_LIMIT_TTL_MS). undefined = the venue says nothing more.
+   */
+  accountMaxLeverage?(client: Exchange, market: { id: string; symbol: string }, mode: TradingMode): Promise<number | undefined>;
   /**
    * The balance the bot sizes from, where the venue's account is not a plain wallet per coin
    * (Kraken Futures' multi-collateral account: the available margin, in USD).
@@ -146,8 +157,15 @@ export interface ExchangeQuirks {
    * trade history names it; undefined where it does not (Binance): its order lists are searched instead
    */
   readonly tradeClientOrderIdField?: string;
-  /** client order id the exchange accepts (length, alphabet), derived deterministically from ours */
-  normalizeClientOrderId(clientOrderId: string): string;
+  /** client order id the exchange accepts (length, alphabet), derived deterministically from ours (per mode where the APIs differ) */
+  normalizeClientOrderId(clientOrderId: string, mode?: TradingMode): string;
+  /**
+   * How an order known only by its client id is found: 'params' = ccxt fetchOrder / cancelOrder
+   * with `orderLookupParams` (default); 'lists' = the venue's order lookup needs its own id (Kraken
+   * spot's QueryOrders): the open, then the closed orders are searched by the client id, and a
+   * cancel names it as ccxt's `clientOrderId`.
+   */
+  clientIdLookup?(mode: TradingMode): 'params' | 'lists';
   /** the backstop's order for a mode; undefined where the bot places none (the bot's monitor alone protects) */
   backstop(mode: TradingMode): BackstopOrder | undefined;
   /** exchange error texts (message or code) that map to a code more precisely than ccxt's class */

@@ -39,6 +39,12 @@ export class BinanceBook {
   /** `${symbol}:${positionSide}` → position */
   readonly positions = new Map<string, EmulatorPosition>();
   readonly symbolSettings = new Map<string, SymbolSettings>();
+  /**
+   * USDⓈ-M leverage brackets per symbol id (GET /fapi/v1/leverageBracket): each bracket's
+   * initialLeverage and notionalCap; a symbol not listed has one bracket of 125× (the first
+   * bracket's initialLeverage is the most leverage POST /fapi/v1/leverage accepts)
+   */
+  readonly leverageBrackets = new Map<string, Array<{ initialLeverage: number; notionalCap: number }>>();
   /** futures position mode: true = hedge mode (LONG and SHORT), false = one-way (BOTH) */
   dualSidePosition = false;
   /**

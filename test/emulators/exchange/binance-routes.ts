@@ -65,18 +65,22 @@ export function route(ctx: RouteContext, method: string, path: string, p: Record
     case 'GET /fapi/v2/account':
     case 'GET /fapi/v3/account':
       return futuresAccountJson(book, now);
-    case 'GET /fapi/v1/leverageBracket':
-      return [...book.markets.values()].map((m) => ({
-        symbol: m.id,
-        brackets: [{ bracket: 1, initialLeverage: 125, notionalCap: 1e9, notionalFloor: 0, maintMarginRatio: MAINT_RATE, cum: 0 }],
-      }));
+    case 'GET /fapi/v1/leverageBracket': {
+      const entry = (id: string) => {
+        const brackets = book.leverageBrackets.get(id) ?? [{ initialLeverage: 125, notionalCap: 1e9 }];
+        return { symbol: id, brackets: brackets.map((b, i) => ({ bracket: i + 1, initialLeverage: b.initialLeverage, notionalCap: b.notionalCap, notionalFloor: i === 0 ? 0 : brackets[i - 1]!.notionalCap, maintMarginRatio: MAINT_RATE, cum: 0 })) };
+      };
+      // with a symbol Binance answers that symbol's object alone, without one the list of all
+      return p.symbol !== undefined ? entry(book.market(p.symbol).id) : [...book.markets.values()].map((m) => entry(m.id));
+    }
     case 'GET /fapi/v2/positionRisk':
     case 'GET /fapi/v3/positionRisk':
       return positionRiskJson(book, now, p.symbol);
     case 'POST /fapi/v1/leverage': {
       const symbol = book.market(p.symbol ?? '').id;
       const leverage = Number(p.leverage);
-      if (!Number.isInteger(leverage) || leverage < 1 || leverage > 125) throw new BinanceReject(-4028, `Leverage ${p.leverage} is not valid`);
+      const allowed = book.leverageBrackets.get(symbol)?.[0]?.initialLeverage ?? 125;
+      if (!Number.isInteger(leverage) || leverage < 1 || leverage > allowed) throw new BinanceReject(-4028, `Leverage ${p.leverage} is not valid`);
       book.settings(symbol).leverage = leverage;
       return { symbol, leverage, maxNotionalValue: '1000000000' };
     }
