@@ -5,17 +5,25 @@
 import type { InputWithoutSignal } from '../db/repos/signal-inputs.ts';
 import type { SignalView } from './facade.ts';
 
+const OUTCOMES: Record<InputWithoutSignal['status'], SignalView['outcome']> = {
+  refused: 'rejected',
+  closed: 'executed',
+  preview: 'pending',
+  ignored: 'rejected',
+  expired: 'rejected',
+};
+
 export function inputView(input: InputWithoutSignal): SignalView {
   const text = (key: string, fallback: string) => (typeof input.details[key] === 'string' ? (input.details[key] as string) : fallback);
   return {
     id: input.id,
     symbol: text('symbol', '?'),
-    action: text('action', input.status === 'refused' ? 'REFUSED' : 'CLOSE'),
+    action: text('action', input.status === 'closed' ? 'CLOSE' : 'REFUSED'),
     confidence: null,
     source: input.source,
     createdAt: input.createdAt,
-    outcome: input.status === 'refused' ? 'rejected' : 'executed',
-    reasons: input.reasons,
+    outcome: OUTCOMES[input.status],
+    reasons: input.status === 'preview' ? ['shown to you: waiting for Trade or Ignore'] : input.reasons,
     positionId: null,
   };
 }
