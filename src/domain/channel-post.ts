@@ -277,3 +277,31 @@ function labelAt(s: string, side: Side): { section: Exclude<Section, null>; leng
   }
   return null;
 }
+
+/** percent: an entry (zone) further than this from the market price is refused (SPEC §9 "far from the market") */
+export const MAX_ENTRY_DISTANCE_PCT = 5;
+
+/**
+ * A draft against the market price it would enter at (SPEC §9): refused when the market is past
+ * its stop, past its last target, or further than MAX_ENTRY_DISTANCE_PCT from its entry (zone).
+ * Trader-facing reasons; empty when the draft can be traded at `price`.
+ */
+export function draftAgainstMarket(draft: Pick<SignalDraft, 'side' | 'entry' | 'targets' | 'stopLoss'>, price: number): string[] {
+  if (!(Number.isFinite(price) && price > 0)) return ['there is no market price for it now'];
+  const reasons: string[] = [];
+  const long = draft.side === 'long';
+  if (draft.stopLoss !== null && (long ? price <= draft.stopLoss : price >= draft.stopLoss)) {
+    reasons.push(`the market price ${price} is already ${long ? 'at or below' : 'at or above'} the stop ${draft.stopLoss}`);
+  }
+  const last = draft.targets[draft.targets.length - 1];
+  if (last !== undefined && (long ? price >= last : price <= last)) reasons.push(`the market price ${price} is already past the last target ${last}`);
+  if (draft.entry !== null) {
+    const { low, high } = draft.entry;
+    const gap = price < low ? (low - price) / low : price > high ? (price - high) / high : 0;
+    if (gap * 100 > MAX_ENTRY_DISTANCE_PCT) {
+      const zone = low === high ? `the entry ${low}` : `the entry zone ${low}–${high}`;
+      reasons.push(`the market price ${price} is ${(gap * 100).toFixed(1)} % from ${zone} (more than ${MAX_ENTRY_DISTANCE_PCT} %)`);
+    }
+  }
+  return reasons;
+}
