@@ -62,7 +62,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
 
   async function place(plan: EntryPlan, port: ExchangePort): Promise<EntryResult> {
     const now = clock.now();
-    const monitorSettings = withTargets(toMonitorSettings(plan.settings), plan.side, plan.price, plan.targets ?? []);
+    const monitorSettings = withTargets(toMonitorSettings(plan.settings), plan.side, plan.price, plan.targets ?? [], plan.takeProfit);
     const positionId = randomUUID();
     // the entry's intent is its position: attempt n goes under `ase<position>n<n>`
     const clientOrderId = intentClientOrderId(positionId, 1);
@@ -268,9 +268,13 @@ export type Entries = ReturnType<typeof createEntries>;
  * A position's monitor settings with its signal's targets (SPEC §9): with two or more targets the
  * first (up to three) before the last become its partial levels, on even when the trader's own
  * partial levels are off; the prices are kept (targetPrices) so applying new settings keeps them.
+ * The ladder must lead to the position's take profit: targets out of order for the side, or a take
+ * profit the entry decision did not take from the signal (not sane at the market), leave the
+ * trader's own levels.
  */
-export function withTargets(settings: MonitorSettings, side: Side, entry: number, targets: readonly number[]): MonitorSettings {
+export function withTargets(settings: MonitorSettings, side: Side, entry: number, targets: readonly number[], takeProfit: number | null): MonitorSettings {
+  const ordered = targets.every((t, i) => i === 0 || (side === 'long' ? t > targets[i - 1]! : t < targets[i - 1]!));
   const plan = planTargets(targets);
-  if (plan.partials.length === 0) return settings;
+  if (plan.partials.length === 0 || !ordered || plan.takeProfit !== takeProfit) return settings;
   return { ...settings, partialTpEnabled: true, partialTpLevels: levelsFromPrices(side, entry, plan.partials), targetPrices: plan.partials };
 }
