@@ -108,6 +108,15 @@ describe('channel posts and /signal on the real engine', () => {
     feed.push('BTC/USDT', 101_500);
     await h.emu.waitForMessage(alice.id, /PARTIAL TP \(level 2\)/, 15_000);
     await expect.poll(async () => (await h.engine.getPosition(aliceId, position!.id))!.qty, { timeout: 15_000 }).toBeCloseTo(qty0 * 0.5, 7);
+    // the trader applies their settings to open positions: the post's own levels stay
+    expect(await h.engine.applySettingsToOpenPositions({ telegramId: alice.id, userId: aliceId }, aliceId)).toBe(1);
+    feed.push('BTC/USDT', 102_500);
+    await h.emu.waitForMessage(alice.id, /PARTIAL TP \(level 3\)/, 15_000);
+    await expect.poll(async () => (await h.engine.getPosition(aliceId, position!.id))!.qty, { timeout: 15_000 }).toBeCloseTo(qty0 * 0.25, 7);
+    // and the last target closes the rest as the take profit
+    feed.push('BTC/USDT', 104_000);
+    await h.emu.waitForMessage(alice.id, /TAKE PROFIT[\s\S]*Position closed\./, 15_000);
+    await expect.poll(async () => (await h.engine.listPositions(aliceId)).length, { timeout: 15_000 }).toBe(0);
 
     // Bob's chat never traded it: no execution, no position, no alert, not in his /signals
     const executions = await h.db.db.select().from(signalExecutions).where(eq(signalExecutions.signalId, rows[0]!.id));
