@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { alice, bob, startHarness, type Harness } from './harness.ts';
+import { alice, bob, harnessKinds, startHarness, type Harness } from './harness.ts';
 import { realEngine } from './real-engine.ts';
 import { signalExecutions, tradingSignals } from '../../src/db/schema.ts';
 import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
@@ -16,15 +16,6 @@ import type { TgUser } from '../emulators/bot-api.ts';
 
 let h: Harness;
 let feed: ManualFeed;
-beforeEach(async () => {
-  feed = new ManualFeed('binance', { now: () => Date.now() });
-  feed.push('BTC/USDT', 100_000);
-  feed.push('ETH/USDT', 3_000);
-  h = await startHarness({ engine: realEngine({ priceFeed: feed }, feed) });
-});
-afterEach(async () => {
-  await h.stop();
-});
 
 async function paperTrader(user: TgUser): Promise<string> {
   await h.say(user, '/start', new RegExp(`Welcome, ${user.first_name}`));
@@ -51,7 +42,17 @@ Take-Profit Targets:
 Stop Targets:
 1) 98000`;
 
-describe('channel posts and /signal on the real engine', () => {
+describe.each(harnessKinds())('channel posts and /signal on the real engine (%s)', (kind) => {
+  beforeEach(async () => {
+    feed = new ManualFeed('binance', { now: () => Date.now() });
+    feed.push('BTC/USDT', 100_000);
+    feed.push('ETH/USDT', 3_000);
+    h = await startHarness({ kind, engine: realEngine({ priceFeed: feed }, feed) });
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
   it('a forwarded post → preview with the risk → Trade → a signal for that trader only → a position with the post’s stop, take profit and partial levels', async () => {
     const aliceId = await paperTrader(alice);
     const bobId = await paperTrader(bob);
