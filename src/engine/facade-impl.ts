@@ -158,7 +158,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
           positionId: r.positionId,
         };
       });
-      return mergeSignalViews(views, inputs, limit);
+      return mergeSignalViews(views, inputs, limit, clock.now());
     },
 
     async checkKey(exchange, mode, credentials) {
