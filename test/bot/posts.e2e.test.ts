@@ -71,6 +71,7 @@ describe.each(harnessKinds())('channel posts and /signal on the real engine (%s)
     expect(preview.text).toContain('Would open 0.01 BTC (1,000.00 USDT) at about 100,000');
     expect(preview.text).toContain('🛑 SL 98,000 · 🎯 TP 104,000');
     expect(preview.text).toContain('Risk: 20.00 USDT (0.20 % of 10,000.00 USDT free) if the stop is hit');
+    expect(preview.text).toContain("Leverage 1×: the post's 10× is never used above your own leverage setting (spot, or 1× in /settings)");
     expect(preview.buttons.flat().map((b) => b.text)).toEqual(['✅ Trade', '✖ Ignore']);
     // nothing is stored before Trade
     expect(await h.db.db.select().from(tradingSignals).where(eq(tradingSignals.source, 'telegram'))).toHaveLength(0);

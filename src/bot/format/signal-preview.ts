@@ -28,12 +28,12 @@ export function formatPreview(result: Extract<PreviewResult, { kind: 'preview' }
   if (unread.length > 0) lines.push('', ...unread.map((u) => `⚠️ ${escapeHtml(u)}`));
   lines.push('');
   if (result.accounts.length === 0) lines.push('❗ No exchange account takes signals: /connect one first (a paper account works).');
-  for (const a of result.accounts) lines.push(...formatAccount(a, result.accounts.length > 1));
+  for (const a of result.accounts) lines.push(...formatAccount(a, result.accounts.length > 1, draft.leverage));
   lines.push('', 'Trade sends it to the engine as your own signal (for you only); Ignore drops it.');
   return lines.join('\n');
 }
 
-function formatAccount(a: PreviewAccount, named: boolean): string[] {
+function formatAccount(a: PreviewAccount, named: boolean, postLeverage: number | null): string[] {
   const head = named ? `<b>${escapeHtml(a.label)}</b>: ` : '';
   if (a.kind === 'reject') return [`${head}❌ Would be refused now: ${escapeHtml(a.reasons.join('; ') || 'unknown reason')}`];
   if (a.kind === 'reverse') return [`${head}🔁 ${escapeHtml(a.reasons.join('; '))}`];
@@ -42,6 +42,7 @@ function formatAccount(a: PreviewAccount, named: boolean): string[] {
     `🛑 SL ${fmtPrice(a.stopLoss)} · 🎯 TP ${fmtPrice(a.takeProfit)}`,
     `Risk: ${a.risk === null ? '—' : fmtMoney(a.risk, a.quote, false)}${a.riskPct !== null ? ` (${fmtPct(a.riskPct, false)} of ${fmtMoney(a.free ?? 0, a.quote, false)} free)` : ''} if the stop is hit`,
   ];
+  if (postLeverage !== null && a.leverage < postLeverage) lines.push(`Leverage ${a.leverage}×: the post's ${postLeverage}× is never used above your own leverage setting${a.leverage === 1 ? ' (spot, or 1× in /settings)' : ''}`);
   if (a.reasons.length > 0) lines.push(`Notes: ${escapeHtml(a.reasons.join('; '))}`);
   return lines;
 }
