@@ -17,11 +17,12 @@ import type { TgUser } from '../emulators/bot-api.ts';
 let h: Harness;
 let feed: ManualFeed;
 
-async function paperTrader(user: TgUser): Promise<string> {
+async function paperTrader(user: TgUser, mode: 'Spot' | 'Futures' = 'Spot'): Promise<string> {
   await h.say(user, '/start', new RegExp(`Welcome, ${user.first_name}`));
   const ask = await h.say(user, '/connect', /Which exchange/);
   await h.press(user, ask, /Paper/);
-  await h.press(user, await h.emu.waitForMessage(user.id, /which mode/), /^Spot/);
+  await h.press(user, await h.emu.waitForMessage(user.id, /which mode/), new RegExp(`^${mode}`));
+  if (mode === 'Futures') await h.press(user, await h.emu.waitForMessage(user.id, /which margin mode/), /^Isolated/);
   await h.emu.waitForMessage(user.id, /Paper account ready/);
   return (await createRecipientsRepo(h.db.db).byTelegramId(user.id))!.userId;
 }
@@ -165,5 +166,28 @@ describe.each(harnessKinds())('channel posts and /signal on the real engine (%s)
     expect(signals.text).toContain("the stop 101000 is not below the entry 100000");
     expect(signals.text).toMatch(/manual/);
     expect(await h.engine.listPositions(aliceId)).toHaveLength(0);
+  });
+
+  it('a pasted short on a futures account: the post’s leverage under the trader’s own, its stop above, its first target sells half', async () => {
+    const aliceId = await paperTrader(alice, 'Futures');
+    // the trader allows 20×; risk level 5 caps it at 10×; the post asks 5×: 5× it is
+    expect(await h.engine.updateSettings({ telegramId: alice.id, userId: aliceId }, aliceId, { leverage: 20 })).toMatchObject({ ok: true });
+    feed.push('ETH/USDT:USDT', 3_000);
+
+    const preview = await h.say(alice, '🔴 SHORT $ETH\nEntry zone: 2,990 - 3,010\nTP1: 2,950\nTP2: 2,900\n⛔ SL: 3,090\nLev 5x', /Pasted post/);
+    expect(preview.text).toContain('ETH/USDT 🔴 SHORT');
+    expect(preview.text).toContain('Plan: partial exits at 2,950 (1/2 of the position each), the rest at 2,900');
+    expect(preview.text).toMatch(/Would open [\d.]+ ETH \([\d,.]+ USDT\) at about 3,000, 5×/);
+    expect(preview.text).toContain('🛑 SL 3,090 · 🎯 TP 2,900');
+    await h.press(alice, preview, '✅ Trade');
+
+    const opened = await h.emu.waitForMessage(alice.id, /POSITION OPENED[\s\S]*ETH\/USDT:USDT SHORT/, 15_000);
+    expect(opened.text).toContain('🎯 Partial exits at 2,950: 1/2 of the position each, the rest at TP');
+    const [position] = await h.engine.listPositions(aliceId);
+    expect(position).toMatchObject({ side: 'short', mode: 'futures', leverage: 5, stopLoss: 3_090, takeProfit: 2_900 });
+    feed.push('ETH/USDT:USDT', 2_950);
+    await h.emu.waitForMessage(alice.id, /PARTIAL TP \(level 1\)[\s\S]*ETH\/USDT:USDT SHORT/, 15_000);
+    // half, to the futures market's amount step (0.001 ETH)
+    await expect.poll(async () => (await h.engine.getPosition(aliceId, position!.id))!.qty, { timeout: 15_000 }).toBeCloseTo(position!.qty / 2, 3);
   });
 });
