@@ -10,7 +10,7 @@ import { signalInputs, tradingSignals, users } from '../schema.ts';
 
 export interface NewInputSignal {
   userId: string;
-  /** the signal's source: webhook (and later telegram, manual) */
+  /** the signal's source: webhook, telegram (a post) or manual (/signal) */
   source: string;
   symbol: string;
   action: 'BUY' | 'SELL';
