@@ -160,6 +160,8 @@ describe.each(harnessKinds())('channel posts and /signal on the real engine (%s)
 
     const chat = await h.say(alice, 'what do you think of ETH/USDT today?', /not taken as a signal/);
     expect(chat.text).toBe('I read ETH/USDT but no side (long, short, buy, sell, 🟢 or 🔴), so this is not taken as a signal.');
+    // other chat still gets the usual answer
+    await h.say(alice, 'hello there, thanks!', /I did not understand that/);
 
     const signals = await h.say(alice, '/signals', /BUY ETH\/USDT/);
     expect(signals.text).toContain('ignored by you');
