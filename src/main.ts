@@ -140,6 +140,7 @@ async function main(): Promise<void> {
     store: createBotStore(database.db, box),
     paperStartBalance: config.paper.startBalance,
     webhook: { webhooks, publicUrl: config.http.publicUrl, port: config.http.port },
+    posts: engine.posts,
     budget,
   });
   let polling: Awaited<ReturnType<typeof runBot>> | undefined;

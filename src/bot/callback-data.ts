@@ -24,6 +24,16 @@ export const connectData = createCallbackData('c', { step: String, v: String });
 /** Choices inside the adjust dialog. which: sl | tp | done */
 export const adjustData = createCallbackData('adj', { which: String });
 
+/** A post's or /signal's preview. a: t (Trade) | i (Ignore); id: the preview (signal input) id */
+export const previewData = createCallbackData('sig', { a: String, id: String });
+
+/** A preview button's data, checked in shape; undefined: expired or forged. */
+export function readPreviewData(data: string): { a: 't' | 'i'; id: string } | undefined {
+  const d = unpacked(() => previewData.unpack(data));
+  if (!d || (d.a !== 't' && d.a !== 'i') || !isUuid(d.id)) return undefined;
+  return { a: d.a, id: d.id };
+}
+
 /** "Leave this dialog" button, same as /cancel. */
 export const CANCEL_DATA = 'cancel';
 

@@ -9,6 +9,7 @@ export const TRADER_COMMANDS = [
   { command: 'pnl', description: 'Win rate, profit factor and P&L: /pnl week' },
   { command: 'signals', description: 'Recent signals and what happened to each' },
   { command: 'settings', description: 'Risk and exit settings' },
+  { command: 'signal', description: 'Your own signal: /signal BTC/USDT buy sl 62000 tp 66000 (or paste a channel post)' },
   { command: 'webhook', description: 'Your TradingView webhook URL and alert template' },
   { command: 'pause', description: 'Stop opening new positions (open ones stay protected)' },
   { command: 'resume', description: 'Resume opening new positions' },

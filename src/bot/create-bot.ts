@@ -26,6 +26,8 @@ import { controlFeature } from './features/control.ts';
 import { adminFeature } from './features/admin.ts';
 import { fallbackFeature } from './features/fallback.ts';
 import { webhookFeature, type WebhookFeatureDeps } from './features/webhook.ts';
+import { postsFeature } from './features/posts.ts';
+import type { PostsFacade } from '../engine/posts.ts';
 import { outageGate, outageText } from './features/outage.ts';
 import { isUnavailable } from '../engine/db-health.ts';
 import { CONNECT_DIALOG, createConnectDialog } from './dialogs/connect.ts';
@@ -55,6 +57,8 @@ export interface BotDeps {
   paperStartBalance?: number;
   /** the traders' webhooks (/webhook); without it the command is not offered */
   webhook?: Omit<WebhookFeatureDeps, 'adminIds'>;
+  /** forwarded or pasted channel posts and /signal (the engine's previews); without it they are not read */
+  posts?: PostsFacade;
 }
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
@@ -122,6 +126,8 @@ function mountFeatures(bot: Bot<BotContext>, deps: BotDeps): void {
   bot.use(controlFeature(f));
   bot.use(adminFeature(f));
   if (deps.webhook) bot.use(webhookFeature({ ...deps.webhook, adminIds: deps.adminIds }));
+  // last before the fallback: any private message that names a pair and a side is read as a post
+  if (deps.posts) bot.use(postsFeature({ posts: deps.posts, adminIds: deps.adminIds }));
 }
 
 /** one queue per chat; an update without a chat (an inline button's query) queues per user */

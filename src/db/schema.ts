@@ -460,11 +460,11 @@ export const signalInputs = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    /** webhook (more sources share this table later) */
+    /** webhook | telegram (a forwarded or pasted post) | manual (/signal) */
     source: varchar('source', { length: 32 }).notNull(),
     /** the stored trading_signals row; null when the input was refused */
     signalId: uuid('signal_id').references(() => tradingSignals.id, { onDelete: 'cascade' }),
-    /** stored | refused */
+    /** stored | refused | closed | preview (waiting for Trade / Ignore) | ignored | expired */
     status: varchar('status', { length: 16 }).notNull(),
     /** why it was refused (trader-facing) */
     reasons: jsonb('reasons').$type<string[]>().notNull().default([]),

@@ -125,6 +125,11 @@ export interface MonitorSettings {
   trailingTpEnabled: boolean;
   /** percent retracement from the best price after TP that closes the position */
   trailingTpDeviationPct: number;
+  /**
+   * the position's own partial levels as prices (quote per base) from its signal's targets
+   * (SPEC §9); partialTpLevels holds them as percent of the entry. Absent: the trader's levels.
+   */
+  targetPrices?: ReadonlyArray<{ price: number; fraction: number }>;
 }
 
 export type ReevaluationField = 'stop_loss' | 'take_profit' | 'trailing_stop';

@@ -47,6 +47,7 @@ import { PositionBook } from './position-book.ts';
 import { silentLogger, type EngineLogger, type FeedProvider } from './ports.ts';
 import { createRecovery, type RecoveryReport } from './recovery.ts';
 import { createSignalIntake } from './signal-intake.ts';
+import { createPosts, type PostsFacade } from './posts.ts';
 import { createNotifySource, createSupabaseSource, type SignalSource } from './signal-sources.ts';
 
 export interface EngineDeps {
@@ -99,6 +100,8 @@ export interface EngineDeps {
 
 export interface Engine {
   facade: EngineFacade;
+  /** a trader's channel posts and /signal: preview, Trade / Ignore (SPEC §9) */
+  posts: PostsFacade;
   /** restore and reconcile positions, then monitor, listen for signals and run the sweeps */
   start(): Promise<void>;
   /** stop intake, finish orders in flight, flush (a few seconds at most) */
@@ -283,8 +286,11 @@ export function createEngine(deps: EngineDeps): Engine {
     adminIds: deps.config.adminTelegramIds ?? [],
   });
 
+  const posts = createPosts(ctx, { trustedSources: deps.config.trustedSources, candles: deps.candles });
+
   return {
     facade,
+    posts,
     get recovery() {
       return recoveryReport;
     },

@@ -40,6 +40,8 @@ export type EntryDecision =
       notes: string[];
       /** Herfindahl index of the holdings after this entry when it reached the warning level (SPEC §5), else null */
       concentration: number | null;
+      /** the free quote balance the size was computed from */
+      free: number;
     };
 
 export interface DecideInput {
@@ -58,6 +60,8 @@ export interface DecideInput {
   live?: LiveSignals | undefined;
   /** the source's recent accuracy (0..1, null = unknown), read once per signal */
   sourceAccuracy?: number | null | undefined;
+  /** the signal's own leverage (a channel post's): never more than the trader's settings allow */
+  leverageCap?: number | null | undefined;
 }
 
 /** What consensus reads once per signal, for every trader it is judged for. */
@@ -165,7 +169,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   });
   // never more leverage than the market itself allows (the exchange's market list, and its leverage brackets where it has them)
   const maxLeverage = port.maxLeverage ? await port.maxLeverage(symbol) : (await port.market(symbol)).maxLeverage;
-  const wantedLeverage = effectiveLeverage(settings);
+  const wantedLeverage = input.leverageCap != null && input.leverageCap >= 1 ? Math.min(effectiveLeverage(settings), Math.floor(input.leverageCap)) : effectiveLeverage(settings);
   const leverage = maxLeverage !== undefined && wantedLeverage > maxLeverage ? maxLeverage : wantedLeverage;
   const free = balance[quote]?.free ?? 0;
   const sizing = calculatePositionSize({
@@ -196,6 +200,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     leverage: sizing.leverage,
     notes,
     concentration: portfolio.concentration,
+    free,
   };
 }
 

@@ -25,6 +25,8 @@ export type EngineEvent =
       signalId: string | null;
       /** Herfindahl index of the trader's holdings after this entry, when it reached the warning level (SPEC §5) */
       concentration?: number;
+      /** the position's own partial levels from its signal's targets (SPEC §9): price and fraction of what remains */
+      partials?: Array<{ price: number; fraction: number }>;
     })
   | (PositionRef & {
       kind: ExitEventKind;

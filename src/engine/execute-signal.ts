@@ -24,6 +24,9 @@ import type { Entries } from './open-position.ts';
 import { marketSymbol } from './market-symbol.ts';
 import { quirksFor } from '../exchange/quirks/index.ts';
 import { EXCHANGE_IDS, type ExchangeId } from '../exchange/port.ts';
+import { PERSONAL_SOURCES } from '../domain/signals.ts';
+import { createSignalInputsRepo } from '../db/repos/signal-inputs.ts';
+import { signalExtras, type SignalExtras } from './signal-extras.ts';
 
 export type UserOutcome = 'executed' | 'rejected' | 'failed' | 'skipped' | 'pending';
 
@@ -46,6 +49,7 @@ export interface SignalProcessorOptions {
 
 export function createSignalProcessor(ctx: EngineContext, entries: Entries, runner: ActionRunner, options: SignalProcessorOptions) {
   const { repos, clock, logger } = ctx;
+  const inputs = createSignalInputsRepo(ctx.database.db);
 
   async function processSignal(signal: SignalRecord): Promise<CycleReport> {
     const report: CycleReport = { signalId: signal.id, executed: 0, rejected: 0, failed: 0 };
@@ -86,15 +90,17 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
       await ctx.emit({ kind: 'signal_rejected', userId, signalId: signal.id, symbol: signal.symbol, action: signal.action, reasons }, `rejected:${executionId}`);
       return 'rejected';
     }
+    // a trader's own input (post, /signal, webhook) may carry targets and leverage beyond the row
+    const extras = PERSONAL_SOURCES.includes(signal.source) ? signalExtras(await inputs.detailsForSignal(signal.id)) : null;
     const outcomes: UserOutcome[] = [];
     for (const account of enabled) {
       const label = enabled.length > 1 ? accountLabel(account) : null;
-      outcomes.push(await executeOnAccount(signal, userId, account, label, shared));
+      outcomes.push(await executeOnAccount(signal, userId, account, label, shared, extras));
     }
     return OUTCOME_ORDER.find((o) => outcomes.includes(o)) ?? 'skipped';
   }
 
-  async function executeOnAccount(signal: SignalRecord, userId: string, account: AccountRecord, label: string | null, shared?: Shared): Promise<UserOutcome> {
+  async function executeOnAccount(signal: SignalRecord, userId: string, account: AccountRecord, label: string | null, shared?: Shared, extras?: SignalExtras | null): Promise<UserOutcome> {
     const executionId = await repos.executions.claim(userId, signal.id, account.id, clock.now());
     if (!executionId) return 'skipped';
     const named = (reasons: string[]) => (label ? reasons.map((r) => `${label}: ${r}`) : reasons);
@@ -128,6 +134,7 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
           candles: options.candles,
           live: shared?.live,
           sourceAccuracy: shared?.sourceAccuracy,
+          leverageCap: extras?.leverage,
         });
       let decision = await decide();
       let reversed: PositionRecord | null = null;
@@ -163,6 +170,7 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
           marginMode: account.marginMode,
           settings,
           concentration: decision.concentration,
+          targets: extras?.targets ?? [],
         },
         port,
       );

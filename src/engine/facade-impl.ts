@@ -158,7 +158,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
           positionId: r.positionId,
         };
       });
-      return mergeSignalViews(views, inputs, limit);
+      return mergeSignalViews(views, inputs, limit, clock.now());
     },
 
     async checkKey(exchange, mode, credentials) {
@@ -247,8 +247,11 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       for (const p of book.forUser(userId).filter(open)) {
         await ctx.locks.run(p.id, async () => {
           if (p.status === 'closed') return;
-          const taken = monitor.partialTpLevels.map((_, i) => p.state.partialTaken[i] ?? false);
-          p.settings = monitor;
+          // a position's own levels from its signal's targets stay (SPEC §9); the rest follows the settings
+          const own = p.settings.targetPrices ? { partialTpEnabled: true, partialTpLevels: p.settings.partialTpLevels, targetPrices: p.settings.targetPrices } : {};
+          const next = { ...monitor, ...own };
+          const taken = next.partialTpLevels.map((_, i) => p.state.partialTaken[i] ?? false);
+          p.settings = next;
           p.state = { ...p.state, partialTaken: taken };
           await repos.positions.save(p, clock.now());
           changed++;

@@ -10,6 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { cloneState, openPosition } from '../domain/monitor/state.ts';
 import { toMonitorSettings, type TradingSettings } from '../domain/settings.ts';
+import { levelsFromPrices, planTargets } from '../domain/target-levels.ts';
+import type { MonitorSettings, Side } from '../domain/types.ts';
 import type { Db } from '../db/client.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort } from '../exchange/port.ts';
@@ -42,6 +44,11 @@ export interface EntryPlan {
   settings: TradingSettings;
   /** the entry decision's concentration warning (Herfindahl index), told in the opened alert */
   concentration?: number | null;
+  /**
+   * the signal's targets in the order the price reaches them (a post's, /signal's, a webhook's):
+   * with two or more, up to three before the last become this position's partial levels (SPEC §9)
+   */
+  targets?: readonly number[];
 }
 
 export type EntryResult =
@@ -55,7 +62,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
 
   async function place(plan: EntryPlan, port: ExchangePort): Promise<EntryResult> {
     const now = clock.now();
-    const monitorSettings = toMonitorSettings(plan.settings);
+    const monitorSettings = withTargets(toMonitorSettings(plan.settings), plan.side, plan.price, plan.targets ?? [], plan.takeProfit);
     const positionId = randomUUID();
     // the entry's intent is its position: attempt n goes under `ase<position>n<n>`
     const clientOrderId = intentClientOrderId(positionId, 1);
@@ -199,6 +206,9 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
     filled.qtyInitial = held;
     filled.qty = held;
     position.state = filled;
+    // the signal's own levels are prices: their percent is from the fill
+    const targetPrices = position.settings.targetPrices;
+    if (targetPrices) position.settings = { ...position.settings, partialTpLevels: levelsFromPrices(filled.side, filled.entry, targetPrices) };
     position.entryFee = feeInQuote(fill);
     position.feesPaid = position.entryFee;
     position.status = 'open';
@@ -229,6 +239,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
         takeProfit: position.state.takeProfit,
         signalId: position.signalId,
         ...(concentration !== null ? { concentration } : {}),
+        ...(position.settings.targetPrices ? { partials: position.settings.targetPrices.map((t) => ({ price: t.price, fraction: t.fraction })) } : {}),
       },
       `open:${position.id}`,
     );
@@ -252,3 +263,18 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
 }
 
 export type Entries = ReturnType<typeof createEntries>;
+
+/**
+ * A position's monitor settings with its signal's targets (SPEC §9): with two or more targets the
+ * first (up to three) before the last become its partial levels, on even when the trader's own
+ * partial levels are off; the prices are kept (targetPrices) so applying new settings keeps them.
+ * The ladder must lead to the position's take profit: targets out of order for the side, or a take
+ * profit the entry decision did not take from the signal (not sane at the market), leave the
+ * trader's own levels.
+ */
+export function withTargets(settings: MonitorSettings, side: Side, entry: number, targets: readonly number[], takeProfit: number | null): MonitorSettings {
+  const ordered = targets.every((t, i) => i === 0 || (side === 'long' ? t > targets[i - 1]! : t < targets[i - 1]!));
+  const plan = planTargets(targets);
+  if (plan.partials.length === 0 || !ordered || plan.takeProfit !== takeProfit) return settings;
+  return { ...settings, partialTpEnabled: true, partialTpLevels: levelsFromPrices(side, entry, plan.partials), targetPrices: plan.partials };
+}

@@ -31,7 +31,7 @@ async function withPaper(user = alice) {
 describe('trader commands', () => {
   it('registers the command menu, and /help lists it (admins see theirs too)', async () => {
     const menu = h.emu.commands() as Array<{ command: string }>;
-    expect(menu.map((c) => c.command)).toEqual(['start', 'connect', 'accounts', 'positions', 'balance', 'trades', 'pnl', 'signals', 'settings', 'webhook', 'pause', 'resume', 'cancel', 'help']);
+    expect(menu.map((c) => c.command)).toEqual(['start', 'connect', 'accounts', 'positions', 'balance', 'trades', 'pnl', 'signals', 'settings', 'signal', 'webhook', 'pause', 'resume', 'cancel', 'help']);
     // an admin's own menu is set when their chat exists (at /start)
     await h.say(admin, '/start', /Welcome/);
     await h.emu.waitForCall('setMyCommands', (c) => JSON.stringify(c.params).includes(String(admin.id)) && c.ok);

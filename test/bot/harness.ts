@@ -46,7 +46,7 @@ export interface Harness {
 export interface HarnessOptions {
   kind?: 'pglite' | 'postgres';
   /** build the engine once the database and notifier exist; default: the fake facade */
-  engine?: (h: { db: TestDatabase; box: SecretBox; notifier: Notifier }) => Promise<{ facade: EngineFacade; stop(): Promise<void>; bot?: Pick<BotDeps, 'webhook'> }>;
+  engine?: (h: { db: TestDatabase; box: SecretBox; notifier: Notifier }) => Promise<{ facade: EngineFacade; stop(): Promise<void>; bot?: Pick<BotDeps, 'webhook' | 'posts'> }>;
   adminIds?: number[];
   pollMs?: number;
   /** options of the Bot API emulator (rate limits, how long a pressed button waits for its answer) */

@@ -24,6 +24,7 @@ export function realEngine(runtime: Omit<ExchangeRuntimeDeps, 'paper'>, feed?: M
     await engine.start();
     return {
       facade: engine.facade,
+      bot: { posts: engine.posts },
       async stop() {
         await engine.stop();
         await exchanges.close();

@@ -46,6 +46,8 @@ export interface BotApiEmulator {
   // the user's side
   /** the user types `text` (a leading /command gets its bot_command entity); optionally as a reply to a message */
   sendText(user: TgUser, text: string, opts?: { reply_to_message_id?: number }): UserMessage;
+  /** the user forwards a post of `channel` into the chat (forward_origin of type channel) */
+  forwardPost(user: TgUser, text: string, channel: { id: number; title: string; username?: string }): UserMessage;
   /** `command` with or without the leading '/'; args are appended after a space */
   sendCommand(user: TgUser, command: string, args?: string): UserMessage;
   pressButton(user: TgUser, messageId: number, callbackData: string, opts?: { force?: boolean }): CallbackHandle;
@@ -122,6 +124,7 @@ export async function startBotApiEmulator(options: BotApiEmulatorOptions = {}): 
     token,
     botInfo,
     sendText: (u, text, opts) => user.sendText(u, text, opts),
+    forwardPost: (u, text, channel) => user.forwardPost(u, text, channel),
     sendCommand: (u, command, args) => user.sendCommand(u, command, args),
     pressButton: (u, messageId, data, opts) => user.pressButton(u, messageId, data, opts),
     pressButtonLabeled: (u, messageId, label) => user.pressButtonLabeled(u, messageId, label),

@@ -41,6 +41,9 @@ export function formatAlert(event: EngineEvent): FormattedAlert {
           head(event),
           `Entry ${fmtPrice(event.entryPrice)} · size ${fmtQty(event.qty)} ${escapeHtml(baseOf(event.symbol))} (${fmtMoney(notional, quote, false)})`,
           `🛑 SL ${fmtPrice(event.stopLoss)} · 🎯 TP ${fmtPrice(event.takeProfit)}`,
+          ...(event.partials && event.partials.length > 0
+            ? [`🎯 Partial exits at ${event.partials.map((p) => fmtPrice(p.price)).join(' · ')}: 1/${event.partials.length + 1} of the position each, the rest at TP`]
+            : []),
           event.stopLoss === null ? '⚠️ No stop loss is set on this position.' : 'Protected: stop loss, take profit, trailing and time exit are watched.',
           ...(event.concentration !== undefined
             ? [`⚠️ Concentrated portfolio: Herfindahl index ${event.concentration.toFixed(2)} ≥ ${DEFAULT_PORTFOLIO_LIMITS.concentrationWarning} — most of your holdings sit in few assets.`]

@@ -10,7 +10,7 @@ import { signalInputs, tradingSignals, users } from '../schema.ts';
 
 export interface NewInputSignal {
   userId: string;
-  /** the signal's source: webhook (and later telegram, manual) */
+  /** the signal's source: webhook, telegram (a post) or manual (/signal) */
   source: string;
   symbol: string;
   action: 'BUY' | 'SELL';
@@ -25,10 +25,33 @@ export interface NewInputSignal {
   now: Date;
 }
 
+/** what an input without a signal row is: refused, a close done at once, or a preview the trader has not traded */
+export type InputStatus = 'refused' | 'closed' | 'preview' | 'ignored' | 'expired';
+const INPUT_STATUSES: readonly string[] = ['refused', 'closed', 'preview', 'ignored', 'expired'];
+
+/** A preview's Trade / Ignore, as the transaction found it. */
+export type PreviewDecision =
+  | { kind: 'stored'; signalId: string; details: Record<string, unknown> }
+  | { kind: 'ignored' }
+  | { kind: 'expired' }
+  /** pressed before: what became of it */
+  | { kind: 'decided'; status: string; signalId: string | null }
+  | { kind: 'not_found' };
+
+/** the trading_signals row a Trade stores */
+export interface PreviewSignal {
+  symbol: string;
+  action: 'BUY' | 'SELL';
+  stopLoss: number | null;
+  takeProfit: number | null;
+  expiresAt: Date;
+  reasoning: string;
+}
+
 export interface InputWithoutSignal {
   id: string;
   source: string;
-  status: 'refused' | 'closed';
+  status: InputStatus;
   reasons: string[];
   details: Record<string, unknown>;
   createdAt: Date;
@@ -98,7 +121,46 @@ export function createSignalInputsRepo(db: Db) {
         .where(and(eq(signalInputs.userId, userId), isNull(signalInputs.signalId)))
         .orderBy(desc(signalInputs.createdAt))
         .limit(limit);
-      return rows.map((r) => ({ id: r.id, source: r.source, status: r.status === 'closed' ? 'closed' : 'refused', reasons: r.reasons, details: r.details, createdAt: r.createdAt }));
+      return rows.map((r) => ({ id: r.id, source: r.source, status: (INPUT_STATUSES.includes(r.status) ? r.status : 'refused') as InputStatus, reasons: r.reasons, details: r.details, createdAt: r.createdAt }));
+    },
+
+    /** A post or /signal shown to the trader with Trade / Ignore: no signal row until Trade. */
+    async storePreview(userId: string, source: string, details: Record<string, unknown>, now: Date): Promise<string> {
+      const [row] = await db.insert(signalInputs).values({ userId, source, status: 'preview', details, createdAt: now }).returning({ id: signalInputs.id });
+      return row!.id;
+    },
+
+    /**
+     * Trade or Ignore on a preview, once: the row is locked, and only a preview younger than
+     * `maxAgeMs` becomes a signal (trading_signals row, user_id the trader) in the same transaction.
+     */
+    async decidePreview(userId: string, inputId: string, choice: 'trade' | 'ignore', signal: (details: Record<string, unknown>) => PreviewSignal, now: Date, maxAgeMs: number): Promise<PreviewDecision> {
+      return db.transaction(async (tx) => {
+        const [row] = await tx.select().from(signalInputs).where(and(eq(signalInputs.id, inputId), eq(signalInputs.userId, userId))).for('update');
+        if (!row) return { kind: 'not_found' } as const;
+        if (row.status !== 'preview') return { kind: 'decided', status: row.status, signalId: row.signalId } as const;
+        if (choice === 'ignore') {
+          await tx.update(signalInputs).set({ status: 'ignored', reasons: ['ignored by you'] }).where(eq(signalInputs.id, inputId));
+          return { kind: 'ignored' } as const;
+        }
+        if (now.getTime() - row.createdAt.getTime() > maxAgeMs) {
+          await tx.update(signalInputs).set({ status: 'expired', reasons: [`Trade pressed ${Math.round((now.getTime() - row.createdAt.getTime()) / 60_000)} min after the preview: prices move, send it again`] }).where(eq(signalInputs.id, inputId));
+          return { kind: 'expired' } as const;
+        }
+        const s = signal(row.details);
+        const [created] = await tx
+          .insert(tradingSignals)
+          .values({ symbol: s.symbol, action: s.action, confidence: 1, source: row.source, reasoning: s.reasoning, userId, stopLoss: s.stopLoss, takeProfit: s.takeProfit, expiresAt: s.expiresAt, createdAt: now })
+          .returning({ id: tradingSignals.id });
+        await tx.update(signalInputs).set({ status: 'stored', signalId: created!.id }).where(eq(signalInputs.id, inputId));
+        return { kind: 'stored', signalId: created!.id, details: row.details } as const;
+      });
+    },
+
+    /** What the input of a signal said beyond its row (targets, leverage), when a trader's input made it. */
+    async detailsForSignal(signalId: string): Promise<Record<string, unknown> | null> {
+      const [row] = await db.select({ details: signalInputs.details }).from(signalInputs).where(eq(signalInputs.signalId, signalId)).limit(1);
+      return row?.details ?? null;
     },
 
   };

@@ -28,6 +28,8 @@ export interface StoredMessage {
   /** seconds since the epoch */
   edit_date: number | undefined;
   previous_texts: string[];
+  /** a forwarded channel post: the channel it came from (Telegram's forward_origin of type channel) */
+  forwarded_from?: { id: number; title: string; username?: string } | undefined;
 }
 
 export interface BotEvent {
@@ -181,6 +183,10 @@ export class Store {
       if (message.entities.length > 0) out['entities'] = message.entities;
     }
     if (message.reply_markup && 'inline_keyboard' in message.reply_markup) out['reply_markup'] = message.reply_markup;
+    if (message.forwarded_from) {
+      const c = message.forwarded_from;
+      out['forward_origin'] = { type: 'channel', chat: { id: c.id, type: 'channel', title: c.title, ...(c.username ? { username: c.username } : {}) }, message_id: 1, date: message.date };
+    }
     const replied = message.reply_to === undefined ? undefined : this.chatFor(message.chat_id).messages.get(message.reply_to);
     if (replied && !nested) out['reply_to_message'] = this.telegramMessage(replied, true);
     return out;

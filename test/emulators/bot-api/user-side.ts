@@ -47,6 +47,28 @@ export class UserSide {
     return { chat_id: chat.user.id, message_id: m.message_id, update_id: update.update_id };
   }
 
+  /** the user forwards a channel's post (text, no command entities) into the bot's chat */
+  forwardPost(user: TgUser, text: string, channel: { id: number; title: string; username?: string }): UserMessage {
+    if (text === '') throw new Error('forwardPost: a channel post has text');
+    const chat = this.store.ensureChat(user);
+    chat.user = { ...user };
+    chat.blocked = false;
+    const m = this.store.addMessage(chat, {
+      from: 'user',
+      kind: 'text',
+      text,
+      raw_text: text,
+      parse_mode: undefined,
+      entities: [],
+      reply_markup: undefined,
+      photo: undefined,
+      reply_to: undefined,
+      forwarded_from: { ...channel },
+    });
+    const update = this.store.enqueue({ message: this.store.telegramMessage(m) });
+    return { chat_id: chat.user.id, message_id: m.message_id, update_id: update.update_id };
+  }
+
   sendCommand(user: TgUser, command: string, args?: string): UserMessage {
     const name = command.startsWith('/') ? command : `/${command}`;
     return this.sendText(user, args ? `${name} ${args}` : name);
