@@ -47,6 +47,9 @@ import { PositionBook } from './position-book.ts';
 import { silentLogger, type EngineLogger, type FeedProvider } from './ports.ts';
 import { createRecovery, type RecoveryReport } from './recovery.ts';
 import { createSignalIntake } from './signal-intake.ts';
+import { createProtectionState } from './protection-state.ts';
+import { createCouncil, type CouncilOptions, type CouncilRunResult } from './council.ts';
+import { createCouncilSignalsRepo } from '../db/repos/council-signals.ts';
 import { createNotifySource, createSupabaseSource, type SignalSource } from './signal-sources.ts';
 
 export interface EngineDeps {
@@ -72,6 +75,8 @@ export interface EngineDeps {
   clock?: Clock;
   /** recent candles for volatility and ATR/regime SL/TP; without it percent SL/TP and volatility 0 are used */
   candles?: CandleSource;
+  /** the built-in council (SPEC §9); absent = off */
+  council?: CouncilOptions | undefined;
   /** pending alerts, for /status */
   outboxDepth?: () => Promise<number>;
   /**
@@ -103,6 +108,8 @@ export interface Engine {
   start(): Promise<void>;
   /** stop intake, finish orders in flight, flush (a few seconds at most) */
   stop(): Promise<void>;
+  /** one council run (also at start and every COUNCIL_MINUTES when the council is on); [] when off */
+  runCouncil(): Promise<CouncilRunResult[]>;
   /** the signal sweep (also run at start and every signalSweepSeconds) */
   sweepSignals(): Promise<void>;
   /** the monitor sweep (every monitorSweepSeconds): last prices, time exits, unresolved orders */
@@ -130,6 +137,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const ctx: EngineContext = {
     health,
     journal: openExitJournal(deps.journalPath ?? null),
+    protectionLocks: createProtectionState(),
     database: deps.database,
     clock,
     logger,
@@ -269,6 +277,9 @@ export function createEngine(deps: EngineDeps): Engine {
     await intake.sweep();
   }
 
+  const council = deps.council ? createCouncil({ repo: createCouncilSignalsRepo(db), clock, logger, options: deps.council }) : null;
+  const runCouncil = async (): Promise<CouncilRunResult[]> => (council ? council.run() : []);
+
   const onError = (what: string) => (error: unknown) => logger.error({ err: error }, `${what} failed`);
 
   const facade = createFacade({
@@ -281,6 +292,7 @@ export function createEngine(deps: EngineDeps): Engine {
     outboxDepth: deps.outboxDepth,
     exitsAwaitingRecord: runner.exitsAwaitingRecord,
     adminIds: deps.config.adminTelegramIds ?? [],
+    council: council ? () => council.status() : undefined,
   });
 
   return {
@@ -307,6 +319,11 @@ export function createEngine(deps: EngineDeps): Engine {
         cancels.push(every(deps.config.intervals.signalSweepSeconds, sweepSignals, onError('signal sweep')));
         cancels.push(every(deps.config.intervals.monitorSweepSeconds, sweepPositions, onError('position sweep')));
         cancels.push(every(deps.options?.flushSeconds ?? 5, flush, onError('position flush')));
+        if (council && deps.council) {
+          // the first run right away (a fresh install trades without waiting an interval), then every COUNCIL_MINUTES
+          void runCouncil().catch(onError('council'));
+          cancels.push(every(deps.council.minutes * 60, async () => void (await runCouncil()), onError('council')));
+        }
       }
     },
 
@@ -339,6 +356,7 @@ export function createEngine(deps: EngineDeps): Engine {
       await ctx.exchanges.closeAll();
     },
 
+    runCouncil,
     sweepSignals,
     sweepPositions,
     flush,
