@@ -81,7 +81,7 @@ export function stoplossGuardLock(exits: readonly ExitFact[], s: ProtectionSetti
   }
   if (trigger === null) return null;
   const until = trigger + s.cooldownMinutes * MIN;
-  const where = pair === null ? 'on every pair' : `on ${pair}`;
+  const where = pair === null ? 'on any pair' : `on ${pair}`;
   return {
     protection: 'stoploss_guard',
     scope: pair ?? 'all',
