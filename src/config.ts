@@ -148,8 +148,8 @@ export const envSchema = z
     }),
     /** whose public candles the council reads live (the paper accounts' prices are Binance's) */
     COUNCIL_EXCHANGE: optionalString.transform((s) => s?.toLowerCase() ?? 'binance'),
-    /** PRICE_FEED=replay: the first hours of the files are history (the council and SL/TP read them), not played */
-    REPLAY_WARMUP_HOURS: positiveNumber(60, 'hours, like 60 (0: play from the first candle)', { max: 24 * 365 }),
+    /** PRICE_FEED=replay: the first hours of the files are history (the council and SL/TP read them), not played; 35 = what the council needs */
+    REPLAY_WARMUP_HOURS: positiveNumber(35, 'hours, like 35 (0: play from the first candle)', { max: 24 * 365 }),
     SIGNAL_SWEEP_SECONDS: positiveNumber(300, 'seconds, like 300'),
     MONITOR_SWEEP_SECONDS: positiveNumber(5, 'seconds, like 5'),
   })

@@ -13,7 +13,7 @@ import { createSecretBox } from './security/secret-box.ts';
 import { resolveSecretKey } from './security/secret-key-file.ts';
 import { createExchangeRuntime, type ExchangeRuntime } from './exchange/runtime.ts';
 import { createDrizzlePaperStore } from './exchange/paper-store.ts';
-import { createReplayCandleSource, createReplayFeed, loadReplaySeries, replayStart } from './exchange/replay-feed.ts';
+import { createReplayCandleSource, createReplayFeed, loadReplaySeries, replayCouncilSchedule, replayStart } from './exchange/replay-feed.ts';
 import type { CandleSource } from './engine/decide-entry.ts';
 import { EXCHANGE_IDS, type ExchangeId, type MarketDataFeed } from './exchange/port.ts';
 import { createAlerts } from './notify/alerts.ts';
@@ -110,7 +110,9 @@ async function main(): Promise<void> {
     createExchange: async (account) => metrics.instrumentPort(await exchanges.create(account)),
     feeds: (exchange, mode) => ((EXCHANGE_IDS as readonly string[]).includes(exchange) ? exchanges.feedFor(exchange as ExchangeId, mode) : priceFeed),
     candles,
-    ...(config.council ? { council: { ...config.council, candles } } : {}),
+    ...(config.council
+      ? { council: { ...config.council, candles, ...(priceFeed ? { schedule: replayCouncilSchedule(priceFeed, config.council.symbols, config.council.minutes) } : {}) } }
+      : {}),
     config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase, adminTelegramIds: config.telegram.adminIds },
     logger,
     outboxDepth: () => alerts.outbox.depth(),

@@ -20,9 +20,11 @@ export function symbolFromFileName(file: string): string | null {
   return m ? `${(m[1] as string).toUpperCase()}/${(m[2] as string).toUpperCase()}` : null;
 }
 
-export function toSignalsCsv(symbol: string, rows: readonly CouncilRow[]): string {
-  const lines = [SIGNAL_COLUMNS.join(',')];
-  for (const r of rows) lines.push([new Date(r.createdAt).toISOString(), symbol, r.verdict.action, r.verdict.confidence.toFixed(3), COUNCIL_SOURCE, '', ''].join(','));
+/** the table's columns plus expires_at: each row expires when the next run speaks (as live) */
+export function toSignalsCsv(symbol: string, rows: readonly CouncilRow[], minutes: number): string {
+  const lines = [[...SIGNAL_COLUMNS, 'expires_at'].join(',')];
+  const iso = (ms: number) => new Date(ms).toISOString();
+  for (const r of rows) lines.push([iso(r.createdAt), symbol, r.verdict.action, r.verdict.confidence.toFixed(3), COUNCIL_SOURCE, '', '', iso(r.createdAt + minutes * 60_000)].join(','));
   return `${lines.join('\n')}\n`;
 }
 
@@ -71,7 +73,7 @@ export async function runCouncilCli(argv: readonly string[], out: (s: string) =>
     return 2;
   }
   const rows = councilOverCandles(parsed.value, minutes);
-  const csv = toSignalsCsv(symbol.toUpperCase(), rows);
+  const csv = toSignalsCsv(symbol.toUpperCase(), rows, minutes);
   const count = (a: string) => rows.filter((r) => r.verdict.action === a).length;
   const summary = `council over ${parsed.value.length} candles of ${symbol.toUpperCase()}, every ${minutes} min: ${rows.length} rows (${count('BUY')} BUY, ${count('SELL')} SELL, ${count('HOLD')} HOLD; a HOLD repeating a HOLD is not written)`;
   if (values.out === undefined) {

@@ -25,6 +25,11 @@ export interface CouncilOptions {
   /** the exchange whose candles the council reads ('binance' live, 'replay' offline) */
   exchange: string;
   candles: CandleSource;
+  /**
+   * what starts the runs after the first; default every `minutes` of wall time. A replay passes
+   * its market clock (replayCouncilSchedule), so the council votes every `minutes` of replayed time.
+   */
+  schedule?: ((run: () => void) => () => void) | undefined;
 }
 
 export interface CouncilRunResult {

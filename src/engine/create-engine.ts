@@ -322,7 +322,19 @@ export function createEngine(deps: EngineDeps): Engine {
         if (council && deps.council) {
           // the first run right away (a fresh install trades without waiting an interval), then every COUNCIL_MINUTES
           void runCouncil().catch(onError('council'));
-          cancels.push(every(deps.council.minutes * 60, async () => void (await runCouncil()), onError('council')));
+          const { schedule } = deps.council;
+          if (schedule) {
+            let busy = false;
+            cancels.push(
+              schedule(() => {
+                if (busy) return;
+                busy = true;
+                void runCouncil()
+                  .catch(onError('council'))
+                  .finally(() => (busy = false));
+              }),
+            );
+          } else cancels.push(every(deps.council.minutes * 60, async () => void (await runCouncil()), onError('council')));
         }
       }
     },

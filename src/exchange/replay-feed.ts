@@ -209,3 +209,25 @@ export function createReplayCandleSource(series: readonly ReplaySeries[], feed: 
     return [...regimeWindow(candles, now)];
   };
 }
+
+/**
+ * The council's schedule on a replay: a run each time the replayed market time of any of `symbols`
+ * enters a new `minutes` interval (a replay at 60 candles a second votes every 15 market minutes,
+ * 4 times a wall minute, as the live council would have over those hours).
+ */
+export function replayCouncilSchedule(feed: Pick<MarketDataFeed, 'subscribe'>, symbols: readonly string[], minutes: number): (run: () => void) => () => void {
+  return (run) => {
+    const step = minutes * 60_000;
+    let slot: number | null = null;
+    const offs = symbols.map((symbol) =>
+      feed.subscribe(symbol, (tick) => {
+        const current = Math.floor(tick.time / step);
+        if (slot !== null && current > slot) run();
+        if (slot === null || current > slot) slot = current;
+      }),
+    );
+    return () => {
+      for (const off of offs) off();
+    };
+  };
+}

@@ -22,12 +22,13 @@ describe('npm run council', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('296 rows (100 BUY, 188 SELL, 8 HOLD');
     const lines = readFileSync(file, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('created_at,symbol,action,confidence,source,stop_loss,take_profit');
-    expect(lines[2]).toBe('2021-02-20T11:00:00.000Z,BTC/USDT,BUY,0.545,COUNCIL_V2.0_FALLBACK,,');
+    expect(lines[0]).toBe('created_at,symbol,action,confidence,source,stop_loss,take_profit,expires_at');
+    // each row expires when the next run speaks, so one run never supports the next in consensus
+    expect(lines[2]).toBe('2021-02-20T11:00:00.000Z,BTC/USDT,BUY,0.545,COUNCIL_V2.0_FALLBACK,,,2021-02-20T11:15:00.000Z');
     const bt = await run(['--candles', CANDLES, '--signals', file, '--settings', new URL('../fixtures/backtest-settings.json', import.meta.url).pathname], runCli);
     expect(bt.code).toBe(0);
-    expect(bt.out).toMatch(/trades\s+25 \(16 won, 9 lost\)/);
-    expect(bt.out).toMatch(/total P&L\s+102\.05/);
+    expect(bt.out).toMatch(/trades\s+25 \(15 won, 10 lost\)/);
+    expect(bt.out).toMatch(/total P&L\s+100\.28/);
   });
 
   it('bad input exits 2 naming what was wrong', async () => {

@@ -1,5 +1,5 @@
 /** What the built-in council (SPEC §9) reads from and writes to trading_signals. */
-import { and, desc, eq, gte } from 'drizzle-orm';
+import { and, desc, eq, gt, gte } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { tradingSignals } from '../schema.ts';
 
@@ -30,7 +30,15 @@ export function createCouncilSignalsRepo(db: Db) {
       return row?.action ?? null;
     },
 
+    /**
+     * Writes the council's row and expires its earlier rows of the symbol that still stand: the
+     * latest run speaks for the symbol, and an earlier row never supports (consensus) or trades after it.
+     */
     async insert(row: { symbol: string; action: string; confidence: number; source: string; reasoning: string; createdAt: number; expiresAt: number }): Promise<string> {
+      await db
+        .update(tradingSignals)
+        .set({ expiresAt: new Date(row.createdAt) })
+        .where(and(eq(tradingSignals.source, row.source), eq(tradingSignals.symbol, row.symbol), gt(tradingSignals.expiresAt, new Date(row.createdAt))));
       const [out] = await db
         .insert(tradingSignals)
         .values({
