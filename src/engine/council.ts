@@ -48,6 +48,8 @@ export function createCouncil(deps: { repo: CouncilSignalsRepo; clock: Clock; lo
   async function runSymbol(symbol: string, primary: ReadonlySet<string>, now: number): Promise<CouncilRunResult> {
     if (primary.has(symbolKey(symbol))) return { symbol, verdict: null, signalId: null, note: `skipped: a ${PRIMARY_SOURCE} signal arrived within ${options.minutes} min` };
     const candles = await options.candles(options.exchange, symbol);
+    // no market data (the candle source logged why): nothing to vote on, nothing written
+    if (candles.length === 0) return { symbol, verdict: null, signalId: null, note: `no candles from ${options.exchange}` };
     const verdict = convene(candles);
     const previous = await repo.lastAction(COUNCIL_SOURCE, symbol);
     if (!worthStoring(previous === null ? null : (previous.toUpperCase() as Verdict['action']), verdict.action)) {
