@@ -108,12 +108,15 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const open = mine.find((p) => p.accountId === input.accountId && p.symbol === symbol);
   // everything the decision reads that is not the exchange's, at once: cached candles and the
   // database (signal →  order is one round trip to the exchange when the price and balance are known)
-  const [candles, live, sourceAccuracy, recentTradeTimes, stats] = await Promise.all([
+  const protections = toProtectionSettings(settings);
+  const lookback = protectionLookbackMs(protections);
+  const [candles, live, sourceAccuracy, recentTradeTimes, stats, exits] = await Promise.all([
     input.candles ? input.candles(input.exchange, symbol).catch(() => []) : Promise.resolve([]),
     input.live ?? liveSignals(ctx, input.trustedSources),
     input.sourceAccuracy !== undefined ? Promise.resolve(input.sourceAccuracy) : ctx.repos.trades.sourceAccuracy(signal.source),
     ctx.repos.executions.executedTimesSince(input.userId, now - DAY_MS),
     ctx.repos.trades.stats(input.userId),
+    lookback > 0 ? ctx.repos.trades.accountExitsSince(input.userId, input.accountId, now - lookback) : Promise.resolve([]),
   ]);
   // per-day volatility of the recent candles, as the backtest reads it (the seed's 0.02 is daily)
   const volatility = dailyVolatility(candles, candles.length);
@@ -142,10 +145,7 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   }
 
   // protections (stop-loss guard, max drawdown, cooldown after an exit): the same domain function as the backtest
-  const protections = toProtectionSettings(settings);
-  const lookback = protectionLookbackMs(protections);
   if (lookback > 0) {
-    const exits = await ctx.repos.trades.accountExitsSince(input.userId, input.accountId, now - lookback);
     const locks =
       exits.length === 0
         ? []
