@@ -212,8 +212,8 @@ export function createReplayCandleSource(series: readonly ReplaySeries[], feed: 
 
 /**
  * The council's schedule on a replay: a run each time the replayed market time of any of `symbols`
- * enters a new `minutes` interval (a replay at 60 candles a second votes every 15 market minutes,
- * 4 times a wall minute, as the live council would have over those hours).
+ * enters a new `minutes` interval (at REPLAY_SPEED=1, one candle a second, the council votes every 15
+ * wall seconds, as the live council would have over those replayed hours).
  */
 export function replayCouncilSchedule(feed: Pick<MarketDataFeed, 'subscribe'>, symbols: readonly string[], minutes: number): (run: () => void) => () => void {
   return (run) => {
