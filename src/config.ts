@@ -132,6 +132,24 @@ export const envSchema = z
     ),
     /** behind a reverse proxy: client addresses from X-Forwarded-For (for the webhook's rate limit) */
     HTTP_TRUST_PROXY: boolFlag(false),
+    /** the built-in council (SPEC §9): on by default, so a fresh install trades its paper account by itself */
+    COUNCIL_ENABLED: boolFlag(true),
+    COUNCIL_MINUTES: positiveNumber(15, 'whole minutes from 1 to 1440, like 15', { min: 1, max: 1440 }).refine(Number.isInteger, 'expected whole minutes from 1 to 1440, like 15'),
+    /** unset: BTC/USDT,ETH/USDT live, the replayed symbols with PRICE_FEED=replay */
+    COUNCIL_SYMBOLS: optionalString.transform((s, ctx) => {
+      if (s === undefined) return undefined;
+      const list = csv(s).map((x) => x.toUpperCase());
+      const bad = list.filter((x) => !/^[A-Z0-9]+\/[A-Z0-9]+$/.test(x));
+      if (bad.length > 0 || list.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a comma list of BASE/QUOTE symbols like BTC/USDT,ETH/USDT, got "${bad.join(', ') || s}"` });
+        return z.NEVER;
+      }
+      return list;
+    }),
+    /** whose public candles the council reads live (the paper accounts' prices are Binance's) */
+    COUNCIL_EXCHANGE: optionalString.transform((s) => s?.toLowerCase() ?? 'binance'),
+    /** PRICE_FEED=replay: the first hours of the files are history (the council and SL/TP read them), not played; 35 = what the council needs */
+    REPLAY_WARMUP_HOURS: positiveNumber(35, 'hours, like 35 (0: play from the first candle)', { max: 24 * 365 }),
     SIGNAL_SWEEP_SECONDS: positiveNumber(300, 'seconds, like 300'),
     MONITOR_SWEEP_SECONDS: positiveNumber(5, 'seconds, like 5'),
   })
@@ -167,7 +185,9 @@ export interface Config {
   exchangeOptions: ExchangeOptions;
   trustedSources: string[];
   paper: { startBalance: number; feeRate: number; slippage: number };
-  priceFeed: { kind: 'live' } | { kind: 'replay'; candles: Record<string, string>; speed: number };
+  priceFeed: { kind: 'live' } | { kind: 'replay'; candles: Record<string, string>; speed: number; warmupHours: number };
+  /** SPEC §9 built-in council; null = off */
+  council: { minutes: number; symbols: string[]; exchange: string } | null;
   intervals: { signalSweepSeconds: number; monitorSweepSeconds: number };
   http: { host: string; port: number; publicUrl: string | undefined; trustProxy: boolean };
 }
@@ -201,7 +221,14 @@ export function createConfig(env: Record<string, string | undefined>): Config {
     exchangeOptions: e.EXCHANGE_OPTIONS,
     trustedSources: e.TRUSTED_SOURCES,
     paper: { startBalance: e.PAPER_START_BALANCE, feeRate: e.PAPER_FEE_RATE, slippage: e.PAPER_SLIPPAGE },
-    priceFeed: e.PRICE_FEED === 'replay' ? { kind: 'replay', candles: e.REPLAY_CANDLES, speed: e.REPLAY_SPEED } : { kind: 'live' },
+    priceFeed: e.PRICE_FEED === 'replay' ? { kind: 'replay', candles: e.REPLAY_CANDLES, speed: e.REPLAY_SPEED, warmupHours: e.REPLAY_WARMUP_HOURS } : { kind: 'live' },
+    council: e.COUNCIL_ENABLED
+      ? {
+          minutes: e.COUNCIL_MINUTES,
+          symbols: e.COUNCIL_SYMBOLS ?? (e.PRICE_FEED === 'replay' ? Object.keys(e.REPLAY_CANDLES).map((x) => x.toUpperCase()) : ['BTC/USDT', 'ETH/USDT']),
+          exchange: e.PRICE_FEED === 'replay' ? 'replay' : e.COUNCIL_EXCHANGE,
+        }
+      : null,
     intervals: { signalSweepSeconds: e.SIGNAL_SWEEP_SECONDS, monitorSweepSeconds: e.MONITOR_SWEEP_SECONDS },
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL, trustProxy: e.HTTP_TRUST_PROXY },
   };

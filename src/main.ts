@@ -13,7 +13,8 @@ import { createSecretBox } from './security/secret-box.ts';
 import { resolveSecretKey } from './security/secret-key-file.ts';
 import { createExchangeRuntime, type ExchangeRuntime } from './exchange/runtime.ts';
 import { createDrizzlePaperStore } from './exchange/paper-store.ts';
-import { createReplayFeed, loadReplaySeries } from './exchange/replay-feed.ts';
+import { createReplayCandleSource, createReplayFeed, loadReplaySeries, replayCouncilSchedule, replayStart } from './exchange/replay-feed.ts';
+import type { CandleSource } from './engine/decide-entry.ts';
 import { EXCHANGE_IDS, type ExchangeId, type MarketDataFeed } from './exchange/port.ts';
 import { createAlerts } from './notify/alerts.ts';
 import { createEngine } from './engine/create-engine.ts';
@@ -47,11 +48,14 @@ function loadConfig(): Config {
   }
 }
 
-async function createPriceFeed(config: Config): Promise<MarketDataFeed | undefined> {
+async function createPriceFeed(config: Config): Promise<{ feed: MarketDataFeed; candles: CandleSource } | undefined> {
   if (config.priceFeed.kind !== 'replay') return undefined;
   const series = await loadReplaySeries(config.priceFeed.candles);
+  // the first REPLAY_WARMUP_HOURS are history the council and SL/TP read, then the rest plays
+  const startAt = replayStart(series, config.priceFeed.warmupHours);
   // REPLAY_SPEED is candles (one minute) per wall second → market ms per wall ms
-  return createReplayFeed({ series, speed: (config.priceFeed.speed * 60_000) / 1000, exchange: 'replay' });
+  const feed = createReplayFeed({ series, speed: (config.priceFeed.speed * 60_000) / 1000, exchange: 'replay', ...(startAt === undefined ? {} : { startAt }) });
+  return { feed, candles: createReplayCandleSource(series, feed, startAt) };
 }
 
 async function main(): Promise<void> {
@@ -82,7 +86,10 @@ async function main(): Promise<void> {
   }
 
   const accounts = createAccountsRepo(database.db, box);
-  const priceFeed = await createPriceFeed(config);
+  const replay = await createPriceFeed(config);
+  const priceFeed = replay?.feed;
+  // recent hourly candles for volatility, ATR/regime SL/TP and the council: the exchange's, or the replay's history
+  const candles: CandleSource = replay?.candles ?? createCandleSource({ publicPort: (exchange, mode) => exchanges.publicPort(exchange as ExchangeId, mode), logger });
   const exchanges: ExchangeRuntime = createExchangeRuntime({
     options: config.exchangeOptions,
     paper: { store: createDrizzlePaperStore(database.db), settings: config.paper },
@@ -102,8 +109,10 @@ async function main(): Promise<void> {
     notifier: metrics.instrumentNotifier(alerts.notifier),
     createExchange: async (account) => metrics.instrumentPort(await exchanges.create(account)),
     feeds: (exchange, mode) => ((EXCHANGE_IDS as readonly string[]).includes(exchange) ? exchanges.feedFor(exchange as ExchangeId, mode) : priceFeed),
-    // recent hourly candles for volatility and ATR/regime SL/TP; a replayed session has no history
-    ...(priceFeed ? {} : { candles: createCandleSource({ publicPort: (exchange, mode) => exchanges.publicPort(exchange as ExchangeId, mode), logger }) }),
+    candles,
+    ...(config.council
+      ? { council: { ...config.council, candles, ...(priceFeed ? { schedule: replayCouncilSchedule(priceFeed, config.council.symbols, config.council.minutes) } : {}) } }
+      : {}),
     config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase, adminTelegramIds: config.telegram.adminIds },
     logger,
     outboxDepth: () => alerts.outbox.depth(),

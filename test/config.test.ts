@@ -84,7 +84,13 @@ describe('config', () => {
     expect(c.telegram.adminIds).toEqual([11, 22]);
     expect(c.telegram.apiRoot).toBe('http://127.0.0.1:8081');
     expect(c.exchangeOptions).toEqual({ binance: { options: { defaultType: 'future' } } });
-    expect(c.priceFeed).toEqual({ kind: 'replay', candles: { 'BTC/USDT': 'a.csv', 'LTC/USDT': 'b.csv' }, speed: 60 });
+    expect(c.priceFeed).toEqual({ kind: 'replay', candles: { 'BTC/USDT': 'a.csv', 'LTC/USDT': 'b.csv' }, speed: 60, warmupHours: 35 });
+    // the council is on by default and, on a replay, votes on the replayed symbols
+    expect(c.council).toEqual({ minutes: 15, symbols: ['BTC/USDT', 'LTC/USDT'], exchange: 'replay' });
+    expect(createConfig({ TELEGRAM_BOT_TOKEN: TOKEN }).council).toEqual({ minutes: 15, symbols: ['BTC/USDT', 'ETH/USDT'], exchange: 'binance' });
+    expect(createConfig({ TELEGRAM_BOT_TOKEN: TOKEN, COUNCIL_ENABLED: 'false' }).council).toBeNull();
+    expect(() => createConfig({ TELEGRAM_BOT_TOKEN: TOKEN, COUNCIL_SYMBOLS: 'BTCUSDT' })).toThrow(/COUNCIL_SYMBOLS: expected a comma list of BASE\/QUOTE symbols like BTC\/USDT,ETH\/USDT, got "BTCUSDT"/);
+    expect(() => createConfig({ TELEGRAM_BOT_TOKEN: TOKEN, COUNCIL_MINUTES: '7.5' })).toThrow(/COUNCIL_MINUTES/);
     expect(createConfig({ TELEGRAM_BOT_TOKEN: TOKEN, PAPER_START_BALANCE: '2500', PAPER_FEE_RATE: '0.00075', PAPER_SLIPPAGE: '' }).paper).toEqual({
       startBalance: 2_500,
       feeRate: 0.00075,

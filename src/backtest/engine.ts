@@ -3,7 +3,8 @@ import { candleToTicks } from '../domain/candles.ts';
 import { applyManualClose, candleMayAct, cloneState, evaluate, openPosition } from '../domain/monitor/index.ts';
 import { baseAsset } from '../domain/portfolio.ts';
 import { CONSENSUS_WINDOW_MS, type Signal } from '../domain/signals.ts';
-import { toMonitorSettings, type TradingSettings } from '../domain/settings.ts';
+import { toMonitorSettings, toProtectionSettings, type TradingSettings } from '../domain/settings.ts';
+import { protectionLookbackMs, type ExitFact } from '../domain/protections.ts';
 import type { Candle, MonitorAction, MonitorSettings, Tick } from '../domain/types.ts';
 import { createLedger, type BacktestTrade, type OpenPosition as Open } from './ledger.ts';
 import { decideEntry } from './entry.ts';
@@ -68,9 +69,21 @@ export function runBacktest(
   const entryTimes: number[] = [];
   const ledger = createLedger(opts);
 
+  /** closed trades in closing order, as the protections read them (time and reason of the last exit) */
+  const exitFacts: ExitFact[] = [];
+  const lookback = protectionLookbackMs(toProtectionSettings(opts.settings));
   const finish = (o: Open, list: Open[]) => {
     list.splice(list.indexOf(o), 1);
     ledger.close(o);
+    const t = ledger.closed[ledger.closed.length - 1];
+    const last = t?.exits[t.exits.length - 1];
+    if (t) exitFacts.push({ symbol: t.symbol, closedAt: last?.time ?? t.entry_time, pnl: t.pnl, reason: last?.reason ?? 'manual' });
+  };
+  const recentExits = (now: number): readonly ExitFact[] => {
+    if (lookback <= 0) return [];
+    let i = exitFacts.length;
+    while (i > 0 && (exitFacts[i - 1] as ExitFact).closedAt > now - lookback) i--;
+    return exitFacts.slice(i);
   };
 
   let backstopFired = 0;
@@ -115,6 +128,8 @@ export function runBacktest(
         fixedQty: opts.fixedQty,
         ...(opts.trustedSources ? { trustedSources: opts.trustedSources } : {}),
         openSide: list[0]?.trade.side ?? null,
+        exits: recentExits(candle.time),
+        equity: ledger.cash + [...open.values()].flat().reduce((sum, o) => sum + o.margin, 0),
       });
     let d = decide();
     if (d.ok && d.action === 'reverse') {

@@ -1,6 +1,7 @@
 import { checkTradeLimits } from '../domain/limits.ts';
 import { analyzeTrade, baseAsset, type Holding } from '../domain/portfolio.ts';
-import { effectiveLeverage, effectiveRiskPerTrade, type TradingSettings } from '../domain/settings.ts';
+import { effectiveLeverage, effectiveRiskPerTrade, toProtectionSettings, type TradingSettings } from '../domain/settings.ts';
+import { activeProtections, type ExitFact } from '../domain/protections.ts';
 import { isThinSession, validateSignal, type Signal } from '../domain/signals.ts';
 import { calculatePositionSize, type TradeHistory } from '../domain/sizing.ts';
 import { computeSlTp } from '../domain/sltp.ts';
@@ -32,6 +33,10 @@ export interface EntryContext {
   trustedSources?: readonly string[];
   /** side of the position already open in this symbol, if any (one position per symbol) */
   openSide: Side | null;
+  /** closed trades so far, for the protections (each at its last exit's time and reason) */
+  exits?: readonly ExitFact[];
+  /** equity now (cash plus margin in open positions), the drawdown guard's base */
+  equity?: number;
 }
 
 export type EntryDecision =
@@ -75,6 +80,9 @@ export function decideEntry(signal: Signal, ctx: EntryContext): EntryDecision {
   const plan = planAgainstOpen({ symbol: signal.symbol, action: signal.action, mode: s.mode, open: ctx.openSide });
   if (plan.kind === 'refuse') return { ok: false, reasons: [plan.reason] };
   if (plan.kind === 'reverse') return { ok: true, action: 'reverse', reopen: plan.open !== null };
+  // the protections, as live (src/engine/decide-entry.ts)
+  const locks = activeProtections({ now: candle.time, symbol: signal.symbol, exits: ctx.exits ?? [], equity: ctx.equity ?? ctx.cash, settings: toProtectionSettings(s) });
+  if (locks.length > 0) return { ok: false, reasons: locks.map((l) => l.reason) };
   const limits = checkTradeLimits({
     now: candle.time,
     recentTradeTimes: ctx.entryTimes,

@@ -31,6 +31,16 @@ export const SETTING_LABELS: Record<string, string> = {
   sl_timeout_seconds: 'Stop-loss timeout',
   trailing_tp_enabled: 'Trailing take profit',
   trailing_tp_deviation_pct: 'Trailing TP deviation',
+  stoploss_guard_enabled: 'Stop-loss guard',
+  stoploss_guard_trades: 'Guard: stop losses',
+  stoploss_guard_window_minutes: 'Guard: within',
+  stoploss_guard_cooldown_minutes: 'Guard: pause for',
+  stoploss_guard_per_pair: 'Guard: per pair only',
+  max_drawdown_enabled: 'Drawdown guard',
+  max_drawdown_pct: 'Drawdown: max',
+  max_drawdown_window_hours: 'Drawdown: within',
+  max_drawdown_cooldown_hours: 'Drawdown: pause for',
+  exit_cooldown_minutes: 'Cooldown after exit',
 };
 
 export const SETTING_HINTS: Record<string, string> = {
@@ -46,6 +56,13 @@ export const SETTING_HINTS: Record<string, string> = {
   max_hold_hours: '0 = no time exit',
   liquidation_reduce_fraction: 'fraction of the position sold at a liquidation warning',
   sl_timeout_seconds: 'how long a stop-loss breach must last before it closes; 0 = off',
+  stoploss_guard_trades: 'this many stop losses within the window pause new entries',
+  stoploss_guard_window_minutes: 'the stop-loss guard counts stop losses closed within this time',
+  stoploss_guard_cooldown_minutes: 'how long the stop-loss guard pauses new entries after the last stop loss',
+  max_drawdown_pct: 'percent the closed trades may take off your equity’s peak within the window before entries pause',
+  max_drawdown_window_hours: 'the drawdown guard looks at trades closed within this time',
+  max_drawdown_cooldown_hours: 'how long the drawdown guard pauses new entries',
+  exit_cooldown_minutes: 'no new entry on a pair for this long after a position of it closed; 0 = off',
 };
 
 export function settingField(key: string): SettingField | undefined {
@@ -87,6 +104,8 @@ export function unitName(f: SettingField): string {
       return 'hours';
     case 's':
       return 'seconds';
+    case 'min':
+      return 'minutes';
     case 'x':
       return 'times';
     default:
@@ -129,6 +148,7 @@ const UNIT_WORDS: Record<string, readonly string[]> = {
   USD: ['usd', 'usdt', '$'],
   h: ['h', 'hours', 'hour'],
   s: ['s', 'sec', 'seconds'],
+  min: ['min', 'minutes', 'minute', 'm'],
   x: ['x', '×'],
 };
 

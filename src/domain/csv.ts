@@ -161,7 +161,8 @@ const ACTIONS: readonly SignalAction[] = ['BUY', 'SELL', 'HOLD'];
 
 /**
  * Signals CSV: header `created_at,symbol,action,confidence,source,stop_loss,take_profit` (any
- * order, extra columns ignored); empty stop_loss / take_profit allowed. Ids are `line-N`.
+ * order, extra columns ignored); empty stop_loss / take_profit allowed; an optional `expires_at`
+ * column (ms or ISO 8601, may be empty) as the table's. Ids are `line-N`.
  */
 export function parseSignalsCsv(text: string, fileName: string): Result<SignalRow[], CsvError> {
   try {
@@ -175,6 +176,8 @@ export function parseSignalsCsv(text: string, fileName: string): Result<SignalRo
 function readSignals(text: string, file: string): SignalRow[] {
   const h = readHeader(text, file, SIGNAL_COLUMNS);
   const [ic, isym, ia, iconf, isrc, isl, itp] = h.index as [number, number, number, number, number, number, number];
+  const headerLine = text.slice(text.charCodeAt(0) === 0xfeff ? 1 : 0, h.bodyStart).trim();
+  const iexp = headerLine.split(',').map((n) => n.trim().toLowerCase()).indexOf('expires_at');
   const lines = text.slice(h.bodyStart).split('\n');
   const out: SignalRow[] = [];
   lines.forEach((raw, k) => {
@@ -203,6 +206,11 @@ function readSignals(text: string, file: string): SignalRow[] {
       if (!(v > 0) || !Number.isFinite(v)) throw new CsvError(file, lineNo, col(i), `${name} "${f(i)}" is not a positive price`);
       return v;
     };
+    let expiresAt: number | null = null;
+    if (iexp >= 0 && f(iexp) !== '') {
+      expiresAt = parseTime(f(iexp));
+      if (!Number.isFinite(expiresAt)) throw new CsvError(file, lineNo, col(iexp), `expires_at "${f(iexp)}" is neither ms since epoch nor ISO 8601`);
+    }
     out.push({
       id: `line-${lineNo}`,
       symbol,
@@ -210,7 +218,7 @@ function readSignals(text: string, file: string): SignalRow[] {
       confidence,
       source,
       createdAt,
-      expiresAt: null,
+      expiresAt,
       stopLoss: price(isl, 'stop_loss'),
       takeProfit: price(itp, 'take_profit'),
       userId: null,

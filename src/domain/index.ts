@@ -7,4 +7,5 @@ export * from './sizing.ts';
 export * from './sltp.ts';
 export * from './portfolio.ts';
 export * from './limits.ts';
+export * from './protections.ts';
 export * from './monitor/index.ts';

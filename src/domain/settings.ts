@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Mode, MonitorSettings, PartialTpLevel, Result } from './types.ts';
+import type { ProtectionSettings } from './protections.ts';
 
 /**
  * A user's trading settings (SPEC §8 "Settings JSON"): the seed's `trading_settings` keys,
@@ -46,6 +47,25 @@ export interface TradingSettings {
   trailingTpEnabled: boolean;
   /** percent retracement from the best price after TP that closes */
   trailingTpDeviationPct: number;
+  /** protection (off by default): N stop losses within a window → no new entries for a cooldown */
+  stoplossGuardEnabled: boolean;
+  stoplossGuardTrades: number;
+  /** minutes */
+  stoplossGuardWindowMinutes: number;
+  /** minutes */
+  stoplossGuardCooldownMinutes: number;
+  /** lock only the pair that took the stop losses (else every pair) */
+  stoplossGuardPerPair: boolean;
+  /** protection (on by default): the closed trades' equity falls this far within a window → pause entries */
+  maxDrawdownEnabled: boolean;
+  /** percent of the peak, 10 = 10 % */
+  maxDrawdownPct: number;
+  /** hours */
+  maxDrawdownWindowHours: number;
+  /** hours */
+  maxDrawdownCooldownHours: number;
+  /** protection: minutes without a new entry on a pair after a position of it closed; 0 = off */
+  exitCooldownMinutes: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<TradingSettings> = Object.freeze({
@@ -76,6 +96,16 @@ export const DEFAULT_SETTINGS: Readonly<TradingSettings> = Object.freeze({
   slTimeoutSeconds: 0,
   trailingTpEnabled: false,
   trailingTpDeviationPct: 0.5,
+  stoplossGuardEnabled: false,
+  stoplossGuardTrades: 3,
+  stoplossGuardWindowMinutes: 60,
+  stoplossGuardCooldownMinutes: 60,
+  stoplossGuardPerPair: false,
+  maxDrawdownEnabled: true,
+  maxDrawdownPct: 10,
+  maxDrawdownWindowHours: 24,
+  maxDrawdownCooldownHours: 12,
+  exitCooldownMinutes: 0,
 } satisfies TradingSettings);
 
 /** One editable scalar setting: JSON key, camelCase field, range and unit (for editors and errors). */
@@ -115,6 +145,16 @@ export const SETTING_FIELDS: readonly SettingField[] = [
   { key: 'sl_timeout_seconds', field: 'slTimeoutSeconds', kind: 'number', min: 0, max: 86400, unit: 's' },
   { key: 'trailing_tp_enabled', field: 'trailingTpEnabled', kind: 'boolean' },
   { key: 'trailing_tp_deviation_pct', field: 'trailingTpDeviationPct', kind: 'number', min: 0, max: 100, unit: '%', minExclusive: true },
+  { key: 'stoploss_guard_enabled', field: 'stoplossGuardEnabled', kind: 'boolean' },
+  { key: 'stoploss_guard_trades', field: 'stoplossGuardTrades', kind: 'integer', min: 1, max: 100 },
+  { key: 'stoploss_guard_window_minutes', field: 'stoplossGuardWindowMinutes', kind: 'number', min: 0, max: 7 * 24 * 60, unit: 'min', minExclusive: true },
+  { key: 'stoploss_guard_cooldown_minutes', field: 'stoplossGuardCooldownMinutes', kind: 'number', min: 0, max: 7 * 24 * 60, unit: 'min', minExclusive: true },
+  { key: 'stoploss_guard_per_pair', field: 'stoplossGuardPerPair', kind: 'boolean' },
+  { key: 'max_drawdown_enabled', field: 'maxDrawdownEnabled', kind: 'boolean' },
+  { key: 'max_drawdown_pct', field: 'maxDrawdownPct', kind: 'number', min: 0, max: 100, unit: '%', minExclusive: true },
+  { key: 'max_drawdown_window_hours', field: 'maxDrawdownWindowHours', kind: 'number', min: 0, max: 24 * 90, unit: 'h', minExclusive: true },
+  { key: 'max_drawdown_cooldown_hours', field: 'maxDrawdownCooldownHours', kind: 'number', min: 0, max: 24 * 90, unit: 'h', minExclusive: true },
+  { key: 'exit_cooldown_minutes', field: 'exitCooldownMinutes', kind: 'number', min: 0, max: 7 * 24 * 60, unit: 'min' },
 ];
 
 function scalarSchema(f: SettingField): z.ZodType {
@@ -253,6 +293,15 @@ export function toMonitorSettings(s: TradingSettings): MonitorSettings {
     slTimeoutMs: s.slTimeoutSeconds * 1000,
     trailingTpEnabled: s.trailingTpEnabled,
     trailingTpDeviationPct: s.trailingTpDeviationPct,
+  };
+}
+
+/** The protections' view of a trader's settings (src/domain/protections.ts). */
+export function toProtectionSettings(s: TradingSettings): ProtectionSettings {
+  return {
+    stoplossGuard: { enabled: s.stoplossGuardEnabled, trades: s.stoplossGuardTrades, windowMinutes: s.stoplossGuardWindowMinutes, cooldownMinutes: s.stoplossGuardCooldownMinutes, perPair: s.stoplossGuardPerPair },
+    maxDrawdown: { enabled: s.maxDrawdownEnabled, maxDrawdownPct: s.maxDrawdownPct, windowHours: s.maxDrawdownWindowHours, cooldownHours: s.maxDrawdownCooldownHours },
+    cooldown: { enabled: s.exitCooldownMinutes > 0, cooldownMinutes: s.exitCooldownMinutes },
   };
 }
 

@@ -48,6 +48,9 @@ import { silentLogger, type EngineLogger, type FeedProvider } from './ports.ts';
 import { createRecovery, type RecoveryReport } from './recovery.ts';
 import { createSignalIntake } from './signal-intake.ts';
 import { createPosts, type PostsFacade } from './posts.ts';
+import { createProtectionState } from './protection-state.ts';
+import { createCouncil, type CouncilOptions, type CouncilRunResult } from './council.ts';
+import { createCouncilSignalsRepo } from '../db/repos/council-signals.ts';
 import { createNotifySource, createSupabaseSource, type SignalSource } from './signal-sources.ts';
 
 export interface EngineDeps {
@@ -73,6 +76,8 @@ export interface EngineDeps {
   clock?: Clock;
   /** recent candles for volatility and ATR/regime SL/TP; without it percent SL/TP and volatility 0 are used */
   candles?: CandleSource;
+  /** the built-in council (SPEC §9); absent = off */
+  council?: CouncilOptions | undefined;
   /** pending alerts, for /status */
   outboxDepth?: () => Promise<number>;
   /**
@@ -106,6 +111,8 @@ export interface Engine {
   start(): Promise<void>;
   /** stop intake, finish orders in flight, flush (a few seconds at most) */
   stop(): Promise<void>;
+  /** one council run (also at start and every COUNCIL_MINUTES when the council is on); [] when off */
+  runCouncil(): Promise<CouncilRunResult[]>;
   /** the signal sweep (also run at start and every signalSweepSeconds) */
   sweepSignals(): Promise<void>;
   /** the monitor sweep (every monitorSweepSeconds): last prices, time exits, unresolved orders */
@@ -133,6 +140,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const ctx: EngineContext = {
     health,
     journal: openExitJournal(deps.journalPath ?? null),
+    protectionLocks: createProtectionState(),
     database: deps.database,
     clock,
     logger,
@@ -272,6 +280,9 @@ export function createEngine(deps: EngineDeps): Engine {
     await intake.sweep();
   }
 
+  const council = deps.council ? createCouncil({ repo: createCouncilSignalsRepo(db), clock, logger, options: deps.council }) : null;
+  const runCouncil = async (): Promise<CouncilRunResult[]> => (council ? council.run() : []);
+
   const onError = (what: string) => (error: unknown) => logger.error({ err: error }, `${what} failed`);
 
   const facade = createFacade({
@@ -284,6 +295,7 @@ export function createEngine(deps: EngineDeps): Engine {
     outboxDepth: deps.outboxDepth,
     exitsAwaitingRecord: runner.exitsAwaitingRecord,
     adminIds: deps.config.adminTelegramIds ?? [],
+    council: council ? () => council.status() : undefined,
   });
 
   const posts = createPosts(ctx, { trustedSources: deps.config.trustedSources, candles: deps.candles });
@@ -313,6 +325,23 @@ export function createEngine(deps: EngineDeps): Engine {
         cancels.push(every(deps.config.intervals.signalSweepSeconds, sweepSignals, onError('signal sweep')));
         cancels.push(every(deps.config.intervals.monitorSweepSeconds, sweepPositions, onError('position sweep')));
         cancels.push(every(deps.options?.flushSeconds ?? 5, flush, onError('position flush')));
+        if (council && deps.council) {
+          // the first run right away (a fresh install trades without waiting an interval), then every COUNCIL_MINUTES
+          void runCouncil().catch(onError('council'));
+          const { schedule } = deps.council;
+          if (schedule) {
+            let busy = false;
+            cancels.push(
+              schedule(() => {
+                if (busy) return;
+                busy = true;
+                void runCouncil()
+                  .catch(onError('council'))
+                  .finally(() => (busy = false));
+              }),
+            );
+          } else cancels.push(every(deps.council.minutes * 60, async () => void (await runCouncil()), onError('council')));
+        }
       }
     },
 
@@ -345,6 +374,7 @@ export function createEngine(deps: EngineDeps): Engine {
       await ctx.exchanges.closeAll();
     },
 
+    runCouncil,
     sweepSignals,
     sweepPositions,
     flush,

@@ -12,7 +12,8 @@ import { computeSlTp } from '../domain/sltp.ts';
 import { calculatePositionSize } from '../domain/sizing.ts';
 import { analyzeTrade, baseAsset, categoryOf, type Holding } from '../domain/portfolio.ts';
 import type { Candle, Side } from '../domain/types.ts';
-import { effectiveLeverage, effectiveRiskPerTrade, riskLevelNotes, type TradingSettings } from '../domain/settings.ts';
+import { effectiveLeverage, effectiveRiskPerTrade, riskLevelNotes, toProtectionSettings, type TradingSettings } from '../domain/settings.ts';
+import { activeProtections, protectionLookbackMs, type ExitFact } from '../domain/protections.ts';
 import type { SignalRecord } from '../db/repos/signals.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort, TradingMode } from '../exchange/port.ts';
@@ -111,12 +112,15 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const open = mine.find((p) => p.accountId === input.accountId && p.symbol === symbol);
   // everything the decision reads that is not the exchange's, at once: cached candles and the
   // database (signal →  order is one round trip to the exchange when the price and balance are known)
-  const [candles, live, sourceAccuracy, recentTradeTimes, stats] = await Promise.all([
+  const protections = toProtectionSettings(settings);
+  const lookback = protectionLookbackMs(protections);
+  const [candles, live, sourceAccuracy, recentTradeTimes, stats, exits] = await Promise.all([
     input.candles ? input.candles(input.exchange, symbol).catch(() => []) : Promise.resolve([]),
     input.live ?? liveSignals(ctx, input.trustedSources),
     input.sourceAccuracy !== undefined ? Promise.resolve(input.sourceAccuracy) : ctx.repos.trades.sourceAccuracy(signal.source),
     ctx.repos.executions.executedTimesSince(input.userId, now - DAY_MS),
     ctx.repos.trades.stats(input.userId),
+    lookback > 0 ? ctx.repos.trades.accountExitsSince(input.userId, input.accountId, now - lookback) : Promise.resolve([]),
   ]);
   // per-day volatility of the recent candles, as the backtest reads it (the seed's 0.02 is daily)
   const volatility = dailyVolatility(candles, candles.length);
@@ -142,6 +146,22 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   if (plan.kind === 'reverse' && open) {
     if (open.status !== 'open' || open.pendingAction) return { kind: 'reject', reasons: [`an order of the open ${open.state.side} of ${symbol} is still in progress`] };
     return { kind: 'reverse', position: open, reopen: plan.open !== null };
+  }
+
+  // protections (stop-loss guard, max drawdown, cooldown after an exit): the same domain function as the backtest
+  if (lookback > 0) {
+    const locks =
+      exits.length === 0
+        ? []
+        : activeProtections({
+            now,
+            symbol,
+            exits: exits.map((t): ExitFact => ({ symbol: t.symbol, closedAt: t.closedAt ?? 0, pnl: t.pnl ?? 0, reason: t.closeReason ?? '' })),
+            equity: protections.maxDrawdown.enabled ? await accountEquity(ctx, input.accountId, port, symbol, mine) : 0,
+            settings: protections,
+          });
+    ctx.protectionLocks?.record(input.userId, input.accountId, locks);
+    if (locks.length > 0) return { kind: 'reject', reasons: locks.map((l) => l.reason) };
   }
 
   const limits = checkTradeLimits({
@@ -202,6 +222,17 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     concentration: portfolio.concentration,
     free,
   };
+}
+
+/**
+ * The drawdown guard's base: the account's quote balance (futures and margin wallets include the
+ * margin in use) plus what its open spot positions cost.
+ */
+async function accountEquity(ctx: EngineContext, accountId: string, port: ExchangePort, symbol: string, mine: readonly PositionRecord[]): Promise<number> {
+  const { quote } = splitSymbol(symbol);
+  const balance = await ctx.balances.get(accountId, port);
+  const spot = mine.filter((p) => p.accountId === accountId && p.state.mode === 'spot').reduce((s, p) => s + p.state.qty * p.state.entry, 0);
+  return (balance[quote]?.total ?? 0) + spot;
 }
 
 /** ms: a feed price older than this is asked for over REST instead */

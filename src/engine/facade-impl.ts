@@ -36,6 +36,8 @@ export interface FacadeDeps {
   exitsAwaitingRecord: () => number;
   /** ADMIN_TELEGRAM_IDS */
   adminIds?: readonly number[];
+  /** the council's state for /status (absent: the council is off) */
+  council?: (() => import('./facade.ts').CouncilStatus) | undefined;
 }
 
 const NOT_YOURS = { ok: false, code: 'not_owner', message: 'This position belongs to someone else.' } as const;
@@ -301,6 +303,12 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         database: { available: ctx.health.available(), downSince: ctx.health.downSince() === null ? null : new Date(ctx.health.downSince()!), exitsAwaitingRecord: deps.exitsAwaitingRecord() },
         outboxDepth: deps.outboxDepth && !down ? await deps.outboxDepth().catch(() => 0) : 0,
         concentration: { threshold, traders: concentrated },
+        protections: (ctx.protectionLocks?.active(ctx.clock.now()) ?? []).map((a) => ({
+          userId: a.userId,
+          accountId: a.accountId,
+          locks: a.locks.map((l) => ({ protection: l.protection, scope: l.scope, until: new Date(l.until), reason: l.reason })),
+        })),
+        council: deps.council?.() ?? null,
       };
     },
   };

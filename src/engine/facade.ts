@@ -136,6 +136,17 @@ export interface EngineStatus {
    * positions' value (spot: at entry; margin/futures: the margin) at or above `threshold`, highest first.
    */
   concentration: { threshold: number; traders: Array<{ userId: string; herfindahl: number; positions: number }> };
+  /** accounts whose latest entry decision found a protection active that still runs (SPEC §9 protections) */
+  protections?: Array<{ userId: string; accountId: string; locks: Array<{ protection: string; scope: string; until: Date; reason: string }> }>;
+  /** the built-in council (SPEC §9): null when it is off */
+  council?: CouncilStatus | null;
+}
+
+export interface CouncilStatus {
+  minutes: number;
+  symbols: string[];
+  /** the latest run: each symbol's verdict, or why it was skipped */
+  lastRun: { at: Date; results: Array<{ symbol: string; action: string | null; confidence: number | null; note: string }> } | null;
 }
 
 export interface KeyCheck {

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { parseCandlesCsv } from '../domain/csv.ts';
 import { candleToTicks } from '../domain/candles.ts';
 import type { Candle } from '../domain/types.ts';
+import { regimeSeries, regimeWindow } from '../domain/volatility.ts';
 import type { MarketDataFeed, StaleEvent, Tick } from './port.ts';
 
 export interface ReplaySeries {
@@ -26,6 +27,8 @@ export interface ReplayFeedOptions {
   exchange?: string;
   /** start playing at once (default true) */
   autoStart?: boolean;
+  /** market ms: candles opening before it are history (not played; see createReplayCandleSource) */
+  startAt?: number;
   now?: () => number;
 }
 
@@ -63,7 +66,8 @@ export function replayEvents(series: readonly ReplaySeries[]): ReplayEvent[] {
 }
 
 export function createReplayFeed(options: ReplayFeedOptions): ReplayFeed {
-  const events = replayEvents(options.series);
+  const startAt = options.startAt;
+  const events = startAt === undefined ? replayEvents(options.series) : replayEvents(options.series).filter((e) => e.tick.time >= startAt);
   const now = options.now ?? Date.now;
   const subscribers = new Map<string, Set<(tick: Tick) => void>>();
   const last = new Map<string, Tick>();
@@ -183,4 +187,47 @@ export async function loadReplaySeries(files: Readonly<Record<string, string>>):
     series.push({ symbol, candles: parsed.value });
   }
   return series;
+}
+
+/** ms: the first candle of the series, and where a replay with `warmupHours` of history starts playing */
+export function replayStart(series: readonly ReplaySeries[], warmupHours: number): number | undefined {
+  const first = Math.min(...series.map((s) => s.candles[0]?.time ?? Number.POSITIVE_INFINITY));
+  return Number.isFinite(first) ? first + warmupHours * 3_600_000 : undefined;
+}
+
+/**
+ * Candles for the council and SL/TP on a replayed session: the symbol's hourly candles that closed
+ * by the replay's current market time (its last tick, or `startAt` before the first), the last
+ * REGIME_HISTORY of them, as the live candle source gives them. The exchange argument is ignored.
+ */
+export function createReplayCandleSource(series: readonly ReplaySeries[], feed: Pick<MarketDataFeed, 'lastTick'>, startAt: number | undefined): (exchange: string, symbol: string) => Promise<Candle[]> {
+  const hourly = new Map(series.map((s) => [s.symbol.toUpperCase(), regimeSeries(s.candles)]));
+  return async (_exchange, symbol) => {
+    const candles = hourly.get(symbol.toUpperCase());
+    if (!candles) return [];
+    const now = Math.max(feed.lastTick(symbol)?.time ?? Number.NEGATIVE_INFINITY, startAt ?? Number.NEGATIVE_INFINITY);
+    return [...regimeWindow(candles, now)];
+  };
+}
+
+/**
+ * The council's schedule on a replay: a run each time the replayed market time of any of `symbols`
+ * enters a new `minutes` interval (at REPLAY_SPEED=1, one candle a second, the council votes every 15
+ * wall seconds, as the live council would have over those replayed hours).
+ */
+export function replayCouncilSchedule(feed: Pick<MarketDataFeed, 'subscribe'>, symbols: readonly string[], minutes: number): (run: () => void) => () => void {
+  return (run) => {
+    const step = minutes * 60_000;
+    let slot: number | null = null;
+    const offs = symbols.map((symbol) =>
+      feed.subscribe(symbol, (tick) => {
+        const current = Math.floor(tick.time / step);
+        if (slot !== null && current > slot) run();
+        if (slot === null || current > slot) slot = current;
+      }),
+    );
+    return () => {
+      for (const off of offs) off();
+    };
+  };
 }

@@ -26,18 +26,38 @@ export function formatStatus(s: EngineStatus, outboxDepth: number, now: Date, na
         ...(s.concentration.traders.length > shown.length ? [`  … and ${s.concentration.traders.length - shown.length} more`] : []),
       ]
     : [`Concentration: no trader at Herfindahl ≥ ${s.concentration.threshold}`];
+  const held = s.protections ?? [];
+  const protections = held.length
+    ? [
+        `🛡 Protections holding entries: ${held.length} account${held.length === 1 ? '' : 's'}`,
+        ...held.slice(0, 5).flatMap((a) => a.locks.map((l) => `  ${escapeHtml(names.get(a.userId) ?? a.userId.slice(0, 8))}: ${escapeHtml(l.protection.replace('_', ' '))} (${escapeHtml(l.scope === 'all' ? 'every pair' : l.scope)}) until ${fmtTime(l.until)}`)),
+        ...(held.length > 5 ? [`  … and ${held.length - 5} more`] : []),
+      ]
+    : ['Protections: none holding entries'];
+  const council = s.council === undefined ? [] : [councilLine(s.council, now)];
   return [
     '🩺 <b>Status</b>',
     `Uptime: ${fmtDuration(now.getTime() - s.startedAt.getTime())} (since ${fmtTime(s.startedAt)})`,
     `Traders: ${s.traders} (${s.pausedTraders} paused)${s.pausedGlobally ? ' · ⏸ <b>paused for everyone</b>' : ''}`,
     `Open positions: ${s.openPositions}`,
     ...concentration,
+    ...protections,
     `Last signal cycle: ${cycle}`,
+    ...council,
     'Market data:',
     ...feeds,
     databaseLine(s, now),
     `Alert outbox: ${outboxDepth} waiting`,
   ].join('\n');
+}
+
+/** SPEC §9: the built-in council, its symbols and what its last run said */
+function councilLine(c: EngineStatus['council'], now: Date): string {
+  if (!c) return 'Council: off';
+  const head = `Council: every ${c.minutes} min on ${escapeHtml(c.symbols.join(', '))}`;
+  if (!c.lastRun) return `${head}; not run yet`;
+  const results = c.lastRun.results.map((r) => `${escapeHtml(r.symbol)} ${r.action ? `${r.action} ${(r.confidence ?? 0).toFixed(2)}` : escapeHtml(r.note)}`).join(', ');
+  return `${head}; last run ${fmtDuration(now.getTime() - c.lastRun.at.getTime())} ago: ${results}`;
 }
 
 /** SPEC §10: during an outage exits go to the local journal; /status says since when and how many wait */

@@ -20,6 +20,16 @@ const EXTRA_KEYS = [
   'sl_timeout_seconds',
   'trailing_tp_enabled',
   'trailing_tp_deviation_pct',
+  'stoploss_guard_enabled',
+  'stoploss_guard_trades',
+  'stoploss_guard_window_minutes',
+  'stoploss_guard_cooldown_minutes',
+  'stoploss_guard_per_pair',
+  'max_drawdown_enabled',
+  'max_drawdown_pct',
+  'max_drawdown_window_hours',
+  'max_drawdown_cooldown_hours',
+  'exit_cooldown_minutes',
 ] as const;
 
 /** The row as the Settings JSON of SPEC §8 (what parseSettings reads). */

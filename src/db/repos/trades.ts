@@ -110,6 +110,16 @@ export function createTradesRepo(db: Db) {
       return rows.map(toRecord);
     },
 
+    /** An account's exits closed at or after `since` (ms), oldest first: what the protections read. */
+    async accountExitsSince(userId: string, accountId: string, since: number): Promise<TradeRecord[]> {
+      const rows = await db
+        .select()
+        .from(trades)
+        .where(and(eq(trades.userId, userId), eq(trades.accountId, accountId), gte(trades.closedAt, new Date(since))))
+        .orderBy(trades.closedAt);
+      return rows.map(toRecord);
+    },
+
     async forPosition(positionId: string): Promise<TradeRecord[]> {
       const rows = await db.select().from(trades).where(eq(trades.positionId, positionId)).orderBy(trades.closedAt);
       return rows.map(toRecord);

@@ -1,0 +1,3 @@
+export * from './members.ts';
+export * from './council.ts';
+export * from './schedule.ts';
