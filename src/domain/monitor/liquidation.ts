@@ -17,21 +17,16 @@ export function liquidationLevel(side: PositionState['side'], liq: number, pct: 
  * liquidationWarnPct → warning alert and reduce by liquidationReduceFraction, once per
  * episode. Pushes the close first so that on a non-continuous tick the close wins.
  */
-export function detectLiquidation(s: PositionState, ctx: TickContext, out: Trigger[] | null): Trigger[] | null {
+export function detectLiquidation(s: PositionState, ctx: TickContext): Trigger[] {
+  const out: Trigger[] = [];
   const liq = effectiveLiquidationPrice(s, ctx.settings.maintenanceMarginRate);
   if (liq === null) return out;
   const dir = adverse(s);
   const close = levelTrigger(ctx, liquidationLevel(s.side, liq, ctx.settings.liquidationClosePct), dir, 'liq_close', 6, 0);
-  if (close !== null) {
-    if (out === null) out = [close];
-    else out.push(close);
-  }
+  if (close !== null) out.push(close);
   if (s.liquidationWarned) return out;
   const warn = levelTrigger(ctx, liquidationLevel(s.side, liq, ctx.settings.liquidationWarnPct), dir, 'liq_warn', 6, 1);
-  if (warn !== null) {
-    if (out === null) out = [warn];
-    else out.push(warn);
-  }
+  if (warn !== null) out.push(warn);
   return out;
 }
 

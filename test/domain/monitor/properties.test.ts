@@ -263,30 +263,27 @@ describe('candleMayAct (backtest fast path) is conservative', () => {
   });
 });
 
-describe('evaluate() fast path agrees with the full rules', () => {
-  /** every price at which some rule of `s` fires or moves: the places a shortcut would get wrong */
-  function levelsOf(s: PositionState, settings: MonitorSettings): number[] {
-    const dir = s.side === 'long' ? 1 : -1;
-    const out = [s.stopLoss, s.takeProfit, s.trailingStop, s.peak, s.tpTrailPeak];
-    if (s.tpTrailPeak !== null) out.push(s.tpTrailPeak * (1 - (dir * settings.trailingTpDeviationPct) / 100));
-    out.push(s.entry * (1 + (dir * settings.trailingActivationPct) / 100));
-    for (const l of settings.partialTpLevels) out.push(s.entry * (1 + (dir * l.targetPct) / 100));
-    if (s.mode !== 'spot') {
-      const liq = s.entry * (1 - (dir * 1) / Math.max(1, s.leverage) + dir * settings.maintenanceMarginRate);
-      for (const pct of [settings.liquidationWarnPct, settings.liquidationClosePct]) out.push(dir === 1 ? liq / (1 - pct / 100) : liq / (1 + pct / 100));
-    }
-    return out.filter((x): x is number => x !== null && Number.isFinite(x) && x > 0);
+/** every price at which some rule of `s` fires or moves: the places a wake price would get wrong */
+function levelsOf(s: PositionState, settings: MonitorSettings): number[] {
+  const dir = s.side === 'long' ? 1 : -1;
+  const out = [s.stopLoss, s.takeProfit, s.trailingStop, s.peak, s.tpTrailPeak];
+  if (s.tpTrailPeak !== null) out.push(s.tpTrailPeak * (1 - (dir * settings.trailingTpDeviationPct) / 100));
+  out.push(s.entry * (1 + (dir * settings.trailingActivationPct) / 100));
+  for (const l of settings.partialTpLevels) out.push(s.entry * (1 + (dir * l.targetPct) / 100));
+  if (s.mode !== 'spot') {
+    const liq = s.entry * (1 - (dir * 1) / Math.max(1, s.leverage) + dir * settings.maintenanceMarginRate);
+    for (const pct of [settings.liquidationWarnPct, settings.liquidationClosePct]) out.push(dir === 1 ? liq / (1 - pct / 100) : liq / (1 + pct / 100));
   }
+  return out.filter((x): x is number => x !== null && Number.isFinite(x) && x > 0);
+}
 
-  it('whenever the fast path calls a tick quiet, the full rules neither act nor change anything but lastPrice; otherwise (a trailing peak alone, a trailing stop alone, or anything else) both give the same result', async () => {
-    const { evaluateRules } = await import('../../../src/domain/monitor/evaluate.ts');
-    const { quietByMemo } = await import('../../../src/domain/monitor/quiet.ts');
-    const { tickMayAct } = await import('../../../src/domain/monitor/index.ts');
+describe('wake prices (the keys of the monitor index) never hide a tick the rules act on', () => {
+  it('a tick that crosses no wake price gets no action from evaluate() and changes nothing but lastPrice, on random states and ticks snapped onto their levels', async () => {
+    const { tickMayAct, wakePrices } = await import('../../../src/domain/monitor/index.ts');
     let quietSeen = 0;
-    let memoQuiet = 0;
     let nearLevelQuiet = 0;
+    let actedSeen = 0;
     let peakOnlySeen = 0;
-    let trailingCloseSeen = 0;
     fc.assert(
       fc.property(
         scenarioArb,
@@ -303,45 +300,56 @@ describe('evaluate() fast path agrees with the full rules', () => {
             const snapped = pick % 3 !== 0 && levels.length > 0;
             price = snapped ? (levels[pick % levels.length] as number) * (1 + nudge) : Math.max(1e-6, price * (1 + step.movePct / 100));
             time += step.dtMs;
+            // live ticks are not continuous; the backtest's are (candleMayAct below covers ranges)
             const tick = { time, price, continuous: step.continuous };
             // now and then the trader has just changed the trailing distance
             const settings = i % 4 === 3 ? { ...sc.settings, trailingDistancePct: step.distancePct } : sc.settings;
-            // now and then the state comes as a plain object (spread by a caller): no memo
-            const cur: PositionState = pick % 7 === 5 ? { ...s } : s;
-            // asked before evaluate(), which may teach the state its memo
-            const byMemo = quietByMemo(cur, tick, settings) !== null;
-            const fast = evaluate(cur, tick, settings);
-            // the monitor skips evaluate() when tickMayAct() says no: it must say no exactly when
-            // evaluate() hands back the same state
-            expect(tickMayAct(cur, tick, settings)).toBe(fast.next !== cur);
-            if (cur.closed) {
-              expect(fast.actions).toEqual([]);
-              return;
-            }
-            const full = evaluateRules(cur, tick, settings);
-            if (fast.next === cur) {
+            const w = wakePrices(s, settings);
+            const crossed = price <= w.low || price >= w.high || time >= w.at;
+            expect(tickMayAct(s, tick, settings)).toBe(crossed);
+            const r = evaluate(s, tick, settings);
+            if (!crossed) {
               quietSeen++;
-              if (byMemo) memoQuiet++;
               if (snapped) nearLevelQuiet++;
-              expect(full.actions).toEqual([]);
-              expect({ ...full.next, lastPrice: null }).toEqual({ ...cur, lastPrice: null });
-            } else {
-              expect(byMemo).toBe(false);
-              expect(fast).toEqual(full);
-              if (fast.next.peak !== cur.peak && full.actions.every((a) => a.type === 'reevaluation' && a.reason === 'trailing_peak')) peakOnlySeen++;
-              if (!tick.continuous && full.actions.length === 1 && full.actions[0]?.type === 'close_all' && full.actions[0].reason === 'trailing_stop') trailingCloseSeen++;
+              expect(r.actions).toEqual([]);
+              expect({ ...r.next, lastPrice: null }).toEqual({ ...s, lastPrice: null });
+            } else if (r.actions.length > 0) {
+              actedSeen++;
+              if (r.actions.every((a) => a.type === 'reevaluation' && a.reason === 'trailing_peak')) peakOnlySeen++;
             }
-            s = fast.next;
+            s = r.next;
           });
         },
       ),
-      // enough runs that every path below is met several times over its floor on any seed
-      { numRuns: 4000 },
+      { numRuns: 3000 },
     );
     expect(quietSeen).toBeGreaterThan(1000);
-    expect(memoQuiet).toBeGreaterThan(200);
     expect(nearLevelQuiet).toBeGreaterThan(100);
+    expect(actedSeen).toBeGreaterThan(1000);
     expect(peakOnlySeen).toBeGreaterThan(100);
-    expect(trailingCloseSeen).toBeGreaterThan(50);
+  });
+
+  it('the wake reads partial levels through partialLevels(): a level not yet taken bounds it, a taken one no longer does', async () => {
+    const { wakePrices } = await import('../../../src/domain/monitor/index.ts');
+    const settings: MonitorSettings = {
+      ...DEFAULT_MONITOR_SETTINGS,
+      trailingEnabled: false,
+      partialTpEnabled: true,
+      partialTpLevels: [
+        { targetPct: 2, fraction: 0.5 },
+        { targetPct: 4, fraction: 0.5 },
+      ],
+    };
+    const long = openPosition({ side: 'long', entry: 100, qty: 1, stopLoss: 95, takeProfit: 110, openedAt: T0, mode: 'spot' }, settings);
+    expect(wakePrices(long, settings).high).toBeCloseTo(102, 6);
+    expect(wakePrices(long, settings).low).toBeCloseTo(95, 6);
+    const first = evaluate(long, { time: T0 + 1, price: 102.5, continuous: false }, settings);
+    expect(first.actions.map((a) => a.type)).toEqual(['partial']);
+    expect(wakePrices(first.next, settings).high).toBeCloseTo(104, 6);
+    const short = openPosition({ side: 'short', entry: 100, qty: 1, stopLoss: 105, takeProfit: 90, openedAt: T0, mode: 'spot' }, settings);
+    expect(wakePrices(short, settings).low).toBeCloseTo(98, 6);
+    expect(wakePrices(short, settings).high).toBeCloseTo(105, 6);
+    // the option off: the take profit alone bounds it
+    expect(wakePrices(long, { ...settings, partialTpEnabled: false }).high).toBeCloseTo(110, 6);
   });
 });
