@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluate, openPosition } from '../../../src/domain/monitor/index.ts';
 import { DEFAULT_MONITOR_SETTINGS } from '../../../src/domain/settings.ts';
-import type { MonitorSettings, PositionState, Tick } from '../../../src/domain/types.ts';
+import type { PositionRecord } from '../../../src/db/repos/positions.ts';
+import type { MonitorAction, MonitorSettings, PositionState, Tick } from '../../../src/domain/types.ts';
 
 const T0 = Date.UTC(2025, 0, 1);
 
@@ -353,3 +354,124 @@ describe('wake prices (the keys of the monitor index) never hide a tick the rule
     expect(wakePrices(long, { ...settings, partialTpEnabled: false }).high).toBeCloseTo(110, 6);
   });
 });
+
+describe('the monitor wake index (engine/position-book.ts) against evaluating every position on every tick', () => {
+  const edits = fc.record({
+    /** which position the trader touches */
+    who: fc.nat(),
+    what: fc.constantFrom('none', 'none', 'stop', 'take_profit', 'breakeven', 'close_half', 'distance'),
+    pct: fc.double({ min: 0.1, max: 6, noNaN: true }),
+  });
+
+  it('a tick reaches every position whose rules act on it: the same actions, position by position, as the rules run on every position for every tick, through trader edits and settings changes', async () => {
+    const { PositionBook } = await import('../../../src/engine/position-book.ts');
+    const { moveStopLoss, moveTakeProfit, stopToBreakeven, applyManualClose } = await import('../../../src/domain/monitor/index.ts');
+    let skipped = 0;
+    let woken = 0;
+    let acted = 0;
+    fc.assert(
+      fc.property(
+        fc.array(scenarioArb, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.record({ movePct: fc.double({ min: -3, max: 3, noNaN: true }), dtMs: fc.integer({ min: 0, max: 900_000 }), edit: edits, snap: fc.nat() }), { minLength: 1, maxLength: 80 }),
+        (scenarios, path) => {
+          const book = new PositionBook();
+          // every position on one symbol, entered around one price
+          const base = scenarios[0]?.entry ?? 100;
+          const records = scenarios.map((sc, i) => {
+            const st = start({ ...sc, entry: base * (1 + ((i % 5) - 2) / 100) });
+            return record(`p${i}`, st, sc.settings);
+          });
+          for (const r of records) book.add(r);
+          // the reference: plain states, every one evaluated on every tick
+          const ref = records.map((r) => ({ state: r.state, settings: r.settings, actions: [] as MonitorAction[] }));
+          const got = records.map(() => [] as MonitorAction[]);
+          let price = base;
+          let time = T0;
+          for (const step of path) {
+            // half the ticks land on a level of some open position (the edges a wake would get wrong)
+            const open = ref.filter((x) => !x.state.closed);
+            const levels = open.length > 0 ? levelsOf(open[step.snap % open.length]!.state, open[step.snap % open.length]!.settings) : [];
+            price = step.snap % 2 === 0 && levels.length > 0 ? (levels[step.snap % levels.length] as number) : Math.max(1e-6, price * (1 + step.movePct / 100));
+            time += step.dtMs;
+            const tick = { time, price, continuous: false };
+            const wake = new Set(book.woken('binance', 'BTC/USDT', price, time).map((r) => r.id));
+            records.forEach((r, i) => {
+              const x = ref[i]!;
+              const want = evaluate(x.state, tick, x.settings);
+              x.state = want.next;
+              x.actions.push(...want.actions);
+              if (!book.get(r.id)) return;
+              if (!wake.has(r.id)) {
+                // skipped: the rules must have nothing to do for it
+                skipped++;
+                const mine = evaluate(r.state, tick, r.settings);
+                expect(mine.actions).toEqual([]);
+                expect({ ...mine.next, lastPrice: null }).toEqual({ ...r.state, lastPrice: null });
+                return;
+              }
+              woken++;
+              const res = evaluate(r.state, tick, r.settings);
+              if (res.actions.length > 0) acted++;
+              r.state = res.next;
+              got[i]!.push(...res.actions);
+              if (r.state.closed) book.remove(r.id);
+            });
+            // a trader's edit, on both sides alike
+            const k = step.edit.who % records.length;
+            const r = records[k]!;
+            const x = ref[k]!;
+            if (x.state.closed) continue;
+            const dir = x.state.side === 'long' ? 1 : -1;
+            const apply = (f: (s: PositionState) => { next: PositionState; actions: readonly MonitorAction[] }) => {
+              const a = f(x.state);
+              x.state = a.next;
+              x.actions.push(...a.actions);
+              const b = f(r.state);
+              r.state = b.next;
+              got[k]!.push(...b.actions);
+              if (r.state.closed) book.remove(r.id);
+            };
+            if (step.edit.what === 'stop') apply((s) => moveStopLoss(s, price * (1 - (dir * step.edit.pct) / 100), time));
+            else if (step.edit.what === 'take_profit') apply((s) => moveTakeProfit(s, price * (1 + (dir * step.edit.pct) / 100), time));
+            else if (step.edit.what === 'breakeven') apply((s) => stopToBreakeven(s, time));
+            else if (step.edit.what === 'close_half') apply((s) => applyManualClose(s, 0.5, price, time));
+            else if (step.edit.what === 'distance') {
+              x.settings = { ...x.settings, trailingDistancePct: step.edit.pct };
+              r.settings = x.settings;
+            }
+          }
+          records.forEach((r, i) => {
+            expect(got[i]).toEqual(ref[i]!.actions);
+            expect({ ...r.state, lastPrice: null }).toEqual({ ...ref[i]!.state, lastPrice: null });
+          });
+        },
+      ),
+      { numRuns: 600 },
+    );
+    // both paths met many times: positions the index skipped, and woken ones that acted
+    expect(skipped).toBeGreaterThan(1000);
+    expect(acted).toBeGreaterThan(1000);
+  });
+});
+
+function record(id: string, state: PositionState, settings: MonitorSettings): PositionRecord {
+  return {
+    id,
+    userId: 'u1',
+    accountId: 'a1',
+    signalId: null,
+    exchange: 'binance',
+    isPaper: true,
+    symbol: 'BTC/USDT',
+    state,
+    settings,
+    status: 'open',
+    closeReason: null,
+    realizedPnl: 0,
+    feesPaid: 0,
+    entryFee: 0,
+    closedAt: null,
+    pendingAction: null,
+    rev: 0,
+  };
+}
