@@ -55,8 +55,9 @@ export class PositionBook {
     const first = !on;
     if (!on) this.bySymbol.set(key, (on = { positions: new Set(), wakes: new WakeIndex() }));
     on.positions.add(p);
-    this.entries.set(p.id, on.wakes.add(p, wakePrices(p.state, p.settings)));
-    this.follow(p);
+    const entry = on.wakes.add(p, wakePrices(p.state, p.settings));
+    this.entries.set(p.id, entry);
+    this.follow(p, on.wakes, entry);
     return first;
   }
 
@@ -108,7 +109,7 @@ export class PositionBook {
   }
 
   /** While in the book, putting a new state or settings in place re-derives the position's wake. */
-  private follow(p: PositionRecord): void {
+  private follow(p: PositionRecord, wakes: WakeIndex<PositionRecord>, entry: WakeEntry<PositionRecord>): void {
     let state: PositionState = p.state;
     let settings: MonitorSettings = p.settings;
     Object.defineProperty(p, 'state', {
@@ -117,7 +118,7 @@ export class PositionBook {
       get: () => state,
       set: (next: PositionState) => {
         state = next;
-        this.reindex(p);
+        wakes.update(entry, wakePrices(state, settings));
       },
     });
     Object.defineProperty(p, 'settings', {
@@ -126,7 +127,7 @@ export class PositionBook {
       get: () => settings,
       set: (next: MonitorSettings) => {
         settings = next;
-        this.reindex(p);
+        wakes.update(entry, wakePrices(state, settings));
       },
     });
   }

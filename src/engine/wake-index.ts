@@ -3,8 +3,8 @@
  * ordered by the nearest price (and time) at which anything could happen to them, so that a
  * tick reaches only the positions whose wake it crossed. Three binary min-heaps over one entry
  * per position:
- *   - lower wakes, keyed −low (a tick at p wakes every entry with −low ≤ −p, i.e. p ≤ low),
- *   - upper wakes, keyed high (p ≥ high),
+ *   - lower wakes, keyed −low (a tick at p wakes every entry with −low < −p, i.e. p < low),
+ *   - upper wakes, keyed high (p > high),
  *   - time wakes, keyed at (now ≥ at).
  * Every entry knows its slot in each heap, so a changed wake moves it in O(log n) and a removal
  * takes O(log n). A tick reads each heap's root (a quiet tick: three comparisons) and walks down
@@ -60,16 +60,24 @@ class Heap<T> {
     this.update(last);
   }
 
-  /** Appends to `out` every entry whose key is ≤ `bound` (not yet stamped `stamp`): a walk over the heap's top. */
+  /**
+   * Appends to `out` every entry whose key is below `bound` (the time heap: at or below it) and
+   * not yet stamped `stamp`: a walk over the top of the heap, through the woken entries only.
+   */
   collect(bound: number, stamp: number, out: Array<WakeEntry<T>>, stack: number[]): void {
     const items = this.items;
-    if (items.length === 0 || !(keyOf(items[0] as WakeEntry<T>, this.which) <= bound)) return;
+    const strict = this.which !== TIME;
+    const woken = (e: WakeEntry<T>) => {
+      const key = keyOf(e, this.which);
+      return strict ? key < bound : key <= bound;
+    };
+    if (items.length === 0 || !woken(items[0] as WakeEntry<T>)) return;
     stack.length = 0;
     stack.push(0);
     while (stack.length > 0) {
       const i = stack.pop() as number;
       const e = items[i] as WakeEntry<T>;
-      if (!(keyOf(e, this.which) <= bound)) continue;
+      if (!woken(e)) continue;
       if (e.stamp !== stamp) {
         e.stamp = stamp;
         out.push(e);
@@ -150,8 +158,8 @@ export class WakeIndex<T> {
   }
 
   /**
-   * The items a tick at `price`, `time` wakes (price at or below a lower wake, at or above an
-   * upper one, or time at or after a time wake), each once, in insertion order.
+   * The items a tick at `price`, `time` wakes (price below a lower wake, above an upper one, or
+   * time at or after a time wake), each once, in insertion order.
    */
   woken(price: number, time: number): T[] {
     const stamp = ++this.stamp;

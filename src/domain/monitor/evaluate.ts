@@ -54,12 +54,12 @@ export function evaluate(state: PositionState, tick: Tick, settings: MonitorSett
   if (tp !== null) triggers.push(tp);
   const ts = detectTrailingStop(s, ctx);
   if (ts !== null) triggers.push(ts);
-  triggers.push(...detectPartials(s, ctx));
+  detectPartials(s, ctx, triggers);
   const te = detectTimeExit(s, ctx);
   if (te !== null) triggers.push(te);
-  triggers.push(...detectLiquidation(s, ctx));
+  detectLiquidation(s, ctx, triggers);
 
-  triggers.sort(byPathThenRule);
+  if (triggers.length > 1) triggers.sort(byPathThenRule);
   for (const t of triggers) {
     act(s, t, ctx, actions);
     if (s.closed) break;

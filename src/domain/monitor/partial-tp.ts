@@ -18,8 +18,7 @@ const NO_LEVELS: readonly PartialTpLevel[] = Object.freeze([]);
  * Rule 4, partial take profit: every level not yet taken whose price entry·(1 ± target/100)
  * is reached fires; several can fire on one tick, in ascending order.
  */
-export function detectPartials(s: PositionState, ctx: TickContext): Trigger[] {
-  const out: Trigger[] = [];
+export function detectPartials(s: PositionState, ctx: TickContext, out: Trigger[]): void {
   const levels = partialLevels(s, ctx.settings);
   const dir = favorable(s);
   for (let i = 0; i < levels.length; i++) {
@@ -30,7 +29,6 @@ export function detectPartials(s: PositionState, ctx: TickContext): Trigger[] {
     if (t === null) break; // levels ascend: a later one cannot be reached if this one is not
     out.push(t);
   }
-  return out;
 }
 
 /**

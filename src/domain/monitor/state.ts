@@ -79,9 +79,33 @@ export function openPosition(
   };
 }
 
-/** A copy of a state (a new object: states are values), lastPrice optionally replaced. */
+/**
+ * A copy of a state (a new object: states are values), lastPrice optionally replaced. Field by
+ * field rather than a spread: the copy holds PositionState's fields only, whatever else the
+ * source carried.
+ */
 export function cloneState(s: PositionState, lastPrice: number | null = s.lastPrice): PositionState {
-  return { ...s, liquidationPrice: s.liquidationPrice ?? null, lastPrice };
+  return {
+    side: s.side,
+    entry: s.entry,
+    qtyInitial: s.qtyInitial,
+    qty: s.qty,
+    stopLoss: s.stopLoss,
+    takeProfit: s.takeProfit,
+    trailingActive: s.trailingActive,
+    peak: s.peak,
+    trailingStop: s.trailingStop,
+    partialTaken: s.partialTaken,
+    openedAt: s.openedAt,
+    leverage: s.leverage,
+    mode: s.mode,
+    liquidationPrice: s.liquidationPrice ?? null,
+    lastPrice,
+    liquidationWarned: s.liquidationWarned,
+    slBreachSince: s.slBreachSince,
+    tpTrailPeak: s.tpTrailPeak,
+    closed: s.closed,
+  };
 }
 
 /** Closes what remains; afterwards qty is 0 and the state is closed. */

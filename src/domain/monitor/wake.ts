@@ -7,15 +7,15 @@ import { trailingActivationPrice, trailingCandidate } from './trailing.ts';
 
 /**
  * Where evaluate() could next do anything to a position: it acts or changes the state (beyond
- * lastPrice) only on a tick at or below `low`, at or above `high`, or at or after `at`. Any
- * tick strictly between the two prices and before `at` gives no action and the same state.
+ * lastPrice) only on a tick below `low`, above `high`, or at or after `at`. Any tick from `low`
+ * to `high` (both included) before `at` gives no action and the same state.
  * The monitor's index (engine/wake-index.ts) keeps positions ordered by these, so a tick
  * touches only the positions whose wake price it crossed.
  */
 export interface Wake {
-  /** the highest price at or below which a rule may act (−∞: none) */
+  /** a tick below it may act (−∞: none) */
   low: number;
-  /** the lowest price at or above which a rule may act (+∞: none) */
+  /** a tick above it may act (+∞: none) */
   high: number;
   /** ms since epoch from which a rule may act whatever the price (+∞: none) */
   at: number;
@@ -47,21 +47,18 @@ export function wakePrices(s: PositionState, settings: MonitorSettings): Wake {
   // the clock of a stop-loss breach and a liquidation episode move on ticks on either side
   if (s.slBreachSince !== null || s.liquidationWarned) return ALWAYS;
   const long = s.side === 'long';
-  // adverse levels fire when the price comes to them against the position (a long's from
-  // above, a short's from below); favourable ones when it comes with it
-  const adverse: number[] = [];
-  const favourable: number[] = [];
-  if (s.stopLoss !== null) adverse.push(s.stopLoss);
+  const w = { low: -Infinity, high: Infinity, at: settings.maxHoldMs > 0 ? s.openedAt + settings.maxHoldMs : Infinity };
+  if (s.stopLoss !== null) adverseLevel(w, long, s.stopLoss);
   if (s.tpTrailPeak !== null) {
     // beyond its best price the trail's peak moves; back by the deviation it closes
-    favourable.push(s.tpTrailPeak);
-    adverse.push(trailingTpStop(s, settings.trailingTpDeviationPct));
+    bestPrice(w, long, s.tpTrailPeak);
+    adverseLevel(w, long, trailingTpStop(s, settings.trailingTpDeviationPct));
   } else if (s.takeProfit !== null) {
-    favourable.push(s.takeProfit);
+    favourableLevel(w, long, s.takeProfit);
   }
   if (settings.trailingEnabled) {
     if (!s.trailingActive) {
-      favourable.push(trailingActivationPrice(s, settings.trailingActivationPct));
+      favourableLevel(w, long, trailingActivationPrice(s, settings.trailingActivationPct));
     } else {
       const peak = s.peak;
       const stop = s.trailingStop;
@@ -69,35 +66,53 @@ export function wakePrices(s: PositionState, settings: MonitorSettings): Wake {
       // the distance was changed since the stop was set: the next tick tightens it
       const candidate = trailingCandidate(long, peak, settings.trailingDistancePct);
       if (long ? candidate > stop : candidate < stop) return ALWAYS;
-      favourable.push(peak);
-      adverse.push(stop);
+      bestPrice(w, long, peak);
+      adverseLevel(w, long, stop);
     }
   }
   const levels = partialLevels(s, settings);
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i];
-    if (level !== undefined && s.partialTaken[i] !== true) favourable.push(priceAtProfit(s.side, s.entry, level.targetPct));
+    if (level !== undefined && s.partialTaken[i] !== true) favourableLevel(w, long, priceAtProfit(s.side, s.entry, level.targetPct));
   }
   const liq = effectiveLiquidationPrice(s, settings.maintenanceMarginRate);
   if (liq !== null) {
-    adverse.push(liquidationLevel(s.side, liq, settings.liquidationClosePct));
-    adverse.push(liquidationLevel(s.side, liq, settings.liquidationWarnPct));
+    adverseLevel(w, long, liquidationLevel(s.side, liq, settings.liquidationClosePct));
+    adverseLevel(w, long, liquidationLevel(s.side, liq, settings.liquidationWarnPct));
   }
-  const [lows, highs] = long ? [adverse, favourable] : [favourable, adverse];
   // Math.max/min carry a NaN through: a broken level wakes the position on every tick
-  const low = Math.max(-Infinity, ...lows);
-  const high = Math.min(Infinity, ...highs);
-  if (Number.isNaN(low) || Number.isNaN(high)) return ALWAYS;
-  return {
-    low: low * (1 + SLACK),
-    high: high * (1 - SLACK),
-    at: settings.maxHoldMs > 0 ? s.openedAt + settings.maxHoldMs : Infinity,
-  };
+  if (Number.isNaN(w.low) || Number.isNaN(w.high)) return ALWAYS;
+  return w;
+}
+
+/**
+ * A level the rules test as "reached" (within their tolerance) when the price comes to it
+ * against the position: a long's from above (a lower wake), a short's from below. Widened by SLACK.
+ */
+function adverseLevel(w: Wake, long: boolean, level: number): void {
+  if (long) w.low = Math.max(w.low, level * (1 + SLACK));
+  else w.high = Math.min(w.high, level * (1 - SLACK));
+}
+
+/** A level the rules test as "reached" when the price comes to it with the position. Widened by SLACK. */
+function favourableLevel(w: Wake, long: boolean, level: number): void {
+  if (long) w.high = Math.min(w.high, level * (1 - SLACK));
+  else w.low = Math.max(w.low, level * (1 + SLACK));
+}
+
+/**
+ * A best price the rules move only on a strictly better tick (long p > peak, short p < peak,
+ * compared exactly): the wake is the price itself, and a tick at it stays quiet (a price that
+ * sits on its high does not wake every trailing position on every tick).
+ */
+function bestPrice(w: Wake, long: boolean, peak: number): void {
+  if (long) w.high = Math.min(w.high, peak);
+  else w.low = Math.max(w.low, peak);
 }
 
 /** Whether a tick at `price`, `time` crosses a wake: evaluate() must see it. */
 export function wakesAt(w: Wake, price: number, time: number): boolean {
-  return price <= w.low || price >= w.high || time >= w.at;
+  return price < w.low || price > w.high || time >= w.at;
 }
 
 /**
@@ -112,7 +127,7 @@ export function candleMayAct(s: PositionState, candle: Pick<Candle, 'low' | 'hig
 
 /** Whether ticks anywhere in [candle.low, candle.high] at candle.time cross the wake `w`. */
 export function candleWakes(w: Wake, candle: Pick<Candle, 'low' | 'high' | 'time'>): boolean {
-  return candle.low <= w.low || candle.high >= w.high || candle.time >= w.at;
+  return candle.low < w.low || candle.high > w.high || candle.time >= w.at;
 }
 
 /** Whether evaluate() could do anything on this tick (wakePrices, for one position). */

@@ -306,7 +306,7 @@ describe('wake prices (the keys of the monitor index) never hide a tick the rule
             // now and then the trader has just changed the trailing distance
             const settings = i % 4 === 3 ? { ...sc.settings, trailingDistancePct: step.distancePct } : sc.settings;
             const w = wakePrices(s, settings);
-            const crossed = price <= w.low || price >= w.high || time >= w.at;
+            const crossed = price < w.low || price > w.high || time >= w.at;
             expect(tickMayAct(s, tick, settings)).toBe(crossed);
             const r = evaluate(s, tick, settings);
             if (!crossed) {
