@@ -66,18 +66,13 @@ class Heap<T> {
    */
   collect(bound: number, stamp: number, out: Array<WakeEntry<T>>, stack: number[]): void {
     const items = this.items;
-    const strict = this.which !== TIME;
-    const woken = (e: WakeEntry<T>) => {
-      const key = keyOf(e, this.which);
-      return strict ? key < bound : key <= bound;
-    };
-    if (items.length === 0 || !woken(items[0] as WakeEntry<T>)) return;
+    if (items.length === 0 || !this.wakes(items[0] as WakeEntry<T>, bound)) return;
     stack.length = 0;
     stack.push(0);
     while (stack.length > 0) {
       const i = stack.pop() as number;
       const e = items[i] as WakeEntry<T>;
-      if (!woken(e)) continue;
+      if (!this.wakes(e, bound)) continue;
       if (e.stamp !== stamp) {
         e.stamp = stamp;
         out.push(e);
@@ -86,6 +81,12 @@ class Heap<T> {
       if (l < items.length) stack.push(l);
       if (l + 1 < items.length) stack.push(l + 1);
     }
+  }
+
+  /** A price wakes an entry beyond its wake price; a time, at or after its time wake. */
+  private wakes(e: WakeEntry<T>, bound: number): boolean {
+    const key = keyOf(e, this.which);
+    return this.which === TIME ? key <= bound : key < bound;
   }
 
   private less(a: WakeEntry<T>, b: WakeEntry<T>): boolean {
