@@ -18,6 +18,42 @@ import { WakeIndex, type WakeEntry } from './wake-index.ts';
 
 const symbolKey = (exchange: string, symbol: string) => `${exchange}\u0000${symbol}`;
 
+const STATE = Symbol('state');
+const SETTINGS = Symbol('settings');
+const WAKE = Symbol('wake');
+
+/** A record while the book follows it. */
+interface Followed extends PositionRecord {
+  [STATE]: PositionState;
+  [SETTINGS]: MonitorSettings;
+  [WAKE]: { wakes: WakeIndex<PositionRecord>; entry: WakeEntry<PositionRecord> };
+}
+
+/** One accessor pair for every record (one shape for all of them): the setter re-derives the wake. */
+const STATE_FIELD: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: Followed): PositionState {
+    return this[STATE];
+  },
+  set(this: Followed, next: PositionState) {
+    this[STATE] = next;
+    this[WAKE].wakes.update(this[WAKE].entry, wakePrices(next, this[SETTINGS]));
+  },
+};
+
+const SETTINGS_FIELD: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: Followed): MonitorSettings {
+    return this[SETTINGS];
+  },
+  set(this: Followed, next: MonitorSettings) {
+    this[SETTINGS] = next;
+    this[WAKE].wakes.update(this[WAKE].entry, wakePrices(this[STATE], next));
+  },
+};
+
 interface OnSymbol {
   positions: Set<PositionRecord>;
   wakes: WakeIndex<PositionRecord>;
@@ -110,26 +146,17 @@ export class PositionBook {
 
   /** While in the book, putting a new state or settings in place re-derives the position's wake. */
   private follow(p: PositionRecord, wakes: WakeIndex<PositionRecord>, entry: WakeEntry<PositionRecord>): void {
-    let state: PositionState = p.state;
-    let settings: MonitorSettings = p.settings;
-    Object.defineProperty(p, 'state', {
-      configurable: true,
-      enumerable: true,
-      get: () => state,
-      set: (next: PositionState) => {
-        state = next;
-        wakes.update(entry, wakePrices(state, settings));
-      },
-    });
-    Object.defineProperty(p, 'settings', {
-      configurable: true,
-      enumerable: true,
-      get: () => settings,
-      set: (next: MonitorSettings) => {
-        settings = next;
-        wakes.update(entry, wakePrices(state, settings));
-      },
-    });
+    // the values move to hidden fields (not enumerable: spreads, JSON and equality see the
+    // record's own fields only) behind accessors shared by every record
+    for (const [key, value] of [
+      [STATE, p.state],
+      [SETTINGS, p.settings],
+      [WAKE, { wakes, entry }],
+    ] as const) {
+      Object.defineProperty(p, key, { configurable: true, enumerable: false, writable: true, value });
+    }
+    Object.defineProperty(p, 'state', STATE_FIELD);
+    Object.defineProperty(p, 'settings', SETTINGS_FIELD);
   }
 
   /** Back to plain fields once the book lets the record go. */
@@ -137,6 +164,10 @@ export class PositionBook {
     for (const field of ['state', 'settings'] as const) {
       Object.defineProperty(p, field, { configurable: true, enumerable: true, writable: true, value: p[field] });
     }
+    const hidden = p as Partial<Followed>;
+    delete hidden[STATE];
+    delete hidden[SETTINGS];
+    delete hidden[WAKE];
   }
 
   forUser(userId: string): PositionRecord[] {
