@@ -28,36 +28,42 @@ const HIGH = 1;
 const TIME = 2;
 type Which = typeof LOW | typeof HIGH | typeof TIME;
 
-function keyOf(e: WakeEntry<unknown>, which: Which): number {
-  return which === LOW ? -e.wake.low : which === HIGH ? e.wake.high : e.wake.at;
+function keyOf(wake: Wake, which: Which): number {
+  return which === LOW ? -wake.low : which === HIGH ? wake.high : wake.at;
 }
 
-/** A binary min-heap of entries by one of their keys, each entry keeping its own slot. */
+/**
+ * A binary min-heap of entries by one of their keys, each entry keeping its own slot. The keys
+ * sit in an array of their own beside the entries, so sifting compares numbers in one array.
+ */
 class Heap<T> {
   readonly items: Array<WakeEntry<T>> = [];
+  private readonly keys: number[] = [];
 
   constructor(private readonly which: Which) {}
 
   push(e: WakeEntry<T>): void {
-    e.slots[this.which] = this.items.length;
     this.items.push(e);
+    this.keys.push(keyOf(e.wake, this.which));
     this.up(this.items.length - 1);
   }
 
   /** Restores the order after e's key changed. */
   update(e: WakeEntry<T>): void {
     const i = e.slots[this.which];
-    this.up(i);
-    this.down(e.slots[this.which]);
+    this.keys[i] = keyOf(e.wake, this.which);
+    this.down(this.up(i));
   }
 
   remove(e: WakeEntry<T>): void {
     const i = e.slots[this.which];
     const last = this.items.pop() as WakeEntry<T>;
+    const lastKey = this.keys.pop() as number;
     if (last === e) return;
     this.items[i] = last;
+    this.keys[i] = lastKey;
     last.slots[this.which] = i;
-    this.update(last);
+    this.down(this.up(i));
   }
 
   /**
@@ -65,65 +71,69 @@ class Heap<T> {
    * not yet stamped `stamp`: a walk over the top of the heap, through the woken entries only.
    */
   collect(bound: number, stamp: number, out: Array<WakeEntry<T>>, stack: number[]): void {
-    const items = this.items;
-    if (items.length === 0 || !this.wakes(items[0] as WakeEntry<T>, bound)) return;
+    const { items, keys } = this;
+    const n = items.length;
+    // a price wakes an entry beyond its wake price; a time, at or after its time wake
+    const inclusive = this.which === TIME;
+    if (n === 0 || !(inclusive ? (keys[0] as number) <= bound : (keys[0] as number) < bound)) return;
     stack.length = 0;
     stack.push(0);
     while (stack.length > 0) {
       const i = stack.pop() as number;
+      const key = keys[i] as number;
+      if (!(inclusive ? key <= bound : key < bound)) continue;
       const e = items[i] as WakeEntry<T>;
-      if (!this.wakes(e, bound)) continue;
       if (e.stamp !== stamp) {
         e.stamp = stamp;
         out.push(e);
       }
       const l = 2 * i + 1;
-      if (l < items.length) stack.push(l);
-      if (l + 1 < items.length) stack.push(l + 1);
+      if (l < n) stack.push(l);
+      if (l + 1 < n) stack.push(l + 1);
     }
   }
 
-  /** A price wakes an entry beyond its wake price; a time, at or after its time wake. */
-  private wakes(e: WakeEntry<T>, bound: number): boolean {
-    const key = keyOf(e, this.which);
-    return this.which === TIME ? key <= bound : key < bound;
-  }
-
-  private less(a: WakeEntry<T>, b: WakeEntry<T>): boolean {
-    return keyOf(a, this.which) < keyOf(b, this.which);
-  }
-
-  private up(i: number): void {
-    const items = this.items;
+  /** Moves the entry at i up while its key is below its parent's; returns where it ends. */
+  private up(i: number): number {
+    const { items, keys } = this;
     const e = items[i] as WakeEntry<T>;
+    const key = keys[i] as number;
     while (i > 0) {
       const parent = (i - 1) >> 1;
+      const pk = keys[parent] as number;
+      if (!(key < pk)) break;
       const p = items[parent] as WakeEntry<T>;
-      if (!this.less(e, p)) break;
       items[i] = p;
+      keys[i] = pk;
       p.slots[this.which] = i;
       i = parent;
     }
     items[i] = e;
+    keys[i] = key;
     e.slots[this.which] = i;
+    return i;
   }
 
   private down(i: number): void {
-    const items = this.items;
+    const { items, keys } = this;
     const n = items.length;
     const e = items[i] as WakeEntry<T>;
+    const key = keys[i] as number;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const child = r < n && this.less(items[r] as WakeEntry<T>, items[l] as WakeEntry<T>) ? r : l;
+      const child = r < n && (keys[r] as number) < (keys[l] as number) ? r : l;
+      const ck = keys[child] as number;
+      if (!(ck < key)) break;
       const c = items[child] as WakeEntry<T>;
-      if (!this.less(c, e)) break;
       items[i] = c;
+      keys[i] = ck;
       c.slots[this.which] = i;
       i = child;
     }
     items[i] = e;
+    keys[i] = key;
     e.slots[this.which] = i;
   }
 }

@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PositionRecord } from '../../src/db/repos/positions.ts';
 import { moveStopLoss, openPosition } from '../../src/domain/monitor/index.ts';
 import { DEFAULT_MONITOR_SETTINGS } from '../../src/domain/settings.ts';
 import { PositionBook } from '../../src/engine/position-book.ts';
+import { WakeIndex, type WakeEntry } from '../../src/engine/wake-index.ts';
 
 const T0 = Date.UTC(2025, 0, 1);
 const settings = { ...DEFAULT_MONITOR_SETTINGS, trailingEnabled: false, partialTpEnabled: false, maxHoldMs: 3_600_000 };
@@ -69,5 +71,39 @@ describe('the book wake index', () => {
     a.state = { ...a.state, stopLoss: 99 };
     expect(a.state.stopLoss).toBe(99);
     expect(book.woken('binance', 'BTC/USDT', 99, T0)).toEqual([]);
+  });
+});
+
+describe('WakeIndex heaps (fast-check)', () => {
+  it('after any adds, updates and removals, a tick wakes exactly the entries a scan of all of them finds, in insertion order', () => {
+    const price = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constantFrom(-Infinity, Infinity));
+    const wake = fc.record({ low: price, high: price, at: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constant(Infinity)) });
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('add' as const), wake }),
+      fc.record({ kind: fc.constant('update' as const), pick: fc.nat(), wake }),
+      fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('tick' as const), price: fc.integer({ min: 0, max: 40 }), time: fc.integer({ min: 0, max: 40 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const index = new WakeIndex<number>();
+        const live: Array<WakeEntry<number>> = [];
+        let next = 0;
+        for (const o of ops) {
+          if (o.kind === 'add') live.push(index.add(next++, o.wake));
+          else if (o.kind === 'update' && live.length > 0) index.update(live[o.pick % live.length]!, o.wake);
+          else if (o.kind === 'remove' && live.length > 0) index.remove(live.splice(o.pick % live.length, 1)[0]!);
+          else if (o.kind === 'tick') {
+            const want = live
+              .filter((e) => o.price < e.wake.low || o.price > e.wake.high || o.time >= e.wake.at)
+              .map((e) => e.item)
+              .sort((a, b) => a - b);
+            expect(index.woken(o.price, o.time)).toEqual(want);
+          }
+        }
+        expect(index.size).toBe(live.length);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
