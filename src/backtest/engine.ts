@@ -1,11 +1,11 @@
 import { backstopPrice } from '../domain/backstop.ts';
 import { candleToTicks } from '../domain/candles.ts';
-import { applyManualClose, candleMayAct, cloneState, evaluate, openPosition } from '../domain/monitor/index.ts';
+import { applyManualClose, candleWakes, cloneState, evaluate, openPosition, wakePrices, type Wake } from '../domain/monitor/index.ts';
 import { baseAsset } from '../domain/portfolio.ts';
 import { CONSENSUS_WINDOW_MS, type Signal } from '../domain/signals.ts';
 import { toMonitorSettings, toProtectionSettings, type TradingSettings } from '../domain/settings.ts';
 import { protectionLookbackMs, type ExitFact } from '../domain/protections.ts';
-import type { Candle, MonitorAction, MonitorSettings, Tick } from '../domain/types.ts';
+import type { Candle, MonitorAction, MonitorSettings, PositionState, Tick } from '../domain/types.ts';
 import { createLedger, type BacktestTrade, type OpenPosition as Open } from './ledger.ts';
 import { decideEntry } from './entry.ts';
 import { REGIME_INTERVAL_MS, regimeSeries, regimeWindow } from '../domain/volatility.ts';
@@ -84,6 +84,15 @@ export function runBacktest(
     let i = exitFacts.length;
     while (i > 0 && (exitFacts[i - 1] as ExitFact).closedAt > now - lookback) i--;
     return exitFacts.slice(i);
+  };
+
+  // each state's wake prices (domain/monitor/wake.ts), derived once per state: a state is a
+  // value, so a candle that leaves it alone asks again for free
+  const wakes = new WeakMap<PositionState, Wake>();
+  const candleMayAct = (s: PositionState, candle: Candle): boolean => {
+    let w = wakes.get(s);
+    if (w === undefined) wakes.set(s, (w = wakePrices(s, monitor)));
+    return candleWakes(w, candle);
   };
 
   let backstopFired = 0;
@@ -205,7 +214,7 @@ export function runBacktest(
     let path: Tick[] | null = null;
     let awake: Open[] | null = null;
     for (const o of list) {
-      if (!candleMayAct(o.state, candle, monitor)) continue;
+      if (!candleMayAct(o.state, candle)) continue;
       (awake ??= []).push(o);
     }
     if (awake !== null) {
@@ -221,7 +230,7 @@ export function runBacktest(
     mark.set(symbol, candle.close);
     if (list.length === 0) continue;
     for (const o of list.slice()) {
-      if (!(awake?.includes(o) ?? false) && !candleMayAct(o.state, candle, monitor)) continue;
+      if (!(awake?.includes(o) ?? false) && !candleMayAct(o.state, candle)) continue;
       path ??= candleToTicks(candle);
       for (let k = 1; k < 4; k++) if (step(o, list, path[k] as Tick)) break;
     }

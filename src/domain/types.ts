@@ -44,9 +44,9 @@ export type ExitReason =
   | 'end_of_data';
 
 /**
- * State of one open position as the monitor sees it (SPEC §6). A value: once evaluate() or
- * tickMayAct() has seen a state, never change it in place (it may carry a memo of its quiet
- * prices, domain/monitor/state.ts MonitorState); make the changed state with cloneState().
+ * State of one open position as the monitor sees it (SPEC §6). A value: a change is a new
+ * state (cloneState()), so that whoever holds the old one (the monitor's index of wake prices,
+ * engine/position-book.ts) sees the change when the new one is put in its place.
  */
 export interface PositionState {
   side: Side;
@@ -75,8 +75,9 @@ export interface PositionState {
   /** price as the exchange reports it; null/undefined → estimated from leverage (margin/futures only) */
   liquidationPrice?: number | null;
   /**
-   * start of the next continuous move: the price of the last tick evaluate() acted on (quiet
-   * ticks leave it, which fires the same rules at the same fills, see evaluate); null = unknown
+   * start of the next continuous move: the price of the last tick evaluate() saw (the live
+   * monitor evaluates only the ticks that cross a wake price; its ticks are not continuous);
+   * null = unknown
    */
   lastPrice: number | null;
   /** a liquidation warning was acted on in the current episode (re-armed above the warn distance) */
@@ -201,6 +202,6 @@ export type MonitorAction =
 
 export interface MonitorResult {
   next: PositionState;
-  /** read-only: a quiet tick returns one shared empty list */
+  /** what to carry out, in order (empty: nothing) */
   actions: readonly MonitorAction[];
 }

@@ -3,12 +3,12 @@
  * symbol, and a sweep (default every 5 s) re-evaluates every position on its last price (time
  * exits fire without ticks) and retries orders whose outcome is unknown.
  *
- * The rules run under the per-position lock (tryAcquire: a tick never queues behind an order in
+ * A tick reaches only the positions whose wake price it crossed (the book's wake index,
+ * position-book.ts): the others' rules could not act on it. The rules run under the per-position lock (tryAcquire: a tick never queues behind an order in
  * flight; the next tick or the sweep decides again). A tick that changes nothing but the last
  * price does not dirty the position; other changes are flushed in one batch.
  */
 import { evaluate } from '../domain/monitor/evaluate.ts';
-import { tickMayAct } from '../domain/monitor/quiet.ts';
 import type { MonitorResult, PositionState } from '../domain/types.ts';
 import type { Tick as FeedTick } from '../exchange/port.ts';
 import type { NewReevaluation } from '../db/repos/reevaluations.ts';
@@ -93,10 +93,8 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
     if (!running) return;
     stats.ticks++;
     lastTickAt.set(key, clock.now());
-    const on = book.onSymbol(exchange, tick.symbol);
-    if (!on) return;
     const now = clock.now();
-    for (const p of on) check(p, tick.price, now);
+    for (const p of book.woken(exchange, tick.symbol, tick.price, now)) check(p, tick.price, now);
   }
 
   /** Evaluates one position at `price`; fire-and-forget when orders are needed (the lock is held until done). */
@@ -105,18 +103,6 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
     const tick = { time: now, price, continuous: false };
     stats.evaluations++;
     let result: MonitorResult;
-    try {
-      // most positions are quiet on most ticks: evaluate() would hand back the same state and
-      // no action, so they are settled here without taking their lock. A position someone holds
-      // may be changing (a trader moving its stop): it is decided again once they are done.
-      if (!tickMayAct(p.state, tick, p.settings)) {
-        if (locks.isHeld(p.id)) recheck.add(p.id);
-        return;
-      }
-    } catch (error) {
-      logger.error({ err: error, positionId: p.id }, 'monitor rule failed');
-      return;
-    }
     const release = locks.tryAcquire(p.id);
     if (!release) {
       // busy (an order in flight or a trader's action): decide again on the latest price once free
@@ -176,7 +162,8 @@ export function createMonitor(ctx: EngineContext, runner: ActionRunner) {
         continue;
       }
       const price = feedOf(ctx.feeds, p)?.lastTick(p.symbol)?.price ?? p.state.lastPrice;
-      if (price !== null && price > 0) check(p, price, now);
+      // the sweep re-derives each wake (whatever changed in place since) and wakes by it: time exits fire here without ticks
+      if (price !== null && price > 0 && book.mayAct(p, price, now)) check(p, price, now);
     }
     // one pass over the book, however many feeds: the open positions each feed prices
     const byFeed = new Map<string, PositionRecord[]>();

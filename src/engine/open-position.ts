@@ -216,7 +216,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
     if (s.mode !== 'spot') {
       const onExchange = await port.fetchPositions([position.symbol]).catch(() => []);
       const liq = onExchange.find((x) => x.symbol === position.symbol && x.side === position.state.side)?.liquidationPrice;
-      if (liq !== undefined && liq > 0) position.state.liquidationPrice = liq;
+      if (liq !== undefined && liq > 0) position.state = { ...position.state, liquidationPrice: liq };
     }
     await tx(async (t) => {
       await repos.orders.recordResult(pending.orderId, fill, now, t);

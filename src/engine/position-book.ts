@@ -2,14 +2,67 @@
  * The monitor's state in memory: every position not yet closed, indexed by id, by
  * (exchange, symbol) for ticks and by user. Changes mark a position dirty; the flush writes all
  * dirty positions in one statement every few seconds (exits and opens are written at once).
+ *
+ * Per (exchange, symbol) the positions are also kept in a wake index (wake-index.ts): ordered by
+ * the prices and time at which their rules could next act (domain/monitor/wake.ts), so a tick
+ * reaches only the positions whose wake it crossed. The index follows every change of a
+ * position's state or settings: while a record is in the book, `state` and `settings` are
+ * accessor properties whose setters re-derive its wake, so no code path that puts a new state in
+ * place (the monitor, a fill, a trader's edit, recovery, a settings change) can leave the index
+ * behind. States are values (a change is a new object); the sweep re-derives every wake anyway.
  */
 import type { PositionRecord } from '../db/repos/positions.ts';
+import { wakePrices, wakesAt } from '../domain/monitor/wake.ts';
+import type { MonitorSettings, PositionState } from '../domain/types.ts';
+import { WakeIndex, type WakeEntry } from './wake-index.ts';
 
 const symbolKey = (exchange: string, symbol: string) => `${exchange}\u0000${symbol}`;
 
+const STATE = Symbol('state');
+const SETTINGS = Symbol('settings');
+const WAKE = Symbol('wake');
+
+/** A record while the book follows it. */
+interface Followed extends PositionRecord {
+  [STATE]: PositionState;
+  [SETTINGS]: MonitorSettings;
+  [WAKE]: { wakes: WakeIndex<PositionRecord>; entry: WakeEntry<PositionRecord> };
+}
+
+/** One accessor pair for every record (one shape for all of them): the setter re-derives the wake. */
+const STATE_FIELD: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: Followed): PositionState {
+    return this[STATE];
+  },
+  set(this: Followed, next: PositionState) {
+    this[STATE] = next;
+    this[WAKE].wakes.update(this[WAKE].entry, wakePrices(next, this[SETTINGS]));
+  },
+};
+
+const SETTINGS_FIELD: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: Followed): MonitorSettings {
+    return this[SETTINGS];
+  },
+  set(this: Followed, next: MonitorSettings) {
+    this[SETTINGS] = next;
+    this[WAKE].wakes.update(this[WAKE].entry, wakePrices(this[STATE], next));
+  },
+};
+
+interface OnSymbol {
+  positions: Set<PositionRecord>;
+  wakes: WakeIndex<PositionRecord>;
+}
+
 export class PositionBook {
   private readonly byId = new Map<string, PositionRecord>();
-  private readonly bySymbol = new Map<string, Set<PositionRecord>>();
+  private readonly bySymbol = new Map<string, OnSymbol>();
+  private readonly entries = new Map<string, WakeEntry<PositionRecord>>();
   private readonly dirty = new Set<string>();
 
   get size(): number {
@@ -24,14 +77,23 @@ export class PositionBook {
     return this.byId.values();
   }
 
-  /** Adds; returns true when it is the first position on its (exchange, symbol). */
+  /** Adds (again: the same record is re-indexed); returns true when it is the first position on its (exchange, symbol). */
   add(p: PositionRecord): boolean {
+    const known = this.byId.get(p.id);
+    if (known === p) {
+      this.reindex(p);
+      return false;
+    }
+    if (known) this.remove(p.id);
     this.byId.set(p.id, p);
     const key = symbolKey(p.exchange, p.symbol);
-    let set = this.bySymbol.get(key);
-    const first = !set;
-    if (!set) this.bySymbol.set(key, (set = new Set()));
-    set.add(p);
+    let on = this.bySymbol.get(key);
+    const first = !on;
+    if (!on) this.bySymbol.set(key, (on = { positions: new Set(), wakes: new WakeIndex() }));
+    on.positions.add(p);
+    const entry = on.wakes.add(p, wakePrices(p.state, p.settings));
+    this.entries.set(p.id, entry);
+    this.follow(p, on.wakes, entry);
     return first;
   }
 
@@ -41,10 +103,14 @@ export class PositionBook {
     if (!p) return false;
     this.byId.delete(id);
     this.dirty.delete(id);
+    this.unfollow(p);
     const key = symbolKey(p.exchange, p.symbol);
-    const set = this.bySymbol.get(key);
-    set?.delete(p);
-    if (set && set.size === 0) {
+    const on = this.bySymbol.get(key);
+    const entry = this.entries.get(id);
+    this.entries.delete(id);
+    if (on && entry) on.wakes.remove(entry);
+    on?.positions.delete(p);
+    if (on && on.positions.size === 0) {
       this.bySymbol.delete(key);
       return true;
     }
@@ -52,7 +118,56 @@ export class PositionBook {
   }
 
   onSymbol(exchange: string, symbol: string): ReadonlySet<PositionRecord> | undefined {
-    return this.bySymbol.get(symbolKey(exchange, symbol));
+    return this.bySymbol.get(symbolKey(exchange, symbol))?.positions;
+  }
+
+  /**
+   * The positions on (exchange, symbol) whose rules a tick at `price`, `time` may act on: those
+   * whose wake it crossed, in the order they were added. A broken price (NaN, ±∞, ≤ 0) wakes none.
+   */
+  woken(exchange: string, symbol: string, price: number, time: number): PositionRecord[] {
+    if (!(price > 0) || !Number.isFinite(price)) return [];
+    return this.bySymbol.get(symbolKey(exchange, symbol))?.wakes.woken(price, time) ?? [];
+  }
+
+  /** Re-derives the position's wake from its state and settings (after a change made in place). */
+  reindex(p: PositionRecord): void {
+    const entry = this.entries.get(p.id);
+    if (!entry || entry.item !== p) return;
+    this.bySymbol.get(symbolKey(p.exchange, p.symbol))?.wakes.update(entry, wakePrices(p.state, p.settings));
+  }
+
+  /** Whether a tick at `price`, `time` may act on `p`, by its wake re-derived now (the sweep's question). */
+  mayAct(p: PositionRecord, price: number, time: number): boolean {
+    this.reindex(p);
+    const entry = this.entries.get(p.id);
+    return wakesAt(entry?.item === p ? entry.wake : wakePrices(p.state, p.settings), price, time);
+  }
+
+  /** While in the book, putting a new state or settings in place re-derives the position's wake. */
+  private follow(p: PositionRecord, wakes: WakeIndex<PositionRecord>, entry: WakeEntry<PositionRecord>): void {
+    // the values move to hidden fields (not enumerable: spreads, JSON and equality see the
+    // record's own fields only) behind accessors shared by every record
+    for (const [key, value] of [
+      [STATE, p.state],
+      [SETTINGS, p.settings],
+      [WAKE, { wakes, entry }],
+    ] as const) {
+      Object.defineProperty(p, key, { configurable: true, enumerable: false, writable: true, value });
+    }
+    Object.defineProperty(p, 'state', STATE_FIELD);
+    Object.defineProperty(p, 'settings', SETTINGS_FIELD);
+  }
+
+  /** Back to plain fields once the book lets the record go. */
+  private unfollow(p: PositionRecord): void {
+    for (const field of ['state', 'settings'] as const) {
+      Object.defineProperty(p, field, { configurable: true, enumerable: true, writable: true, value: p[field] });
+    }
+    const hidden = p as Partial<Followed>;
+    delete hidden[STATE];
+    delete hidden[SETTINGS];
+    delete hidden[WAKE];
   }
 
   forUser(userId: string): PositionRecord[] {

@@ -135,7 +135,6 @@ export function toPositionRecord(row: Row): PositionRecord {
     rev: m.rev ?? 0,
     backstop: (row.backstop as StoredBackstop | null) ?? null,
     settings: row.settings as unknown as MonitorSettings,
-    // a MonitorState, as the monitor makes them: one hidden class, and room for its quiet memo
     state: cloneState({
       closed: status === 'closed',
       side: row.side as 'long' | 'short',

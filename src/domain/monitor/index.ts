@@ -18,4 +18,5 @@ export {
 } from './state.ts';
 export { liquidationLevel } from './liquidation.ts';
 export { trailingTpStop } from './take-profit.ts';
-export { candleMayAct, tickMayAct } from './quiet.ts';
+export { candleMayAct, candleWakes, tickMayAct, wakePrices, wakesAt, type Wake } from './wake.ts';
+export { partialLevels } from './partial-tp.ts';

@@ -15,24 +15,17 @@ export function liquidationLevel(side: PositionState['side'], liq: number, pct: 
 /**
  * Rule 6 (margin/futures): within liquidationClosePct → close all (critical alert); within
  * liquidationWarnPct → warning alert and reduce by liquidationReduceFraction, once per
- * episode. Pushes the close first so that on a non-continuous tick the close wins.
+ * episode. Appends to `out`; the close first, so that on a non-continuous tick the close wins.
  */
-export function detectLiquidation(s: PositionState, ctx: TickContext, out: Trigger[] | null): Trigger[] | null {
+export function detectLiquidation(s: PositionState, ctx: TickContext, out: Trigger[]): void {
   const liq = effectiveLiquidationPrice(s, ctx.settings.maintenanceMarginRate);
-  if (liq === null) return out;
+  if (liq === null) return;
   const dir = adverse(s);
   const close = levelTrigger(ctx, liquidationLevel(s.side, liq, ctx.settings.liquidationClosePct), dir, 'liq_close', 6, 0);
-  if (close !== null) {
-    if (out === null) out = [close];
-    else out.push(close);
-  }
-  if (s.liquidationWarned) return out;
+  if (close !== null) out.push(close);
+  if (s.liquidationWarned) return;
   const warn = levelTrigger(ctx, liquidationLevel(s.side, liq, ctx.settings.liquidationWarnPct), dir, 'liq_warn', 6, 1);
-  if (warn !== null) {
-    if (out === null) out = [warn];
-    else out.push(warn);
-  }
-  return out;
+  if (warn !== null) out.push(warn);
 }
 
 export function applyLiquidationWarning(

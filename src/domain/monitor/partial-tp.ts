@@ -1,27 +1,34 @@
-import type { MonitorAction, PositionState } from '../types.ts';
+import type { MonitorAction, MonitorSettings, PartialTpLevel, PositionState } from '../types.ts';
 import { DUST, priceAtProfit } from './state.ts';
 import { favorable, levelTrigger, type TickContext, type Trigger } from './trigger.ts';
+
+/**
+ * The partial take-profit levels the rules apply to `s` (none when the option is off), in level
+ * order: partialTaken[i] belongs to levels[i]. The one place the rules and the monitor's wake
+ * prices (wake.ts) read them from, whatever set them.
+ */
+export function partialLevels(s: PositionState, settings: MonitorSettings): readonly PartialTpLevel[] {
+  void s;
+  return settings.partialTpEnabled ? settings.partialTpLevels : NO_LEVELS;
+}
+
+const NO_LEVELS: readonly PartialTpLevel[] = Object.freeze([]);
 
 /**
  * Rule 4, partial take profit: every level not yet taken whose price entry·(1 ± target/100)
  * is reached fires; several can fire on one tick, in ascending order.
  */
-export function detectPartials(s: PositionState, ctx: TickContext, out: Trigger[] | null): Trigger[] | null {
-  const st = ctx.settings;
-  if (!st.partialTpEnabled) return out;
-  const levels = st.partialTpLevels;
+export function detectPartials(s: PositionState, ctx: TickContext, out: Trigger[]): void {
+  const levels = partialLevels(s, ctx.settings);
   const dir = favorable(s);
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i];
     if (level === undefined || s.partialTaken[i] === true) continue;
+    // sub = level index (applyPartial reads it)
     const t = levelTrigger(ctx, priceAtProfit(s.side, s.entry, level.targetPct), dir, 'partial', 4, i);
     if (t === null) break; // levels ascend: a later one cannot be reached if this one is not
-    // sub = level index (applyPartial reads it); no extra `index` property, so every trigger
-    // keeps the one hidden class levelTrigger gives it
-    if (out === null) out = [t];
-    else out.push(t);
+    out.push(t);
   }
-  return out;
 }
 
 /**
@@ -36,7 +43,7 @@ export function applyPartial(
   actions: MonitorAction[],
 ): void {
   const i = t.index ?? t.sub;
-  const level = ctx.settings.partialTpLevels[i];
+  const level = partialLevels(s, ctx.settings)[i];
   if (level === undefined) return;
   let firstPartial = true;
   for (let k = 0; k < s.partialTaken.length; k++) {

@@ -1,5 +1,5 @@
-import type { MonitorAction, MonitorResult, MonitorSettings, PositionState, Tick } from '../types.ts';
-import { cloneState, profitPct } from './state.ts';
+import type { MonitorAction, PositionState } from '../types.ts';
+import { priceAtProfit, profitPct } from './state.ts';
 import { adverse, levelTrigger, type TickContext, type Trigger } from './trigger.ts';
 
 /**
@@ -15,8 +15,7 @@ export function updateTrailing(s: PositionState, ctx: TickContext, actions: Moni
   const p = ctx.p;
   let activated = false;
   if (!s.trailingActive) {
-    // 1e-9 percent of slack: a price exactly at the activation level activates
-    if (profitPct(s, p) < st.trailingActivationPct - 1e-9) return;
+    if (profitPct(s, p) < st.trailingActivationPct - ACTIVATION_SLACK_PCT) return;
     s.trailingActive = true;
     s.peak = p;
     activated = true;
@@ -29,6 +28,14 @@ export function updateTrailing(s: PositionState, ctx: TickContext, actions: Moni
   if (activated) {
     actions.push({ type: 'alert', event: 'trailing_activated', severity: 'info', price: p, time: ctx.time });
   }
+}
+
+/** Percent of slack on the activation: a price exactly at the activation level activates. */
+const ACTIVATION_SLACK_PCT = 1e-9;
+
+/** The lowest price (long; a short's highest) that activates the trailing stop. */
+export function trailingActivationPrice(s: Pick<PositionState, 'side' | 'entry'>, activationPct: number): number {
+  return priceAtProfit(s.side, s.entry, activationPct - ACTIVATION_SLACK_PCT);
 }
 
 /** The trailing stop a peak calls for: long peak·(1 − d/100), short peak·(1 + d/100). */
@@ -53,20 +60,6 @@ function followPeak(
   if (next === old) return null;
   s.trailingStop = next;
   return { type: 'reevaluation', field: 'trailing_stop', old, new: next, reason, time };
-}
-
-/**
- * updateTrailing() alone, for a tick that does nothing else (quiet.ts TRAILING_PEAK: trailing
- * active, p beyond the peak and at the end of the move, no level reached): the peak moves to p
- * and the stop follows it unless it is already tighter. No other rule runs, so the result is
- * the full rules'; written apart from updateTrailing() only to spare the busiest ticks its
- * per-call context and growing action list.
- */
-export function movePeak(state: PositionState, tick: Tick, settings: MonitorSettings): MonitorResult {
-  const next = cloneState(state, tick.price);
-  next.peak = tick.price;
-  const moved = followPeak(next, tick.price, settings.trailingDistancePct, 'trailing_peak', tick.time);
-  return { next, actions: moved === null ? [] : [moved] };
 }
 
 /** Rule 3, second half: p at or beyond the trailing stop → close all, trailing_stop. */

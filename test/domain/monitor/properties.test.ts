@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluate, openPosition } from '../../../src/domain/monitor/index.ts';
 import { DEFAULT_MONITOR_SETTINGS } from '../../../src/domain/settings.ts';
-import type { MonitorSettings, PositionState, Tick } from '../../../src/domain/types.ts';
+import type { PositionRecord } from '../../../src/db/repos/positions.ts';
+import type { MonitorAction, MonitorSettings, PositionState, Tick } from '../../../src/domain/types.ts';
 
 const T0 = Date.UTC(2025, 0, 1);
 
@@ -263,30 +264,27 @@ describe('candleMayAct (backtest fast path) is conservative', () => {
   });
 });
 
-describe('evaluate() fast path agrees with the full rules', () => {
-  /** every price at which some rule of `s` fires or moves: the places a shortcut would get wrong */
-  function levelsOf(s: PositionState, settings: MonitorSettings): number[] {
-    const dir = s.side === 'long' ? 1 : -1;
-    const out = [s.stopLoss, s.takeProfit, s.trailingStop, s.peak, s.tpTrailPeak];
-    if (s.tpTrailPeak !== null) out.push(s.tpTrailPeak * (1 - (dir * settings.trailingTpDeviationPct) / 100));
-    out.push(s.entry * (1 + (dir * settings.trailingActivationPct) / 100));
-    for (const l of settings.partialTpLevels) out.push(s.entry * (1 + (dir * l.targetPct) / 100));
-    if (s.mode !== 'spot') {
-      const liq = s.entry * (1 - (dir * 1) / Math.max(1, s.leverage) + dir * settings.maintenanceMarginRate);
-      for (const pct of [settings.liquidationWarnPct, settings.liquidationClosePct]) out.push(dir === 1 ? liq / (1 - pct / 100) : liq / (1 + pct / 100));
-    }
-    return out.filter((x): x is number => x !== null && Number.isFinite(x) && x > 0);
+/** every price at which some rule of `s` fires or moves: the places a wake price would get wrong */
+function levelsOf(s: PositionState, settings: MonitorSettings): number[] {
+  const dir = s.side === 'long' ? 1 : -1;
+  const out = [s.stopLoss, s.takeProfit, s.trailingStop, s.peak, s.tpTrailPeak];
+  if (s.tpTrailPeak !== null) out.push(s.tpTrailPeak * (1 - (dir * settings.trailingTpDeviationPct) / 100));
+  out.push(s.entry * (1 + (dir * settings.trailingActivationPct) / 100));
+  for (const l of settings.partialTpLevels) out.push(s.entry * (1 + (dir * l.targetPct) / 100));
+  if (s.mode !== 'spot') {
+    const liq = s.entry * (1 - (dir * 1) / Math.max(1, s.leverage) + dir * settings.maintenanceMarginRate);
+    for (const pct of [settings.liquidationWarnPct, settings.liquidationClosePct]) out.push(dir === 1 ? liq / (1 - pct / 100) : liq / (1 + pct / 100));
   }
+  return out.filter((x): x is number => x !== null && Number.isFinite(x) && x > 0);
+}
 
-  it('whenever the fast path calls a tick quiet, the full rules neither act nor change anything but lastPrice; otherwise (a trailing peak alone, a trailing stop alone, or anything else) both give the same result', async () => {
-    const { evaluateRules } = await import('../../../src/domain/monitor/evaluate.ts');
-    const { quietByMemo } = await import('../../../src/domain/monitor/quiet.ts');
-    const { tickMayAct } = await import('../../../src/domain/monitor/index.ts');
+describe('wake prices (the keys of the monitor index) never hide a tick the rules act on', () => {
+  it('a tick that crosses no wake price gets no action from evaluate() and changes nothing but lastPrice, on random states and ticks snapped onto their levels', async () => {
+    const { tickMayAct, wakePrices } = await import('../../../src/domain/monitor/index.ts');
     let quietSeen = 0;
-    let memoQuiet = 0;
     let nearLevelQuiet = 0;
+    let actedSeen = 0;
     let peakOnlySeen = 0;
-    let trailingCloseSeen = 0;
     fc.assert(
       fc.property(
         scenarioArb,
@@ -303,45 +301,177 @@ describe('evaluate() fast path agrees with the full rules', () => {
             const snapped = pick % 3 !== 0 && levels.length > 0;
             price = snapped ? (levels[pick % levels.length] as number) * (1 + nudge) : Math.max(1e-6, price * (1 + step.movePct / 100));
             time += step.dtMs;
+            // live ticks are not continuous; the backtest's are (candleMayAct below covers ranges)
             const tick = { time, price, continuous: step.continuous };
             // now and then the trader has just changed the trailing distance
             const settings = i % 4 === 3 ? { ...sc.settings, trailingDistancePct: step.distancePct } : sc.settings;
-            // now and then the state comes as a plain object (spread by a caller): no memo
-            const cur: PositionState = pick % 7 === 5 ? { ...s } : s;
-            // asked before evaluate(), which may teach the state its memo
-            const byMemo = quietByMemo(cur, tick, settings) !== null;
-            const fast = evaluate(cur, tick, settings);
-            // the monitor skips evaluate() when tickMayAct() says no: it must say no exactly when
-            // evaluate() hands back the same state
-            expect(tickMayAct(cur, tick, settings)).toBe(fast.next !== cur);
-            if (cur.closed) {
-              expect(fast.actions).toEqual([]);
-              return;
-            }
-            const full = evaluateRules(cur, tick, settings);
-            if (fast.next === cur) {
+            const w = wakePrices(s, settings);
+            const crossed = price < w.low || price > w.high || time >= w.at;
+            expect(tickMayAct(s, tick, settings)).toBe(crossed);
+            const r = evaluate(s, tick, settings);
+            if (!crossed) {
               quietSeen++;
-              if (byMemo) memoQuiet++;
               if (snapped) nearLevelQuiet++;
-              expect(full.actions).toEqual([]);
-              expect({ ...full.next, lastPrice: null }).toEqual({ ...cur, lastPrice: null });
-            } else {
-              expect(byMemo).toBe(false);
-              expect(fast).toEqual(full);
-              if (fast.next.peak !== cur.peak && full.actions.every((a) => a.type === 'reevaluation' && a.reason === 'trailing_peak')) peakOnlySeen++;
-              if (!tick.continuous && full.actions.length === 1 && full.actions[0]?.type === 'close_all' && full.actions[0].reason === 'trailing_stop') trailingCloseSeen++;
+              expect(r.actions).toEqual([]);
+              expect({ ...r.next, lastPrice: null }).toEqual({ ...s, lastPrice: null });
+            } else if (r.actions.length > 0) {
+              actedSeen++;
+              if (r.actions.every((a) => a.type === 'reevaluation' && a.reason === 'trailing_peak')) peakOnlySeen++;
             }
-            s = fast.next;
+            s = r.next;
           });
         },
       ),
-      // enough runs that every path below is met several times over its floor on any seed
-      { numRuns: 4000 },
+      { numRuns: 3000 },
     );
     expect(quietSeen).toBeGreaterThan(1000);
-    expect(memoQuiet).toBeGreaterThan(200);
     expect(nearLevelQuiet).toBeGreaterThan(100);
+    expect(actedSeen).toBeGreaterThan(1000);
     expect(peakOnlySeen).toBeGreaterThan(100);
-    expect(trailingCloseSeen).toBeGreaterThan(50);
+  });
+
+  it('the wake reads partial levels through partialLevels(): a level not yet taken bounds it, a taken one no longer does', async () => {
+    const { wakePrices } = await import('../../../src/domain/monitor/index.ts');
+    const settings: MonitorSettings = {
+      ...DEFAULT_MONITOR_SETTINGS,
+      trailingEnabled: false,
+      partialTpEnabled: true,
+      partialTpLevels: [
+        { targetPct: 2, fraction: 0.5 },
+        { targetPct: 4, fraction: 0.5 },
+      ],
+    };
+    const long = openPosition({ side: 'long', entry: 100, qty: 1, stopLoss: 95, takeProfit: 110, openedAt: T0, mode: 'spot' }, settings);
+    expect(wakePrices(long, settings).high).toBeCloseTo(102, 6);
+    expect(wakePrices(long, settings).low).toBeCloseTo(95, 6);
+    const first = evaluate(long, { time: T0 + 1, price: 102.5, continuous: false }, settings);
+    expect(first.actions.map((a) => a.type)).toEqual(['partial']);
+    expect(wakePrices(first.next, settings).high).toBeCloseTo(104, 6);
+    const short = openPosition({ side: 'short', entry: 100, qty: 1, stopLoss: 105, takeProfit: 90, openedAt: T0, mode: 'spot' }, settings);
+    expect(wakePrices(short, settings).low).toBeCloseTo(98, 6);
+    expect(wakePrices(short, settings).high).toBeCloseTo(105, 6);
+    // the option off: the take profit alone bounds it
+    expect(wakePrices(long, { ...settings, partialTpEnabled: false }).high).toBeCloseTo(110, 6);
   });
 });
+
+describe('the monitor wake index (engine/position-book.ts) against evaluating every position on every tick', () => {
+  const edits = fc.record({
+    /** which position the trader touches */
+    who: fc.nat(),
+    what: fc.constantFrom('none', 'none', 'stop', 'take_profit', 'breakeven', 'close_half', 'distance'),
+    pct: fc.double({ min: 0.1, max: 6, noNaN: true }),
+  });
+
+  it('a tick reaches every position whose rules act on it: the same actions, position by position, as the rules run on every position for every tick, through trader edits and settings changes', async () => {
+    const { PositionBook } = await import('../../../src/engine/position-book.ts');
+    const { moveStopLoss, moveTakeProfit, stopToBreakeven, applyManualClose } = await import('../../../src/domain/monitor/index.ts');
+    let skipped = 0;
+    let woken = 0;
+    let acted = 0;
+    fc.assert(
+      fc.property(
+        fc.array(scenarioArb, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.record({ movePct: fc.double({ min: -3, max: 3, noNaN: true }), dtMs: fc.integer({ min: 0, max: 900_000 }), edit: edits, snap: fc.nat() }), { minLength: 1, maxLength: 80 }),
+        (scenarios, path) => {
+          const book = new PositionBook();
+          // every position on one symbol, entered around one price
+          const base = scenarios[0]?.entry ?? 100;
+          const records = scenarios.map((sc, i) => {
+            const st = start({ ...sc, entry: base * (1 + ((i % 5) - 2) / 100) });
+            return record(`p${i}`, st, sc.settings);
+          });
+          for (const r of records) book.add(r);
+          // the reference: plain states, every one evaluated on every tick
+          const ref = records.map((r) => ({ state: r.state, settings: r.settings, actions: [] as MonitorAction[] }));
+          const got = records.map(() => [] as MonitorAction[]);
+          let price = base;
+          let time = T0;
+          for (const step of path) {
+            // half the ticks land on a level of some open position (the edges a wake would get wrong)
+            const open = ref.filter((x) => !x.state.closed);
+            const levels = open.length > 0 ? levelsOf(open[step.snap % open.length]!.state, open[step.snap % open.length]!.settings) : [];
+            price = step.snap % 2 === 0 && levels.length > 0 ? (levels[step.snap % levels.length] as number) : Math.max(1e-6, price * (1 + step.movePct / 100));
+            time += step.dtMs;
+            const tick = { time, price, continuous: false };
+            const wake = new Set(book.woken('binance', 'BTC/USDT', price, time).map((r) => r.id));
+            records.forEach((r, i) => {
+              const x = ref[i]!;
+              const want = evaluate(x.state, tick, x.settings);
+              x.state = want.next;
+              x.actions.push(...want.actions);
+              if (!book.get(r.id)) return;
+              if (!wake.has(r.id)) {
+                // skipped: the rules must have nothing to do for it
+                skipped++;
+                const mine = evaluate(r.state, tick, r.settings);
+                expect(mine.actions).toEqual([]);
+                expect({ ...mine.next, lastPrice: null }).toEqual({ ...r.state, lastPrice: null });
+                return;
+              }
+              woken++;
+              const res = evaluate(r.state, tick, r.settings);
+              if (res.actions.length > 0) acted++;
+              r.state = res.next;
+              got[i]!.push(...res.actions);
+              if (r.state.closed) book.remove(r.id);
+            });
+            // a trader's edit, on both sides alike
+            const k = step.edit.who % records.length;
+            const r = records[k]!;
+            const x = ref[k]!;
+            if (x.state.closed) continue;
+            const dir = x.state.side === 'long' ? 1 : -1;
+            const apply = (f: (s: PositionState) => { next: PositionState; actions: readonly MonitorAction[] }) => {
+              const a = f(x.state);
+              x.state = a.next;
+              x.actions.push(...a.actions);
+              const b = f(r.state);
+              r.state = b.next;
+              got[k]!.push(...b.actions);
+              if (r.state.closed) book.remove(r.id);
+            };
+            if (step.edit.what === 'stop') apply((s) => moveStopLoss(s, price * (1 - (dir * step.edit.pct) / 100), time));
+            else if (step.edit.what === 'take_profit') apply((s) => moveTakeProfit(s, price * (1 + (dir * step.edit.pct) / 100), time));
+            else if (step.edit.what === 'breakeven') apply((s) => stopToBreakeven(s, time));
+            else if (step.edit.what === 'close_half') apply((s) => applyManualClose(s, 0.5, price, time));
+            else if (step.edit.what === 'distance') {
+              x.settings = { ...x.settings, trailingDistancePct: step.edit.pct };
+              r.settings = x.settings;
+            }
+          }
+          records.forEach((r, i) => {
+            expect(got[i]).toEqual(ref[i]!.actions);
+            expect({ ...r.state, lastPrice: null }).toEqual({ ...ref[i]!.state, lastPrice: null });
+          });
+        },
+      ),
+      { numRuns: 600 },
+    );
+    // both paths met many times: positions the index skipped, and woken ones that acted
+    expect(skipped).toBeGreaterThan(1000);
+    expect(acted).toBeGreaterThan(1000);
+  });
+});
+
+function record(id: string, state: PositionState, settings: MonitorSettings): PositionRecord {
+  return {
+    id,
+    userId: 'u1',
+    accountId: 'a1',
+    signalId: null,
+    exchange: 'binance',
+    isPaper: true,
+    symbol: 'BTC/USDT',
+    state,
+    settings,
+    status: 'open',
+    closeReason: null,
+    realizedPnl: 0,
+    feesPaid: 0,
+    entryFee: 0,
+    closedAt: null,
+    pendingAction: null,
+    rev: 0,
+  };
+}
