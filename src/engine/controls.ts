@@ -13,6 +13,7 @@ import { positionRef, type ActionRunner } from './action-runner.ts';
 import type { Actor, ControlResult, PositionView } from './facade.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
 import { toPositionView } from './views.ts';
+import { marketPrecision, positionDetails } from './position-details.ts';
 
 export function createControls(ctx: EngineContext, runner: ActionRunner) {
   const { repos, clock, book } = ctx;
@@ -21,9 +22,9 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
     repos.audit.record({ actorTelegramId: actor.telegramId, actorUserId: actor.userId ?? null, action, target, details, at: clock.now() });
 
   async function view(p: PositionRecord): Promise<PositionView> {
-    const account = await repos.accounts.get(p.accountId);
+    const [account, precision] = await Promise.all([repos.accounts.get(p.accountId), marketPrecision(ctx, p.accountId, p.symbol)]);
     const price = feedOf(ctx.feeds, p)?.lastTick(p.symbol)?.price ?? p.state.lastPrice;
-    return toPositionView(p, account ? accountLabel(account) : p.exchange, price);
+    return toPositionView(p, { accountLabel: account ? accountLabel(account) : p.exchange, lastPrice: price, ...precision });
   }
 
   async function currentPrice(p: PositionRecord): Promise<number> {
@@ -89,7 +90,7 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
     if (what === 'stop') await ctx.backstops?.onStopMoved(p);
     for (const a of result.actions) {
       if (a.type !== 'reevaluation' || a.new === null) continue;
-      const ref = positionRef(p);
+      const ref = { ...positionRef(p), ...(await positionDetails(ctx, p)) };
       if (what === 'stop') await ctx.emit({ ...ref, kind: 'stop_moved', oldStop: a.old, newStop: a.new, reason: a.reason });
       else await ctx.emit({ ...ref, kind: 'take_profit_moved', oldTakeProfit: a.old, newTakeProfit: a.new, reason: a.reason });
     }

@@ -15,6 +15,7 @@ import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { feeInQuote, heldAfterFill } from './fills.ts';
+import { entryPlanOf, positionDetails, signalOf } from './position-details.ts';
 import { attemptOf, certainAfter, intentClientOrderId, lookUp, MAX_ATTEMPTS, sendOnce, type SendOutcome } from './tracked-order.ts';
 
 /**
@@ -228,6 +229,9 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
         stopLoss: position.state.stopLoss,
         takeProfit: position.state.takeProfit,
         signalId: position.signalId,
+        ...(await positionDetails(ctx, position)),
+        plan: entryPlanOf(position),
+        ...(await signalOf(ctx, position)),
         ...(concentration !== null ? { concentration } : {}),
       },
       `open:${position.id}`,

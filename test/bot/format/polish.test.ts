@@ -6,9 +6,13 @@ import type { PositionView } from '../../../src/engine/facade.ts';
 
 const base: PositionView = {
   id: 'b0517000-0000-4000-8000-000000000001',
+  number: 7,
   userId: 'u',
   accountId: 'a',
   accountLabel: 'Binance margin ·1234',
+  quote: 'USDT',
+  amountStep: 0.00001,
+  priceTick: 0.01,
   exchange: 'binance',
   isPaper: false,
   symbol: 'BTC/USDT',
