@@ -196,8 +196,9 @@ export class FakeEngineFacade implements EngineFacade {
       ...p,
       partialTaken: [...p.partialTaken],
       lastPrice: last,
-      unrealizedPnl: p.status === 'open' ? (last - p.entryPrice) * p.qty * dir : null,
-      unrealizedPct: p.status === 'open' ? ((last - p.entryPrice) / p.entryPrice) * 100 * dir : null,
+      // after the remaining quantity's entry fee, as the engine reports it
+      unrealizedPnl: p.status === 'open' ? (last - p.entryPrice) * p.qty * dir - p.qty * p.entryPrice * this.feeRate : null,
+      unrealizedPct: p.status === 'open' ? (((last - p.entryPrice) * dir - p.entryPrice * this.feeRate) / p.entryPrice) * 100 : null,
     };
   }
 
