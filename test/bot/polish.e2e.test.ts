@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { desc, eq } from 'drizzle-orm';
-import { alice, startHarness, type Harness } from './harness.ts';
+import { alice, harnessKinds, startHarness, type Harness } from './harness.ts';
 import { realEngine } from './real-engine.ts';
 import { tradingSignals, trades } from '../../src/db/schema.ts';
 import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
@@ -23,16 +23,17 @@ const SECRET = 'emusecret-polished00';
 let h: Harness;
 let emulator: BinanceEmulator;
 let feed: ManualFeed;
-beforeEach(async () => {
+async function start(kind: 'pglite' | 'postgres') {
   emulator = await startBinanceEmulator({ apiKey: KEY, secret: SECRET });
   emulator.book.spot('USDT').free = 10_000;
   emulator.book.prices.set('BTCUSDT', 100_000);
   feed = new ManualFeed('binance', { now: () => Date.now() });
   feed.push('BTC/USDT', 100_000);
   h = await startHarness({
+    kind,
     engine: realEngine({ options: { binance: { timeout: 15_000, urls: { api: emulator.ccxtApiUrls() } } }, feed: { websocket: false }, priceFeed: feed }, feed),
   });
-});
+}
 afterEach(async () => {
   await h.stop();
   await emulator.close();
@@ -54,7 +55,10 @@ async function connectBinance() {
   return (await createRecipientsRepo(h.db.db).byTelegramId(alice.id))!.userId;
 }
 
-describe("a trader's polish, on the real engine and Binance's markets", () => {
+// on PostgreSQL too (TEST_DATABASE_URL): the trade number and the /daily and /performance sums are SQL
+describe.each(harnessKinds())("a trader's polish, on the real engine and Binance's markets, on %s", (kind) => {
+  beforeEach(() => start(kind));
+
   it('the opened alert, the /positions table and card, exits, /daily, /performance and /balance', async () => {
     const userId = await connectBinance();
     await h.db.db.insert(tradingSignals).values({ symbol: 'BTC/USDT', action: 'BUY', confidence: 0.83, source: 'titan_v3', userId, reasoning: 'test' });
@@ -149,6 +153,11 @@ describe("a trader's polish, on the real engine and Binance's markets", () => {
     const perf = await h.say(alice, '/performance', /Performance per pair/);
     expect(perf.text.split('\n')[1]).toMatch(/^#\s+Pair\s+P&L USDT\s+P&L%\s+Trades\s+Won$/);
     expect(perf.text.split('\n')[2]).toMatch(new RegExp(`^1\\s+BTC/USDT\\s+\\+${total.toFixed(2)}\\s+\\+${((total / basis) * 100).toFixed(2)}\\s+2\\s+2$`));
+
+    // the next position is the trader's trade #2
+    await h.db.db.insert(tradingSignals).values({ symbol: 'BTC/USDT', action: 'BUY', confidence: 0.7, source: 'titan_v3', userId, reasoning: 'test' });
+    const second = await h.emu.waitForMessage(alice.id, /POSITION OPENED[\s\S]*trade #2/, 20_000);
+    expect(second.text).toContain('📡 Signal: titan_v3 · confidence 0.70');
 
     if (process.env.SHOW_CHAT) for (const m of h.emu.messages(alice.id)) console.log(`${m.from}: ${m.text}\n${m.buttons.flat().map((b) => `[${b.text}]`).join(' ')}`);
   });
