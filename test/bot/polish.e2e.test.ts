@@ -78,7 +78,7 @@ describe.each(harnessKinds())("a trader's polish, on the real engine and Binance
     const levels = DEFAULT_SETTINGS.partialTpLevels;
     expect(opened.text).toContain(`💰 Partial TP: ${levels.map((l) => `${at(l.targetPct)} (sell ${l.fraction * 100} %)`).join(' · ')}`);
     expect(opened.text).toContain(`📈 Trailing stop from ${at(DEFAULT_SETTINGS.trailingActivationPct)} (+${DEFAULT_SETTINGS.trailingActivationPct.toFixed(2)} %), ${DEFAULT_SETTINGS.trailingDistancePct.toFixed(2)} % behind the best price`);
-    expect(opened.text).toContain(`⏰ Time exit after ${DEFAULT_SETTINGS.maxHoldHours} h 0 min`);
+    expect(opened.text).toContain(`⏰ Time exit after ${DEFAULT_SETTINGS.maxHoldHours} h`);
     expect(opened.text).toContain('📡 Signal: titan_v3 · confidence 0.83');
 
     // /positions: one message, a table, a button per position that opens its card
