@@ -108,6 +108,12 @@ describe.each(harnessKinds())("a trader's polish, on the real engine and Binance
     expect(card.text).toContain('now 100,800');
     expect(card.buttons.flat().map((b) => b.text)).toEqual(['✖ Close', '½ Close 50 %', '🛡 SL → breakeven', '✏️ Adjust SL/TP', '🔄 Refresh']);
 
+    // a toast names prices as the chat does: grouped, at the tick
+    const be = await h.press(alice, card, '🛡 SL → breakeven');
+    expect(be.answer).toBe(`Stop loss moved to breakeven (${entry.toLocaleString('en-US', { maximumFractionDigits: 2 })}).`);
+    // the card is redrawn with the new stop and fresh buttons
+    await h.edited(alice, card, new RegExp(`🛑 SL ${entry.toLocaleString('en-US', { maximumFractionDigits: 2 })} ·`));
+
     // /balance while the position is open: one name per account, USDT to the cent, BTC at the market's step
     const balance = await h.say(alice, '/balance', /Balances/);
     expect(balance.text.split('\n')[2]).toBe('Binance spot ·4321');
@@ -118,7 +124,7 @@ describe.each(harnessKinds())("a trader's polish, on the real engine and Binance
     expect(decimals(/BTC: ([\d.]+)/.exec(balance.text)![1]!)).toBeLessThanOrEqual(5);
 
     // half: the exit alert names the trade, rounds to the step and gives the percent after fees
-    const half = await h.press(alice, card, '½ Close 50 %');
+    const half = await h.press(alice, current(card), '½ Close 50 %');
     expect(half.answer).toMatch(/^Closed \d+(\.\d{1,2})? % of BTC\/USDT\.$/);
     const partial = await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*still open/, 15_000);
     const [firstExit] = await h.db.db.select().from(trades).where(eq(trades.userId, userId)).orderBy(desc(trades.closedAt)).limit(1);

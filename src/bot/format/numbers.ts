@@ -1,17 +1,13 @@
 /** Number and text formatting for messages. Pure; HTML parse mode. */
 
 import { escapeHtml } from './telegram-text.ts';
+import { decimalsOf } from '../../domain/step-decimals.ts';
+
+export { decimalsOf };
 
 export { escapeHtml };
 
 const group = (digits: number) => new Intl.NumberFormat('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits, useGrouping: true });
-
-/** Decimal places of a market's step or tick: 0.00001 → 5, 0.25 → 2, 1 → 0, 10 → 0. */
-export function decimalsOf(step: number): number {
-  if (!(step > 0) || !Number.isFinite(step)) return 8;
-  const [mantissa = '', exponent = '0'] = Number(step.toPrecision(12)).toExponential().split('e');
-  return Math.min(12, Math.max(0, (mantissa.split('.')[1] ?? '').length - Number(exponent)));
-}
 
 /**
  * A price at the market's tick when it is known (tick 0.01: 100,749.6; tick 0.1: 100,749.6),
