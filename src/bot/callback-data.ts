@@ -5,12 +5,12 @@
 import { createCallbackData } from 'callback-data';
 
 /**
- * Position controls. a: close | half | be | adj | ref.
+ * Position controls. a: close | half | be | adj | ref; card (under the /positions table: opens the position's card).
  * n: a nonce, new each time the keyboard is drawn: 'a…' under an alert, 'v…' under a /positions view.
  * A (message, data) pair acts once; a redrawn keyboard carries a fresh nonce.
  */
 export const positionData = createCallbackData('p', { a: String, id: String, n: String });
-export type PositionAction = 'close' | 'half' | 'be' | 'adj' | 'ref';
+export type PositionAction = 'close' | 'half' | 'be' | 'adj' | 'ref' | 'card';
 
 /** Settings menu. a: menu | edit | toggle | mode | setmode | apply | notify | level; k: a setting or event key */
 export const settingsData = createCallbackData('s', { a: String, k: String });
@@ -44,7 +44,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** ids are uuids (positions, accounts): anything else never reaches a lookup */
 export const isUuid = (s: string): boolean => UUID.test(s);
 
-const POSITION_ACTIONS: ReadonlySet<string> = new Set<PositionAction>(['close', 'half', 'be', 'adj', 'ref']);
+const POSITION_ACTIONS: ReadonlySet<string> = new Set<PositionAction>(['close', 'half', 'be', 'adj', 'ref', 'card']);
 /** 'a' (alert) or 'v' (view) and a short url-safe token: see positionData */
 const NONCE = /^[av][A-Za-z0-9_-]{1,16}$/;
 

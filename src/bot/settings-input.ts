@@ -77,8 +77,8 @@ export function fmtLevels(levels: readonly PartialTpLevel[]): string {
   return levels.length === 0 ? 'none' : levels.map((l) => `${fmtNumber(l.targetPct)}:${fmtNumber(l.fraction)}`).join(', ');
 }
 
-/** The current value as the trader reads it: "2 %", "on", "1:0.25, 2:0.5". */
-export function displayValue(f: SettingField, s: TradingSettings): string {
+/** The current value as the trader reads it: "2 %", "on", "1:0.25, 2:0.5", "1,000 USDT" (a money setting in the trader's quote). */
+export function displayValue(f: SettingField, s: TradingSettings, quote = 'USDT'): string {
   const v = s[f.field];
   switch (f.kind) {
     case 'boolean':
@@ -88,18 +88,18 @@ export function displayValue(f: SettingField, s: TradingSettings): string {
     case 'levels':
       return fmtLevels(v as PartialTpLevel[]);
     default: {
-      const unit = f.unit === undefined ? '' : f.unit === 'x' ? '×' : ` ${f.unit}`;
+      const unit = f.unit === undefined ? '' : f.unit === 'x' ? '×' : f.unit === 'USD' ? ` ${quote}` : ` ${f.unit}`;
       return `${fmtNumber(v as number)}${unit}`;
     }
   }
 }
 
-export function unitName(f: SettingField): string {
+export function unitName(f: SettingField, quote = 'USDT'): string {
   switch (f.unit) {
     case '%':
       return 'percent';
     case 'USD':
-      return 'USD';
+      return quote;
     case 'h':
       return 'hours';
     case 's':
@@ -122,7 +122,7 @@ export function rangeText(f: SettingField): string {
   return `${what} from ${f.min} to ${f.max}`;
 }
 
-export function questionFor(f: SettingField, s: TradingSettings): string {
+export function questionFor(f: SettingField, s: TradingSettings, quote = 'USDT'): string {
   const label = SETTING_LABELS[f.key] ?? f.key;
   const hint = SETTING_HINTS[f.key];
   if (f.kind === 'levels') {
@@ -132,9 +132,9 @@ export function questionFor(f: SettingField, s: TradingSettings): string {
       'Each fraction (above 0, at most 1) is of what remains at that moment. Send <code>none</code> for no levels.',
     ].join('\n');
   }
-  const unit = unitName(f);
+  const unit = unitName(f, quote);
   return [
-    `<b>${label}</b> — now ${displayValue(f, s)}`,
+    `<b>${label}</b> — now ${displayValue(f, s, quote)}`,
     hint ? `(${hint})` : '',
     `Send ${rangeText(f)}${unit ? `, in ${unit}` : ''}.`,
   ]
@@ -145,7 +145,7 @@ export function questionFor(f: SettingField, s: TradingSettings): string {
 /** what a trader may write after the number, per unit */
 const UNIT_WORDS: Record<string, readonly string[]> = {
   '%': ['%', 'percent'],
-  USD: ['usd', 'usdt', '$'],
+  USD: ['usd', 'usdt', 'usdc', '$'],
   h: ['h', 'hours', 'hour'],
   s: ['s', 'sec', 'seconds'],
   min: ['min', 'minutes', 'minute', 'm'],

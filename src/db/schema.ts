@@ -168,6 +168,8 @@ export const positions = pgTable(
       .notNull()
       .references(() => apiKeys.id, { onDelete: 'cascade' }),
     signalId: uuid('signal_id'),
+    /** the trader's own trade number (1, 2, 3 … per user), shown as "#3" in /positions and the alerts */
+    number: integer('number'),
     exchange: varchar('exchange', { length: 32 }).notNull(),
     symbol: varchar('symbol').notNull(),
     /** long | short */

@@ -8,6 +8,7 @@
  * A refused order leaves the position as it was before that action, so the next tick decides
  * again (after a back-off); an unknown one blocks the position until it is looked up.
  */
+import { exitDetails, positionDetails } from './position-details.ts';
 import { exitTrade } from './exit-trade.ts';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
@@ -274,7 +275,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
         qty: fill,
         remainingQty: s.qty,
         pnl: pnl.net,
-        pct: s.entry > 0 ? ((s.side === 'long' ? result.avgPrice - s.entry : s.entry - result.avgPrice) / s.entry) * 100 : 0,
+        ...(await exitDetails(ctx, p, { qty: fill, pnl: pnl.net, now })),
         ...(action.type === 'partial' ? { level: action.level } : {}),
         ...(dust > 0 ? { dust } : {}),
       },
@@ -315,7 +316,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     hooks.onClosed(p);
     const kind: ExitEventKind = action.reason === 'end_of_data' ? 'manual' : action.reason;
     await ctx.emit(
-      { kind, ...positionRef(p), price: s.lastPrice ?? s.entry, qty: 0, remainingQty: 0, pnl: 0, pct: 0, dust },
+      { kind, ...positionRef(p), price: s.lastPrice ?? s.entry, qty: 0, remainingQty: 0, pnl: 0, ...(await exitDetails(ctx, p, { qty: 0, pnl: 0, now })), dust },
       `exit:${pending.clientOrderId}`,
     );
   }
@@ -346,12 +347,15 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
   }
 
   async function emitAlerts(p: PositionRecord, actions: readonly MonitorAction[]): Promise<void> {
+    if (!actions.some((a) => (a.type === 'alert' && a.event === 'liquidation_warning') || (a.type === 'reevaluation' && a.field === 'stop_loss' && a.reason === 'breakeven_after_partial'))) return;
+    const details = await positionDetails(ctx, p);
     for (const a of actions) {
       if (a.type === 'alert' && a.event === 'liquidation_warning') {
         const reduce = actions.find((x) => x.type === 'reduce');
         await ctx.emit({
           kind: 'liquidation_warning',
           ...positionRef(p),
+          ...details,
           price: a.price,
           liquidationPrice: p.state.liquidationPrice ?? 0,
           distancePct: a.distancePct ?? 0,
@@ -362,6 +366,7 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
         await ctx.emit({
           kind: 'stop_moved',
           ...positionRef(p),
+          ...details,
           oldStop: a.old,
           newStop: a.new,
           reason: a.reason,

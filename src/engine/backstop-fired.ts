@@ -2,6 +2,7 @@
  * A backstop that fired on the exchange (SPEC §10): its exit is recorded once, reason
  * `exchange_stop`, P&L from the exchange's fill, with one alert (deduplicated by the stop's client id).
  */
+import { exitDetails } from './position-details.ts';
 import { exitTrade } from './exit-trade.ts';
 import { cloneState } from '../domain/monitor/state.ts';
 import type { Db } from '../db/client.ts';
@@ -58,7 +59,7 @@ export function createFiredRecorder(ctx: EngineContext, onClosed: (p: PositionRe
         qty,
         remainingQty: s.qty,
         pnl: pnl.net,
-        pct: s.entry > 0 ? ((s.side === 'long' ? fill.avgPrice - s.entry : s.entry - fill.avgPrice) / s.entry) * 100 : 0,
+        ...(await exitDetails(ctx, p, { qty, pnl: pnl.net, now })),
       },
       `exchange_stop:${b.clientOrderId}`,
     );

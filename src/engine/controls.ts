@@ -13,6 +13,8 @@ import { positionRef, type ActionRunner } from './action-runner.ts';
 import type { Actor, ControlResult, PositionView } from './facade.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
 import { toPositionView } from './views.ts';
+import { marketPrecision, positionDetails } from './position-details.ts';
+import { decimalsOf } from '../domain/step-decimals.ts';
 
 export function createControls(ctx: EngineContext, runner: ActionRunner) {
   const { repos, clock, book } = ctx;
@@ -21,9 +23,15 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
     repos.audit.record({ actorTelegramId: actor.telegramId, actorUserId: actor.userId ?? null, action, target, details, at: clock.now() });
 
   async function view(p: PositionRecord): Promise<PositionView> {
-    const account = await repos.accounts.get(p.accountId);
+    const [account, precision] = await Promise.all([repos.accounts.get(p.accountId), marketPrecision(ctx, p.accountId, p.symbol)]);
     const price = feedOf(ctx.feeds, p)?.lastTick(p.symbol)?.price ?? p.state.lastPrice;
-    return toPositionView(p, account ? accountLabel(account) : p.exchange, price);
+    return toPositionView(p, { accountLabel: account ? accountLabel(account) : p.exchange, lastPrice: price, ...precision });
+  }
+
+  /** a price in a toast as the trader reads prices: grouped, at most the market's tick decimals ("100,050", "2,950.5") */
+  async function shownPrice(p: PositionRecord, price: number): Promise<string> {
+    const { priceTick } = await marketPrecision(ctx, p.accountId, p.symbol);
+    return price.toLocaleString('en-US', { maximumFractionDigits: priceTick ? decimalsOf(priceTick) : 8 });
   }
 
   async function currentPrice(p: PositionRecord): Promise<number> {
@@ -89,7 +97,7 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
     if (what === 'stop') await ctx.backstops?.onStopMoved(p);
     for (const a of result.actions) {
       if (a.type !== 'reevaluation' || a.new === null) continue;
-      const ref = positionRef(p);
+      const ref = { ...positionRef(p), ...(await positionDetails(ctx, p)) };
       if (what === 'stop') await ctx.emit({ ...ref, kind: 'stop_moved', oldStop: a.old, newStop: a.new, reason: a.reason });
       else await ctx.emit({ ...ref, kind: 'take_profit_moved', oldTakeProfit: a.old, newTakeProfit: a.new, reason: a.reason });
     }
@@ -101,7 +109,7 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
       const problem = checkStopLossPrice(p.state, price, current);
       if (problem) return { ok: false, code: 'invalid', message: problem };
       await applyLevel(p, moveStopLoss(p.state, price, clock.now()), 'stop');
-      return { ok: true, message: `Stop loss set to ${price}.`, position: await view(p) };
+      return { ok: true, message: `Stop loss set to ${await shownPrice(p, price)}.`, position: await view(p) };
     });
     await audit(actor, 'position.move_stop_loss', positionId, { userId, price, ok: result.ok });
     return result;
@@ -113,7 +121,7 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
       const problem = checkTakeProfitPrice(p.state, price, current);
       if (problem) return { ok: false, code: 'invalid', message: problem };
       await applyLevel(p, moveTakeProfit(p.state, price, clock.now()), 'take_profit');
-      return { ok: true, message: `Take profit set to ${price}.`, position: await view(p) };
+      return { ok: true, message: `Take profit set to ${await shownPrice(p, price)}.`, position: await view(p) };
     });
     await audit(actor, 'position.move_take_profit', positionId, { userId, price, ok: result.ok });
     return result;
@@ -125,10 +133,10 @@ export function createControls(ctx: EngineContext, runner: ActionRunner) {
       if (moved.actions.length === 0) return { ok: true, message: 'The stop loss is already at or beyond breakeven.', position: await view(p) };
       const current = await currentPrice(p).catch(() => null);
       if (current !== null && checkStopLossPrice(p.state, p.state.entry, current)) {
-        return { ok: false, code: 'invalid', message: `The price ${current} is on the loss side of the entry ${p.state.entry}: a breakeven stop would close at once.` };
+        return { ok: false, code: 'invalid', message: `The price ${await shownPrice(p, current)} is on the loss side of the entry ${await shownPrice(p, p.state.entry)}: a breakeven stop would close at once.` };
       }
       await applyLevel(p, moved, 'stop');
-      return { ok: true, message: `Stop loss moved to breakeven (${p.state.entry}).`, position: await view(p) };
+      return { ok: true, message: `Stop loss moved to breakeven (${await shownPrice(p, p.state.entry)}).`, position: await view(p) };
     });
     await audit(actor, 'position.breakeven', positionId, { userId, ok: result.ok });
     return result;

@@ -4,13 +4,38 @@
  * pnl in quote units net of fees, pct as percent (1.5 = 1.5 %).
  */
 
-interface PositionRef {
+interface PositionRef extends PositionDetails {
   userId: string;
   positionId: string;
   symbol: string;
   side: 'long' | 'short';
   exchange: string;
   isPaper: boolean;
+}
+
+/** Shown with a position's events where known (older stored alerts lack them). */
+export interface PositionDetails {
+  /** the trader's own trade number */
+  number?: number;
+  /** the account's one name ("Binance futures ·1234") */
+  accountLabel?: string;
+  /** the market's amount step (base units) and price tick: what amounts and prices round to */
+  amountStep?: number;
+  priceTick?: number;
+}
+
+/** The exits the monitor follows for a new position, as prices (position_opened). */
+export interface EntryPlanView {
+  /** partial take profits: at `price` (`targetPct` % profit) sell `fraction` of what remains */
+  partials: Array<{ price: number; targetPct: number; fraction: number }>;
+  /** price at which the trailing stop starts; null = trailing off */
+  trailingActivation: number | null;
+  trailingActivationPct: number | null;
+  trailingDistancePct: number | null;
+  /** hours after which the time exit closes it; null = none */
+  maxHoldHours: number | null;
+  leverage: number;
+  mode: 'spot' | 'margin' | 'futures';
 }
 
 export type ExitEventKind = 'stop_loss' | 'take_profit' | 'trailing_stop' | 'partial_tp' | 'time_exit' | 'liquidation_protection' | 'manual' | 'signal_reverse' | 'exchange_stop';
@@ -23,10 +48,12 @@ export type EngineEvent =
       stopLoss: number | null;
       takeProfit: number | null;
       signalId: string | null;
+      plan?: EntryPlanView;
+      /** the signal's source (titan_v3, webhook …) and confidence (0..1) */
+      source?: string;
+      confidence?: number | null;
       /** Herfindahl index of the trader's holdings after this entry, when it reached the warning level (SPEC §5) */
       concentration?: number;
-      /** the position's own partial levels from its signal's targets (SPEC §9): price and fraction of what remains */
-      partials?: Array<{ price: number; fraction: number }>;
     })
   | (PositionRef & {
       kind: ExitEventKind;
@@ -35,9 +62,12 @@ export type EngineEvent =
       /** remaining after this exit (0 = position closed) */
       remainingQty: number;
       pnl: number;
+      /** pnl (net of fees) as a percent of this exit's quantity at the entry price */
       pct: number;
       /** partial_tp: which level, 0-based */
       level?: number;
+      /** ms from the position's opening to this exit */
+      durationMs?: number;
       /** base units left on the account below the market's minimum (never sold, never retried) */
       dust?: number;
     })

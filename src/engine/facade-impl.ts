@@ -1,5 +1,6 @@
 /** EngineFacade: what the Telegram layer calls. Reads come from the book and the repos; actions go to controls. */
-import { accountLabel } from './account-label.ts';
+import { accountLabel, accountQuote } from './account-label.ts';
+import { splitSymbol } from './fills.ts';
 import { createSignalInputsRepo } from '../db/repos/signal-inputs.ts';
 import { mergeSignalViews } from './input-views.ts';
 import { toMonitorSettings } from '../domain/settings.ts';
@@ -12,7 +13,9 @@ import type {
   AccountChange,
   Actor,
   BalanceView,
+  DailyReport,
   EngineFacade,
+  PerformanceReport,
   EngineStatus,
   KeyCheck,
   PnlReport,
@@ -79,13 +82,21 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       const accounts = await repos.accounts.listForUser(userId);
       return Promise.all(
         accounts.map(async (a): Promise<BalanceView> => {
-          const base = { accountId: a.id, label: accountLabel(a), exchange: a.exchange, mode: a.mode, isPaper: a.isPaper };
+          const quote = accountQuote(a);
+          const base = { accountId: a.id, label: accountLabel(a), quote, exchange: a.exchange, mode: a.mode, isPaper: a.isPaper, steps: {} };
           try {
             const port = await ctx.exchanges.forAccount(a.id);
             const balance = await port.fetchBalance();
             const balances: BalanceView['balances'] = {};
             for (const [k, v] of Object.entries(balance)) if (v.total > 0) balances[k] = { ...v };
-            return { ...base, balances };
+            // each coin at its market's amount step (BTC/USDT's 0.00001 for BTC), where the exchange says it
+            const markets = await port.loadMarkets().catch(() => ({}) as Awaited<ReturnType<ExchangePort['loadMarkets']>>);
+            const steps: Record<string, number> = {};
+            for (const m of Object.values(markets)) {
+              if (!(m.base in balances) || !(m.stepSize > 0)) continue;
+              if (steps[m.base] === undefined || m.quote === quote) steps[m.base] = m.stepSize;
+            }
+            return { ...base, balances, steps };
           } catch (error) {
             return { ...base, balances: {}, error: error instanceof Error ? error.message : 'The exchange could not be reached.' };
           }
@@ -125,6 +136,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         period,
         from: new Date(from),
         to: new Date(to),
+        quote: quoteOfTrades(trades.map((t) => t.symbol)),
         trades: trades.length,
         wins,
         losses,
@@ -133,6 +145,27 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         pnl: cumulative,
         fees,
         series,
+      };
+    },
+
+    async daily(userId, days): Promise<DailyReport> {
+      const today = Math.floor(clock.now() / 86_400_000) * 86_400_000;
+      const from = today - (days - 1) * 86_400_000;
+      const totals = new Map((await repos.trades.dailyTotals(userId, from)).map((d) => [d.day, d]));
+      const list: DailyReport['days'] = [];
+      for (let t = today; t >= from; t -= 86_400_000) {
+        const day = new Date(t).toISOString().slice(0, 10);
+        list.push(totals.get(day) ?? { day, trades: 0, pnl: 0, fees: 0 });
+      }
+      const symbols = (await repos.trades.perSymbol(userId)).map((p) => p.symbol);
+      return { days: list, quote: quoteOfTrades(symbols) };
+    },
+
+    async performance(userId): Promise<PerformanceReport> {
+      const rows = await repos.trades.perSymbol(userId);
+      return {
+        pairs: rows.map((r) => ({ symbol: r.symbol, trades: r.trades, wins: r.wins, pnl: r.pnl, pct: r.basis > 0 ? (r.pnl / r.basis) * 100 : 0 })),
+        quote: quoteOfTrades(rows.map((r) => r.symbol)),
       };
     },
 
@@ -206,6 +239,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       return accounts.map((a) => ({
         id: a.id,
         label: accountLabel(a),
+        quote: accountQuote(a),
         exchange: a.exchange,
         mode: a.mode,
         marginMode: a.marginMode,
@@ -312,4 +346,10 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       };
     },
   };
+}
+
+/** the quote currency of a set of trades: "USDT", or "USD + USDT" when they mix (no trade: USDT) */
+export function quoteOfTrades(symbols: readonly string[]): string {
+  const quotes = [...new Set(symbols.map((s) => splitSymbol(s).quote).filter(Boolean))].sort();
+  return quotes.length === 0 ? 'USDT' : quotes.join(' + ');
 }

@@ -17,9 +17,17 @@ export interface Actor {
 
 export interface PositionView {
   id: string;
+  /** the trader's own trade number ("#3"); null when the position has none (loaded in bulk) */
+  number: number | null;
   userId: string;
   accountId: string;
+  /** the account's one name: "Binance futures (cross) ·1234" */
   accountLabel: string;
+  /** the market's quote currency (USDT, USD …): what P&L is counted in */
+  quote: string;
+  /** the market's amount step (base units) and price tick; null when the exchange did not say */
+  amountStep: number | null;
+  priceTick: number | null;
   exchange: string;
   isPaper: boolean;
   symbol: string;
@@ -46,9 +54,9 @@ export interface PositionView {
    * undefined when the engine has not tried yet
    */
   exchangeStop?: { stopPrice: number } | { stopPrice: null; problem: string };
-  /** quote units, on the remaining quantity, before fees */
+  /** quote units, on the remaining quantity, after its share of the entry fee (the exit's fee is not known yet) */
   unrealizedPnl: number | null;
-  /** percent of entry, 1.5 = 1.5 % */
+  /** unrealizedPnl as a percent of the remaining quantity at the entry price, 1.5 = 1.5 % */
   unrealizedPct: number | null;
   /** quote units, net of fees, of partial exits so far */
   realizedPnl: number;
@@ -83,8 +91,31 @@ export interface PnlReport {
   /** net, quote units */
   pnl: number;
   fees: number;
+  /** the quote currency of these trades ("USDT"; "USD + USDT" when they mix) */
+  quote: string;
   /** cumulative net P&L after each trade, for the chart */
   series: Array<{ time: Date; cumulativePnl: number }>;
+}
+
+/** /daily: closed trades per UTC day, newest first (days without a trade included, as zero) */
+export interface DailyReport {
+  days: Array<{ day: string; trades: number; pnl: number; fees: number }>;
+  /** the quote currency of these trades */
+  quote: string;
+}
+
+/** /performance: every closed trade per market, best first */
+export interface PerformanceReport {
+  pairs: Array<{
+    symbol: string;
+    trades: number;
+    wins: number;
+    /** net of fees, quote units */
+    pnl: number;
+    /** pnl as a percent of what was traded (Σ quantity × entry price) */
+    pct: number;
+  }>;
+  quote: string;
 }
 
 export type SignalOutcome = 'executed' | 'rejected' | 'failed' | 'pending' | 'hold' | 'not_processed';
@@ -103,7 +134,12 @@ export interface SignalView {
 
 export interface BalanceView {
   accountId: string;
+  /** the account's one name ("Binance futures (cross) ·1234") */
   label: string;
+  /** the account's quote currency (USDT, USD): shown as money, to the cent */
+  quote: string;
+  /** per currency, the amount step of its market on this account (shown to that precision) */
+  steps: Record<string, number>;
   exchange: string;
   mode: TradingMode;
   isPaper: boolean;
@@ -162,6 +198,8 @@ export interface AccountView {
   id: string;
   /** "Binance futures (cross) ·1234" */
   label: string;
+  /** the currency the account counts money in (USDT; Kraken Futures: USD) */
+  quote: string;
   exchange: string;
   mode: TradingMode;
   marginMode: MarginMode | null;
@@ -261,6 +299,9 @@ export interface EngineFacade extends TraderDesk {
   balances(userId: string): Promise<BalanceView[]>;
   recentTrades(userId: string, limit: number): Promise<TradeView[]>;
   pnl(userId: string, period: Period): Promise<PnlReport>;
+  /** the last `days` UTC days, today included */
+  daily(userId: string, days: number): Promise<DailyReport>;
+  performance(userId: string): Promise<PerformanceReport>;
   recentSignals(userId: string, limit: number): Promise<SignalView[]>;
 
   // accounts

@@ -17,6 +17,7 @@ import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { feeInQuote, heldAfterFill } from './fills.ts';
+import { entryPlanOf, positionDetails, signalOf } from './position-details.ts';
 import { attemptOf, certainAfter, intentClientOrderId, lookUp, MAX_ATTEMPTS, sendOnce, type SendOutcome } from './tracked-order.ts';
 
 /**
@@ -238,8 +239,10 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
         stopLoss: position.state.stopLoss,
         takeProfit: position.state.takeProfit,
         signalId: position.signalId,
+        ...(await positionDetails(ctx, position)),
+        plan: entryPlanOf(position),
+        ...(await signalOf(ctx, position)),
         ...(concentration !== null ? { concentration } : {}),
-        ...(position.settings.targetPrices ? { partials: position.settings.targetPrices.map((t) => ({ price: t.price, fraction: t.fraction })) } : {}),
       },
       `open:${position.id}`,
     );

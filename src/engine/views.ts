@@ -2,16 +2,32 @@
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { TradeRecord } from '../db/repos/trades.ts';
 import type { PositionView, TradeView } from './facade.ts';
+import { splitSymbol } from './fills.ts';
 
-export function toPositionView(p: PositionRecord, accountLabel: string, lastPrice: number | null): PositionView {
+export interface ViewExtras {
+  accountLabel: string;
+  lastPrice: number | null;
+  amountStep?: number | undefined;
+  priceTick?: number | undefined;
+}
+
+export function toPositionView(p: PositionRecord, extras: ViewExtras): PositionView {
+  const { accountLabel, lastPrice } = extras;
   const s = p.state;
   const sign = s.side === 'long' ? 1 : -1;
   const live = lastPrice !== null && p.status !== 'closed' && s.qty > 0;
+  // the remaining quantity's share of the entry fee: the P&L is after fees, like an exit's
+  const entryFeeShare = s.qtyInitial > 0 ? (p.entryFee * s.qty) / s.qtyInitial : 0;
+  const unrealized = live ? (lastPrice - s.entry) * s.qty * sign - entryFeeShare : null;
   return {
     id: p.id,
+    number: p.number ?? null,
     userId: p.userId,
     accountId: p.accountId,
     accountLabel,
+    quote: splitSymbol(p.symbol).quote || 'USDT',
+    amountStep: extras.amountStep ?? null,
+    priceTick: extras.priceTick ?? null,
     exchange: p.exchange,
     isPaper: p.isPaper,
     symbol: p.symbol,
@@ -31,8 +47,8 @@ export function toPositionView(p: PositionRecord, accountLabel: string, lastPric
     status: p.status === 'closed' ? 'closed' : p.status === 'open' && !p.pendingAction ? 'open' : 'closing',
     closeReason: p.closeReason,
     lastPrice,
-    unrealizedPnl: live ? (lastPrice - s.entry) * s.qty * sign : null,
-    unrealizedPct: live && s.entry > 0 ? (((lastPrice - s.entry) * sign) / s.entry) * 100 : null,
+    unrealizedPnl: unrealized,
+    unrealizedPct: unrealized !== null && s.entry > 0 ? (unrealized / (s.entry * s.qty)) * 100 : null,
     realizedPnl: p.realizedPnl,
     ...exchangeStopOf(p),
   };

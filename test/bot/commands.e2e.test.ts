@@ -31,7 +31,7 @@ async function withPaper(user = alice) {
 describe('trader commands', () => {
   it('registers the command menu, and /help lists it (admins see theirs too)', async () => {
     const menu = h.emu.commands() as Array<{ command: string }>;
-    expect(menu.map((c) => c.command)).toEqual(['start', 'connect', 'accounts', 'positions', 'balance', 'trades', 'pnl', 'signals', 'settings', 'signal', 'webhook', 'pause', 'resume', 'cancel', 'help']);
+    expect(menu.map((c) => c.command)).toEqual(['start', 'connect', 'accounts', 'positions', 'balance', 'trades', 'pnl', 'daily', 'performance', 'signals', 'settings', 'signal', 'webhook', 'pause', 'resume', 'cancel', 'help']);
     // an admin's own menu is set when their chat exists (at /start)
     await h.say(admin, '/start', /Welcome/);
     await h.emu.waitForCall('setMyCommands', (c) => JSON.stringify(c.params).includes(String(admin.id)) && c.ok);
@@ -44,7 +44,7 @@ describe('trader commands', () => {
   });
 
   it('asks for /start before anything else', async () => {
-    for (const c of ['/positions', '/balance', '/trades', '/pnl', '/signals', '/settings', '/pause', '/connect', '/accounts']) {
+    for (const c of ['/positions', '/balance', '/trades', '/pnl', '/daily', '/performance', '/signals', '/settings', '/pause', '/connect', '/accounts']) {
       await h.say(bob, c, /Send \/start first/);
     }
   });
@@ -52,7 +52,8 @@ describe('trader commands', () => {
   it('/balance, /trades [n], /pnl [period] with a chart, /signals', async () => {
     const account = await withPaper();
     const balance = await h.say(alice, '/balance', /Balances/);
-    expect(balance.text).toContain('USDT: 10,000 (free 9,000, in use 1,000)');
+    expect(balance.text).toContain('USDT: 10,000.00 (free 9,000.00, in use 1,000.00)');
+    expect(balance.text).toContain('BTC: 0.01');
 
     await h.say(alice, '/trades', /No closed trades yet/);
     await h.say(alice, '/pnl', /No closed trades in the last 7 days/);
@@ -75,7 +76,7 @@ describe('trader commands', () => {
     expect(pnl.photo?.width).toBe(800);
     expect(pnl.text).toContain('Net P&L: −4.00 USDT');
     expect(pnl.text).toContain('Trades: 2 · wins 1 · losses 1');
-    expect(pnl.text).toContain('Win rate: 50.0 %');
+    expect(pnl.text).toContain('Win rate: 50.00 %');
     expect(pnl.text).toContain('Profit factor: 0.67');
     await h.say(alice, '/pnl day', /last 24 hours/);
     await h.say(alice, '/pnl year', /Usage: \/pnl \[day\|week\|month\]/);

@@ -45,6 +45,6 @@ describe('a database outage in the chat', () => {
     expect(status.text).toMatch(/Database: ❌ unavailable for 2 min.*exits still reach the exchange \(local journal\), 1 waiting to be recorded/);
 
     fake.outage = null;
-    await h.say(alice, '/positions', /BTC\/USDT LONG/);
+    await h.say(alice, '/positions', /Open positions \(1\)[\s\S]*1 BTC\/USDT long/);
   });
 });

@@ -47,7 +47,7 @@ async function adjustStopLoss(symbol: string, entryPrice: number) {
   const account = engine.accounts[0]!;
   const p = await engine.open({ userId: account.userId, accountId: account.id, symbol, entryPrice, stopLoss: entryPrice * 0.98, takeProfit: entryPrice * 1.1 });
   await h.emu.waitForMessage(alice.id, /POSITION OPENED/, 8000);
-  const view = await h.say(alice, '/positions', new RegExp(`^${symbol.replace('/', '\\/')} LONG`));
+  const view = await h.positionCard(alice, new RegExp(`${symbol.replace('/', '\\/')} long`), new RegExp(`^#\\d+ ${symbol.replace('/', '\\/')} LONG`));
   await h.press(alice, view, '✏️ Adjust SL/TP');
   await h.press(alice, await h.emu.waitForMessage(alice.id, /What do you want to change/), /^🛑 Stop loss/);
   const q = await h.emu.waitForMessage(alice.id, /New stop loss price/);

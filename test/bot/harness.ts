@@ -38,6 +38,8 @@ export interface Harness {
   say(user: TgUser, text: string, expectMessage?: RegExp | string): Promise<MessageEvent>;
   press(user: TgUser, message: MessageView, label: RegExp | string): Promise<{ answer: string | undefined; next?: MessageEvent }>;
   lastBotMessage(user: TgUser, match?: RegExp): MessageView;
+  /** /positions, then the table's button matching `button`: resolves with the position's card (matching `card`) */
+  positionCard(user: TgUser, button: RegExp, card: RegExp): Promise<MessageEvent>;
   /** waits until `message` (by id) shows text matching `pattern`, after an edit */
   edited(user: TgUser, message: { message_id: number }, pattern: RegExp): Promise<MessageView>;
   stop(): Promise<void>;
@@ -122,6 +124,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return { answer: answer.text };
     },
     lastBotMessage,
+    async positionCard(user, button, card) {
+      emu.sendText(user, '/positions');
+      const table = await emu.waitForMessage(user.id, /Open positions/, 8000);
+      const data = table.buttons.flat().find((b) => button.test(b.text))?.callback_data;
+      expect(data, `a button ${String(button)} under the /positions table: ${table.text}`).toBeDefined();
+      await emu.pressButton(user, table.message_id, data!).answer;
+      return emu.waitForMessage(user.id, card, 8000);
+    },
     async edited(user, message, pattern) {
       return emu.waitForMessage(user.id, (m) => m.message_id === message.message_id && pattern.test(m.text), 8000);
     },

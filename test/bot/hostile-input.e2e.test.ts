@@ -11,6 +11,7 @@ import { FakeEngineFacade } from '../fakes/engine-facade.ts';
 import { SETTING_FIELDS } from '../../src/domain/settings.ts';
 import { SETTING_LABELS } from '../../src/bot/settings-input.ts';
 import { settingsData } from '../../src/bot/callback-data.ts';
+import { sectionOf } from '../../src/bot/keyboards/settings.ts';
 import type { MessageEvent } from '../emulators/bot-api.ts';
 
 let h: Harness;
@@ -80,12 +81,15 @@ interface Prompt {
 
 async function openSetting(key: string, label: string): Promise<void> {
   const menu = await h.say(alice, '/settings', /Your settings/);
+  // the section that holds the setting, then the setting
+  h.emu.pressButton(alice, menu.message_id, settingsData.pack({ a: 'sec', k: sectionOf(key)! }));
+  await h.emu.waitForMessage(alice.id, (m) => m.message_id === menu.message_id && m.buttons.flat().some((b) => b.callback_data === settingsData.pack({ a: 'edit', k: key })));
   h.emu.pressButton(alice, menu.message_id, settingsData.pack({ a: 'edit', k: key }));
   await h.emu.waitForMessage(alice.id, (m) => m.text.startsWith(label));
 }
 
 async function openAdjust(which: RegExp, question: RegExp): Promise<void> {
-  const view = await h.say(alice, '/positions', /BTC\/USDT LONG/);
+  const view = await h.positionCard(alice, /BTC\/USDT long/, /BTC\/USDT LONG/);
   await h.press(alice, view, '✏️ Adjust SL/TP');
   const choose = await h.emu.waitForMessage(alice.id, /What do you want to change/);
   await h.press(alice, choose, which);

@@ -56,7 +56,7 @@ describe('Kraken Futures in the chat (real engine, real ccxt, emulators)', () =>
     for (const start = Date.now(); !position?.exchangeStop && Date.now() - start < 10_000; await new Promise((r) => setTimeout(r, 50))) [position] = await h.engine.listPositions(userId);
     expect(emulator.book.positions.get('PF_XBTUSD')?.size).toBeCloseTo(position!.qty, 9);
 
-    const view = await h.say(alice, '/positions', /BTC\/USD:USD LONG/);
+    const view = await h.positionCard(alice, /BTC\/USD long/, /BTC\/USD:USD LONG/);
     const [stop] = emulator.book.orders.filter((o) => o.orderType === 'stp' && o.status === 'open');
     expect(stop).toMatchObject({ reduceOnly: true, side: 'sell' });
     expect(view.text).toContain(`🛡 Protected on the exchange: stop at ${stop!.stopPrice!.toLocaleString('en-US')}`);
@@ -64,7 +64,7 @@ describe('Kraken Futures in the chat (real engine, real ccxt, emulators)', () =>
     emulator.setPrice('PF_XBTUSD', 50_300);
     const close = await h.press(alice, opened, '✖ Close');
     expect(close.answer).toBe("Closed BTC/USD:USD.");
-    await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*Position closed\./, 15_000);
+    await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*Position closed after \d+ s\./, 15_000);
     expect(emulator.book.positions.size).toBe(0);
     expect(emulator.book.orders.filter((o) => o.orderType === 'stp' && o.status === 'open')).toEqual([]);
   });

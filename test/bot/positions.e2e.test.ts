@@ -46,16 +46,22 @@ describe.each(harnessKinds())('positions and their buttons on %s', (kind) => {
 
     // live P&L
     fake.setPrice('BTC/USDT', 101_000);
-    const view = await h.say(alice, '/positions', /BTC\/USDT LONG/);
+    // /positions: one table, a button per position opening its card with the controls
+    const table = await h.say(alice, '/positions', /Open positions \(1\)/);
+    expect(table.text).toContain('1 BTC/USDT long   0.01 100000 101000 +0.90');
+    await h.press(alice, table, '#1 BTC/USDT long +0.90 %');
+    const view = await h.emu.waitForMessage(alice.id, /^#1 BTC\/USDT LONG · Paper Binance spot/, 8000);
     expect(view.text).toContain('Entry 100,000 · now 101,000');
-    expect(view.text).toContain('🟢 P&L +10.00 USDT (+1.00 %)');
+    // after the entry fee (0.1 % of 1 000 USDT)
+    expect(view.text).toContain('🟢 P&L +9.00 USDT (+0.90 %) after the entry fee');
 
     // Close 50 % under the alert: half goes, the alert keeps (fresh) controls, and the exit is reported
     const half = await h.press(alice, opened, '½ Close 50 %');
     expect(half.answer).toBe('Closed 0.005 BTC/USDT at 101000; 0.005 left.');
     const partial = await h.emu.waitForMessage(alice.id, /CLOSED BY YOU/, 8000);
     expect(partial.text).toContain('Sold 0.005 BTC at 101,000');
-    expect(partial.text).toContain('0.005 BTC still open.');
+    expect(partial.text).toMatch(/0\.005 BTC still open \(open for \d+ s\)\./);
+    expect(partial.text).toContain('trade #1 · Paper Binance spot');
     // the alert's keyboard is redrawn with a fresh nonce: a later tap is a new, deliberate one
     const alertNow = await h.emu.waitForMessage(alice.id, (m) => m.message_id === opened.message_id && m.buttons.flat()[1]?.callback_data !== opened.buttons.flat()[1]!.callback_data, 8000);
     expect(alertNow.buttons.flat()).toHaveLength(5);
@@ -69,7 +75,7 @@ describe.each(harnessKinds())('positions and their buttons on %s', (kind) => {
     // take a message slot from everyone's alerts): its buttons now answer "already closed"
     const close = await h.press(alice, current(opened), '✖ Close');
     expect(close.answer).toBe('Closed 0.005 BTC/USDT at 101000.');
-    const closed = await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*Position closed\./, 8000);
+    const closed = await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*Position closed after \d+ s\./, 8000);
     expect(closed.buttons).toEqual([]);
     // no edit took the alert's keyboard away (earlier redraws after a partial close or a stop move
     // draw a fresh keyboard)

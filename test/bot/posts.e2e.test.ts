@@ -93,7 +93,7 @@ describe.each(harnessKinds())('channel posts and /signal on the real engine (%s)
 
     const opened = await h.emu.waitForMessage(alice.id, /POSITION OPENED[\s\S]*BTC\/USDT LONG/, 15_000);
     expect(opened.text).toContain('🛑 SL 98,000 · 🎯 TP 104,000');
-    expect(opened.text).toContain('🎯 Partial exits at 100,800 · 101,500 · 102,500: 1/4 of the position each, the rest at TP');
+    expect(opened.text).toContain('💰 Partial TP: 100,800 (sell 25 %) · 101,500 (sell 33.33 %) · 102,500 (sell 50 %)');
     // a second press (a stale client still showing the buttons) stores nothing more
     const again = h.emu.pressButton(alice, preview.message_id, trade, { force: true });
     expect((await again.answer).text).toBe('Already sent: this signal is traded once.');
@@ -184,7 +184,7 @@ describe.each(harnessKinds())('channel posts and /signal on the real engine (%s)
     await h.press(alice, preview, '✅ Trade');
 
     const opened = await h.emu.waitForMessage(alice.id, /POSITION OPENED[\s\S]*ETH\/USDT:USDT SHORT/, 15_000);
-    expect(opened.text).toContain('🎯 Partial exits at 2,950: 1/2 of the position each, the rest at TP');
+    expect(opened.text).toContain('💰 Partial TP: 2,950 (sell 50 %)');
     const [position] = await h.engine.listPositions(aliceId);
     expect(position).toMatchObject({ side: 'short', mode: 'futures', leverage: 5, stopLoss: 3_090, takeProfit: 2_900 });
     feed.push('ETH/USDT:USDT', 2_950);

@@ -45,7 +45,7 @@ describe('on the real engine', () => {
     expect(position!.stopLoss).toBeLessThan(100_000);
     expect(position!.takeProfit).toBeGreaterThan(100_000);
 
-    const view = await h.say(alice, '/positions', /BTC\/USDT LONG/);
+    const view = await h.positionCard(alice, /BTC\/USDT long/, /BTC\/USDT LONG/);
     expect(view.text).toMatch(/P&L/);
     // the paper exchange holds the backstop stop as a live venue would (SPEC §10), 0.5 % beyond the bot's stop
     const shown = /🛡 Protected on the exchange: stop at ([\d,.]+)/.exec(view.text);
@@ -71,7 +71,7 @@ describe('on the real engine', () => {
     const redrawn = h.emu.messages(alice.id).find((m) => m.message_id === opened.message_id)!;
     const closed = await h.press(alice, redrawn, '✖ Close');
     expect(closed.answer).toBe('Closed BTC/USDT.');
-    await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*Position closed\./, 15_000);
+    await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*Position closed after \d+ s\./, 15_000);
     expect(await h.engine.listPositions(userId)).toHaveLength(0);
     const again = await h.press(alice, h.emu.messages(alice.id).find((m) => m.message_id === view.message_id)!, '✖ Close');
     expect(again.answer).toBe('This position is already closed.');
@@ -84,7 +84,7 @@ describe('on the real engine', () => {
     const [eth] = await h.engine.listPositions(userId);
     feed.push('ETH/USDT', eth!.stopLoss! * 0.99);
     const sl = await h.emu.waitForMessage(alice.id, /STOP LOSS TRIGGERED[\s\S]*ETH\/USDT/, 15_000);
-    expect(sl.text).toContain('Position closed.');
+    expect(sl.text).toMatch(/Position closed after \d+ s\./);
     expect(sl.buttons).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DEFAULT_SETTINGS, SETTING_FIELDS } from '../../src/domain/settings.ts';
 import { parseSettingInput, questionFor, settingField } from '../../src/bot/settings-input.ts';
-import { settingsMenuText } from '../../src/bot/keyboards/settings.ts';
+import { sectionText, settingsMenuText } from '../../src/bot/keyboards/settings.ts';
 
 const field = (key: string) => settingField(key)!;
 
@@ -16,9 +16,12 @@ describe('typed setting values', () => {
 
   it('the risk level says what it caps, in its question and in the menu, and warns when a cap binds', () => {
     expect(questionFor(field('risk_level'), { ...DEFAULT_SETTINGS })).toContain('risk per trade at most 0.5 % × level');
-    expect(settingsMenuText({ ...DEFAULT_SETTINGS })).toContain('Risk level 5 caps risk per trade at 2.5 % and leverage at 10×.');
+    expect(sectionText('risk', { ...DEFAULT_SETTINGS })).toContain('Risk level 5 caps risk per trade at 2.5 % and leverage at 10×.');
     expect(settingsMenuText({ ...DEFAULT_SETTINGS })).not.toContain('⚠️');
-    const capped = settingsMenuText({ ...DEFAULT_SETTINGS, riskLevel: 2, riskPerTrade: 3, mode: 'futures', leverage: 5 });
+    expect(sectionText('risk', { ...DEFAULT_SETTINGS })).not.toContain('⚠️');
+    // the warning shows on the menu's first screen and in the Risk section
+    expect(settingsMenuText({ ...DEFAULT_SETTINGS, riskLevel: 2, riskPerTrade: 3, mode: 'futures', leverage: 5 })).toContain('⚠️ Your risk per trade 3 % capped at 1 % by risk level 2.');
+    const capped = sectionText('risk', { ...DEFAULT_SETTINGS, riskLevel: 2, riskPerTrade: 3, mode: 'futures', leverage: 5 });
     expect(capped).toContain('Risk level 2 caps risk per trade at 1 % and leverage at 2×.');
     expect(capped).toContain('⚠️ Your risk per trade 3 % capped at 1 % by risk level 2.');
     expect(capped).toContain('⚠️ Your leverage 5× capped at 2× by risk level 2.');

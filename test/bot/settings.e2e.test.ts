@@ -9,6 +9,8 @@ import { FakeEngineFacade } from '../fakes/engine-facade.ts';
 import { createSettingsRepo } from '../../src/db/repos/settings.ts';
 import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import type { MessageView } from '../emulators/bot-api.ts';
+import { SETTING_FIELDS } from '../../src/domain/settings.ts';
+import { SETTING_LABELS } from '../../src/bot/settings-input.ts';
 
 let h: Harness;
 beforeEach(async () => {
@@ -24,12 +26,21 @@ describe('settings', () => {
   it('shows every setting with its value; a number is asked with unit and range and re-asked with the reason', async () => {
     await h.say(alice, '/start', /Welcome/);
     const menu = await h.say(alice, '/settings', /Your settings/);
-    expect(menu.text).toContain('Stop loss (fallback): 2 %');
-    expect(menu.text).toContain('Max hold time: 12 h');
-    expect(menu.text).toContain('Partial TP levels: 1:0.25, 2:0.5, 3:0.75');
-    expect(menu.text).toContain('Trailing stop: on');
+    expect(menu.buttons.flat().map((b) => b.text)).toEqual(['🎚 Risk', '🚪 Exits', '🚦 Limits', '🔔 Notifications', '↪ Apply to open positions', 'Done']);
+    await h.press(alice, menu, '🎚 Risk');
+    const risk = await h.edited(alice, menu, /^⚙️ Risk/);
+    expect(risk.text).toContain('Stop loss (fallback): 2 %');
+    expect(risk.text).toContain('Max position size: 1000 USDT');
+    await h.press(alice, risk, '⬅ Back');
+    await h.press(alice, await h.edited(alice, menu, /^⚙️ Your settings/), '🚪 Exits');
+    const exits = await h.edited(alice, menu, /^⚙️ Exits/);
+    expect(exits.text).toContain('Max hold time: 12 h');
+    expect(exits.text).toContain('Partial TP levels: 1:0.25, 2:0.5, 3:0.75');
+    expect(exits.text).toContain('Trailing stop: on');
+    await h.press(alice, exits, '⬅ Back');
+    await h.press(alice, await h.edited(alice, menu, /^⚙️ Your settings/), '🎚 Risk');
 
-    await h.press(alice, menu, /^Stop loss \(fallback\)/);
+    await h.press(alice, await h.edited(alice, menu, /^⚙️ Risk/), /^Stop loss \(fallback\)/);
     const q = await h.emu.waitForMessage(alice.id, /Stop loss \(fallback\)/);
     expect(q.text).toContain('Send a number above 0 and at most 100, in percent.');
     await h.say(alice, 'two', /❌ "two" is not a number\.[\s\S]*Send a number above 0/);
@@ -54,8 +65,12 @@ describe('settings', () => {
 
     // whole numbers only where the setting needs them
     const again = await h.say(alice, '/settings', /Your settings/);
-    expect(again.text).toContain('Stop loss (fallback): 3.5 %');
-    await h.press(alice, again, /^Max open positions/);
+    await h.press(alice, again, '🎚 Risk');
+    const risk2 = await h.edited(alice, again, /^⚙️ Risk/);
+    expect(risk2.text).toContain('Stop loss (fallback): 3.5 %');
+    await h.press(alice, risk2, '⬅ Back');
+    await h.press(alice, await h.edited(alice, again, /^⚙️ Your settings/), '🚦 Limits');
+    await h.press(alice, await h.edited(alice, again, /^⚙️ Limits/), /^Max open positions/);
     await h.emu.waitForMessage(alice.id, /Send a whole number from 1 to 1000/);
     await h.say(alice, '2.5', /❌ 2.5 is not a whole number/);
     await h.say(alice, '8', /✅ Max open positions: 5 → <b>8<\/b>|✅ Max open positions: 5 → 8/);
@@ -64,13 +79,15 @@ describe('settings', () => {
   it('toggles and partial levels; the mode is each account’s own, not a setting', async () => {
     await h.say(alice, '/start', /Welcome/);
     const menu = await h.say(alice, '/settings', /Your settings/);
-    const off = await h.press(alice, menu, /^Trailing stop: on/);
+    expect(menu.text).not.toMatch(/Mode:/);
+    expect(menu.text).toContain('Spot, margin or futures is each account’s own mode: /accounts.');
+    await h.press(alice, menu, '🚪 Exits');
+    const off = await h.press(alice, await h.edited(alice, menu, /^⚙️ Exits/), /^Trailing stop: on/);
     expect(off.answer).toBe('Off. Applies to new positions.');
     await h.edited(alice, menu, /Trailing stop: off/);
 
     expect(current(menu).text).not.toMatch(/Mode:/);
     expect(current(menu).buttons.flat().map((b) => b.text).filter((t) => /^Mode/.test(t))).toEqual([]);
-    expect(current(menu).text).toContain('Spot, margin or futures is each account’s own mode: /accounts.');
 
     await h.press(alice, current(menu), /^Partial TP levels/);
     await h.emu.waitForMessage(alice.id, /target%:fraction/);
@@ -79,10 +96,49 @@ describe('settings', () => {
 
     // a cross-field rule from the domain: liquidation close must not exceed the warning
     const m2 = await h.say(alice, '/settings', /Your settings/);
-    await h.press(alice, m2, /^Liquidation close at/);
+    await h.press(alice, m2, '🚦 Limits');
+    await h.press(alice, await h.edited(alice, m2, /^⚙️ Limits/), /^Liquidation close at/);
     await h.emu.waitForMessage(alice.id, /Liquidation close at/);
     await h.say(alice, '20', /❌ liquidation_close_pct: must not exceed liquidation_warn_pct/);
     await h.say(alice, '/cancel', /Cancelled/);
+  });
+
+  it('four sections, each on one phone screen; every setting in one; money in the account’s quote (Kraken Futures: USD)', async () => {
+    await h.say(alice, '/start', /Welcome/);
+    const ask = await h.say(alice, '/connect', /Which exchange/);
+    await h.press(alice, ask, 'Kraken');
+    await h.press(alice, await h.emu.waitForMessage(alice.id, /Kraken: which mode/), /^Futures/);
+    await h.emu.waitForMessage(alice.id, /API key/);
+    await h.say(alice, 'krakenkey-12345678', /API secret/);
+    await h.say(alice, 'krakensecret-abcdefgh', /Connected Kraken futures/);
+
+    const menu = await h.say(alice, '/settings', /Your settings/);
+    expect(menu.text).toContain('at most 1000 USD ·');
+    const seen: string[] = [];
+    for (const [button, title] of [['🎚 Risk', /^⚙️ Risk/], ['🚪 Exits', /^⚙️ Exits/], ['🚦 Limits', /^⚙️ Limits/], ['🔔 Notifications', /^🔔 Notifications/]] as const) {
+      await h.press(alice, current(menu), button);
+      const section = await h.edited(alice, menu, title);
+      // a phone screen: at most 16 lines of text and 10 rows of buttons, none of them over 2 a row
+      expect(section.text.split('\n').length, section.text).toBeLessThanOrEqual(16);
+      expect(section.buttons.length).toBeLessThanOrEqual(10);
+      expect(Math.max(...section.buttons.map((r) => r.length))).toBeLessThanOrEqual(2);
+      if (button === '🎚 Risk') expect(section.text).toContain('Max position size: 1000 USD\n');
+      if (button !== '🔔 Notifications') seen.push(...section.buttons.flat().map((b) => b.text.split(':')[0]!));
+      await h.press(alice, section, '⬅ Back');
+      await h.edited(alice, menu, /^⚙️ Your settings/);
+    }
+    const editable = SETTING_FIELDS.filter((f) => f.kind !== 'mode').map((f) => SETTING_LABELS[f.key]);
+    expect(seen.filter((t) => t !== '⬅ Back').sort()).toEqual([...editable].sort());
+
+    // the question and the answer name USD too, and "usd" after the number is taken
+    await h.press(alice, current(menu), '🎚 Risk');
+    await h.press(alice, await h.edited(alice, menu, /^⚙️ Risk/), /^Max position size/);
+    await h.emu.waitForMessage(alice.id, /Send a number above 0 and at most 1000000000000, in USD\./);
+    const saved = await h.say(alice, '2500 usd', /✅ Max position size/);
+    expect(saved.text).toBe('✅ Max position size: 1000 USD → 2500 USD\nApplies to new positions.');
+    // back to the section the setting belongs to
+    await h.press(alice, saved, '⚙️ Back to settings');
+    await h.edited(alice, saved, /^⚙️ Risk[\s\S]*Max position size: 2500 USD/);
   });
 
   it('notification levels cycle on → silent → off, and errors that need the trader never go off', async () => {

@@ -8,6 +8,8 @@ import type {
   Actor,
   BalanceView,
   ControlResult,
+  DailyReport,
+  PerformanceReport,
   EngineFacade,
   DatabaseOutage,
   EngineStatus,
@@ -27,7 +29,8 @@ import type {
 import type { Notifier } from '../../src/engine/events.ts';
 import type { ExchangeId, TradingMode } from '../../src/exchange/port.ts';
 import type { AccountsRepo } from '../../src/db/repos/accounts.ts';
-import { accountLabel } from '../../src/engine/account-label.ts';
+import { accountLabel, accountQuote } from '../../src/engine/account-label.ts';
+import { quoteOfTrades } from '../../src/engine/facade-impl.ts';
 import { createTraderDesk, type Desk, type PauseControls } from '../../src/engine/trader-desk.ts';
 import { createAuditRepo } from '../../src/db/repos/audit.ts';
 import { createTradingControlsRepo } from '../../src/db/repos/trading-controls.ts';
@@ -45,6 +48,9 @@ export interface FakeOpen {
   takeProfit?: number | null;
   mode?: TradingMode;
   openedAt?: Date;
+  /** the market's precision, as a real exchange would say it */
+  amountStep?: number;
+  priceTick?: number;
 }
 
 export interface FakeActionRecord {
@@ -117,14 +123,20 @@ export class FakeEngineFacade implements EngineFacade {
   async open(o: FakeOpen): Promise<PositionView> {
     const entry = o.entryPrice ?? 100_000;
     const side = o.side ?? 'long';
+    const number = [...this.positions.values()].filter((x) => x.userId === o.userId).length + 1;
+    const symbol = o.symbol ?? 'BTC/USDT';
     const p: PositionView = {
       id: this.id('b0517000'),
+      number,
       userId: o.userId,
       accountId: o.accountId ?? 'paper',
-      accountLabel: 'Paper',
+      accountLabel: 'Paper Binance spot',
+      quote: (symbol.split('/')[1] ?? 'USDT').split(':')[0]!,
+      amountStep: o.amountStep ?? null,
+      priceTick: o.priceTick ?? null,
       exchange: 'binance',
       isPaper: true,
-      symbol: o.symbol ?? 'BTC/USDT',
+      symbol,
       side,
       mode: o.mode ?? 'spot',
       leverage: 1,
@@ -184,8 +196,9 @@ export class FakeEngineFacade implements EngineFacade {
       ...p,
       partialTaken: [...p.partialTaken],
       lastPrice: last,
-      unrealizedPnl: p.status === 'open' ? (last - p.entryPrice) * p.qty * dir : null,
-      unrealizedPct: p.status === 'open' ? ((last - p.entryPrice) / p.entryPrice) * 100 * dir : null,
+      // after the remaining quantity's entry fee, as the engine reports it
+      unrealizedPnl: p.status === 'open' ? (last - p.entryPrice) * p.qty * dir - p.qty * p.entryPrice * this.feeRate : null,
+      unrealizedPct: p.status === 'open' ? (((last - p.entryPrice) * dir - p.entryPrice * this.feeRate) / p.entryPrice) * 100 : null,
     };
   }
 
@@ -254,7 +267,13 @@ export class FakeEngineFacade implements EngineFacade {
           qty,
           remainingQty: p.qty,
           pnl,
-          pct: ((price - p.entryPrice) / p.entryPrice) * 100 * dir,
+          // after fees, like the amount (as the engine reports it)
+          pct: (pnl / (p.entryPrice * qty)) * 100,
+          number: p.number ?? undefined,
+          accountLabel: p.accountLabel,
+          ...(p.amountStep !== null ? { amountStep: p.amountStep } : {}),
+          ...(p.priceTick !== null ? { priceTick: p.priceTick } : {}),
+          durationMs: this.now().getTime() - p.openedAt.getTime(),
         },
         `manual:${positionId}:${this.trades.length}`,
       );
@@ -299,7 +318,9 @@ export class FakeEngineFacade implements EngineFacade {
     const mine = this.accounts.filter((a) => a.userId === userId);
     return mine.map((a) => ({
       accountId: a.id,
-      label: a.label ?? (a.paper ? 'Paper' : a.exchange),
+      label: accountLabel({ exchange: a.exchange, mode: a.mode, isPaper: a.paper, apiKeyHint: a.credentials ? `…${a.credentials.apiKey.slice(-4)}` : null, marginMode: a.mode === 'spot' ? null : (a.marginMode ?? 'isolated') }),
+      quote: accountQuote(a),
+      steps: { BTC: 0.00001 },
       exchange: a.exchange,
       mode: a.mode,
       isPaper: a.paper,
@@ -334,8 +355,35 @@ export class FakeEngineFacade implements EngineFacade {
       profitFactor: grossLoss > 0 ? grossWin / grossLoss : null,
       pnl: cum,
       fees: list.reduce((s, t) => s + t.fee, 0),
+      quote: quoteOfTrades(list.map((t) => t.symbol)),
       series,
     };
+  }
+
+  async daily(userId: string, days: number): Promise<DailyReport> {
+    const today = Math.floor(this.now().getTime() / 86_400_000) * 86_400_000;
+    const list: DailyReport['days'] = [];
+    for (let i = 0; i < days; i++) {
+      const day = new Date(today - i * 86_400_000).toISOString().slice(0, 10);
+      const mine = this.trades.filter((t) => t.userId === userId && t.quantity > 0 && t.closedAt?.toISOString().slice(0, 10) === day);
+      list.push({ day, trades: mine.length, pnl: mine.reduce((s, t) => s + (t.pnl ?? 0), 0), fees: mine.reduce((s, t) => s + t.fee, 0) });
+    }
+    return { days: list, quote: quoteOfTrades(this.trades.filter((t) => t.userId === userId).map((t) => t.symbol)) };
+  }
+
+  async performance(userId: string): Promise<PerformanceReport> {
+    const by = new Map<string, PerformanceReport['pairs'][number] & { basis: number }>();
+    for (const t of this.trades.filter((x) => x.userId === userId && x.quantity > 0)) {
+      const row = by.get(t.symbol) ?? { symbol: t.symbol, trades: 0, wins: 0, pnl: 0, pct: 0, basis: 0 };
+      row.trades++;
+      if ((t.pnl ?? 0) > 0) row.wins++;
+      row.pnl += t.pnl ?? 0;
+      row.basis += t.quantity * t.entryPrice;
+      row.pct = (row.pnl / row.basis) * 100;
+      by.set(t.symbol, row);
+    }
+    const pairs = [...by.values()].sort((a, b) => b.pnl - a.pnl).map(({ basis: _b, ...r }) => r);
+    return { pairs, quote: quoteOfTrades(pairs.map((p) => p.symbol)) };
   }
 
   async recentSignals(userId: string, limit: number): Promise<SignalView[]> {
@@ -378,6 +426,7 @@ export class FakeEngineFacade implements EngineFacade {
       .map((a) => ({
         id: a.id,
         label: accountLabel({ exchange: a.exchange, mode: a.mode, isPaper: a.paper, apiKeyHint: a.credentials ? `…${a.credentials.apiKey.slice(-4)}` : null, marginMode: a.mode === 'spot' ? null : (a.marginMode ?? 'isolated') }),
+        quote: accountQuote(a),
         exchange: a.exchange,
         mode: a.mode,
         marginMode: a.mode === 'spot' ? null : (a.marginMode ?? 'isolated'),

@@ -10,11 +10,11 @@ import { askChoice, askUntilDone } from './ask.ts';
 
 export const ADJUST_DIALOG = 'adjust';
 
-type Snapshot = Pick<PositionView, 'symbol' | 'side' | 'isPaper' | 'exchange' | 'mode' | 'leverage' | 'entryPrice' | 'lastPrice' | 'stopLoss' | 'takeProfit' | 'status'>;
+type Snapshot = Pick<PositionView, 'symbol' | 'side' | 'isPaper' | 'exchange' | 'mode' | 'leverage' | 'entryPrice' | 'lastPrice' | 'stopLoss' | 'takeProfit' | 'status' | 'number' | 'accountLabel' | 'priceTick' | 'quote'>;
 
 function snapshot(p: PositionView): Snapshot {
-  const { symbol, side, isPaper, exchange, mode, leverage, entryPrice, lastPrice, stopLoss, takeProfit, status } = p;
-  return { symbol, side, isPaper, exchange, mode, leverage, entryPrice, lastPrice, stopLoss, takeProfit, status };
+  const { symbol, side, isPaper, exchange, mode, leverage, entryPrice, lastPrice, stopLoss, takeProfit, status, number, accountLabel, priceTick, quote } = p;
+  return { symbol, side, isPaper, exchange, mode, leverage, entryPrice, lastPrice, stopLoss, takeProfit, status, number, accountLabel, priceTick, quote };
 }
 
 /** A typed price: positive number; for a long the stop is below the market and the target above (reverse for a short). */
@@ -47,16 +47,16 @@ export function createAdjustDialog(deps: FeatureDeps) {
     }
     const { userId, position } = found;
     const kb = new InlineKeyboard()
-      .text(`🛑 Stop loss (${fmtPrice(position.stopLoss)})`, adjustData.pack({ which: 'sl' }))
+      .text(`🛑 Stop loss (${fmtPrice(position.stopLoss, position.priceTick)})`, adjustData.pack({ which: 'sl' }))
       .row()
-      .text(`🎯 Take profit (${fmtPrice(position.takeProfit)})`, adjustData.pack({ which: 'tp' }))
+      .text(`🎯 Take profit (${fmtPrice(position.takeProfit, position.priceTick)})`, adjustData.pack({ which: 'tp' }))
       .row()
       .text('Cancel', CANCEL_DATA);
-    const choice = await askChoice(conversation, ctx, `${positionTitle(position)}\nEntry ${fmtPrice(position.entryPrice)} · now ${fmtPrice(position.lastPrice)}\nWhat do you want to change?`, kb, /^adj:(sl|tp)$/);
+    const choice = await askChoice(conversation, ctx, `${positionTitle(position)}\nEntry ${fmtPrice(position.entryPrice, position.priceTick)} · now ${fmtPrice(position.lastPrice, position.priceTick)}\nWhat do you want to change?`, kb, /^adj:(sl|tp)$/);
     const which = adjustData.unpack(choice).which === 'tp' ? 'tp' : 'sl';
     const name = which === 'sl' ? 'stop loss' : 'take profit';
     const side = (which === 'sl') === (position.side === 'long') ? 'below' : 'above';
-    const ask = `New <b>${name}</b> price for ${escapeHtml(position.symbol)}, in ${escapeHtml(quoteOf(position.symbol))} (now ${fmtPrice(position.lastPrice)}; must be ${side} it):`;
+    const ask = `New <b>${name}</b> price for ${escapeHtml(position.symbol)}, in ${escapeHtml(position.quote ?? quoteOf(position.symbol))} (now ${fmtPrice(position.lastPrice, position.priceTick)}; must be ${side} it):`;
     await askUntilDone(
       conversation,
       ctx,

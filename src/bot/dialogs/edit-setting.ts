@@ -1,7 +1,8 @@
 /** Edits one numeric (or partial-levels) setting: asks with unit and range, re-asks with the reason. */
 import type { TradingSettings } from '../../domain/settings.ts';
 import type { Dialog, DialogContext, FeatureDeps } from '../context.ts';
-import { afterChangeKeyboard } from '../keyboards/settings.ts';
+import { afterChangeKeyboard, sectionOf } from '../keyboards/settings.ts';
+import { traderQuote } from '../trader-quote.ts';
 import { SETTING_LABELS, displayValue, parseSettingInput, questionFor, settingField } from '../settings-input.ts';
 import { askUntilDone } from './ask.ts';
 import { escapeHtml } from '../format/telegram-text.ts';
@@ -19,10 +20,11 @@ export function createEditSettingDialog(deps: FeatureDeps) {
     });
     if (!trader) return;
     const before: TradingSettings = await conversation.external(() => deps.engine.tradingSettings(trader.id));
+    const quote: string = await conversation.external(() => traderQuote(deps, trader.id));
     await askUntilDone(
       conversation,
       ctx,
-      questionFor(field, before),
+      questionFor(field, before, quote),
       async (text) => {
         const parsed = parseSettingInput(field, text);
         if (!parsed.ok) return escapeHtml(parsed.error);
@@ -32,8 +34,8 @@ export function createEditSettingDialog(deps: FeatureDeps) {
         });
         if (!saved.ok) return escapeHtml(saved.error);
         await ctx.reply(
-          `✅ ${SETTING_LABELS[field.key] ?? field.key}: ${displayValue(field, before)} → <b>${displayValue(field, saved.value)}</b>\nApplies to new positions.`,
-          { parse_mode: 'HTML', reply_markup: afterChangeKeyboard() },
+          `✅ ${SETTING_LABELS[field.key] ?? field.key}: ${escapeHtml(displayValue(field, before, quote))} → <b>${escapeHtml(displayValue(field, saved.value, quote))}</b>\nApplies to new positions.`,
+          { parse_mode: 'HTML', reply_markup: afterChangeKeyboard(sectionOf(field.key)) },
         );
         return undefined;
       },

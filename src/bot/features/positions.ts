@@ -10,8 +10,8 @@ import type { ControlResult, PositionView } from '../../engine/facade.ts';
 import { EXPIRED, positionData, readPositionData } from '../callback-data.ts';
 import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { ADJUST_DIALOG } from '../dialogs/adjust.ts';
-import { formatPosition } from '../format/positions.ts';
-import { freshNonce, positionKeyboard } from '../keyboards/position.ts';
+import { formatPosition, formatPositionsTable, TABLE_ROWS } from '../format/positions.ts';
+import { freshNonce, positionKeyboard, positionsListKeyboard } from '../keyboards/position.ts';
 
 export const STALE = 'This position is already closed.';
 export const NOT_YOURS = 'This is not one of your positions.';
@@ -30,9 +30,8 @@ export function positionsFeature(deps: FeatureDeps) {
     if (!ctx.trader) return ctx.reply(NEEDS_START);
     const list = await deps.engine.listPositions(ctx.trader.id);
     if (list.length === 0) return ctx.reply('No open positions. New signals open them automatically; /signals shows what came in.');
-    for (const p of list) {
-      await ctx.reply(formatPosition(p, deps.now()), { parse_mode: 'HTML', reply_markup: positionKeyboard(p.id, freshNonce('v')) });
-    }
+    // one message: the table, and a button per position that opens its card (with its controls)
+    await ctx.reply(formatPositionsTable(list), { parse_mode: 'HTML', reply_markup: positionsListKeyboard(list.slice(0, TABLE_ROWS)) });
   });
 
   chats.callbackQuery(positionData.filter(), async (ctx) => {
@@ -53,6 +52,14 @@ export function positionsFeature(deps: FeatureDeps) {
       if (isView && p) await ctx.editMessageText(formatPosition(p, deps.now()), { parse_mode: 'HTML', reply_markup: markup }).catch(() => undefined);
       else await ctx.editMessageReplyMarkup({ reply_markup: markup }).catch(() => undefined);
     };
+
+    if (a === 'card') {
+      const p = await deps.engine.getPosition(trader.id, id);
+      if (!p) return ctx.answerCallbackQuery({ text: NOT_YOURS, show_alert: true });
+      if (p.status !== 'open') return ctx.answerCallbackQuery({ text: STALE, show_alert: true });
+      await ctx.answerCallbackQuery();
+      return ctx.reply(formatPosition(p, deps.now()), { parse_mode: 'HTML', reply_markup: positionKeyboard(p.id, freshNonce('v')) });
+    }
 
     if (a === 'ref') {
       const p = await deps.engine.getPosition(trader.id, id);

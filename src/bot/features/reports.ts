@@ -1,12 +1,21 @@
-/** /balance, /trades [n], /pnl [day|week|month] (with a chart), /signals. */
+/** /balance, /trades [n], /pnl [day|week|month] (with a chart), /daily [n], /performance, /signals. */
 import { Composer, InputFile } from 'grammy';
 import type { Period } from '../../engine/facade.ts';
 import { NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { renderPnlChart } from '../format/chart.ts';
-import { formatBalances, formatPnl, formatSignals, formatTrades } from '../format/reports.ts';
+import { formatBalances, formatDaily, formatPerformance, formatPnl, formatSignals, formatTrades } from '../format/reports.ts';
 
 export const TRADES_USAGE = 'Usage: /trades [n] — n is a whole number from 1 to 50 (default 10).';
 export const PNL_USAGE = 'Usage: /pnl [day|week|month] (default week).';
+export const DAILY_USAGE = 'Usage: /daily [n] — n is a whole number of days from 1 to 30 (default 7).';
+
+export function parseDaysArg(arg: string): number | undefined {
+  const t = arg.trim();
+  if (t === '') return 7;
+  if (!/^\d+$/.test(t)) return undefined;
+  const n = Number(t);
+  return n >= 1 && n <= 30 ? n : undefined;
+}
 
 export function parseTradesArg(arg: string): number | undefined {
   const t = arg.trim();
@@ -49,6 +58,18 @@ export function reportsFeature(deps: FeatureDeps) {
     if (report.trades === 0) return ctx.reply(text, { parse_mode: 'HTML' });
     const png = renderPnlChart(report.series.map((p) => ({ time: p.time.getTime(), value: p.cumulativePnl })));
     await ctx.replyWithPhoto(new InputFile(png, `pnl-${period}.png`), { caption: text, parse_mode: 'HTML' });
+  });
+
+  chats.command('daily', async (ctx) => {
+    if (!ctx.trader) return ctx.reply(NEEDS_START);
+    const days = parseDaysArg(ctx.match);
+    if (days === undefined) return ctx.reply(DAILY_USAGE);
+    await ctx.reply(formatDaily(await deps.engine.daily(ctx.trader.id, days)), { parse_mode: 'HTML' });
+  });
+
+  chats.command('performance', async (ctx) => {
+    if (!ctx.trader) return ctx.reply(NEEDS_START);
+    await ctx.reply(formatPerformance(await deps.engine.performance(ctx.trader.id)), { parse_mode: 'HTML' });
   });
 
   chats.command('signals', async (ctx) => {

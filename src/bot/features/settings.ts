@@ -4,8 +4,9 @@ import type { TradingSettings } from '../../domain/settings.ts';
 import { EXPIRED, readSettingsData, settingsData } from '../callback-data.ts';
 import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { EDIT_SETTING_DIALOG } from '../dialogs/edit-setting.ts';
-import { LEVEL_ICONS, notifyKeyboard, notifyText, settingsMenuKeyboard, settingsMenuText } from '../keyboards/settings.ts';
+import { LEVEL_ICONS, notifyKeyboard, notifyText, sectionKeyboard, sectionOf, sectionText, SETTINGS_SECTIONS, settingsMenuKeyboard, settingsMenuText, type SectionKey } from '../keyboards/settings.ts';
 import { settingField } from '../settings-input.ts';
+import { traderQuote } from '../trader-quote.ts';
 import { kindLabel, levelFor, nextLevel, NOTIFY_KINDS } from '../notify-levels.ts';
 
 export function settingsFeature(deps: FeatureDeps) {
@@ -15,7 +16,7 @@ export function settingsFeature(deps: FeatureDeps) {
   chats.command('settings', async (ctx) => {
     if (!ctx.trader) return ctx.reply(NEEDS_START);
     const s = await deps.engine.tradingSettings(ctx.trader.id);
-    await ctx.reply(settingsMenuText(s), { parse_mode: 'HTML', reply_markup: settingsMenuKeyboard(s) });
+    await ctx.reply(settingsMenuText(s, await traderQuote(deps, ctx.trader.id)), { parse_mode: 'HTML', reply_markup: settingsMenuKeyboard() });
   });
 
   chats.callbackQuery(settingsData.filter(), async (ctx) => {
@@ -24,15 +25,25 @@ export function settingsFeature(deps: FeatureDeps) {
     const read = readSettingsData(ctx.callbackQuery.data);
     if (!read) return ctx.answerCallbackQuery({ text: `${EXPIRED} /settings shows the menu again.` });
     const { a, k } = read;
+    const quote = await traderQuote(deps, trader.id);
     const showMenu = async (s: TradingSettings, toast?: string) => {
       await ctx.answerCallbackQuery(toast ? { text: toast } : undefined);
-      await ctx.editMessageText(settingsMenuText(s), { parse_mode: 'HTML', reply_markup: settingsMenuKeyboard(s) }).catch(() => undefined);
+      await ctx.editMessageText(settingsMenuText(s, quote), { parse_mode: 'HTML', reply_markup: settingsMenuKeyboard() }).catch(() => undefined);
+    };
+    const showSection = async (key: SectionKey, s: TradingSettings, toast?: string) => {
+      await ctx.answerCallbackQuery(toast ? { text: toast } : undefined);
+      await ctx.editMessageText(sectionText(key, s, quote), { parse_mode: 'HTML', reply_markup: sectionKeyboard(key, s, quote) }).catch(() => undefined);
     };
     const actor = actorOf(ctx, trader, deps.adminIds);
 
     switch (a) {
       case 'menu':
         return showMenu(await deps.engine.tradingSettings(trader.id));
+      case 'sec': {
+        const key = SETTINGS_SECTIONS.find((x) => x.key === k)?.key;
+        if (!key) return ctx.answerCallbackQuery({ text: `${EXPIRED} /settings shows the menu again.` });
+        return showSection(key, await deps.engine.tradingSettings(trader.id));
+      }
       case 'close':
         await ctx.answerCallbackQuery();
         return ctx.editMessageReplyMarkup({ reply_markup: undefined }).catch(() => undefined);
@@ -44,7 +55,7 @@ export function settingsFeature(deps: FeatureDeps) {
           const value = !current[field.field];
           const r = await deps.engine.updateSettings(actor, trader.id, { [field.field]: value } as Partial<TradingSettings>);
           if (!r.ok) return ctx.answerCallbackQuery({ text: r.message, show_alert: true });
-          return showMenu(r.settings, `${value ? 'On' : 'Off'}. Applies to new positions.`);
+          return showSection(sectionOf(field.key) ?? 'exits', r.settings, `${value ? 'On' : 'Off'}. Applies to new positions.`);
         }
         if (field.kind === 'mode') return ctx.answerCallbackQuery({ text: 'Each account has its own mode: see /accounts.', show_alert: true });
         await ctx.answerCallbackQuery();
@@ -78,3 +89,4 @@ export function settingsFeature(deps: FeatureDeps) {
 
   return feature;
 }
+

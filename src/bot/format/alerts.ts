@@ -6,7 +6,7 @@
 import { reasonWords } from './reasons.ts';
 import type { EngineEvent } from '../../engine/events.ts';
 import { DEFAULT_PORTFOLIO_LIMITS } from '../../domain/portfolio.ts';
-import { baseOf, escapeHtml, fmtMoney, fmtPct, fmtPrice, fmtQty, quoteOf } from './numbers.ts';
+import { baseOf, escapeHtml, fmtDuration, fmtMoney, fmtPct, fmtPrice, fmtQty, quoteOf } from './numbers.ts';
 
 export interface FormattedAlert {
   text: string;
@@ -26,8 +26,36 @@ const EXIT_TITLES = {
   exchange_stop: '🛡 CLOSED BY THE STOP ON THE EXCHANGE (while the bot was away)',
 } as const;
 
-function head(e: { symbol: string; side: 'long' | 'short'; isPaper: boolean; exchange: string }): string {
-  return `<b>${escapeHtml(e.symbol)} ${e.side === 'long' ? 'LONG' : 'SHORT'}</b> · ${e.isPaper ? 'paper' : escapeHtml(e.exchange)}`;
+type Head = { symbol: string; side: 'long' | 'short'; isPaper: boolean; exchange: string; number?: number; accountLabel?: string };
+
+/** "BTC/USDT LONG · trade #3 · Binance spot ·1234" (older stored alerts: "· paper" / "· binance") */
+function head(e: Head): string {
+  const trade = e.number !== undefined ? ` · trade #${e.number}` : '';
+  const account = e.accountLabel ?? (e.isPaper ? 'paper' : e.exchange);
+  return `<b>${escapeHtml(e.symbol)} ${e.side === 'long' ? 'LONG' : 'SHORT'}</b>${trade} · ${escapeHtml(account)}`;
+}
+
+/** the fraction of what remains, as a percent: 0.25 → "25 %" */
+const share = (f: number) => `${Number((f * 100).toFixed(2))} %`;
+
+/** The exits the monitor follows, one line each (partial levels, trailing activation, time exit). */
+function planLines(e: Extract<EngineEvent, { kind: 'position_opened' }>): string[] {
+  const plan = e.plan;
+  if (!plan) return [];
+  const tick = e.priceTick;
+  const lines: string[] = [];
+  if (plan.partials.length > 0) lines.push(`💰 Partial TP: ${plan.partials.map((l) => `${fmtPrice(l.price, tick)} (sell ${share(l.fraction)})`).join(' · ')}`);
+  if (plan.trailingActivation !== null) {
+    lines.push(`📈 Trailing stop from ${fmtPrice(plan.trailingActivation, tick)} (${fmtPct(plan.trailingActivationPct)}), ${fmtPct(plan.trailingDistancePct, false)} behind the best price`);
+  }
+  if (plan.maxHoldHours !== null) lines.push(`⏰ Time exit after ${fmtDuration(plan.maxHoldHours * 3_600_000)}`);
+  return lines;
+}
+
+function signalLine(e: Extract<EngineEvent, { kind: 'position_opened' }>): string[] {
+  if (e.source === undefined) return [];
+  const confidence = e.confidence === null || e.confidence === undefined ? '' : ` · confidence ${e.confidence.toFixed(2)}`;
+  return [`📡 Signal: ${escapeHtml(e.source)}${confidence}`];
 }
 
 export function formatAlert(event: EngineEvent): FormattedAlert {
@@ -39,11 +67,10 @@ export function formatAlert(event: EngineEvent): FormattedAlert {
         text: [
           `🟢 <b>POSITION OPENED</b>`,
           head(event),
-          `Entry ${fmtPrice(event.entryPrice)} · size ${fmtQty(event.qty)} ${escapeHtml(baseOf(event.symbol))} (${fmtMoney(notional, quote, false)})`,
-          `🛑 SL ${fmtPrice(event.stopLoss)} · 🎯 TP ${fmtPrice(event.takeProfit)}`,
-          ...(event.partials && event.partials.length > 0
-            ? [`🎯 Partial exits at ${event.partials.map((p) => fmtPrice(p.price)).join(' · ')}: 1/${event.partials.length + 1} of the position each, the rest at TP`]
-            : []),
+          `Entry ${fmtPrice(event.entryPrice, event.priceTick)} · size ${fmtQty(event.qty, event.amountStep)} ${escapeHtml(baseOf(event.symbol))} (${fmtMoney(notional, quote, false)})`,
+          `🛑 SL ${fmtPrice(event.stopLoss, event.priceTick)} · 🎯 TP ${fmtPrice(event.takeProfit, event.priceTick)}`,
+          ...planLines(event),
+          ...signalLine(event),
           event.stopLoss === null ? '⚠️ No stop loss is set on this position.' : 'Protected: stop loss, take profit, trailing and time exit are watched.',
           ...(event.concentration !== undefined
             ? [`⚠️ Concentrated portfolio: Herfindahl index ${event.concentration.toFixed(2)} ≥ ${DEFAULT_PORTFOLIO_LIMITS.concentrationWarning} — most of your holdings sit in few assets.`]
@@ -67,9 +94,11 @@ export function formatAlert(event: EngineEvent): FormattedAlert {
       const lines = [
         `<b>${title}</b>`,
         head(event),
-        `${closed ? 'Closed' : 'Sold'} ${fmtQty(event.qty)} ${escapeHtml(baseOf(event.symbol))} at ${fmtPrice(event.price)}`,
-        `${event.pnl >= 0 ? '🟢' : '🔴'} P&L ${fmtMoney(event.pnl, quote)} (${fmtPct(event.pct)})`,
-        closed ? 'Position closed.' : `${fmtQty(event.remainingQty)} ${escapeHtml(baseOf(event.symbol))} still open.`,
+        `${closed ? 'Closed' : 'Sold'} ${fmtQty(event.qty, event.amountStep)} ${escapeHtml(baseOf(event.symbol))} at ${fmtPrice(event.price, event.priceTick)}`,
+        `${event.pnl >= 0 ? '🟢' : '🔴'} P&L ${fmtMoney(event.pnl, quote)} (${fmtPct(event.pct)}) after fees`,
+        closed
+          ? `Position closed${event.durationMs !== undefined ? ` after ${fmtDuration(event.durationMs)}` : ''}.`
+          : `${fmtQty(event.remainingQty, event.amountStep)} ${escapeHtml(baseOf(event.symbol))} still open${event.durationMs !== undefined ? ` (open for ${fmtDuration(event.durationMs)})` : ''}.`,
         ...(event.dust !== undefined && event.dust > 0
           ? [`${fmtQty(event.dust)} ${escapeHtml(baseOf(event.symbol))} stays in your wallet: below the exchange’s minimum order, it cannot be sold.`]
           : []),
@@ -81,19 +110,19 @@ export function formatAlert(event: EngineEvent): FormattedAlert {
         text: [
           `<b>🚨 LIQUIDATION RISK</b>`,
           head(event),
-          `Price ${fmtPrice(event.price)} is ${fmtPct(event.distancePct, false)} from liquidation at ${fmtPrice(event.liquidationPrice)}.`,
-          event.reducedQty > 0 ? `Reduced the position by ${fmtQty(event.reducedQty)} ${escapeHtml(baseOf(event.symbol))}.` : 'Consider reducing or closing it.',
+          `Price ${fmtPrice(event.price, event.priceTick)} is ${fmtPct(event.distancePct, false)} from liquidation at ${fmtPrice(event.liquidationPrice, event.priceTick)}.`,
+          event.reducedQty > 0 ? `Reduced the position by ${fmtQty(event.reducedQty, event.amountStep)} ${escapeHtml(baseOf(event.symbol))}.` : 'Consider reducing or closing it.',
         ].join('\n'),
         positionId: event.positionId,
       };
     case 'stop_moved':
       return {
-        text: [`📝 <b>Stop loss moved</b>`, head(event), `${fmtPrice(event.oldStop)} → ${fmtPrice(event.newStop)} (${escapeHtml(reasonWords(event.reason))})`].join('\n'),
+        text: [`📝 <b>Stop loss moved</b>`, head(event), `${fmtPrice(event.oldStop, event.priceTick)} → ${fmtPrice(event.newStop, event.priceTick)} (${escapeHtml(reasonWords(event.reason))})`].join('\n'),
         positionId: event.positionId,
       };
     case 'take_profit_moved':
       return {
-        text: [`📝 <b>Take profit moved</b>`, head(event), `${fmtPrice(event.oldTakeProfit)} → ${fmtPrice(event.newTakeProfit)} (${escapeHtml(reasonWords(event.reason))})`].join('\n'),
+        text: [`📝 <b>Take profit moved</b>`, head(event), `${fmtPrice(event.oldTakeProfit, event.priceTick)} → ${fmtPrice(event.newTakeProfit, event.priceTick)} (${escapeHtml(reasonWords(event.reason))})`].join('\n'),
         positionId: event.positionId,
       };
     case 'signal_rejected':

@@ -63,6 +63,8 @@ export interface PositionRecord {
   userId: string;
   accountId: string;
   signalId: string | null;
+  /** the trader's own trade number (1, 2, 3 …), given at insert; null on rows loaded in bulk */
+  number?: number | null;
   exchange: string;
   isPaper: boolean;
   symbol: string;
@@ -122,6 +124,7 @@ export function toPositionRecord(row: Row): PositionRecord {
     userId: row.userId,
     accountId: row.accountId,
     signalId: row.signalId,
+    number: row.number,
     exchange: row.exchange,
     isPaper: m.isPaper ?? false,
     symbol: row.symbol,
@@ -195,8 +198,14 @@ export function toPositionRow(p: PositionRecord) {
 
 export function createPositionsRepo(db: Db) {
   return {
+    /** numbers the position as the trader's next trade (entries of one trader run one at a time) */
     async insert(p: PositionRecord, tx: Db = db): Promise<void> {
-      await tx.insert(positions).values(toPositionRow(p));
+      const next = sql<number>`(select coalesce(max(${positions.number}), 0) + 1 from ${positions} where ${positions.userId} = ${p.userId})`;
+      const [row] = await tx
+        .insert(positions)
+        .values({ ...toPositionRow(p), number: next })
+        .returning({ number: positions.number });
+      p.number = row?.number ?? null;
     },
 
     /** Full write of one position (exits, opens, manual changes: never deferred). */

@@ -120,6 +120,38 @@ export function createTradesRepo(db: Db) {
       return rows.map(toRecord);
     },
 
+    /**
+     * Closed trades per UTC day from `from` (ms): count, net P&L and fees (exits that sold
+     * nothing, a dust close, are not trades here).
+     */
+    async dailyTotals(userId: string, from: number): Promise<Array<{ day: string; trades: number; pnl: number; fees: number }>> {
+      const day = sql<string>`to_char(${trades.closedAt} at time zone 'UTC', 'YYYY-MM-DD')`;
+      const rows = await db
+        .select({ day, trades: sql<number>`count(*)::int`, pnl: sql<string>`coalesce(sum(${trades.pnl}), 0)`, fees: sql<string>`coalesce(sum(${trades.fee}), 0)` })
+        .from(trades)
+        .where(and(eq(trades.userId, userId), gte(trades.closedAt, new Date(from)), sql`${trades.quantity} > 0`))
+        .groupBy(day);
+      return rows.map((r) => ({ day: r.day, trades: Number(r.trades), pnl: num(r.pnl), fees: num(r.fees) }));
+    },
+
+    /** Every closed trade per market: count, wins, net P&L, and what was traded (Σ quantity × entry), best first. */
+    async perSymbol(userId: string): Promise<Array<{ symbol: string; trades: number; wins: number; pnl: number; basis: number }>> {
+      const pnl = sql<string>`coalesce(sum(${trades.pnl}), 0)`;
+      const rows = await db
+        .select({
+          symbol: trades.symbol,
+          trades: sql<number>`count(*)::int`,
+          wins: sql<number>`(count(*) filter (where ${trades.pnl} > 0))::int`,
+          pnl,
+          basis: sql<string>`coalesce(sum(${trades.quantity} * ${trades.entryPrice}), 0)`,
+        })
+        .from(trades)
+        .where(and(eq(trades.userId, userId), isNotNull(trades.closedAt), sql`${trades.quantity} > 0`))
+        .groupBy(trades.symbol)
+        .orderBy(desc(pnl));
+      return rows.map((r) => ({ symbol: r.symbol, trades: Number(r.trades), wins: Number(r.wins), pnl: num(r.pnl), basis: num(r.basis) }));
+    },
+
     async forPosition(positionId: string): Promise<TradeRecord[]> {
       const rows = await db.select().from(trades).where(eq(trades.positionId, positionId)).orderBy(trades.closedAt);
       return rows.map(toRecord);

@@ -84,6 +84,6 @@ describe('alert messages', () => {
       const shown = parseFormatted(formatAlert(e).text, 'HTML').text;
       expect(shown).toContain('P<b>&/U<i>');
     }
-    expect(parseFormatted(formatAlert(events[1]!).text, 'HTML').text).toContain('P&L −1.00 U<i>');
+    expect(parseFormatted(formatAlert(events[1]!).text, 'HTML').text).toContain('P&L −1 U<i>');
   });
 });

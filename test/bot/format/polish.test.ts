@@ -3,12 +3,17 @@ import { formatPosition } from '../../../src/bot/format/positions.ts';
 import { formatAlert } from '../../../src/bot/format/alerts.ts';
 import { CHANGE_WORDS, EXIT_WORDS, reasonWords } from '../../../src/bot/format/reasons.ts';
 import type { PositionView } from '../../../src/engine/facade.ts';
+import { decimalsOf, fmtMoney, fmtPct, fmtPrice, fmtQty } from '../../../src/bot/format/numbers.ts';
 
 const base: PositionView = {
   id: 'b0517000-0000-4000-8000-000000000001',
+  number: 7,
   userId: 'u',
   accountId: 'a',
   accountLabel: 'Binance margin ·1234',
+  quote: 'USDT',
+  amountStep: 0.00001,
+  priceTick: 0.01,
   exchange: 'binance',
   isPaper: false,
   symbol: 'BTC/USDT',
@@ -47,5 +52,17 @@ describe("a trader's polish", () => {
     expect(formatPosition(base, new Date('2026-12-01T11:00:00Z'))).not.toContain('Liquidation');
     expect(formatPosition({ ...base, leverage: 5, liquidationPrice: 81_000 }, new Date('2026-12-01T11:00:00Z'))).toContain('🚨 Liquidation 81,000');
     expect(formatPosition({ ...base, mode: 'spot', liquidationPrice: 81_000, leverage: 5 }, new Date('2026-12-01T11:00:00Z'))).not.toContain('Liquidation');
+  });
+
+  it('amounts at the market step, prices at its tick, percents with two decimals, money to the cent', () => {
+    expect([0.00001, 0.25, 0.5, 1, 10, 1e-8, 0.1].map(decimalsOf)).toEqual([5, 2, 1, 0, 0, 8, 1]);
+    expect(fmtQty(0.009990000000000001, 0.00001)).toBe('0.00999');
+    expect(fmtQty(0.0049949999, 0.00001)).toBe('0.00499');
+    expect(fmtQty(1234.5, 0.001)).toBe('1,234.5');
+    expect(fmtPrice(100_749.60000000001, 0.01)).toBe('100,749.6');
+    expect(fmtPrice(0.123456789, 0.0001)).toBe('0.1235');
+    expect(fmtPct(99.77081741787624)).toBe('+99.77 %');
+    expect(fmtMoney(-0.794, 'USD')).toBe('−0.79 USD');
+    expect(fmtMoney(0.00012345, 'BTC')).toBe('+0.00012345 BTC');
   });
 });
