@@ -118,7 +118,7 @@ describe.each(harnessKinds())('channel posts and /signal on the real engine (%s)
     await expect.poll(async () => (await h.engine.getPosition(aliceId, position!.id))!.qty, { timeout: 15_000 }).toBeCloseTo(qty0 * 0.25, 7);
     // and the last target closes the rest as the take profit
     feed.push('BTC/USDT', 104_000);
-    await h.emu.waitForMessage(alice.id, /TAKE PROFIT[\s\S]*Position closed\./, 15_000);
+    await h.emu.waitForMessage(alice.id, /TAKE PROFIT[\s\S]*Position closed after/, 15_000);
     await expect.poll(async () => (await h.engine.listPositions(aliceId)).length, { timeout: 15_000 }).toBe(0);
 
     // Bob's chat never traded it: no execution, no position, no alert, not in his /signals
