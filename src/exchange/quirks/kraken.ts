@@ -137,7 +137,19 @@ export const krakenQuirks: ExchangeQuirks = {
    * sell, assumed to hold the coins (unverified), so sells shrink it first. Margin: none yet.
    */
   backstop(mode: TradingMode) {
-    if (mode === 'futures') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: false, params: { reduceOnly: true }, lookupParams: {}, firedTradeField: 'cliOrdId', tested: true } as const;
+    if (mode === 'futures')
+      return {
+        type: 'market',
+        limitOffset: 0,
+        locksBalance: false,
+        // moved in place: ccxt editOrder posts editorder (orderId, size) with our stopPrice param
+        amendable: true,
+        amend: { type: 'stp', triggerParam: 'stopPrice', params: {} },
+        params: { reduceOnly: true },
+        lookupParams: {},
+        firedTradeField: 'cliOrdId',
+        tested: true,
+      } as const;
     if (mode === 'spot') return { type: 'limit', limitOffset: 0.01, locksBalance: true, amendable: false, params: {}, lookupParams: {}, tested: false } as const;
     return undefined;
   },
