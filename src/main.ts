@@ -26,6 +26,7 @@ import { createSignalInputsRepo } from './db/repos/signal-inputs.ts';
 import { createAuditRepo } from './db/repos/audit.ts';
 import { createWebhooks } from './engine/webhooks.ts';
 import { systemClock } from './engine/clock.ts';
+import { guardOrders, watchEngineLock } from './engine/engine-lock.ts';
 import type { EngineStatus } from './engine/facade.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHttpServer } from './http/server.ts';
@@ -84,6 +85,19 @@ async function main(): Promise<void> {
     await database.close();
     process.exit(3);
   }
+  // the lock's session can be cut while we run (database restart, network cut): watched, re-taken,
+  // and while it is not held no new position is opened; another process holding it stops this one
+  const lock =
+    database.kind === 'postgres'
+      ? watchEngineLock(database, {
+          logger,
+          onTaken: () => {
+            // the other process owns the positions now: stop at once, sending nothing more
+            logger.fatal('exiting (code 3): another ASE Bot process took the engine lock of this database while this one had lost its connection');
+            process.exit(3);
+          },
+        })
+      : undefined;
 
   const accounts = createAccountsRepo(database.db, box);
   const replay = await createPriceFeed(config);
@@ -107,7 +121,10 @@ async function main(): Promise<void> {
     database,
     accounts,
     notifier: metrics.instrumentNotifier(alerts.notifier),
-    createExchange: async (account) => metrics.instrumentPort(await exchanges.create(account)),
+    createExchange: async (account) => {
+      const port = metrics.instrumentPort(await exchanges.create(account));
+      return lock ? guardOrders(port, lock) : port;
+    },
     feeds: (exchange, mode) => ((EXCHANGE_IDS as readonly string[]).includes(exchange) ? exchanges.feedFor(exchange as ExchangeId, mode) : priceFeed),
     candles,
     ...(config.council
@@ -173,6 +190,7 @@ async function main(): Promise<void> {
       }
     };
     phase = 'stopping';
+    lock?.stop();
     await step('http', () => http.close());
     await step('bot', () => (polling?.isRunning() ? polling.stop() : Promise.resolve()));
     await step('engine', () => engine.stop());

@@ -23,8 +23,18 @@ export interface Database {
    * to false when another live process holds it. Released on close (or when the process dies).
    */
   acquireEngineLock(): Promise<boolean>;
+  /**
+   * Whether this process still holds the engine lock, taking it again when it is free (its
+   * session was cut: a database restart, a network cut, an administrator's pg_terminate_backend).
+   * 'taken': another process holds it now. Throws when the database cannot be reached.
+   */
+  checkEngineLock(): Promise<EngineLockCheck>;
+  /** `fn` runs each time the connection that holds the engine lock closes: the lock went with it */
+  onEngineLockConnectionClosed(fn: () => void): void;
   close(): Promise<void>;
 }
+
+export type EngineLockCheck = 'held' | 'taken';
 
 export interface DatabaseOptions {
   /** postgres:// URL; unset → embedded PGlite in dataDir */
@@ -42,7 +52,7 @@ export interface DatabaseOptions {
 }
 
 /** pg advisory lock key of the engine: one process per database monitors positions */
-const ENGINE_LOCK_KEY = 0x45_42_4f_54; // 'EBOT'
+export const ENGINE_LOCK_KEY = 0x45_42_4f_54; // 'EBOT'
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -97,6 +107,8 @@ async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<
     ping: () => pingDb(db),
     // the directory lock taken at open already makes this process the only one
     acquireEngineLock: async () => true,
+    checkEngineLock: async () => 'held',
+    onEngineLockConnectionClosed: () => {},
     async close() {
       if (closed) return;
       closed = true;
@@ -138,8 +150,35 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const client = postgres(url, { max, onnotice: () => {} });
   const db = drizzle(client, { schema }) as unknown as Db;
-  // the session that holds the engine lock: kept out of the pool until close
-  let lockConnection: { release(): void } | undefined;
+  // The engine lock lives on a session of its own: one connection, never recycled (a pool's
+  // connections are ended after max_lifetime, and a reserved one that the server cut answers the
+  // next statement with a crash inside postgres.js 3.4). When that session drops, the lock is gone:
+  // postgres.js reconnects silently at the next statement, so each check asks pg_locks whether
+  // this session holds it, and takes it again when it is free.
+  let lockClient: ReturnType<typeof postgres> | undefined;
+  let locked = false;
+  const lockClosed: Array<() => void> = [];
+  const lockSession = () =>
+    (lockClient ??= postgres(url, {
+      max: 1,
+      idle_timeout: 0,
+      max_lifetime: 0,
+      connect_timeout: 5,
+      onnotice: () => {},
+      onclose: () => {
+        if (!locked) return;
+        for (const fn of lockClosed) fn();
+      },
+    }));
+  const tryLock = async (): Promise<boolean> => {
+    const session = lockSession();
+    const [row] = await session`select case when exists (
+        select 1 from pg_locks
+        where locktype = 'advisory' and classid = 0 and objid = ${ENGINE_LOCK_KEY} and objsubid = 1
+          and pid = pg_backend_pid() and granted
+      ) then true else pg_try_advisory_lock(${ENGINE_LOCK_KEY}) end as ok`;
+    return row?.ok === true;
+  };
   return {
     db,
     kind: 'postgres',
@@ -149,18 +188,20 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     },
     ping: () => pingDb(db),
     async acquireEngineLock() {
-      if (lockConnection) return true;
-      const reserved = await client.reserve();
-      const [row] = await reserved`select pg_try_advisory_lock(${ENGINE_LOCK_KEY}) as ok`;
-      if (row?.ok === true) {
-        lockConnection = reserved;
-        return true;
-      }
-      reserved.release();
-      return false;
+      if (!(await tryLock())) return false;
+      locked = true;
+      return true;
+    },
+    async checkEngineLock() {
+      if (!locked) throw new Error('checkEngineLock before acquireEngineLock');
+      return (await tryLock()) ? 'held' : 'taken';
+    },
+    onEngineLockConnectionClosed(fn) {
+      lockClosed.push(fn);
     },
     async close() {
-      lockConnection?.release();
+      locked = false;
+      await lockClient?.end({ timeout: 5 });
       await client.end({ timeout: 5 });
     },
   };

@@ -330,7 +330,31 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
    * that fired while the bot was away is recorded once as `exchange_stop`; one that vanished (or
    * was refused) is placed again. The periodic pass looks up only stops the price came near.
    */
-  async function reconcile(options: { full: boolean; place?: boolean; missingOnly?: boolean } = { full: true }): Promise<{ fired: number; cancelled: number; placed: number }> {
+  /**
+   * At start: a stop placed just before a crash, whose record never reached the database, is
+   * found by its deterministic client id (the next in the position's sequence) and adopted — or,
+   * when it fired while the bot was down, recorded as that exit. The older stop it was replacing,
+   * if still resting, is cancelled (one stop per position).
+   */
+  async function adoptUnrecorded(p: PositionRecord, port: ExchangePort): Promise<'fired' | 'adopted' | 'none'> {
+    const b = p.backstop;
+    const seq = (b?.seq ?? 0) + 1;
+    const clientOrderId = backstopClientId(p.id, seq);
+    const seen = await port.fetchStop!(p.symbol, { clientOrderId });
+    if (!seen || !(seen.status === 'open' || (seen.status === 'closed' && seen.fill))) return 'none';
+    logger.info({ positionId: p.id, clientOrderId, status: seen.status }, 'found a backstop placed before a restart but never recorded');
+    const adopted: StoredBackstop = { status: 'live', seq, clientOrderId, orderId: seen.id, stopPrice: seen.stopPrice, qty: seen.qty, basisStopLoss: p.state.stopLoss, movedAt: clock.now(), problem: null, told: false };
+    if (seen.status === 'open') {
+      if (b?.status === 'live' && b.clientOrderId !== clientOrderId) await cancelOn(port, p, b);
+      await store(p, adopted);
+      return 'adopted';
+    }
+    await store(p, adopted);
+    await recordFired(p, adopted, seen);
+    return 'fired';
+  }
+
+  async function reconcile(options: { full: boolean; place?: boolean; missingOnly?: boolean; adopt?: boolean } = { full: true }): Promise<{ fired: number; cancelled: number; placed: number }> {
     const place = options.place ?? true;
     reconciledAt = clock.now();
     const out = { fired: 0, cancelled: 0, placed: 0 };
@@ -347,9 +371,17 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
       await ctx.locks.run(p.id, () =>
         guard(p, async () => {
           if (p.status !== 'open' || p.pendingAction) return;
-          if (p.backstop?.placing) {
+          // a placement written ahead is looked up by its client id; where even that write was
+          // lost (a kill during a database outage), the next id of the sequence is looked up at start
+          const pending = p.backstop?.placing;
+          if (pending || options.adopt) {
             const port = await portOf(p);
-            if (port && !(await settlePlacing(port, p))) return;
+            if (port && pending && !(await settlePlacing(port, p))) return;
+            if (port && !pending && options.adopt) {
+              const found = await adoptUnrecorded(p, port);
+              if (found === 'fired') out.fired++;
+              if (found !== 'none' && (isClosed(p) || p.backstop?.status === 'live')) return;
+            }
           }
           const b = p.backstop;
           if (b?.status === 'live' && !options.full && !mayHaveFired(p, b)) return;

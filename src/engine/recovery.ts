@@ -73,7 +73,7 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
 
     // before the account check: a stop that fired is an exchange_stop, not closed_on_exchange; none
     // is placed yet: a position the trader closed on the exchange has no coins left to cover one
-    await ctx.backstops?.reconcile({ full: true, place: false });
+    await ctx.backstops?.reconcile({ full: true, place: false, adopt: true });
     const accounts = new Set([...ctx.book.all()].map((p) => p.accountId));
     for (const accountId of accounts) {
       const r = await reconcileAccount(accountId).catch((error: unknown) => {

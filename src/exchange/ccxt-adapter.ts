@@ -537,9 +537,11 @@ export class CcxtExchange implements ExchangePort {
     const qty = roundToStep(request.qty, market.stepSize, 'down');
     if (!(qty > 0)) throw new ExchangeError('ORDER_BELOW_MINIMUM');
     const amount = market.contractSize === 1 ? Number(this.ex.amountToPrecision(market.symbol, qty)) : roundToStep(qty / market.contractSize, this.contractStep(market), 'nearest');
-    const params = { ...this.lookupParams(ref), triggerPrice: this.ex.priceToPrecision(market.symbol, stopPrice) };
+    const how = spec.amend ?? { type: spec.type, triggerParam: 'triggerPrice', params: {} };
+    // a venue-specific amend names the stop by its exchange id where known (OKX amend-algos: algoId)
+    const params = { ...(spec.amend && ref.id !== undefined ? {} : this.lookupParams(ref)), ...how.params, [how.triggerParam]: this.ex.priceToPrecision(market.symbol, stopPrice) };
     try {
-      const order = await this.call('editOrder', () => this.ex.editOrder(ref.id ?? '', market.symbol, spec.type, long ? 'sell' : 'buy', amount, undefined, params));
+      const order = await this.call('editOrder', () => this.ex.editOrder(ref.id ?? '', market.symbol, how.type, long ? 'sell' : 'buy', amount, undefined, params));
       return { id: String(order.id ?? ref.id ?? ''), clientOrderId: ref.clientOrderId ?? request.clientOrderId, status: 'open', stopPrice, qty };
     } catch (error) {
       if (error instanceof ExchangeError && error.code === 'ORDER_NOT_FOUND') return undefined;

@@ -29,13 +29,18 @@ export class PaperStopBook {
   load(): Promise<void> {
     this.loading ??= (async () => {
       for (const stop of await this.store.loadStops(this.accountId)) {
-        if (stop.state.status === 'closed' && !stop.state.fill) {
+        // a fired stop whose own row was not updated (the database failed between the two writes) is
+        // known by its fill order: it counts as fired, never as resting (it would sell again)
+        if ((stop.state.status === 'closed' || stop.state.status === 'open') && !stop.state.fill) {
           const fill = await this.store.findOrder(this.accountId, { clientOrderId: `${stop.state.clientOrderId}f` });
-          if (fill) stop.state.fill = fill;
+          if (fill) stop.state = { ...stop.state, status: 'closed', fill };
         }
         this.stops.set(stop.state.clientOrderId, stop);
       }
-    })();
+    })().catch((error: unknown) => {
+      this.loading = undefined; // read again on the next call (the database was down)
+      throw error;
+    });
     return this.loading;
   }
 

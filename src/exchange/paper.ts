@@ -222,8 +222,13 @@ export class PaperExchange implements ExchangePort {
     const market = await this.market(request.symbol);
     const state = await this.exclusive(() => this.wallet());
     if (this.account.mode === 'spot') {
-      const held = (state.balances.get(market.base) ?? 0) - this.stops.lockedBy(market.base);
-      if (!(held > 0)) throw new ExchangeError('POSITION_NOT_FOUND', { message: `There is no ${market.base} to sell.` });
+      const balance = state.balances.get(market.base) ?? 0;
+      const held = balance - this.stops.lockedBy(market.base);
+      if (!(held > 0)) {
+        // as the live adapter answers (nothing free to sell), saying why when a resting stop holds the coins
+        const why = balance > 0 ? `There is no free ${market.base} to sell: a resting stop order holds it.` : `There is no ${market.base} to sell.`;
+        throw new ExchangeError('POSITION_NOT_FOUND', { message: why });
+      }
       return this.placeOrder({ symbol: market.symbol, side: 'sell', type: 'market', qty: Math.min(request.qty ?? held, held), clientOrderId: request.clientOrderId });
     }
     const position = state.positions.get(market.symbol);
@@ -312,12 +317,20 @@ export class PaperExchange implements ExchangePort {
       const long = stop.side === 'long';
       if (long ? price > stop.state.stopPrice : price < stop.state.stopPrice) continue;
       stop.state.status = 'closed'; // unlocks the coins before the sell
+      let fill: OrderResult;
       try {
-        const fill = await this.fill({ symbol, side: long ? 'sell' : 'buy', type: 'market', qty: stop.state.qty, reduceOnly: this.account.mode !== 'spot', clientOrderId: `${stop.state.clientOrderId}f` });
-        await this.stops.update(stop, { status: 'closed', fill });
-      } catch {
+        fill = await this.fill({ symbol, side: long ? 'sell' : 'buy', type: 'market', qty: stop.state.qty, reduceOnly: this.account.mode !== 'spot', clientOrderId: `${stop.state.clientOrderId}f` });
+      } catch (error) {
+        stop.state.status = 'open';
+        // the wallet could not be written (its database is down): nothing was sold, the stop keeps
+        // resting and fires on a later tick; only a sell the paper exchange refused expires it
+        if (!(error instanceof ExchangeError)) continue;
         await this.stops.update(stop, { status: 'expired' });
+        continue;
       }
+      // the fill is stored; a stop row left 'open' by a failed write is read as fired at load
+      stop.state = { ...stop.state, status: 'closed', fill };
+      await this.stops.update(stop, { status: 'closed', fill });
     }
   }
 

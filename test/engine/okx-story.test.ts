@@ -80,13 +80,12 @@ describe.each(databaseKinds())('OKX story on %s', (kind) => {
         setPrice(w, price);
         await w.h.engine.settle();
         if (i === 1 && backstop) {
-          // the first partial take profit: the backstop resized to what is left (new one first, then the old one cancelled)
+          // the first partial take profit: the backstop resized in place to what is left (amend-algos: the same algo order)
           const [now] = await w.h.engine.facade.listPositions(w.userId);
           const live = liveAlgos(w);
-          expect(live).toHaveLength(1);
-          expect(live[0]!.sz).toBeCloseTo(swap ? now!.qty / 0.01 : now!.qty, 9);
-          expect(live[0]!.cTime).toBeLessThanOrEqual(stop!.uTime);
-          expect(stop!.state).toBe('canceled');
+          expect(live).toEqual([stop]);
+          expect(stop!.sz).toBeCloseTo(swap ? now!.qty / 0.01 : now!.qty, 9);
+          expect(w.ex.requests.filter((r) => r.path === '/api/v5/trade/amend-algos')).toHaveLength(1);
         }
       }
 
@@ -114,7 +113,7 @@ describe.each(databaseKinds())('OKX story on %s', (kind) => {
       expect(Number(row!.realizedPnl)).toBeCloseTo(total, 9);
       expect(liveAlgos(w)).toEqual([]);
       expect(w.ex.book.algos.every((a) => a.state === 'canceled')).toBe(true);
-      expect(w.ex.book.algos.length).toBe(backstop ? 4 : 0); // placed, then resized after each partial take profit
+      expect(w.ex.book.algos.length).toBe(backstop ? 1 : 0); // placed once, amended after each partial take profit, cancelled at the close
       expect(w.h.notifier.ofKind('order_failed')).toEqual([]);
     });
 

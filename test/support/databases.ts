@@ -130,6 +130,8 @@ function lease(database: Database): TestDatabase {
     },
     ping: () => database.ping(),
     acquireEngineLock: () => database.acquireEngineLock(),
+    checkEngineLock: () => database.checkEngineLock(),
+    onEngineLockConnectionClosed: (fn) => database.onEngineLockConnectionClosed(fn),
     close: release,
     destroy: release,
   };

@@ -178,7 +178,19 @@ export const krakenQuirks: ExchangeQuirks = {
    * (the monitor alone protects; the margin level from TradeBalance gives the liquidation price).
    */
   backstop(mode: TradingMode) {
-    if (mode === 'futures') return { type: 'market', limitOffset: 0, locksBalance: false, amendable: false, params: { reduceOnly: true }, lookupParams: {}, firedTradeField: 'cliOrdId', tested: true } as const;
+    if (mode === 'futures')
+      return {
+        type: 'market',
+        limitOffset: 0,
+        locksBalance: false,
+        // moved in place: ccxt editOrder posts editorder (orderId, size) with our stopPrice param
+        amendable: true,
+        amend: { type: 'stp', triggerParam: 'stopPrice', params: {} },
+        params: { reduceOnly: true },
+        lookupParams: {},
+        firedTradeField: 'cliOrdId',
+        tested: true,
+      } as const;
     if (mode === 'spot') return { type: 'limit', limitOffset: 0.01, locksBalance: true, amendable: false, params: {}, lookupParams: {}, tested: true } as const;
     return undefined;
   },

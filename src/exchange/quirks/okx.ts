@@ -68,11 +68,23 @@ export const okxQuirks: ExchangeQuirks = {
    * position). Spot: tdMode `cash`
    * given explicitly, because ccxt turns a spot conditional order's `cash` into `cross` (spot
    * margin), which would borrow coins to sell once the trader had sold them.
-   * Fetch and cancel through ccxt's trigger param (GET order-algo, POST cancel-algos).
+   * Fetch and cancel through ccxt's trigger param (GET order-algo, POST cancel-algos). Moved in
+   * place: ccxt editOrder with type `conditional` posts trade/amend-algos (newSlTriggerPx, newSz;
+   * newSlOrdPx -1 keeps it a market stop), so the stop keeps its algoId and client id.
    * Margin: none (the bot's monitor alone protects; spot margin is not exercised here).
    */
   backstop(mode: TradingMode) {
-    const common = { type: 'market', limitOffset: 0, locksBalance: false, amendable: false, lookupParams: { trigger: true }, firedOrderField: 'ordId', clientIdParam: 'algoClOrdId', tested: true } as const;
+    const common = {
+      type: 'market',
+      limitOffset: 0,
+      locksBalance: false,
+      amendable: true,
+      amend: { type: 'conditional', triggerParam: 'stopLossPrice', params: { newSlOrdPx: -1 } },
+      lookupParams: { trigger: true },
+      firedOrderField: 'ordId',
+      clientIdParam: 'algoClOrdId',
+      tested: true,
+    } as const;
     if (mode === 'futures') return { ...common, params: { reduceOnly: true }, marginModeParam: 'marginMode' };
     if (mode === 'spot') return { ...common, params: { tdMode: 'cash' } };
     return undefined;

@@ -31,6 +31,12 @@ export interface BackstopOrder {
   readonly locksBalance: boolean;
   /** ccxt editOrder can move the trigger in place */
   readonly amendable: boolean;
+  /**
+   * amendable venues whose ccxt editOrder reaches the stop's amend endpoint only under another
+   * order type and trigger param (OKX: type `conditional` → POST trade/amend-algos, the trigger as
+   * `stopLossPrice` with `newSlOrdPx` -1 for a market stop); default: `type`, `triggerPrice`
+   */
+  readonly amend?: { readonly type: string; readonly triggerParam: string; readonly params: Readonly<Record<string, unknown>> };
   /** extra createOrder params (reduce-only, trigger kind) besides clientOrderId, stopLossPrice and hedged */
   readonly params: Readonly<Record<string, unknown>>;
   /** params that make ccxt fetchOrder / cancelOrder look among conditional orders */

@@ -184,6 +184,27 @@ export class KrakenFuturesBook {
     return leverage === undefined ? notional * i.initialMargin : notional / leverage;
   }
 
+  /**
+   * editorder: an open order's size, limit or stop price changed in place (same order id and
+   * client id). A stop keeps its trigger on the far side of the price (Kraken refuses one that
+   * would fire at once); a field of another order kind is refused as Kraken does. Throws OrderRefusal.
+   */
+  edit(order: KrakenOrder, change: { size?: number | undefined; limitPrice?: number | undefined; stopPrice?: number | undefined }): void {
+    const i = this.instrument(order.symbol);
+    if (change.size !== undefined && (!(change.size > order.filled) || !onStep(change.size, 10 ** -i.contractValueTradePrecision))) throw new OrderRefusal('invalidSize');
+    for (const price of [change.limitPrice, change.stopPrice]) if (price !== undefined && (!(price > 0) || !onStep(price, i.tickSize))) throw new OrderRefusal('invalidPrice');
+    if (change.stopPrice !== undefined) {
+      if (order.orderType !== 'stp' && order.orderType !== 'take_profit') throw new OrderRefusal('orderForEditNotAStop');
+      const price = this.price(order.symbol);
+      const firesAtOnce = order.orderType === 'stp' ? (order.side === 'sell' ? price <= change.stopPrice : price >= change.stopPrice) : order.side === 'sell' ? price >= change.stopPrice : price <= change.stopPrice;
+      if (firesAtOnce) throw new OrderRefusal('invalidPrice');
+      order.stopPrice = change.stopPrice;
+    }
+    if (change.size !== undefined) order.size = change.size;
+    if (change.limitPrice !== undefined) order.limitPrice = change.limitPrice;
+    order.lastUpdateTime = this.now();
+  }
+
   /** Checks and stores a new order; a market order fills at once. Throws OrderRefusal. */
   place(input: { symbol: string; side: 'buy' | 'sell'; orderType: OrderType; size: number; limitPrice?: number; stopPrice?: number; reduceOnly: boolean; cliOrdId?: string }): KrakenOrder {
     const i = this.instrument(input.symbol);

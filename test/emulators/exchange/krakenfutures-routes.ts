@@ -50,6 +50,7 @@ export function route(ctx: KrakenContext, method: string, path: string, p: Param
   if (key === 'PUT /derivatives/api/v3/leveragepreferences') return setLeverage(book, p, ok);
   if (key === 'POST /derivatives/api/v3/sendorder') return ok({ sendStatus: sendOrder(book, p) });
   if (key === 'POST /derivatives/api/v3/cancelorder') return ok({ cancelStatus: cancelOrder(book, p) });
+  if (key === 'POST /derivatives/api/v3/editorder') return ok({ editStatus: editOrder(book, p) });
   if (key === 'GET /derivatives/api/v3/openorders') return ok({ openOrders: book.orders.filter((o) => o.status === 'open').map(openOrderJson) });
   if (key === 'GET /derivatives/api/v3/orders/status' || key === 'POST /derivatives/api/v3/orders/status') return ok({ orders: orderStatus(book, p) });
   if (key === 'GET /derivatives/api/v3/fills') return ok({ fills: book.fills.slice(-100).reverse().map(fillJson) });
@@ -257,6 +258,28 @@ function triggerJson(order: KrakenOrder) {
     lastUpdateTimestamp: iso(order.lastUpdateTime),
     startTime: null,
   };
+}
+
+/** POST editorder by orderId or cliOrdId: `edited` (the order before and after), or `orderForEditNotFound` for one not open */
+function editOrder(book: KrakenFuturesBook, p: Params) {
+  const now = iso(book.now());
+  const id = one(p, 'orderId');
+  const cliOrdId = one(p, 'cliOrdId');
+  const order = id ? book.orders.find((o) => o.orderId === id) : cliOrdId ? book.orders.findLast((o) => o.cliOrdId === cliOrdId) : undefined;
+  if (!order || order.status !== 'open') return { status: 'orderForEditNotFound', receivedTime: now, orderEvents: [] };
+  const number = (name: string) => {
+    const v = one(p, name);
+    return v === undefined || v === '' ? undefined : Number(v);
+  };
+  const before = order.orderType === 'stp' || order.orderType === 'take_profit' ? triggerJson(order) : orderJson(order);
+  try {
+    book.edit(order, { size: number('size'), limitPrice: number('limitPrice'), stopPrice: number('stopPrice') });
+  } catch (error) {
+    if (error instanceof OrderRefusal) return { status: error.status, orderId: order.orderId, receivedTime: now, orderEvents: [] };
+    throw error;
+  }
+  const after = order.orderType === 'stp' || order.orderType === 'take_profit' ? triggerJson(order) : orderJson(order);
+  return { status: 'edited', orderId: order.orderId, receivedTime: now, orderEvents: [{ old: before, new: after, reducedQuantity: null, type: 'EDIT' }] };
 }
 
 /** POST cancelorder by order_id or cliOrdId: cancelled, or `filled` / `notFound` as Kraken answers */
