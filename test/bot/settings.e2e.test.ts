@@ -26,7 +26,7 @@ describe('settings', () => {
   it('shows every setting with its value; a number is asked with unit and range and re-asked with the reason', async () => {
     await h.say(alice, '/start', /Welcome/);
     const menu = await h.say(alice, '/settings', /Your settings/);
-    expect(menu.buttons.flat().map((b) => b.text)).toEqual(['🎚 Risk', '🚪 Exits', '🚦 Limits', '🔔 Notifications', '↪ Apply to open positions', 'Done']);
+    expect(menu.buttons.flat().map((b) => b.text)).toEqual(['🎚 Risk', '🚪 Exits', '🚦 Limits', '🛡 Protections', '🔔 Notifications', '↪ Apply to open positions', 'Done']);
     await h.press(alice, menu, '🎚 Risk');
     const risk = await h.edited(alice, menu, /^⚙️ Risk/);
     expect(risk.text).toContain('Stop loss (fallback): 2 %');
@@ -103,7 +103,7 @@ describe('settings', () => {
     await h.say(alice, '/cancel', /Cancelled/);
   });
 
-  it('four sections, each on one phone screen; every setting in one; money in the account’s quote (Kraken Futures: USD)', async () => {
+  it('five sections, each on one phone screen; every setting in one; money in the account’s quote (Kraken Futures: USD)', async () => {
     await h.say(alice, '/start', /Welcome/);
     const ask = await h.say(alice, '/connect', /Which exchange/);
     await h.press(alice, ask, 'Kraken');
@@ -115,7 +115,7 @@ describe('settings', () => {
     const menu = await h.say(alice, '/settings', /Your settings/);
     expect(menu.text).toContain('at most 1000 USD ·');
     const seen: string[] = [];
-    for (const [button, title] of [['🎚 Risk', /^⚙️ Risk/], ['🚪 Exits', /^⚙️ Exits/], ['🚦 Limits', /^⚙️ Limits/], ['🔔 Notifications', /^🔔 Notifications/]] as const) {
+    for (const [button, title] of [['🎚 Risk', /^⚙️ Risk/], ['🚪 Exits', /^⚙️ Exits/], ['🚦 Limits', /^⚙️ Limits/], ['🛡 Protections', /^⚙️ Protections/], ['🔔 Notifications', /^🔔 Notifications/]] as const) {
       await h.press(alice, current(menu), button);
       const section = await h.edited(alice, menu, title);
       // a phone screen: at most 16 lines of text and 10 rows of buttons, none of them over 2 a row

@@ -7,11 +7,11 @@ import { escapeHtml } from '../format/telegram-text.ts';
 
 const s = (a: string, k = '') => settingsData.pack({ a, k });
 
-export type SectionKey = 'risk' | 'exits' | 'limits';
+export type SectionKey = 'risk' | 'exits' | 'limits' | 'protections';
 
 /**
  * The settings a trader edits, in sections that each fit a phone screen (notifications are the
- * fourth). The mode is not among them: each account trades in its own mode (SPEC §11,
+ * fifth). The mode is not among them: each account trades in its own mode (SPEC §11,
  * /accounts); the settings JSON keeps `mode` for backtests only.
  */
 export const SETTINGS_SECTIONS: ReadonlyArray<{ key: SectionKey; title: string; fields: readonly string[] }> = [
@@ -22,6 +22,22 @@ export const SETTINGS_SECTIONS: ReadonlyArray<{ key: SectionKey; title: string; 
     fields: ['trailing_enabled', 'trailing_activation_pct', 'trailing_distance_pct', 'partial_tp_enabled', 'partial_tp_levels', 'breakeven_after_first_tp', 'trailing_tp_enabled', 'trailing_tp_deviation_pct', 'max_hold_hours', 'sl_timeout_seconds'],
   },
   { key: 'limits', title: '🚦 Limits', fields: ['max_positions', 'daily_trade_limit', 'hourly_trade_limit', 'liquidation_warn_pct', 'liquidation_close_pct', 'liquidation_reduce_fraction'] },
+  {
+    key: 'protections',
+    title: '🛡 Protections',
+    fields: [
+      'max_drawdown_enabled',
+      'max_drawdown_pct',
+      'max_drawdown_window_hours',
+      'max_drawdown_cooldown_hours',
+      'stoploss_guard_enabled',
+      'stoploss_guard_trades',
+      'stoploss_guard_window_minutes',
+      'stoploss_guard_cooldown_minutes',
+      'stoploss_guard_per_pair',
+      'exit_cooldown_minutes',
+    ],
+  },
 ];
 
 const fieldOf = (key: string): SettingField => SETTING_FIELDS.find((f) => f.key === key)!;
@@ -44,6 +60,7 @@ export function settingsMenuText(settings: TradingSettings, quote = 'USDT'): str
     `🎚 Risk: level ${settings.riskLevel} · ${v('risk_per_trade')} a trade · at most ${escapeHtml(v('max_position'))} · ${v('leverage')}`,
     `🚪 Exits: trailing ${v('trailing_enabled')} · partial TP ${v('partial_tp_enabled')} · time exit ${v('max_hold_hours')}`,
     `🚦 Limits: ${v('max_positions')} open · ${v('daily_trade_limit')} a day · ${v('hourly_trade_limit')} an hour`,
+    `🛡 Protections: drawdown guard ${v('max_drawdown_enabled')} · stop-loss guard ${v('stoploss_guard_enabled')} · cooldown after exit ${v('exit_cooldown_minutes')}`,
     ...riskNotes(settings).slice(1),
     '',
     'Pick a section to see and change its settings. Changes apply to new positions; “Apply to open positions” updates the open ones too.',
@@ -52,12 +69,14 @@ export function settingsMenuText(settings: TradingSettings, quote = 'USDT'): str
 }
 
 export function settingsMenuKeyboard(): InlineKeyboard {
-  const [risk, exits, limits] = SETTINGS_SECTIONS;
+  const [risk, exits, limits, protections] = SETTINGS_SECTIONS;
   return new InlineKeyboard()
     .text(risk!.title, s('sec', risk!.key))
     .text(exits!.title, s('sec', exits!.key))
     .row()
     .text(limits!.title, s('sec', limits!.key))
+    .text(protections!.title, s('sec', protections!.key))
+    .row()
     .text('🔔 Notifications', s('notify'))
     .row()
     .text('↪ Apply to open positions', s('apply'))
