@@ -170,6 +170,23 @@ describe.each(harnessKinds())('channel posts and /signal on the real engine (%s)
     expect(await h.engine.listPositions(aliceId)).toHaveLength(0);
   });
 
+  it('/signal → Trade → a manual signal row for that trader → a position with its stop and take profit', async () => {
+    const aliceId = await paperTrader(alice);
+    const preview = await h.say(alice, '/signal ETH/USDT buy sl 2900 tp 3150', /Your signal/);
+    expect(preview.text).toContain('🛑 SL 2,900 · 🎯 TP 3,150');
+    await h.press(alice, preview, '✅ Trade');
+    const rows = await h.db.db.select().from(tradingSignals).where(eq(tradingSignals.userId, aliceId));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ symbol: 'ETH/USDT', action: 'BUY', source: 'manual', stopLoss: 2_900, takeProfit: 3_150 });
+    const opened = await h.emu.waitForMessage(alice.id, /POSITION OPENED[\s\S]*ETH\/USDT LONG/, 15_000);
+    expect(opened.text).toContain('🛑 SL 2,900 · 🎯 TP 3,150');
+    const [position] = await h.engine.listPositions(aliceId);
+    expect(position).toMatchObject({ symbol: 'ETH/USDT', side: 'long', stopLoss: 2_900, takeProfit: 3_150 });
+    // 1 000 USDT at about 3 000 (the paper fill's slippage and the fee in ETH leave a little less)
+    expect(position!.qty).toBeGreaterThan(0.33);
+    expect(position!.qty).toBeLessThan(0.3334);
+  });
+
   it('a pasted short on a futures account: the post’s leverage under the trader’s own, its stop above, its first target sells half', async () => {
     const aliceId = await paperTrader(alice, 'Futures');
     // the trader allows 20×; risk level 5 caps it at 10×; the post asks 5×: 5× it is
