@@ -93,6 +93,7 @@ async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<
     releaseLock = release;
   }
   const client = await PGlite.create(snapshot ? { dataDir, loadDataDir: snapshot } : { dataDir });
+  takeTurnsWithIo(client);
   const db = drizzle(client, { schema }) as unknown as Db;
   let closed = false;
   return {
@@ -116,6 +117,27 @@ async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<
       await client.close();
     },
   };
+}
+
+/**
+ * PGlite runs every query on this thread, and its own queue hands the next query over in a
+ * microtask: a long queue (200 traders pressing a button at once, the alert outbox draining) ran
+ * back to back without the event loop ever reaching a socket, so Telegram answers and exchange
+ * replies waited seconds for the whole queue. Here the top-level calls still run one at a time in
+ * the order they were made, with a turn of the event loop before each, so pending I/O goes between
+ * two queries. A transaction's own queries run inside its turn. (PGlite already refuses a
+ * top-level call made inside a transaction's callback: it waits for the transaction, as here.)
+ */
+function takeTurnsWithIo(client: { query: unknown; exec: unknown; transaction: unknown }): void {
+  let last: Promise<unknown> = Promise.resolve();
+  const inTurn = <A extends unknown[], R>(run: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      const result = last.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => run(...args));
+      last = result.catch(() => undefined);
+      return result;
+    };
+  const c = client as Record<'query' | 'exec' | 'transaction', (...args: unknown[]) => Promise<unknown>>;
+  for (const method of ['query', 'exec', 'transaction'] as const) c[method] = inTurn(c[method].bind(client));
 }
 
 /** A pid file: taken when absent or when its process is gone. Returns the release function. */
