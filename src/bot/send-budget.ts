@@ -65,6 +65,7 @@ export class SendBudget {
   private readonly waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sent = 0;
+  private prunedAt = -Infinity;
 
   constructor(
     limits: Partial<SendLimits> = {},
@@ -200,9 +201,11 @@ export class SendBudget {
     return this.sent;
   }
 
-  /** forget idle chats (memory stays bounded) */
+  /** forget idle chats (memory stays bounded); walks the maps at most every 10 s, however often it is called */
   prune(): void {
     const t = this.now();
+    if (t - this.prunedAt < 10_000) return;
+    this.prunedAt = t;
     for (const [chat, at] of this.lastAlert) if (t - at > 60_000) this.lastAlert.delete(chat);
     for (const [chat, b] of this.chats) if (t - b.at > 60_000) this.chats.delete(chat);
     for (const [chat, until] of this.heldUntil) if (until < t) this.heldUntil.delete(chat);

@@ -3,7 +3,7 @@
  * pushing `next_attempt_at` forward (a lease), so a crash mid-send leaves the row to be sent again
  * after the lease: delivery is at least once, never lost.
  */
-import { and, asc, count, eq, gt, inArray, lt, lte, max } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, lt, lte, max, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { alertOutbox } from '../db/schema.ts';
 
@@ -54,17 +54,22 @@ export function createOutboxRepo(db: Db) {
       return rows.length > 0;
     },
 
-    /** The oldest pending row of each chat (so a chat's alerts go out in order), oldest first. */
-    async headsPerChat(limit: number): Promise<OutboxRow[]> {
-      const rows = await db
+    /**
+     * What the worker may send next: the oldest pending row of each chat (so a chat's alerts go out
+     * in order) where that row is due, at most `limit`. A manual close's alert answers the trader's
+     * own press, so those come first; then the oldest first. Only these rows (with their payloads)
+     * leave the database, however long the queue: on PGlite every row read is parsed on the thread
+     * that also answers the traders.
+     */
+    async dueHeads(now: Date, limit: number): Promise<OutboxRow[]> {
+      const heads = db
         .selectDistinctOn([alertOutbox.chatId])
         .from(alertOutbox)
         .where(eq(alertOutbox.status, 'pending'))
-        .orderBy(asc(alertOutbox.chatId), asc(alertOutbox.id));
-      return rows
-        .map(toRow)
-        .sort((a, b) => a.id - b.id)
-        .slice(0, limit);
+        .orderBy(asc(alertOutbox.chatId), asc(alertOutbox.id))
+        .as('heads');
+      const rows = await db.select().from(heads).where(lte(heads.nextAttemptAt, now)).orderBy(sql`${heads.kind} = 'manual' desc`, asc(heads.id)).limit(limit);
+      return rows.map(toRow);
     },
 
     /** Takes the rows that are still pending and due; the lease ends at `leaseUntil`. */

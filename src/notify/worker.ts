@@ -67,6 +67,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   const maxBackoffMs = deps.maxBackoffMs ?? 300_000;
   const refreshMs = deps.refreshMs ?? 250;
   const keepSentMs = deps.keepSentMs ?? 7 * 86_400_000;
+  /** heads read per look: twice what can be in flight, so chats still inside their 1 s gap never hide sendable ones */
+  const headsLimit = 2 * maxInFlight;
   let lastPrune = -Infinity;
   const inFlight = new Map<number, Promise<void>>();
   const chatsInFlight = new Set<number>();
@@ -111,9 +113,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   }
 
   /**
-   * The heads of the chats' queues, read at most every refreshMs (or at once after a kick): a busy
-   * outbox is not re-read for every message sent. A row taken from here is claimed atomically
-   * before it is sent, so a stale entry is harmless.
+   * The due heads of the chats' queues (the oldest headsLimit), read at most every refreshMs, or at
+   * once when a kick finds nothing left to send: a busy outbox is not re-read for every message
+   * queued or sent (a new row has the newest id, so it would wait behind these anyway). A row taken
+   * from here is claimed atomically before it is sent, so a stale entry is harmless.
    */
   let heads: OutboxRow[] = [];
   let headsAt = -Infinity;
@@ -137,7 +140,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
           break;
         }
         if (headsStale || t - headsAt >= refreshMs) {
-          heads = await deps.outbox.headsPerChat(5000);
+          heads = await deps.outbox.dueHeads(new Date(t), headsLimit);
           headsAt = t;
           headsStale = false;
         }
@@ -198,7 +201,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
         .finally(() => void pump());
     },
     kick() {
-      headsStale = true;
+      if (heads.length === 0) headsStale = true;
       if (running) void pump();
     },
     async stop() {

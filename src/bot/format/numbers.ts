@@ -7,7 +7,16 @@ export { decimalsOf };
 
 export { escapeHtml };
 
-const group = (digits: number) => new Intl.NumberFormat('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits, useGrouping: true });
+/** one formatter per decimal count: building an Intl.NumberFormat costs far more than formatting with it */
+const GROUPED = new Map<number, Intl.NumberFormat>();
+function group(digits: number): Intl.NumberFormat {
+  let f = GROUPED.get(digits);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits, useGrouping: true });
+    GROUPED.set(digits, f);
+  }
+  return f;
+}
 
 /**
  * A price at the market's tick when it is known (tick 0.01: 100,749.6; tick 0.1: 100,749.6),
