@@ -233,6 +233,8 @@ export interface TraderView {
   paused: boolean;
   /** paused by an administrator: only an administrator resumes */
   pausedByAdmin: boolean;
+  /** alert levels chosen per event kind (absent: the kind's default) */
+  notifyPrefs: NotifyPrefs;
 }
 
 export interface TraderSummary {

@@ -33,6 +33,7 @@ const toView = (u: UserRecord): TraderView => ({
   firstName: u.firstName,
   paused: u.paused,
   pausedByAdmin: u.pausedByAdmin,
+  notifyPrefs: u.notifyPrefs,
 });
 
 export interface Desk extends TraderDesk, PauseControls {

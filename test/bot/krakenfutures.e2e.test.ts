@@ -63,7 +63,7 @@ describe('Kraken Futures in the chat (real engine, real ccxt, emulators)', () =>
 
     emulator.setPrice('PF_XBTUSD', 50_300);
     const close = await h.press(alice, opened, '✖ Close');
-    expect(close.answer).toBe("Closed BTC/USD:USD.");
+    expect(close.answer).toBe('Closing BTC/USD:USD…');
     await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*Position closed after \d+ s\./, 15_000);
     expect(emulator.book.positions.size).toBe(0);
     expect(emulator.book.orders.filter((o) => o.orderType === 'stp' && o.status === 'open')).toEqual([]);

@@ -125,7 +125,7 @@ describe.each(harnessKinds())("a trader's polish, on the real engine and Binance
 
     // half: the exit alert names the trade, rounds to the step and gives the percent after fees
     const half = await h.press(alice, current(card), '½ Close 50 %');
-    expect(half.answer).toMatch(/^Closed \d+(\.\d{1,2})? % of BTC\/USDT\.$/);
+    expect(half.answer).toBe('Closing 50 % of BTC/USDT…');
     const partial = await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*still open/, 15_000);
     const [firstExit] = await h.db.db.select().from(trades).where(eq(trades.userId, userId)).orderBy(desc(trades.closedAt)).limit(1);
     const pnl = Number(firstExit!.pnl);
@@ -138,7 +138,7 @@ describe.each(harnessKinds())("a trader's polish, on the real engine and Binance
     expect(partial.text).toMatch(/BTC still open \(open for \d+ s\)\./);
 
     const close = await h.press(alice, current(card), '✖ Close');
-    expect(close.answer).toBe('Closed BTC/USDT.');
+    expect(close.answer).toBe('Closing BTC/USDT…');
     const closed = await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*Position closed after/, 15_000);
     expect(closed.text).toMatch(/trade #1 · Binance spot ·4321[\s\S]*Position closed after \d+ s\./);
 

@@ -55,9 +55,10 @@ describe.each(harnessKinds())('positions and their buttons on %s', (kind) => {
     // after the entry fee (0.1 % of 1 000 USDT)
     expect(view.text).toContain('🟢 P&L +9.00 USDT (+0.90 %) after the entry fee');
 
-    // Close 50 % under the alert: half goes, the alert keeps (fresh) controls, and the exit is reported
+    // Close 50 % under the alert: the toast says it is on its way, half goes, the alert keeps
+    // (fresh) controls, and the exit is reported
     const half = await h.press(alice, opened, '½ Close 50 %');
-    expect(half.answer).toBe('Closed 0.005 BTC/USDT at 101000; 0.005 left.');
+    expect(half.answer).toBe('Closing 50 % of BTC/USDT…');
     const partial = await h.emu.waitForMessage(alice.id, /CLOSED BY YOU/, 8000);
     expect(partial.text).toContain('Sold 0.005 BTC at 101,000');
     expect(partial.text).toMatch(/0\.005 BTC still open \(open for \d+ s\)\./);
@@ -74,7 +75,7 @@ describe.each(harnessKinds())('positions and their buttons on %s', (kind) => {
     // Close: the rest goes; the alert is not edited (the closing alert follows, and an edit would
     // take a message slot from everyone's alerts): its buttons now answer "already closed"
     const close = await h.press(alice, current(opened), '✖ Close');
-    expect(close.answer).toBe('Closed 0.005 BTC/USDT at 101000.');
+    expect(close.answer).toBe('Closing BTC/USDT…');
     const closed = await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*Position closed after \d+ s\./, 8000);
     expect(closed.buttons).toEqual([]);
     // no edit took the alert's keyboard away (earlier redraws after a partial close or a stop move
@@ -101,8 +102,36 @@ describe.each(harnessKinds())('positions and their buttons on %s', (kind) => {
     const first = h.emu.pressButton(alice, opened.message_id, data);
     const second = h.emu.pressButton(alice, opened.message_id, data);
     const answers = [(await first.answer).text, (await second.answer).text].sort();
-    expect(answers).toEqual(['Already done: this button acts once.', 'Closed 0.01 BTC/USDT at 100000; 0.01 left.']);
+    expect(answers).toEqual(['Already done: this button acts once.', 'Closing 50 % of BTC/USDT…']);
+    await h.emu.waitForMessage(alice.id, /CLOSED BY YOU/, 8000);
     expect(fake.actions.filter((a) => a.action === 'close')).toHaveLength(1);
+  });
+
+  it('a close the exchange refuses: the toast says it is on its way, a message says why, fresh buttons try again', async () => {
+    const { userId, accountId } = await paperTrader();
+    const position = await fake.open({ userId, accountId, qty: 0.01 });
+    const opened = await h.emu.waitForMessage(alice.id, /POSITION OPENED/, 8000);
+    fake.closeRefusal = 'Account has insufficient balance for requested action.';
+    expect((await h.press(alice, opened, '✖ Close')).answer).toBe('Closing BTC/USDT…');
+    await h.emu.waitForMessage(alice.id, 'Could not close BTC/USDT: Account has insufficient balance for requested action.', 8000);
+    expect(fake.positions.get(position.id)!.status).toBe('open');
+    // the press is spent; the alert gets a fresh keyboard, whose Close closes
+    const closeData = (m: MessageView) => m.buttons.flat().find((b) => b.text === '✖ Close')?.callback_data;
+    const redrawn = await h.emu.waitForMessage(alice.id, (m) => m.message_id === opened.message_id && closeData(m) !== closeData(opened), 8000);
+    expect((await h.press(alice, redrawn, '✖ Close')).answer).toBe('Closing BTC/USDT…');
+    await h.emu.waitForMessage(alice.id, /CLOSED BY YOU/, 8000);
+    expect(fake.positions.get(position.id)!.status).toBe('closed');
+  });
+
+  it('with the manual-close alert switched off, the result of a close comes as a reply', async () => {
+    const { userId, accountId } = await paperTrader();
+    const position = await fake.open({ userId, accountId, entryPrice: 100_000, qty: 0.01 });
+    const opened = await h.emu.waitForMessage(alice.id, /POSITION OPENED/, 8000);
+    await fake.setNotifyLevel({ telegramId: alice.id, userId }, userId, 'manual', 'off');
+    expect((await h.press(alice, opened, '✖ Close')).answer).toBe('Closing BTC/USDT…');
+    await h.emu.waitForMessage(alice.id, 'Closed 0.01 BTC/USDT at 100000.', 8000);
+    expect(fake.positions.get(position.id)!.status).toBe('closed');
+    expect(h.emu.messages(alice.id).filter((m) => /CLOSED BY YOU/.test(m.text))).toEqual([]);
   });
 
   it("a forged callback for another trader's position is refused and changes nothing", async () => {

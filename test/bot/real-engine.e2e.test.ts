@@ -62,7 +62,7 @@ describe('on the real engine', () => {
     const half = opened.buttons.flat().find((b) => b.text === '½ Close 50 %')!.callback_data!;
     const taps = [h.emu.pressButton(alice, opened.message_id, half), h.emu.pressButton(alice, opened.message_id, half)];
     const answers = (await Promise.all(taps.map((t) => t.answer))).map((a) => a.text).sort();
-    expect(answers).toEqual(['Already done: this button acts once.', 'Closed 50 % of BTC/USDT.']);
+    expect(answers).toEqual(['Already done: this button acts once.', 'Closing 50 % of BTC/USDT…']);
     await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*still open/, 15_000);
     expect((await h.engine.getPosition(userId, position!.id))!.qty).toBeCloseTo(position!.qty / 2, 10);
 
@@ -70,7 +70,7 @@ describe('on the real engine', () => {
     // the alert was redrawn with fresh buttons after the half close
     const redrawn = h.emu.messages(alice.id).find((m) => m.message_id === opened.message_id)!;
     const closed = await h.press(alice, redrawn, '✖ Close');
-    expect(closed.answer).toBe('Closed BTC/USDT.');
+    expect(closed.answer).toBe('Closing BTC/USDT…');
     await h.emu.waitForMessage(alice.id, /CLOSED BY YOU[\s\S]*Position closed after \d+ s\./, 15_000);
     expect(await h.engine.listPositions(userId)).toHaveLength(0);
     const again = await h.press(alice, h.emu.messages(alice.id).find((m) => m.message_id === view.message_id)!, '✖ Close');

@@ -78,6 +78,8 @@ export class FakeEngineFacade implements EngineFacade {
   feeRate = 0.001;
   /** ms a control spends "at the exchange" while holding the lock */
   controlDelayMs = 5;
+  /** the exchange's refusal of the next close, after its time "at the exchange" (tests set it) */
+  closeRefusal: string | undefined;
   startedAt = new Date('2026-11-24T20:00:00Z');
   lastCycle: EngineStatus['lastCycle'] = null;
   /** what status() reports as concentrated traders (tests set it) */
@@ -227,6 +229,11 @@ export class FakeEngineFacade implements EngineFacade {
       if ('ok' in p) return p;
       if (!(fraction > 0 && fraction <= 1)) return { ok: false, code: 'invalid', message: 'Fraction must be in (0, 1].' };
       await new Promise((r) => setTimeout(r, this.controlDelayMs));
+      const refusal = this.closeRefusal;
+      if (refusal !== undefined) {
+        this.closeRefusal = undefined;
+        return { ok: false, code: 'exchange_error', message: refusal };
+      }
       const price = this.prices.get(p.symbol) ?? p.entryPrice;
       const qty = fraction === 1 ? p.qty : p.qty * fraction;
       const dir = p.side === 'long' ? 1 : -1;

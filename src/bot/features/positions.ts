@@ -6,10 +6,11 @@
  * rides along); the bot audits what never reaches it (a refused button).
  */
 import { Composer } from 'grammy';
-import type { ControlResult, PositionView } from '../../engine/facade.ts';
+import type { PositionView } from '../../engine/facade.ts';
 import { EXPIRED, positionData, readPositionData } from '../callback-data.ts';
 import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { ADJUST_DIALOG } from '../dialogs/adjust.ts';
+import { levelFor } from '../notify-levels.ts';
 import { formatPosition, formatPositionsTable, TABLE_ROWS } from '../format/positions.ts';
 import { freshNonce, positionKeyboard, positionsListKeyboard } from '../keyboards/position.ts';
 
@@ -94,12 +95,28 @@ export function positionsFeature(deps: FeatureDeps) {
       return ctx.conversation.enter(ADJUST_DIALOG, id);
     }
 
-    let result: ControlResult;
-    if (a === 'be') result = await deps.engine.stopLossToBreakeven(actor, trader.id, id);
-    else result = await deps.engine.closePosition(actor, trader.id, id, a === 'close' ? 1 : 0.5);
+    if (a === 'be') {
+      const result = await deps.engine.stopLossToBreakeven(actor, trader.id, id);
+      if (result.ok) {
+        await ctx.answerCallbackQuery({ text: result.message.slice(0, 190) });
+        return redraw(result.position ?? (await deps.engine.getPosition(trader.id, id)));
+      }
+      if (result.code === 'not_owner' || result.code === 'not_found') return ctx.answerCallbackQuery({ text: NOT_YOURS, show_alert: true });
+      await ctx.answerCallbackQuery({ text: (result.code === 'closed' ? STALE : result.message).slice(0, 190), show_alert: true });
+      // the claim is spent; draw a fresh keyboard so the trader can try again
+      return redraw(await deps.engine.getPosition(trader.id, id));
+    }
 
+    // A close waits on the exchange: the toast says at once that it is on its way (Telegram shows
+    // a spinner until the toast comes, and other traders' presses must not wait behind this one);
+    // the result follows as a message: the engine's close alert, or why it did not close.
+    const fraction = a === 'close' ? 1 : 0.5;
+    const what = fraction === 1 ? p.symbol : `50 % of ${p.symbol}`;
+    await ctx.answerCallbackQuery({ text: `Closing ${what}…` });
+    const result = await deps.engine.closePosition(actor, trader.id, id, fraction);
     if (result.ok) {
-      await ctx.answerCallbackQuery({ text: result.message.slice(0, 190) });
+      // the close alert is the result; a trader who switched that alert off gets the result here
+      if (levelFor(trader.notifyPrefs, 'manual') === 'off') await ctx.reply(result.message);
       const after = result.position ?? (await deps.engine.getPosition(trader.id, id));
       // an alert under a position now closed keeps its buttons (they answer "already closed"): the
       // closing alert follows at once, and the edit would take a message slot from everyone's alerts
@@ -108,13 +125,13 @@ export function positionsFeature(deps: FeatureDeps) {
     }
     switch (result.code) {
       case 'closed':
-        await ctx.answerCallbackQuery({ text: STALE, show_alert: true });
+        await ctx.reply(`${p.symbol}: ${STALE}`);
         return redraw(await deps.engine.getPosition(trader.id, id));
       case 'not_owner':
       case 'not_found':
-        return ctx.answerCallbackQuery({ text: NOT_YOURS, show_alert: true });
+        return ctx.reply(NOT_YOURS);
       default:
-        await ctx.answerCallbackQuery({ text: result.message.slice(0, 190), show_alert: true });
+        await ctx.reply(`Could not close ${what}: ${result.message}`);
         // the claim is spent; draw a fresh keyboard so the trader can try again
         return redraw(await deps.engine.getPosition(trader.id, id));
     }
