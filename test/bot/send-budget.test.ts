@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { SendBudget, TELEGRAM_SEND_LIMITS } from '../../src/bot/send-budget.ts';
 
@@ -61,12 +61,21 @@ describe("the token's one outgoing budget", () => {
   });
 
   it('replies may burst to one chat as Telegram allows, then wait for the sustained pace', async () => {
-    const budget = new SendBudget({ perChatBurst: 3, perChatPerSecond: 10 });
-    const started = Date.now();
-    const at: number[] = [];
-    await Promise.all(Array.from({ length: 5 }, () => budget.acquire(7).then(() => at.push(Date.now() - started))));
-    expect(at.slice(0, 3).every((t) => t < 50)).toBe(true);
-    // the 4th and 5th wait for the chat's refill (100 ms each at 10/s)
-    expect(at[4]!).toBeGreaterThanOrEqual(150);
+    // on a fake clock: what is measured is the budget's schedule, not the machine's load
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const budget = new SendBudget({ perChatBurst: 3, perChatPerSecond: 10 });
+      const at: number[] = [];
+      const all = Promise.all(Array.from({ length: 5 }, () => budget.acquire(7).then(() => at.push(Date.now()))));
+      await vi.advanceTimersByTimeAsync(1_000);
+      await all;
+      // three at once (the third after one global slot's refill, 1/28 s)
+      expect(at.slice(0, 3).every((t) => t < 50)).toBe(true);
+      // the 4th and 5th wait for the chat's refill (100 ms each at 10/s)
+      expect(at[3]!).toBeGreaterThanOrEqual(100);
+      expect(at[4]!).toBeGreaterThanOrEqual(200);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

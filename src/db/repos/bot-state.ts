@@ -18,13 +18,34 @@ function isSealed(v: unknown): v is SealedValue {
   return typeof v === 'object' && v !== null && 'sealed' in v;
 }
 
+/** keys remembered as having no row, at most (then forgotten all at once) */
+const ABSENT_KEYS_MAX = 100_000;
+
+/**
+ * Every update reads its chat's dialog state, and most chats have none: keys known to have no row
+ * are remembered, so a button press costs no storage read. Sound because one process handles a
+ * token's updates (Telegram gives getUpdates to one consumer) and every write goes through here; a
+ * read that overlaps any write or delete remembers nothing.
+ */
 export function createBotStorage<T>(db: Db, options: { box?: SecretBox; prefix?: string } = {}): KeyValueStorage<T> {
   const prefix = options.prefix ?? '';
   const box = options.box;
+  const absent = new Set<string>();
+  /** bumped before and after every write and delete */
+  let changes = 0;
+  const rememberAbsent = (key: string) => {
+    if (absent.size >= ABSENT_KEYS_MAX) absent.clear();
+    absent.add(key);
+  };
   return {
     async read(key) {
+      if (absent.has(key)) return undefined;
+      const seen = changes;
       const [row] = await db.select().from(botStorage).where(eq(botStorage.key, prefix + key));
-      if (!row) return undefined;
+      if (!row) {
+        if (seen === changes) rememberAbsent(key);
+        return undefined;
+      }
       if (isSealed(row.value)) {
         if (!box) return undefined;
         try {
@@ -37,14 +58,26 @@ export function createBotStorage<T>(db: Db, options: { box?: SecretBox; prefix?:
       return row.value as T;
     },
     async write(key, value) {
-      const stored: unknown = box ? ({ sealed: box.encrypt(JSON.stringify(value)) } satisfies SealedValue) : value;
-      await db
-        .insert(botStorage)
-        .values({ key: prefix + key, value: stored })
-        .onConflictDoUpdate({ target: botStorage.key, set: { value: stored, updatedAt: new Date() } });
+      absent.delete(key);
+      changes++;
+      try {
+        const stored: unknown = box ? ({ sealed: box.encrypt(JSON.stringify(value)) } satisfies SealedValue) : value;
+        await db
+          .insert(botStorage)
+          .values({ key: prefix + key, value: stored })
+          .onConflictDoUpdate({ target: botStorage.key, set: { value: stored, updatedAt: new Date() } });
+      } finally {
+        changes++;
+      }
     },
     async delete(key) {
-      await db.delete(botStorage).where(eq(botStorage.key, prefix + key));
+      changes++;
+      try {
+        await db.delete(botStorage).where(eq(botStorage.key, prefix + key));
+        rememberAbsent(key);
+      } finally {
+        changes++;
+      }
     },
   };
 }
