@@ -17,6 +17,8 @@ describe.each(databaseKinds())('bot storage on %s', (kind) => {
   it('reads back what it wrote; with a box the row holds no readable secret', async () => {
     const box = createSecretBox('storage-test-secret-key-0123456789');
     const sealed = createBotStorage<{ text: string }>(db.db, { box, prefix: 'conv:' });
+    // a key read as absent (and remembered so) is found once written
+    expect(await sealed.read('42')).toBeUndefined();
     await sealed.write('42', { text: 'my api secret sk-123' });
     expect(await sealed.read('42')).toEqual({ text: 'my api secret sk-123' });
     const [row] = await db.db.select().from(botStorage).where(eq(botStorage.key, 'conv:42'));
@@ -28,6 +30,8 @@ describe.each(databaseKinds())('bot storage on %s', (kind) => {
     expect(await sealed.read('42')).toEqual({ text: 'updated' });
     await sealed.delete('42');
     expect(await sealed.read('42')).toBeUndefined();
+    await sealed.write('42', { text: 'again' });
+    expect(await sealed.read('42')).toEqual({ text: 'again' });
   });
 
   it('a claim is won exactly once, also when many ask at the same moment', async () => {
