@@ -13,7 +13,7 @@ import type { Logger } from '../log.ts';
 import type { EngineFacade } from '../engine/facade.ts';
 import { ADMIN_COMMANDS, TRADER_COMMANDS } from './commands.ts';
 import type { BotContext, DialogContext, FeatureDeps } from './context.ts';
-import type { BotStore } from './storage.ts';
+import type { BotStore } from '../domain/bot-storage.ts';
 import { budgetedFetch, SendBudget } from './send-budget.ts';
 import { outgoingGate, type Repaired } from './outgoing.ts';
 import { cancelFeature } from './features/cancel.ts';
