@@ -12,7 +12,7 @@ import { createAccountsRepo } from './db/repos/accounts.ts';
 import { createSecretBox } from './security/secret-box.ts';
 import { resolveSecretKey } from './security/secret-key-file.ts';
 import { createExchangeRuntime, type ExchangeRuntime } from './exchange/runtime.ts';
-import { createDrizzlePaperStore } from './exchange/paper-store.ts';
+import { createDrizzlePaperStore } from './db/repos/paper-store.ts';
 import { createReplayCandleSource, createReplayFeed, loadReplaySeries, replayCouncilSchedule, replayStart } from './exchange/replay-feed.ts';
 import type { CandleSource } from './engine/decide-entry.ts';
 import { EXCHANGE_IDS, type ExchangeId, type MarketDataFeed } from './exchange/port.ts';

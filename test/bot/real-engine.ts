@@ -6,7 +6,7 @@ import { createEngine, type Engine } from '../../src/engine/create-engine.ts';
 import type { CouncilOptions } from '../../src/engine/council.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createExchangeRuntime, type ExchangeRuntimeDeps } from '../../src/exchange/runtime.ts';
-import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import type { MarketDataFeed } from '../../src/exchange/port.ts';
 import { admin, type HarnessOptions } from './harness.ts';
 

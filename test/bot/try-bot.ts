@@ -27,7 +27,7 @@ import { SendBudget } from '../../src/bot/send-budget.ts';
 import { createOutboxRepo } from '../../src/notify/outbox-repo.ts';
 import { createEngine } from '../../src/engine/create-engine.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
-import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import { createBot, registerCommands } from '../../src/bot/create-bot.ts';
 import { ManualFeed } from '../fakes/manual-feed.ts';
 

@@ -12,7 +12,7 @@ import { createWebhooksRepo } from '../../src/db/repos/webhooks.ts';
 import { systemClock } from '../../src/engine/clock.ts';
 import { createWebhooks, type WebhookFacade } from '../../src/engine/webhooks.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
-import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import { createLogger } from '../../src/log.ts';
 import type { EnginePhase } from '../../src/http/health.ts';
 import { createMetrics, type Metrics } from '../../src/http/metrics.ts';
