@@ -20,7 +20,7 @@ import { createLogger } from '../src/log.ts';
 import { createSecretBox } from '../src/security/secret-box.ts';
 import { createBot } from '../src/bot/create-bot.ts';
 import { runBot } from '../src/bot/run-bot.ts';
-import { MESSAGE_METHODS, SendBudget } from '../src/bot/send-budget.ts';
+import { MESSAGE_METHODS, SendBudget } from '../src/telegram/send-budget.ts';
 import type { EngineEvent } from '../src/engine/events.ts';
 import { startBotApiEmulator, type TgUser } from '../test/emulators/bot-api.ts';
 import { FakeEngineFacade, fakeDesk } from '../test/fakes/engine-facade.ts';

@@ -32,7 +32,7 @@ import { createMetrics } from './http/metrics.ts';
 import { createHttpServer } from './http/server.ts';
 import type { EnginePhase } from './http/health.ts';
 import { runBot } from './bot/run-bot.ts';
-import { SendBudget } from './bot/send-budget.ts';
+import { SendBudget } from './telegram/send-budget.ts';
 
 const SHUTDOWN_GRACE_MS = 8_000;
 

@@ -9,7 +9,7 @@ import type { EngineEvent, Notifier } from '../engine/events.ts';
 import type { Logger } from '../log.ts';
 import { createOutboxNotifier } from './notifier.ts';
 import { createOutboxRepo, type OutboxRepo, type OutboxRow } from './outbox-repo.ts';
-import type { SendBudget, SendLimits } from '../bot/send-budget.ts';
+import type { SendBudget, SendLimits } from '../telegram/send-budget.ts';
 import { createRecipientsRepo } from '../db/repos/recipients.ts';
 import { createDeliveryApi, createTelegramSender } from './telegram-sender.ts';
 import { createOutboxWorker, type OutboxWorker } from './worker.ts';

@@ -4,7 +4,7 @@
  */
 import type { EngineEvent, Notifier } from '../engine/events.ts';
 import type { OutboxRepo } from './outbox-repo.ts';
-import { levelFor } from '../bot/notify-levels.ts';
+import { levelFor } from '../telegram/notify-levels.ts';
 import type { Recipient, RecipientsRepo } from '../db/repos/recipients.ts';
 
 export interface OutboxNotifierDeps {

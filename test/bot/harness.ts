@@ -15,7 +15,7 @@ import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createAuditRepo } from '../../src/db/repos/audit.ts';
 import { createSecretBox, type SecretBox } from '../../src/security/secret-box.ts';
 import { createAlerts, type Alerts } from '../../src/notify/alerts.ts';
-import { SendBudget, type SendLimits } from '../../src/bot/send-budget.ts';
+import { SendBudget, type SendLimits } from '../../src/telegram/send-budget.ts';
 import { runBot } from '../../src/bot/run-bot.ts';
 import type { EngineFacade } from '../../src/engine/facade.ts';
 import type { Notifier } from '../../src/engine/events.ts';

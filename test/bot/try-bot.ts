@@ -23,7 +23,7 @@ import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createLogger } from '../../src/log.ts';
 import { createAlerts } from '../../src/notify/alerts.ts';
 import { runBot } from '../../src/bot/run-bot.ts';
-import { SendBudget } from '../../src/bot/send-budget.ts';
+import { SendBudget } from '../../src/telegram/send-budget.ts';
 import { createOutboxRepo } from '../../src/notify/outbox-repo.ts';
 import { createEngine } from '../../src/engine/create-engine.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';

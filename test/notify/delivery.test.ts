@@ -6,7 +6,7 @@ import { createOutboxRepo, type OutboxRow } from '../../src/notify/outbox-repo.t
 import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { createOutboxNotifier } from '../../src/notify/notifier.ts';
 import { createOutboxWorker, type OutboxWorker } from '../../src/notify/worker.ts';
-import type { SendLimits } from '../../src/bot/send-budget.ts';
+import type { SendLimits } from '../../src/telegram/send-budget.ts';
 import type { EngineEvent } from '../../src/engine/events.ts';
 
 const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
