@@ -14,6 +14,8 @@ import { createBotStore } from '../../src/db/repos/bot-state.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createAuditRepo } from '../../src/db/repos/audit.ts';
 import { createSecretBox, type SecretBox } from '../../src/security/secret-box.ts';
+import { createOutboxRepo } from '../../src/db/repos/outbox.ts';
+import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { createAlerts, type Alerts } from '../../src/notify/alerts.ts';
 import { SendBudget, type SendLimits } from '../../src/telegram/send-budget.ts';
 import { runBot } from '../../src/bot/run-bot.ts';
@@ -73,7 +75,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const box = createSecretBox(randomBytes(32).toString('base64'));
   const logger = createLogger({ level: 'silent', pretty: false, secrets: [] });
   const budget = new SendBudget({ ...TEST_PACING, ...options.pacing });
-  const alerts = createAlerts({ db: db.db, token: emu.token, apiRoot: emu.url, logger, pollMs: options.pollMs ?? 50, budget });
+  const alerts = createAlerts({ repos: { outbox: createOutboxRepo(db.db), recipients: createRecipientsRepo(db.db) }, token: emu.token, apiRoot: emu.url, logger, pollMs: options.pollMs ?? 50, budget });
   const built = options.engine ? await options.engine({ db, box, notifier: alerts.notifier }) : undefined;
   const engine = built ? built.facade : new FakeEngineFacade({ notifier: alerts.notifier, accountsRepo: createAccountsRepo(db.db, box), auditRepo: createAuditRepo(db.db), desk: fakeDesk(db.db, options.adminIds ?? [admin.id]) });
   const adminIds = options.adminIds ?? [admin.id];
