@@ -1,7 +1,6 @@
 /** EngineFacade: what the Telegram layer calls. Reads come from the book and the repos; actions go to controls. */
 import { accountLabel, accountQuote } from './account-label.ts';
 import { splitSymbol } from './fills.ts';
-import { createSignalInputsRepo } from '../db/repos/signal-inputs.ts';
 import { mergeSignalViews } from './input-views.ts';
 import { toMonitorSettings } from '../domain/settings.ts';
 import { baseAsset, DEFAULT_PORTFOLIO_LIMITS, herfindahl, type Holding } from '../domain/portfolio.ts';
@@ -50,7 +49,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
   const { repos, book, clock } = ctx;
 
   const open = (p: PositionRecord) => p.status !== 'closed' && p.status !== 'pending';
-  const { actsFor, ...desk } = createTraderDesk({ db: ctx.database.db, audit: repos.audit, controls: repos.controls, clock, adminIds: deps.adminIds ?? [] });
+  const { actsFor, ...desk } = createTraderDesk({ users: repos.users, settings: repos.traderSettings, recipients: repos.recipients, audit: repos.audit, controls: repos.controls, clock, adminIds: deps.adminIds ?? [] });
   const refused = async (actor: Actor, action: string, target: string) => {
     await desk.recordAudit(actor, `${action}.refused`, target, { reason: 'not_owner' });
     return NOT_YOURS;
@@ -171,7 +170,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
 
     async recentSignals(userId, limit): Promise<SignalView[]> {
       const rows = await repos.signals.recentForUser(userId, limit);
-      const inputs = await createSignalInputsRepo(ctx.database.db).recentWithoutSignal(userId, limit);
+      const inputs = await repos.signalInputs.recentWithoutSignal(userId, limit);
       const views = rows.map((r): SignalView => {
         const outcome: SignalOutcome =
           r.signal.action.toUpperCase() === 'HOLD'

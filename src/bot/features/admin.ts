@@ -1,7 +1,7 @@
 /** Admin commands (ADMIN_TELEGRAM_IDS): /status and /users. Anyone else gets a plain refusal. */
 import { Composer } from 'grammy';
 import { actorOf, type BotContext, type FeatureDeps } from '../context.ts';
-import { escapeHtml, fmtDuration, fmtTime } from '../format/numbers.ts';
+import { escapeHtml, fmtDuration, fmtTime } from '../../telegram/format/numbers.ts';
 import type { EngineStatus, TraderSummary } from '../../engine/facade.ts';
 import { ADMIN_ONLY } from './control.ts';
 
