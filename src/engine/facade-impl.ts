@@ -271,6 +271,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         }
         await repos.accounts.deactivate(accountId, userId);
         await ctx.exchanges.forget(accountId);
+        ctx.protectionLocks?.forget(accountId);
         await controls.audit(actor, 'account.remove', accountId, { userId, exchange: record.exchange, mode: record.mode, paper: record.isPaper });
         return { ok: true, message: `Removed ${accountLabel(record)}.` };
       });
@@ -304,6 +305,13 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
     },
 
     async status(): Promise<EngineStatus> {
+      // right after a start the locks are still being derived from the trades: wait for them a little
+      const protectionsNow = async () => {
+        const state = ctx.protectionLocks;
+        if (!state) return [];
+        await Promise.race([state.settled(), new Promise((r) => setTimeout(r, 3_000).unref())]);
+        return state.active(ctx.clock.now());
+      };
       // while the database is down nothing here waits on it: what needs it reads as unknown
       const up = ctx.health.available();
       const databaseOk = up ? await ctx.health.bounded(() => ctx.database.ping(), 2_000).catch(() => false) : false;
@@ -337,10 +345,10 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         database: { available: ctx.health.available(), downSince: ctx.health.downSince() === null ? null : new Date(ctx.health.downSince()!), exitsAwaitingRecord: deps.exitsAwaitingRecord() },
         outboxDepth: deps.outboxDepth && !down ? await deps.outboxDepth().catch(() => 0) : 0,
         concentration: { threshold, traders: concentrated },
-        protections: (ctx.protectionLocks?.active(ctx.clock.now()) ?? []).map((a) => ({
+        protections: (await protectionsNow()).map((a) => ({
           userId: a.userId,
           accountId: a.accountId,
-          locks: a.locks.map((l) => ({ protection: l.protection, scope: l.scope, until: new Date(l.until), reason: l.reason })),
+          locks: a.locks.map((l) => ({ protection: l.protection, scope: l.scope, until: new Date(l.until), reason: l.reason, detail: l.detail })),
         })),
         council: deps.council?.() ?? null,
       };

@@ -173,7 +173,7 @@ export interface EngineStatus {
    */
   concentration: { threshold: number; traders: Array<{ userId: string; herfindahl: number; positions: number }> };
   /** accounts whose latest entry decision found a protection active that still runs (SPEC §9 protections) */
-  protections?: Array<{ userId: string; accountId: string; locks: Array<{ protection: string; scope: string; until: Date; reason: string }> }>;
+  protections?: Array<{ userId: string; accountId: string; locks: Array<{ protection: string; scope: string; until: Date; reason: string; /** the numbers that tripped it */ detail?: string }> }>;
   /** the built-in council (SPEC §9): null when it is off */
   council?: CouncilStatus | null;
 }
