@@ -49,6 +49,7 @@ import { createRecovery, type RecoveryReport } from './recovery.ts';
 import { createSignalIntake } from './signal-intake.ts';
 import { createPosts, type PostsFacade } from './posts.ts';
 import { createProtectionState, deriveProtectionsAtStart } from './protection-state.ts';
+import { createAccountLabels } from './account-label.ts';
 import { createCouncil, type CouncilOptions, type CouncilRunResult } from './council.ts';
 import { createCouncilSignalsRepo } from '../db/repos/council-signals.ts';
 import { createNotifySource, createSupabaseSource, type SignalSource } from './signal-sources.ts';
@@ -141,6 +142,7 @@ export function createEngine(deps: EngineDeps): Engine {
     health,
     journal: openExitJournal(deps.journalPath ?? null),
     protectionLocks: createProtectionState(),
+    labels: createAccountLabels((id) => deps.accounts.get(id)),
     database: deps.database,
     clock,
     logger,

@@ -254,6 +254,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       const record = await repos.accounts.get(accountId);
       if (!record || record.userId !== userId || !record.active) return { ok: false, code: 'not_found', message: 'This account is not in your list (already removed?).' };
       await repos.accounts.setEnabled(accountId, userId, enabled);
+      ctx.labels.forget(accountId);
       await controls.audit(actor, enabled ? 'account.enable' : 'account.disable', accountId, { userId });
       return { ok: true, message: enabled ? `${accountLabel(record)} takes signals again.` : `${accountLabel(record)} takes no new signals; its open positions stay protected.` };
     },
@@ -272,6 +273,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         await repos.accounts.deactivate(accountId, userId);
         await ctx.exchanges.forget(accountId);
         ctx.protectionLocks?.forget(accountId);
+        ctx.labels.forget(accountId);
         await controls.audit(actor, 'account.remove', accountId, { userId, exchange: record.exchange, mode: record.mode, paper: record.isPaper });
         return { ok: true, message: `Removed ${accountLabel(record)}.` };
       });
