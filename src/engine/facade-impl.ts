@@ -6,6 +6,8 @@ import { mergeSignalViews } from './input-views.ts';
 import { toMonitorSettings } from '../domain/settings.ts';
 import { baseAsset, DEFAULT_PORTFOLIO_LIMITS, herfindahl, type Holding } from '../domain/portfolio.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
+import type { AccountRecord } from '../db/repos/accounts.ts';
+import { exchangeName } from '../exchange/quirks/index.ts';
 import { isExchangeError, type ExchangeAccount, type ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import type { Controls } from './controls.ts';
@@ -196,7 +198,9 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       return mergeSignalViews(views, inputs, limit, clock.now());
     },
 
-    async checkKey(exchange, mode, credentials) {
+    async checkKey(exchange, mode, credentials, userId) {
+      const taken = await repos.accounts.findByApiKey(exchange, credentials.apiKey);
+      if (taken) return { ok: false, message: keyInUseMessage(taken, userId) };
       let port: ExchangePort | undefined;
       try {
         port = await deps.createExchange({ exchange, mode, credentials });
@@ -221,6 +225,9 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
 
     async addAccount(actor, input) {
       if (!input.paper && !input.credentials) throw new Error('a live account needs credentials');
+      // checked again: two /connect dialogs may have sent the same key at once
+      const taken = input.credentials && !input.paper ? await repos.accounts.findByApiKey(input.exchange, input.credentials.apiKey) : undefined;
+      if (taken) throw new Error(keyInUseMessage(taken, input.userId));
       const record = await repos.accounts.create({
         userId: input.userId,
         exchange: input.exchange,
@@ -362,4 +369,11 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
 export function quoteOfTrades(symbols: readonly string[]): string {
   const quotes = [...new Set(symbols.map((s) => splitSymbol(s).quote).filter(Boolean))].sort();
   return quotes.length === 0 ? 'USDT' : quotes.join(' + ');
+}
+
+/** Why a key already connected is refused, naming the exchange and the account that holds it. */
+export function keyInUseMessage(holder: AccountRecord, userId: string | undefined): string {
+  const exchange = exchangeName(holder.exchange);
+  const where = holder.userId === userId ? `your account ${accountLabel(holder)}` : `another trader's account (${accountLabel(holder)})`;
+  return `This ${exchange} API key is already connected to ${where}. Two accounts on one key would net their positions on ${exchange}: create a separate API key on ${exchange} for this account.`;
 }
