@@ -31,6 +31,8 @@ export interface EngineContext {
   health: import('./db-health.ts').DatabaseHealth;
   /** the local write-ahead journal of exits sent while the database is down */
   journal: import('./exit-journal.ts').ExitJournal;
+  /** each account's label for the alerts, kept in memory (account-label.ts) */
+  labels: import('./account-label.ts').AccountLabels;
   /** protections found active at the latest entry decision of each account (SPEC §9 protections; /status) */
   protectionLocks?: import('./protection-state.ts').ProtectionState;
   /** emits without ever throwing: a notifier failure must not undo a trade */

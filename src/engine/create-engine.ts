@@ -38,7 +38,8 @@ import { silentLogger, type EngineLogger, type FeedProvider } from './ports.ts';
 import { createRecovery, type RecoveryReport } from './recovery.ts';
 import { createSignalIntake } from './signal-intake.ts';
 import { createPosts, type PostsFacade } from './posts.ts';
-import { createProtectionState } from './protection-state.ts';
+import { createProtectionState, deriveProtectionsAtStart } from './protection-state.ts';
+import { createAccountLabels } from './account-label.ts';
 import { createCouncil, type CouncilOptions, type CouncilRunResult } from './council.ts';
 import { createNotifySource, createSupabaseSource, type SignalSource } from './signal-sources.ts';
 
@@ -129,6 +130,7 @@ export function createEngine(deps: EngineDeps): Engine {
     health,
     journal: openExitJournal(deps.journalPath ?? null),
     protectionLocks: createProtectionState(),
+    labels: createAccountLabels((id) => deps.accounts.get(id)),
     database: deps.database,
     clock,
     logger,
@@ -293,6 +295,13 @@ export function createEngine(deps: EngineDeps): Engine {
       recoveryReport = await recovery.recover();
       await notices.remember();
       logger.info({ ...recoveryReport }, 'positions restored and reconciled');
+      // the protections holding entries, from the trades (for /status at once; decisions derive them again)
+      ctx.protectionLocks?.deriving(
+        deriveProtectionsAtStart(ctx).then(
+          (held) => held > 0 && logger.info({ accounts: held }, 'protections holding entries derived from the trades'),
+          onError('protections at start'),
+        ),
+      );
       monitor.start();
       await intake.start();
       await intake.sweep().catch(onError('signal sweep at start'));

@@ -5,6 +5,8 @@ import { mergeSignalViews } from './input-views.ts';
 import { toMonitorSettings } from '../domain/settings.ts';
 import { baseAsset, DEFAULT_PORTFOLIO_LIMITS, herfindahl, type Holding } from '../domain/portfolio.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
+import type { AccountRecord } from '../db/repos/accounts.ts';
+import { exchangeName } from '../exchange/quirks/index.ts';
 import { isExchangeError, type ExchangeAccount, type ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import type { Controls } from './controls.ts';
@@ -195,7 +197,9 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       return mergeSignalViews(views, inputs, limit, clock.now());
     },
 
-    async checkKey(exchange, mode, credentials) {
+    async checkKey(exchange, mode, credentials, userId) {
+      const taken = await repos.accounts.findByApiKey(exchange, credentials.apiKey);
+      if (taken) return { ok: false, message: keyInUseMessage(taken, userId) };
       let port: ExchangePort | undefined;
       try {
         port = await deps.createExchange({ exchange, mode, credentials });
@@ -220,6 +224,9 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
 
     async addAccount(actor, input) {
       if (!input.paper && !input.credentials) throw new Error('a live account needs credentials');
+      // checked again: two /connect dialogs may have sent the same key at once
+      const taken = input.credentials && !input.paper ? await repos.accounts.findByApiKey(input.exchange, input.credentials.apiKey) : undefined;
+      if (taken) throw new Error(keyInUseMessage(taken, input.userId));
       const record = await repos.accounts.create({
         userId: input.userId,
         exchange: input.exchange,
@@ -253,6 +260,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       const record = await repos.accounts.get(accountId);
       if (!record || record.userId !== userId || !record.active) return { ok: false, code: 'not_found', message: 'This account is not in your list (already removed?).' };
       await repos.accounts.setEnabled(accountId, userId, enabled);
+      ctx.labels.forget(accountId);
       await controls.audit(actor, enabled ? 'account.enable' : 'account.disable', accountId, { userId });
       return { ok: true, message: enabled ? `${accountLabel(record)} takes signals again.` : `${accountLabel(record)} takes no new signals; its open positions stay protected.` };
     },
@@ -270,6 +278,8 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         }
         await repos.accounts.deactivate(accountId, userId);
         await ctx.exchanges.forget(accountId);
+        ctx.protectionLocks?.forget(accountId);
+        ctx.labels.forget(accountId);
         await controls.audit(actor, 'account.remove', accountId, { userId, exchange: record.exchange, mode: record.mode, paper: record.isPaper });
         return { ok: true, message: `Removed ${accountLabel(record)}.` };
       });
@@ -303,6 +313,13 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
     },
 
     async status(): Promise<EngineStatus> {
+      // right after a start the locks are still being derived from the trades: wait for them a little
+      const protectionsNow = async () => {
+        const state = ctx.protectionLocks;
+        if (!state) return [];
+        await Promise.race([state.settled(), new Promise((r) => setTimeout(r, 3_000).unref())]);
+        return state.active(ctx.clock.now());
+      };
       // while the database is down nothing here waits on it: what needs it reads as unknown
       const up = ctx.health.available();
       const databaseOk = up ? await ctx.health.bounded(() => ctx.database.ping(), 2_000).catch(() => false) : false;
@@ -336,10 +353,10 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         database: { available: ctx.health.available(), downSince: ctx.health.downSince() === null ? null : new Date(ctx.health.downSince()!), exitsAwaitingRecord: deps.exitsAwaitingRecord() },
         outboxDepth: deps.outboxDepth && !down ? await deps.outboxDepth().catch(() => 0) : 0,
         concentration: { threshold, traders: concentrated },
-        protections: (ctx.protectionLocks?.active(ctx.clock.now()) ?? []).map((a) => ({
+        protections: (await protectionsNow()).map((a) => ({
           userId: a.userId,
           accountId: a.accountId,
-          locks: a.locks.map((l) => ({ protection: l.protection, scope: l.scope, until: new Date(l.until), reason: l.reason })),
+          locks: a.locks.map((l) => ({ protection: l.protection, scope: l.scope, until: new Date(l.until), reason: l.reason, detail: l.detail })),
         })),
         council: deps.council?.() ?? null,
       };
@@ -351,4 +368,11 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
 export function quoteOfTrades(symbols: readonly string[]): string {
   const quotes = [...new Set(symbols.map((s) => splitSymbol(s).quote).filter(Boolean))].sort();
   return quotes.length === 0 ? 'USDT' : quotes.join(' + ');
+}
+
+/** Why a key already connected is refused, naming the exchange and the account that holds it. */
+export function keyInUseMessage(holder: AccountRecord, userId: string | undefined): string {
+  const exchange = exchangeName(holder.exchange);
+  const where = holder.userId === userId ? `your account ${accountLabel(holder)}` : `another trader's account (${accountLabel(holder)})`;
+  return `This ${exchange} API key is already connected to ${where}. Two accounts on one key would net their positions on ${exchange}: create a separate API key on ${exchange} for this account.`;
 }

@@ -120,7 +120,7 @@ export function createConnectDialog(deps: FeatureDeps) {
       await ctx.reply(`Checking the key with ${exchange.name} (a balance request)…`);
       const check: KeyCheck = await conversation.external(async () => {
         try {
-          return await deps.engine.checkKey(exchange.id, mode, { apiKey, secret, ...(password ? { password } : {}) });
+          return await deps.engine.checkKey(exchange.id, mode, { apiKey, secret, ...(password ? { password } : {}) }, trader.id);
         } catch {
           return { ok: false, message: `${exchange.name} could not be reached. Try again in a moment.` };
         }
