@@ -130,7 +130,7 @@ export function createEngine(deps: EngineDeps): Engine {
     health,
     journal: openExitJournal(deps.journalPath ?? null),
     protectionLocks: createProtectionState(),
-    labels: createAccountLabels((id) => deps.accounts.get(id)),
+    labels: createAccountLabels((id) => deps.repos.accounts.get(id)),
     database: deps.database,
     clock,
     logger,

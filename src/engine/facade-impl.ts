@@ -7,7 +7,7 @@ import { baseAsset, DEFAULT_PORTFOLIO_LIMITS, herfindahl, type Holding } from '.
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { AccountRecord } from '../db/repos/accounts.ts';
 import { exchangeName } from '../exchange/quirks/index.ts';
-import { isExchangeError, type ExchangeAccount, type ExchangePort } from '../exchange/port.ts';
+import { isExchangeError, type ExchangeAccount, type ExchangePort, type TradingMode } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import type { Controls } from './controls.ts';
 import type {
@@ -198,7 +198,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
     },
 
     async checkKey(exchange, mode, credentials, userId) {
-      const taken = await repos.accounts.findByApiKey(exchange, credentials.apiKey);
+      const taken = await repos.accounts.findByApiKey(exchange, credentials.apiKey, sharedWallets(mode));
       if (taken) return { ok: false, message: keyInUseMessage(taken, userId) };
       let port: ExchangePort | undefined;
       try {
@@ -225,7 +225,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
     async addAccount(actor, input) {
       if (!input.paper && !input.credentials) throw new Error('a live account needs credentials');
       // checked again: two /connect dialogs may have sent the same key at once
-      const taken = input.credentials && !input.paper ? await repos.accounts.findByApiKey(input.exchange, input.credentials.apiKey) : undefined;
+      const taken = input.credentials && !input.paper ? await repos.accounts.findByApiKey(input.exchange, input.credentials.apiKey, sharedWallets(input.mode)) : undefined;
       if (taken) throw new Error(keyInUseMessage(taken, input.userId));
       const record = await repos.accounts.create({
         userId: input.userId,
@@ -368,6 +368,15 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
 export function quoteOfTrades(symbols: readonly string[]): string {
   const quotes = [...new Set(symbols.map((s) => splitSymbol(s).quote).filter(Boolean))].sort();
   return quotes.length === 0 ? 'USDT' : quotes.join(' + ');
+}
+
+/**
+ * The modes whose accounts on one key would trade the same holdings as an account of `mode`: spot
+ * and margin share the coins on unified accounts (Bybit, OKX), futures positions are their own.
+ * One key may serve a spot and a futures account; never two accounts over the same holdings.
+ */
+function sharedWallets(mode: TradingMode): TradingMode[] {
+  return mode === 'futures' ? ['futures'] : ['spot', 'margin'];
 }
 
 /** Why a key already connected is refused, naming the exchange and the account that holds it. */

@@ -49,9 +49,9 @@ describe('a key already connected', () => {
     expect(JSON.stringify(row)).not.toContain(KEY);
     expect(JSON.stringify(row)).not.toContain(SECRET);
 
-    // the same key for Alice's futures: refused before the exchange is asked, nothing stored
+    // the same key for a second spot account of Alice's: refused before the exchange is asked, nothing stored
     const asked = binance.requests.length;
-    const own = await connect(alice, /^Futures/, /already connected/);
+    const own = await connect(alice, /^Spot/, /already connected/);
     expect(own.text).toContain('This Binance API key is already connected to your account Binance spot ·7421. Two accounts on one key would net their positions on Binance: create a separate API key on Binance for this account.');
     expect(own.text).toContain('Nothing was saved');
     expect(binance.requests.length).toBe(asked);
@@ -65,5 +65,9 @@ describe('a key already connected', () => {
     expect(await h.db.db.select().from(apiKeys)).toHaveLength(1);
     const [after] = await h.db.db.select().from(apiKeys);
     expect(after!.apiKeyFp).toBe(row!.apiKeyFp);
+
+    // spot coins and futures positions are apart: the same key serves Alice's futures account
+    await connect(alice, /^Futures/, /Connected Binance futures/);
+    expect(await h.db.db.select().from(apiKeys)).toHaveLength(2);
   }, 90_000);
 });

@@ -9,12 +9,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { admin, alice, harnessKinds, startHarness, type Harness } from './harness.ts';
 import { createEngine, type Engine } from '../../src/engine/create-engine.ts';
 import type { EngineFacade } from '../../src/engine/facade.ts';
+import { createRepos } from '../../src/db/repos/index.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
-import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import { trades, tradingSignals } from '../../src/db/schema.ts';
-import { fmtTime } from '../../src/bot/format/numbers.ts';
+import { fmtTime } from '../../src/telegram/format/numbers.ts';
 import { ManualFeed } from '../fakes/manual-feed.ts';
 
 const HOUR = 3_600_000;
@@ -35,7 +36,7 @@ async function start(kind: 'pglite' | 'postgres') {
       const build = async () => {
         const engine = createEngine({
           database: db,
-          accounts: createAccountsRepo(db.db, box),
+          repos: createRepos(db.db, box),
           notifier,
           createExchange: (account) => exchanges.create(account),
           feeds: () => feed,

@@ -1,5 +1,5 @@
 /** Exchange accounts (api_keys rows): credentials are sealed on the way in, opened only for the exchange factory. */
-import { and, eq, isNull, ne, or } from 'drizzle-orm';
+import { and, eq, inArray, isNull, ne, or } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { apiKeys } from '../schema.ts';
 import type { SecretBox } from '../../security/secret-box.ts';
@@ -124,13 +124,14 @@ export function createAccountsRepo(db: Db, box: SecretBox) {
      * The active live account on `exchange` already holding `apiKey`, by its fingerprint (never by
      * the key in plain text). Rows whose fingerprint is missing (made before it existed) or not
      * under the current key (a rotation not yet run) are opened and their fingerprint stored.
+     * `modes`: only accounts of these modes count (default: every mode).
      */
-    async findByApiKey(exchange: string, apiKey: string): Promise<AccountRecord | undefined> {
+    async findByApiKey(exchange: string, apiKey: string, modes?: readonly string[]): Promise<AccountRecord | undefined> {
       const fp = box.fingerprint(apiKey);
       const rows = await db
         .select()
         .from(apiKeys)
-        .where(and(eq(apiKeys.exchange, exchange), eq(apiKeys.active, true), eq(apiKeys.isPaper, false), or(eq(apiKeys.apiKeyFp, fp), isNull(apiKeys.apiKeyFp), ne(apiKeys.keyId, box.keyId))));
+        .where(and(eq(apiKeys.exchange, exchange), modes ? inArray(apiKeys.mode, [...modes]) : undefined, eq(apiKeys.active, true), eq(apiKeys.isPaper, false), or(eq(apiKeys.apiKeyFp, fp), isNull(apiKeys.apiKeyFp), ne(apiKeys.keyId, box.keyId))));
       for (const row of rows) {
         if (row.apiKeyFp === fp && row.keyId === box.keyId) return toRecord(row);
         if (!row.keyId || !row.apiKeyEnc || !box.knownKeyIds.includes(row.keyId)) continue;
