@@ -6,8 +6,9 @@
  */
 import { openDatabase } from '../src/db/client.ts';
 import { users } from '../src/db/schema.ts';
+import { createRecipientsRepo } from '../src/db/repos/recipients.ts';
 import { createAlerts } from '../src/notify/alerts.ts';
-import { createOutboxRepo } from '../src/notify/outbox-repo.ts';
+import { createOutboxRepo } from '../src/db/repos/outbox.ts';
 import { createLogger } from '../src/log.ts';
 import type { EngineEvent } from '../src/engine/events.ts';
 import { startBotApiEmulator, type TgUser } from '../test/emulators/bot-api.ts';
@@ -23,7 +24,7 @@ async function deliver(chats: number, perChat: number): Promise<void> {
       .values(people.map((p) => ({ telegramId: p.id, chatId: p.id, firstName: p.first_name })))
       .returning({ id: users.id, chatId: users.chatId });
     const alerts = createAlerts({
-      db: database.db,
+      repos: { outbox: createOutboxRepo(database.db), recipients: createRecipientsRepo(database.db) },
       token: emu.token,
       apiRoot: emu.url,
       logger: createLogger({ level: 'silent', pretty: false, secrets: [] }),

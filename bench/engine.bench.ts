@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createAccountsRepo } from '../src/db/repos/accounts.ts';
+import { createRepos } from '../src/db/repos/index.ts';
 import { toPositionRow, type PositionRecord } from '../src/db/repos/positions.ts';
 import { apiKeys, positions, tradingSignals, users } from '../src/db/schema.ts';
 import { openPosition } from '../src/domain/monitor/state.ts';
@@ -42,7 +42,7 @@ function rig(database: Database, onOrder: (op: string, id: string) => void) {
   const engine = (): Engine =>
     createEngine({
       database,
-      accounts: createAccountsRepo(database.db, secretBox()),
+      repos: createRepos(database.db, secretBox()),
       notifier: new MemoryNotifier(),
       clock,
       createExchange: (account) => venue.port(account),

@@ -8,7 +8,7 @@
  *  - one signal for all 100 traders at once, when the last order arrived (figure only);
  *  - the same single-signal path cold (a fresh engine: markets, balance and candles unknown).
  */
-import { createAccountsRepo } from '../src/db/repos/accounts.ts';
+import { createRepos } from '../src/db/repos/index.ts';
 import { createUsersRepo } from '../src/db/repos/users.ts';
 import { tradingSignals } from '../src/db/schema.ts';
 import { createEngine, type Engine } from '../src/engine/create-engine.ts';
@@ -54,7 +54,8 @@ async function rig(): Promise<Rig> {
   // as the runtime does: the adapter checks an order's minimum value on the shared feed's price
   const factory = createExchangeFactory({ options, priceHint: (_exchange, symbol) => feed.lastTick(symbol)?.price });
   const runtime = createExchangeRuntime({ options, feed: { websocket: false } });
-  const accounts = createAccountsRepo(database.db, secretBox());
+  const repos = createRepos(database.db, secretBox());
+  const accounts = repos.accounts;
   const users = createUsersRepo(database.db);
   const traders: string[] = [];
   for (let i = 0; i < TRADERS; i++) {
@@ -65,7 +66,7 @@ async function rig(): Promise<Rig> {
   const candles = createCandleSource({ publicPort: (exchange, mode) => runtime.publicPort(exchange as ExchangeId, mode) });
   const engine = createEngine({
     database,
-    accounts,
+    repos,
     notifier: new MemoryNotifier(),
     createExchange: (account) => factory.create(account),
     feeds: () => feed,

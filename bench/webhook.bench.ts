@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { createAccountsRepo } from '../src/db/repos/accounts.ts';
+import { createRepos } from '../src/db/repos/index.ts';
 import { createAuditRepo } from '../src/db/repos/audit.ts';
 import { createSignalInputsRepo } from '../src/db/repos/signal-inputs.ts';
 import { createWebhooksRepo } from '../src/db/repos/webhooks.ts';
@@ -47,7 +47,7 @@ async function measure(database: Database): Promise<string[]> {
   });
   const engine = createEngine({
     database,
-    accounts: createAccountsRepo(database.db, box),
+    repos: createRepos(database.db, box),
     notifier: new MemoryNotifier(),
     createExchange: (account) => venue.port(account),
     feeds: () => feed,

@@ -7,12 +7,10 @@ import { join } from 'node:path';
 import { ConfigError, createConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DatabaseInUseError, openDatabase, type Database } from './db/client.ts';
-import { createBotStore } from './db/repos/bot-state.ts';
-import { createAccountsRepo } from './db/repos/accounts.ts';
+import { createRepos } from './db/repos/index.ts';
 import { createSecretBox } from './security/secret-box.ts';
 import { resolveSecretKey } from './security/secret-key-file.ts';
 import { createExchangeRuntime, type ExchangeRuntime } from './exchange/runtime.ts';
-import { createDrizzlePaperStore } from './exchange/paper-store.ts';
 import { createReplayCandleSource, createReplayFeed, loadReplaySeries, replayCouncilSchedule, replayStart } from './exchange/replay-feed.ts';
 import type { CandleSource } from './engine/decide-entry.ts';
 import { EXCHANGE_IDS, type ExchangeId, type MarketDataFeed } from './exchange/port.ts';
@@ -20,10 +18,6 @@ import { createAlerts } from './notify/alerts.ts';
 import { createEngine } from './engine/create-engine.ts';
 import { createCandleSource } from './engine/candle-source.ts';
 import { createBot, registerCommands } from './bot/create-bot.ts';
-import { createSignalsRepo } from './db/repos/signals.ts';
-import { createWebhooksRepo } from './db/repos/webhooks.ts';
-import { createSignalInputsRepo } from './db/repos/signal-inputs.ts';
-import { createAuditRepo } from './db/repos/audit.ts';
 import { createWebhooks } from './engine/webhooks.ts';
 import { systemClock } from './engine/clock.ts';
 import { guardOrders, watchEngineLock } from './engine/engine-lock.ts';
@@ -32,7 +26,7 @@ import { createMetrics } from './http/metrics.ts';
 import { createHttpServer } from './http/server.ts';
 import type { EnginePhase } from './http/health.ts';
 import { runBot } from './bot/run-bot.ts';
-import { SendBudget } from './bot/send-budget.ts';
+import { SendBudget } from './telegram/send-budget.ts';
 
 const SHUTDOWN_GRACE_MS = 8_000;
 
@@ -99,27 +93,27 @@ async function main(): Promise<void> {
         })
       : undefined;
 
-  const accounts = createAccountsRepo(database.db, box);
+  // every repository, built once and passed down
+  const repos = createRepos(database.db, box);
   const replay = await createPriceFeed(config);
   const priceFeed = replay?.feed;
   // recent hourly candles for volatility, ATR/regime SL/TP and the council: the exchange's, or the replay's history
   const candles: CandleSource = replay?.candles ?? createCandleSource({ publicPort: (exchange, mode) => exchanges.publicPort(exchange as ExchangeId, mode), logger });
   const exchanges: ExchangeRuntime = createExchangeRuntime({
     options: config.exchangeOptions,
-    paper: { store: createDrizzlePaperStore(database.db), settings: config.paper },
+    paper: { store: repos.paperStore, settings: config.paper },
     ...(priceFeed ? { priceFeed } : {}),
     feed: { onError: (error: unknown) => logger.warn({ err: error }, 'market data error; reconnecting') },
   });
   // one outgoing budget per bot token: replies and alerts count against the same Telegram limits
   const budget = new SendBudget();
-  const alerts = createAlerts({ db: database.db, token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger, budget });
+  const alerts = createAlerts({ repos, token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger, budget });
   // /metrics counts at the edges: every account's exchange port and the notifier
   let engineStatus: () => Promise<EngineStatus> = () => Promise.reject(new Error('engine not built yet'));
-  const signals = createSignalsRepo(database.db);
-  const metrics = createMetrics({ status: () => engineStatus(), signalCreatedAt: async (id) => (await signals.get(id))?.createdAt });
+  const metrics = createMetrics({ status: () => engineStatus(), signalCreatedAt: async (id) => (await repos.signals.get(id))?.createdAt });
   const engine = createEngine({
     database,
-    accounts,
+    repos,
     notifier: metrics.instrumentNotifier(alerts.notifier),
     createExchange: async (account) => {
       const port = metrics.instrumentPort(await exchanges.create(account));
@@ -139,9 +133,9 @@ async function main(): Promise<void> {
 
   engineStatus = () => engine.facade.status();
   const webhooks = createWebhooks({
-    repo: createWebhooksRepo(database.db, box),
-    inputs: createSignalInputsRepo(database.db),
-    audit: createAuditRepo(database.db),
+    repo: repos.webhooks,
+    inputs: repos.signalInputs,
+    audit: repos.audit,
     engine: engine.facade,
     clock: systemClock,
     logger,
@@ -163,7 +157,7 @@ async function main(): Promise<void> {
     logger,
     adminIds: config.telegram.adminIds,
     engine: engine.facade,
-    store: createBotStore(database.db, box),
+    store: repos.botStore,
     paperStartBalance: config.paper.startBalance,
     webhook: { webhooks, publicUrl: config.http.publicUrl, port: config.http.port },
     posts: engine.posts,

@@ -5,7 +5,7 @@
 import type { Context } from 'grammy';
 import type { Conversation, ConversationFlavor } from '@grammyjs/conversations';
 import type { EngineFacade, Actor, TraderView } from '../engine/facade.ts';
-import type { Claims } from './storage.ts';
+import type { Claims } from '../domain/bot-storage.ts';
 import type { Logger } from '../log.ts';
 
 export interface TraderFlavor {

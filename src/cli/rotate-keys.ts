@@ -6,8 +6,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, createConfig } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
-import { createAccountsRepo } from '../db/repos/accounts.ts';
-import { createWebhooksRepo } from '../db/repos/webhooks.ts';
+import { createRepos } from '../db/repos/index.ts';
 import { createSecretBox } from '../security/secret-box.ts';
 import { resolveSecretKey } from '../security/secret-key-file.ts';
 
@@ -18,8 +17,9 @@ try {
   const { key } = resolveSecretKey(config.secretKey, config.database.dataDir);
   const box = createSecretBox(key, config.previousSecretKeys);
   const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
-  const changed = await createAccountsRepo(database.db, box).reencryptAll();
-  const hooks = await createWebhooksRepo(database.db, box).reencryptAll();
+  const repos = createRepos(database.db, box);
+  const changed = await repos.accounts.reencryptAll();
+  const hooks = await repos.webhooks.reencryptAll();
   await database.close();
   console.log(`Re-encrypted ${changed} account(s) and ${hooks} webhook(s) under key id ${box.keyId}.`);
 } catch (e) {

@@ -63,6 +63,8 @@ export const apiKeys = pgTable(
     passphraseEnc: text('passphrase_enc'),
     /** last four characters of the api key, for display only */
     apiKeyHint: varchar('api_key_hint', { length: 8 }),
+    /** keyed hash of the api key (SecretBox.fingerprint, under the current key): finds a key already connected; null until computed */
+    apiKeyFp: varchar('api_key_fp', { length: 64 }),
     /** cross | isolated for margin and futures accounts (SPEC §11); null on spot */
     marginMode: varchar('margin_mode', { length: 16 }),
     /** the account trades signals (/accounts toggles it); a disabled account keeps its positions monitored */
@@ -72,7 +74,7 @@ export const apiKeys = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('api_keys_user_idx').on(t.userId)],
+  (t) => [index('api_keys_user_idx').on(t.userId), index('api_keys_exchange_fp_idx').on(t.exchange, t.apiKeyFp)],
 );
 
 /** The seed's trading_settings columns plus SPEC §8's additions. Percent columns: 2 = 2 %. */

@@ -46,6 +46,8 @@ export interface ProtectionLock {
   until: number;
   /** one line for /signals and /status, naming the protection and until when */
   reason: string;
+  /** the numbers that tripped it ("3 stop losses within 60 min (the last at …)"), for /status */
+  detail: string;
 }
 
 const MIN = 60_000;
@@ -82,13 +84,8 @@ export function stoplossGuardLock(exits: readonly ExitFact[], s: ProtectionSetti
   if (trigger === null) return null;
   const until = trigger + s.cooldownMinutes * MIN;
   const where = pair === null ? 'on any pair' : `on ${pair}`;
-  return {
-    protection: 'stoploss_guard',
-    scope: pair ?? 'all',
-    from: trigger,
-    until,
-    reason: `protection stop-loss guard: ${s.trades} stop loss${s.trades === 1 ? '' : 'es'} within ${s.windowMinutes} min${pair === null ? '' : ` on ${pair}`} (the last at ${fmtUtc(trigger)}); no new entries ${where} until ${fmtUtc(until)}`,
-  };
+  const detail = `${s.trades} stop loss${s.trades === 1 ? '' : 'es'} within ${s.windowMinutes} min${pair === null ? '' : ` on ${pair}`} (the last at ${fmtUtc(trigger)})`;
+  return { protection: 'stoploss_guard', scope: pair ?? 'all', from: trigger, until, detail, reason: `protection stop-loss guard: ${detail}; no new entries ${where} until ${fmtUtc(until)}` };
 }
 
 /**
@@ -119,13 +116,8 @@ export function maxDrawdownLock(exits: readonly ExitFact[], s: ProtectionSetting
   const { pct, at } = drawdownOf(recent, equityNow);
   if (at === null || pct < s.maxDrawdownPct) return null;
   const until = at + s.cooldownHours * HOUR;
-  return {
-    protection: 'max_drawdown',
-    scope: 'all',
-    from: at,
-    until,
-    reason: `protection max drawdown: closed trades of the last ${s.windowHours} h fell ${pct.toFixed(2)} % from their peak (limit ${s.maxDrawdownPct} %, at ${fmtUtc(at)}); no new entries until ${fmtUtc(until)}`,
-  };
+  const detail = `closed trades of the last ${s.windowHours} h fell ${pct.toFixed(2)} % from their peak (limit ${s.maxDrawdownPct} %, at ${fmtUtc(at)})`;
+  return { protection: 'max_drawdown', scope: 'all', from: at, until, detail, reason: `protection max drawdown: ${detail}; no new entries until ${fmtUtc(until)}` };
 }
 
 export function cooldownLock(exits: readonly ExitFact[], s: ProtectionSettings['cooldown'], pair: string): ProtectionLock | null {
@@ -137,7 +129,8 @@ export function cooldownLock(exits: readonly ExitFact[], s: ProtectionSettings['
   }
   if (last === null) return null;
   const until = last + s.cooldownMinutes * MIN;
-  return { protection: 'cooldown', scope: pair, from: last, until, reason: `protection cooldown: a ${pair} position closed at ${fmtUtc(last)}; no new ${pair} entry for ${s.cooldownMinutes} min, until ${fmtUtc(until)}` };
+  const detail = `a ${pair} position closed at ${fmtUtc(last)}`;
+  return { protection: 'cooldown', scope: pair, from: last, until, detail, reason: `protection cooldown: ${detail}; no new ${pair} entry for ${s.cooldownMinutes} min, until ${fmtUtc(until)}` };
 }
 
 /** How far back the exits must reach for these settings to be judged (ms). */
@@ -171,4 +164,36 @@ export function activeProtections(input: ProtectionInput): ProtectionLock[] {
     cooldownLock(exits, s.cooldown, pair),
   ];
   return locks.filter((l): l is ProtectionLock => l !== null && now < l.until);
+}
+
+export interface AccountProtectionInput {
+  now: number;
+  /** the account's exits reaching back at least protectionLookbackMs */
+  exits: readonly ExitFact[];
+  /** the account's equity now, quote units (drawdown base; unused when the drawdown guard is off) */
+  equity: number;
+  settings: ProtectionSettings;
+}
+
+/**
+ * Every lock active now on the account, whatever pair a signal would name (for /status): the
+ * account-wide ones once, the per-pair ones for each pair the exits traded. An entry on a pair
+ * is held by exactly the locks whose scope is 'all' or that pair (the same as activeProtections).
+ */
+export function accountProtections(input: AccountProtectionInput): ProtectionLock[] {
+  const { now, settings: s } = input;
+  const exits = input.exits.filter((e) => e.closedAt <= now);
+  const pairs = [...new Set(exits.map((e) => pairOf(e.symbol)))].sort();
+  const locks = [
+    ...(s.stoplossGuard.perPair ? pairs.map((p) => stoplossGuardLock(exits, s.stoplossGuard, p)) : [stoplossGuardLock(exits, s.stoplossGuard, null)]),
+    maxDrawdownLock(exits, s.maxDrawdown, input.equity, now),
+    ...pairs.map((p) => cooldownLock(exits, s.cooldown, p)),
+  ];
+  return locks.filter((l): l is ProtectionLock => l !== null && now < l.until);
+}
+
+/** The locks of `all` that hold an entry on `symbol`. */
+export function locksOnPair(all: readonly ProtectionLock[], symbol: string): ProtectionLock[] {
+  const pair = pairOf(symbol);
+  return all.filter((l) => l.scope === 'all' || l.scope === pair);
 }

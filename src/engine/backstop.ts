@@ -138,32 +138,36 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
   }
 
   /**
-   * A placement whose outcome was never stored (a kill, a lost answer) is looked up by its client
-   * id before anything else is placed: resting → it becomes the live stop (the one it was to
-   * replace is cancelled); fired → its exit is recorded; absent → forgotten. False when the
-   * position is closed by it or the lookup could not be made (tried again later).
+   * A stop whose placement outcome was never stored, looked up by its client id (`seq`: its number
+   * in the position's sequence): the write-ahead `placing` id after a kill or a lost answer, or at
+   * start the next id of the sequence, where even that write may have been lost. Resting → it
+   * becomes the live stop; fired → its exit is recorded; either way the older stop it was to
+   * replace comes off first (never two of ours resting). Absent → the placing id is forgotten.
+   * 'retry': the older stop could not be cancelled (or the lookup failed: it throws); tried again later.
    */
+  async function settleUnrecorded(port: ExchangePort, p: PositionRecord, clientOrderId: string, seq: number): Promise<'adopted' | 'fired' | 'none' | 'retry'> {
+    const b = p.backstop;
+    const seen = await port.fetchStop!(p.symbol, { clientOrderId });
+    if (!seen || !(seen.status === 'open' || (seen.status === 'closed' && seen.fill))) {
+      if (b?.placing) await store(p, { ...b, placing: null });
+      return 'none';
+    }
+    const older = b?.status === 'live' && b.clientOrderId !== clientOrderId ? b : undefined;
+    if (older && !(await cancelOn(port, p, older))) return 'retry';
+    logger.warn({ positionId: p.id, clientOrderId, status: seen.status }, 'found a backstop whose placement was never recorded');
+    const found: StoredBackstop = { status: 'live', seq, clientOrderId, orderId: seen.id, stopPrice: seen.stopPrice, qty: seen.qty, basisStopLoss: p.state.stopLoss, movedAt: clock.now(), problem: null, told: false, placing: null };
+    await store(p, found);
+    if (seen.status === 'open') return 'adopted';
+    await recordFired(p, found, seen);
+    return 'fired';
+  }
+
+  /** Before anything is placed: a write-ahead placing is settled first. False when the position is closed by it or it waits. */
   async function settlePlacing(port: ExchangePort, p: PositionRecord): Promise<boolean> {
     const b = p.backstop;
     if (!b?.placing) return true;
-    const clientOrderId = b.placing;
-    const seen = await port.fetchStop!(p.symbol, { clientOrderId });
-    const older = b.status === 'live' && b.clientOrderId !== clientOrderId ? b : undefined;
-    if (seen?.status === 'open' || (seen?.status === 'closed' && seen.fill)) {
-      // never two of ours resting: the one it replaces comes off first (a failed cancel is retried)
-      if (older && !(await cancelOn(port, p, older))) return false;
-    }
-    if (seen?.status === 'open') {
-      logger.warn({ positionId: p.id, clientOrderId }, 'backstop found resting after a lost answer: adopted');
-      await store(p, { status: 'live', seq: b.seq, clientOrderId, orderId: seen.id, stopPrice: seen.stopPrice, qty: seen.qty, basisStopLoss: p.state.stopLoss, movedAt: clock.now(), problem: null, told: false, placing: null });
-      return true;
-    }
-    if (seen?.status === 'closed' && seen.fill) {
-      await recordFired(p, { ...b, clientOrderId, orderId: seen.id, placing: null }, seen);
-      return !isClosed(p);
-    }
-    await store(p, { ...b, placing: null });
-    return true;
+    const outcome = await settleUnrecorded(port, p, b.placing, b.seq);
+    return outcome !== 'retry' && !isClosed(p);
   }
 
   /**
@@ -330,30 +334,6 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
    * that fired while the bot was away is recorded once as `exchange_stop`; one that vanished (or
    * was refused) is placed again. The periodic pass looks up only stops the price came near.
    */
-  /**
-   * At start: a stop placed just before a crash, whose record never reached the database, is
-   * found by its deterministic client id (the next in the position's sequence) and adopted — or,
-   * when it fired while the bot was down, recorded as that exit. The older stop it was replacing,
-   * if still resting, is cancelled (one stop per position).
-   */
-  async function adoptUnrecorded(p: PositionRecord, port: ExchangePort): Promise<'fired' | 'adopted' | 'none'> {
-    const b = p.backstop;
-    const seq = (b?.seq ?? 0) + 1;
-    const clientOrderId = backstopClientId(p.id, seq);
-    const seen = await port.fetchStop!(p.symbol, { clientOrderId });
-    if (!seen || !(seen.status === 'open' || (seen.status === 'closed' && seen.fill))) return 'none';
-    logger.info({ positionId: p.id, clientOrderId, status: seen.status }, 'found a backstop placed before a restart but never recorded');
-    const adopted: StoredBackstop = { status: 'live', seq, clientOrderId, orderId: seen.id, stopPrice: seen.stopPrice, qty: seen.qty, basisStopLoss: p.state.stopLoss, movedAt: clock.now(), problem: null, told: false };
-    if (seen.status === 'open') {
-      if (b?.status === 'live' && b.clientOrderId !== clientOrderId) await cancelOn(port, p, b);
-      await store(p, adopted);
-      return 'adopted';
-    }
-    await store(p, adopted);
-    await recordFired(p, adopted, seen);
-    return 'fired';
-  }
-
   async function reconcile(options: { full: boolean; place?: boolean; missingOnly?: boolean; adopt?: boolean } = { full: true }): Promise<{ fired: number; cancelled: number; placed: number }> {
     const place = options.place ?? true;
     reconciledAt = clock.now();
@@ -371,17 +351,14 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
       await ctx.locks.run(p.id, () =>
         guard(p, async () => {
           if (p.status !== 'open' || p.pendingAction) return;
-          // a placement written ahead is looked up by its client id; where even that write was
-          // lost (a kill during a database outage), the next id of the sequence is looked up at start
-          const pending = p.backstop?.placing;
-          if (pending || options.adopt) {
+          // a placement written ahead is looked up by its client id; where even that write may
+          // have been lost, the next id of the sequence is looked up at start (see unrecordedLookup)
+          const lookup = unrecordedLookup(p, options.adopt === true);
+          if (lookup) {
             const port = await portOf(p);
-            if (port && pending && !(await settlePlacing(port, p))) return;
-            if (port && !pending && options.adopt) {
-              const found = await adoptUnrecorded(p, port);
-              if (found === 'fired') out.fired++;
-              if (found !== 'none' && (isClosed(p) || p.backstop?.status === 'live')) return;
-            }
+            const outcome = port ? await settleUnrecorded(port, p, lookup.clientOrderId, lookup.seq) : 'none';
+            if (outcome === 'fired') out.fired++;
+            if (outcome === 'retry' || outcome === 'adopted' || isClosed(p)) return;
           }
           const b = p.backstop;
           if (b?.status === 'live' && !options.full && !mayHaveFired(p, b)) return;
@@ -407,6 +384,22 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
       );
     }
     return out;
+  }
+
+  /**
+   * Which client id to look up for a stop that may rest on the exchange unrecorded: the write-ahead
+   * placing id; at start (`atStart`) otherwise the next id of the sequence, for every position. The
+   * start-up lookup is not narrowed to positions whose last write failed: a write can be lost
+   * without this process seeing a failure (a database restored from a backup, a failover to a
+   * replica behind the primary, a DATA_DIR that did not survive a redeploy), and a missed stop
+   * would fire unrecorded or lock the coins. It costs one lookup per open position per start.
+   */
+  function unrecordedLookup(p: PositionRecord, atStart: boolean): { clientOrderId: string; seq: number } | null {
+    const b = p.backstop;
+    if (b?.placing) return { clientOrderId: b.placing, seq: b.seq };
+    if (!atStart) return null;
+    const seq = (b?.seq ?? 0) + 1;
+    return { clientOrderId: backstopClientId(p.id, seq), seq };
   }
 
   /** A closed position's stop whose placement was never stored: taken off if it rests, then forgotten. */

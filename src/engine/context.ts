@@ -1,36 +1,14 @@
 /** Everything the engine's parts share, built once by createEngine. */
 import type { Database } from '../db/client.ts';
-import type { AccountsRepo } from '../db/repos/accounts.ts';
-import type { AuditRepo } from '../db/repos/audit.ts';
-import type { ExecutionsRepo } from '../db/repos/executions.ts';
-import type { ExitBackoffsRepo } from '../db/repos/exit-backoffs.ts';
-import type { OrdersRepo } from '../db/repos/orders.ts';
-import type { PositionsRepo } from '../db/repos/positions.ts';
-import type { ReevaluationsRepo } from '../db/repos/reevaluations.ts';
-import type { SignalsRepo } from '../db/repos/signals.ts';
-import type { TradesRepo } from '../db/repos/trades.ts';
-import type { TradingControlsRepo } from '../db/repos/trading-controls.ts';
-import type { TradingSettingsReader } from '../db/repos/trading-settings-reader.ts';
+import type { Repos } from '../db/repos/index.ts';
 import type { Clock } from './clock.ts';
 import type { Notifier } from './events.ts';
 import type { KeyedLock } from './keyed-lock.ts';
 import type { PositionBook } from './position-book.ts';
 import type { AccountExchanges, EngineLogger, FeedProvider } from './ports.ts';
 
-export interface EngineRepos {
-  positions: PositionsRepo;
-  orders: OrdersRepo;
-  trades: TradesRepo;
-  signals: SignalsRepo;
-  executions: ExecutionsRepo;
-  reevaluations: ReevaluationsRepo;
-  audit: AuditRepo;
-  controls: TradingControlsRepo;
-  settings: TradingSettingsReader;
-  accounts: AccountsRepo;
-  backoffs: ExitBackoffsRepo;
-  exitIntents: import('../db/repos/exit-intents.ts').ExitIntentsRepo;
-}
+/** the repos main.ts built once (createRepos), less those of the bot, the alerts, the paper exchange and the webhooks */
+export type EngineRepos = Omit<Repos, 'botStore' | 'outbox' | 'paperStore' | 'webhooks'>;
 
 export interface EngineContext {
   database: Database;
@@ -53,6 +31,8 @@ export interface EngineContext {
   health: import('./db-health.ts').DatabaseHealth;
   /** the local write-ahead journal of exits sent while the database is down */
   journal: import('./exit-journal.ts').ExitJournal;
+  /** each account's label for the alerts, kept in memory (account-label.ts) */
+  labels: import('./account-label.ts').AccountLabels;
   /** protections found active at the latest entry decision of each account (SPEC §9 protections; /status) */
   protectionLocks?: import('./protection-state.ts').ProtectionState;
   /** emits without ever throwing: a notifier failure must not undo a trade */

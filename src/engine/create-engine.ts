@@ -2,7 +2,7 @@
  * The engine's one factory. main.ts wires it:
  *
  *   const engine = createEngine({
- *     database, accounts: createAccountsRepo(database.db, box), notifier, logger,
+ *     database, repos, notifier, logger,       // repos: createRepos(database.db, box), built once
  *     createExchange: (account) => exchangeFactory.create(account),
  *     feeds: (exchange) => feedsByExchange.get(exchange),
  *     config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase },
@@ -12,18 +12,8 @@
  *   await engine.stop();           // on SIGTERM: stops intake, finishes orders in flight, flushes
  */
 import type { Database } from '../db/client.ts';
-import type { AccountsRepo } from '../db/repos/accounts.ts';
-import { createAuditRepo } from '../db/repos/audit.ts';
-import { createExecutionsRepo } from '../db/repos/executions.ts';
-import { createExitBackoffsRepo } from '../db/repos/exit-backoffs.ts';
-import { createExitIntentsRepo } from '../db/repos/exit-intents.ts';
-import { createOrdersRepo } from '../db/repos/orders.ts';
-import { createPositionsRepo, type PositionRecord } from '../db/repos/positions.ts';
-import { createReevaluationsRepo } from '../db/repos/reevaluations.ts';
-import { createSignalsRepo } from '../db/repos/signals.ts';
-import { createTradesRepo } from '../db/repos/trades.ts';
-import { createTradingControlsRepo } from '../db/repos/trading-controls.ts';
-import { createTradingSettingsReader } from '../db/repos/trading-settings-reader.ts';
+import type { PositionRecord } from '../db/repos/positions.ts';
+import type { Repos } from '../db/repos/index.ts';
 import { createAccountExchanges, type CreateExchange } from './account-exchanges.ts';
 import { createActionRunner } from './action-runner.ts';
 import { createBackstops } from './backstop.ts';
@@ -48,15 +38,15 @@ import { silentLogger, type EngineLogger, type FeedProvider } from './ports.ts';
 import { createRecovery, type RecoveryReport } from './recovery.ts';
 import { createSignalIntake } from './signal-intake.ts';
 import { createPosts, type PostsFacade } from './posts.ts';
-import { createProtectionState } from './protection-state.ts';
+import { createProtectionState, deriveProtectionsAtStart } from './protection-state.ts';
+import { createAccountLabels } from './account-label.ts';
 import { createCouncil, type CouncilOptions, type CouncilRunResult } from './council.ts';
-import { createCouncilSignalsRepo } from '../db/repos/council-signals.ts';
 import { createNotifySource, createSupabaseSource, type SignalSource } from './signal-sources.ts';
 
 export interface EngineDeps {
   database: Database;
-  /** the accounts repo (it holds the SecretBox that opens credentials) */
-  accounts: AccountsRepo;
+  /** the repos main.ts built once (createRepos; the accounts repo holds the SecretBox that opens credentials) */
+  repos: Repos;
   /** durable notifier (alert outbox); events are emitted after their rows are written */
   notifier: Notifier;
   /** builds an account's exchange port: `(account) => exchangeFactory.create(account)` */
@@ -131,7 +121,6 @@ export interface Engine {
 export function createEngine(deps: EngineDeps): Engine {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? silentLogger;
-  const db = deps.database.db;
   const book = new PositionBook();
   const balances = new BalanceCache(clock);
   const health = createDatabaseHealth(deps.database, clock, logger, { deadlineMs: deps.options?.databaseDeadlineMs, probeMs: deps.options?.databaseProbeMs });
@@ -141,6 +130,7 @@ export function createEngine(deps: EngineDeps): Engine {
     health,
     journal: openExitJournal(deps.journalPath ?? null),
     protectionLocks: createProtectionState(),
+    labels: createAccountLabels((id) => deps.repos.accounts.get(id)),
     database: deps.database,
     clock,
     logger,
@@ -151,25 +141,12 @@ export function createEngine(deps: EngineDeps): Engine {
     startedAt: clock.now(),
     balances,
     // every order of an account reads its balance again in the background, for the next sizing
-    exchanges: createAccountExchanges(deps.accounts, async (account) => {
+    exchanges: createAccountExchanges(deps.repos.accounts, async (account) => {
       const port = await deps.createExchange(account);
       const { accountId } = account;
       return accountId === undefined ? port : watchOrders(port, () => balances.changed(accountId, port));
     }),
-    repos: {
-      positions: createPositionsRepo(db),
-      orders: createOrdersRepo(db),
-      trades: createTradesRepo(db),
-      signals: createSignalsRepo(db),
-      executions: createExecutionsRepo(db),
-      reevaluations: createReevaluationsRepo(db),
-      audit: createAuditRepo(db),
-      controls: createTradingControlsRepo(db),
-      settings: createTradingSettingsReader(db),
-      accounts: deps.accounts,
-      backoffs: createExitBackoffsRepo(db),
-      exitIntents: createExitIntentsRepo(db),
-    },
+    repos: deps.repos,
     async emit(event, dedupeKey) {
       if (!health.available()) {
         deferredAlerts.push({ event, dedupeKey });
@@ -280,7 +257,7 @@ export function createEngine(deps: EngineDeps): Engine {
     await intake.sweep();
   }
 
-  const council = deps.council ? createCouncil({ repo: createCouncilSignalsRepo(db), clock, logger, options: deps.council }) : null;
+  const council = deps.council ? createCouncil({ repo: deps.repos.councilSignals, clock, logger, options: deps.council }) : null;
   const runCouncil = async (): Promise<CouncilRunResult[]> => (council ? council.run() : []);
 
   const onError = (what: string) => (error: unknown) => logger.error({ err: error }, `${what} failed`);
@@ -318,6 +295,13 @@ export function createEngine(deps: EngineDeps): Engine {
       recoveryReport = await recovery.recover();
       await notices.remember();
       logger.info({ ...recoveryReport }, 'positions restored and reconciled');
+      // the protections holding entries, from the trades (for /status at once; decisions derive them again)
+      ctx.protectionLocks?.deriving(
+        deriveProtectionsAtStart(ctx).then(
+          (held) => held > 0 && logger.info({ accounts: held }, 'protections holding entries derived from the trades'),
+          onError('protections at start'),
+        ),
+      );
       monitor.start();
       await intake.start();
       await intake.sweep().catch(onError('signal sweep at start'));

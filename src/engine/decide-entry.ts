@@ -13,7 +13,8 @@ import { calculatePositionSize } from '../domain/sizing.ts';
 import { analyzeTrade, baseAsset, categoryOf, type Holding } from '../domain/portfolio.ts';
 import type { Candle, Side } from '../domain/types.ts';
 import { effectiveLeverage, effectiveRiskPerTrade, riskLevelNotes, toProtectionSettings, type TradingSettings } from '../domain/settings.ts';
-import { activeProtections, protectionLookbackMs, type ExitFact } from '../domain/protections.ts';
+import { locksOnPair, protectionLookbackMs } from '../domain/protections.ts';
+import { accountEquity, locksFromExits, toExitFacts } from './protection-state.ts';
 import type { SignalRecord } from '../db/repos/signals.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort, TradingMode } from '../exchange/port.ts';
@@ -148,19 +149,12 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     return { kind: 'reverse', position: open, reopen: plan.open !== null };
   }
 
-  // protections (stop-loss guard, max drawdown, cooldown after an exit): the same domain function as the backtest
+  // protections (stop-loss guard, max drawdown, cooldown after an exit): the same domain functions as
+  // the backtest, and the same derivation as /status after a restart (protection-state.ts)
   if (lookback > 0) {
-    const locks =
-      exits.length === 0
-        ? []
-        : activeProtections({
-            now,
-            symbol,
-            exits: exits.map((t): ExitFact => ({ symbol: t.symbol, closedAt: t.closedAt ?? 0, pnl: t.pnl ?? 0, reason: t.closeReason ?? '' })),
-            equity: protections.maxDrawdown.enabled ? await accountEquity(ctx, input.accountId, port, symbol, mine) : 0,
-            settings: protections,
-          });
-    ctx.protectionLocks?.record(input.userId, input.accountId, locks);
+    const all = await locksFromExits(now, toExitFacts(exits), protections, () => accountEquity(ctx, input.accountId, port, symbol, mine));
+    ctx.protectionLocks?.record(input.userId, input.accountId, all);
+    const locks = locksOnPair(all, symbol);
     if (locks.length > 0) return { kind: 'reject', reasons: locks.map((l) => l.reason) };
   }
 
@@ -228,13 +222,6 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
  * The drawdown guard's base: the account's quote balance (futures and margin wallets include the
  * margin in use) plus what its open spot positions cost.
  */
-async function accountEquity(ctx: EngineContext, accountId: string, port: ExchangePort, symbol: string, mine: readonly PositionRecord[]): Promise<number> {
-  const { quote } = splitSymbol(symbol);
-  const balance = await ctx.balances.get(accountId, port);
-  const spot = mine.filter((p) => p.accountId === accountId && p.state.mode === 'spot').reduce((s, p) => s + p.state.qty * p.state.entry, 0);
-  return (balance[quote]?.total ?? 0) + spot;
-}
-
 /** ms: a feed price older than this is asked for over REST instead */
 const FEED_PRICE_MAX_AGE_MS = 5_000;
 

@@ -25,7 +25,6 @@ import { marketSymbol } from './market-symbol.ts';
 import { quirksFor } from '../exchange/quirks/index.ts';
 import { EXCHANGE_IDS, type ExchangeId } from '../exchange/port.ts';
 import { PERSONAL_SOURCES } from '../domain/signals.ts';
-import { createSignalInputsRepo } from '../db/repos/signal-inputs.ts';
 import { signalExtras, type SignalExtras } from './signal-extras.ts';
 
 export type UserOutcome = 'executed' | 'rejected' | 'failed' | 'skipped' | 'pending';
@@ -49,7 +48,7 @@ export interface SignalProcessorOptions {
 
 export function createSignalProcessor(ctx: EngineContext, entries: Entries, runner: ActionRunner, options: SignalProcessorOptions) {
   const { repos, clock, logger } = ctx;
-  const inputs = createSignalInputsRepo(ctx.database.db);
+  const inputs = repos.signalInputs;
 
   async function processSignal(signal: SignalRecord): Promise<CycleReport> {
     const report: CycleReport = { signalId: signal.id, executed: 0, rejected: 0, failed: 0 };

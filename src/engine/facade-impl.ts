@@ -1,12 +1,13 @@
 /** EngineFacade: what the Telegram layer calls. Reads come from the book and the repos; actions go to controls. */
 import { accountLabel, accountQuote } from './account-label.ts';
 import { splitSymbol } from './fills.ts';
-import { createSignalInputsRepo } from '../db/repos/signal-inputs.ts';
 import { mergeSignalViews } from './input-views.ts';
 import { toMonitorSettings } from '../domain/settings.ts';
 import { baseAsset, DEFAULT_PORTFOLIO_LIMITS, herfindahl, type Holding } from '../domain/portfolio.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
-import { isExchangeError, type ExchangeAccount, type ExchangePort } from '../exchange/port.ts';
+import type { AccountRecord } from '../db/repos/accounts.ts';
+import { exchangeName } from '../exchange/quirks/index.ts';
+import { isExchangeError, type ExchangeAccount, type ExchangePort, type TradingMode } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import type { Controls } from './controls.ts';
 import type {
@@ -50,7 +51,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
   const { repos, book, clock } = ctx;
 
   const open = (p: PositionRecord) => p.status !== 'closed' && p.status !== 'pending';
-  const { actsFor, ...desk } = createTraderDesk({ db: ctx.database.db, audit: repos.audit, controls: repos.controls, clock, adminIds: deps.adminIds ?? [] });
+  const { actsFor, ...desk } = createTraderDesk({ users: repos.users, settings: repos.traderSettings, recipients: repos.recipients, audit: repos.audit, controls: repos.controls, clock, adminIds: deps.adminIds ?? [] });
   const refused = async (actor: Actor, action: string, target: string) => {
     await desk.recordAudit(actor, `${action}.refused`, target, { reason: 'not_owner' });
     return NOT_YOURS;
@@ -171,7 +172,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
 
     async recentSignals(userId, limit): Promise<SignalView[]> {
       const rows = await repos.signals.recentForUser(userId, limit);
-      const inputs = await createSignalInputsRepo(ctx.database.db).recentWithoutSignal(userId, limit);
+      const inputs = await repos.signalInputs.recentWithoutSignal(userId, limit);
       const views = rows.map((r): SignalView => {
         const outcome: SignalOutcome =
           r.signal.action.toUpperCase() === 'HOLD'
@@ -196,7 +197,9 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       return mergeSignalViews(views, inputs, limit, clock.now());
     },
 
-    async checkKey(exchange, mode, credentials) {
+    async checkKey(exchange, mode, credentials, userId) {
+      const taken = await repos.accounts.findByApiKey(exchange, credentials.apiKey, sharedWallets(mode));
+      if (taken) return { ok: false, message: keyInUseMessage(taken, userId) };
       let port: ExchangePort | undefined;
       try {
         port = await deps.createExchange({ exchange, mode, credentials });
@@ -221,6 +224,9 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
 
     async addAccount(actor, input) {
       if (!input.paper && !input.credentials) throw new Error('a live account needs credentials');
+      // checked again: two /connect dialogs may have sent the same key at once
+      const taken = input.credentials && !input.paper ? await repos.accounts.findByApiKey(input.exchange, input.credentials.apiKey, sharedWallets(input.mode)) : undefined;
+      if (taken) throw new Error(keyInUseMessage(taken, input.userId));
       const record = await repos.accounts.create({
         userId: input.userId,
         exchange: input.exchange,
@@ -254,6 +260,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
       const record = await repos.accounts.get(accountId);
       if (!record || record.userId !== userId || !record.active) return { ok: false, code: 'not_found', message: 'This account is not in your list (already removed?).' };
       await repos.accounts.setEnabled(accountId, userId, enabled);
+      ctx.labels.forget(accountId);
       await controls.audit(actor, enabled ? 'account.enable' : 'account.disable', accountId, { userId });
       return { ok: true, message: enabled ? `${accountLabel(record)} takes signals again.` : `${accountLabel(record)} takes no new signals; its open positions stay protected.` };
     },
@@ -271,6 +278,8 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         }
         await repos.accounts.deactivate(accountId, userId);
         await ctx.exchanges.forget(accountId);
+        ctx.protectionLocks?.forget(accountId);
+        ctx.labels.forget(accountId);
         await controls.audit(actor, 'account.remove', accountId, { userId, exchange: record.exchange, mode: record.mode, paper: record.isPaper });
         return { ok: true, message: `Removed ${accountLabel(record)}.` };
       });
@@ -304,6 +313,13 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
     },
 
     async status(): Promise<EngineStatus> {
+      // right after a start the locks are still being derived from the trades: wait for them a little
+      const protectionsNow = async () => {
+        const state = ctx.protectionLocks;
+        if (!state) return [];
+        await Promise.race([state.settled(), new Promise((r) => setTimeout(r, 3_000).unref())]);
+        return state.active(ctx.clock.now());
+      };
       // while the database is down nothing here waits on it: what needs it reads as unknown
       const up = ctx.health.available();
       const databaseOk = up ? await ctx.health.bounded(() => ctx.database.ping(), 2_000).catch(() => false) : false;
@@ -337,10 +353,10 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
         database: { available: ctx.health.available(), downSince: ctx.health.downSince() === null ? null : new Date(ctx.health.downSince()!), exitsAwaitingRecord: deps.exitsAwaitingRecord() },
         outboxDepth: deps.outboxDepth && !down ? await deps.outboxDepth().catch(() => 0) : 0,
         concentration: { threshold, traders: concentrated },
-        protections: (ctx.protectionLocks?.active(ctx.clock.now()) ?? []).map((a) => ({
+        protections: (await protectionsNow()).map((a) => ({
           userId: a.userId,
           accountId: a.accountId,
-          locks: a.locks.map((l) => ({ protection: l.protection, scope: l.scope, until: new Date(l.until), reason: l.reason })),
+          locks: a.locks.map((l) => ({ protection: l.protection, scope: l.scope, until: new Date(l.until), reason: l.reason, detail: l.detail })),
         })),
         council: deps.council?.() ?? null,
       };
@@ -352,4 +368,20 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
 export function quoteOfTrades(symbols: readonly string[]): string {
   const quotes = [...new Set(symbols.map((s) => splitSymbol(s).quote).filter(Boolean))].sort();
   return quotes.length === 0 ? 'USDT' : quotes.join(' + ');
+}
+
+/**
+ * The modes whose accounts on one key would trade the same holdings as an account of `mode`: spot
+ * and margin share the coins on unified accounts (Bybit, OKX), futures positions are their own.
+ * One key may serve a spot and a futures account; never two accounts over the same holdings.
+ */
+function sharedWallets(mode: TradingMode): TradingMode[] {
+  return mode === 'futures' ? ['futures'] : ['spot', 'margin'];
+}
+
+/** Why a key already connected is refused, naming the exchange and the account that holds it. */
+export function keyInUseMessage(holder: AccountRecord, userId: string | undefined): string {
+  const exchange = exchangeName(holder.exchange);
+  const where = holder.userId === userId ? `your account ${accountLabel(holder)}` : `another trader's account (${accountLabel(holder)})`;
+  return `This ${exchange} API key is already connected to ${where}. Two accounts on one key would net their positions on ${exchange}: create a separate API key on ${exchange} for this account.`;
 }

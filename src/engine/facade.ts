@@ -173,7 +173,7 @@ export interface EngineStatus {
    */
   concentration: { threshold: number; traders: Array<{ userId: string; herfindahl: number; positions: number }> };
   /** accounts whose latest entry decision found a protection active that still runs (SPEC §9 protections) */
-  protections?: Array<{ userId: string; accountId: string; locks: Array<{ protection: string; scope: string; until: Date; reason: string }> }>;
+  protections?: Array<{ userId: string; accountId: string; locks: Array<{ protection: string; scope: string; until: Date; reason: string; /** the numbers that tripped it */ detail?: string }> }>;
   /** the built-in council (SPEC §9): null when it is off */
   council?: CouncilStatus | null;
 }
@@ -308,7 +308,12 @@ export interface EngineFacade extends TraderDesk {
 
   // accounts
   /** asks the exchange (a balance call; withdrawal permission where reported) before anything is saved */
-  checkKey(exchange: ExchangeId, mode: TradingMode, credentials: { apiKey: string; secret: string; password?: string }): Promise<KeyCheck>;
+  /**
+   * Checks a key before it is stored: refused when it is already connected on another account of
+   * the bot (`userId`'s own or another trader's: two accounts on one key net their positions on
+   * the exchange), else asked of the exchange (it works; whether it can withdraw).
+   */
+  checkKey(exchange: ExchangeId, mode: TradingMode, credentials: { apiKey: string; secret: string; password?: string }, userId?: string): Promise<KeyCheck>;
   addAccount(actor: Actor, input: NewAccountInput): Promise<{ accountId: string }>;
   listAccounts(userId: string): Promise<AccountView[]>;
   /** switches an account's signal trading on or off (its open positions stay monitored) */

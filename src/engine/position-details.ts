@@ -6,14 +6,13 @@
  */
 import { priceAtProfit } from '../domain/monitor/state.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
-import { accountLabel } from './account-label.ts';
 import type { EngineContext } from './context.ts';
 import type { EntryPlanView, PositionDetails } from './events.ts';
 
 /** ms a detail may take; past it the alert goes without that detail */
 const DETAIL_DEADLINE_MS = 1_000;
 
-type DetailsContext = Pick<EngineContext, 'repos' | 'exchanges' | 'health'>;
+type DetailsContext = Pick<EngineContext, 'repos' | 'exchanges' | 'health' | 'labels'>;
 
 async function bounded<T>(ctx: DetailsContext, fn: () => Promise<T>): Promise<T | undefined> {
   if (!ctx.health.available()) return undefined;
@@ -39,10 +38,10 @@ export async function marketPrecision(ctx: Pick<EngineContext, 'exchanges'>, acc
 }
 
 export async function positionDetails(ctx: DetailsContext, p: PositionRecord): Promise<PositionDetails> {
-  const [account, precision] = await Promise.all([bounded(ctx, () => ctx.repos.accounts.get(p.accountId)), marketPrecision(ctx, p.accountId, p.symbol)]);
+  const [label, precision] = await Promise.all([ctx.labels.cached(p.accountId) ?? bounded(ctx, () => ctx.labels.get(p.accountId)), marketPrecision(ctx, p.accountId, p.symbol)]);
   return {
     ...(p.number != null ? { number: p.number } : {}),
-    ...(account ? { accountLabel: accountLabel(account) } : {}),
+    ...(label ? { accountLabel: label } : {}),
     ...precision,
   };
 }

@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import { draftAgainstMarket, type SignalDraft } from '../domain/channel-post.ts';
 import { planTargets, type TargetPlan } from '../domain/target-levels.ts';
 import type { Side } from '../domain/types.ts';
-import { createSignalInputsRepo } from '../db/repos/signal-inputs.ts';
 import type { SignalRecord } from '../db/repos/signals.ts';
 import { quirksFor } from '../exchange/quirks/index.ts';
 import { EXCHANGE_IDS, type ExchangeId } from '../exchange/port.ts';
@@ -77,8 +76,8 @@ export interface PostsOptions {
 }
 
 export function createPosts(ctx: EngineContext, options: PostsOptions): PostsFacade {
-  const inputs = createSignalInputsRepo(ctx.database.db);
   const { repos, clock } = ctx;
+  const inputs = repos.signalInputs;
   const audit = (actor: Actor, action: string, target: string | null, details: Record<string, unknown>) =>
     repos.audit.record({ actorTelegramId: actor.telegramId, actorUserId: actor.userId ?? null, action, target, details, at: clock.now() });
 

@@ -25,6 +25,8 @@ export interface RecoveryReport {
   interruptedClaims: number;
   closedOnExchange: number;
   unknownOnExchange: number;
+  /** backstops found fired on the exchange while the bot was away, each recorded as exchange_stop */
+  backstopsFired: number;
 }
 
 /** close_reason of a position found closed on the exchange while we were away */
@@ -35,7 +37,7 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
   const tx = <T>(fn: (t: Db) => Promise<T>) => ctx.database.db.transaction((t) => fn(t as unknown as Db));
 
   async function recover(): Promise<RecoveryReport> {
-    const report: RecoveryReport = { restored: 0, entriesResolved: 0, exitsResolved: 0, stillUnknown: 0, interruptedClaims: 0, closedOnExchange: 0, unknownOnExchange: 0 };
+    const report: RecoveryReport = { restored: 0, entriesResolved: 0, exitsResolved: 0, stillUnknown: 0, interruptedClaims: 0, closedOnExchange: 0, unknownOnExchange: 0, backstopsFired: 0 };
     await runner.loadBackoffs();
     const active = await repos.positions.loadActive();
     const claims = await repos.executions.listClaimed();
@@ -73,7 +75,8 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
 
     // before the account check: a stop that fired is an exchange_stop, not closed_on_exchange; none
     // is placed yet: a position the trader closed on the exchange has no coins left to cover one
-    await ctx.backstops?.reconcile({ full: true, place: false, adopt: true });
+    const backstops = await ctx.backstops?.reconcile({ full: true, place: false, adopt: true });
+    report.backstopsFired += backstops?.fired ?? 0;
     const accounts = new Set([...ctx.book.all()].map((p) => p.accountId));
     for (const accountId of accounts) {
       const r = await reconcileAccount(accountId).catch((error: unknown) => {

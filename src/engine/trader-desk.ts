@@ -3,17 +3,19 @@
  * pause whom. Administrator rights are decided here, from the engine's own list of Telegram ids,
  * whatever a caller claims in its Actor.
  */
-import type { Db } from '../db/client.ts';
-import { createUsersRepo, type UserRecord } from '../db/repos/users.ts';
-import { createSettingsRepo } from '../db/repos/settings.ts';
-import { createRecipientsRepo } from '../db/repos/recipients.ts';
+import type { UserRecord, UsersRepo } from '../db/repos/users.ts';
+import type { SettingsRepo } from '../db/repos/settings.ts';
+import type { RecipientsRepo } from '../db/repos/recipients.ts';
 import type { AuditRepo } from '../db/repos/audit.ts';
 import type { TradingControlsRepo } from '../db/repos/trading-controls.ts';
 import type { Clock } from './clock.ts';
 import type { Actor, EngineFacade, NotAdmin, PauseResult, TraderDesk, TraderView } from './facade.ts';
 
 export interface TraderDeskDeps {
-  db: Db;
+  users: UsersRepo;
+  /** the trader's own settings rows */
+  settings: SettingsRepo;
+  recipients: RecipientsRepo;
   audit: Pick<AuditRepo, 'record'>;
   controls: TradingControlsRepo;
   clock: Clock;
@@ -42,9 +44,7 @@ export interface Desk extends TraderDesk, PauseControls {
 }
 
 export function createTraderDesk(deps: TraderDeskDeps): Desk {
-  const users = createUsersRepo(deps.db);
-  const settings = createSettingsRepo(deps.db);
-  const recipients = createRecipientsRepo(deps.db);
+  const { users, settings, recipients } = deps;
   const isAdmin = (actor: Actor) => deps.adminIds.includes(actor.telegramId);
   const audit = (actor: Actor, action: string, target: string | null, details: Record<string, unknown> = {}) =>
     deps.audit.record({ actorTelegramId: actor.telegramId, actorUserId: actor.userId ?? null, action, target, details, at: deps.clock.now() });

@@ -6,14 +6,9 @@
  */
 import type { OrderRef, StopOrderState } from './port.ts';
 import type { PaperStore } from './paper-store.ts';
+import type { PaperStop } from '../domain/paper-account.ts';
 
-export interface PaperStop {
-  symbol: string;
-  /** the side of the position it protects */
-  side: 'long' | 'short';
-  base: string;
-  state: StopOrderState;
-}
+export type { PaperStop };
 
 export class PaperStopBook {
   private readonly stops = new Map<string, PaperStop>();

@@ -8,8 +8,9 @@
  * whose exchange counts contracts converts with `Market.contractSize`.
  */
 import type { Candle } from '../domain/types.ts';
+import type { OrderResult, OrderStatus, StopOrderState } from '../domain/orders.ts';
 
-export type { Candle };
+export type { Candle, OrderResult, OrderStatus, StopOrderState };
 
 export type ExchangeId = 'binance' | 'kraken' | 'bybit' | 'okx' | 'bitget';
 export const EXCHANGE_IDS: readonly ExchangeId[] = ['binance', 'kraken', 'bybit', 'okx', 'bitget'];
@@ -118,29 +119,6 @@ export interface OrderRequest {
   marginMode?: MarginMode;
 }
 
-export type OrderStatus = 'open' | 'closed' | 'canceled' | 'rejected' | 'expired';
-
-export interface OrderResult {
-  id: string;
-  clientOrderId: string;
-  symbol: string;
-  side: 'buy' | 'sell';
-  type: 'market' | 'limit';
-  status: OrderStatus;
-  /** base units requested (after rounding) */
-  qty: number;
-  /** base units filled */
-  filledQty: number;
-  /** average fill price, quote per base (0 when nothing filled) */
-  avgPrice: number;
-  /** in feeCurrency */
-  fee: number;
-  feeCurrency: string;
-  /** ms since epoch */
-  timestamp: number;
-  reduceOnly?: boolean;
-}
-
 export interface ClosePositionRequest {
   symbol: string;
   /** base units to close; undefined = the whole position */
@@ -170,18 +148,6 @@ export interface StopOrderRequest {
   stopPrice: number;
   /** derived from the position id (deterministic), so a lost answer is found by lookup */
   clientOrderId: string;
-}
-
-export interface StopOrderState {
-  id: string;
-  clientOrderId: string;
-  /** open: resting; closed: fired and filled; canceled / expired / rejected: gone without a fill */
-  status: OrderStatus;
-  stopPrice: number;
-  /** base units */
-  qty: number;
-  /** when it fired: the exchange's fill (base units, average price, fee) */
-  fill?: OrderResult;
 }
 
 /** How a venue keeps a backstop, from the account's quirks. */

@@ -4,7 +4,7 @@
  * type, shared market metadata. Public data (prices, markets) needs no API key.
  *
  *   const exchanges = createExchangeRuntime({ options: parseExchangeOptions(env.EXCHANGE_OPTIONS),
- *     paper: { store: createDrizzlePaperStore(db), settings: { startBalance, feeRate, slippage } } });
+ *     paper: { store: repos.paperStore, settings: { startBalance, feeRate, slippage } } });
  *   const port = exchanges.create(account);          // ExchangePort
  *   exchanges.feedFor('binance', 'futures').subscribe('BTC/USDT:USDT', onTick);
  *   await exchanges.close();

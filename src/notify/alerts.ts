@@ -4,18 +4,18 @@
  * `alerts.notifier` to the engine, `alerts.worker.start()` after the bot starts, and
  * `await alerts.worker.stop()` on shutdown before closing the database.
  */
-import type { Db } from '../db/client.ts';
 import type { EngineEvent, Notifier } from '../engine/events.ts';
 import type { Logger } from '../log.ts';
 import { createOutboxNotifier } from './notifier.ts';
-import { createOutboxRepo, type OutboxRepo, type OutboxRow } from './outbox-repo.ts';
-import type { SendBudget, SendLimits } from '../bot/send-budget.ts';
-import { createRecipientsRepo } from '../db/repos/recipients.ts';
+import type { OutboxRepo, OutboxRow } from '../db/repos/outbox.ts';
+import type { SendBudget, SendLimits } from '../telegram/send-budget.ts';
+import type { RecipientsRepo } from '../db/repos/recipients.ts';
 import { createDeliveryApi, createTelegramSender } from './telegram-sender.ts';
 import { createOutboxWorker, type OutboxWorker } from './worker.ts';
 
 export interface AlertsDeps {
-  db: Db;
+  /** built once by main (createRepos): the outbox and who receives a user's alerts */
+  repos: { outbox: OutboxRepo; recipients: Pick<RecipientsRepo, 'recipient'> };
   token: string;
   apiRoot: string;
   logger: Logger;
@@ -35,7 +35,7 @@ export interface Alerts {
 }
 
 export function createAlerts(deps: AlertsDeps): Alerts {
-  const outbox = createOutboxRepo(deps.db);
+  const { outbox } = deps.repos;
   const send = createTelegramSender(createDeliveryApi(deps.token, deps.apiRoot));
   const worker = createOutboxWorker({
     outbox,
@@ -47,7 +47,7 @@ export function createAlerts(deps: AlertsDeps): Alerts {
   });
   const notifier = createOutboxNotifier({
     outbox,
-    recipients: createRecipientsRepo(deps.db),
+    recipients: deps.repos.recipients,
     onQueued: () => worker.kick(),
     // the database outage notice: no outbox row (the outbox is in the database), sent once, best effort
     sendNow: async (chatId, event, silent) => {

@@ -3,8 +3,8 @@
  * and stores the alert in the outbox ('off' stores nothing). Resolves once stored, not once sent.
  */
 import type { EngineEvent, Notifier } from '../engine/events.ts';
-import type { OutboxRepo } from './outbox-repo.ts';
-import { levelFor } from '../bot/notify-levels.ts';
+import type { OutboxRepo } from '../db/repos/outbox.ts';
+import { levelFor } from '../telegram/notify-levels.ts';
 import type { Recipient, RecipientsRepo } from '../db/repos/recipients.ts';
 
 export interface OutboxNotifierDeps {

@@ -6,9 +6,9 @@
  */
 import { Api } from 'grammy';
 import type { EngineEvent } from '../engine/events.ts';
-import { formatAlert } from '../bot/format/alerts.ts';
-import { positionKeyboard } from '../bot/keyboards/position.ts';
-import { outgoingGate } from '../bot/outgoing.ts';
+import { formatAlert } from '../telegram/format/alerts.ts';
+import { positionKeyboard } from '../telegram/keyboards/position.ts';
+import { outgoingGate } from '../telegram/outgoing.ts';
 import type { AlertSender } from './worker.ts';
 
 export function createDeliveryApi(token: string, apiRoot: string): Api {

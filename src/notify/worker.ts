@@ -7,8 +7,8 @@
  */
 import { GrammyError, HttpError } from 'grammy';
 import type { Logger } from '../log.ts';
-import type { OutboxRepo, OutboxRow } from './outbox-repo.ts';
-import { SendBudget, type SendLimits } from '../bot/send-budget.ts';
+import type { OutboxRepo, OutboxRow } from '../db/repos/outbox.ts';
+import { SendBudget, type SendLimits } from '../telegram/send-budget.ts';
 
 /** Sends one alert; resolves with Telegram's message id. */
 export type AlertSender = (row: OutboxRow) => Promise<number>;

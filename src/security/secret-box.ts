@@ -3,7 +3,7 @@
  * its id (a hash of the derived key, not of the secret) is stored beside each ciphertext so a
  * rotation can tell old rows from new ones. Previous keys decrypt only.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, scryptSync } from 'node:crypto';
 
 const SALT = 'ase-bot/api-keys/v1';
 const FORMAT = 'v1';
@@ -20,6 +20,12 @@ export interface SecretBox {
   readonly knownKeyIds: readonly string[];
   encrypt(plain: string): SealedSecret;
   decrypt(sealed: SealedSecret): string;
+  /**
+   * A keyed hash of `plain` (HMAC-SHA256 under a key derived from the current SECRET_KEY), hex:
+   * equal inputs give equal fingerprints, so a stored one tells whether an API key is already in
+   * use without keeping it in plain text. Changes with SECRET_KEY (a rotation recomputes them).
+   */
+  fingerprint(plain: string): string;
 }
 
 export class SecretBoxError extends Error {
@@ -41,7 +47,10 @@ export function createSecretBox(current: string, previous: readonly string[] = [
   const keys = [derive(current), ...previous.map(derive)];
   const byId = new Map(keys.map((k) => [k.id, k.key]));
   const currentKey = keys[0]!;
+  // its own key, never the encryption key itself
+  const fingerprintKey = createHmac('sha256', currentKey.key).update('ase-bot/api-key-fingerprint/v1').digest();
   return {
+    fingerprint: (plain) => createHmac('sha256', fingerprintKey).update(plain, 'utf8').digest('hex'),
     keyId: currentKey.id,
     knownKeyIds: [...byId.keys()],
     encrypt(plain) {

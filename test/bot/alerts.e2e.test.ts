@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alice, startHarness, type Harness } from './harness.ts';
 import type { EngineEvent } from '../../src/engine/events.ts';
 import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
-import { createOutboxRepo } from '../../src/notify/outbox-repo.ts';
+import { createOutboxRepo } from '../../src/db/repos/outbox.ts';
 import { createAlerts } from '../../src/notify/alerts.ts';
 import { createLogger } from '../../src/log.ts';
 
@@ -91,7 +91,7 @@ describe('alerts', () => {
     await h.alerts.notifier.notify(exit('take_profit', 0), 'tp-1');
     await h.alerts.notifier.notify(exit('take_profit', 0), 'tp-1'); // replayed after a crash: stored once
     h.emu.setOutage(false);
-    const restarted = createAlerts({ db: h.db.db, token: h.emu.token, apiRoot: h.emu.url, logger: createLogger({ level: 'silent', pretty: false, secrets: [] }), pollMs: 50 });
+    const restarted = createAlerts({ repos: { outbox: createOutboxRepo(h.db.db), recipients: createRecipientsRepo(h.db.db) }, token: h.emu.token, apiRoot: h.emu.url, logger: createLogger({ level: 'silent', pretty: false, secrets: [] }), pollMs: 50 });
     restarted.worker.start();
     try {
       await h.emu.waitForMessage(alice.id, /STOP LOSS TRIGGERED/, 15_000);

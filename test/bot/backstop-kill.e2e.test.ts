@@ -16,7 +16,7 @@ import { openDatabase } from '../../src/db/client.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { positions, tradingSettings, tradingSignals, trades } from '../../src/db/schema.ts';
-import { fmtPrice } from '../../src/bot/format/numbers.ts';
+import { fmtPrice } from '../../src/telegram/format/numbers.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { startBotApiEmulator, type TgUser } from '../emulators/bot-api.ts';
 import { startBinanceEmulator } from '../emulators/exchange/binance-server.ts';

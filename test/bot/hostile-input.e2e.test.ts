@@ -9,9 +9,9 @@ import fc from 'fast-check';
 import { alice, startHarness, type Harness } from './harness.ts';
 import { FakeEngineFacade } from '../fakes/engine-facade.ts';
 import { SETTING_FIELDS } from '../../src/domain/settings.ts';
-import { SETTING_LABELS } from '../../src/bot/settings-input.ts';
-import { settingsData } from '../../src/bot/callback-data.ts';
-import { sectionOf } from '../../src/bot/keyboards/settings.ts';
+import { SETTING_LABELS } from '../../src/telegram/settings-input.ts';
+import { settingsData } from '../../src/telegram/callback-data.ts';
+import { sectionOf } from '../../src/telegram/keyboards/settings.ts';
 import type { MessageEvent } from '../emulators/bot-api.ts';
 
 let h: Harness;

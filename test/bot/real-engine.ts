@@ -4,9 +4,9 @@
  */
 import { createEngine, type Engine } from '../../src/engine/create-engine.ts';
 import type { CouncilOptions } from '../../src/engine/council.ts';
-import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
+import { createRepos } from '../../src/db/repos/index.ts';
 import { createExchangeRuntime, type ExchangeRuntimeDeps } from '../../src/exchange/runtime.ts';
-import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import type { MarketDataFeed } from '../../src/exchange/port.ts';
 import { admin, type HarnessOptions } from './harness.ts';
 
@@ -20,7 +20,7 @@ export function realEngine(
     const exchanges = createExchangeRuntime({ ...runtime, paper: { store: createDrizzlePaperStore(db.db) } });
     const engine = createEngine({
       database: db,
-      accounts: createAccountsRepo(db.db, box),
+      repos: createRepos(db.db, box),
       notifier,
       createExchange: (account) => exchanges.create(account),
       feeds: () => feed,

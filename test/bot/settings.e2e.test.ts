@@ -10,7 +10,7 @@ import { createSettingsRepo } from '../../src/db/repos/settings.ts';
 import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import type { MessageView } from '../emulators/bot-api.ts';
 import { SETTING_FIELDS } from '../../src/domain/settings.ts';
-import { SETTING_LABELS } from '../../src/bot/settings-input.ts';
+import { SETTING_LABELS } from '../../src/telegram/settings-input.ts';
 
 let h: Harness;
 beforeEach(async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
-import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
+import { createRepos } from '../../src/db/repos/index.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { tradingSignals } from '../../src/db/schema.ts';
 import { createEngine } from '../../src/engine/create-engine.ts';
@@ -53,7 +53,8 @@ it('answers a trader within 5 s of start while recovery and the catch-up sweep w
 
   // before the restart: the engine opened a position on the trader's Binance account, and a new signal waits
   const database = await openDatabase({ dataDir });
-  const accounts = createAccountsRepo(database.db, createSecretBox(secretKey, []));
+  const repos = createRepos(database.db, createSecretBox(secretKey, []));
+  const accounts = repos.accounts;
   const { user } = await createUsersRepo(database.db).upsertFromTelegram({ telegramId: alice.id, chatId: alice.id });
   await accounts.create({ userId: user.id, exchange: 'binance', mode: 'spot', credentials: { apiKey: binance.apiKey, secret: binance.secret } });
   const feed = new ManualFeed('binance', systemClock);
@@ -61,7 +62,7 @@ it('answers a trader within 5 s of start while recovery and the catch-up sweep w
   const factory = createExchangeFactory({ options: { binance: { ...binanceOptions, timeout: 5_000 } } });
   const engine = createEngine({
     database,
-    accounts,
+    repos,
     notifier: new MemoryNotifier(),
     createExchange: (account) => factory.create(account),
     feeds: (exchange) => (exchange === 'binance' ? feed : undefined),

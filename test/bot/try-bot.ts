@@ -18,16 +18,17 @@ import { startBotApiEmulator, type MessageView, type TgUser } from '../emulators
 import { openDatabase } from '../../src/db/client.ts';
 import { tradingSignals } from '../../src/db/schema.ts';
 import { createBotStore } from '../../src/db/repos/bot-state.ts';
-import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
+import { createRepos } from '../../src/db/repos/index.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { createLogger } from '../../src/log.ts';
+import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { createAlerts } from '../../src/notify/alerts.ts';
 import { runBot } from '../../src/bot/run-bot.ts';
-import { SendBudget } from '../../src/bot/send-budget.ts';
-import { createOutboxRepo } from '../../src/notify/outbox-repo.ts';
+import { SendBudget } from '../../src/telegram/send-budget.ts';
+import { createOutboxRepo } from '../../src/db/repos/outbox.ts';
 import { createEngine } from '../../src/engine/create-engine.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
-import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import { createBot, registerCommands } from '../../src/bot/create-bot.ts';
 import { ManualFeed } from '../fakes/manual-feed.ts';
 
@@ -42,10 +43,10 @@ feed.push('BTC/USDT', 100_000);
 feed.push('ETH/USDT', 3_000);
 const runtime = createExchangeRuntime({ paper: { store: createDrizzlePaperStore(database.db) }, priceFeed: feed });
 const budget = new SendBudget();
-const alerts = createAlerts({ db: database.db, token: emu.token, apiRoot: emu.url, logger, budget });
+const alerts = createAlerts({ repos: { outbox: createOutboxRepo(database.db), recipients: createRecipientsRepo(database.db) }, token: emu.token, apiRoot: emu.url, logger, budget });
 const engine = createEngine({
   database,
-  accounts: createAccountsRepo(database.db, box),
+  repos: createRepos(database.db, box),
   notifier: alerts.notifier,
   createExchange: (account) => runtime.create(account),
   feeds: () => feed,

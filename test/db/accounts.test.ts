@@ -52,7 +52,13 @@ describe.each(databaseKinds())('exchange accounts on %s', (kind) => {
   it('re-encrypts every row under a new key; the old key alone can no longer open them', async () => {
     const rotated = createSecretBox(NEW_KEY, [OLD_KEY]);
     const accounts = createAccountsRepo(database.db, rotated);
+    // the key already connected is found under the new key before the rotation runs, and after it
+    const okx = (await accounts.findByApiKey('okx', CREDS.apiKey))?.id;
+    expect(okx).toBeDefined();
+    expect(await accounts.findByApiKey('binance', CREDS.apiKey)).toBeUndefined();
     expect(await accounts.reencryptAll()).toBe(1);
+    expect((await createAccountsRepo(database.db, createSecretBox(NEW_KEY)).findByApiKey('okx', CREDS.apiKey))?.id).toBe(okx);
+    expect(await createAccountsRepo(database.db, createSecretBox(NEW_KEY)).findByApiKey('okx', 'AKEY-other')).toBeUndefined();
     expect(await accounts.reencryptAll()).toBe(0);
     const rows = await database.db.select({ keyId: apiKeys.keyId }).from(apiKeys).where(sql`not is_paper`);
     expect(rows.map((r) => r.keyId)).toEqual([createSecretBox(NEW_KEY).keyId]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeProtections, drawdownOf, protectionLookbackMs, type ExitFact, type ProtectionSettings } from '../../src/domain/protections.ts';
+import { accountProtections, activeProtections, drawdownOf, locksOnPair, protectionLookbackMs, type ExitFact, type ProtectionSettings } from '../../src/domain/protections.ts';
 import { DEFAULT_SETTINGS, parseSettings, toProtectionSettings } from '../../src/domain/settings.ts';
 
 const T = Date.UTC(2026, 0, 7, 12, 0);
@@ -87,5 +87,24 @@ describe('protection settings', () => {
     const bad = parseSettings({ max_drawdown_pct: 0 });
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.error[0]).toMatch(/^max_drawdown_pct: /);
+  });
+});
+
+describe('every lock on an account (what /status shows)', () => {
+  const all: ProtectionSettings = {
+    stoplossGuard: { enabled: true, trades: 2, windowMinutes: 60, cooldownMinutes: 60, perPair: true },
+    maxDrawdown: { enabled: true, maxDrawdownPct: 10, windowHours: 24, cooldownHours: 12 },
+    cooldown: { enabled: true, cooldownMinutes: 30 },
+  };
+  const exits = [exit('BTC/USDT', 0, -800, 'stop_loss'), exit('BTC/USDT:USDT', 10, -700, 'stop_loss'), exit('ETH/USDT', 20, 50, 'take_profit')];
+
+  it('the account-wide locks once and the per-pair ones of each traded pair; an entry on a pair meets exactly the locks activeProtections finds', () => {
+    const now = T + 25 * MIN;
+    const locks = accountProtections({ now, exits, equity: 10_000, settings: all });
+    expect(locks.map((l) => `${l.protection} ${l.scope}`).sort()).toEqual(['cooldown BTC/USDT', 'cooldown ETH/USDT', 'max_drawdown all', 'stoploss_guard BTC/USDT']);
+    expect(locks.find((l) => l.protection === 'max_drawdown')!.detail).toBe('closed trades of the last 24 h fell 13.10 % from their peak (limit 10 %, at 2026-01-07 12:10 UTC)');
+    for (const symbol of ['BTC/USDT', 'ETH/USDT', 'SOL/USDT']) {
+      expect(locksOnPair(locks, symbol)).toEqual(activeProtections({ now, symbol, exits, equity: 10_000, settings: all }));
+    }
   });
 });

@@ -59,11 +59,36 @@ describe('a backstop placed but never recorded (crash in between)', () => {
     expect(Number(rows[0]!.pnl) + Number(rows[0]!.fee)).toBeCloseTo(fired.realizedPnl, 9);
     expect(kinds(w).filter((k) => k === 'exchange_stop')).toHaveLength(1);
     expect(kinds(w).filter((k) => k === 'action_needed')).toEqual([]);
+    expect(w.h.engine.recovery).toMatchObject({ backstopsFired: 1 });
 
     await w.h.engine.stop();
     w.h.engine = w.h.newEngine();
     await w.h.engine.start();
     expect(await w.db.db.select().from(trades).where(eq(trades.positionId, p.id))).toHaveLength(1);
+    expect(kinds(w).filter((k) => k === 'exchange_stop')).toHaveLength(1);
+  });
+
+  it('written ahead as placing, fired while the bot was down: recorded once, counted among the backstops the start found fired, the older stop taken off', async () => {
+    const w = (world = await createWorld('futures'));
+    const p = await open(w);
+    const older = openAlgo(w)[0]!;
+    // a second stop of the sequence was sent after its client id was written ahead; the process died before the answer was stored
+    const placing = backstopClientId(p.id, 2);
+    const [row] = await w.db.db.select().from(positions).where(eq(positions.id, p.id));
+    await w.h.engine.stop();
+    await w.db.db.update(positions).set({ backstop: { ...row!.backstop!, seq: 2, placing } }).where(eq(positions.id, p.id));
+    w.ex.book.algoOrders.push({ ...older, algoId: older.algoId + 1000, clientAlgoId: placing, triggerPrice: older.triggerPrice + 10 });
+    const second = w.ex.book.algoOrders.at(-1)!;
+    // the price walks through both: the emulator fires the higher one first and the position is flat
+    for (const price of [49_500, 49_000, second.triggerPrice - 5]) w.ex.setPrice('BTCUSDT', price);
+    expect(second.algoStatus).not.toBe('NEW');
+
+    w.h.engine = w.h.newEngine();
+    await w.h.engine.start();
+    expect(w.h.engine.recovery).toMatchObject({ backstopsFired: 1, closedOnExchange: 0 });
+    const rows = await w.db.db.select().from(trades).where(eq(trades.positionId, p.id));
+    expect(rows.map((t) => t.closeReason)).toEqual(['exchange_stop']);
+    expect(openAlgo(w)).toEqual([]);
     expect(kinds(w).filter((k) => k === 'exchange_stop')).toHaveLength(1);
   });
 });

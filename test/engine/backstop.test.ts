@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { positions, trades } from '../../src/db/schema.ts';
 import { BACKSTOP_BUFFER, backstopClientId } from '../../src/engine/backstop.ts';
-import { formatPosition } from '../../src/bot/format/positions.ts';
+import { formatPosition } from '../../src/telegram/format/positions.ts';
 import { closeWorld, createWorld, open, setPrice, trailingTicks, TELEGRAM_ID, type World } from './backstop-world.ts';
 
 const actor = { telegramId: TELEGRAM_ID };

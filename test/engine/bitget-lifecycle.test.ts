@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { positions, trades } from '../../src/db/schema.ts';
-import { formatPosition } from '../../src/bot/format/positions.ts';
+import { formatPosition } from '../../src/telegram/format/positions.ts';
 import { databaseKinds } from '../support/databases.ts';
 import { BITGET_TELEGRAM_ID, closeBitgetWorld, createBitgetWorld, open, restart, setPrice, type BitgetWorld } from './bitget-world.ts';
 

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { createHarness, drain, type Harness } from './harness.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
-import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import { createReplayCandleSource, createReplayFeed, replayCouncilSchedule, replayStart, type ReplayFeed } from '../../src/exchange/replay-feed.ts';
 import { parseCandlesCsv } from '../../src/domain/csv.ts';
 import { COUNCIL_SOURCE } from '../../src/domain/council/index.ts';

@@ -5,6 +5,7 @@
  * outage reaches the exchange within 2 s of the tick, is sent once, and is recorded once when the
  * database is back; the trader is told of the outage directly (the alert outbox is in the database).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { orders, positions, trades } from '../../src/db/schema.ts';
 import { OUTAGE_MESSAGE } from '../../src/engine/outage-notices.ts';
+import { accountLabel } from '../../src/engine/account-label.ts';
+import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
+import { createSecretBox } from '../../src/security/secret-box.ts';
 import { databaseKinds } from '../support/databases.ts';
 import { closeOutageWorld, marketOrders, open, openOutageWorld, sleep, waitFor, type OutageWorld } from './db-outage-world.ts';
 import { setPrice } from './backstop-world.ts';
@@ -65,6 +69,9 @@ describe.each(databaseKinds())('exits while the database is down (%s)', (kind) =
       ['entry', 'filled'],
     ]);
     expect(w.h.notifier.ofKind('stop_loss')).toHaveLength(1);
+    // the alert decided while the database was down still names the account (its label is kept in memory)
+    const [account] = await createAccountsRepo(w.db.db, createSecretBox(randomBytes(32).toString('base64'))).listForUser(w.userId);
+    expect(w.h.notifier.ofKind('stop_loss')[0]).toMatchObject({ accountLabel: accountLabel(account!) });
     expect(w.h.notifier.ofKind('order_failed')).toEqual([]);
     expect(w.h.engine.facade.databaseOutage()).toBeNull();
 

@@ -4,7 +4,7 @@
  * there hears nothing. The messages are what the trader reads.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatAlert } from '../../src/bot/format/alerts.ts';
+import { formatAlert } from '../../src/telegram/format/alerts.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { createHarness, openPositionFor, type Harness } from './harness.ts';
 

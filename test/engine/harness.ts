@@ -4,6 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
+import { createRepos } from '../../src/db/repos/index.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { tradingSettings, tradingSignals } from '../../src/db/schema.ts';
 import { createEngine, type Engine, type EngineDeps } from '../../src/engine/create-engine.ts';
@@ -39,13 +40,14 @@ export async function createHarness(database: Database, venueOptions: Partial<Ve
   const feed = new ManualFeed('binance', clock);
   const venue = new FakeVenue({ price: (s) => feed.lastTick(s)?.price, feeRate: 0.001, now: () => clock.now(), ...venueOptions });
   const notifier = new MemoryNotifier();
-  const accounts = createAccountsRepo(database.db, secretBox());
+  const repos = createRepos(database.db, secretBox());
+  const accounts = repos.accounts;
   const users = createUsersRepo(database.db);
 
   const newEngine = (overrides: Partial<EngineDeps> = {}) =>
     createEngine({
       database,
-      accounts,
+      repos,
       notifier,
       clock,
       createExchange: (account) => venue.port(account),

@@ -121,8 +121,9 @@ describe.each(databaseKinds())('kill loop against the Binance emulator on %s', (
     let pick = Math.floor(random() * every);
     emulator.chaos = (method, path, params) => {
       if (method !== 'POST' || !ORDER_PATHS.includes(path) || params['type'] !== 'MARKET') return undefined;
-      orderRequests++;
+      // requests 1–10 are the first ten, 11–20 the second…: each ten has its faulted one
       const place = orderRequests % every;
+      orderRequests++;
       const hit = place === pick;
       if (place === every - 1) pick = Math.floor(random() * every); // the next ten's
       if (!hit) return undefined;

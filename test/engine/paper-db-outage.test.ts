@@ -6,7 +6,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterEach, expect, it } from 'vitest';
-import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
 import { paperOrders, positions, trades } from '../../src/db/schema.ts';
 import type { ManualFeed } from '../fakes/manual-feed.ts';

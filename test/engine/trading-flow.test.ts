@@ -10,7 +10,7 @@ import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/d
 import { orders, positionReevaluations, positions, signalExecutions, trades } from '../../src/db/schema.ts';
 import { createHarness, drain, type Harness } from './harness.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
-import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import { createReplayFeed, type ReplayFeed } from '../../src/exchange/replay-feed.ts';
 import type { Candle } from '../../src/domain/types.ts';
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys, users } from '../../src/db/schema.ts';
 import { PaperExchange, type PaperExchangeDeps } from '../../src/exchange/paper.ts';
-import { createDrizzlePaperStore, type PaperStore } from '../../src/exchange/paper-store.ts';
+import type { PaperStore } from '../../src/exchange/paper-store.ts';
+import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import type { ExchangeError, Market, TradingMode } from '../../src/exchange/port.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 

@@ -34,6 +34,9 @@ import { quoteOfTrades } from '../../src/engine/facade-impl.ts';
 import { createTraderDesk, type Desk, type PauseControls } from '../../src/engine/trader-desk.ts';
 import { createAuditRepo } from '../../src/db/repos/audit.ts';
 import { createTradingControlsRepo } from '../../src/db/repos/trading-controls.ts';
+import { createUsersRepo } from '../../src/db/repos/users.ts';
+import { createSettingsRepo } from '../../src/db/repos/settings.ts';
+import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import type { Db } from '../../src/db/client.ts';
 import type { AuditRepo } from '../../src/db/repos/audit.ts';
 
@@ -559,5 +562,5 @@ export class FakeEngineFacade implements EngineFacade {
 
 /** The engine's own trader desk over a test database, for the fake facade. */
 export function fakeDesk(db: Db, adminIds: readonly number[] = []): Desk {
-  return createTraderDesk({ db, audit: createAuditRepo(db), controls: createTradingControlsRepo(db), clock: { now: () => Date.now() }, adminIds });
+  return createTraderDesk({ users: createUsersRepo(db), settings: createSettingsRepo(db), recipients: createRecipientsRepo(db), audit: createAuditRepo(db), controls: createTradingControlsRepo(db), clock: { now: () => Date.now() }, adminIds });
 }

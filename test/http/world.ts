@@ -4,7 +4,7 @@
  * the metrics counting at the exchange ports and the notifier. Tests talk to it over real HTTP.
  */
 import { createEngine, type Engine } from '../../src/engine/create-engine.ts';
-import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
+import { createRepos } from '../../src/db/repos/index.ts';
 import { createAuditRepo } from '../../src/db/repos/audit.ts';
 import { createSignalInputsRepo } from '../../src/db/repos/signal-inputs.ts';
 import { createSignalsRepo } from '../../src/db/repos/signals.ts';
@@ -12,7 +12,7 @@ import { createWebhooksRepo } from '../../src/db/repos/webhooks.ts';
 import { systemClock } from '../../src/engine/clock.ts';
 import { createWebhooks, type WebhookFacade } from '../../src/engine/webhooks.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
-import { createDrizzlePaperStore } from '../../src/exchange/paper-store.ts';
+import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import { createLogger } from '../../src/log.ts';
 import type { EnginePhase } from '../../src/http/health.ts';
 import { createMetrics, type Metrics } from '../../src/http/metrics.ts';
@@ -54,7 +54,7 @@ export async function startHttpWorld(options: { kind?: 'pglite' | 'postgres'; un
       metrics = createMetrics({ status: () => engine.facade.status(), signalCreatedAt: async (id) => (await signals.get(id))?.createdAt, processMetrics: false });
       engine = createEngine({
         database: db,
-        accounts: createAccountsRepo(db.db, box),
+        repos: createRepos(db.db, box),
         notifier: metrics.instrumentNotifier(notifier),
         createExchange: async (account) => metrics.instrumentPort(await exchanges.create(account)),
         feeds: () => feed,

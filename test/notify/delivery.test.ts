@@ -2,11 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GrammyError, HttpError } from 'grammy';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
-import { createOutboxRepo, type OutboxRow } from '../../src/notify/outbox-repo.ts';
+import { createOutboxRepo, type OutboxRow } from '../../src/db/repos/outbox.ts';
 import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { createOutboxNotifier } from '../../src/notify/notifier.ts';
 import { createOutboxWorker, type OutboxWorker } from '../../src/notify/worker.ts';
-import type { SendLimits } from '../../src/bot/send-budget.ts';
+import type { SendLimits } from '../../src/telegram/send-budget.ts';
 import type { EngineEvent } from '../../src/engine/events.ts';
 
 const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };

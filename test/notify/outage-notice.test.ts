@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { createLogger } from '../../src/log.ts';
+import { createOutboxRepo } from '../../src/db/repos/outbox.ts';
+import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { createAlerts } from '../../src/notify/alerts.ts';
 import { OUTAGE_MESSAGE } from '../../src/engine/outage-notices.ts';
 import { startBotApiEmulator, type BotApiEmulator } from '../emulators/bot-api.ts';
@@ -26,7 +28,7 @@ describe('the database outage notice', () => {
     const { user } = await createUsersRepo(db.db).upsertFromTelegram({ telegramId: 81_021, chatId: 81_021 });
     const stranger = await createUsersRepo(db.db).upsertFromTelegram({ telegramId: 81_022, chatId: 81_022 });
     emu.sendText({ id: 81_021, first_name: 'Tess' }, '/start'); // the trader's chat with the bot exists
-    const alerts = createAlerts({ db: db.db, token: emu.token, apiRoot: emu.url, logger: createLogger({ level: 'silent' }) });
+    const alerts = createAlerts({ repos: { outbox: createOutboxRepo(db.db), recipients: createRecipientsRepo(db.db) }, token: emu.token, apiRoot: emu.url, logger: createLogger({ level: 'silent' }) });
     await alerts.notifier.remember!([user.id]);
 
     const outage = refusingPglite(db);

@@ -1,11 +1,11 @@
 /** Adjust SL/TP from a position's button: which one, then the price; re-asks with the reason. */
 import { InlineKeyboard } from 'grammy';
 import type { ControlResult, PositionView } from '../../engine/facade.ts';
-import { adjustData, CANCEL_DATA } from '../callback-data.ts';
+import { adjustData, CANCEL_DATA } from '../../telegram/callback-data.ts';
 import type { Dialog, DialogContext, FeatureDeps } from '../context.ts';
-import { escapeHtml, fmtPrice, quoteOf } from '../format/numbers.ts';
-import { positionTitle } from '../format/positions.ts';
-import { readNumber } from '../number-input.ts';
+import { escapeHtml, fmtPrice, quoteOf } from '../../telegram/format/numbers.ts';
+import { positionTitle } from '../../telegram/format/positions.ts';
+import { readNumber } from '../../telegram/number-input.ts';
 import { askChoice, askUntilDone } from './ask.ts';
 
 export const ADJUST_DIALOG = 'adjust';

@@ -6,7 +6,7 @@
 import type { InlineKeyboard } from 'grammy';
 import type { Logger } from '../../log.ts';
 import type { Dialog, DialogContext } from '../context.ts';
-import { CANCEL_DATA } from '../callback-data.ts';
+import { CANCEL_DATA } from '../../telegram/callback-data.ts';
 import { InlineKeyboard as Keyboard } from 'grammy';
 
 export const cancelKeyboard = (): InlineKeyboard => new Keyboard().text('Cancel', CANCEL_DATA);

@@ -6,10 +6,10 @@
 import { InlineKeyboard } from 'grammy';
 import type { ExchangeId, MarginMode, TradingMode } from '../../exchange/port.ts';
 import type { KeyCheck } from '../../engine/facade.ts';
-import { CANCEL_DATA, connectData, EXPIRED } from '../callback-data.ts';
+import { CANCEL_DATA, connectData, EXPIRED } from '../../telegram/callback-data.ts';
 import { fmtBalance, type Dialog, type DialogContext, type FeatureDeps } from '../context.ts';
 import { EXCHANGE_CHOICES, MARGIN_MODE_LABELS, MODE_LABELS, PAPER_MODES, PAPER_PRICE_SOURCE, credentialProblem, exchangeChoice, marginModesOf } from '../exchanges.ts';
-import { escapeHtml } from '../format/numbers.ts';
+import { escapeHtml } from '../../telegram/format/numbers.ts';
 import { askChoice, askText } from './ask.ts';
 
 export const CONNECT_DIALOG = 'connect';
@@ -120,7 +120,7 @@ export function createConnectDialog(deps: FeatureDeps) {
       await ctx.reply(`Checking the key with ${exchange.name} (a balance request)…`);
       const check: KeyCheck = await conversation.external(async () => {
         try {
-          return await deps.engine.checkKey(exchange.id, mode, { apiKey, secret, ...(password ? { password } : {}) });
+          return await deps.engine.checkKey(exchange.id, mode, { apiKey, secret, ...(password ? { password } : {}) }, trader.id);
         } catch {
           return { ok: false, message: `${exchange.name} could not be reached. Try again in a moment.` };
         }

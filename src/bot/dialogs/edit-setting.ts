@@ -1,11 +1,11 @@
 /** Edits one numeric (or partial-levels) setting: asks with unit and range, re-asks with the reason. */
 import type { TradingSettings } from '../../domain/settings.ts';
 import type { Dialog, DialogContext, FeatureDeps } from '../context.ts';
-import { afterChangeKeyboard, sectionOf } from '../keyboards/settings.ts';
+import { afterChangeKeyboard, sectionOf } from '../../telegram/keyboards/settings.ts';
 import { traderQuote } from '../trader-quote.ts';
-import { SETTING_LABELS, displayValue, parseSettingInput, questionFor, settingField } from '../settings-input.ts';
+import { SETTING_LABELS, displayValue, parseSettingInput, questionFor, settingField } from '../../telegram/settings-input.ts';
 import { askUntilDone } from './ask.ts';
-import { escapeHtml } from '../format/telegram-text.ts';
+import { escapeHtml } from '../../telegram/format/telegram-text.ts';
 
 export const EDIT_SETTING_DIALOG = 'edit-setting';
 

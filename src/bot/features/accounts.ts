@@ -5,10 +5,10 @@
  * engine facade (removal under the same lock as signal execution).
  */
 import { Composer, InlineKeyboard } from 'grammy';
-import { accountsData, EXPIRED, readAccountsData } from '../callback-data.ts';
+import { accountsData, EXPIRED, readAccountsData } from '../../telegram/callback-data.ts';
 import { NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { CONNECT_DIALOG } from '../dialogs/connect.ts';
-import { escapeHtml, fmtQty } from '../format/numbers.ts';
+import { escapeHtml, fmtQty } from '../../telegram/format/numbers.ts';
 import type { AccountView } from '../../engine/facade.ts';
 
 function accountLines(a: AccountView, n: number): string[] {

@@ -1,7 +1,7 @@
 /** Admin commands (ADMIN_TELEGRAM_IDS): /status and /users. Anyone else gets a plain refusal. */
 import { Composer } from 'grammy';
 import { actorOf, type BotContext, type FeatureDeps } from '../context.ts';
-import { escapeHtml, fmtDuration, fmtTime } from '../format/numbers.ts';
+import { escapeHtml, fmtDuration, fmtTime } from '../../telegram/format/numbers.ts';
 import type { EngineStatus, TraderSummary } from '../../engine/facade.ts';
 import { ADMIN_ONLY } from './control.ts';
 
@@ -30,7 +30,7 @@ export function formatStatus(s: EngineStatus, outboxDepth: number, now: Date, na
   const protections = held.length
     ? [
         `🛡 Protections holding entries: ${held.length} account${held.length === 1 ? '' : 's'}`,
-        ...held.slice(0, 5).flatMap((a) => a.locks.map((l) => `  ${escapeHtml(names.get(a.userId) ?? a.userId.slice(0, 8))}: ${escapeHtml(l.protection.replace('_', ' '))} (${escapeHtml(l.scope === 'all' ? 'every pair' : l.scope)}) until ${fmtTime(l.until)}`)),
+        ...held.slice(0, 5).flatMap((a) => a.locks.map((l) => `  ${escapeHtml(names.get(a.userId) ?? a.userId.slice(0, 8))}: ${escapeHtml(l.protection.replace('_', ' '))} (${escapeHtml(l.scope === 'all' ? 'every pair' : l.scope)}) until ${fmtTime(l.until)}${l.detail ? `: ${escapeHtml(l.detail)}` : ''}`)),
         ...(held.length > 5 ? [`  … and ${held.length - 5} more`] : []),
       ]
     : ['Protections: none holding entries'];

@@ -1,6 +1,6 @@
 /** /cancel and the Cancel button: leave any dialog at any step. Mounted before the dialogs. */
 import { Composer } from 'grammy';
-import { CANCEL_DATA } from '../callback-data.ts';
+import { CANCEL_DATA } from '../../telegram/callback-data.ts';
 import type { BotContext } from '../context.ts';
 
 export function cancelFeature() {

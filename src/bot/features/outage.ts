@@ -7,7 +7,7 @@
 import { Composer } from 'grammy';
 import type { BotContext } from '../context.ts';
 import type { EngineFacade } from '../../engine/facade.ts';
-import { fmtDuration } from '../format/numbers.ts';
+import { fmtDuration } from '../../telegram/format/numbers.ts';
 import { formatStatus } from './admin.ts';
 
 export function outageText(outage: { since: Date; exitsAwaitingRecord: number }, now: Date): string {

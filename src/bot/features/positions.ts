@@ -7,12 +7,12 @@
  */
 import { Composer } from 'grammy';
 import type { PositionView } from '../../engine/facade.ts';
-import { EXPIRED, positionData, readPositionData } from '../callback-data.ts';
+import { EXPIRED, positionData, readPositionData } from '../../telegram/callback-data.ts';
 import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { ADJUST_DIALOG } from '../dialogs/adjust.ts';
-import { levelFor } from '../notify-levels.ts';
-import { formatPosition, formatPositionsTable, TABLE_ROWS } from '../format/positions.ts';
-import { freshNonce, positionKeyboard, positionsListKeyboard } from '../keyboards/position.ts';
+import { levelFor } from '../../telegram/notify-levels.ts';
+import { formatPosition, formatPositionsTable, TABLE_ROWS } from '../../telegram/format/positions.ts';
+import { freshNonce, positionKeyboard, positionsListKeyboard } from '../../telegram/keyboards/position.ts';
 
 export const STALE = 'This position is already closed.';
 export const NOT_YOURS = 'This is not one of your positions.';

@@ -10,9 +10,9 @@ import { parseSignalCommand } from '../../domain/manual-signal.ts';
 import type { PostsFacade, PostSource } from '../../engine/posts.ts';
 import type { SignalDraft } from '../../domain/channel-post.ts';
 import { actorOf, NEEDS_START, type BotContext } from '../context.ts';
-import { EXPIRED, readPreviewData, previewData } from '../callback-data.ts';
-import { formatPostRefused, formatPreview } from '../format/signal-preview.ts';
-import { escapeHtml } from '../format/telegram-text.ts';
+import { EXPIRED, readPreviewData, previewData } from '../../telegram/callback-data.ts';
+import { formatPostRefused, formatPreview } from '../../telegram/format/signal-preview.ts';
+import { escapeHtml } from '../../telegram/format/telegram-text.ts';
 
 export interface PostsFeatureDeps {
   posts: PostsFacade;

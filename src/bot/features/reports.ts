@@ -2,8 +2,8 @@
 import { Composer, InputFile } from 'grammy';
 import type { Period } from '../../engine/facade.ts';
 import { NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
-import { renderPnlChart } from '../format/chart.ts';
-import { formatBalances, formatDaily, formatPerformance, formatPnl, formatSignals, formatTrades } from '../format/reports.ts';
+import { renderPnlChart } from '../../telegram/format/chart.ts';
+import { formatBalances, formatDaily, formatPerformance, formatPnl, formatSignals, formatTrades } from '../../telegram/format/reports.ts';
 
 export const TRADES_USAGE = 'Usage: /trades [n] — n is a whole number from 1 to 50 (default 10).';
 export const PNL_USAGE = 'Usage: /pnl [day|week|month] (default week).';

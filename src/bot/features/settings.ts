@@ -1,13 +1,13 @@
 /** /settings: an inline menu of SPEC §8's settings with current values, and notification levels. */
 import { Composer } from 'grammy';
 import type { TradingSettings } from '../../domain/settings.ts';
-import { EXPIRED, readSettingsData, settingsData } from '../callback-data.ts';
+import { EXPIRED, readSettingsData, settingsData } from '../../telegram/callback-data.ts';
 import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { EDIT_SETTING_DIALOG } from '../dialogs/edit-setting.ts';
-import { LEVEL_ICONS, notifyKeyboard, notifyText, sectionKeyboard, sectionOf, sectionText, SETTINGS_SECTIONS, settingsMenuKeyboard, settingsMenuText, type SectionKey } from '../keyboards/settings.ts';
-import { settingField } from '../settings-input.ts';
+import { LEVEL_ICONS, notifyKeyboard, notifyText, sectionKeyboard, sectionOf, sectionText, SETTINGS_SECTIONS, settingsMenuKeyboard, settingsMenuText, type SectionKey } from '../../telegram/keyboards/settings.ts';
+import { settingField } from '../../telegram/settings-input.ts';
 import { traderQuote } from '../trader-quote.ts';
-import { kindLabel, levelFor, nextLevel, NOTIFY_KINDS } from '../notify-levels.ts';
+import { kindLabel, levelFor, nextLevel, NOTIFY_KINDS } from '../../telegram/notify-levels.ts';
 
 export function settingsFeature(deps: FeatureDeps) {
   const feature = new Composer<BotContext>();

@@ -2,7 +2,7 @@ import { Composer } from 'grammy';
 import type { EngineFacade } from '../../engine/facade.ts';
 import { ADMIN_COMMANDS, TRADER_COMMANDS } from '../commands.ts';
 import { fmtBalance, type BotContext } from '../context.ts';
-import { escapeHtml } from '../format/numbers.ts';
+import { escapeHtml } from '../../telegram/format/numbers.ts';
 
 export interface StartDeps {
   engine: Pick<EngineFacade, 'registerTrader'>;

@@ -6,7 +6,7 @@
 import { Composer } from 'grammy';
 import type { WebhookFacade } from '../../engine/webhooks.ts';
 import { actorOf, NEEDS_START, type BotContext } from '../context.ts';
-import { escapeHtml } from '../format/telegram-text.ts';
+import { escapeHtml } from '../../telegram/format/telegram-text.ts';
 
 export interface WebhookFeatureDeps {
   webhooks: WebhookFacade;

@@ -1,5 +1,5 @@
 /** Exchange accounts (api_keys rows): credentials are sealed on the way in, opened only for the exchange factory. */
-import { and, eq, ne } from 'drizzle-orm';
+import { and, eq, inArray, isNull, ne, or } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { apiKeys } from '../schema.ts';
 import type { SecretBox } from '../../security/secret-box.ts';
@@ -71,6 +71,7 @@ export function createAccountsRepo(db: Db, box: SecretBox) {
           apiSecretEnc: seal(c?.secret),
           passphraseEnc: seal(c?.password),
           apiKeyHint: c ? `…${c.apiKey.slice(-4)}` : null,
+          apiKeyFp: c ? box.fingerprint(c.apiKey) : null,
           marginMode: input.mode === 'spot' ? null : (input.marginMode ?? 'isolated'),
         })
         .returning();
@@ -119,6 +120,28 @@ export function createAccountsRepo(db: Db, box: SecretBox) {
       };
     },
 
+    /**
+     * The active live account on `exchange` already holding `apiKey`, by its fingerprint (never by
+     * the key in plain text). Rows whose fingerprint is missing (made before it existed) or not
+     * under the current key (a rotation not yet run) are opened and their fingerprint stored.
+     * `modes`: only accounts of these modes count (default: every mode).
+     */
+    async findByApiKey(exchange: string, apiKey: string, modes?: readonly string[]): Promise<AccountRecord | undefined> {
+      const fp = box.fingerprint(apiKey);
+      const rows = await db
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.exchange, exchange), modes ? inArray(apiKeys.mode, [...modes]) : undefined, eq(apiKeys.active, true), eq(apiKeys.isPaper, false), or(eq(apiKeys.apiKeyFp, fp), isNull(apiKeys.apiKeyFp), ne(apiKeys.keyId, box.keyId))));
+      for (const row of rows) {
+        if (row.apiKeyFp === fp && row.keyId === box.keyId) return toRecord(row);
+        if (!row.keyId || !row.apiKeyEnc || !box.knownKeyIds.includes(row.keyId)) continue;
+        const rowFp = box.fingerprint(box.decrypt({ keyId: row.keyId, ciphertext: row.apiKeyEnc }));
+        if (row.keyId === box.keyId && row.apiKeyFp !== rowFp) await db.update(apiKeys).set({ apiKeyFp: rowFp }).where(eq(apiKeys.id, row.id));
+        if (rowFp === fp) return toRecord(row);
+      }
+      return undefined;
+    },
+
     /** Re-seals every credential not yet under the current key. Returns how many accounts changed. */
     async reencryptAll(): Promise<number> {
       const rows = await db.select().from(apiKeys).where(and(eq(apiKeys.isPaper, false), ne(apiKeys.keyId, box.keyId)));
@@ -131,6 +154,7 @@ export function createAccountsRepo(db: Db, box: SecretBox) {
           .update(apiKeys)
           .set({
             keyId: box.keyId,
+            apiKeyFp: row.apiKeyEnc ? box.fingerprint(box.decrypt({ keyId: row.keyId, ciphertext: row.apiKeyEnc })) : null,
             apiKeyEnc: reseal(row.apiKeyEnc),
             apiSecretEnc: reseal(row.apiSecretEnc),
             passphraseEnc: reseal(row.passphraseEnc),

@@ -8,7 +8,7 @@ import { and, eq, like, lt } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { botStorage } from '../schema.ts';
 import type { SecretBox } from '../../security/secret-box.ts';
-import type { BotStore, Claims, KeyValueStorage } from '../../bot/storage.ts';
+import type { BotStore, Claims, KeyValueStorage } from '../../domain/bot-storage.ts';
 
 interface SealedValue {
   sealed: { keyId: string; ciphertext: string };

@@ -6,7 +6,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { orders } from '../schema.ts';
-import type { OrderResult } from '../../exchange/port.ts';
+import type { OrderResult } from '../../domain/orders.ts';
 import { dec, decOrNull, num, numOrNull } from './numbers.ts';
 
 export type OrderPurpose = 'entry' | 'partial_tp' | 'close' | 'reduce';

@@ -2,7 +2,7 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { users } from '../schema.ts';
-/** as users.notify_prefs holds it (src/bot/notify-levels.ts gives the meaning) */
+/** as users.notify_prefs holds it (src/telegram/notify-levels.ts gives the meaning) */
 export type NotifyLevel = 'on' | 'silent' | 'off';
 export type NotifyPrefs = Partial<Record<string, NotifyLevel>>;
 

@@ -1,7 +1,7 @@
 /** One row per exit (partial or full): quantity, prices, net P&L and fees in quote units. */
 import { and, desc, eq, gte, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
-import { trades } from '../schema.ts';
+import { apiKeys, trades } from '../schema.ts';
 import { dec, decOrNull, num, numOrNull } from './numbers.ts';
 
 /** who closed: the monitor's rules, the trader, an opposite signal (spot SELL), or reconciliation at start */
@@ -118,6 +118,16 @@ export function createTradesRepo(db: Db) {
         .where(and(eq(trades.userId, userId), eq(trades.accountId, accountId), gte(trades.closedAt, new Date(since))))
         .orderBy(trades.closedAt);
       return rows.map(toRecord);
+    },
+
+    /** Active accounts with an exit closed at or after `since` (ms): whose protections can hold entries. */
+    async accountsWithExitsSince(since: number): Promise<Array<{ userId: string; accountId: string }>> {
+      const rows = await db
+        .selectDistinct({ userId: trades.userId, accountId: apiKeys.id })
+        .from(trades)
+        .innerJoin(apiKeys, and(eq(apiKeys.id, trades.accountId), eq(apiKeys.active, true)))
+        .where(gte(trades.closedAt, new Date(since)));
+      return rows;
     },
 
     /**

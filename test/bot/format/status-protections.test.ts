@@ -23,7 +23,7 @@ describe('/status: protections and the council', () => {
     const text = formatStatus(
       {
         ...base,
-        protections: [{ userId: 'u-alice', accountId: 'a1', locks: [{ protection: 'stoploss_guard', scope: 'all', until: new Date(Date.UTC(2026, 0, 7, 13, 25)), reason: '…' }] }],
+        protections: [{ userId: 'u-alice', accountId: 'a1', locks: [{ protection: 'stoploss_guard', scope: 'all', until: new Date(Date.UTC(2026, 0, 7, 13, 25)), reason: '…', detail: '3 stop losses within 60 min (the last at 2026-01-07 12:25 UTC)' }] }],
         council: {
           minutes: 15,
           symbols: ['BTC/USDT', 'ETH/USDT'],
@@ -35,7 +35,7 @@ describe('/status: protections and the council', () => {
       new Map([['u-alice', '7 @alice']]),
     );
     expect(text).toContain('🛡 Protections holding entries: 1 account');
-    expect(text).toMatch(/ {2}7 @alice: stoploss guard \(every pair\) until .*13:25/);
+    expect(text).toContain('  7 @alice: stoploss guard (every pair) until 2026-01-07 13:25 UTC: 3 stop losses within 60 min (the last at 2026-01-07 12:25 UTC)');
     expect(text).toContain('Council: every 15 min on BTC/USDT, ETH/USDT; last run 10 min ago: BTC/USDT BUY 0.55, ETH/USDT skipped: a titan_v3 signal arrived within 15 min');
   });
 

@@ -1,7 +1,7 @@
 /**
  * What the bot keeps of its own (no trading data): in-progress dialogs and one-shot button claims.
  * The bot sees these interfaces only; main.ts gives it the database-backed ones
- * (src/db/repos/bot-state.ts).
+ * (src/db/repos/bot-state.ts); declared in domain so db need not import the bot.
  */
 export interface KeyValueStorage<T> {
   read(key: string): Promise<T | undefined>;

@@ -1,8 +1,8 @@
 /** The one reading of a typed number (settings, prices, levels), as the trader sees it. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { readNumber } from '../../src/bot/number-input.ts';
-import { parseSettingInput, settingField } from '../../src/bot/settings-input.ts';
+import { readNumber } from '../../src/telegram/number-input.ts';
+import { parseSettingInput, settingField } from '../../src/telegram/settings-input.ts';
 
 describe('a typed number', () => {
   it.each([

@@ -4,8 +4,8 @@
  * after the lease: delivery is at least once, never lost.
  */
 import { and, asc, count, eq, gt, inArray, lt, lte, max, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { alertOutbox } from '../db/schema.ts';
+import type { Db } from '../client.ts';
+import { alertOutbox } from '../schema.ts';
 
 export interface OutboxRow {
   id: number;

@@ -3,7 +3,7 @@
  * - composing: `escapeHtml` for anything not written by us (what a trader typed, an exchange's
  *   message, a symbol) and `shownInput` to quote a trader's input briefly in a reply;
  * - fitting: `fitHtml` / `fitPlain` make any text valid for Telegram and cut it to a limit
- *   (closing the tags it cut through). The outgoing gate (src/bot/outgoing.ts) applies them to
+ *   (closing the tags it cut through). The outgoing gate (src/telegram/outgoing.ts) applies them to
  *   every message the bot sends.
  * Lengths are UTF-16 code units of the text the trader reads (markup removed), as Telegram counts.
  */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DEFAULT_SETTINGS, SETTING_FIELDS } from '../../src/domain/settings.ts';
-import { parseSettingInput, questionFor, settingField } from '../../src/bot/settings-input.ts';
-import { sectionText, settingsMenuText } from '../../src/bot/keyboards/settings.ts';
+import { parseSettingInput, questionFor, settingField } from '../../src/telegram/settings-input.ts';
+import { sectionText, settingsMenuText } from '../../src/telegram/keyboards/settings.ts';
 
 const field = (key: string) => settingField(key)!;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { SendBudget, TELEGRAM_SEND_LIMITS } from '../../src/bot/send-budget.ts';
+import { SendBudget, TELEGRAM_SEND_LIMITS } from '../../src/telegram/send-budget.ts';
 
 /** a hand-driven clock: the budget's timers are not used when nothing waits */
 function clock() {

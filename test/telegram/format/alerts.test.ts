@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAlert } from '../../../src/bot/format/alerts.ts';
+import { formatAlert } from '../../../src/telegram/format/alerts.ts';
 import type { EngineEvent } from '../../../src/engine/events.ts';
 import { parseFormatted } from '../../emulators/bot-api/formatting.ts';
 

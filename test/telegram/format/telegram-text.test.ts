@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { escapeHtml, fitHtml, fitPlain, shownInput } from '../../../src/bot/format/telegram-text.ts';
+import { escapeHtml, fitHtml, fitPlain, shownInput } from '../../../src/telegram/format/telegram-text.ts';
 import { parseFormatted } from '../../emulators/bot-api/formatting.ts';
 
 const piece = fc.oneof(

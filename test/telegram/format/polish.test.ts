@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { formatPosition } from '../../../src/bot/format/positions.ts';
-import { formatAlert } from '../../../src/bot/format/alerts.ts';
-import { CHANGE_WORDS, EXIT_WORDS, reasonWords } from '../../../src/bot/format/reasons.ts';
+import { formatPosition } from '../../../src/telegram/format/positions.ts';
+import { formatAlert } from '../../../src/telegram/format/alerts.ts';
+import { CHANGE_WORDS, EXIT_WORDS, reasonWords } from '../../../src/telegram/format/reasons.ts';
 import type { PositionView } from '../../../src/engine/facade.ts';
-import { decimalsOf, fmtMoney, fmtPct, fmtPrice, fmtQty } from '../../../src/bot/format/numbers.ts';
+import { decimalsOf, fmtMoney, fmtPct, fmtPrice, fmtQty } from '../../../src/telegram/format/numbers.ts';
 
 const base: PositionView = {
   id: 'b0517000-0000-4000-8000-000000000001',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { renderPnlChart } from '../../../src/bot/format/chart.ts';
+import { renderPnlChart } from '../../../src/telegram/format/chart.ts';
 
 function colorsOf(buf: Buffer): Set<string> {
   const png = PNG.sync.read(buf);
