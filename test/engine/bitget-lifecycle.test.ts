@@ -11,6 +11,7 @@ import { positions, trades } from '../../src/db/schema.ts';
 import { formatPosition } from '../../src/telegram/format/positions.ts';
 import { databaseKinds } from '../support/databases.ts';
 import { BITGET_TELEGRAM_ID, closeBitgetWorld, createBitgetWorld, open, restart, setPrice, type BitgetWorld } from './bitget-world.ts';
+import { removeOwnAccount } from '../support/accounts.ts';
 
 // a first test loads ccxt's Bitget class and the database snapshot: slow on a loaded machine
 vi.setConfig({ testTimeout: 90_000 });
@@ -35,6 +36,8 @@ describe.each(databaseKinds())('Bitget lifecycle on %s', (kind) => {
   describe.each(['spot', 'futures'] as const)('%s', (mode) => {
     it('connect: the key is checked with its passphrase; a withdrawal authority is reported; a wrong passphrase is refused', async () => {
       const w = (world = await createBitgetWorld(mode, { kind }));
+      // checked as a new key: the world's own account (on this key) is removed first, else it is refused as already connected
+      await removeOwnAccount(w.db.db, w.h.engine.facade, w.userId, w.accountId);
       const key = { apiKey: w.ex.apiKey, secret: w.ex.secret, password: w.ex.passphrase };
       expect(await w.h.engine.facade.checkKey('bitget', mode, key)).toEqual({ ok: true, canWithdraw: false });
       w.ex.key.authorities = ['readonly', 'trade', 'withdraw'];

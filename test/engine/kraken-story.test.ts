@@ -17,6 +17,7 @@ import { krakenSpotClientId } from '../../src/exchange/quirks/kraken.ts';
 import { TAKER_FEE } from '../emulators/exchange/kraken-types.ts';
 import { databaseKinds } from '../support/databases.ts';
 import { KRAKEN_SPOT_TELEGRAM_ID, PAIR, START_USDT, closeKrakenSpotWorld, createKrakenSpotWorld, held, liveStops, openLong, restart, setPrice, type KrakenSpotWorld } from './kraken-world.ts';
+import { removeOwnAccount } from '../support/accounts.ts';
 
 const MODES = ['spot', 'margin'] as const;
 const PATH = [50_300, 50_600, 51_100, 51_600, 52_000, 51_750, 51_450];
@@ -34,6 +35,8 @@ describe.each(databaseKinds())('Kraken spot story on %s', (kind) => {
 
     it('connect: the key check reads the balance (Kraken offers no permission read); a wrong secret and a key without "Query Funds" are refused with their reason', async () => {
       const w = (world = await make());
+      // checked as a new key: the world's own account (on this key) is removed first, else it is refused as already connected
+      await removeOwnAccount(w.db.db, w.h.engine.facade, w.userId, w.accountId);
       const key = { apiKey: w.ex.apiKey, secret: w.ex.secret };
       expect(await w.h.engine.facade.checkKey('kraken', mode, key)).toEqual({ ok: true });
       const wrong = await w.h.engine.facade.checkKey('kraken', mode, { ...key, secret: Buffer.from('not-the-secret').toString('base64') });

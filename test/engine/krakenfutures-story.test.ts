@@ -14,6 +14,7 @@ import { BACKSTOP_BUFFER, backstopClientId } from '../../src/engine/backstop.ts'
 import { EXCHANGE_ERROR_MESSAGES } from '../../src/exchange/port.ts';
 import { databaseKinds } from '../support/databases.ts';
 import { closeKrakenWorld, createKrakenWorld, KF, KF_ID, KRAKEN_TELEGRAM_ID, openKraken, setKrakenPrice, usdChange, type KrakenWorld } from './krakenfutures-world.ts';
+import { removeOwnAccount } from '../support/accounts.ts';
 
 const actor = { telegramId: KRAKEN_TELEGRAM_ID };
 const openStops = (w: KrakenWorld) => w.ex.book.orders.filter((o) => o.orderType === 'stp' && o.status === 'open');
@@ -30,6 +31,8 @@ describe.each(databaseKinds())('Kraken Futures, the whole story (real ccxt, emul
 
   it('connect: the key is checked against the venue (a wrong secret is refused by Kraken\'s Authent check)', async () => {
     const w = (world = await createKrakenWorld(kind));
+    // checked as a new key: the world's own account (on this key) is removed first, else it is refused as already connected
+    await removeOwnAccount(w.db.db, w.h.engine.facade, w.userId, w.accountId);
     expect(await w.h.engine.facade.checkKey('kraken', 'futures', { apiKey: w.ex.apiKey, secret: w.ex.secret })).toEqual({ ok: true });
     const wrong = await w.h.engine.facade.checkKey('kraken', 'futures', { apiKey: w.ex.apiKey, secret: Buffer.from('wrong').toString('base64') });
     expect(wrong.ok).toBe(false);

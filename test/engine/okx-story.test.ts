@@ -14,6 +14,7 @@ import { backstopClientId } from '../../src/engine/backstop.ts';
 import { EXCHANGE_ERROR_MESSAGES } from '../../src/exchange/port.ts';
 import { databaseKinds } from '../support/databases.ts';
 import { closeOkxWorld, createOkxWorld, liveAlgos, openLong, restart, setPrice, START_USDT, TELEGRAM_ID, type OkxWorld } from './okx-world.ts';
+import { removeOwnAccount } from '../support/accounts.ts';
 
 const MODES = [
   { mode: 'spot', marginMode: undefined },
@@ -49,6 +50,8 @@ describe.each(databaseKinds())('OKX story on %s', (kind) => {
 
     it('connect: the key check reads the balance and account/config perm; a withdrawal right and a wrong passphrase are reported', async () => {
       const w = (world = await make());
+      // checked as a new key: the world's own account (on this key) is removed first, else it is refused as already connected
+      await removeOwnAccount(w.db.db, w.h.engine.facade, w.userId, w.accountId);
       const key = { apiKey: w.ex.apiKey, secret: w.ex.secret, password: w.ex.passphrase };
       expect(await w.h.engine.facade.checkKey('okx', mode, key)).toEqual({ ok: true, canWithdraw: false });
       w.ex.key.perm = 'read_only,trade,withdraw';
