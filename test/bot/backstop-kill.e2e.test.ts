@@ -85,7 +85,7 @@ describe.each(databaseKinds())('the app on %s', (kind) => {
       DATABASE_URL: url,
       SECRET_KEY: secretKey,
       EXCHANGE_OPTIONS: JSON.stringify({ binance: { timeout: 10_000, urls: { api: binance.ccxtApiUrls() } } }),
-      LOG_LEVEL: 'info',
+      LOG_LEVEL: process.env['BK_LOG'] ?? 'info',
     };
     const start = (): BotProcess => {
       const app = startBotProcess({ env });

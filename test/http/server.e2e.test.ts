@@ -61,8 +61,13 @@ describe('the HTTP server', () => {
     const hookId = await openPaperPosition();
     // a pair the paper exchange has no price for: an exchange error with its code
     expect((await w.post(`/hook/${hookId}`, '{"action":"buy","symbol":"NOPEUSDT"}')).status).toBe(200);
-    await w.engine.settle();
-    const m = await get('/metrics');
+    // the stored row reaches the engine through LISTEN/NOTIFY: wait (5 s at most) until it was taken
+    let m = await get('/metrics');
+    for (let i = 0; i < 50 && !/^ase_exchange_errors_total\{/m.test(m.text); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await w.engine.settle();
+      m = await get('/metrics');
+    }
     expect(m.status).toBe(200);
     expect(m.type).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(m.text).toMatch(/^ase_open_positions 1$/m);
