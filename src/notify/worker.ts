@@ -194,8 +194,13 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
       if (running) return;
       running = true;
       const t = now();
+      // a process killed mid-send left its claims (a lease of leaseMs): due at once, or the chat
+      // would hear nothing new until that lease ran out (the alert may come twice: at least once)
       void deps.outbox
-        .lastSentPerChat(new Date(t - Math.max(pacer.limits.alertGapMs, 1000)))
+        .releaseClaims(new Date(t))
+        .then((n) => n > 0 && deps.logger.info({ alerts: n }, 'alerts claimed or waiting before the restart are due now'))
+        .catch(() => undefined)
+        .then(() => deps.outbox.lastSentPerChat(new Date(t - Math.max(pacer.limits.alertGapMs, 1000))))
         .then((list) => list.forEach((s) => pacer.sentEarlier(s.chatId, s.at.getTime())))
         .catch(() => undefined)
         .finally(() => void pump());

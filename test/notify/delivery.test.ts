@@ -115,6 +115,24 @@ describe.each(databaseKinds())('alert outbox on %s', (kind) => {
     expect(retried.attempts).toBe(1);
   });
 
+  it('after a kill mid-send, the restart sends the chat\'s alerts at once: the dead process\'s two-minute lease does not hold the queue', async () => {
+    const outbox = createOutboxRepo(db.db);
+    const notifier = createOutboxNotifier({ outbox, recipients: createRecipientsRepo(db.db) });
+    const u = await trader(701);
+    await notifier.notify(stopLoss(u.id, 'opened'), 'a:1');
+    await notifier.notify(stopLoss(u.id, 'stopped'), 'a:2');
+    // the killed process had claimed the first alert (sent or not, it never recorded it)
+    const [head] = await outbox.dueHeads(new Date(), 10);
+    expect(await outbox.claim([head!.id], new Date(), new Date(Date.now() + 120_000))).toHaveLength(1);
+
+    const sent: string[] = [];
+    const w = createOutboxWorker({ outbox, send: async (row) => (sent.push(String(row.payload.positionId)), sent.length), logger: silentLogger, pollMs: 20 });
+    workers.push(w);
+    w.start();
+    await until(async () => (await outbox.depth()) === 0, 'outbox drained', 10_000);
+    expect(sent).toEqual(['opened', 'stopped']);
+  });
+
   // the one test on Telegram's own pacing (TELEGRAM_SEND_LIMITS, the default); the others shrink it
   it('by default paces like Telegram asks: a chat gets one alert a second, another chat is not held back', async () => {
     const outbox = createOutboxRepo(db.db);

@@ -72,6 +72,20 @@ export function createOutboxRepo(db: Db) {
       return rows.map(toRow);
     },
 
+    /**
+     * At start: rows a process that is gone had claimed (its lease) or scheduled for a retry are due
+     * now, so no chat's queue waits out a dead process's lease behind an alert it may have sent (one
+     * engine per database: no live process holds these). Returns how many.
+     */
+    async releaseClaims(now: Date): Promise<number> {
+      const rows = await db
+        .update(alertOutbox)
+        .set({ nextAttemptAt: now })
+        .where(and(eq(alertOutbox.status, 'pending'), gt(alertOutbox.nextAttemptAt, now)))
+        .returning({ id: alertOutbox.id });
+      return rows.length;
+    },
+
     /** Takes the rows that are still pending and due; the lease ends at `leaseUntil`. */
     async claim(ids: number[], now: Date, leaseUntil: Date): Promise<OutboxRow[]> {
       if (ids.length === 0) return [];
