@@ -6,9 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alice, startHarness, type Harness } from './harness.ts';
+import { alice, startHarness, type Harness, connectPaperSpot } from './harness.ts';
 import { realEngine } from './real-engine.ts';
-import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { ManualFeed } from '../fakes/manual-feed.ts';
 import { parseCandlesCsv } from '../../src/domain/csv.ts';
 import { regimeSeries, regimeWindow } from '../../src/domain/volatility.ts';
@@ -43,12 +42,7 @@ afterEach(async () => {
 
 describe('the built-in council', () => {
   it('a new trader connects Paper and the council opens the first position; its votes are the signal’s reasoning', async () => {
-    await h.say(alice, '/start', /Welcome, Alice/);
-    const ask = await h.say(alice, '/connect', /Which exchange/);
-    await h.press(alice, ask, /Paper/);
-    await h.press(alice, await h.emu.waitForMessage(alice.id, /which mode/), /^Spot/);
-    await h.emu.waitForMessage(alice.id, /Paper account ready/);
-    const { userId } = (await createRecipientsRepo(h.db.db).byTelegramId(alice.id))!;
+    const userId = await connectPaperSpot(h, alice);
 
     const [result] = await engine!.runCouncil();
     expect(result).toMatchObject({ symbol: 'BTC/USDT', note: 'written', verdict: { action: 'BUY', confidence: 0.545 } });

@@ -146,3 +146,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
 }
+
+/** `user` says /start and connects a Paper spot account through /connect; resolves with their user id */
+export async function connectPaperSpot(h: Harness, user: TgUser): Promise<string> {
+  await h.say(user, '/start', new RegExp(`Welcome, ${user.first_name}`));
+  const ask = await h.say(user, '/connect', /Which exchange/);
+  await h.press(user, ask, /Paper/);
+  await h.press(user, await h.emu.waitForMessage(user.id, /which mode/), /^Spot/);
+  await h.emu.waitForMessage(user.id, /Paper account ready/);
+  return (await createRecipientsRepo(h.db.db).byTelegramId(user.id))!.userId;
+}

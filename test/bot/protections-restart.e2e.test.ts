@@ -6,12 +6,11 @@
  * is refused by the guard and /signals says why. Bot API emulator, real bot, real engine, paper exchange.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { admin, alice, harnessKinds, startHarness, type Harness } from './harness.ts';
+import { admin, alice, harnessKinds, startHarness, type Harness, connectPaperSpot } from './harness.ts';
 import { createEngine, type Engine } from '../../src/engine/create-engine.ts';
 import type { EngineFacade } from '../../src/engine/facade.ts';
 import { createRepos } from '../../src/db/repos/index.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
-import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
 import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import { trades, tradingSignals } from '../../src/db/schema.ts';
@@ -70,12 +69,7 @@ afterEach(async () => {
 describe.each(harnessKinds())('protections after a restart on %s', (kind) => {
   it('losing exits trip the drawdown guard; a fresh engine shows it in /status at once and refuses the next signal', async () => {
     await start(kind);
-    await h.say(alice, '/start', /Welcome, Alice/);
-    const ask = await h.say(alice, '/connect', /Which exchange/);
-    await h.press(alice, ask, /Paper/);
-    await h.press(alice, await h.emu.waitForMessage(alice.id, /which mode/), /^Spot/);
-    await h.emu.waitForMessage(alice.id, /Paper account ready/);
-    const { userId } = (await createRecipientsRepo(h.db.db).byTelegramId(alice.id))!;
+    const userId = await connectPaperSpot(h, alice);
     const [account] = await createAccountsRepo(h.db.db, h.box).listForUser(userId);
 
     // three stopped-out longs in the last 3 hours lose 1,500 USDT on the 10,000 paper wallet:

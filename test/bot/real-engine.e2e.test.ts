@@ -5,10 +5,9 @@
  * bot, real outbox; prices come from a hand-driven feed instead of an exchange.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alice, bob, startHarness, type Harness } from './harness.ts';
+import { alice, bob, startHarness, type Harness, connectPaperSpot } from './harness.ts';
 import { realEngine } from './real-engine.ts';
 import { tradingSignals } from '../../src/db/schema.ts';
-import { createRecipientsRepo } from '../../src/db/repos/recipients.ts';
 import { ManualFeed } from '../fakes/manual-feed.ts';
 
 let h: Harness;
@@ -29,12 +28,7 @@ async function signal(userId: string, symbol: string) {
 
 describe('on the real engine', () => {
   it('from /start to a protected paper position, closed with a button; a stop loss closes another by itself', async () => {
-    await h.say(alice, '/start', /Welcome, Alice/);
-    const ask = await h.say(alice, '/connect', /Which exchange/);
-    await h.press(alice, ask, /Paper/);
-    await h.press(alice, await h.emu.waitForMessage(alice.id, /which mode/), /^Spot/);
-    await h.emu.waitForMessage(alice.id, /Paper account ready/);
-    const { userId } = (await createRecipientsRepo(h.db.db).byTelegramId(alice.id))!;
+    const userId = await connectPaperSpot(h, alice);
 
     await signal(userId, 'BTC/USDT');
     const opened = await h.emu.waitForMessage(alice.id, /POSITION OPENED[\s\S]*BTC\/USDT LONG/, 15_000);
