@@ -155,15 +155,7 @@ export interface ProtectionInput {
 
 /** Every lock active now for an entry on `symbol` (empty: the entry may open). */
 export function activeProtections(input: ProtectionInput): ProtectionLock[] {
-  const { now, settings: s } = input;
-  const pair = pairOf(input.symbol);
-  const exits = input.exits.filter((e) => e.closedAt <= now);
-  const locks = [
-    stoplossGuardLock(exits, s.stoplossGuard, s.stoplossGuard.perPair ? pair : null),
-    maxDrawdownLock(exits, s.maxDrawdown, input.equity, now),
-    cooldownLock(exits, s.cooldown, pair),
-  ];
-  return locks.filter((l): l is ProtectionLock => l !== null && now < l.until);
+  return locksOnPair(accountProtections(input), input.symbol);
 }
 
 export interface AccountProtectionInput {

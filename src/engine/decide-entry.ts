@@ -218,10 +218,6 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   };
 }
 
-/**
- * The drawdown guard's base: the account's quote balance (futures and margin wallets include the
- * margin in use) plus what its open spot positions cost.
- */
 /** ms: a feed price older than this is asked for over REST instead */
 const FEED_PRICE_MAX_AGE_MS = 5_000;
 
