@@ -9,7 +9,7 @@ function clock() {
 }
 
 describe("the token's one outgoing budget", () => {
-  it('never lets more than Telegram allows leave: ≤ 30 in any second overall, ≤ burst + 1/s to a chat', () => {
+  it('never lets more than Telegram allows leave: ≤ 29 in any second overall (one short of 30, for arrival jitter), ≤ burst + 1/s to a chat', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 6 })), { minLength: 1, maxLength: 500 }), (steps) => {
         const c = clock();
@@ -23,7 +23,7 @@ describe("the token's one outgoing budget", () => {
           }
         }
         for (const s of sent) {
-          expect(sent.filter((x) => x.t >= s.t && x.t < s.t + 1000).length).toBeLessThanOrEqual(30);
+          expect(sent.filter((x) => x.t >= s.t && x.t < s.t + 1000).length).toBeLessThanOrEqual(29);
           const sameChat = sent.filter((x) => x.chat === s.chat && x.t >= s.t && x.t < s.t + 1000).length;
           expect(sameChat).toBeLessThanOrEqual(TELEGRAM_SEND_LIMITS.perChatBurst);
         }
@@ -69,8 +69,8 @@ describe("the token's one outgoing budget", () => {
       const all = Promise.all(Array.from({ length: 5 }, () => budget.acquire(7).then(() => at.push(Date.now()))));
       await vi.advanceTimersByTimeAsync(1_000);
       await all;
-      // three at once (the third after one global slot's refill, 1/28 s)
-      expect(at.slice(0, 3).every((t) => t < 50)).toBe(true);
+      // the chat's three go at the global pace (1.5 slots at first, then one every 1/28 s: 0, 18, 54 ms)
+      expect(at.slice(0, 3).every((t) => t < 80)).toBe(true);
       // the 4th and 5th wait for the chat's refill (100 ms each at 10/s)
       expect(at[3]!).toBeGreaterThanOrEqual(100);
       expect(at[4]!).toBeGreaterThanOrEqual(200);
