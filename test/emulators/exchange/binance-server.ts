@@ -12,7 +12,7 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ccxtApiUrls, readBody, send } from './binance-http.ts';
-import { countRequests, createEmulatorServer, FaultQueue, onRoute, type InjectedFault } from './emulator-http.ts';
+import { countRequests, createEmulatorServer, FaultQueue, onRoute, type InjectedFault, type ExchangeEmulatorBase } from './emulator-http.ts';
 import type { Candle } from '../../../src/domain/types.ts';
 import { attachBinanceStreams, type BinanceStreams } from './binance-ws.ts';
 import { fireAlgoOrders } from './binance-algo.ts';
@@ -65,12 +65,7 @@ export interface BinanceEmulatorOptions {
   latencyMs?: number;
 }
 
-export interface BinanceEmulator {
-  readonly url: string;
-  readonly book: BinanceBook;
-  readonly requests: LoggedRequest[];
-  readonly apiKey: string;
-  readonly secret: string;
+export interface BinanceEmulator extends ExchangeEmulatorBase<BinanceBook, LoggedRequest, Fault, Record<string, string | Record<string, string>>> {
   /**
    * Opens another account on this exchange, reached with its own key and secret: its own balances,
    * orders and positions on the same markets and prices (two traders never share a wallet).
@@ -88,7 +83,6 @@ export interface BinanceEmulator {
   setCandles(symbolId: string, candles: readonly Candle[]): void;
   /** sets the price and pushes it to websocket subscribers */
   setPrice(symbolId: string, price: number): void;
-  inject(fault: Fault): void;
   /**
    * Chooses a fault for a request no injected fault matched (e.g. one order request in ten);
    * undefined = answer normally.
@@ -96,11 +90,8 @@ export interface BinanceEmulator {
   chaos: ((method: string, path: string, params: Readonly<Record<string, string>>) => FaultKind | undefined) | undefined;
   /** Told of every request as it arrives, and again once its answer has been written (a test's trigger). */
   observe: ((request: LoggedRequest, phase: 'received' | 'answered') => void) | undefined;
-  /** urls.api entries for ccxt binance pointing at this server */
-  ccxtApiUrls(): Record<string, string | Record<string, string>>;
   /** requests whose path equals `path` */
   count(path: string, method?: string): number;
-  close(): Promise<void>;
 }
 
 

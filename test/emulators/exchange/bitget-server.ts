@@ -14,7 +14,7 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Candle } from '../../../src/domain/types.ts';
 import { readBody, send } from './binance-http.ts';
-import { countRequests, createEmulatorServer, FaultQueue, onRoute, type InjectedFault } from './emulator-http.ts';
+import { countRequests, createEmulatorServer, FaultQueue, onRoute, type InjectedFault, type ExchangeEmulatorBase } from './emulator-http.ts';
 import { BitgetBook } from './bitget-book.ts';
 import { firePlans } from './bitget-plans.ts';
 import { isPrivate, route, type KeyInfo } from './bitget-routes.ts';
@@ -51,12 +51,7 @@ export interface BitgetEmulatorOptions {
   now?: () => number;
 }
 
-export interface BitgetEmulator {
-  readonly url: string;
-  readonly book: BitgetBook;
-  readonly requests: BitgetLoggedRequest[];
-  readonly apiKey: string;
-  readonly secret: string;
+export interface BitgetEmulator extends ExchangeEmulatorBase<BitgetBook, BitgetLoggedRequest, BitgetFault, Record<string, string | Record<string, string>>> {
   readonly passphrase: string;
   /** what /api/v2/spot/account/info lists for the key; tests change it */
   readonly key: KeyInfo;
@@ -65,12 +60,8 @@ export interface BitgetEmulator {
   setCandles(symbolId: string, candles: readonly Candle[]): void;
   /** sets the last (and mark) price of a symbol, spot and USDT-M alike, and fires trigger orders it reaches */
   setPrice(symbolId: string, price: number): void;
-  inject(fault: BitgetFault): void;
-  /** urls.api entries for ccxt bitget (REST groups and the websockets) pointing at this server */
-  ccxtApiUrls(): Record<string, string | Record<string, string>>;
   /** requests whose path equals `path` */
   count(path: string, method?: string): number;
-  close(): Promise<void>;
 }
 
 /** ms a request's timestamp may differ from the server's clock */

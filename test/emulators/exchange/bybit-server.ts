@@ -15,7 +15,7 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Candle } from '../../../src/domain/types.ts';
 import { readBody } from './binance-http.ts';
-import { countRequests, createEmulatorServer, FaultQueue, onRoute, type InjectedFault } from './emulator-http.ts';
+import { countRequests, createEmulatorServer, FaultQueue, onRoute, type InjectedFault, type ExchangeEmulatorBase } from './emulator-http.ts';
 import { BybitBook } from './bybit-book.ts';
 import { attachBybitStreams, type BybitStreams } from './bybit-ws.ts';
 import { route, type BybitKeyInfo } from './bybit-routes.ts';
@@ -58,12 +58,7 @@ export interface BybitEmulatorOptions {
   now?: () => number;
 }
 
-export interface BybitEmulator {
-  readonly url: string;
-  readonly book: BybitBook;
-  readonly requests: BybitLoggedRequest[];
-  readonly apiKey: string;
-  readonly secret: string;
+export interface BybitEmulator extends ExchangeEmulatorBase<BybitBook, BybitLoggedRequest, BybitFault, Record<string, string | Record<string, unknown>>> {
   /** public ticker streams (ws://…/v5/public/spot and /linear) */
   readonly streams: BybitStreams;
   /** what /v5/user/query-api reports; tests flip readOnly or add "Withdraw" to permissions.Wallet */
@@ -72,12 +67,8 @@ export interface BybitEmulator {
   setCandles(symbol: string, candles: readonly Candle[]): void;
   /** sets the last price (spot and perpetual alike); conditional orders it crosses fire */
   setPrice(symbol: string, price: number): void;
-  inject(fault: BybitFault): void;
-  /** urls.api for ccxt bybit (REST and the public websockets) pointing at this server */
-  ccxtApiUrls(): Record<string, string | Record<string, unknown>>;
   /** requests whose path equals `path` */
   count(path: string, method?: string): number;
-  close(): Promise<void>;
 }
 
 const PRIVATE_PREFIXES = ['/v5/user/', '/v5/account/', '/v5/position/', '/v5/order/', '/v5/execution/', '/v5/asset/', '/v5/spot-margin-trade/'];

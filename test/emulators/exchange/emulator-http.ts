@@ -104,3 +104,19 @@ export function createEmulatorServer(
     },
   };
 }
+
+/** What a test finds on every exchange emulator; each adds its own (permissions, streams, hooks). */
+export interface ExchangeEmulatorBase<Book, Request, Fault, Urls> {
+  /** http://127.0.0.1:port */
+  readonly url: string;
+  /** the default key's account: balances, orders, positions, prices */
+  readonly book: Book;
+  /** every request, in arrival order */
+  readonly requests: Request[];
+  readonly apiKey: string;
+  readonly secret: string;
+  inject(fault: Fault): void;
+  /** ccxt's urls.api pointing at this server */
+  ccxtApiUrls(): Urls;
+  close(): Promise<void>;
+}

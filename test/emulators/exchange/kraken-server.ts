@@ -18,7 +18,7 @@ import { createHash, createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Candle } from '../../../src/domain/types.ts';
 import { readBody, send } from './binance-http.ts';
-import { createEmulatorServer, FaultQueue, type InjectedFault } from './emulator-http.ts';
+import { createEmulatorServer, FaultQueue, type InjectedFault, type ExchangeEmulatorBase } from './emulator-http.ts';
 import { KrakenBook } from './kraken-book.ts';
 import { route, type KrakenPermission, type KrakenRouteContext } from './kraken-routes.ts';
 import { KRAKEN_PAIRS, KrakenReject, type KrakenPair } from './kraken-types.ts';
@@ -56,14 +56,9 @@ export interface KrakenSpotEmulatorOptions {
   now?: () => number;
 }
 
-export interface KrakenSpotEmulator {
-  readonly url: string;
-  readonly book: KrakenBook;
-  readonly requests: KrakenSpotRequest[];
+export interface KrakenSpotEmulator extends ExchangeEmulatorBase<KrakenBook, KrakenSpotRequest, KrakenSpotFault, { public: string; private: string; ws: { publicV2: string } }> {
   /** every refusal answered, in order (method name and Kraken's text) */
   readonly refusals: Array<{ name: string; text: string }>;
-  readonly apiKey: string;
-  readonly secret: string;
   /** what the key may do (Kraken's key permissions); remove one to see `EGeneral:Permission denied` */
   readonly permissions: Set<KrakenPermission>;
   /** the public websocket v2's ticker channel on ws://…/v2 */
@@ -72,14 +67,10 @@ export interface KrakenSpotEmulator {
   setCandles(pairId: string, candles: readonly Candle[]): void;
   /** a new last price: stops trigger, resting limits fill, margin below 40 % is liquidated */
   setPrice(pairId: string, price: number): void;
-  inject(fault: KrakenSpotFault): void;
   /** runs `action` when the next request to the method (`AddOrder`) arrives, before it is answered */
   onNext(name: string, action: () => void): void;
-  /** urls.api for ccxt kraken (and ccxt.pro's public websocket v2) pointing at this server */
-  ccxtApiUrls(): { public: string; private: string; ws: { publicV2: string } };
   /** requests of a method (`AddOrder`) */
   count(name: string): number;
-  close(): Promise<void>;
 }
 
 const ALL_PERMISSIONS: KrakenPermission[] = ['query-funds', 'query-orders', 'create-orders', 'cancel-orders'];

@@ -15,7 +15,7 @@ import { createHash, createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Candle } from '../../../src/domain/types.ts';
 import { readBody, send } from './binance-http.ts';
-import { createEmulatorServer, FaultQueue, type InjectedFault } from './emulator-http.ts';
+import { createEmulatorServer, FaultQueue, type InjectedFault, type ExchangeEmulatorBase } from './emulator-http.ts';
 import { KRAKEN_FUTURES_INSTRUMENTS, KrakenFuturesBook, type KrakenInstrument } from './krakenfutures-book.ts';
 import { KrakenError, route } from './krakenfutures-routes.ts';
 
@@ -48,24 +48,15 @@ export interface KrakenFuturesEmulatorOptions {
   now?: () => number;
 }
 
-export interface KrakenFuturesEmulator {
-  readonly url: string;
-  readonly book: KrakenFuturesBook;
-  readonly requests: KrakenLoggedRequest[];
-  readonly apiKey: string;
-  readonly secret: string;
+export interface KrakenFuturesEmulator extends ExchangeEmulatorBase<KrakenFuturesBook, KrakenLoggedRequest, KrakenFault, Record<string, string>> {
   /** candles served by /api/charts/v1/{type}/{symbol}/{interval} for an instrument id, any interval */
   setCandles(symbolId: string, candles: readonly Candle[]): void;
   /** a new last price: resting limits fill, stops and take-profits trigger */
   setPrice(symbolId: string, price: number): void;
   /** moves the emulator's clock forward (orders/status forgets finished orders after 5 s) */
   advance(ms: number): void;
-  inject(fault: KrakenFault): void;
-  /** urls.api entries for ccxt krakenfutures pointing at this server */
-  ccxtApiUrls(): Record<string, string>;
   /** requests whose path ends with `suffix` (e.g. 'sendorder') */
   count(suffix: string, method?: string): number;
-  close(): Promise<void>;
 }
 
 /** paths Kraken serves without authentication */

@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Candle } from '../../../src/domain/types.ts';
 import { readBody, send } from './binance-http.ts';
 import type { Fault, LoggedRequest } from './binance-server.ts';
-import { countRequests, createEmulatorServer, FaultQueue, onRoute } from './emulator-http.ts';
+import { countRequests, createEmulatorServer, FaultQueue, onRoute, type ExchangeEmulatorBase } from './emulator-http.ts';
 import { fireAlgos } from './okx-algo.ts';
 import { OkxBook } from './okx-book.ts';
 import { route, type Envelope, type OkxKeyInfo } from './okx-routes.ts';
@@ -33,12 +33,7 @@ export interface OkxEmulatorOptions {
   now?: () => number;
 }
 
-export interface OkxEmulator {
-  readonly url: string;
-  readonly book: OkxBook;
-  readonly requests: LoggedRequest[];
-  readonly apiKey: string;
-  readonly secret: string;
+export interface OkxEmulator extends ExchangeEmulatorBase<OkxBook, LoggedRequest, Fault, { rest: string; ws: string }> {
   readonly passphrase: string;
   /** what GET /api/v5/account/config reports for the key (`perm`: "read_only,trade" or with ",withdraw") */
   readonly key: OkxKeyInfo;
@@ -48,17 +43,13 @@ export interface OkxEmulator {
   setCandles(instId: string, candles: readonly Candle[]): void;
   /** sets the last price: resting limit orders fill, algo orders fire, websocket subscribers get a ticker */
   setPrice(instId: string, price: number): void;
-  inject(fault: Fault): void;
   /**
    * runs `action` when the next request to `path` arrives, before it is answered: the account
    * changing between two calls (the trader trading by hand on OKX while the bot works)
    */
   onNext(path: string, action: () => void): void;
-  /** urls.api for ccxt okx pointing at this server */
-  ccxtApiUrls(): { rest: string; ws: string };
   /** requests whose path equals `path` */
   count(path: string, method?: string): number;
-  close(): Promise<void>;
 }
 
 const PRIVATE = ['/api/v5/account/', '/api/v5/trade/', '/api/v5/asset/'];
