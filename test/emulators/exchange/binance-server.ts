@@ -10,9 +10,9 @@
  * (/api/v3/klines, /fapi/v1/klines) from a candle list set per symbol (`setCandles`).
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ccxtApiUrls, readBody, send } from './binance-http.ts';
-import type { AddressInfo, Socket } from 'node:net';
+import { countRequests, createEmulatorServer, FaultQueue, onRoute, type InjectedFault, type ExchangeEmulatorBase } from './emulator-http.ts';
 import type { Candle } from '../../../src/domain/types.ts';
 import { attachBinanceStreams, type BinanceStreams } from './binance-ws.ts';
 import { fireAlgoOrders } from './binance-algo.ts';
@@ -51,13 +51,8 @@ export type FaultKind =
    */
   | { kind: 'not-found' };
 
-export interface Fault {
-  method?: string;
-  path: string;
-  /** how many matching requests it hits (default 1) */
-  times?: number;
-  /** only requests whose parameters include these (e.g. { type: 'MARKET' } spares stop orders) */
-  params?: Record<string, string>;
+/** `params` e.g. { type: 'MARKET' } spares stop orders */
+export interface Fault extends InjectedFault {
   fault: FaultKind;
 }
 
@@ -70,12 +65,7 @@ export interface BinanceEmulatorOptions {
   latencyMs?: number;
 }
 
-export interface BinanceEmulator {
-  readonly url: string;
-  readonly book: BinanceBook;
-  readonly requests: LoggedRequest[];
-  readonly apiKey: string;
-  readonly secret: string;
+export interface BinanceEmulator extends ExchangeEmulatorBase<BinanceBook, LoggedRequest, Fault, Record<string, string | Record<string, string>>> {
   /**
    * Opens another account on this exchange, reached with its own key and secret: its own balances,
    * orders and positions on the same markets and prices (two traders never share a wallet).
@@ -93,7 +83,6 @@ export interface BinanceEmulator {
   setCandles(symbolId: string, candles: readonly Candle[]): void;
   /** sets the price and pushes it to websocket subscribers */
   setPrice(symbolId: string, price: number): void;
-  inject(fault: Fault): void;
   /**
    * Chooses a fault for a request no injected fault matched (e.g. one order request in ten);
    * undefined = answer normally.
@@ -101,11 +90,8 @@ export interface BinanceEmulator {
   chaos: ((method: string, path: string, params: Readonly<Record<string, string>>) => FaultKind | undefined) | undefined;
   /** Told of every request as it arrives, and again once its answer has been written (a test's trigger). */
   observe: ((request: LoggedRequest, phase: 'received' | 'answered') => void) | undefined;
-  /** urls.api entries for ccxt binance pointing at this server */
-  ccxtApiUrls(): Record<string, string | Record<string, string>>;
   /** requests whose path equals `path` */
   count(path: string, method?: string): number;
-  close(): Promise<void>;
 }
 
 
@@ -117,23 +103,14 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
   const now = options.now ?? Date.now;
   const book = new BinanceBook(options.markets ?? DEFAULT_MARKETS, now);
   const requests: LoggedRequest[] = [];
-  const faults: Array<Fault & { left: number }> = [];
-  const sockets = new Set<Socket>();
-  /** requests taken by a hold-then-execute fault, still to be processed */
-  const held = new Set<NodeJS.Timeout>();
+  const faults = new FaultQueue<Fault>();
   const permissions: ApiRestrictions = { enableReading: true, enableWithdrawals: false, enableSpotAndMarginTrading: true, enableFutures: true, enableMargin: false, ipRestrict: false };
   const candles = new Map<string, readonly Candle[]>();
   /** API key → its account (the default key's is `book`) */
   const accounts = new Map<string, { secret: string; book: BinanceBook }>([[apiKey, { secret, book }]]);
   const contextOf = (b: BinanceBook) => ({ book: b, now, permissions, candles });
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => send(res, 500, { code: -1000, msg: String(error) }));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const http = createEmulatorServer(handle, (res, error) => send(res, 500, { code: -1000, msg: String(error) }));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -147,7 +124,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     emulator.observe?.(logged, 'received');
     if (emulator.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, emulator.latencyMs));
 
-    const fault = takeFault(method, url.pathname, params) ?? emulator.chaos?.(method, url.pathname, params);
+    const fault = faults.take(onRoute(method, url.pathname, params))?.fault ?? emulator.chaos?.(method, url.pathname, params);
     if (fault?.kind === 'rate-limit') {
       res.setHeader('Retry-After', String(fault.retryAfterSec));
       return send(res, 429, { code: -1003, msg: 'Too many requests; current limit of IP is 6000 requests per minute.' });
@@ -165,15 +142,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       context = contextOf(account!.book);
     }
     if (fault?.kind === 'hold-then-execute') {
-      const timer = setTimeout(() => {
-        held.delete(timer);
-        try {
-          route(context, method, url.pathname, params);
-        } catch (error) {
-          if (!(error instanceof BinanceReject)) throw error;
-        }
-      }, fault.delayMs);
-      held.add(timer);
+      http.hold(fault.delayMs, () => route(context, method, url.pathname, params), (error) => error instanceof BinanceReject);
       return; // no answer: the socket stays open until the client gives up
     }
     if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
@@ -191,17 +160,6 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     }
   }
 
-  function takeFault(method: string, path: string, params: Record<string, string>): FaultKind | undefined {
-    const index = faults.findIndex(
-      (f) => f.path === path && (f.method === undefined || f.method === method) && Object.entries(f.params ?? {}).every(([k, v]) => params[k] === v),
-    );
-    if (index < 0) return undefined;
-    const fault = faults[index]!;
-    fault.left -= 1;
-    if (fault.left <= 0) faults.splice(index, 1);
-    return fault.fault;
-  }
-
   function checkSignature(secret: string | undefined, raw: string): { code: number; msg: string } | undefined {
     if (secret === undefined) return { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' };
     const at = raw.lastIndexOf('&signature=');
@@ -211,9 +169,8 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
     return undefined;
   }
 
-  const streams = attachBinanceStreams(server, book, now);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const streams = attachBinanceStreams(http.server, book, now);
+  const url = await http.listen();
 
   const emulator: BinanceEmulator = {
     chaos: undefined,
@@ -247,19 +204,10 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       }
       streams.push(symbolId);
     },
-    inject(fault) {
-      faults.push({ ...fault, left: fault.times ?? 1 });
-    },
+    inject: (fault) => faults.inject(fault),
     ccxtApiUrls: () => ccxtApiUrls(url),
-    count(path, method) {
-      return requests.filter((r) => r.path === path && (method === undefined || r.method === method)).length;
-    },
-    async close() {
-      for (const timer of held) clearTimeout(timer);
-      await streams.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    count: (path, method) => countRequests(requests, path, method),
+    close: () => http.close(streams),
   };
   return emulator;
 }

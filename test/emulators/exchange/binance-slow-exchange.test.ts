@@ -9,7 +9,35 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBinanceEmulator, type BinanceEmulator } from './binance-server.ts';
 import { ccxtClient } from './ccxt-client.ts';
 
+/** the held order's request gives up after 300 ms; the exchange executes it 2 s after it arrived */
+const HELD_MS = 2_000;
+const GIVE_UP_MS = 300;
+
+/** `call` with a client that gives up after GIVE_UP_MS */
+async function impatient<T>(client: Exchange, call: () => Promise<T>): Promise<T> {
+  const patience = client.timeout;
+  client.timeout = GIVE_UP_MS;
+  try {
+    return await call();
+  } finally {
+    client.timeout = patience;
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** asks again every 50 ms while the order is unknown: on a loaded machine the held order executes late */
+async function foundEventually<T>(lookup: () => Promise<T>, withinMs = 3_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await lookup();
+    } catch (error) {
+      if (!(error instanceof OrderNotFound) || Date.now() > deadline) throw error;
+    }
+    await sleep(50);
+  }
+}
 
 describe('Binance emulator: held and dropped answers, reused client ids (real ccxt)', () => {
   let emulator: BinanceEmulator;
@@ -20,8 +48,9 @@ describe('Binance emulator: held and dropped answers, reused client ids (real cc
     emulator.book.spot('USDT').free = 1_000;
     emulator.book.futuresWallet = 1_000;
     emulator.setPrice('BTCUSDT', 50_000);
-    spot = ccxtClient(emulator, 'spot', 300);
-    futures = ccxtClient(emulator, 'futures', 300);
+    // a patient client for everything but the held order (a loaded machine answers slowly)
+    spot = ccxtClient(emulator, 'spot', 5_000);
+    futures = ccxtClient(emulator, 'futures', 5_000);
     await spot.loadMarkets();
     await futures.loadMarkets();
   });
@@ -30,24 +59,25 @@ describe('Binance emulator: held and dropped answers, reused client ids (real cc
   const spotLookup = (clientOrderId: string) => spot.fetchOrder('', 'BTC/USDT', { origClientOrderId: clientOrderId });
 
   it('spot: a held order times out, is unknown (-2013) for a while, then found FILLED', async () => {
-    emulator.inject({ method: 'POST', path: '/api/v3/order', fault: { kind: 'hold-then-execute', delayMs: 1_000 } });
+    emulator.inject({ method: 'POST', path: '/api/v3/order', fault: { kind: 'hold-then-execute', delayMs: HELD_MS } });
     const started = Date.now();
-    await expect(spot.createOrder('BTC/USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'slow-1' })).rejects.toThrow(RequestTimeout);
+    await expect(impatient(spot, () => spot.createOrder('BTC/USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'slow-1' }))).rejects.toThrow(RequestTimeout);
     await expect(spotLookup('slow-1')).rejects.toThrow(OrderNotFound);
     expect((await spot.fetchBalance()).BTC?.free ?? 0).toBe(0);
-    await sleep(1_000 - (Date.now() - started) + 100);
-    const found = await spotLookup('slow-1');
+    await sleep(HELD_MS - (Date.now() - started));
+    const found = await foundEventually(() => spotLookup('slow-1'));
     expect(found).toMatchObject({ status: 'closed', filled: 0.01, clientOrderId: 'slow-1' });
     expect((await spot.fetchBalance()).BTC?.free).toBe(0.00999);
   });
 
   it('futures: the same on /fapi/v1/order — the position appears only after the delay', async () => {
-    emulator.inject({ method: 'POST', path: '/fapi/v1/order', fault: { kind: 'hold-then-execute', delayMs: 800 } });
-    await expect(futures.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'slow-f' })).rejects.toThrow(RequestTimeout);
+    emulator.inject({ method: 'POST', path: '/fapi/v1/order', fault: { kind: 'hold-then-execute', delayMs: HELD_MS } });
+    const started = Date.now();
+    await expect(impatient(futures, () => futures.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'slow-f' }))).rejects.toThrow(RequestTimeout);
     await expect(futures.fetchOrder('', 'BTC/USDT:USDT', { origClientOrderId: 'slow-f' })).rejects.toThrow(/-2013.*Order does not exist/);
     expect(await futures.fetchPositions(['BTC/USDT:USDT'])).toEqual([]);
-    await sleep(700);
-    expect(await futures.fetchOrder('', 'BTC/USDT:USDT', { origClientOrderId: 'slow-f' })).toMatchObject({ status: 'closed', filled: 0.01 });
+    await sleep(HELD_MS - (Date.now() - started));
+    expect(await foundEventually(() => futures.fetchOrder('', 'BTC/USDT:USDT', { origClientOrderId: 'slow-f' }))).toMatchObject({ status: 'closed', filled: 0.01 });
     expect((await futures.fetchPositions(['BTC/USDT:USDT']))[0]).toMatchObject({ side: 'long', contracts: 0.01 });
   });
 

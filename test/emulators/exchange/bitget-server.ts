@@ -11,10 +11,10 @@
  * per path (429, 5xx, a timeout, an answer dropped after the order was accepted).
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Candle } from '../../../src/domain/types.ts';
 import { readBody, send } from './binance-http.ts';
+import { countRequests, createEmulatorServer, FaultQueue, onRoute, type InjectedFault, type ExchangeEmulatorBase } from './emulator-http.ts';
 import { BitgetBook } from './bitget-book.ts';
 import { firePlans } from './bitget-plans.ts';
 import { isPrivate, route, type KeyInfo } from './bitget-routes.ts';
@@ -38,11 +38,7 @@ export type BitgetFaultKind =
   /** refuse the request with a Bitget code and message (HTTP 400), without processing it */
   | { kind: 'reject'; code: string; msg: string };
 
-export interface BitgetFault {
-  method?: string;
-  path: string;
-  /** how many matching requests it hits (default 1) */
-  times?: number;
+export interface BitgetFault extends InjectedFault {
   fault: BitgetFaultKind;
 }
 
@@ -55,12 +51,7 @@ export interface BitgetEmulatorOptions {
   now?: () => number;
 }
 
-export interface BitgetEmulator {
-  readonly url: string;
-  readonly book: BitgetBook;
-  readonly requests: BitgetLoggedRequest[];
-  readonly apiKey: string;
-  readonly secret: string;
+export interface BitgetEmulator extends ExchangeEmulatorBase<BitgetBook, BitgetLoggedRequest, BitgetFault, Record<string, string | Record<string, string>>> {
   readonly passphrase: string;
   /** what /api/v2/spot/account/info lists for the key; tests change it */
   readonly key: KeyInfo;
@@ -69,12 +60,8 @@ export interface BitgetEmulator {
   setCandles(symbolId: string, candles: readonly Candle[]): void;
   /** sets the last (and mark) price of a symbol, spot and USDT-M alike, and fires trigger orders it reaches */
   setPrice(symbolId: string, price: number): void;
-  inject(fault: BitgetFault): void;
-  /** urls.api entries for ccxt bitget (REST groups and the websockets) pointing at this server */
-  ccxtApiUrls(): Record<string, string | Record<string, string>>;
   /** requests whose path equals `path` */
   count(path: string, method?: string): number;
-  close(): Promise<void>;
 }
 
 /** ms a request's timestamp may differ from the server's clock */
@@ -88,21 +75,14 @@ export async function startBitgetEmulator(options: BitgetEmulatorOptions = {}): 
   const now = options.now ?? Date.now;
   const book = new BitgetBook(options.markets ?? DEFAULT_BITGET_MARKETS, now);
   const requests: BitgetLoggedRequest[] = [];
-  const faults: Array<BitgetFault & { left: number }> = [];
-  const sockets = new Set<Socket>();
+  const faults = new FaultQueue<BitgetFault>();
   const key: KeyInfo = { authorities: ['readonly', 'trade'] };
   const candles = new Map<string, readonly Candle[]>();
   const context = { book, now, key, candles };
 
   const answer = (res: ServerResponse, status: number, code: string, msg: string, data: unknown = null) => send(res, status, { code, msg, requestTime: Date.now(), data });
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => answer(res, 500, '40015', `System is abnormal, please try again later: ${String(error)}`));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const http = createEmulatorServer(handle, (res, error) => answer(res, 500, '40015', `System is abnormal, please try again later: ${String(error)}`));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -118,7 +98,7 @@ export async function startBitgetEmulator(options: BitgetEmulatorOptions = {}): 
     const signed = isPrivate(method, url.pathname);
     requests.push({ method, path: url.pathname, params, signed });
 
-    const fault = takeFault(method, url.pathname);
+    const fault = faults.take(onRoute(method, url.pathname, params))?.fault;
     if (fault?.kind === 'rate-limit') return answer(res, 429, '429', 'Too Many Requests');
     if (fault?.kind === 'server-error') return answer(res, fault.status ?? 503, '40015', 'System is abnormal, please try again later');
     if (fault?.kind === 'timeout') return; // the socket stays open until the client gives up
@@ -139,15 +119,6 @@ export async function startBitgetEmulator(options: BitgetEmulatorOptions = {}): 
       if (error instanceof BitgetReject) return answer(res, error.status, error.code, error.message);
       throw error;
     }
-  }
-
-  function takeFault(method: string, path: string): BitgetFaultKind | undefined {
-    const index = faults.findIndex((f) => f.path === path && (f.method === undefined || f.method === method));
-    if (index < 0) return undefined;
-    const fault = faults[index]!;
-    fault.left -= 1;
-    if (fault.left <= 0) faults.splice(index, 1);
-    return fault.fault;
   }
 
   function checkSignature(req: IncomingMessage, method: string, path: string, query: string, body: string): { code: string; msg: string } | undefined {
@@ -173,9 +144,8 @@ export async function startBitgetEmulator(options: BitgetEmulatorOptions = {}): 
     return undefined;
   }
 
-  const streams = attachBitgetStreams(server, book, now);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const streams = attachBitgetStreams(http.server, book, now);
+  const url = await http.listen();
   const ws = url.replace('http://', 'ws://');
 
   return {
@@ -197,20 +167,12 @@ export async function startBitgetEmulator(options: BitgetEmulatorOptions = {}): 
       firePlans(book, symbolId, now());
       streams.push(symbolId);
     },
-    inject(fault) {
-      faults.push({ ...fault, left: fault.times ?? 1 });
-    },
+    inject: (fault) => faults.inject(fault),
     ccxtApiUrls: () => ({
       ...Object.fromEntries(API_GROUPS.map((group) => [group, url])),
       ws: { public: `${ws}/v2/ws/public`, private: `${ws}/v2/ws/private`, utaPublic: `${ws}/v3/ws/public`, utaPrivate: `${ws}/v3/ws/private` },
     }),
-    count(path, method) {
-      return requests.filter((r) => r.path === path && (method === undefined || r.method === method)).length;
-    },
-    async close() {
-      await streams.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    count: (path, method) => countRequests(requests, path, method),
+    close: () => http.close(streams),
   };
 }

@@ -12,10 +12,10 @@
  * ccxt's urls.api at `ccxtApiUrls()`. Routes: bybit-routes.ts; state: bybit-book.ts.
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Candle } from '../../../src/domain/types.ts';
 import { readBody } from './binance-http.ts';
+import { countRequests, createEmulatorServer, FaultQueue, onRoute, type InjectedFault, type ExchangeEmulatorBase } from './emulator-http.ts';
 import { BybitBook } from './bybit-book.ts';
 import { attachBybitStreams, type BybitStreams } from './bybit-ws.ts';
 import { route, type BybitKeyInfo } from './bybit-routes.ts';
@@ -46,13 +46,8 @@ export type BybitFaultKind =
   /** take the request, never answer, process it `delayMs` later (a lookup until then finds nothing) */
   | { kind: 'hold-then-execute'; delayMs: number };
 
-export interface BybitFault {
-  method?: string;
-  path: string;
-  /** how many matching requests it hits (default 1) */
-  times?: number;
-  /** only requests whose parameters include these (e.g. { orderType: 'Market' }) */
-  params?: Record<string, string>;
+/** `params` e.g. { orderType: 'Market' } */
+export interface BybitFault extends InjectedFault {
   fault: BybitFaultKind;
 }
 
@@ -63,12 +58,7 @@ export interface BybitEmulatorOptions {
   now?: () => number;
 }
 
-export interface BybitEmulator {
-  readonly url: string;
-  readonly book: BybitBook;
-  readonly requests: BybitLoggedRequest[];
-  readonly apiKey: string;
-  readonly secret: string;
+export interface BybitEmulator extends ExchangeEmulatorBase<BybitBook, BybitLoggedRequest, BybitFault, Record<string, string | Record<string, unknown>>> {
   /** public ticker streams (ws://…/v5/public/spot and /linear) */
   readonly streams: BybitStreams;
   /** what /v5/user/query-api reports; tests flip readOnly or add "Withdraw" to permissions.Wallet */
@@ -77,12 +67,8 @@ export interface BybitEmulator {
   setCandles(symbol: string, candles: readonly Candle[]): void;
   /** sets the last price (spot and perpetual alike); conditional orders it crosses fire */
   setPrice(symbol: string, price: number): void;
-  inject(fault: BybitFault): void;
-  /** urls.api for ccxt bybit (REST and the public websockets) pointing at this server */
-  ccxtApiUrls(): Record<string, string | Record<string, unknown>>;
   /** requests whose path equals `path` */
   count(path: string, method?: string): number;
-  close(): Promise<void>;
 }
 
 const PRIVATE_PREFIXES = ['/v5/user/', '/v5/account/', '/v5/position/', '/v5/order/', '/v5/execution/', '/v5/asset/', '/v5/spot-margin-trade/'];
@@ -93,9 +79,7 @@ export async function startBybitEmulator(options: BybitEmulatorOptions = {}): Pr
   const now = options.now ?? Date.now;
   const book = new BybitBook(options.markets ?? DEFAULT_BYBIT_MARKETS, now);
   const requests: BybitLoggedRequest[] = [];
-  const faults: Array<BybitFault & { left: number }> = [];
-  const sockets = new Set<Socket>();
-  const held = new Set<NodeJS.Timeout>();
+  const faults = new FaultQueue<BybitFault>();
   const keyInfo: BybitKeyInfo = {
     readOnly: 0,
     permissions: { ContractTrade: ['Order', 'Position'], Spot: ['SpotTrade'], Wallet: ['AccountTransfer', 'SubMemberTransfer'], Options: [], Derivatives: ['DerivativesTrade'], Exchange: ['ExchangeHistory'] },
@@ -104,13 +88,7 @@ export async function startBybitEmulator(options: BybitEmulatorOptions = {}): Pr
   const candles = new Map<string, readonly Candle[]>();
   const context = { book, now, apiKey, keyInfo, candles };
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => answer(res, undefined, 500, { retCode: 10016, retMsg: String(error), result: {}, retExtInfo: {}, time: now() }));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const http = createEmulatorServer(handle, (res, error) => answer(res, undefined, 500, { retCode: 10016, retMsg: String(error), result: {}, retExtInfo: {}, time: now() }));
 
   function answer(res: ServerResponse, logged: BybitLoggedRequest | undefined, status: number, body: { retCode: number } & Record<string, unknown>, headers: Record<string, string> = {}): void {
     if (logged) logged.retCode = body.retCode;
@@ -136,7 +114,7 @@ export async function startBybitEmulator(options: BybitEmulatorOptions = {}): Pr
     const logged: BybitLoggedRequest = { method, path: url.pathname, params, signed };
     requests.push(logged);
 
-    const fault = takeFault(method, url.pathname, params);
+    const fault = faults.take(onRoute(method, url.pathname, params))?.fault;
     if (fault?.kind === 'rate-limit') {
       return answer(res, logged, 200, { retCode: 10006, retMsg: 'Too many visits!', result: {}, retExtInfo: {}, time: now() }, { 'X-Bapi-Limit': '10', 'X-Bapi-Limit-Status': '0', 'X-Bapi-Limit-Reset-Timestamp': String(now() + 1_000) });
     }
@@ -153,15 +131,7 @@ export async function startBybitEmulator(options: BybitEmulatorOptions = {}): Pr
       if (problem) return answer(res, logged, 401, refusal(problem));
     }
     if (fault?.kind === 'hold-then-execute') {
-      const timer = setTimeout(() => {
-        held.delete(timer);
-        try {
-          route(context, method, url.pathname, params);
-        } catch (error) {
-          if (!(error instanceof BybitReject)) throw error;
-        }
-      }, fault.delayMs);
-      held.add(timer);
+      http.hold(fault.delayMs, () => route(context, method, url.pathname, params), (error) => error instanceof BybitReject);
       return;
     }
     try {
@@ -175,15 +145,6 @@ export async function startBybitEmulator(options: BybitEmulatorOptions = {}): Pr
       if (error instanceof BybitReject) return answer(res, logged, error.status, refusal(error));
       throw error;
     }
-  }
-
-  function takeFault(method: string, path: string, params: Record<string, unknown>): BybitFaultKind | undefined {
-    const index = faults.findIndex((f) => f.path === path && (f.method === undefined || f.method === method) && Object.entries(f.params ?? {}).every(([k, v]) => String(params[k]) === v));
-    if (index < 0) return undefined;
-    const fault = faults[index]!;
-    fault.left -= 1;
-    if (fault.left <= 0) faults.splice(index, 1);
-    return fault.fault;
   }
 
   /** Bybit v5: HMAC-SHA256 over timestamp + key + recvWindow + payload, hex; the timestamp within the window */
@@ -206,9 +167,8 @@ export async function startBybitEmulator(options: BybitEmulatorOptions = {}): Pr
     return undefined;
   }
 
-  const streams = attachBybitStreams(server, book, now);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const streams = attachBybitStreams(http.server, book, now);
+  const url = await http.listen();
 
   return {
     url,
@@ -228,22 +188,13 @@ export async function startBybitEmulator(options: BybitEmulatorOptions = {}): Pr
       book.priceMoved(symbol);
       streams.push(symbol);
     },
-    inject(fault) {
-      faults.push({ ...fault, left: fault.times ?? 1 });
-    },
+    inject: (fault) => faults.inject(fault),
     ccxtApiUrls: () => {
       const ws = url.replace('http://', 'ws://');
       const pub = { spot: `${ws}/v5/public/spot`, linear: `${ws}/v5/public/linear`, inverse: `${ws}/v5/public/inverse`, option: `${ws}/v5/public/option` };
       return { spot: url, futures: url, v2: url, public: url, private: url, ws: { public: pub, private: { spot: { unified: `${ws}/v5/private` }, contract: `${ws}/v5/private` } } };
     },
-    count(path, method) {
-      return requests.filter((r) => r.path === path && (method === undefined || r.method === method)).length;
-    },
-    async close() {
-      for (const timer of held) clearTimeout(timer);
-      await streams.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    count: (path, method) => countRequests(requests, path, method),
+    close: () => http.close(streams),
   };
 }

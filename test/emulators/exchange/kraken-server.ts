@@ -15,10 +15,10 @@
  * after the order was taken) are injected per path.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Candle } from '../../../src/domain/types.ts';
 import { readBody, send } from './binance-http.ts';
+import { createEmulatorServer, FaultQueue, type InjectedFault, type ExchangeEmulatorBase } from './emulator-http.ts';
 import { KrakenBook } from './kraken-book.ts';
 import { route, type KrakenPermission, type KrakenRouteContext } from './kraken-routes.ts';
 import { KRAKEN_PAIRS, KrakenReject, type KrakenPair } from './kraken-types.ts';
@@ -43,12 +43,8 @@ export type KrakenSpotFaultKind =
   /** process the request (the order is accepted), then drop the connection without an answer */
   | { kind: 'drop-after-accept' };
 
-export interface KrakenSpotFault {
-  /** the method name (`AddOrder`) or full path */
-  path: string;
-  times?: number;
-  /** only requests whose parameters include these (e.g. { ordertype: 'market' } spares stops) */
-  params?: Record<string, string>;
+/** `path`: the method name (`AddOrder`) or the full path; `params` e.g. { ordertype: 'market' } spares stops */
+export interface KrakenSpotFault extends InjectedFault {
   fault: KrakenSpotFaultKind;
 }
 
@@ -60,14 +56,9 @@ export interface KrakenSpotEmulatorOptions {
   now?: () => number;
 }
 
-export interface KrakenSpotEmulator {
-  readonly url: string;
-  readonly book: KrakenBook;
-  readonly requests: KrakenSpotRequest[];
+export interface KrakenSpotEmulator extends ExchangeEmulatorBase<KrakenBook, KrakenSpotRequest, KrakenSpotFault, { public: string; private: string; ws: { publicV2: string } }> {
   /** every refusal answered, in order (method name and Kraken's text) */
   readonly refusals: Array<{ name: string; text: string }>;
-  readonly apiKey: string;
-  readonly secret: string;
   /** what the key may do (Kraken's key permissions); remove one to see `EGeneral:Permission denied` */
   readonly permissions: Set<KrakenPermission>;
   /** the public websocket v2's ticker channel on ws://…/v2 */
@@ -76,14 +67,10 @@ export interface KrakenSpotEmulator {
   setCandles(pairId: string, candles: readonly Candle[]): void;
   /** a new last price: stops trigger, resting limits fill, margin below 40 % is liquidated */
   setPrice(pairId: string, price: number): void;
-  inject(fault: KrakenSpotFault): void;
   /** runs `action` when the next request to the method (`AddOrder`) arrives, before it is answered */
   onNext(name: string, action: () => void): void;
-  /** urls.api for ccxt kraken (and ccxt.pro's public websocket v2) pointing at this server */
-  ccxtApiUrls(): { public: string; private: string; ws: { publicV2: string } };
   /** requests of a method (`AddOrder`) */
   count(name: string): number;
-  close(): Promise<void>;
 }
 
 const ALL_PERMISSIONS: KrakenPermission[] = ['query-funds', 'query-orders', 'create-orders', 'cancel-orders'];
@@ -95,21 +82,14 @@ export async function startKrakenSpotEmulator(options: KrakenSpotEmulatorOptions
   const book = new KrakenBook(options.pairs ?? KRAKEN_PAIRS, now);
   const requests: KrakenSpotRequest[] = [];
   const refusals: Array<{ name: string; text: string }> = [];
-  const faults: Array<KrakenSpotFault & { left: number }> = [];
+  const faults = new FaultQueue<KrakenSpotFault>();
   const hooks: Array<{ name: string; action: () => void }> = [];
-  const sockets = new Set<Socket>();
   const candles = new Map<string, readonly Candle[]>();
   const permissions = new Set<KrakenPermission>(ALL_PERMISSIONS);
   const context: KrakenRouteContext = { book, now, candles, permissions };
   let lastNonce = 0n;
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => send(res, 500, { error: [`EGeneral:Internal error:${String(error)}`] }));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const http = createEmulatorServer(handle, (res, error) => send(res, 500, { error: [`EGeneral:Internal error:${String(error)}`] }));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -127,7 +107,8 @@ export async function startKrakenSpotEmulator(options: KrakenSpotEmulatorOptions
 
     const hook = hooks.findIndex((h) => h.name === name);
     if (hook >= 0) hooks.splice(hook, 1)[0]!.action();
-    const fault = takeFault(name, url.pathname, params);
+    // Kraken's calls are named by method: a fault names the method or the whole path
+    const fault = faults.take((f) => (f.path === name || f.path === url.pathname) && Object.entries(f.params ?? {}).every(([k, v]) => params[k] === v))?.fault;
     if (fault?.kind === 'rate-limit') return refuse('EAPI:Rate limit exceeded');
     if (fault?.kind === 'server-error') return refuse('EService:Unavailable', fault.status ?? 503);
     if (fault?.kind === 'timeout') return;
@@ -167,18 +148,8 @@ export async function startKrakenSpotEmulator(options: KrakenSpotEmulatorOptions
     return undefined;
   }
 
-  function takeFault(name: string, path: string, params: Record<string, string>): KrakenSpotFaultKind | undefined {
-    const index = faults.findIndex((f) => (f.path === name || f.path === path) && Object.entries(f.params ?? {}).every(([k, v]) => params[k] === v));
-    if (index < 0) return undefined;
-    const fault = faults[index]!;
-    fault.left -= 1;
-    if (fault.left <= 0) faults.splice(index, 1);
-    return fault.fault;
-  }
-
-  const streams = attachKrakenStreams(server, book, now);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const streams = attachKrakenStreams(http.server, book, now);
+  const url = await http.listen();
 
   return {
     url,
@@ -198,9 +169,7 @@ export async function startKrakenSpotEmulator(options: KrakenSpotEmulatorOptions
       book.onPrice(pair);
       streams.push(pair.id);
     },
-    inject(fault) {
-      faults.push({ ...fault, left: fault.times ?? 1 });
-    },
+    inject: (fault) => faults.inject(fault),
     onNext(name, action) {
       hooks.push({ name, action });
     },
@@ -208,10 +177,6 @@ export async function startKrakenSpotEmulator(options: KrakenSpotEmulatorOptions
     count(name) {
       return requests.filter((r) => r.path.endsWith(`/${name}`)).length;
     },
-    async close() {
-      await streams.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => http.close(streams),
   };
 }

@@ -12,10 +12,10 @@
  * Start it on port 0 and point ccxt's urls.api at `ccxtApiUrls()`. Routes: krakenfutures-routes.ts.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Candle } from '../../../src/domain/types.ts';
 import { readBody, send } from './binance-http.ts';
+import { createEmulatorServer, FaultQueue, type InjectedFault, type ExchangeEmulatorBase } from './emulator-http.ts';
 import { KRAKEN_FUTURES_INSTRUMENTS, KrakenFuturesBook, type KrakenInstrument } from './krakenfutures-book.ts';
 import { KrakenError, route } from './krakenfutures-routes.ts';
 
@@ -35,13 +35,8 @@ export type KrakenFaultKind =
   /** process the request (the order is accepted), then drop the connection without an answer */
   | { kind: 'drop-after-accept' };
 
-export interface KrakenFault {
-  method?: string;
-  path: string;
-  /** how many matching requests it hits (default 1) */
-  times?: number;
-  /** only requests whose parameters include these (e.g. { orderType: 'mkt' } spares stops) */
-  params?: Record<string, string>;
+/** `path`: the end of the request's path; `params` e.g. { orderType: 'mkt' } spares stops */
+export interface KrakenFault extends InjectedFault {
   fault: KrakenFaultKind;
 }
 
@@ -53,24 +48,15 @@ export interface KrakenFuturesEmulatorOptions {
   now?: () => number;
 }
 
-export interface KrakenFuturesEmulator {
-  readonly url: string;
-  readonly book: KrakenFuturesBook;
-  readonly requests: KrakenLoggedRequest[];
-  readonly apiKey: string;
-  readonly secret: string;
+export interface KrakenFuturesEmulator extends ExchangeEmulatorBase<KrakenFuturesBook, KrakenLoggedRequest, KrakenFault, Record<string, string>> {
   /** candles served by /api/charts/v1/{type}/{symbol}/{interval} for an instrument id, any interval */
   setCandles(symbolId: string, candles: readonly Candle[]): void;
   /** a new last price: resting limits fill, stops and take-profits trigger */
   setPrice(symbolId: string, price: number): void;
   /** moves the emulator's clock forward (orders/status forgets finished orders after 5 s) */
   advance(ms: number): void;
-  inject(fault: KrakenFault): void;
-  /** urls.api entries for ccxt krakenfutures pointing at this server */
-  ccxtApiUrls(): Record<string, string>;
   /** requests whose path ends with `suffix` (e.g. 'sendorder') */
   count(suffix: string, method?: string): number;
-  close(): Promise<void>;
 }
 
 /** paths Kraken serves without authentication */
@@ -94,18 +80,11 @@ export async function startKrakenFuturesEmulator(options: KrakenFuturesEmulatorO
   const now = () => base() + skew;
   const book = new KrakenFuturesBook(options.instruments ?? KRAKEN_FUTURES_INSTRUMENTS, now);
   const requests: KrakenLoggedRequest[] = [];
-  const faults: Array<KrakenFault & { left: number }> = [];
-  const sockets = new Set<Socket>();
+  const faults = new FaultQueue<KrakenFault>();
   const candles = new Map<string, readonly Candle[]>();
   const context = { book, candles };
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => send(res, 500, { result: 'error', error: 'Server Error', message: String(error), serverTime: new Date(now()).toISOString() }));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const http = createEmulatorServer(handle, (res, error) => send(res, 500, { result: 'error', error: 'Server Error', message: String(error), serverTime: new Date(now()).toISOString() }));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -117,7 +96,9 @@ export async function startKrakenFuturesEmulator(options: KrakenFuturesEmulatorO
     requests.push({ method, path: url.pathname, params, signed });
     const error = (code: string, status = 200) => send(res, status, { result: 'error', serverTime: new Date(now()).toISOString(), error: code });
 
-    const fault = takeFault(method, url.pathname, params);
+    const fault = faults.take(
+      (f) => url.pathname.endsWith(f.path) && (f.method === undefined || f.method === method) && Object.entries(f.params ?? {}).every(([k, v]) => params[k] === v),
+    )?.fault;
     if (fault?.kind === 'rate-limit') return error('apiLimitExceeded', 429);
     if (fault?.kind === 'server-error') return error('Unavailable', fault.status ?? 503);
     if (fault?.kind === 'timeout') return; // the socket stays open until the client gives up
@@ -148,17 +129,7 @@ export async function startKrakenFuturesEmulator(options: KrakenFuturesEmulatorO
     return given === expected;
   }
 
-  function takeFault(method: string, path: string, params: Record<string, string | string[]>): KrakenFaultKind | undefined {
-    const index = faults.findIndex((f) => path.endsWith(f.path) && (f.method === undefined || f.method === method) && Object.entries(f.params ?? {}).every(([k, v]) => params[k] === v));
-    if (index < 0) return undefined;
-    const fault = faults[index]!;
-    fault.left -= 1;
-    if (fault.left <= 0) faults.splice(index, 1);
-    return fault.fault;
-  }
-
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = await http.listen();
 
   return {
     url,
@@ -175,9 +146,7 @@ export async function startKrakenFuturesEmulator(options: KrakenFuturesEmulatorO
     advance(ms) {
       skew += ms;
     },
-    inject(fault) {
-      faults.push({ ...fault, left: fault.times ?? 1 });
-    },
+    inject: (fault) => faults.inject(fault),
     ccxtApiUrls: () => ({
       public: `${url}/derivatives/api/`,
       private: `${url}/derivatives/api/`,
@@ -188,9 +157,6 @@ export async function startKrakenFuturesEmulator(options: KrakenFuturesEmulatorO
     count(suffix, method) {
       return requests.filter((r) => r.path.endsWith(suffix) && (method === undefined || r.method === method)).length;
     },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => http.close(),
   };
 }

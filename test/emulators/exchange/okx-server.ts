@@ -12,11 +12,11 @@
  * taken, an order processed only later) are injected per path, as in the Binance emulator.
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Candle } from '../../../src/domain/types.ts';
 import { readBody, send } from './binance-http.ts';
-import type { Fault, FaultKind, LoggedRequest } from './binance-server.ts';
+import type { Fault, LoggedRequest } from './binance-server.ts';
+import { countRequests, createEmulatorServer, FaultQueue, onRoute, type ExchangeEmulatorBase } from './emulator-http.ts';
 import { fireAlgos } from './okx-algo.ts';
 import { OkxBook } from './okx-book.ts';
 import { route, type Envelope, type OkxKeyInfo } from './okx-routes.ts';
@@ -33,12 +33,7 @@ export interface OkxEmulatorOptions {
   now?: () => number;
 }
 
-export interface OkxEmulator {
-  readonly url: string;
-  readonly book: OkxBook;
-  readonly requests: LoggedRequest[];
-  readonly apiKey: string;
-  readonly secret: string;
+export interface OkxEmulator extends ExchangeEmulatorBase<OkxBook, LoggedRequest, Fault, { rest: string; ws: string }> {
   readonly passphrase: string;
   /** what GET /api/v5/account/config reports for the key (`perm`: "read_only,trade" or with ",withdraw") */
   readonly key: OkxKeyInfo;
@@ -48,17 +43,13 @@ export interface OkxEmulator {
   setCandles(instId: string, candles: readonly Candle[]): void;
   /** sets the last price: resting limit orders fill, algo orders fire, websocket subscribers get a ticker */
   setPrice(instId: string, price: number): void;
-  inject(fault: Fault): void;
   /**
    * runs `action` when the next request to `path` arrives, before it is answered: the account
    * changing between two calls (the trader trading by hand on OKX while the bot works)
    */
   onNext(path: string, action: () => void): void;
-  /** urls.api for ccxt okx pointing at this server */
-  ccxtApiUrls(): { rest: string; ws: string };
   /** requests whose path equals `path` */
   count(path: string, method?: string): number;
-  close(): Promise<void>;
 }
 
 const PRIVATE = ['/api/v5/account/', '/api/v5/trade/', '/api/v5/asset/'];
@@ -70,21 +61,13 @@ export async function startOkxEmulator(options: OkxEmulatorOptions = {}): Promis
   const now = options.now ?? Date.now;
   const book = new OkxBook(options.markets ?? DEFAULT_OKX_MARKETS, now);
   const requests: LoggedRequest[] = [];
-  const faults: Array<Fault & { left: number }> = [];
-  const sockets = new Set<Socket>();
-  const held = new Set<NodeJS.Timeout>();
+  const faults = new FaultQueue<Fault>();
   const hooks: Array<{ path: string; action: () => void }> = [];
   const key: OkxKeyInfo = { perm: 'read_only,trade', label: 'ase-bot', ip: '' };
   const candles = new Map<string, readonly Candle[]>();
   const context = { book, now, key, candles };
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => send(res, 500, { code: '50000', msg: String(error), data: [] }));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const http = createEmulatorServer(handle, (res, error) => send(res, 500, { code: '50000', msg: String(error), data: [] }));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -106,7 +89,7 @@ export async function startOkxEmulator(options: OkxEmulatorOptions = {}): Promis
 
     const hook = hooks.findIndex((x) => x.path === url.pathname);
     if (hook >= 0) hooks.splice(hook, 1)[0]!.action();
-    const fault = takeFault(method, url.pathname, params);
+    const fault = faults.take(onRoute(method, url.pathname, params))?.fault;
     if (fault?.kind === 'rate-limit') {
       res.setHeader('Retry-After', String(fault.retryAfterSec));
       return send(res, 429, { code: '50011', msg: 'Too Many Requests', data: [] });
@@ -127,11 +110,8 @@ export async function startOkxEmulator(options: OkxEmulatorOptions = {}): Promis
       }
     };
     if (fault?.kind === 'hold-then-execute') {
-      const timer = setTimeout(() => {
-        held.delete(timer);
-        answer();
-      }, fault.delayMs);
-      held.add(timer);
+      // answer() turns OKX's own refusals into an envelope: anything it throws is a defect
+      http.hold(fault.delayMs, answer, () => false);
       return;
     }
     const result = answer();
@@ -140,17 +120,6 @@ export async function startOkxEmulator(options: OkxEmulatorOptions = {}): Promis
       return;
     }
     send(res, result.code === '50115' ? 404 : 200, result);
-  }
-
-  function takeFault(method: string, path: string, params: Record<string, string>): FaultKind | undefined {
-    const index = faults.findIndex(
-      (f) => f.path === path && (f.method === undefined || f.method === method) && Object.entries(f.params ?? {}).every(([k, v]) => params[k] === v),
-    );
-    if (index < 0) return undefined;
-    const fault = faults[index]!;
-    fault.left -= 1;
-    if (fault.left <= 0) faults.splice(index, 1);
-    return fault.fault;
   }
 
   /** OKX's header checks, in OKX's order; the signed text is what ccxt signs: timestamp + method + path?query + body */
@@ -179,9 +148,8 @@ export async function startOkxEmulator(options: OkxEmulatorOptions = {}): Promis
     return undefined;
   }
 
-  const streams = attachOkxStreams(server, book, now);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const streams = attachOkxStreams(http.server, book, now);
+  const url = await http.listen();
 
   return {
     url,
@@ -203,21 +171,12 @@ export async function startOkxEmulator(options: OkxEmulatorOptions = {}): Promis
       fireAlgos(book, instId, now());
       streams.push(instId);
     },
-    inject(fault) {
-      faults.push({ ...fault, left: fault.times ?? 1 });
-    },
+    inject: (fault) => faults.inject(fault),
     onNext(path, action) {
       hooks.push({ path, action });
     },
     ccxtApiUrls: () => ({ rest: url, ws: `${url.replace('http://', 'ws://')}/ws/v5` }),
-    count(path, method) {
-      return requests.filter((r) => r.path === path && (method === undefined || r.method === method)).length;
-    },
-    async close() {
-      for (const timer of held) clearTimeout(timer);
-      await streams.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    count: (path, method) => countRequests(requests, path, method),
+    close: () => http.close(streams),
   };
 }
