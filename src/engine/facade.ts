@@ -5,6 +5,7 @@
  */
 import type { ExchangeId, MarginMode, TradingMode } from '../exchange/port.ts';
 import type { TradingSettings } from '../domain/settings.ts';
+import type { TraderSummary } from '../db/repos/recipients.ts';
 
 export type Period = 'day' | 'week' | 'month';
 
@@ -237,16 +238,8 @@ export interface TraderView {
   notifyPrefs: NotifyPrefs;
 }
 
-export interface TraderSummary {
-  userId: string;
-  telegramId: number;
-  username: string | null;
-  firstName: string | null;
-  paused: boolean;
-  accounts: number;
-  openPositions: number;
-  createdAt: Date;
-}
+/** a trader in the admins' list (/users): the recipients repo's row as it is */
+export type { TraderSummary };
 
 export type NotifyLevel = 'on' | 'silent' | 'off';
 export type NotifyPrefs = Partial<Record<string, NotifyLevel>>;

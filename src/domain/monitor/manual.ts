@@ -32,36 +32,27 @@ export function applyManualClose(
 
 /** Set the stop loss to `price` (null removes it). Range checks against the market are the caller's. */
 export function moveStopLoss(state: PositionState, price: number | null, time = 0): MonitorResult {
-  if (state.closed || state.stopLoss === price) return { next: state, actions: [] };
-  const action: MonitorAction = {
-    type: 'reevaluation',
-    field: 'stop_loss',
-    old: state.stopLoss,
-    new: price,
-    reason: 'manual_stop_loss',
-    time,
-  };
-  const next = cloneState(state);
-  next.stopLoss = price;
-  next.slBreachSince = null;
-  next.lastPrice = null;
-  return { next, actions: [action] };
+  return moveLevel(state, 'stop_loss', price, time);
 }
 
 /** Set the take profit to `price` (null removes it); disarms a trailing take profit. */
 export function moveTakeProfit(state: PositionState, price: number | null, time = 0): MonitorResult {
-  if (state.closed || state.takeProfit === price) return { next: state, actions: [] };
-  const action: MonitorAction = {
-    type: 'reevaluation',
-    field: 'take_profit',
-    old: state.takeProfit,
-    new: price,
-    reason: 'manual_take_profit',
-    time,
-  };
+  return moveLevel(state, 'take_profit', price, time);
+}
+
+/** A level moved by hand: the reevaluation row, and the level's own running state reset (a breach clock, a trailing take profit). */
+function moveLevel(state: PositionState, field: 'stop_loss' | 'take_profit', price: number | null, time: number): MonitorResult {
+  const old = field === 'stop_loss' ? state.stopLoss : state.takeProfit;
+  if (state.closed || old === price) return { next: state, actions: [] };
+  const action: MonitorAction = { type: 'reevaluation', field, old, new: price, reason: field === 'stop_loss' ? 'manual_stop_loss' : 'manual_take_profit', time };
   const next = cloneState(state);
-  next.takeProfit = price;
-  next.tpTrailPeak = null;
+  if (field === 'stop_loss') {
+    next.stopLoss = price;
+    next.slBreachSince = null;
+  } else {
+    next.takeProfit = price;
+    next.tpTrailPeak = null;
+  }
   next.lastPrice = null;
   return { next, actions: [action] };
 }
