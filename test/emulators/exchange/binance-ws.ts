@@ -7,6 +7,7 @@
  */
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { streamLifecycle } from './emulator-http.ts';
 import type { BinanceBook } from './binance-book.ts';
 
 export interface BinanceStreams {
@@ -72,13 +73,6 @@ export function attachBinanceStreams(server: Server, book: BinanceBook, now: () 
       const stream = `${symbolId.toLowerCase()}@miniTicker`;
       for (const [ws, subscribed] of streams) if (subscribed.has(stream)) send(ws, stream);
     },
-    dropAll() {
-      for (const ws of streams.keys()) ws.terminate();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const ws of streams.keys()) ws.terminate();
-        wss.close(() => resolve());
-      }),
+    ...streamLifecycle(wss, () => streams.keys()),
   };
 }

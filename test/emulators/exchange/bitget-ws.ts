@@ -7,6 +7,7 @@
  */
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { streamLifecycle } from './emulator-http.ts';
 import type { BitgetBook } from './bitget-book.ts';
 
 interface Topic {
@@ -83,13 +84,6 @@ export function attachBitgetStreams(server: Server, book: BitgetBook, now: () =>
     push(symbolId) {
       for (const [ws, topics] of streams) for (const topic of topics.values()) if (topic.instId === symbolId) send(ws, topic, 'snapshot');
     },
-    dropAll() {
-      for (const ws of streams.keys()) ws.terminate();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const ws of streams.keys()) ws.terminate();
-        wss.close(() => resolve());
-      }),
+    ...streamLifecycle(wss, () => streams.keys()),
   };
 }

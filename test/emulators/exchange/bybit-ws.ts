@@ -7,6 +7,7 @@
  */
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { streamLifecycle } from './emulator-http.ts';
 import type { BybitBook } from './bybit-book.ts';
 import { tickerJson } from './bybit-json.ts';
 import type { Category } from './bybit-types.ts';
@@ -84,13 +85,6 @@ export function attachBybitStreams(server: Server, book: BybitBook, now: () => n
       const topic = `tickers.${symbol}`;
       for (const [ws, connection] of connections) if (connection.topics.has(topic)) send(ws, connection, topic);
     },
-    dropAll() {
-      for (const ws of connections.keys()) ws.terminate();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const ws of connections.keys()) ws.terminate();
-        wss.close(() => resolve());
-      }),
+    ...streamLifecycle(wss, () => connections.keys()),
   };
 }

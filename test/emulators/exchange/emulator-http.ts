@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { WebSocket, WebSocketServer } from 'ws';
 
 /** A fault a test injects: the next `times` requests to `path` (and `method`, `params`) get it. */
 export interface InjectedFault {
@@ -119,4 +120,22 @@ export interface ExchangeEmulatorBase<Book, Request, Fault, Urls> {
   /** ccxt's urls.api pointing at this server */
   ccxtApiUrls(): Urls;
   close(): Promise<void>;
+}
+
+/**
+ * Cutting an emulator's websockets: `dropAll` as an exchange restart or a network blip would (the
+ * clients reconnect), `close` for good with the server.
+ */
+export function streamLifecycle(wss: WebSocketServer, connections: () => Iterable<WebSocket>): { dropAll(): void; close(): Promise<void> } {
+  const dropAll = () => {
+    for (const ws of connections()) ws.terminate();
+  };
+  return {
+    dropAll,
+    close: () =>
+      new Promise<void>((resolve) => {
+        dropAll();
+        wss.close(() => resolve());
+      }),
+  };
 }

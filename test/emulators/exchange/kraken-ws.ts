@@ -8,6 +8,7 @@
  */
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { streamLifecycle } from './emulator-http.ts';
 import type { KrakenBook } from './kraken-book.ts';
 import { fixed, type KrakenPair } from './kraken-types.ts';
 
@@ -84,13 +85,6 @@ export function attachKrakenStreams(server: Server, book: KrakenBook, now: () =>
       const symbol = v2Symbol(book, pair);
       for (const [ws, symbols] of streams) if (symbols.has(symbol)) send(ws, pair, 'update');
     },
-    dropAll() {
-      for (const ws of streams.keys()) ws.terminate();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const ws of streams.keys()) ws.terminate();
-        wss.close(() => resolve());
-      }),
+    ...streamLifecycle(wss, () => streams.keys()),
   };
 }

@@ -7,6 +7,7 @@
  */
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { streamLifecycle } from './emulator-http.ts';
 import type { OkxBook } from './okx-book.ts';
 import { tickerJson } from './okx-json.ts';
 
@@ -70,12 +71,6 @@ export function attachOkxStreams(server: Server, book: OkxBook, now: () => numbe
       const message = JSON.stringify({ arg: { channel: 'tickers', instId }, data: [tickerJson(book, market, now())] });
       for (const [ws, subscribed] of streams) if (subscribed.has(instId)) ws.send(message);
     },
-    dropAll() {
-      for (const ws of streams.keys()) ws.terminate();
-    },
-    async close() {
-      for (const ws of streams.keys()) ws.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
+    ...streamLifecycle(wss, () => streams.keys()),
   };
 }
