@@ -139,23 +139,28 @@ class Heap<T> {
     const n = items.length;
     const e = items[i] as WakeEntry<T>;
     const key = keys[i] as number;
+    let at = i;
     for (;;) {
-      const l = 2 * i + 1;
+      const l = 2 * at + 1;
       if (l >= n) break;
       const r = l + 1;
       const child = r < n && (keys[r] as number) < (keys[l] as number) ? r : l;
       const ck = keys[child] as number;
       if (!(ck < key)) break;
       const c = items[child] as WakeEntry<T>;
-      items[i] = c;
-      keys[i] = ck;
-      c.slots[this.which] = i;
-      i = child;
+      items[at] = c;
+      keys[at] = ck;
+      c.slots[this.which] = at;
+      at = child;
     }
-    items[i] = e;
-    keys[i] = key;
-    e.slots[this.which] = i;
+    // an entry already in order is not touched (heapify() passes every parent: reading each
+    // entry would cost a cache miss apiece)
+    if (at === i) return;
+    items[at] = e;
+    keys[at] = key;
+    e.slots[this.which] = at;
   }
+
 }
 
 /** The wake index of one symbol. */
