@@ -167,8 +167,6 @@ class Heap<T> {
 export class WakeIndex<T> {
   private readonly heaps = [new Heap<T>(LOW), new Heap<T>(HIGH), new Heap<T>(TIME)] as const;
   private readonly stack: number[] = [];
-  /** the woken entries of the tick being read (kept between ticks: thousands are pushed at a new high) */
-  private readonly out: Array<WakeEntry<T>> = [];
   /** woken entries' (seq, place in the tick's list), packed for a numeric sort: see woken() */
   private order = new Float64Array(64);
   private stamp = 0;
@@ -210,15 +208,14 @@ export class WakeIndex<T> {
   woken(price: number, time: number): T[] {
     this.settle();
     const stamp = ++this.stamp;
-    const out = this.out;
-    out.length = 0;
+    const out: Array<WakeEntry<T>> = [];
     this.heaps[LOW].collect(-price, stamp, out, this.stack);
     this.heaps[HIGH].collect(price, stamp, out, this.stack);
     this.heaps[TIME].collect(time, stamp, out, this.stack);
     const k = out.length;
     this.deferring = k * Math.log2(this.size) > this.size;
     if (k < 2) return k === 0 ? [] : [(out[0] as WakeEntry<T>).item];
-    if (k >= PLACES || this.seq >= 2 ** 32) return out.slice().sort((a, b) => a.seq - b.seq).map((e) => e.item);
+    if (k >= PLACES || this.seq >= 2 ** 32) return out.sort((a, b) => a.seq - b.seq).map((e) => e.item);
     // insertion order by a numeric sort of seq·2²¹ + i (exact below 2⁵³: seq < 2³², i < 2²¹),
     // a third of the time of sorting the entries with a comparator when thousands wake
     if (this.order.length < k) this.order = new Float64Array(2 * k);
