@@ -160,7 +160,6 @@ class Heap<T> {
     keys[at] = key;
     e.slots[this.which] = at;
   }
-
 }
 
 /** The wake index of one symbol. */
@@ -217,7 +216,7 @@ export class WakeIndex<T> {
     if (k < 2) return k === 0 ? [] : [(out[0] as WakeEntry<T>).item];
     if (k >= PLACES || this.seq >= 2 ** 32) return out.sort((a, b) => a.seq - b.seq).map((e) => e.item);
     // insertion order by a numeric sort of seq·2²¹ + i (exact below 2⁵³: seq < 2³², i < 2²¹),
-    // a third of the time of sorting the entries with a comparator when thousands wake
+    // half the time of sorting the entries with a comparator when thousands wake (135 → 64 ns each)
     if (this.order.length < k) this.order = new Float64Array(2 * k);
     const order = this.order.subarray(0, k);
     for (let i = 0; i < k; i++) order[i] = (out[i] as WakeEntry<T>).seq * PLACES + i;
