@@ -18,15 +18,23 @@ import { WakeIndex, type WakeEntry } from './wake-index.ts';
 
 const symbolKey = (exchange: string, symbol: string) => `${exchange}\u0000${symbol}`;
 
-const STATE = Symbol('state');
-const SETTINGS = Symbol('settings');
-const WAKE = Symbol('wake');
+const FOLLOW = Symbol('follow');
+
+/**
+ * What the book keeps of a record it follows, in one object of its own: the record itself goes
+ * to dictionary mode once its fields become accessors, so every hidden value read through it
+ * costs a hash lookup; one lookup reaches them all.
+ */
+interface Follow {
+  state: PositionState;
+  settings: MonitorSettings;
+  readonly wakes: WakeIndex<PositionRecord>;
+  readonly entry: WakeEntry<PositionRecord>;
+}
 
 /** A record while the book follows it. */
 interface Followed extends PositionRecord {
-  [STATE]: PositionState;
-  [SETTINGS]: MonitorSettings;
-  [WAKE]: { wakes: WakeIndex<PositionRecord>; entry: WakeEntry<PositionRecord> };
+  [FOLLOW]: Follow;
 }
 
 /** One accessor pair for every record (one shape for all of them): the setter re-derives the wake. */
@@ -34,11 +42,12 @@ const STATE_FIELD: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: Followed): PositionState {
-    return this[STATE];
+    return this[FOLLOW].state;
   },
   set(this: Followed, next: PositionState) {
-    this[STATE] = next;
-    this[WAKE].wakes.update(this[WAKE].entry, wakePrices(next, this[SETTINGS]));
+    const f = this[FOLLOW];
+    f.state = next;
+    f.wakes.update(f.entry, wakePrices(next, f.settings));
   },
 };
 
@@ -46,11 +55,12 @@ const SETTINGS_FIELD: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: Followed): MonitorSettings {
-    return this[SETTINGS];
+    return this[FOLLOW].settings;
   },
   set(this: Followed, next: MonitorSettings) {
-    this[SETTINGS] = next;
-    this[WAKE].wakes.update(this[WAKE].entry, wakePrices(this[STATE], next));
+    const f = this[FOLLOW];
+    f.settings = next;
+    f.wakes.update(f.entry, wakePrices(f.state, next));
   },
 };
 
@@ -146,15 +156,10 @@ export class PositionBook {
 
   /** While in the book, putting a new state or settings in place re-derives the position's wake. */
   private follow(p: PositionRecord, wakes: WakeIndex<PositionRecord>, entry: WakeEntry<PositionRecord>): void {
-    // the values move to hidden fields (not enumerable: spreads, JSON and equality see the
+    // the values move to a hidden field (not enumerable: spreads, JSON and equality see the
     // record's own fields only) behind accessors shared by every record
-    for (const [key, value] of [
-      [STATE, p.state],
-      [SETTINGS, p.settings],
-      [WAKE, { wakes, entry }],
-    ] as const) {
-      Object.defineProperty(p, key, { configurable: true, enumerable: false, writable: true, value });
-    }
+    const follow: Follow = { state: p.state, settings: p.settings, wakes, entry };
+    Object.defineProperty(p, FOLLOW, { configurable: true, enumerable: false, writable: true, value: follow });
     Object.defineProperty(p, 'state', STATE_FIELD);
     Object.defineProperty(p, 'settings', SETTINGS_FIELD);
   }
@@ -164,10 +169,7 @@ export class PositionBook {
     for (const field of ['state', 'settings'] as const) {
       Object.defineProperty(p, field, { configurable: true, enumerable: true, writable: true, value: p[field] });
     }
-    const hidden = p as Partial<Followed>;
-    delete hidden[STATE];
-    delete hidden[SETTINGS];
-    delete hidden[WAKE];
+    delete (p as Partial<Followed>)[FOLLOW];
   }
 
   forUser(userId: string): PositionRecord[] {

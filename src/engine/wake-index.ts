@@ -9,6 +9,12 @@
  * Every entry knows its slot in each heap, so a changed wake moves it in O(log n) and a removal
  * takes O(log n). A tick reads each heap's root (a quiet tick: three comparisons) and walks down
  * only through the entries it wakes, O(k) for k woken.
+ *
+ * A tick that wakes many entries (a new high moves the peak of every trailing position at once)
+ * is followed by as many changed wakes: k sifts of O(log n) each cost more than rebuilding the
+ * heaps in O(n) once k·log₂n passes n. After such a tick, changed wakes only write their keys,
+ * and the next read of the index (a tick, an add, a removal) rebuilds the heaps they touched
+ * first: no read ever sees a heap out of order.
  */
 import type { Wake } from '../domain/monitor/wake.ts';
 
@@ -39,8 +45,10 @@ function keyOf(wake: Wake, which: Which): number {
 class Heap<T> {
   readonly items: Array<WakeEntry<T>> = [];
   private readonly keys: number[] = [];
+  /** a key was written without restoring the order: heapify() before the next read */
+  stale = false;
 
-  constructor(private readonly which: Which) {}
+  constructor(readonly which: Which) {}
 
   push(e: WakeEntry<T>): void {
     this.items.push(e);
@@ -53,6 +61,18 @@ class Heap<T> {
     const i = e.slots[this.which];
     this.keys[i] = keyOf(e.wake, this.which);
     this.down(this.up(i));
+  }
+
+  /** Writes e's changed key and leaves the order to the next heapify(). */
+  setKey(e: WakeEntry<T>): void {
+    this.keys[e.slots[this.which]] = keyOf(e.wake, this.which);
+    this.stale = true;
+  }
+
+  /** Restores the order over all entries, O(n) (Floyd: sift down every parent, bottom up). */
+  heapify(): void {
+    for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.down(i);
+    this.stale = false;
   }
 
   remove(e: WakeEntry<T>): void {
@@ -119,22 +139,26 @@ class Heap<T> {
     const n = items.length;
     const e = items[i] as WakeEntry<T>;
     const key = keys[i] as number;
+    let at = i;
     for (;;) {
-      const l = 2 * i + 1;
+      const l = 2 * at + 1;
       if (l >= n) break;
       const r = l + 1;
       const child = r < n && (keys[r] as number) < (keys[l] as number) ? r : l;
       const ck = keys[child] as number;
       if (!(ck < key)) break;
       const c = items[child] as WakeEntry<T>;
-      items[i] = c;
-      keys[i] = ck;
-      c.slots[this.which] = i;
-      i = child;
+      items[at] = c;
+      keys[at] = ck;
+      c.slots[this.which] = at;
+      at = child;
     }
-    items[i] = e;
-    keys[i] = key;
-    e.slots[this.which] = i;
+    // an entry already in order is not touched (heapify() passes every parent: reading each
+    // entry would cost a cache miss apiece)
+    if (at === i) return;
+    items[at] = e;
+    keys[at] = key;
+    e.slots[this.which] = at;
   }
 }
 
@@ -142,14 +166,19 @@ class Heap<T> {
 export class WakeIndex<T> {
   private readonly heaps = [new Heap<T>(LOW), new Heap<T>(HIGH), new Heap<T>(TIME)] as const;
   private readonly stack: number[] = [];
+  /** woken entries' (seq, place in the tick's list), packed for a numeric sort: see woken() */
+  private order = new Float64Array(64);
   private stamp = 0;
   private seq = 0;
+  /** the last tick woke so many that changed wakes wait for one rebuild (see the top of the file) */
+  private deferring = false;
 
   get size(): number {
     return this.heaps[LOW].items.length;
   }
 
   add(item: T, wake: Wake): WakeEntry<T> {
+    this.settle();
     const e: WakeEntry<T> = { item, seq: this.seq++, wake, slots: [0, 0, 0], stamp: 0 };
     for (const h of this.heaps) h.push(e);
     return e;
@@ -159,12 +188,15 @@ export class WakeIndex<T> {
   update(e: WakeEntry<T>, wake: Wake): void {
     const old = e.wake;
     e.wake = wake;
-    if (old.low !== wake.low) this.heaps[LOW].update(e);
-    if (old.high !== wake.high) this.heaps[HIGH].update(e);
-    if (old.at !== wake.at) this.heaps[TIME].update(e);
+    for (const h of this.heaps) {
+      if (keyOf(old, h.which) === keyOf(wake, h.which)) continue;
+      if (this.deferring) h.setKey(e);
+      else h.update(e);
+    }
   }
 
   remove(e: WakeEntry<T>): void {
+    this.settle();
     for (const h of this.heaps) h.remove(e);
   }
 
@@ -173,12 +205,34 @@ export class WakeIndex<T> {
    * time at or after a time wake), each once, in insertion order.
    */
   woken(price: number, time: number): T[] {
+    this.settle();
     const stamp = ++this.stamp;
     const out: Array<WakeEntry<T>> = [];
     this.heaps[LOW].collect(-price, stamp, out, this.stack);
     this.heaps[HIGH].collect(price, stamp, out, this.stack);
     this.heaps[TIME].collect(time, stamp, out, this.stack);
-    if (out.length > 1) out.sort((a, b) => a.seq - b.seq);
-    return out.map((e) => e.item);
+    const k = out.length;
+    this.deferring = k * Math.log2(this.size) > this.size;
+    if (k < 2) return k === 0 ? [] : [(out[0] as WakeEntry<T>).item];
+    if (k >= PLACES || this.seq >= 2 ** 32) return out.sort((a, b) => a.seq - b.seq).map((e) => e.item);
+    // insertion order by a numeric sort of seq·2²¹ + i (exact below 2⁵³: seq < 2³², i < 2²¹),
+    // half the time of sorting the entries with a comparator when thousands wake (135 → 64 ns each)
+    if (this.order.length < k) this.order = new Float64Array(2 * k);
+    const order = this.order.subarray(0, k);
+    for (let i = 0; i < k; i++) order[i] = (out[i] as WakeEntry<T>).seq * PLACES + i;
+    order.sort();
+    const items = new Array<T>(k);
+    for (let i = 0; i < k; i++) items[i] = (out[(order[i] as number) % PLACES] as WakeEntry<T>).item;
+    return items;
+  }
+
+  /** Rebuilds the heaps whose keys changed while deferring. */
+  private settle(): void {
+    if (!this.deferring) return;
+    for (const h of this.heaps) if (h.stale) h.heapify();
+    this.deferring = false;
   }
 }
+
+/** 2²¹: room for the place of a woken entry in one tick's list */
+const PLACES = 2 ** 21;

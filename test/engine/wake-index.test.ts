@@ -75,17 +75,19 @@ describe('the book wake index', () => {
 });
 
 describe('WakeIndex heaps (fast-check)', () => {
-  it('after any adds, updates and removals, a tick wakes exactly the entries a scan of all of them finds, in insertion order', () => {
+  it('after any adds, updates (one at a time, or many after a tick that woke many) and removals, a tick wakes exactly the entries a scan of all of them finds, in insertion order', () => {
     const price = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constantFrom(-Infinity, Infinity));
     const wake = fc.record({ low: price, high: price, at: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constant(Infinity)) });
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('add' as const), wake }),
+      { arbitrary: fc.record({ kind: fc.constant('add' as const), wake }), weight: 4 },
       fc.record({ kind: fc.constant('update' as const), pick: fc.nat(), wake }),
       fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }),
       fc.record({ kind: fc.constant('tick' as const), price: fc.integer({ min: 0, max: 40 }), time: fc.integer({ min: 0, max: 40 }) }),
+      // a new high: many entries get new wakes at once (the index then rebuilds its heaps once)
+      fc.record({ kind: fc.constant('burst' as const), wakes: fc.array(wake, { maxLength: 60 }) }),
     );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+      fc.property(fc.array(op, { maxLength: 300, size: 'medium' }), (ops) => {
         const index = new WakeIndex<number>();
         const live: Array<WakeEntry<number>> = [];
         let next = 0;
@@ -93,6 +95,7 @@ describe('WakeIndex heaps (fast-check)', () => {
           if (o.kind === 'add') live.push(index.add(next++, o.wake));
           else if (o.kind === 'update' && live.length > 0) index.update(live[o.pick % live.length]!, o.wake);
           else if (o.kind === 'remove' && live.length > 0) index.remove(live.splice(o.pick % live.length, 1)[0]!);
+          else if (o.kind === 'burst') o.wakes.forEach((w, i) => i < live.length && index.update(live[i]!, w));
           else if (o.kind === 'tick') {
             const want = live
               .filter((e) => o.price < e.wake.low || o.price > e.wake.high || o.time >= e.wake.at)
