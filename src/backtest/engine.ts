@@ -2,6 +2,7 @@ import { backstopPrice } from '../domain/backstop.ts';
 import { candleToTicks } from '../domain/candles.ts';
 import { applyManualClose, candleWakes, cloneState, evaluate, openPosition, wakePrices, type Wake } from '../domain/monitor/index.ts';
 import { CONSENSUS_WINDOW_MS, type Signal } from '../domain/signals.ts';
+import { DAY_MS } from '../domain/limits.ts';
 import { toMonitorSettings, toProtectionSettings, type TradingSettings } from '../domain/settings.ts';
 import { accountProtections, protectionLookbackMs, type ExitFact } from '../domain/protections.ts';
 import type { Candle, MonitorAction, MonitorSettings, PositionState, Tick } from '../domain/types.ts';
@@ -65,7 +66,13 @@ export function runBacktest(
   for (const s of [...signals].sort((a, b) => a.createdAt - b.createdAt)) bySymbol.get(s.symbol)?.push(s);
   const open = new Map<string, Open[]>(symbols.map((s) => [s, []]));
   const rejections: Rejection[] = [];
+  /** open times of the entries, oldest first; the limits read the last day of them */
   const entryTimes: number[] = [];
+  let entriesFrom = 0;
+  const entriesOfLastDay = (now: number): readonly number[] => {
+    while (entriesFrom < entryTimes.length && (entryTimes[entriesFrom] as number) <= now - DAY_MS) entriesFrom++;
+    return entriesFrom === 0 ? entryTimes : entryTimes.slice(entriesFrom);
+  };
   const quote = splitSymbol(symbols[0] ?? '').quote || 'USDT';
   const ledger = createLedger({ balance: opts.balance, fee: opts.fee, slippage: opts.slippage, mode: opts.settings.mode, quote, checkFunds: opts.fixedQty === null });
   /** last close per base asset, for valuing holdings */
@@ -143,7 +150,7 @@ export function runBacktest(
         regimeCandles,
         open: list[0] ? { side: list[0].trade.side, busy: false } : null,
         openPositions: ledger.openCount,
-        recentTradeTimes: entryTimes,
+        recentTradeTimes: entriesOfLastDay(candle.time),
         locks: lookback > 0 ? accountProtections({ now: candle.time, exits: recentExits(candle.time), equity: ledger.equity, settings: protections }) : [],
         history: ledger.history(),
         market: {
