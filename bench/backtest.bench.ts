@@ -1,4 +1,7 @@
-import { availableParallelism, loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { backtestFromCsv } from '../src/backtest/run.ts';
 import { fmt, ms, rng, type Bench } from './lib.ts';
 
@@ -46,6 +49,62 @@ function bareParse(text: string): number {
     for (let k = 0; k < f.length; k++) sum += Number(f[k]);
   }
   return sum;
+}
+
+const ROOT = join(import.meta.dirname, '..');
+const CLI = join(ROOT, 'dist', 'backtest', 'cli.js');
+
+/** ms of wall time of a child process, from spawn to exit (startup, reading the file, the work) */
+function timeProcess(args: string[]): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`node ${args.slice(0, 2).join(' ')} … exited ${r.status ?? r.signal}`);
+  return ms(t);
+}
+
+/**
+ * Issue 16's figure: the compiled backtest CLI as a whole process (node startup, reading the
+ * files, parsing, simulating, the report) against a whole process that only reads the candles
+ * file and splits it into numbers, best of 3 each.
+ */
+function wholeProcess(candles: string, signals: string, settings: string): void {
+  // the compiled JavaScript, as `npm start` runs the bot: build when dist/ is missing
+  if (!existsSync(CLI)) {
+    const built = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('npm run build failed');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bench-backtest-'));
+  try {
+    const files = { candles: join(dir, 'candles.csv'), signals: join(dir, 'signals.csv'), settings: join(dir, 'settings.json') };
+    writeFileSync(files.candles, candles);
+    writeFileSync(files.signals, signals);
+    writeFileSync(files.settings, settings);
+    const bareScript =
+      "const t=require('fs').readFileSync(process.argv[1],'utf8').split('\\n');let s=0;" +
+      "for(let i=1;i<t.length;i++){if(t[i]==='')continue;const f=t[i].split(',');for(let k=0;k<f.length;k++)s+=Number(f[k]);}" +
+      'if(s===-1)console.log(s);';
+    const cli = (extra: string[]) => [CLI, '--candles', files.candles, '--signals', files.signals, '--settings', files.settings, ...extra];
+    const bare: number[] = [];
+    const sized: number[] = [];
+    const fixed: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      bare.push(timeProcess(['-e', bareScript, files.candles]));
+      sized.push(timeProcess(cli([])));
+      fixed.push(timeProcess(cli(['--fixed-qty', '0.1'])));
+    }
+    const b = Math.min(...bare);
+    console.log('whole process, startup included (node dist/backtest/cli.js vs node -e reading and splitting the file)');
+    console.log(`  bare parse process, best of 3            ${fmt(b, 0)} ms`);
+    for (const [label, times] of [
+      ['sized', sized],
+      ['--fixed-qty 0.1', fixed],
+    ] as const) {
+      const f = Math.min(...times);
+      console.log(`  backtest ${label.padEnd(16)} best of 3   ${fmt(f, 0)} ms = ${fmt(f / b, 2)}× (target ≤ 1.3×)`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const bench: Bench = {
@@ -101,6 +160,7 @@ const bench: Bench = {
       console.log(`  backtest / bare parse                     ${fmt(f / b, 2)}× (target ≤ 2×)`);
       console.log(`  trades ${s.trades}, win rate ${fmt(s.win_rate * 100)} %, signals not traded ${s.signals.rejected}`);
     }
+    wholeProcess(candles, signals, settings);
     console.log(`machine: ${availableParallelism()} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (1/5/15 min)`);
   },
 };

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatSummary } from './report.ts';
@@ -53,13 +53,16 @@ export async function runCli(argv: readonly string[], out: (s: string) => void, 
       return 2;
     }
   }
-  const read = async (file: string) => {
+  // one synchronous read: a CLI has nothing else to do meanwhile, and a 60 MB file read in the
+  // async API's chunks costs a tenth of the whole run
+  const readBytes = async (file: string) => {
     try {
-      return await readFile(file, 'utf8');
+      return readFileSync(file);
     } catch (e) {
       throw new Error(`${file}:1:1: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   };
+  const read = async (file: string) => (await readBytes(file)).toString('utf8');
   let inputs: BacktestInputs;
   try {
     const candles = await Promise.all(
@@ -68,7 +71,8 @@ export async function runCli(argv: readonly string[], out: (s: string) => void, 
         const split = eq > 0 && !existsSync(arg);
         const symbol = split ? arg.slice(0, eq) : null;
         const file = split ? arg.slice(eq + 1) : arg;
-        return { symbol, file, text: await read(file) };
+        // the candles as bytes: a million rows parse without being decoded to a string first
+        return { symbol, file, bytes: await readBytes(file) };
       }),
     );
     const settingsFile = values.settings as string | undefined;

@@ -1,20 +1,22 @@
 import { backstopPrice } from '../domain/backstop.ts';
 import { candleToTicks } from '../domain/candles.ts';
 import { applyManualClose, candleWakes, cloneState, evaluate, openPosition, wakePrices, type Wake } from '../domain/monitor/index.ts';
-import { baseAsset } from '../domain/portfolio.ts';
 import { CONSENSUS_WINDOW_MS, type Signal } from '../domain/signals.ts';
+import { DAY_MS } from '../domain/limits.ts';
 import { toMonitorSettings, toProtectionSettings, type TradingSettings } from '../domain/settings.ts';
-import { protectionLookbackMs, type ExitFact } from '../domain/protections.ts';
+import { accountProtections, protectionLookbackMs, type ExitFact } from '../domain/protections.ts';
 import type { Candle, MonitorAction, MonitorSettings, PositionState, Tick } from '../domain/types.ts';
 import { createLedger, type BacktestTrade, type OpenPosition as Open } from './ledger.ts';
-import { decideEntry } from './entry.ts';
-import { REGIME_INTERVAL_MS, regimeSeries, regimeWindow } from '../domain/volatility.ts';
+import { decideEntry } from '../domain/entry-decision.ts';
+import { splitSymbol } from '../domain/fills.ts';
+import { dailyVolatility, REGIME_INTERVAL_MS, regimeSeries, regimeWindow } from '../domain/volatility.ts';
 
 /**
  * The backtest: candles become ticks (SPEC §6), signals enter at the open of the first candle at
- * or after their creation, and every open position runs through the same evaluate() the live
- * monitor calls. Paper fills: exits at the monitor's fill price ∓ slippage (a long sells lower, a
- * short buys back higher), fee = rate × fill value on entry and on every exit.
+ * or after their creation through the same entry decision as live (domain/entry-decision.ts), and
+ * every open position runs through the same evaluate() the live monitor calls. Money is a paper
+ * account (ledger.ts): fills at the tick ± slippage, fees and P&L as the paper exchange and the
+ * engine book them.
  */
 
 export interface BacktestOptions {
@@ -63,15 +65,23 @@ export function runBacktest(
   const bySymbol = new Map<string, Signal[]>(symbols.map((s) => [s, []]));
   for (const s of [...signals].sort((a, b) => a.createdAt - b.createdAt)) bySymbol.get(s.symbol)?.push(s);
   const open = new Map<string, Open[]>(symbols.map((s) => [s, []]));
-  /** last price seen per symbol, for valuing open exposure */
-  const mark = new Map<string, number>();
   const rejections: Rejection[] = [];
+  /** open times of the entries, oldest first; the limits read the last day of them */
   const entryTimes: number[] = [];
-  const ledger = createLedger(opts);
+  let entriesFrom = 0;
+  const entriesOfLastDay = (now: number): readonly number[] => {
+    while (entriesFrom < entryTimes.length && (entryTimes[entriesFrom] as number) <= now - DAY_MS) entriesFrom++;
+    return entriesFrom === 0 ? entryTimes : entryTimes.slice(entriesFrom);
+  };
+  const quote = splitSymbol(symbols[0] ?? '').quote || 'USDT';
+  const ledger = createLedger({ balance: opts.balance, fee: opts.fee, slippage: opts.slippage, mode: opts.settings.mode, quote, checkFunds: opts.fixedQty === null });
+  /** last close per base asset, for valuing holdings */
+  const markOf = new Map<string, number>();
 
   /** closed trades in closing order, as the protections read them (time and reason of the last exit) */
   const exitFacts: ExitFact[] = [];
-  const lookback = protectionLookbackMs(toProtectionSettings(opts.settings));
+  const protections = toProtectionSettings(opts.settings);
+  const lookback = protectionLookbackMs(protections);
   const finish = (o: Open, list: Open[]) => {
     list.splice(list.indexOf(o), 1);
     ledger.close(o);
@@ -120,28 +130,40 @@ export function runBacktest(
       series = regimeSeries(candles);
       regimeOf.set(symbol, series);
     }
-    const decide = () =>
-      decideEntry(signal, {
-        candles,
-        index,
-        regimeCandles: regimeWindow(series, candle.time, series === candles ? intervalOf(candles) : REGIME_INTERVAL_MS),
-        live,
+    const regimeCandles = regimeWindow(series, candle.time, series === candles ? intervalOf(candles) : REGIME_INTERVAL_MS);
+    const volatility = dailyVolatility(candles, index);
+    // the same decision as live (domain/entry-decision.ts), on what the backtest knows at this open
+    const decide = () => {
+      const everyOpen = [...open.values()].flat();
+      const liveAccuracy: Record<string, number | null> = {};
+      for (const l of live) liveAccuracy[l.source] ??= ledger.accuracy(l.source);
+      return decideEntry({
+        signal,
+        now: candle.time,
+        symbol,
         settings: opts.settings,
-        cash: ledger.cash,
-        exposures: [...open.values()].flat().map((o) => ({ asset: baseAsset(o.symbol), value: o.state.qty * (mark.get(o.symbol) ?? o.state.entry) })),
+        trustedSources: opts.trustedSources,
+        live,
+        liveAccuracy,
+        sourceAccuracy: ledger.accuracy(signal.source),
+        volatility,
+        regimeCandles,
+        open: list[0] ? { side: list[0].trade.side, busy: false } : null,
         openPositions: ledger.openCount,
-        entryTimes,
+        recentTradeTimes: entriesOfLastDay(candle.time),
+        locks: lookback > 0 ? accountProtections({ now: candle.time, exits: recentExits(candle.time), equity: ledger.equity, settings: protections }) : [],
         history: ledger.history(),
-        fee: opts.fee,
-        slippage: opts.slippage,
-        fixedQty: opts.fixedQty,
-        ...(opts.trustedSources ? { trustedSources: opts.trustedSources } : {}),
-        openSide: list[0]?.trade.side ?? null,
-        exits: recentExits(candle.time),
-        equity: ledger.cash + [...open.values()].flat().reduce((sum, o) => sum + o.margin, 0),
+        market: {
+          price: candle.open,
+          free: ledger.cash,
+          holdings: ledger.holdings(everyOpen, (asset) => markOf.get(asset)),
+          feeRate: opts.fee,
+          fixedQty: opts.fixedQty,
+        },
       });
+    };
     let d = decide();
-    if (d.ok && d.action === 'reverse') {
+    if (d.kind === 'reverse') {
       // SPEC §3 rule 7: the open position closes at this open, then the reverse is decided on the cash after it
       const current = list[0] as Open;
       const r = applyManualClose(current.state, 1, candle.open, candle.time, 'signal_reverse');
@@ -151,17 +173,21 @@ export function runBacktest(
       if (!d.reopen) return;
       d = decide();
     }
-    if (!d.ok) {
-      rejections.push({ signal, reasons: d.reasons });
+    if (d.kind !== 'open') {
+      rejections.push({ signal, reasons: d.kind === 'reject' ? d.reasons : [`entry decision ${d.kind} with nothing open`] });
       return;
     }
-    if (d.action === 'reverse') return; // cannot happen: nothing is open any more
+    const filled = ledger.open(symbol, d.side, d.qty, candle.open, d.leverage);
+    if (!filled.ok) {
+      rejections.push({ signal, reasons: [filled.error.message] });
+      return;
+    }
     entryTimes.push(candle.time);
     const state = openPosition(
-      { side: d.side, entry: d.entry, qty: d.qty, stopLoss: d.stopLoss, takeProfit: d.takeProfit, openedAt: candle.time, mode: opts.settings.mode, leverage: d.leverage },
+      { side: d.side, entry: filled.value.entry, qty: filled.value.qty, stopLoss: d.stopLoss, takeProfit: d.takeProfit, openedAt: candle.time, mode: opts.settings.mode, leverage: d.leverage },
       monitor,
     );
-    list.push(ledger.open(symbol, cloneState(state, candle.open), d.margin, candle.time));
+    list.push(ledger.track(symbol, signal.source, cloneState(state, candle.open), filled.value.entryFee, candle.time));
   };
 
   interface Lane {
@@ -171,6 +197,7 @@ export function runBacktest(
     signals: Signal[];
     next: number;
     list: Open[];
+    base: string;
   }
   const lanes: Lane[] = symbols.map((symbol) => ({
     symbol,
@@ -179,6 +206,7 @@ export function runBacktest(
     signals: bySymbol.get(symbol) as Signal[],
     next: 0,
     list: open.get(symbol) as Open[],
+    base: splitSymbol(symbol).base,
   }));
   let ticks = 0;
   for (const l of lanes) ticks += 4 * l.candles.length;
@@ -227,7 +255,7 @@ export function runBacktest(
       si++;
     }
     lane.next = si;
-    mark.set(symbol, candle.close);
+    markOf.set(lane.base, candle.close);
     if (list.length === 0) continue;
     for (const o of list.slice()) {
       if (!(awake?.includes(o) ?? false) && !candleMayAct(o.state, candle)) continue;

@@ -1,6 +1,6 @@
 import { parseSettings, type TradingSettings } from '../domain/settings.ts';
 import type { Candle, Result } from '../domain/types.ts';
-import { CsvError, parseCandlesCsv, parseSignalsCsv, type SignalRow } from '../domain/csv.ts';
+import { CsvError, parseCandlesBytes, parseCandlesCsv, parseSignalsCsv, type SignalRow } from '../domain/csv.ts';
 import { runBacktest, type BacktestRun } from './engine.ts';
 import { summarize, type BacktestSummary } from './report.ts';
 
@@ -17,9 +17,12 @@ export interface CsvInput {
   text: string;
 }
 
+/** a candles file as text, or as the bytes read from disk (parsed without decoding: parseCandlesBytes) */
+export type CandlesInput = { file: string; text: string } | { file: string; bytes: Uint8Array };
+
 export interface BacktestInputs {
   /** symbol null = a plain FILE: the symbol is the one the signals name */
-  candles: Array<CsvInput & { symbol: string | null }>;
+  candles: Array<CandlesInput & { symbol: string | null }>;
   signals: CsvInput;
   settings?: CsvInput | null;
   balance: number;
@@ -92,7 +95,7 @@ export function backtestFromCsv(inputs: BacktestInputs): Result<BacktestOutput, 
       }
       symbol = named[0] ?? c.file;
     }
-    const parsed = parseCandlesCsv(c.text, c.file);
+    const parsed = 'bytes' in c ? parseCandlesBytes(c.bytes, c.file) : parseCandlesCsv(c.text, c.file);
     if (!parsed.ok) return { ok: false, error: new InputError(parsed.error.message) };
     if (parsed.value.length === 0) return { ok: false, error: new InputError(`${c.file}:2:1: no candles`) };
     candles.set(symbol, parsed.value);

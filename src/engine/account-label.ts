@@ -3,7 +3,7 @@ import type { AccountRecord } from '../db/repos/accounts.ts';
 import { EXCHANGE_IDS, exchangeName, quirksFor } from '../exchange/quirks/index.ts';
 import type { ExchangeId, TradingMode } from '../exchange/port.ts';
 import { marketSymbol } from './market-symbol.ts';
-import { splitSymbol } from './fills.ts';
+import { splitSymbol } from '../domain/fills.ts';
 
 export function accountLabel(account: Pick<AccountRecord, 'exchange' | 'mode' | 'isPaper' | 'apiKeyHint' | 'marginMode'>): string {
   const exchange = exchangeName(account.exchange);

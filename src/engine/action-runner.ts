@@ -20,7 +20,7 @@ import type { TradeSource } from '../db/repos/trades.ts';
 import type { Db } from '../db/client.ts';
 import type { ExitEventKind } from './events.ts';
 import type { EngineContext } from './context.ts';
-import { exitPnl, feeInQuote, heldAfterFill, isDust, remainingQty } from './fills.ts';
+import { accountExit, isDust } from '../domain/fills.ts';
 import { attemptOf, certainAfter, intentClientOrderId, intentOf, lookUp, MAX_ATTEMPTS, sendOnce, type SendOutcome } from './tracked-order.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
 import { createOfflineExits } from './offline-exits.ts';
@@ -218,22 +218,11 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
       return false;
     }
     const result = outcome.result;
-    // a short's buy-back repays what it received: a fee taken in the coin bought repays nothing
-    // (the close asks for that much more), so the position shrinks by the net, never the gross
-    const fill = Math.min(p.state.side === 'short' ? heldAfterFill(result) : result.filledQty, p.state.qty);
-    const exitFee = feeInQuote(result);
-    const pnl = exitPnl({
-      side: p.state.side,
-      entry: p.state.entry,
-      exit: result.avgPrice,
-      qty: fill,
-      qtyInitial: p.state.qtyInitial,
-      entryFee: p.entryFee,
-      exitFee,
-    });
+    const exit = accountExit({ ...p.state, entryFee: p.entryFee }, result);
+    const { pnl, fee: exitFee, qty: fill } = exit;
     const s = cloneState(p.state);
     s.partialTaken = [...p.state.partialTaken];
-    s.qty = remainingQty(p.state.qty, fill);
+    s.qty = exit.remaining;
     if (action.type === 'partial') s.partialTaken[action.level] = true;
     if (action.type === 'reduce' && action.reason === 'liquidation_protection') s.liquidationWarned = true;
     const reason = action.reason;

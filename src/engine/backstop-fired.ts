@@ -10,7 +10,7 @@ import type { PositionRecord, StoredBackstop } from '../db/repos/positions.ts';
 import type { StopOrderState } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { positionRef } from './action-runner.ts';
-import { exitPnl, remainingQty } from './fills.ts';
+import { accountExit } from '../domain/fills.ts';
 import { CLOSE_TOLERANCE } from '../domain/backstop.ts';
 
 export function createFiredRecorder(ctx: EngineContext, onClosed: (p: PositionRecord) => void) {
@@ -21,12 +21,11 @@ export function createFiredRecorder(ctx: EngineContext, onClosed: (p: PositionRe
     const { repos, clock } = ctx;
     const fill = seen.fill!;
     const now = clock.now();
-    const qty = Math.min(fill.filledQty, p.state.qty);
-    const exitFee = fill.feeCurrency === p.symbol.split('/')[0] ? fill.fee * fill.avgPrice : fill.fee;
-    const pnl = exitPnl({ side: p.state.side, entry: p.state.entry, exit: fill.avgPrice, qty, qtyInitial: p.state.qtyInitial, entryFee: p.entryFee, exitFee });
+    const exit = accountExit({ ...p.state, entryFee: p.entryFee }, fill);
+    const { pnl, fee: exitFee, qty } = exit;
     const s = cloneState(p.state);
     s.partialTaken = [...p.state.partialTaken];
-    s.qty = remainingQty(p.state.qty, qty);
+    s.qty = exit.remaining;
     const closed = s.qty <= s.qtyInitial * CLOSE_TOLERANCE;
     if (closed) {
       s.qty = 0;

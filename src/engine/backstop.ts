@@ -20,7 +20,7 @@ import type { PositionRecord, StoredBackstop } from '../db/repos/positions.ts';
 import { isExchangeError, type ExchangePort, type StopOrderState } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { positionRef } from './action-runner.ts';
-import { exitPnl, remainingQty } from './fills.ts';
+import { exitPnl, remainingQty } from '../domain/fills.ts';
 import { createFiredRecorder } from './backstop-fired.ts';
 import { BACKSTOP_BUFFER, BACKSTOP_MIN_MOVE_MS, BACKSTOP_RECONCILE_MS, BACKSTOP_STEP, backstopClientId, backstopPrice, CLOSE_TOLERANCE, QTY_TOLERANCE } from '../domain/backstop.ts';
 import { DatabaseUnavailableError } from './db-health.ts';

@@ -1,25 +1,21 @@
 /**
- * The story of one signal for one account, up to the order: validate (SPEC §3) → one position per
- * account and symbol (rule 7) → limits → SL/TP
- * (§4) → size (§4) → portfolio (§5). Every rule is the domain's; this file only gathers the
- * inputs (balance, prices, history, open positions) and collects every refusal reason.
+ * The story of one signal for one account, up to the order: this file gathers the inputs
+ * (open positions, history, candles, protections, price, balance, holdings) and asks the domain's
+ * one entry decision (domain/entry-decision.ts), the same function the backtest calls.
  */
-import { MAX_SIGNAL_AGE_MS, validateSignal, isThinSession, type Signal } from '../domain/signals.ts';
-import { planAgainstOpen } from '../domain/one-position.ts';
+import { MAX_SIGNAL_AGE_MS, type Signal } from '../domain/signals.ts';
+import { accountHoldings, decideEntry as decideDomainEntry, type EntryMarket } from '../domain/entry-decision.ts';
 import { dailyVolatility } from '../domain/volatility.ts';
-import { checkTradeLimits, DAY_MS } from '../domain/limits.ts';
-import { computeSlTp } from '../domain/sltp.ts';
-import { calculatePositionSize } from '../domain/sizing.ts';
-import { analyzeTrade, baseAsset, categoryOf, type Holding } from '../domain/portfolio.ts';
+import { DAY_MS } from '../domain/limits.ts';
 import type { Candle, Side } from '../domain/types.ts';
-import { effectiveLeverage, effectiveRiskPerTrade, riskLevelNotes, toProtectionSettings, type TradingSettings } from '../domain/settings.ts';
-import { locksOnPair, protectionLookbackMs } from '../domain/protections.ts';
+import { toProtectionSettings, type TradingSettings } from '../domain/settings.ts';
+import { protectionLookbackMs, type ProtectionLock } from '../domain/protections.ts';
 import { accountEquity, locksFromExits, toExitFacts } from './protection-state.ts';
 import type { SignalRecord } from '../db/repos/signals.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort, TradingMode } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
-import { splitSymbol } from './fills.ts';
+import { splitSymbol } from '../domain/fills.ts';
 import { signalRowProblems } from './signal-row.ts';
 
 export type CandleSource = (exchange: string, symbol: string) => Promise<Candle[]>;
@@ -123,99 +119,60 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
     ctx.repos.trades.stats(input.userId),
     lookback > 0 ? ctx.repos.trades.accountExitsSince(input.userId, input.accountId, now - lookback) : Promise.resolve([]),
   ]);
-  // per-day volatility of the recent candles, as the backtest reads it (the seed's 0.02 is daily)
-  const volatility = dailyVolatility(candles, candles.length);
-
-  const decision = validateSignal(toDomainSignal(signal), {
-    now,
-    mode: settings.mode,
-    hasOpenLong: open?.state.side === 'long',
-    threshold: {
-      volatility,
+  const decide = (locks: readonly ProtectionLock[], market: EntryMarket | null) =>
+    decideDomainEntry({
+      signal: toDomainSignal(signal),
+      now,
+      symbol,
+      settings,
+      trustedSources: input.trustedSources,
+      userId: input.userId,
+      live: live.signals,
+      liveAccuracy: live.accuracy,
       sourceAccuracy,
-      thinSession: isThinSession(now),
-    },
-    live: live.signals,
-    userId: input.userId,
-    sourceAccuracy: live.accuracy,
-    trustedSources: input.trustedSources,
-  });
-  if (!decision.execute || decision.intent === null) return { kind: 'reject', reasons: decision.reasons };
-  const action = signal.action.toUpperCase() === 'BUY' ? 'BUY' : 'SELL';
-  const plan = planAgainstOpen({ symbol, action, mode: settings.mode, open: open?.state.side ?? null });
-  if (plan.kind === 'refuse') return { kind: 'reject', reasons: [plan.reason] };
-  if (plan.kind === 'reverse' && open) {
-    if (open.status !== 'open' || open.pendingAction) return { kind: 'reject', reasons: [`an order of the open ${open.state.side} of ${symbol} is still in progress`] };
-    return { kind: 'reverse', position: open, reopen: plan.open !== null };
-  }
+      // per-day volatility of the recent candles, as the backtest reads it (the seed's 0.02 is daily)
+      volatility: dailyVolatility(candles, candles.length),
+      regimeCandles: candles,
+      open: open ? { side: open.state.side, busy: open.status !== 'open' || open.pendingAction !== null } : null,
+      openPositions: mine.length,
+      recentTradeTimes,
+      locks,
+      history: stats.count > 0 ? { closedTrades: stats.count, winRate: stats.wins / stats.count, avgWin: stats.avgWin, avgLoss: stats.avgLoss } : null,
+      market,
+    });
 
-  // protections (stop-loss guard, max drawdown, cooldown after an exit): the same domain functions as
-  // the backtest, and the same derivation as /status after a restart (protection-state.ts)
+  // protections (stop-loss guard, max drawdown, cooldown after an exit): the same derivation as
+  // /status after a restart (protection-state.ts); the equity is read only when a drawdown can show
+  let locks: ProtectionLock[] = [];
   if (lookback > 0) {
-    const all = await locksFromExits(now, toExitFacts(exits), protections, () => accountEquity(ctx, input.accountId, port, symbol, mine));
-    ctx.protectionLocks?.record(input.userId, input.accountId, all);
-    const locks = locksOnPair(all, symbol);
-    if (locks.length > 0) return { kind: 'reject', reasons: locks.map((l) => l.reason) };
+    locks = await locksFromExits(now, toExitFacts(exits), protections, () => accountEquity(ctx, input.accountId, port, symbol, mine));
+    ctx.protectionLocks?.record(input.userId, input.accountId, locks);
   }
+  // every check that needs no market first: the exchange is asked only for a signal that passes them
+  const screened = decide(locks, null);
+  if (screened.kind === 'reject') return screened;
+  if (screened.kind === 'reverse') return { kind: 'reverse', position: open!, reopen: screened.reopen };
 
-  const limits = checkTradeLimits({
-    now,
-    recentTradeTimes,
-    openPositions: mine.length,
-    maxPositions: settings.maxPositions,
-    dailyTradeLimit: settings.dailyTradeLimit,
-    hourlyTradeLimit: settings.hourlyTradeLimit,
-  });
-  if (!limits.execute) return { kind: 'reject', reasons: limits.reasons };
-
-  const side: Side = plan.kind === 'open' ? plan.side : action === 'BUY' ? 'long' : 'short';
   // the price from the shared feed when it is fresh, and the balance from the cache, together
   const { quote } = splitSymbol(symbol);
-  const [price, balance] = await Promise.all([feedPrice(ctx, input.exchange, settings.mode, symbol, now) ?? port.fetchPrice(symbol), ctx.balances.get(input.accountId, port)]);
-  const levels = computeSlTp({
-    side,
-    entry: price,
-    signalStopLoss: signal.stopLoss,
-    signalTakeProfit: signal.takeProfit,
-    candles,
-    stopLossPct: settings.stopLossPct,
-    takeProfitPct: settings.takeProfitPct,
-  });
-  // never more leverage than the market itself allows (the exchange's market list, and its leverage brackets where it has them)
-  const maxLeverage = port.maxLeverage ? await port.maxLeverage(symbol) : (await port.market(symbol)).maxLeverage;
-  const wantedLeverage = input.leverageCap != null && input.leverageCap >= 1 ? Math.min(effectiveLeverage(settings), Math.floor(input.leverageCap)) : effectiveLeverage(settings);
-  const leverage = maxLeverage !== undefined && wantedLeverage > maxLeverage ? maxLeverage : wantedLeverage;
+  const [price, balance, maxLeverage] = await Promise.all([
+    feedPrice(ctx, input.exchange, settings.mode, symbol, now) ?? port.fetchPrice(symbol),
+    ctx.balances.get(input.accountId, port),
+    port.maxLeverage ? port.maxLeverage(symbol) : port.market(symbol).then((m) => m.maxLeverage),
+  ]);
   const free = balance[quote]?.free ?? 0;
-  const sizing = calculatePositionSize({
-    balance: free,
-    riskPerTradePct: effectiveRiskPerTrade(settings),
-    stopLossPct: levels.stopLossPct,
-    volatility,
-    confidence: decision.score,
-    maxPosition: settings.maxPosition,
-    leverage,
-    mode: settings.mode,
-    history: stats.count > 0 ? { closedTrades: stats.count, winRate: stats.wins / stats.count, avgWin: stats.avgWin, avgLoss: stats.avgLoss } : null,
-  });
-  if (!(sizing.notional > 0)) return { kind: 'reject', reasons: [`no size: free ${quote} balance is ${free}`] };
-
-  const holdings = await holdingsOf(ctx, balance, quote, mine, input.exchange);
-  const portfolio = analyzeTrade(holdings, { asset: baseAsset(symbol), value: sizing.notional, kind: 'open' });
-  if (!portfolio.execute) return { kind: 'reject', reasons: portfolio.reasons };
-  const notional = sizing.notional * portfolio.sizeMultiplier;
-  const notes = [...riskLevelNotes(settings), ...(leverage < wantedLeverage ? [`leverage capped at the market's maximum ${leverage}×`] : []), ...(sizing.cappedBy ? [`size capped by ${sizing.cappedBy}`] : []), ...portfolio.reasons];
-  return {
-    kind: 'open',
-    side,
-    qty: notional / price,
-    price,
-    stopLoss: levels.stopLoss,
-    takeProfit: levels.takeProfit,
-    leverage: sizing.leverage,
-    notes,
-    concentration: portfolio.concentration,
-    free,
-  };
+  const spot = ctx.feeds(input.exchange, 'spot');
+  const holdings = accountHoldings(
+    Object.entries(balance).map(([asset, b]) => [asset, b.total] as [string, number]),
+    quote,
+    (asset) => spot?.lastTick(`${asset}/${quote}`)?.price,
+    mine.map((p) => ({ symbol: p.symbol, qty: p.state.qty, entry: p.state.entry, mode: p.state.mode, leverage: p.state.leverage })),
+  );
+  // the exchange refuses an order it cannot fund; the fee is its own and not known here
+  const d = decide(locks, { price, free, holdings, maxLeverage, leverageCap: input.leverageCap, feeRate: 0 });
+  if (d.kind === 'open') return { ...d, free };
+  if (d.kind === 'reject') return d;
+  throw new Error(`entry decision ${d.kind} with the market known`);
 }
 
 /** ms: a feed price older than this is asked for over REST instead */
@@ -226,38 +183,4 @@ function feedPrice(ctx: EngineContext, exchange: string, mode: TradingMode, symb
   const feed = ctx.feeds(exchange, mode);
   const tick = feed && !feed.isStale() ? feed.lastTick(symbol) : undefined;
   return tick && tick.price > 0 && now - tick.time <= FEED_PRICE_MAX_AGE_MS ? tick.price : undefined;
-}
-
-/**
- * What the account holds, valued in quote: stablecoin and quote balances at 1, other spot
- * balances at the shared feed's last price, and the bot's open positions (margin at entry).
- */
-async function holdingsOf(
-  ctx: EngineContext,
-  balance: Readonly<Record<string, { total: number }>>,
-  quote: string,
-  open: ReadonlyArray<{ symbol: string; exchange: string; state: { qty: number; entry: number; mode: string; leverage: number } }>,
-  exchange: string,
-): Promise<Holding[]> {
-  const holdings: Holding[] = [];
-  const feed = ctx.feeds(exchange, 'spot');
-  for (const [asset, b] of Object.entries(balance)) {
-    if (!(b.total > 0)) continue;
-    if (asset === quote || categoryOf(asset) === 'stable') {
-      holdings.push({ asset, value: b.total });
-      continue;
-    }
-    const price = feed?.lastTick(`${asset}/${quote}`)?.price;
-    if (price !== undefined) holdings.push({ asset, value: b.total * price });
-  }
-  for (const p of open) {
-    if (p.state.mode === 'spot') {
-      // spot positions are already in the balance above when the feed priced them
-      if (holdings.some((h) => h.asset === baseAsset(p.symbol))) continue;
-      holdings.push({ asset: baseAsset(p.symbol), value: p.state.qty * p.state.entry });
-    } else {
-      holdings.push({ asset: baseAsset(p.symbol), value: (p.state.qty * p.state.entry) / Math.max(1, p.state.leverage), exposure: p.state.qty * p.state.entry });
-    }
-  }
-  return holdings;
 }

@@ -1,6 +1,6 @@
 /** EngineFacade: what the Telegram layer calls. Reads come from the book and the repos; actions go to controls. */
 import { accountLabel, accountQuote } from './account-label.ts';
-import { splitSymbol } from './fills.ts';
+import { splitSymbol } from '../domain/fills.ts';
 import { mergeSignalViews } from './input-views.ts';
 import { toMonitorSettings } from '../domain/settings.ts';
 import { baseAsset, DEFAULT_PORTFOLIO_LIMITS, herfindahl, type Holding } from '../domain/portfolio.ts';

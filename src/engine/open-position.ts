@@ -16,7 +16,7 @@ import type { Db } from '../db/client.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
-import { feeInQuote, heldAfterFill } from './fills.ts';
+import { accountEntry } from '../domain/fills.ts';
 import { entryPlanOf, positionDetails, signalOf } from './position-details.ts';
 import { attemptOf, certainAfter, intentClientOrderId, lookUp, MAX_ATTEMPTS, sendOnce, type SendOutcome } from './tracked-order.ts';
 
@@ -202,15 +202,15 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
     const s = position.state;
     const filled = cloneState(s, fill.avgPrice);
     // what the account holds: a fee the exchange took in the bought coin is not ours to sell (SPEC §11)
-    const held = heldAfterFill(fill);
-    filled.entry = fill.avgPrice;
-    filled.qtyInitial = held;
-    filled.qty = held;
+    const entry = accountEntry(fill);
+    filled.entry = entry.entry;
+    filled.qtyInitial = entry.qty;
+    filled.qty = entry.qty;
     position.state = filled;
     // the signal's own levels are prices: their percent is from the fill
     const targetPrices = position.settings.targetPrices;
     if (targetPrices) position.settings = { ...position.settings, partialTpLevels: levelsFromPrices(filled.side, filled.entry, targetPrices) };
-    position.entryFee = feeInQuote(fill);
+    position.entryFee = entry.entryFee;
     position.feesPaid = position.entryFee;
     position.status = 'open';
     position.pendingAction = null;

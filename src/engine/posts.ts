@@ -18,7 +18,7 @@ import type { EngineContext } from './context.ts';
 import { decideEntry, type CandleSource } from './decide-entry.ts';
 import type { Actor } from './facade.ts';
 import { marketSymbol } from './market-symbol.ts';
-import { splitSymbol } from './fills.ts';
+import { splitSymbol } from '../domain/fills.ts';
 
 /** a preview traded later than this is refused (prices move): the trader sends it again, ms */
 export const PREVIEW_MAX_AGE_MS = 15 * 60_000;

@@ -10,7 +10,7 @@ import type { TradeRecord } from '../db/repos/trades.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
-import { splitSymbol } from './fills.ts';
+import { splitSymbol } from '../domain/fills.ts';
 
 export interface ProtectedAccount {
   userId: string;

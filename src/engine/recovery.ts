@@ -11,7 +11,7 @@ import type { Db } from '../db/client.ts';
 import type { EngineContext } from './context.ts';
 import type { ActionRunner } from './action-runner.ts';
 import type { Entries } from './open-position.ts';
-import { exitPnl, splitSymbol } from './fills.ts';
+import { exitPnl, splitSymbol } from '../domain/fills.ts';
 import type { ExchangePort } from '../exchange/port.ts';
 
 /** for messages: 8 significant digits at most */

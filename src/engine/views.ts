@@ -2,7 +2,7 @@
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { TradeRecord } from '../db/repos/trades.ts';
 import type { PositionView, TradeView } from './facade.ts';
-import { splitSymbol } from './fills.ts';
+import { splitSymbol } from '../domain/fills.ts';
 
 export interface ViewExtras {
   accountLabel: string;

@@ -17,7 +17,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { applyFill, liquidateIfCrossed, lockedMargin } from './paper-fills.ts';
-import type { PaperPosition, PaperState, PaperStore } from './paper-store.ts';
+import { commitFill } from '../domain/paper-account.ts';
+import type { PaperState, PaperStore } from './paper-store.ts';
 import { assertMinimums, roundOrder, roundToStep } from './precision.ts';
 import { PaperStopBook } from './paper-stops.ts';
 import {
@@ -214,7 +215,7 @@ export class PaperExchange implements ExchangePort {
     });
     Object.assign(result, { status: 'closed', filledQty: outcome.filledQty, avgPrice: price, fee: outcome.fee, feeCurrency: outcome.feeCurrency });
     await this.deps.store.save(this.account.accountId, { balances: outcome.balances, positions: outcome.positions, order: result });
-    this.commit(state, outcome);
+    commitFill(state, outcome);
     return result;
   }
 
@@ -342,17 +343,10 @@ export class PaperExchange implements ExchangePort {
     const outcome = liquidateIfCrossed(state, market, await this.deps.price(symbol));
     if (!outcome) return false;
     await this.deps.store.save(this.account.accountId, { balances: outcome.balances, positions: outcome.positions });
-    this.commit(state, outcome);
+    commitFill(state, outcome);
     return true;
   }
 
-  private commit(state: PaperState, outcome: { balances: Map<string, number>; positions: PaperPosition[] }): void {
-    for (const [currency, total] of outcome.balances) state.balances.set(currency, total);
-    for (const position of outcome.positions) {
-      if (position.qty > 0) state.positions.set(position.symbol, position);
-      else state.positions.delete(position.symbol);
-    }
-  }
 }
 
 /** A market for offline sessions (replay) when the real exchange's markets are not at hand. */

@@ -36,15 +36,21 @@ const opts = (settings: Partial<TradingSettings> = {}, over: Partial<BacktestOpt
 const run = (cs: Candle[], sigs: Signal[], o: BacktestOptions) => runBacktest(new Map([['ETH/USDT', cs]]), sigs, o);
 
 describe('runBacktest with --fixed-qty (monitor rules alone)', () => {
-  it('enters at the open, follows open → high → low, and fills the stop at its level: pnl −2 − fees 0.198', () => {
+  it('enters at the open, follows open → high → low, and fills the stop at its level: the spot buy holds 0.999 after its fee, pnl −1.998 − fees 0.197902', () => {
     // high − open = 1 ≤ open − low = 3 → 100 → 101 → 97 → 99; the stop at 98 is crossed on the way down
     const r = run(candles([[100, 101, 97, 99]]), [signal({ stopLoss: 98, takeProfit: 105 })], opts({ trailingEnabled: false, partialTpEnabled: false }));
     expect(r.trades).toHaveLength(1);
     const t = r.trades[0];
     expect(t?.entry_price).toBe(100);
-    expect(t?.exits).toEqual([{ time: T0, price: 98, qty: 1, reason: 'stop_loss' }]);
-    expect(t?.pnl).toBeCloseTo(-2 - 0.1 - 0.098, 12);
-    expect(r.endBalance).toBeCloseTo(10_000 - 2.198, 9);
+    // the paper exchange takes a spot buy's fee in the coin bought (0.001 ETH): 0.999 ETH held and sold
+    expect(t?.qty).toBeCloseTo(0.999, 12);
+    expect(t?.exits).toEqual([{ time: T0, price: 98, qty: t?.qty, reason: 'stop_loss' }]);
+    // gross (98 − 100) × 0.999, entry fee 0.001 ETH × 100, exit fee 0.999 × 98 × 0.001
+    expect(t?.pnl).toBeCloseTo(-1.998 - 0.1 - 0.097902, 12);
+    expect(r.fees).toBeCloseTo(0.1 + 0.097902, 12);
+    // the wallet: 10 000 − 100 paid + 0.999 × 98 less the sell's fee
+    expect(r.endBalance).toBeCloseTo(10_000 - 100 + 0.999 * 98 * 0.999, 9);
+    expect(r.endBalance).toBeCloseTo(10_000 + t!.pnl, 9);
   });
 
   it('SPEC §10: the exchange stop (0.5 % beyond the bot stop) never fires while the bot watches a continuous move; a gap open through both counts once', () => {

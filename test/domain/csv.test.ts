@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCandlesCsv, parseSignalsCsv } from '../../src/domain/csv.ts';
+import { parseCandlesBytes, parseCandlesCsv, parseSignalsCsv } from '../../src/domain/csv.ts';
 
 const HEADER = 'timestamp,open,high,low,close,volume\n';
 
@@ -28,6 +29,41 @@ describe('parseCandlesCsv', () => {
     const r = parseCandlesCsv(text, 'c.csv');
     expect(r.ok).toBe(false);
     expect(r.ok ? '' : r.error.message).toBe(message);
+  });
+});
+
+describe('parseCandlesBytes (the CLI reads candles files as bytes)', () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+
+  it('gives the very numbers parseCandlesCsv gives, for any plain file (ms times, decimals, CRLF, blank lines, another column order)', () => {
+    const price = fc.oneof(fc.integer({ min: 1, max: 99_999_999 }).map((c) => (c / 100).toFixed(2)), fc.double({ min: 1e-6, max: 1e6, noNaN: true }).map((x) => x.toFixed(8)), fc.integer({ min: 1, max: 1e9 }).map(String));
+    const row = fc.tuple(price, price, price, price, price);
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 30 }), fc.boolean(), fc.boolean(), fc.boolean(), (rows, crlf, blank, reorder) => {
+        const eol = crlf ? '\r\n' : '\n';
+        const lines = rows.map(([a, b, c, d, v], i) => {
+          const xs = [a, b, c, d].map(Number).sort((x, y) => x - y);
+          // a valid candle: low ≤ open, close ≤ high, in the fields' own text
+          const [low, open, close, high] = [String(xs[0]), String(xs[1]), String(xs[2]), String(xs[3])];
+          const t = String(1_600_000_000_000 + i * 60_000);
+          return reorder ? [open, high, low, close, v, t].join(',') : [t, open, high, low, close, v].join(',');
+        });
+        const header = reorder ? 'open,high,low,close,volume,timestamp' : 'timestamp,open,high,low,close,volume';
+        const text = `${header}${eol}${lines.join(blank ? `${eol}${eol}` : eol)}${eol}`;
+        expect(parseCandlesBytes(bytes(text), 'c.csv')).toEqual(parseCandlesCsv(text, 'c.csv'));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads what the fast path does not (ISO times, exponents) and names the same errors', () => {
+    const iso = `${HEADER}2021-02-19T00:00:00Z,1e2,101,99,100,5\n`;
+    expect(parseCandlesBytes(bytes(iso), 'c.csv')).toEqual({ ok: true, value: [{ time: 1613692800000, open: 100, high: 101, low: 99, close: 100, volume: 5 }] });
+    for (const bad of [`${HEADER}60000,10,12,9,oops,5\n`, `${HEADER}60000,10,12,9,11\n`, `${HEADER}120000,10,12,9,11,5\n60000,10,12,9,11,5\n`, 'time,open\n1,2\n', `${HEADER}60000,10,9,12,11,5\n`]) {
+      const r = parseCandlesBytes(bytes(bad), 'c.csv');
+      expect(r.ok).toBe(false);
+      expect(r).toEqual(parseCandlesCsv(bad, 'c.csv'));
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 /** The engine's small pure pieces: exit P&L arithmetic, symbols, cron periods, the keyed lock, the bounded runner. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { exitPnl, feeInQuote } from '../../src/engine/fills.ts';
+import { exitPnl, feeInQuote } from '../../src/domain/fills.ts';
 import { marketSymbol } from '../../src/engine/market-symbol.ts';
 import { cronExpression } from '../../src/engine/every.ts';
 import { KeyedLock } from '../../src/engine/keyed-lock.ts';

@@ -1,4 +1,5 @@
 /** One row per exit (partial or full): quantity, prices, net P&L and fees in quote units. */
+import { SOURCE_ACCURACY_WINDOW, sourceAccuracy } from '../../domain/entry-decision.ts';
 import { and, desc, eq, gte, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { apiKeys, trades } from '../schema.ts';
@@ -171,7 +172,8 @@ export function createTradesRepo(db: Db) {
      * Share of a source's recent closed positions (opened from its signals) that made money:
      * the adaptive threshold's accuracy input. null with fewer than `minimum` positions.
      */
-    async sourceAccuracy(source: string, lastPositions = 50, minimum = 10): Promise<number | null> {
+    /** the source's accuracy over its latest closed positions (net P&L per position), as the domain judges it */
+    async sourceAccuracy(source: string): Promise<number | null> {
       const rows = (await db.execute(sql`
         select sum(t.pnl) as pnl
         from trades t
@@ -180,10 +182,9 @@ export function createTradesRepo(db: Db) {
         where s.source = ${source} and p.status = 'closed'
         group by p.id
         order by max(t.closed_at) desc
-        limit ${lastPositions}`)) as unknown as { rows?: Array<{ pnl: string }> } | Array<{ pnl: string }>;
+        limit ${SOURCE_ACCURACY_WINDOW}`)) as unknown as { rows?: Array<{ pnl: string }> } | Array<{ pnl: string }>;
       const list = Array.isArray(rows) ? rows : (rows.rows ?? []);
-      if (list.length < minimum) return null;
-      return list.filter((r) => Number(r.pnl) > 0).length / list.length;
+      return sourceAccuracy(list.map((r) => Number(r.pnl)));
     },
 
     /** Per closed position (exits summed), so a trade with three partial exits counts once. */
