@@ -11,8 +11,7 @@
 import { exitDetails, positionDetails } from './position-details.ts';
 import { exitTrade } from './exit-trade.ts';
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
-import type { MonitorAction, MonitorResult, PositionState } from '../domain/types.ts';
+import type { MonitorAction, MonitorResult } from '../domain/types.ts';
 import { cloneState, DUST } from '../domain/monitor/state.ts';
 import type { OrderPurpose } from '../db/repos/orders.ts';
 import type { PendingAction, PositionRecord } from '../db/repos/positions.ts';
