@@ -4,10 +4,10 @@
  * one entry decision (domain/entry-decision.ts), the same function the backtest calls.
  */
 import { MAX_SIGNAL_AGE_MS, type Signal } from '../domain/signals.ts';
-import { accountHoldings, decideEntry as decideDomainEntry, type EntryMarket } from '../domain/entry-decision.ts';
+import { accountHoldings, decideEntry as decideDomainEntry, type EntryDecision as DomainEntryDecision, type EntryMarket } from '../domain/entry-decision.ts';
 import { dailyVolatility } from '../domain/volatility.ts';
 import { DAY_MS } from '../domain/limits.ts';
-import type { Candle, Side } from '../domain/types.ts';
+import type { Candle } from '../domain/types.ts';
 import { toProtectionSettings, type TradingSettings } from '../domain/settings.ts';
 import { protectionLookbackMs, type ProtectionLock } from '../domain/protections.ts';
 import { accountEquity, locksFromExits, toExitFacts } from './protection-state.ts';
@@ -20,27 +20,13 @@ import { signalRowProblems } from './signal-row.ts';
 
 export type CandleSource = (exchange: string, symbol: string) => Promise<Candle[]>;
 
+/** The domain's decision with the market known, as the engine acts on it. */
 export type EntryDecision =
   | { kind: 'reject'; reasons: string[] }
   /** SPEC §3 rule 7: the account's open position of the symbol is closed (signal_reverse); then `reopen` decides again */
   | { kind: 'reverse'; position: PositionRecord; reopen: boolean }
-  | {
-      kind: 'open';
-      side: Side;
-      /** base units */
-      qty: number;
-      /** reference price the size was computed at */
-      price: number;
-      stopLoss: number;
-      takeProfit: number;
-      leverage: number;
-      /** sizing and portfolio notes (caps that applied) */
-      notes: string[];
-      /** Herfindahl index of the holdings after this entry when it reached the warning level (SPEC §5), else null */
-      concentration: number | null;
-      /** the free quote balance the size was computed from */
-      free: number;
-    };
+  /** `free`: the free quote balance the size was computed from */
+  | (Extract<DomainEntryDecision, { kind: 'open' }> & { free: number });
 
 export interface DecideInput {
   signal: SignalRecord;
