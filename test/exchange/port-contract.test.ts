@@ -24,7 +24,7 @@ async function subject(kind: 'live' | 'paper', mode: TradingMode): Promise<Subje
   emulator.book.spot('USDT').free = 10_000;
   emulator.book.futuresWallet = 10_000;
   const runtime: ExchangeRuntime = createExchangeRuntime({
-    options: { binance: { timeout: 400, enableRateLimit: false, urls: { api: emulator.ccxtApiUrls() } } },
+    options: { binance: { timeout: 5_000, enableRateLimit: false, urls: { api: emulator.ccxtApiUrls() } } },
     feed: { websocket: false, pollIntervalMs: 10 },
     paper: { store: createMemoryPaperStore(), settings: { slippage: 0, feeRate: mode === 'futures' ? FUTURES_FEE : SPOT_FEE, maintenanceRate: MAINT_RATE, startBalance: 10_000 } },
     retryPolicy: { attempts: 3, baseDelayMs: 10, maxDelayMs: 20, maxRetryAfterMs: 100 },
