@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { orders, positionReevaluations, positions, signalExecutions, trades } from '../../src/db/schema.ts';
-import { createHarness, drain, type Harness } from './harness.ts';
+import { createHarness, signalsDone, type Harness } from './harness.ts';
 import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
 import { createDrizzlePaperStore } from '../../src/db/repos/paper-store.ts';
 import { createReplayFeed, type ReplayFeed } from '../../src/exchange/replay-feed.ts';
@@ -68,7 +68,7 @@ describe.each(databaseKinds())('trading flow on %s', (kind) => {
     await h.engine.start();
 
     const signalId = await h.insertSignal({ symbol: 'ETH/USDT', action: 'BUY', confidence: 0.8 });
-    await drain(h.engine);
+    await signalsDone(h); // the NOTIFY, or the sweep where a loaded machine delivers it late (it failed CI that way)
 
     // size: risk 2 % of 10 000 = 200 over a 2 % stop = 10 000, ×1.2 (calm) ×0.8 (confidence)
     // = 9 600, capped by max_position 1 000 → 10 ETH at the reference price 100
