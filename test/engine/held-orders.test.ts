@@ -21,10 +21,12 @@ import { createHarness, drain, type Harness } from './harness.ts';
 const ORDER = '/api/v3/order';
 /** ms: ccxt's timeout in these tests */
 const TIMEOUT_MS = 300;
-/** ms: how long the emulator holds an order before matching it (the client gave up long before) */
-/** real ms the emulator holds an order: long enough that restarts on a loaded machine end before it executes (the engine's clock is fake: the horizon is not reached) */
-const HOLD_MS = 6_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * real ms the emulator would hold an order: longer than any test, so it is matched only when the
+ * test says (`emulator.matchHeld()`, after the restarts), however loaded the machine (the engine's
+ * clock is fake: the horizon is not reached)
+ */
+const HOLD_MS = 600_000;
 
 describe.each(databaseKinds())('orders held by the exchange across restarts on %s', (kind) => {
   let db: TestDatabase;
@@ -114,7 +116,7 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     await signalsDone();
     expect(emulator.count(ORDER, 'POST')).toBe(1); // no backstop either: nothing is known held yet
 
-    await sleep(HOLD_MS + 300);
+    expect(emulator.matchHeld()).toBe(1); // the slow exchange catches up
     await engine.sweepPositions();
     const [open] = await engine.facade.listPositions(userId);
     const bought = emulator.book.orders.find((o) => o.clientOrderId === entry!.clientOrderId)!;
@@ -178,7 +180,7 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     await engine.sweepPositions();
     expect(marketPosts()).toBe(2); // the entry and the held partial, nothing more
 
-    await sleep(HOLD_MS + 300);
+    expect(emulator.matchHeld()).toBe(1); // the slow exchange catches up
     await engine.sweepPositions();
     const [after] = await engine.facade.listPositions(userId);
     expect(sells()).toHaveLength(1);
@@ -210,7 +212,7 @@ describe.each(databaseKinds())('orders held by the exchange across restarts on %
     await engine.sweepPositions();
     expect(sells()).toHaveLength(0);
 
-    await sleep(HOLD_MS + 300);
+    expect(emulator.matchHeld()).toBe(1); // the slow exchange catches up
     await engine.sweepPositions();
     expect(await positionRow(userId)).toMatchObject({ status: 'closed', closeReason: 'stop_loss' });
     expect(sells()).toHaveLength(1);

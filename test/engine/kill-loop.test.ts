@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
@@ -21,7 +21,7 @@ import { alertOutbox, orders, positions, trades, tradingSettings, tradingSignals
 import { intentOf } from '../../src/engine/tracked-order.ts';
 import { startBotApiEmulator } from '../emulators/bot-api.ts';
 import { startBinanceEmulator, type FaultKind, type LoggedRequest } from '../emulators/exchange/binance-server.ts';
-import { createFreshPostgresDatabase, databaseKinds, dropPostgresDatabase } from '../support/databases.ts';
+import { createFreshPostgresDatabase, databaseKinds, dropPostgresDatabase, seedPgliteDataDir } from '../support/databases.ts';
 import { secretBox } from './harness.ts';
 import { spawnLife, type Life } from './kill-life.ts';
 import { KILL_PATH, KILL_SYMBOL } from './fixtures/kill-path.ts';
@@ -64,13 +64,15 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-describe.each(databaseKinds())('kill loop against the Binance emulator on %s', (kind) => {
+// the two databases' loops run at the same time (each its own emulators, database and children): most
+// of a loop is waiting on its children, and run one after the other they were the suite's longest file
+describe.concurrent.each(databaseKinds())('kill loop against the Binance emulator on %s', (kind) => {
   const cleanups: Array<() => Promise<unknown> | void> = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  it(`${KILLS} kills, spot and futures, 10 % of order requests faulted: nothing lost, nothing doubled, every alert delivered`, { timeout: 900_000 }, async () => {
+  it(`${KILLS} kills, spot and futures, 10 % of order requests faulted: nothing lost, nothing doubled, every alert delivered`, { timeout: 900_000 }, async ({ expect }) => {
     // the suite replays one seed; KILL_LOOP_SEED=random or any number explores others, and
     // KILL_LOOP_LOG=<dir> keeps each life's debug log and the final state there
     const given = process.env['KILL_LOOP_SEED'];
@@ -96,7 +98,10 @@ describe.each(databaseKinds())('kill loop against the Binance emulator on %s', (
       url = await createFreshPostgresDatabase();
       cleanups.push(() => dropPostgresDatabase(url!));
       env['DATABASE_URL'] = url;
-    } else env['DATA_DIR'] = join(dir, 'pgdata');
+    } else {
+      env['DATA_DIR'] = join(dir, 'pgdata');
+      seedPgliteDataDir(env['DATA_DIR']); // the migrated snapshot: no initdb here
+    }
     const open = (): Promise<Database> => openDatabase(url ? { url, maxConnections: 3 } : { dataDir: env['DATA_DIR'] });
 
     let database = await open();

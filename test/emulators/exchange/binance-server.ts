@@ -40,7 +40,8 @@ export type FaultKind =
   | { kind: 'drop-after-accept' }
   /**
    * a slow exchange: take the request, never answer it (the client times out), and process it
-   * only `delayMs` later; until then a lookup of the order answers -2013 "Order does not exist."
+   * only `delayMs` later (or when the test calls `matchHeld()`); until then a lookup of the order
+   * answers -2013 "Order does not exist."
    */
   | { kind: 'hold-then-execute'; delayMs: number }
   /** a slow but working exchange: the request is processed and answered `delayMs` later */
@@ -83,6 +84,11 @@ export interface BinanceEmulator extends ExchangeEmulatorBase<BinanceBook, Logge
   setCandles(symbolId: string, candles: readonly Candle[]): void;
   /** sets the price and pushes it to websocket subscribers */
   setPrice(symbolId: string, price: number): void;
+  /**
+   * Matches every request a hold-then-execute fault still holds, now (at the current price), as if
+   * its delay had run out: the test says when the slow exchange catches up. Returns how many.
+   */
+  matchHeld(): number;
   /**
    * Chooses a fault for a request no injected fault matched (e.g. one order request in ten);
    * undefined = answer normally.
@@ -205,6 +211,7 @@ export async function startBinanceEmulator(options: BinanceEmulatorOptions = {})
       streams.push(symbolId);
     },
     inject: (fault) => faults.inject(fault),
+    matchHeld: () => http.matchHeld(),
     ccxtApiUrls: () => ccxtApiUrls(url),
     count: (path, method) => countRequests(requests, path, method),
     close: () => http.close(streams),

@@ -57,6 +57,11 @@ export interface EmulatorServer {
    * refusal (nobody hears of it); any other is thrown.
    */
   hold(delayMs: number, execute: () => void, isRefusal: (error: unknown) => boolean): void;
+  /**
+   * Executes every held request now, as if its delay had run out: a test decides when the slow
+   * exchange catches up instead of sleeping. Returns how many there were.
+   */
+  matchHeld(): number;
   /** listens on a free port of 127.0.0.1; resolves to the server's http:// url */
   listen(): Promise<string>;
   /** stops held requests, closes `streams` (the websockets on this server), every socket and the server */
@@ -72,7 +77,8 @@ export function createEmulatorServer(
   onError: (res: ServerResponse, error: unknown) => void,
 ): EmulatorServer {
   const sockets = new Set<Socket>();
-  const held = new Set<NodeJS.Timeout>();
+  /** held requests: the timer that would execute each, and its execution */
+  const held = new Map<NodeJS.Timeout, () => void>();
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => onError(res, error));
   });
@@ -83,22 +89,29 @@ export function createEmulatorServer(
   return {
     server,
     hold(delayMs, execute, isRefusal) {
-      const timer = setTimeout(() => {
+      const run = () => {
+        clearTimeout(timer);
         held.delete(timer);
         try {
           execute();
         } catch (error) {
           if (!isRefusal(error)) throw error;
         }
-      }, delayMs);
-      held.add(timer);
+      };
+      const timer = setTimeout(run, delayMs);
+      held.set(timer, run);
+    },
+    matchHeld() {
+      const waiting = [...held.values()];
+      for (const run of waiting) run();
+      return waiting.length;
     },
     async listen() {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     },
     async close(streams) {
-      for (const timer of held) clearTimeout(timer);
+      for (const timer of held.keys()) clearTimeout(timer);
       await streams?.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
