@@ -14,8 +14,8 @@ export default defineConfig({
     maxWorkers: 4,
     // a worker runs file after file in one process: ccxt, grammY and the app's modules load once
     // per worker, not once per file, and a worker's PGlite instance serves its next file (emptied,
-    // as between tests). Files share no module state (the architecture's rule: no module-level
-    // mutable state in src/). test/exchange with 4 workers: 106 s isolated, 51 s not.
+    // as between tests). src/ keeps no module-level state but formatter caches, and no test mocks
+    // modules or leaves the environment changed. test/exchange with 4 workers: 106 s isolated, 51 s not.
     isolate: false,
     reporters: ['default'],
   },
