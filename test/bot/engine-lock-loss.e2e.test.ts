@@ -5,6 +5,9 @@
  * again) is covered in test/db/engine-lock.test.ts.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_LOCK_KEY } from '../../src/db/client.ts';
@@ -17,9 +20,11 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('engine lock of t
     const url = await createFreshPostgresDatabase({ migrated: true });
     const emu = await startBotApiEmulator();
     const admin = postgres(url, { max: 1, onnotice: () => {} });
+    // the exit journal goes to DATA_DIR even with PostgreSQL: a directory of this test's, not the repository's ./data
+    const dataDir = mkdtempSync(join(tmpdir(), 'ase-lock-loss-'));
     try {
       const app = startBotProcess({
-        env: { TELEGRAM_BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.url, DATABASE_URL: url, SECRET_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'info' },
+        env: { TELEGRAM_BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.url, DATABASE_URL: url, DATA_DIR: dataDir, SECRET_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'info' },
       });
       await app.waitForOutput('engine started', 120_000);
       const rows = await admin`select pid from pg_locks where locktype = 'advisory' and classid = 0 and objid = ${ENGINE_LOCK_KEY} and objsubid = 1 and granted`;
@@ -33,6 +38,7 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('engine lock of t
       await admin.end();
       await emu.close();
       await dropPostgresDatabase(url);
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
