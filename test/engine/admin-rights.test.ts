@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditLog } from '../../src/db/schema.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { createHarness, drain, openPositionFor, type Harness } from './harness.ts';
+import { createHarness, signalsDone, openPositionFor, type Harness } from './harness.ts';
 
 /** Telegram id 1 is the administrator in the engine harness */
 const ADMIN = { telegramId: 1 };
@@ -63,7 +63,7 @@ describe.each(databaseKinds())('administrator rights on %s', (kind) => {
     expect(tried).toMatchObject({ ok: true, target: { paused: true, heldByAdmin: true } });
     expect(tried.ok && tried.message).toMatch(/administrator has paused your trading; it stays paused until an administrator resumes it/);
     const signal = await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY' });
-    await drain(h.engine);
+    await signalsDone(h);
     expect(await h.engine.facade.recentSignals(alice.userId, 5)).toMatchObject([{ id: signal, outcome: 'rejected', reasons: ['trading is paused'] }]);
 
     // the trader pauses themself too; the administrator's resume lifts only the hold

@@ -16,7 +16,7 @@ import { createExchangeRuntime, type ExchangeRuntime } from '../../src/exchange/
 import { startBinanceEmulator, type BinanceEmulator } from '../emulators/exchange/binance-server.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { fixtureFile } from '../support/fixtures.ts';
-import { createHarness, drain, T0, type Harness } from './harness.ts';
+import { createHarness, signalsDone, T0, type Harness } from './harness.ts';
 
 const HOUR = 3_600_000;
 
@@ -62,7 +62,7 @@ describe.each(databaseKinds())('ATR/regime SL/TP from live candles on %s', (kind
     const { closed, entry } = await setup(true);
     const { userId } = await h.addTrader(9101);
     await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', userId });
-    await drain(h.engine);
+    await signalsDone(h);
     const [position] = await h.engine.facade.listPositions(userId);
     const expected = computeSlTp({ side: 'long', entry, signalStopLoss: null, signalTakeProfit: null, candles: closed, stopLossPct: 2, takeProfitPct: 10 });
     expect(expected.slSource).toBe('atr');
@@ -80,7 +80,7 @@ describe.each(databaseKinds())('ATR/regime SL/TP from live candles on %s', (kind
     const { entry } = await setup(false);
     const { userId } = await h.addTrader(9102);
     await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', userId });
-    await drain(h.engine);
+    await signalsDone(h);
     const [position] = await h.engine.facade.listPositions(userId);
     const pct = computeSlTp({ side: 'long', entry, signalStopLoss: null, signalTakeProfit: null, candles: [], stopLossPct: 2, takeProfitPct: 10 });
     expect(pct.slSource).toBe('percent');

@@ -12,7 +12,7 @@ import { intentOf } from '../../src/engine/tracked-order.ts';
 import { createExchangeFactory } from '../../src/exchange/factory.ts';
 import { startBinanceEmulator, type BinanceEmulator, type FaultKind } from '../emulators/exchange/binance-server.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { createHarness, drain, type Harness } from './harness.ts';
+import { createHarness, signalsDone, type Harness } from './harness.ts';
 
 const ORDER = '/api/v3/order';
 const TRADERS = 5;
@@ -63,7 +63,7 @@ describe.each(databaseKinds())('fault storm on %s', (kind) => {
     for (const s of STORM) emulator.inject({ method: s.method, path: ORDER, fault: s.fault });
 
     await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY' });
-    await drain(h.engine);
+    await signalsDone(h);
     // the price path, with the 5 s sweep resolving unknown outcomes and retrying refused exits
     for (const p of [101.2, 102.2, 103.2, 104, 103.5, 102.9, 102.5, 102, 101.8]) {
       h.clock.advance(5_000);

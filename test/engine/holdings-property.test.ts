@@ -13,7 +13,7 @@ import { createExchangeFactory } from '../../src/exchange/factory.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { startBinanceEmulator, type BinanceEmulator } from '../emulators/exchange/binance-server.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { createHarness, drain, type Harness } from './harness.ts';
+import { createHarness, signalsDone, type Harness } from './harness.ts';
 import type { ExchangeAccount } from '../../src/exchange/port.ts';
 
 type Op =
@@ -85,7 +85,7 @@ async function apply(w: World, o: Op): Promise<void> {
   const { h } = w;
   if (o.kind === 'signal') {
     await h.insertSignal({ symbol: 'BTC/USDT', action: o.action, confidence: 0.9, userId: w.userId });
-    await drain(h.engine);
+    await signalsDone(h);
   } else if (o.kind === 'price') {
     setPrice(w, Math.round(w.price * (1 + o.pct / 100) * 100) / 100);
     await h.engine.settle();

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { positions, trades } from '../../src/db/schema.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { createHarness, drain, openPositionFor, type Harness } from './harness.ts';
+import { createHarness, signalsDone, openPositionFor, type Harness } from './harness.ts';
 
 describe.each(databaseKinds())('monitor on %s', (kind) => {
   let db: TestDatabase;
@@ -42,7 +42,7 @@ describe.each(databaseKinds())('monitor on %s', (kind) => {
     await setup();
     const trader = await h.addTrader(8101, { mode: 'futures', settings: { leverage: 3 } });
     await h.insertSignal({ symbol: 'SOL/USDT', action: 'BUY', userId: trader.userId, stopLoss: 60 });
-    await drain(h.engine);
+    await signalsDone(h);
     const [position] = await h.engine.facade.listPositions(trader.userId);
     // the venue reports entry·(1 − 1/3 + 0.01); the domain's own estimate would use 0.005
     const liq = 100 * (1 - 1 / 3 + 0.01);
@@ -70,7 +70,7 @@ describe.each(databaseKinds())('monitor on %s', (kind) => {
     await setup();
     const trader = await h.addTrader(8151, { mode: 'futures', settings: { leverage: 3 } });
     await h.insertSignal({ symbol: 'SOL/USDT', action: 'BUY', userId: trader.userId, stopLoss: 60 });
-    await drain(h.engine);
+    await signalsDone(h);
     await h.engine.sweepPositions();
     // margin added on the exchange: leverage 2 moves the liquidation price down to 51
     h.venue.wallet(trader.accountId).positions['SOL/USDT:USDT']!.leverage = 2;

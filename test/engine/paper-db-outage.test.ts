@@ -11,7 +11,7 @@ import { createExchangeRuntime } from '../../src/exchange/runtime.ts';
 import { paperOrders, positions, trades } from '../../src/db/schema.ts';
 import type { ManualFeed } from '../fakes/manual-feed.ts';
 import { openSwitchableDatabase, sleep } from './db-outage-world.ts';
-import { createHarness, drain, type Harness } from './harness.ts';
+import { createHarness, drain, signalsDone, type Harness } from './harness.ts';
 
 const SLIP = 0.0005;
 let cleanup: (() => Promise<void>) | undefined;
@@ -36,7 +36,7 @@ it('paper: a stop crossed while the database is down exits once, after it is bac
   h.feed.push('ETH/USDT', 100);
   await h.engine.start();
   await h.insertSignal({ symbol: 'ETH/USDT', action: 'BUY', confidence: 0.8 });
-  await drain(h.engine);
+  await signalsDone(h);
   const [p] = await h.engine.facade.listPositions(userId);
   expect(p!.stopLoss).toBeCloseTo(98, 9);
 

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { createHarness, drain, T0, type Harness } from './harness.ts';
+import { createHarness, drain, signalsDone, T0, type Harness } from './harness.ts';
 
 const MIN = 60_000;
 
@@ -56,7 +56,7 @@ describe.each(databaseKinds())('protections on %s', (kind) => {
     // 12:40: a fresh signal on another pair is refused: the guard locks every pair until 13:25 (60 min after the third stop at 12:25)
     h.clock.set(T0 + 40 * MIN);
     await h.insertSignal({ symbol: 'XRP/USDT', action: 'BUY', userId: trader.userId });
-    await drain(h.engine);
+    await signalsDone(h);
     await h.engine.sweepSignals();
     await h.engine.settle();
     expect(await h.engine.facade.listPositions(trader.userId)).toHaveLength(0);

@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 import { orders, positions, signalExecutions, trades } from '../../src/db/schema.ts';
 import type { Engine } from '../../src/engine/create-engine.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { createHarness, drain, openPositionFor, type Harness } from './harness.ts';
+import { createHarness, signalsDone, openPositionFor, type Harness } from './harness.ts';
 
 describe.each(databaseKinds())('recovery on %s', (kind) => {
   let db: TestDatabase;
@@ -86,7 +86,7 @@ describe.each(databaseKinds())('recovery on %s', (kind) => {
     h.venue.fail('placeOrder', { kind: 'lost-answer' });
     h.venue.fail('fetchOrder', { kind: 'timeout' });
     const signalId = await h.insertSignal({ symbol: 'ADA/USDT', action: 'BUY', userId: trader.userId });
-    await drain(h.engine);
+    await signalsDone(h);
     const [pending] = await db.db.select().from(positions).where(eq(positions.userId, trader.userId));
     expect(pending).toMatchObject({ status: 'pending' });
 
