@@ -64,10 +64,11 @@ export interface LiveSignals {
 export async function liveSignals(ctx: EngineContext, trustedSources: readonly string[]): Promise<LiveSignals> {
   const rows = await ctx.repos.signals.createdSince(ctx.clock.now() - MAX_SIGNAL_AGE_MS);
   const signals = rows.filter((r) => signalRowProblems(r).length === 0).map(toDomainSignal);
+  // one query per trusted source among them, side by side
+  const sources = [...new Set(signals.map((s) => s.source))].filter((source) => trustedSources.includes(source));
+  const accuracies = await Promise.all(sources.map((source) => ctx.repos.trades.sourceAccuracy(source)));
   const accuracy: Record<string, number | null> = {};
-  for (const source of new Set(signals.map((s) => s.source))) {
-    if (trustedSources.includes(source)) accuracy[source] = await ctx.repos.trades.sourceAccuracy(source);
-  }
+  sources.forEach((source, i) => (accuracy[source] = accuracies[i] ?? null));
   return { signals, accuracy };
 }
 

@@ -346,7 +346,6 @@ export class PaperExchange implements ExchangePort {
     commitFill(state, outcome);
     return true;
   }
-
 }
 
 /** A market for offline sessions (replay) when the real exchange's markets are not at hand. */
