@@ -20,7 +20,10 @@ import { createCandleSource } from './engine/candle-source.ts';
 import { createBot, registerCommands } from './bot/create-bot.ts';
 import { createWebhooks } from './engine/webhooks.ts';
 import { systemClock } from './engine/clock.ts';
-import { guardOrders, watchEngineLock } from './engine/engine-lock.ts';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { createShardLeasesRepo } from './db/repos/shard-leases.ts';
+import { createLeaseManager, DEFAULT_LEASE_TIMINGS } from './engine/shard-leases.ts';
 import type { EngineStatus } from './engine/facade.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHttpServer } from './http/server.ts';
@@ -73,24 +76,27 @@ async function main(): Promise<void> {
     process.exit(3);
   }
   logger.info({ database: database.kind }, 'database ready, migrations applied');
-  if (!(await database.acquireEngineLock())) {
-    // a second engine would monitor the same positions and could send the same exit twice
-    logger.error('another ASE Bot process is already running on this database; refusing to start a second one');
-    await database.close();
-    process.exit(3);
+  // SPEC §12: on PostgreSQL any number of processes share the traders through shard leases (each
+  // acts only for the shards it holds, fenced by their epochs); the embedded database is this
+  // process's alone (its directory lock, taken at open) and it acts for every trader
+  if (database.kind === 'postgres' && !config.database.cluster) {
+    // until the once-per-bot jobs (the Telegram poller first) are leased, a second process started by
+    // accident would poll Telegram too (409 Conflict) and refuse the buttons of traders it does not own
+    const [other] = await createShardLeasesRepo(database.db).listProcesses(DEFAULT_LEASE_TIMINGS.ttlMs);
+    if (other) {
+      logger.error(
+        `refusing to start: another ASE Bot process is already running on this database (${other.host}, pid ${other.pid}); stop it first, or set CLUSTER=true to run several processes (experimental: Telegram still needs a single poller)`,
+      );
+      await database.close();
+      process.exit(3);
+    }
   }
-  // the lock's session can be cut while we run (database restart, network cut): watched, re-taken,
-  // and while it is not held no new position is opened; another process holding it stops this one
-  const lock =
+  const leases =
     database.kind === 'postgres'
-      ? watchEngineLock(database, {
-          logger,
-          onTaken: () => {
-            // the other process owns the positions now: stop at once, sending nothing more
-            logger.fatal('exiting (code 3): another ASE Bot process took the engine lock of this database while this one had lost its connection');
-            process.exit(3);
-          },
-        })
+      ? (() => {
+          const id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+          return createLeaseManager({ repo: createShardLeasesRepo(database.db), id, host: hostname(), pid: process.pid, liveness: database.livenessLock(id), logger });
+        })()
       : undefined;
 
   // every repository, built once and passed down
@@ -115,10 +121,7 @@ async function main(): Promise<void> {
     database,
     repos,
     notifier: metrics.instrumentNotifier(alerts.notifier),
-    createExchange: async (account) => {
-      const port = metrics.instrumentPort(await exchanges.create(account));
-      return lock ? guardOrders(port, lock) : port;
-    },
+    createExchange: async (account) => metrics.instrumentPort(await exchanges.create(account)),
     feeds: (exchange, mode) => ((EXCHANGE_IDS as readonly string[]).includes(exchange) ? exchanges.feedFor(exchange as ExchangeId, mode) : priceFeed),
     candles,
     ...(config.council
@@ -126,6 +129,7 @@ async function main(): Promise<void> {
       : {}),
     config: { trustedSources: config.trustedSources, intervals: config.intervals, supabase: config.supabase, adminTelegramIds: config.telegram.adminIds },
     logger,
+    ...(leases ? { leases } : {}),
     outboxDepth: () => alerts.outbox.depth(),
     // exits sent while the database is down are journaled here (append + fsync) until it records them
     journalPath: join(config.database.dataDir, 'exit-journal.ndjson'),
@@ -184,10 +188,11 @@ async function main(): Promise<void> {
       }
     };
     phase = 'stopping';
-    lock?.stop();
     await step('http', () => http.close());
     await step('bot', () => (polling?.isRunning() ? polling.stop() : Promise.resolve()));
     await step('engine', () => engine.stop());
+    // after the engine stopped acting: the shards go to the other processes at once (no waiting for an expiry)
+    if (leases) await step('shard leases', () => leases.stop());
     await step('alerts', () => alerts.worker.stop());
     await step('exchanges', () => exchanges.close());
     await step('database', () => database.close());
@@ -209,6 +214,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   alerts.worker.start();
+  // the first round takes this process's share of the shards before the engine restores their traders
+  if (leases) {
+    await leases.start();
+    logger.info({ process: leases.id, shards: leases.held().length }, 'shard leases taken');
+  }
   const engineStarted = engine.start().then(() => {
     if (phase === 'starting') phase = 'running';
     logger.info({ recovery: engine.recovery }, 'engine started');

@@ -19,22 +19,44 @@ export interface Database {
   /** Cheap health probe for /status. */
   ping(): Promise<boolean>;
   /**
-   * Takes the database-wide lock that lets one process run the engine on this database. Resolves
-   * to false when another live process holds it. Released on close (or when the process dies).
+   * SPEC §12: the lock that says a process is alive, named by its process id, held for the
+   * process's lifetime (PostgreSQL frees it the moment the process's session dies: kill -9, a lost
+   * host). PGlite: held by its one session (one process).
    */
-  acquireEngineLock(): Promise<boolean>;
-  /**
-   * Whether this process still holds the engine lock, taking it again when it is free (its
-   * session was cut: a database restart, a network cut, an administrator's pg_terminate_backend).
-   * 'taken': another process holds it now. Throws when the database cannot be reached.
-   */
-  checkEngineLock(): Promise<EngineLockCheck>;
-  /** `fn` runs each time the connection that holds the engine lock closes: the lock went with it */
-  onEngineLockConnectionClosed(fn: () => void): void;
+  livenessLock(key: string): LivenessLock;
   close(): Promise<void>;
 }
 
-export type EngineLockCheck = 'held' | 'taken';
+export interface LivenessLock {
+  /**
+   * Takes the lock when this session does not hold it: 'held' (already held), 'taken' (taken
+   * again: the session was cut meanwhile, so others may have seen this process dead), or throws
+   * when another session holds it or the database cannot be reached.
+   */
+  hold(): Promise<'held' | 'taken'>;
+  /** `fn` runs when the session holding the lock closes (the lock went with it) */
+  onLost(fn: () => void): void;
+  release(): Promise<void>;
+}
+
+/** advisory lock class of the processes' liveness locks (the second key is hashtext(process id)) */
+export const LIVENESS_LOCK_CLASS = 0x45_42_4c_56; // 'EBLV'
+
+/** SQL: whether the process `owner` (an SQL expression) holds its liveness lock in this database */
+export const livenessHeld = (owner: ReturnType<typeof sql>) => sql`exists (
+  select 1 from pg_locks where locktype = 'advisory' and granted and objsubid = 2
+    and database = (select oid from pg_database where datname = current_database())
+    and classid = ${LIVENESS_LOCK_CLASS}::oid and objid = hashtext(${owner})::oid)`;
+
+const holdLivenessSql = (key: string) => sql`select case when exists (
+    select 1 from pg_locks where locktype = 'advisory' and granted and objsubid = 2 and pid = pg_backend_pid()
+      and classid = ${LIVENESS_LOCK_CLASS}::oid and objid = hashtext(${key})::oid
+  ) then 'held' else case when pg_try_advisory_lock(${LIVENESS_LOCK_CLASS}, hashtext(${key})) then 'taken' else 'busy' end end as state`;
+
+function livenessState(key: string, state: unknown): 'held' | 'taken' {
+  if (state === 'held' || state === 'taken') return state;
+  throw new Error(`the liveness lock of process ${key} is held by another database session`);
+}
 
 export interface DatabaseOptions {
   /** postgres:// URL; unset → embedded PGlite in dataDir */
@@ -50,9 +72,6 @@ export interface DatabaseOptions {
   maxConnections?: number;
   migrate?: boolean;
 }
-
-/** pg advisory lock key of the engine: one process per database monitors positions */
-export const ENGINE_LOCK_KEY = 0x45_42_4f_54; // 'EBOT'
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -106,10 +125,17 @@ async function openPglite(dataDir: string, snapshot: Blob | undefined): Promise<
       };
     },
     ping: () => pingDb(db),
-    // the directory lock taken at open already makes this process the only one
-    acquireEngineLock: async () => true,
-    checkEngineLock: async () => 'held',
-    onEngineLockConnectionClosed: () => {},
+    // one session: its lock is seen by the (in-process) lease managers sharing it
+    livenessLock: (key) => ({
+      async hold() {
+        const result = (await db.execute(holdLivenessSql(key))) as unknown as { rows: Array<{ state: string }> };
+        return livenessState(key, result.rows[0]?.state);
+      },
+      onLost() {},
+      async release() {
+        if (!closed) await db.execute(sql`select pg_advisory_unlock(${LIVENESS_LOCK_CLASS}, hashtext(${key}))`);
+      },
+    }),
     async close() {
       if (closed) return;
       closed = true;
@@ -172,58 +198,53 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const client = postgres(url, { max, onnotice: () => {} });
   const db = drizzle(client, { schema }) as unknown as Db;
-  // The engine lock lives on a session of its own: one connection, never recycled (a pool's
-  // connections are ended after max_lifetime, and a reserved one that the server cut answers the
-  // next statement with a crash inside postgres.js 3.4). When that session drops, the lock is gone:
-  // postgres.js reconnects silently at the next statement, so each check asks pg_locks whether
-  // this session holds it, and takes it again when it is free.
-  let lockClient: ReturnType<typeof postgres> | undefined;
-  let locked = false;
-  const lockClosed: Array<() => void> = [];
-  const lockSession = () =>
-    (lockClient ??= postgres(url, {
-      max: 1,
-      idle_timeout: 0,
-      max_lifetime: 0,
-      connect_timeout: 5,
-      onnotice: () => {},
-      onclose: () => {
-        if (!locked) return;
-        for (const fn of lockClosed) fn();
-      },
-    }));
-  const tryLock = async (): Promise<boolean> => {
-    const session = lockSession();
-    const [row] = await session`select case when exists (
-        select 1 from pg_locks
-        where locktype = 'advisory' and classid = 0 and objid = ${ENGINE_LOCK_KEY} and objsubid = 1
-          and pid = pg_backend_pid() and granted
-      ) then true else pg_try_advisory_lock(${ENGINE_LOCK_KEY}) end as ok`;
-    return row?.ok === true;
-  };
+  const sessions = new Set<ReturnType<typeof postgres>>();
   return {
     db,
     kind: 'postgres',
+    livenessLock(key) {
+      // a session of its own, never recycled (a pool's connections end after max_lifetime, and a
+      // reserved one the server cut crashes postgres.js 3.4 at its next statement); postgres.js
+      // reconnects silently at the next statement after a cut, so hold() asks pg_locks each time
+      let held = false;
+      const lost: Array<() => void> = [];
+      const session = postgres(url, {
+        max: 1,
+        idle_timeout: 0,
+        max_lifetime: 0,
+        connect_timeout: 5,
+        onnotice: () => {},
+        onclose: () => {
+          if (!held) return;
+          held = false;
+          for (const fn of lost) fn();
+        },
+      });
+      sessions.add(session);
+      const sessionDb = drizzle(session);
+      return {
+        async hold() {
+          const rows = (await sessionDb.execute(holdLivenessSql(key))) as unknown as Array<{ state: string }>;
+          const state = livenessState(key, rows[0]?.state);
+          held = true;
+          return state;
+        },
+        onLost: (fn) => void lost.push(fn),
+        async release() {
+          held = false;
+          sessions.delete(session);
+          await session.end({ timeout: 5 });
+        },
+      };
+    },
     async listen(channel, onPayload) {
       const sub = await client.listen(channel, (payload) => onPayload(payload));
       return () => sub.unlisten();
     },
     ping: () => pingDb(db),
-    async acquireEngineLock() {
-      if (!(await tryLock())) return false;
-      locked = true;
-      return true;
-    },
-    async checkEngineLock() {
-      if (!locked) throw new Error('checkEngineLock before acquireEngineLock');
-      return (await tryLock()) ? 'held' : 'taken';
-    },
-    onEngineLockConnectionClosed(fn) {
-      lockClosed.push(fn);
-    },
     async close() {
-      locked = false;
-      await lockClient?.end({ timeout: 5 });
+      for (const session of sessions) await session.end({ timeout: 5 });
+      sessions.clear();
       await client.end({ timeout: 5 });
     },
   };

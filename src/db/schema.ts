@@ -481,6 +481,32 @@ export const signalInputs = pgTable(
   (t) => [index('signal_inputs_user_idx').on(t.userId, t.createdAt), index('signal_inputs_signal_idx').on(t.signalId)],
 );
 
+/**
+ * Several processes on one PostgreSQL (SPEC §12): traders are spread over SHARD_COUNT shards (a
+ * trader's shard comes from their id, domain/shards.ts), each leased by one process. The epoch
+ * rises each time a shard changes hands (its lease expired or was released): an order intent is
+ * written only under the writer's lease at its epoch, so a process that lost the shard writes
+ * nothing. Times are the database's (now()), never a process's clock.
+ */
+export const shardLeases = pgTable('shard_leases', {
+  shard: integer('shard').primaryKey(),
+  /** processes.id of the holder; null: free (released or never taken) */
+  owner: text('owner'),
+  epoch: bigint('epoch', { mode: 'number' }).notNull().default(0),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** The processes running the engine on this database, with their last heartbeat (/status). */
+export const processes = pgTable('processes', {
+  id: text('id').primaryKey(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+  heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+  /** shards held at the last heartbeat */
+  shards: jsonb('shards').$type<number[]>().notNull().default([]),
+});
+
 export const schema = {
   users,
   apiKeys,
@@ -501,6 +527,8 @@ export const schema = {
   exitBackoffs,
   webhookHooks,
   signalInputs,
+  shardLeases,
+  processes,
 };
 
 export const SIGNAL_CHANNEL = 'trading_signals_insert';

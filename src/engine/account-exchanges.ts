@@ -8,7 +8,7 @@ import type { AccountExchanges } from './ports.ts';
 
 export type CreateExchange = (account: ExchangeAccount) => ExchangePort | Promise<ExchangePort>;
 
-export function createAccountExchanges(accounts: AccountsRepo, create: CreateExchange): AccountExchanges {
+export function createAccountExchanges(accounts: AccountsRepo, create: (account: ExchangeAccount, owner: { userId: string }) => ExchangePort | Promise<ExchangePort>): AccountExchanges {
   const cache = new Map<string, Promise<ExchangePort>>();
 
   async function build(accountId: string): Promise<ExchangePort> {
@@ -27,7 +27,7 @@ export function createAccountExchanges(accounts: AccountsRepo, create: CreateExc
         account.credentials = { apiKey: credentials.apiKey, secret: credentials.secret, ...(credentials.password ? { password: credentials.password } : {}) };
       }
     }
-    return create(account);
+    return create(account, { userId: record.userId });
   }
 
   return {

@@ -23,6 +23,8 @@ import { accountExit, isDust } from '../domain/fills.ts';
 import { attemptOf, certainAfter, intentClientOrderId, intentOf, lookUp, MAX_ATTEMPTS, sendOnce, type SendOutcome } from './tracked-order.ts';
 import { reevaluationRow } from './reevaluation-rows.ts';
 import { createOfflineExits } from './offline-exits.ts';
+import { holdFence } from '../db/repos/shard-leases.ts';
+import { fenceFor } from './shard-leases.ts';
 import type { NewOrder } from '../db/repos/orders.ts';
 
 type OrderAction = Extract<MonitorAction, { type: 'close_all' | 'partial' | 'reduce' }>;
@@ -150,7 +152,13 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     };
     const at = clock.now();
     // the database when it answers in time, else the local journal: the exit never waits on the database
-    const record = await offline.writeAhead(p, order, pending, at);
+    let record: 'db' | 'journal';
+    try {
+      record = await offline.writeAhead(p, order, pending, at);
+    } catch (error) {
+      p.pendingAction = null; // nothing was written: nothing is pending (a fenced writer sends nothing)
+      throw error;
+    }
     const outcome = await sendOnce(port, p.symbol, pending.clientOrderId, () => clock.now(), () =>
       // always this position's side and exact quantity: never the exchange's whole position, which
       // may hold the trader's own trades or (hedge mode) the other side
@@ -245,6 +253,8 @@ export function createActionRunner(ctx: EngineContext, hooks: RunnerHooks) {
     await clearBackoff(p.id);
     if (closed) await ctx.backstops?.cancel(p);
     await tx(async (t) => {
+      // a process that lost the trader's shard records nothing: the new owner looks the order up by its client id
+      await holdFence(t, fenceFor(ctx.ownership, p.userId));
       await repos.orders.recordResult(pending.orderId, result, now, t);
       await repos.trades.insert(
         exitTrade(p, { quantity: fill, exitPrice: result.avgPrice, pnl: pnl.net, fee: pnl.fee, dust, closeReason: reason, source: pending.source, closedAt: now }),

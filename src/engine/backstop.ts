@@ -16,6 +16,7 @@
  *   the bot was away: reason `exchange_stop`, P&L from the exchange's fill, one alert.
  * - A refused backstop never closes the position: the trader is told once and it is retried.
  */
+import { ownsUser } from './shard-leases.ts';
 import type { PositionRecord, StoredBackstop } from '../db/repos/positions.ts';
 import { isExchangeError, type ExchangePort, type StopOrderState } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
@@ -338,7 +339,7 @@ export function createBackstops(ctx: EngineContext, deps: BackstopDeps) {
     const place = options.place ?? true;
     reconciledAt = clock.now();
     const out = { fired: 0, cancelled: 0, placed: 0 };
-    for (const p of await repos.positions.listClosedWithLiveBackstop().catch(() => [])) {
+    for (const p of (await repos.positions.listClosedWithLiveBackstop().catch(() => [])).filter((x) => ownsUser(ctx.ownership, x.userId))) {
       const port = await portOf(p).catch(() => undefined);
       if (port && p.backstop?.placing) await guard(p, () => cancelPlacing(port, p));
       if (port && p.backstop?.status === 'live' && (await cancelOn(port, p, p.backstop))) {

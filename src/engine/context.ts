@@ -35,6 +35,8 @@ export interface EngineContext {
   labels: import('./account-label.ts').AccountLabels;
   /** protections found active at the latest entry decision of each account (SPEC §9 protections; /status) */
   protectionLocks?: import('./protection-state.ts').ProtectionState;
+  /** the traders this process acts for (SPEC §12): every one with one process, its leased shards with several */
+  ownership: import('./shard-leases.ts').ShardOwnership;
   /** emits without ever throwing: a notifier failure must not undo a trade */
   emit(event: import('./events.ts').EngineEvent, dedupeKey?: string): Promise<void>;
 }

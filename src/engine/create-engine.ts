@@ -37,6 +37,8 @@ import { PositionBook } from './position-book.ts';
 import { silentLogger, type EngineLogger, type FeedProvider } from './ports.ts';
 import { createRecovery, type RecoveryReport } from './recovery.ts';
 import { createSignalIntake } from './signal-intake.ts';
+import { guardOwnership, ownsUser, soleOwnership, type LeaseManager } from './shard-leases.ts';
+import { shardOf } from '../domain/shards.ts';
 import { createPosts, type PostsFacade } from './posts.ts';
 import { createProtectionState, deriveProtectionsAtStart } from './protection-state.ts';
 import { createAccountLabels } from './account-label.ts';
@@ -68,6 +70,11 @@ export interface EngineDeps {
   candles?: CandleSource;
   /** the built-in council (SPEC §9); absent = off */
   council?: CouncilOptions | undefined;
+  /**
+   * several processes on one PostgreSQL (SPEC §12): the shards this one leases (started before the
+   * engine, stopped after it); absent: this process acts for every trader
+   */
+  leases?: LeaseManager;
   /** pending alerts, for /status */
   outboxDepth?: () => Promise<number>;
   /**
@@ -126,7 +133,9 @@ export function createEngine(deps: EngineDeps): Engine {
   const health = createDatabaseHealth(deps.database, clock, logger, { deadlineMs: deps.options?.databaseDeadlineMs, probeMs: deps.options?.databaseProbeMs });
   /** alerts emitted while the database (and its outbox) is down: stored when it is back */
   const deferredAlerts: Array<{ event: Parameters<EngineContext['emit']>[0]; dedupeKey: string | undefined }> = [];
+  const ownership = deps.leases ?? soleOwnership;
   const ctx: EngineContext = {
+    ownership,
     health,
     journal: openExitJournal(deps.journalPath ?? null),
     protectionLocks: createProtectionState(),
@@ -141,8 +150,8 @@ export function createEngine(deps: EngineDeps): Engine {
     startedAt: clock.now(),
     balances,
     // every order of an account reads its balance again in the background, for the next sizing
-    exchanges: createAccountExchanges(deps.repos.accounts, async (account) => {
-      const port = await deps.createExchange(account);
+    exchanges: createAccountExchanges(deps.repos.accounts, async (account, owner) => {
+      const port = guardOwnership(await deps.createExchange(account), ownership, owner.userId);
       const { accountId } = account;
       return accountId === undefined ? port : watchOrders(port, () => balances.changed(accountId, port));
     }),
@@ -198,7 +207,8 @@ export function createEngine(deps: EngineDeps): Engine {
     // kept dirty while the database is down: written when it is back (a missed deadline on a busy
     // machine is over as soon as the ping answers)
     if (!health.available() && !(await health.probe())) return;
-    const dirty = book.takeDirty();
+    // a trader whose shard this process no longer owns is written by its new owner only
+    const dirty = book.takeDirty().filter((p) => ownsUser(ownership, p.userId));
     const reevals = monitor.takeReevaluations();
     try {
       await health.bounded(async () => {
@@ -257,6 +267,44 @@ export function createEngine(deps: EngineDeps): Engine {
     await intake.sweep();
   }
 
+  /** shard hand-overs, one at a time (a takeover's recovery, a hand-back) */
+  let shardWork: Promise<unknown> = Promise.resolve();
+  let running = false;
+  function serially<T>(job: () => Promise<T>): Promise<T> {
+    const next = shardWork.then(job);
+    shardWork = next.catch(onError('shard hand-over'));
+    return next;
+  }
+  const positionsOf = (shards: readonly number[]) => {
+    const set = new Set(shards);
+    return [...book.all()].filter((p) => set.has(shardOf(p.userId)));
+  };
+  /** SPEC §12 takeover: the restart's recovery for the traders of the shards just taken, then their missed signals */
+  async function takeOver(shards: number[]): Promise<void> {
+    if (!running) return; // start()'s recovery takes every shard held by then
+    const set = new Set(shards);
+    // an order the last owner left pending was sent before its deadline, so before now: the lookup horizon runs from here
+    ctx.startedAt = clock.now();
+    const report = await recovery.recover((userId) => set.has(shardOf(userId)) && ownsUser(ownership, userId));
+    logger.info({ shards, ...report }, 'shards taken over: positions restored and reconciled');
+    await intake.sweep();
+  }
+  deps.leases?.attach({
+    gained: (shards) => void serially(() => takeOver(shards)),
+    lost(shards) {
+      // owns() is already false for them: their positions leave the monitor at once
+      for (const p of positionsOf(shards)) monitor.untrack(p);
+    },
+    releasing: (shards) =>
+      serially(async () => {
+        await flush().catch(() => {});
+        const list = positionsOf(shards);
+        for (const p of list) monitor.untrack(p);
+        // what is in flight for them finishes (under the lease) before the shards are handed back
+        for (const p of list) await ctx.locks.run(p.id, async () => {});
+      }),
+  });
+
   const council = deps.council ? createCouncil({ repo: deps.repos.councilSignals, clock, logger, options: deps.council }) : null;
   const runCouncil = async (): Promise<CouncilRunResult[]> => (council ? council.run() : []);
 
@@ -273,6 +321,7 @@ export function createEngine(deps: EngineDeps): Engine {
     exitsAwaitingRecord: runner.exitsAwaitingRecord,
     adminIds: deps.config.adminTelegramIds ?? [],
     council: council ? () => council.status() : undefined,
+    ...(deps.leases ? { processes: deps.leases.processes } : {}),
   });
 
   const posts = createPosts(ctx, { trustedSources: deps.config.trustedSources, candles: deps.candles });
@@ -292,7 +341,10 @@ export function createEngine(deps: EngineDeps): Engine {
       // exits a killed process sent while the database was down: into the database before recovery looks them up
       const journaled = await runner.restoreJournal();
       if (journaled > 0) logger.warn({ exits: journaled }, 'exits journaled during a database outage restored; recovery looks them up');
-      recoveryReport = await recovery.recover();
+      recoveryReport = await serially(() => {
+        running = true;
+        return recovery.recover((userId) => ownsUser(ownership, userId));
+      });
       await notices.remember();
       logger.info({ ...recoveryReport }, 'positions restored and reconciled');
       // the protections holding entries, from the trades (for /status at once; decisions derive them again)
@@ -330,6 +382,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     async stop() {
+      running = false;
       for (const cancel of cancels.splice(0)) cancel();
       // work in flight gets a bounded grace period; whatever it leaves is recovered at the next start
       const graceMs = deps.options?.stopGraceMs ?? 5_000;

@@ -3,6 +3,8 @@
  * concurrently (bounded), each exactly once thanks to the (user, signal) claim made before
  * anything else. One user's failure (bad key, exchange down) is recorded for that user only.
  */
+import { FencedError } from '../db/repos/shard-leases.ts';
+import { ownsUser } from './shard-leases.ts';
 import type { SignalRecord } from '../db/repos/signals.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { AccountRecord } from '../db/repos/accounts.ts';
@@ -53,7 +55,8 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
   async function processSignal(signal: SignalRecord): Promise<CycleReport> {
     const report: CycleReport = { signalId: signal.id, executed: 0, rejected: 0, failed: 0 };
     if (signal.action.toUpperCase() === 'HOLD') return report;
-    const userIds = await repos.signals.usersWithoutExecution(signal);
+    // several processes (SPEC §12): each executes the signal for the traders of the shards it owns
+    const userIds = (await repos.signals.usersWithoutExecution(signal)).filter((u) => ownsUser(ctx.ownership, u));
     if (userIds.length === 0) return report;
     const shared: Shared = {
       live: await liveSignals(ctx, options.trustedSources),
@@ -178,6 +181,11 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
       await ctx.emit({ kind: 'order_failed', userId, symbol, message: named([`Entry not placed: ${result.message}`])[0]! }, `failed:${executionId}`);
       return 'failed';
     } catch (error) {
+      // the trader's shard went to another process: nothing of this is written here (its owner decides)
+      if (error instanceof FencedError) {
+        await repos.executions.release(executionId).catch(() => {});
+        throw error;
+      }
       return fail(error instanceof Error ? error.message : String(error));
     }
   }

@@ -33,6 +33,8 @@ export interface FacadeDeps {
   controls: Controls;
   createExchange: (account: ExchangeAccount) => ExchangePort | Promise<ExchangePort>;
   startedAt: () => number;
+  /** SPEC §12: the processes sharing the database, for /status */
+  processes?: () => Promise<import('./facade.ts').ProcessStatus[]>;
   lastCycle: () => { at: number; signals: number; executed: number; rejected: number } | null;
   marketData: () => EngineStatus['marketData'];
   outboxDepth?: (() => Promise<number>) | undefined;
@@ -359,6 +361,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
           locks: a.locks.map((l) => ({ protection: l.protection, scope: l.scope, until: new Date(l.until), reason: l.reason, detail: l.detail })),
         })),
         council: deps.council?.() ?? null,
+        ...(deps.processes && !down ? { processes: await deps.processes().catch(() => []) } : {}),
       };
     },
   };

@@ -177,6 +177,19 @@ export interface EngineStatus {
   protections?: Array<{ userId: string; accountId: string; locks: Array<{ protection: string; scope: string; until: Date; reason: string; /** the numbers that tripped it */ detail?: string }> }>;
   /** the built-in council (SPEC §9): null when it is off */
   council?: CouncilStatus | null;
+  /** several processes on one PostgreSQL (SPEC §12): each live one and its shards; absent with one process */
+  processes?: ProcessStatus[];
+}
+
+export interface ProcessStatus {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: Date;
+  heartbeatAt: Date;
+  shards: number[];
+  /** the process that answers */
+  self: boolean;
 }
 
 export interface CouncilStatus {

@@ -22,6 +22,7 @@ import type { NewReevaluation } from '../db/repos/reevaluations.ts';
 import type { EngineContext } from './context.ts';
 import { DatabaseUnavailableError } from './db-health.ts';
 import type { SendOutcome } from './tracked-order.ts';
+import { fenceFor } from './shard-leases.ts';
 
 interface Waiting {
   p: PositionRecord;
@@ -48,9 +49,11 @@ export function createOfflineExits(ctx: EngineContext, deps: OfflineExitsDeps) {
 
   /** The write-ahead record: 'db' when the database took it, 'journal' when the local journal did. */
   async function writeAhead(p: PositionRecord, order: NewOrder, pending: PendingAction, now: number): Promise<'db' | 'journal'> {
+    // several processes (SPEC §12): only the trader's owner writes, at its lease's epoch (FencedError otherwise)
+    const fence = fenceFor(ctx.ownership, p.userId);
     if (health.available()) {
       try {
-        await health.bounded(() => repos.positions.writeExitIntent(p, order, now));
+        await health.bounded(() => repos.positions.writeExitIntent(p, order, now, fence));
         return 'db';
       } catch (error) {
         if (!(error instanceof DatabaseUnavailableError)) throw error;

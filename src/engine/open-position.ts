@@ -15,6 +15,8 @@ import type { MonitorSettings, Side } from '../domain/types.ts';
 import type { Db } from '../db/client.ts';
 import type { PositionRecord } from '../db/repos/positions.ts';
 import type { ExchangePort } from '../exchange/port.ts';
+import { holdFence } from '../db/repos/shard-leases.ts';
+import { fenceFor } from './shard-leases.ts';
 import type { EngineContext } from './context.ts';
 import { accountEntry } from '../domain/fills.ts';
 import { entryPlanOf, positionDetails, signalOf } from './position-details.ts';
@@ -91,6 +93,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
       rev: 0,
     };
     await tx(async (t) => {
+      await holdFence(t, fenceFor(ctx.ownership, plan.userId));
       await repos.positions.insert(position, t);
       await repos.orders.insertPending(
         {
@@ -144,6 +147,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
     const orderId = randomUUID();
     position.pendingAction = { ...pending, orderId, clientOrderId };
     await tx(async (t) => {
+      await holdFence(t, fenceFor(ctx.ownership, position.userId));
       await repos.orders.markStatus(pending.orderId, 'rejected', 'the exchange never took the order: sent again under the next client id', now, t);
       await repos.orders.insertPending(
         {
@@ -220,6 +224,7 @@ export function createEntries(ctx: EngineContext, track: (p: PositionRecord) => 
       if (liq !== undefined && liq > 0) position.state = { ...position.state, liquidationPrice: liq };
     }
     await tx(async (t) => {
+      await holdFence(t, fenceFor(ctx.ownership, position.userId));
       await repos.orders.recordResult(pending.orderId, fill, now, t);
       await repos.positions.save(position, now, t);
       if (executionId) await repos.executions.finish(executionId, 'executed', [], position.id, now, t);

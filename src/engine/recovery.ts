@@ -36,11 +36,15 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
   const { repos, clock, logger } = ctx;
   const tx = <T>(fn: (t: Db) => Promise<T>) => ctx.database.db.transaction((t) => fn(t as unknown as Db));
 
-  async function recover(): Promise<RecoveryReport> {
+  /**
+   * `owned`: whose positions to take (with several processes, the traders of the shards this one
+   * just took; SPEC §12 takeover is this same recovery). Positions already monitored are skipped.
+   */
+  async function recover(owned: (userId: string) => boolean = () => true): Promise<RecoveryReport> {
     const report: RecoveryReport = { restored: 0, entriesResolved: 0, exitsResolved: 0, stillUnknown: 0, interruptedClaims: 0, closedOnExchange: 0, unknownOnExchange: 0, backstopsFired: 0 };
     await runner.loadBackoffs();
-    const active = await repos.positions.loadActive();
-    const claims = await repos.executions.listClaimed();
+    const active = (await repos.positions.loadActive()).filter((p) => owned(p.userId) && !ctx.book.get(p.id));
+    const claims = (await repos.executions.listClaimed()).filter((c) => owned(c.userId));
     const claimByPosition = new Map(claims.filter((c) => c.positionId).map((c) => [c.positionId!, c.id]));
 
     for (const p of active) {
@@ -77,7 +81,7 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
     // is placed yet: a position the trader closed on the exchange has no coins left to cover one
     const backstops = await ctx.backstops?.reconcile({ full: true, place: false, adopt: true });
     report.backstopsFired += backstops?.fired ?? 0;
-    const accounts = new Set([...ctx.book.all()].map((p) => p.accountId));
+    const accounts = new Set([...ctx.book.all()].filter((p) => owned(p.userId)).map((p) => p.accountId));
     for (const accountId of accounts) {
       const r = await reconcileAccount(accountId).catch((error: unknown) => {
         logger.warn({ err: error, accountId }, 'reconcile failed: positions stay monitored');

@@ -129,9 +129,7 @@ function lease(database: Database): TestDatabase {
       return unlisten;
     },
     ping: () => database.ping(),
-    acquireEngineLock: () => database.acquireEngineLock(),
-    checkEngineLock: () => database.checkEngineLock(),
-    onEngineLockConnectionClosed: (fn) => database.onEngineLockConnectionClosed(fn),
+    livenessLock: (key) => database.livenessLock(key),
     close: release,
     destroy: release,
   };

@@ -1,4 +1,5 @@
 /** Admin commands (ADMIN_TELEGRAM_IDS): /status and /users. Anyone else gets a plain refusal. */
+import { SHARD_COUNT } from '../../domain/shards.ts';
 import { Composer } from 'grammy';
 import { actorOf, type BotContext, type FeatureDeps } from '../context.ts';
 import { escapeHtml, fmtDuration, fmtTime } from '../../telegram/format/numbers.ts';
@@ -35,11 +36,21 @@ export function formatStatus(s: EngineStatus, outboxDepth: number, now: Date, na
       ]
     : ['Protections: none holding entries'];
   const council = s.council === undefined ? [] : [councilLine(s.council, now)];
+  const processes = s.processes
+    ? [
+        `Processes: ${s.processes.length} sharing ${s.processes.reduce((n, p) => n + p.shards.length, 0)} of ${SHARD_COUNT} shards`,
+        ...s.processes.map(
+          (p) =>
+            `  ${escapeHtml(p.host)} pid ${p.pid}${p.self ? ' (this one)' : ''}: ${p.shards.length} shards (${shardRanges(p.shards) || 'none'}), heartbeat ${fmtDuration(Math.max(0, now.getTime() - p.heartbeatAt.getTime()))} ago, up ${fmtDuration(Math.max(0, now.getTime() - p.startedAt.getTime()))}`,
+        ),
+      ]
+    : [];
   return [
     '🩺 <b>Status</b>',
     `Uptime: ${fmtDuration(now.getTime() - s.startedAt.getTime())} (since ${fmtTime(s.startedAt)})`,
     `Traders: ${s.traders} (${s.pausedTraders} paused)${s.pausedGlobally ? ' · ⏸ <b>paused for everyone</b>' : ''}`,
-    `Open positions: ${s.openPositions}`,
+    `Open positions: ${s.openPositions}${s.processes ? ' (this process)' : ''}`,
+    ...processes,
     ...concentration,
     ...protections,
     `Last signal cycle: ${cycle}`,
@@ -49,6 +60,19 @@ export function formatStatus(s: EngineStatus, outboxDepth: number, now: Date, na
     databaseLine(s, now),
     `Alert outbox: ${outboxDepth} waiting`,
   ].join('\n');
+}
+
+/** shard numbers as ranges: [0, 1, 2, 5, 7, 8] → "0–2, 5, 7–8" */
+export function shardRanges(shards: readonly number[]): string {
+  const sorted = [...shards].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(j === i ? `${sorted[i]}` : `${sorted[i]}–${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
 }
 
 /** SPEC §9: the built-in council, its symbols and what its last run said */

@@ -45,6 +45,11 @@ export function createExecutionsRepo(db: Db) {
       return rows[0]?.id;
     },
 
+    /** Gives a claim up before anything was written for it (the trader's shard went to another process, which executes it). */
+    async release(id: string): Promise<void> {
+      await db.delete(signalExecutions).where(and(eq(signalExecutions.id, id), eq(signalExecutions.status, 'claimed')));
+    },
+
     async finish(id: string, status: ExecutionStatus, reasons: string[], positionId: string | null, now: number, tx: Db = db): Promise<void> {
       await tx
         .update(signalExecutions)

@@ -10,6 +10,7 @@ import type { MonitorAction, MonitorSettings, PositionState } from '../../domain
 import type { NewOrder, OrderPurpose } from './orders.ts';
 import type { TradeSource } from './trades.ts';
 import { dec, decOrNull, num, numOrNull } from './numbers.ts';
+import { fenceRow, FencedError, heldNoMore, rowsOf, type Fence } from './shard-leases.ts';
 
 /** pending: entry order not yet resolved; open; closing: a closing order is unresolved; closed */
 export type PositionStatus = 'pending' | 'open' | 'closing' | 'closed';
@@ -224,19 +225,33 @@ export function createPositionsRepo(db: Db) {
      * Committed durably (no asynchronous commit): this row is what stops a restart from sending
      * the same exit twice, so it must survive even a crash of the database server.
      */
-    async writeExitIntent(p: PositionRecord, order: NewOrder, now: number): Promise<void> {
+    async writeExitIntent(p: PositionRecord, order: NewOrder, now: number, fence?: Fence): Promise<void> {
       p.rev += 1;
       const at = new Date(now).toISOString();
-      await db.execute(sql`
-        with o as (
-          insert into orders (id, user_id, account_id, position_id, signal_id, client_order_id, symbol, side, type, purpose,
-                              qty, price, reduce_only, status, sent_at, created_at, updated_at)
-          values (${order.id}::uuid, ${order.userId}::uuid, ${order.accountId}::uuid, ${order.positionId}::uuid, ${order.signalId}::uuid,
+      const values = sql`${order.id}::uuid, ${order.userId}::uuid, ${order.accountId}::uuid, ${order.positionId}::uuid, ${order.signalId}::uuid,
                   ${order.clientOrderId}, ${order.symbol}, ${order.side}, ${order.type}, ${order.purpose},
-                  ${dec(order.qty)}::numeric, ${decOrNull(order.price)}::numeric, ${order.reduceOnly}, 'pending', ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz)
-        )
-        update positions set monitor_state = ${JSON.stringify(monitorStateOf(p))}::jsonb, updated_at = ${at}::timestamptz
-        where id = ${p.id}::uuid`);
+                  ${dec(order.qty)}::numeric, ${decOrNull(order.price)}::numeric, ${order.reduceOnly}, 'pending', ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz`;
+      const columns = sql`id, user_id, account_id, position_id, signal_id, client_order_id, symbol, side, type, purpose,
+                              qty, price, reduce_only, status, sent_at, created_at, updated_at`;
+      const state = () => sql`${JSON.stringify(monitorStateOf(p))}::jsonb`;
+      if (!fence) {
+        await db.execute(sql`
+          with o as (insert into orders (${columns}) values (${values}))
+          update positions set monitor_state = ${state()}, updated_at = ${at}::timestamptz
+          where id = ${p.id}::uuid`);
+      } else {
+        // SPEC §12: written only while this process holds the trader's shard at its epoch (the lease
+        // row held FOR SHARE until the commit, so a takeover waits for this write and then sees it)
+        const written = rowsOf(
+          await db.execute(sql`
+            with f as (${fenceRow(fence)}),
+            o as (insert into orders (${columns}) select ${values} from f)
+            update positions set monitor_state = ${state()}, updated_at = ${at}::timestamptz
+            where id = ${p.id}::uuid and exists (select 1 from f)
+            returning id`),
+        );
+        if (written.length === 0) throw new FencedError(fence.shard, heldNoMore(fence));
+      }
     },
 
     async delete(id: string, tx: Db = db): Promise<void> {

@@ -1,0 +1,291 @@
+/**
+ * Which traders this process acts for (SPEC §12). On PostgreSQL several processes share the
+ * traders by leasing shards (db/repos/shard-leases.ts); the embedded database has one process,
+ * which owns every shard (`soleOwnership`).
+ *
+ * The lease manager renews its leases every `renewMs` with the database's clock, claims its fair
+ * share of free or expired shards and hands back what it holds beyond that share. Safety does not
+ * rest on the renewals arriving: a lease renewed by a request sent at local monotonic time t
+ * expires in the database no earlier than t + ttl (the database stamps now() after the request
+ * left), and this process stops acting for the shard at t + ttl − margin on its own clock. So a
+ * process that freezes or loses the database has stopped before anyone else can take the shard;
+ * the margin covers clock-rate differences and the moment between the last check and the send.
+ */
+import { fairShare, rebalance, SHARD_COUNT, shardOf } from '../domain/shards.ts';
+import { FencedError, type Fence, type HeldLease, type ShardLeasesRepo } from '../db/repos/shard-leases.ts';
+import { ExchangeError, type ExchangePort } from '../exchange/port.ts';
+import type { LivenessLock } from '../db/client.ts';
+import type { EngineLogger } from './ports.ts';
+import type { ProcessStatus } from './facade.ts';
+
+/** What the engine asks before it acts for a trader. */
+export interface ShardOwnership {
+  /** this process may act for the shard now (held, and its local deadline not passed) */
+  owns(shard: number): boolean;
+  /** the lease an intent write must still match in the database; undefined: nothing to fence (one process) */
+  fence(shard: number): { owner: string; epoch: number } | undefined;
+}
+
+/** One process on its database (PGlite): every shard, no fencing. */
+export const soleOwnership: ShardOwnership = { owns: () => true, fence: () => undefined };
+
+export const ownsUser = (ownership: ShardOwnership, userId: string): boolean => ownership.owns(shardOf(userId));
+
+/**
+ * The fence an order intent of the trader is written under; undefined with one process (nothing to
+ * fence). Throws FencedError when this process does not own the trader's shard now.
+ */
+export function fenceFor(ownership: ShardOwnership, userId: string): Fence | undefined {
+  const shard = shardOf(userId);
+  if (!ownership.owns(shard)) throw new FencedError(shard, 'is not held by this process');
+  const lease = ownership.fence(shard);
+  return lease && { shard, ...lease };
+}
+
+const NOT_OWNER = "Not sent: this bot process no longer holds this trader's shard of the database (another process took over).";
+
+/**
+ * The trader's port as the engine sees it with several processes: an order, a stop or a cancel
+ * goes out only while this process owns the trader's shard, checked right before the request on
+ * the local deadline (a process that froze sends nothing when it wakes). Reads always pass.
+ */
+export function guardOwnership<P extends ExchangePort>(port: P, ownership: ShardOwnership, userId: string): P {
+  if (ownership === soleOwnership) return port;
+  const shard = shardOf(userId);
+  const acting = new Set(['placeOrder', 'closePosition', 'placeStop', 'amendStop', 'cancelStop', 'cancelOrder']);
+  return new Proxy(port, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function' || typeof prop !== 'string' || !acting.has(prop)) return value;
+      const fn = value as (...args: unknown[]) => Promise<unknown>;
+      return async (...args: unknown[]) => {
+        if (!ownership.owns(shard)) throw new ExchangeError('NOT_SUPPORTED', { message: NOT_OWNER, detail: `shard ${shard} not owned` });
+        return fn.apply(target, args);
+      };
+    },
+  });
+}
+
+/** What the engine does when shards change hands. */
+export interface LeaseHooks {
+  /** shards just taken: restore and reconcile their traders' positions (not awaited by the renewals) */
+  gained(shards: number[]): void;
+  /** shards no longer held (not renewed in time, or taken): owns() is already false for them */
+  lost(shards: number[]): void;
+  /** shards about to be handed back while still held: stop acting for them and write what is pending */
+  releasing(shards: number[]): Promise<void>;
+}
+
+export interface LeaseTimings {
+  /** ms a lease lasts in the database after each renewal */
+  ttlMs: number;
+  /** ms between renewals */
+  renewMs: number;
+  /** ms before the database's expiry at which this process stops acting on its own */
+  marginMs: number;
+}
+
+/** a lost process's traders are monitored again within 15 s: 8 s of lease, a renewal round, recovery */
+export const DEFAULT_LEASE_TIMINGS: LeaseTimings = { ttlMs: 8_000, renewMs: 2_000, marginMs: 2_000 };
+
+export interface LeaseManagerOptions {
+  repo: ShardLeasesRepo;
+  /** this process's id (unique per start) */
+  id: string;
+  host: string;
+  pid: number;
+  /**
+   * this process's liveness lock (Database.livenessLock(id)), held for its lifetime: when it dies
+   * the lock goes with its session and its shards are free at once (a frozen process keeps it, so
+   * its shards wait for their expiry)
+   */
+  liveness: LivenessLock;
+  logger: EngineLogger;
+  timings?: Partial<LeaseTimings>;
+  shards?: number;
+  /** ms, monotonic (default performance.now) */
+  monotonic?: () => number;
+  /** false: no timer; tests call tick() (default true) */
+  schedule?: boolean;
+}
+
+export interface LeaseManager extends ShardOwnership {
+  readonly id: string;
+  attach(hooks: LeaseHooks): void;
+  /** ensures the shard rows and runs the first round */
+  start(): Promise<void>;
+  /** one round: heartbeat, renew, hand back or claim */
+  tick(): Promise<void>;
+  /** the shards held now, ascending */
+  held(): number[];
+  /** the live processes on this database and their shards, as their last heartbeats said (/status) */
+  processes(): Promise<ProcessStatus[]>;
+  /** stops renewing and hands every shard back (after the engine stopped acting for them) */
+  stop(): Promise<void>;
+}
+
+/** ms the engine may take to stop acting for shards it hands back */
+const RELEASE_GRACE_MS = 5_000;
+
+export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
+  const { repo, id, logger } = options;
+  const timings = { ...DEFAULT_LEASE_TIMINGS, ...options.timings };
+  const count = options.shards ?? SHARD_COUNT;
+  const monotonic = options.monotonic ?? (() => performance.now());
+  /** shard → epoch and the local deadline (monotonic ms) */
+  const held = new Map<number, { epoch: number; until: number }>();
+  let hooks: LeaseHooks = { gained() {}, lost() {}, releasing: async () => {} };
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | null = null;
+  let stopped = false;
+
+  function owns(shard: number): boolean {
+    const lease = held.get(shard);
+    return lease !== undefined && monotonic() < lease.until;
+  }
+
+  /** shards past their local deadline: dropped and reported */
+  function expire(): void {
+    const now = monotonic();
+    const gone = [...held].filter(([, l]) => now >= l.until).map(([s]) => s);
+    if (gone.length === 0) return;
+    for (const s of gone) held.delete(s);
+    logger.error({ shards: gone }, 'shard leases not renewed in time: this process stops acting for their traders');
+    hooks.lost(gone);
+  }
+
+  function keep(leases: HeldLease[], sentAt: number): void {
+    for (const l of leases) held.set(l.shard, { epoch: l.epoch, until: sentAt + timings.ttlMs - timings.marginMs });
+    watch();
+  }
+
+  /** a timer at the earliest deadline: shards that were not renewed by then leave the engine even while a round hangs */
+  let watchdog: NodeJS.Timeout | undefined;
+  function watch(): void {
+    clearTimeout(watchdog);
+    if (held.size === 0 || stopped) return;
+    const first = Math.min(...[...held.values()].map((l) => l.until));
+    watchdog = setTimeout(() => {
+      expire();
+      watch();
+    }, Math.max(0, first - monotonic()) + 1);
+    watchdog.unref();
+  }
+
+  /** every shard leaves the engine at once (its liveness lock is gone: others may take them now) */
+  function dropAll(why: string): void {
+    const all = [...held.keys()];
+    held.clear();
+    if (all.length === 0) return;
+    logger.error({ shards: all }, why);
+    hooks.lost(all);
+  }
+  options.liveness.onLost(() => dropAll('the liveness lock session closed: this process stops acting for its traders until it holds the lock again'));
+
+  async function round(): Promise<void> {
+    expire();
+    if ((await options.liveness.hold()) === 'taken') dropAll('the liveness lock was taken again after its session was cut: this process stops acting for its traders and claims them again');
+    const mine = [...held.keys()].sort((a, b) => a - b);
+    const live = await repo.heartbeat({ id, host: options.host, pid: options.pid, shards: mine }, timings.ttlMs);
+    const sentAt = monotonic();
+    const renewed = await repo.renew(id, mine, timings.ttlMs);
+    keep(
+      renewed.filter((l) => held.get(l.shard)?.epoch === l.epoch),
+      sentAt,
+    );
+    const kept = new Set(renewed.map((l) => l.shard));
+    const taken = mine.filter((s) => !kept.has(s) && held.has(s));
+    if (taken.length > 0) {
+      for (const s of taken) held.delete(s);
+      logger.error({ shards: taken }, 'shard leases no longer ours in the database: this process stops acting for their traders');
+      hooks.lost(taken);
+    }
+    expire();
+    if (stopped) return;
+    const plan = rebalance([...held.keys()], fairShare(count, live));
+    if (plan.release.length > 0) {
+      await handBack(plan.release);
+      logger.info({ shards: plan.release, live }, 'shards handed back to the processes that joined');
+    }
+    if (plan.claim > 0) {
+      const claimedAt = monotonic();
+      const got = await repo.claim(id, plan.claim, timings.ttlMs, [...held.keys()]);
+      if (got.length > 0) {
+        keep(got, claimedAt);
+        logger.info({ shards: got.map((l) => l.shard), live }, 'shards taken');
+        hooks.gained(got.map((l) => l.shard));
+      }
+    }
+    // /status shows what is held after the round
+    const now = [...held.keys()].sort((a, b) => a - b);
+    if (now.join() !== mine.join()) await repo.heartbeat({ id, host: options.host, pid: options.pid, shards: now }, timings.ttlMs);
+  }
+
+  async function handBack(shards: number[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, RELEASE_GRACE_MS)));
+    await Promise.race([hooks.releasing(shards).catch((error: unknown) => logger.error({ err: error, shards }, 'stopping for shards handed back failed')), late]);
+    clearTimeout(timer);
+    for (const s of shards) held.delete(s);
+    await repo.release(id, shards);
+  }
+
+  function tick(): Promise<void> {
+    if (running) return running;
+    // a round the database does not answer is given up after a lease's time (its results, if they
+    // still come, are safe to apply: every deadline counts from before its request left)
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the lease round did not finish within ${timings.ttlMs} ms`)), timings.ttlMs)));
+    running = Promise.race([round(), late])
+      .catch((error: unknown) => {
+        // the leases run out on their own at the local deadline: nothing to undo here
+        logger.error({ err: error }, 'shard lease round failed; retried');
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        running = null;
+      });
+    return running;
+  }
+
+  function schedule(): void {
+    if (options.schedule === false || stopped) return;
+    timer = setTimeout(() => {
+      void tick().finally(schedule);
+    }, timings.renewMs);
+    timer.unref();
+  }
+
+  return {
+    id,
+    owns,
+    fence(shard) {
+      const lease = held.get(shard);
+      return lease && monotonic() < lease.until ? { owner: id, epoch: lease.epoch } : undefined;
+    },
+    attach(next) {
+      hooks = next;
+    },
+    async start() {
+      await repo.ensureShards(count);
+      await tick();
+      schedule();
+    },
+    tick,
+    async processes() {
+      const rows = await repo.listProcesses(timings.ttlMs);
+      return rows.map((r) => ({ id: r.id, host: r.host, pid: r.pid, startedAt: new Date(r.startedAt), heartbeatAt: new Date(r.heartbeatAt), shards: r.shards, self: r.id === id }));
+    },
+    held: () => [...held.keys()].filter(owns).sort((a, b) => a - b),
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      clearTimeout(watchdog);
+      await running;
+      const all = [...held.keys()];
+      if (all.length > 0) await handBack(all);
+      await repo.removeProcess(id);
+      await options.liveness.release();
+    },
+  };
+}
