@@ -505,7 +505,38 @@ export const processes = pgTable('processes', {
   heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
   /** shards held at the last heartbeat */
   shards: jsonb('shards').$type<number[]>().notNull().default([]),
+  /**
+   * no other live process at the last heartbeat: this process keeps acting through a database
+   * outage (SPEC §10), so its shards are taken only once it is gone (db/repos/shard-leases.ts)
+   */
+  alone: boolean('alone').notNull().default(false),
 });
+
+/**
+ * A trader's action asked in one process for a trader another process owns (SPEC §12): the
+ * Telegram handler writes the row and NOTIFYs COMMAND_CHANNEL; the owner runs it and writes the
+ * result; the asking process answers the trader from it.
+ */
+export const engineCommands = pgTable(
+  'engine_commands',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id').notNull(),
+    /** the facade method, like closePosition */
+    kind: varchar('kind', { length: 48 }).notNull(),
+    args: jsonb('args').$type<unknown[]>().notNull(),
+    /** queued | running | done | failed */
+    status: varchar('status', { length: 16 }).notNull().default('queued'),
+    result: jsonb('result'),
+    error: text('error'),
+    /** processes.id of the asker and of the runner */
+    askedBy: text('asked_by').notNull(),
+    runBy: text('run_by'),
+    createdAt: createdAt(),
+    doneAt: timestamp('done_at', { withTimezone: true }),
+  },
+  (t) => [index('engine_commands_status_idx').on(t.status, t.createdAt)],
+);
 
 export const schema = {
   users,
@@ -529,7 +560,14 @@ export const schema = {
   signalInputs,
   shardLeases,
   processes,
+  engineCommands,
 };
 
 export const SIGNAL_CHANNEL = 'trading_signals_insert';
+/** SPEC §12: a trader's action for the process that owns the trader (payload: the command's id) */
+export const COMMAND_CHANNEL = 'engine_commands';
+/** SPEC §12: a command's result is written (payload: the command's id) */
+export const COMMAND_DONE_CHANNEL = 'engine_commands_done';
+/** SPEC §12: shards were handed back (a clean stop): the others claim them at once */
+export const LEASES_CHANNEL = 'shard_leases_released';
 

@@ -31,3 +31,17 @@ export function rebalance(held: readonly number[], target: number): { claim: num
   if (held.length > target) return { claim: 0, release: [...held].sort((a, b) => b - a).slice(0, held.length - target) };
   return { claim: target - held.length, release: [] };
 }
+
+/**
+ * Jobs that run once per bot (SPEC §12), each in the process that holds its shard's lease: they
+ * move with that lease, fenced and taken over like the traders of the shard. The Telegram updates
+ * (poller, or the webhook's registration) and the alert sender are one job, because the replies
+ * and the alerts share the token's one send budget.
+ */
+export const JOB_SHARDS = { telegram: 0, sweep: 1, council: 2 } as const;
+export type Job = keyof typeof JOB_SHARDS;
+
+/** the jobs whose shards are among `shards` */
+export function jobsIn(shards: readonly number[]): Job[] {
+  return (Object.keys(JOB_SHARDS) as Job[]).filter((job) => shards.includes(JOB_SHARDS[job]));
+}
