@@ -132,8 +132,6 @@ export const envSchema = z
     ),
     /** behind a reverse proxy: client addresses from X-Forwarded-For (for the webhook's rate limit) */
     HTTP_TRUST_PROXY: boolFlag(false),
-    /** SPEC §12, experimental: several processes on one PostgreSQL (Telegram still needs a single poller); off: a second process refuses to start */
-    CLUSTER: boolFlag(false),
     /** the built-in council (SPEC §9): on by default, so a fresh install trades its paper account by itself */
     COUNCIL_ENABLED: boolFlag(true),
     COUNCIL_MINUTES: positiveNumber(15, 'whole minutes from 1 to 1440, like 15', { min: 1, max: 1440 }).refine(Number.isInteger, 'expected whole minutes from 1 to 1440, like 15'),
@@ -179,8 +177,7 @@ export type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   telegram: { token: string; apiRoot: string; adminIds: number[] };
-  /** several processes may share the PostgreSQL database (CLUSTER=true, experimental) */
-  database: { url: string | undefined; dataDir: string; cluster: boolean };
+  database: { url: string | undefined; dataDir: string };
   secretKey: string | undefined;
   previousSecretKeys: string[];
   log: { level: (typeof LOG_LEVELS)[number]; pretty: boolean };
@@ -216,7 +213,7 @@ export function createConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
   return {
     telegram: { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT, adminIds: e.ADMIN_TELEGRAM_IDS },
-    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR, cluster: e.CLUSTER },
+    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
     secretKey: e.SECRET_KEY,
     previousSecretKeys: e.SECRET_KEY_PREVIOUS,
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },

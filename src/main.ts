@@ -23,7 +23,8 @@ import { systemClock } from './engine/clock.ts';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createShardLeasesRepo } from './db/repos/shard-leases.ts';
-import { createLeaseManager, DEFAULT_LEASE_TIMINGS } from './engine/shard-leases.ts';
+import { createLeaseManager } from './engine/shard-leases.ts';
+import { jobsIn } from './domain/shards.ts';
 import type { EngineStatus } from './engine/facade.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHttpServer } from './http/server.ts';
@@ -77,25 +78,22 @@ async function main(): Promise<void> {
   }
   logger.info({ database: database.kind }, 'database ready, migrations applied');
   // SPEC §12: on PostgreSQL any number of processes share the traders through shard leases (each
-  // acts only for the shards it holds, fenced by their epochs); the embedded database is this
-  // process's alone (its directory lock, taken at open) and it acts for every trader
-  if (database.kind === 'postgres' && !config.database.cluster) {
-    // until the once-per-bot jobs (the Telegram poller first) are leased, a second process started by
-    // accident would poll Telegram too (409 Conflict) and refuse the buttons of traders it does not own
-    const [other] = await createShardLeasesRepo(database.db).listProcesses(DEFAULT_LEASE_TIMINGS.ttlMs);
-    if (other) {
-      logger.error(
-        `refusing to start: another ASE Bot process is already running on this database (${other.host}, pid ${other.pid}); stop it first, or set CLUSTER=true to run several processes (experimental: Telegram still needs a single poller)`,
-      );
-      await database.close();
-      process.exit(3);
-    }
-  }
+  // acts only for the shards it holds, fenced by their epochs; the once-per-bot jobs ride on fixed
+  // shards); the embedded database is this process's alone (its directory lock, taken at open) and
+  // it acts for every trader and runs every job
   const leases =
     database.kind === 'postgres'
       ? (() => {
           const id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-          return createLeaseManager({ repo: createShardLeasesRepo(database.db), id, host: hostname(), pid: process.pid, liveness: database.livenessLock(id), logger });
+          return createLeaseManager({
+            repo: createShardLeasesRepo(database.db),
+            id,
+            host: hostname(),
+            pid: process.pid,
+            liveness: database.livenessLock(id),
+            logger,
+            listen: (channel, fn) => database.listen(channel, fn),
+          });
         })()
       : undefined;
 
@@ -116,7 +114,11 @@ async function main(): Promise<void> {
   const alerts = createAlerts({ repos, token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger, budget });
   // /metrics counts at the edges: every account's exchange port and the notifier
   let engineStatus: () => Promise<EngineStatus> = () => Promise.reject(new Error('engine not built yet'));
-  const metrics = createMetrics({ status: () => engineStatus(), signalCreatedAt: async (id) => (await repos.signals.get(id))?.createdAt });
+  const metrics = createMetrics({
+    status: () => engineStatus(),
+    signalCreatedAt: async (id) => (await repos.signals.get(id))?.createdAt,
+    ...(leases ? { leases: () => ({ process: leases.id, shards: leases.held().length, alone: leases.alone(), jobs: jobsIn(leases.held()) }) } : {}),
+  });
   const engine = createEngine({
     database,
     repos,
@@ -191,7 +193,8 @@ async function main(): Promise<void> {
     await step('http', () => http.close());
     await step('bot', () => (polling?.isRunning() ? polling.stop() : Promise.resolve()));
     await step('engine', () => engine.stop());
-    // after the engine stopped acting: the shards go to the other processes at once (no waiting for an expiry)
+    // after the engine stopped acting: the shards and jobs go to the other processes at once (no
+    // waiting for an expiry; the alert sender stops before its shard is handed back)
     if (leases) await step('shard leases', () => leases.stop());
     await step('alerts', () => alerts.worker.stop());
     await step('exchanges', () => exchanges.close());
@@ -213,11 +216,10 @@ async function main(): Promise<void> {
     await database.close().catch(() => {});
     process.exit(1);
   }
-  alerts.worker.start();
   // the first round takes this process's share of the shards before the engine restores their traders
   if (leases) {
     await leases.start();
-    logger.info({ process: leases.id, shards: leases.held().length }, 'shard leases taken');
+    logger.info({ process: leases.id, shards: leases.held().length, alone: leases.alone() }, 'shard leases taken');
   }
   const engineStarted = engine.start().then(() => {
     if (phase === 'starting') phase = 'running';
@@ -225,16 +227,35 @@ async function main(): Promise<void> {
   });
   engineStarted.catch(() => {}); // observed below: a failed start ends main (fatal)
   await bot.init();
-  await registerCommands(bot, config.telegram.adminIds);
   if (stopping) return;
-  polling = await runBot(bot);
-  logger.info({ bot: bot.botInfo.username }, 'bot started (long polling, updates handled concurrently)');
-  try {
-    await Promise.all([polling.task(), engineStarted]);
-  } catch (e) {
-    // a stop requested while polling was starting ends bot.start() with an abort: not a failure
-    if (!stopping) throw e;
-  }
+  // Telegram's updates and the alert sender: once per bot (SPEC §12), in the process that holds the
+  // job's lease (with one process: this one, always); a poller that fails for good ends the process
+  let failed: (e: unknown) => void = () => {};
+  const pollingFailed = new Promise<never>((_, reject) => (failed = reject));
+  const telegramJob = {
+    async start() {
+      alerts.worker.start();
+      await registerCommands(bot, config.telegram.adminIds);
+      if (stopping) return;
+      const runner = await runBot(bot);
+      polling = runner;
+      logger.info({ bot: bot.botInfo.username }, 'bot started (long polling, updates handled concurrently)');
+      runner.task()?.catch((e: unknown) => {
+        // a stop requested while polling was starting ends bot.start() with an abort: not a failure
+        if (!stopping && polling === runner) failed(e);
+      });
+    },
+    async stop() {
+      const runner = polling;
+      polling = undefined;
+      if (runner?.isRunning()) await runner.stop();
+      await alerts.worker.stop();
+      logger.info('Telegram updates and alerts handed to the process that holds their lease');
+    },
+  };
+  if (leases) leases.runJob('telegram', telegramJob);
+  else await telegramJob.start();
+  await Promise.race([engineStarted.then(() => new Promise<never>(() => {})), pollingFailed]);
 }
 
 main().catch((e: unknown) => {

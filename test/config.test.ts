@@ -16,7 +16,7 @@ function problems(env: Record<string, string>): Record<string, string> {
 describe('config', () => {
   it('needs only a bot token: embedded database, paper defaults, default sources', () => {
     const c = createConfig({ TELEGRAM_BOT_TOKEN: TOKEN });
-    expect(c.database).toEqual({ url: undefined, dataDir: './data', cluster: false });
+    expect(c.database).toEqual({ url: undefined, dataDir: './data' });
     expect(c.telegram.apiRoot).toBe('https://api.telegram.org');
     expect(c.trustedSources).toEqual(['titan_v3', 'COUNCIL_V2.0_FALLBACK']);
     expect(c.paper).toEqual({ startBalance: 10_000, feeRate: 0.001, slippage: 0.0005 });

@@ -37,7 +37,7 @@ import { PositionBook } from './position-book.ts';
 import { silentLogger, type EngineLogger, type FeedProvider } from './ports.ts';
 import { createRecovery, type RecoveryReport } from './recovery.ts';
 import { createSignalIntake } from './signal-intake.ts';
-import { guardOwnership, ownsUser, soleOwnership, type LeaseManager } from './shard-leases.ts';
+import { guardOwnership, ownsUser, runsJob, soleOwnership, type LeaseManager } from './shard-leases.ts';
 import { shardOf } from '../domain/shards.ts';
 import { createPosts, type PostsFacade } from './posts.ts';
 import { createProtectionState, deriveProtectionsAtStart } from './protection-state.ts';
@@ -264,7 +264,7 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   async function sweepSignals(): Promise<void> {
-    await intake.sweep();
+    await intake.sweep({ announce: deps.leases !== undefined });
   }
 
   /** shard hand-overs, one at a time (a takeover's recovery, a hand-back) */
@@ -358,25 +358,27 @@ export function createEngine(deps: EngineDeps): Engine {
       await intake.start();
       await intake.sweep().catch(onError('signal sweep at start'));
       if (deps.options?.schedule !== false) {
-        cancels.push(every(deps.config.intervals.signalSweepSeconds, sweepSignals, onError('signal sweep')));
+        // once per bot (SPEC §12): in the process that holds the sweep's lease
+        cancels.push(every(deps.config.intervals.signalSweepSeconds, async () => void (runsJob(ownership, 'sweep') && (await sweepSignals())), onError('signal sweep')));
         cancels.push(every(deps.config.intervals.monitorSweepSeconds, sweepPositions, onError('position sweep')));
         cancels.push(every(deps.options?.flushSeconds ?? 5, flush, onError('position flush')));
         if (council && deps.council) {
           // the first run right away (a fresh install trades without waiting an interval), then every COUNCIL_MINUTES
-          void runCouncil().catch(onError('council'));
+          // once per bot (SPEC §12): in the process that holds the council's lease
+          if (runsJob(ownership, 'council')) void runCouncil().catch(onError('council'));
           const { schedule } = deps.council;
           if (schedule) {
             let busy = false;
             cancels.push(
               schedule(() => {
-                if (busy) return;
+                if (busy || !runsJob(ownership, 'council')) return;
                 busy = true;
                 void runCouncil()
                   .catch(onError('council'))
                   .finally(() => (busy = false));
               }),
             );
-          } else cancels.push(every(deps.council.minutes * 60, async () => void (await runCouncil()), onError('council')));
+          } else cancels.push(every(deps.council.minutes * 60, async () => void (runsJob(ownership, 'council') && (await runCouncil())), onError('council')));
         }
       }
     },

@@ -52,11 +52,18 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
   const { repos, clock, logger } = ctx;
   const inputs = repos.signalInputs;
 
-  async function processSignal(signal: SignalRecord): Promise<CycleReport> {
+  /**
+   * `announce` (the signal sweep, run by one process for the bot, SPEC §12): a signal still lacking
+   * executions of traders other processes own is announced again on the signals channel, so that
+   * their owners execute it even when its first NOTIFY was missed.
+   */
+  async function processSignal(signal: SignalRecord, how: { announce?: boolean } = {}): Promise<CycleReport> {
     const report: CycleReport = { signalId: signal.id, executed: 0, rejected: 0, failed: 0 };
     if (signal.action.toUpperCase() === 'HOLD') return report;
     // several processes (SPEC §12): each executes the signal for the traders of the shards it owns
-    const userIds = (await repos.signals.usersWithoutExecution(signal)).filter((u) => ownsUser(ctx.ownership, u));
+    const waiting = await repos.signals.usersWithoutExecution(signal);
+    const userIds = waiting.filter((u) => ownsUser(ctx.ownership, u));
+    if (how.announce && userIds.length < waiting.length) await repos.signals.announce(signal.id);
     if (userIds.length === 0) return report;
     const shared: Shared = {
       live: await liveSignals(ctx, options.trustedSources),

@@ -10,11 +10,19 @@
  * left), and this process stops acting for the shard at t + ttl − margin on its own clock. So a
  * process that freezes or loses the database has stopped before anyone else can take the shard;
  * the margin covers clock-rate differences and the moment between the last check and the send.
+ *
+ * A process that was alone at its last round (no other live process) keeps its shards through a
+ * database outage and acts on (SPEC §10: exits do not wait on the database). That is safe because
+ * nobody takes a lone process's shards while it lives (db/repos/shard-leases.ts `claim`): its
+ * liveness lock must be gone and its heartbeat silent for a grace period. When the database is
+ * back, it renews its leases at their epochs; a process that joined meanwhile gets its share at
+ * the next round.
  */
-import { fairShare, rebalance, SHARD_COUNT, shardOf } from '../domain/shards.ts';
-import { FencedError, type Fence, type HeldLease, type ShardLeasesRepo } from '../db/repos/shard-leases.ts';
+import { fairShare, JOB_SHARDS, jobsIn, rebalance, SHARD_COUNT, shardOf, type Job } from '../domain/shards.ts';
+import { FencedError, SOLO_GRACE_MS, type Fence, type HeldLease, type ShardLeasesRepo } from '../db/repos/shard-leases.ts';
 import { ExchangeError, type ExchangePort } from '../exchange/port.ts';
 import type { LivenessLock } from '../db/client.ts';
+import { LEASES_CHANNEL } from '../db/schema.ts';
 import type { EngineLogger } from './ports.ts';
 import type { ProcessStatus } from './facade.ts';
 
@@ -28,6 +36,9 @@ export interface ShardOwnership {
 
 /** One process on its database (PGlite): every shard, no fencing. */
 export const soleOwnership: ShardOwnership = { owns: () => true, fence: () => undefined };
+
+/** whether a once-per-bot job (SPEC §12) runs in this process now: it holds the job's shard */
+export const runsJob = (ownership: ShardOwnership, job: Job): boolean => ownership.owns(JOB_SHARDS[job]);
 
 export const ownsUser = (ownership: ShardOwnership, userId: string): boolean => ownership.owns(shardOf(userId));
 
@@ -83,10 +94,12 @@ export interface LeaseTimings {
   renewMs: number;
   /** ms before the database's expiry at which this process stops acting on its own */
   marginMs: number;
+  /** ms a lone process's shards wait, once its liveness lock is gone, after its last heartbeat (and after a database restart) */
+  soloGraceMs: number;
 }
 
 /** a lost process's traders are monitored again within 15 s: 8 s of lease, a renewal round, recovery */
-export const DEFAULT_LEASE_TIMINGS: LeaseTimings = { ttlMs: 8_000, renewMs: 2_000, marginMs: 2_000 };
+export const DEFAULT_LEASE_TIMINGS: LeaseTimings = { ttlMs: 8_000, renewMs: 2_000, marginMs: 2_000, soloGraceMs: SOLO_GRACE_MS };
 
 export interface LeaseManagerOptions {
   repo: ShardLeasesRepo;
@@ -107,6 +120,15 @@ export interface LeaseManagerOptions {
   monotonic?: () => number;
   /** false: no timer; tests call tick() (default true) */
   schedule?: boolean;
+  /** LISTEN (Database.listen): a round at once when another process joins or hands shards back */
+  listen?: (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>;
+}
+
+/** A once-per-bot job's start and stop, called as its shard is taken and lost or handed back. */
+export interface JobRunner {
+  start(): void | Promise<void>;
+  /** awaited before the shard is handed back; when the lease ran out it is called at once */
+  stop(): void | Promise<void>;
 }
 
 export interface LeaseManager extends ShardOwnership {
@@ -118,6 +140,10 @@ export interface LeaseManager extends ShardOwnership {
   tick(): Promise<void>;
   /** the shards held now, ascending */
   held(): number[];
+  /** no other live process at the last round: this one keeps acting through a database outage */
+  alone(): boolean;
+  /** runs `runner` while this process holds the job's shard */
+  runJob(job: Job, runner: JobRunner): void;
   /** the live processes on this database and their shards, as their last heartbeats said (/status) */
   processes(): Promise<ProcessStatus[]>;
   /** stops renewing and hands every shard back (after the engine stopped acting for them) */
@@ -134,24 +160,61 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
   const monotonic = options.monotonic ?? (() => performance.now());
   /** shard → epoch and the local deadline (monotonic ms) */
   const held = new Map<number, { epoch: number; until: number }>();
+  let unlisten: (() => Promise<void>) | undefined;
   let hooks: LeaseHooks = { gained() {}, lost() {}, releasing: async () => {} };
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | null = null;
   let stopped = false;
+  /** no other live process at the last round that reached the database */
+  let alone = false;
+  const jobs = new Map<Job, { runner: JobRunner; on: boolean }>();
 
   function owns(shard: number): boolean {
     const lease = held.get(shard);
-    return lease !== undefined && monotonic() < lease.until;
+    return lease !== undefined && (alone || monotonic() < lease.until);
   }
 
-  /** shards past their local deadline: dropped and reported */
+  /** starts the jobs of shards just taken; a job that fails to start is retried at the next round */
+  function startJobs(): void {
+    for (const [job, j] of jobs) {
+      if (j.on || !owns(JOB_SHARDS[job])) continue;
+      j.on = true;
+      logger.info({ job, process: id }, 'once-per-bot job starts here');
+      void Promise.resolve()
+        .then(() => j.runner.start())
+        .catch((error: unknown) => {
+          j.on = false;
+          logger.error({ err: error, job }, 'once-per-bot job failed to start; retried at the next round');
+        });
+    }
+  }
+
+  async function stopJobs(shards: readonly number[]): Promise<void> {
+    for (const job of jobsIn(shards)) {
+      const j = jobs.get(job);
+      if (!j?.on) continue;
+      j.on = false;
+      logger.info({ job, process: id }, 'once-per-bot job stops here');
+      await Promise.resolve()
+        .then(() => j.runner.stop())
+        .catch((error: unknown) => logger.error({ err: error, job }, 'once-per-bot job failed to stop'));
+    }
+  }
+
+  function lose(shards: number[]): void {
+    hooks.lost(shards);
+    void stopJobs(shards);
+  }
+
+  /** shards past their local deadline: dropped and reported (never while alone: nobody else can take them) */
   function expire(): void {
+    if (alone) return;
     const now = monotonic();
     const gone = [...held].filter(([, l]) => now >= l.until).map(([s]) => s);
     if (gone.length === 0) return;
     for (const s of gone) held.delete(s);
     logger.error({ shards: gone }, 'shard leases not renewed in time: this process stops acting for their traders');
-    hooks.lost(gone);
+    lose(gone);
   }
 
   function keep(leases: HeldLease[], sentAt: number): void {
@@ -163,7 +226,7 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
   let watchdog: NodeJS.Timeout | undefined;
   function watch(): void {
     clearTimeout(watchdog);
-    if (held.size === 0 || stopped) return;
+    if (held.size === 0 || stopped || alone) return;
     const first = Math.min(...[...held.values()].map((l) => l.until));
     watchdog = setTimeout(() => {
       expire();
@@ -178,17 +241,28 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     held.clear();
     if (all.length === 0) return;
     logger.error({ shards: all }, why);
-    hooks.lost(all);
+    lose(all);
   }
-  options.liveness.onLost(() => dropAll('the liveness lock session closed: this process stops acting for its traders until it holds the lock again'));
+  // with company, a cut session frees this process's shards for the others at once; alone, nobody
+  // takes them while this process lives (it keeps acting through the outage)
+  options.liveness.onLost(() => {
+    if (alone) logger.warn({ process: id }, 'the liveness lock session closed; alone on this database, this process keeps acting for its traders');
+    else dropAll('the liveness lock session closed: this process stops acting for its traders until it holds the lock again');
+  });
 
   async function round(): Promise<void> {
     expire();
-    if ((await options.liveness.hold()) === 'taken') dropAll('the liveness lock was taken again after its session was cut: this process stops acting for its traders and claims them again');
+    if ((await options.liveness.hold()) === 'taken' && !alone) dropAll('the liveness lock was taken again after its session was cut: this process stops acting for its traders and claims them again');
     const mine = [...held.keys()].sort((a, b) => a - b);
     const live = await repo.heartbeat({ id, host: options.host, pid: options.pid, shards: mine }, timings.ttlMs);
     const sentAt = monotonic();
-    const renewed = await repo.renew(id, mine, timings.ttlMs);
+    const renewed = await repo.renew(
+      id,
+      mine.map((shard) => ({ shard, epoch: held.get(shard)!.epoch })),
+      timings.ttlMs,
+    );
+    if (alone !== (live === 1)) logger.info({ live }, live === 1 ? 'alone on this database: this process keeps acting for its traders through a database outage' : 'other processes share this database');
+    alone = live === 1;
     keep(
       renewed.filter((l) => held.get(l.shard)?.epoch === l.epoch),
       sentAt,
@@ -198,7 +272,7 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     if (taken.length > 0) {
       for (const s of taken) held.delete(s);
       logger.error({ shards: taken }, 'shard leases no longer ours in the database: this process stops acting for their traders');
-      hooks.lost(taken);
+      lose(taken);
     }
     expire();
     if (stopped) return;
@@ -209,13 +283,14 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     }
     if (plan.claim > 0) {
       const claimedAt = monotonic();
-      const got = await repo.claim(id, plan.claim, timings.ttlMs, [...held.keys()]);
+      const got = await repo.claim(id, plan.claim, timings.ttlMs, [...held.keys()], timings.soloGraceMs);
       if (got.length > 0) {
         keep(got, claimedAt);
         logger.info({ shards: got.map((l) => l.shard), live }, 'shards taken');
         hooks.gained(got.map((l) => l.shard));
       }
     }
+    startJobs();
     // /status shows what is held after the round
     const now = [...held.keys()].sort((a, b) => a - b);
     if (now.join() !== mine.join()) await repo.heartbeat({ id, host: options.host, pid: options.pid, shards: now }, timings.ttlMs);
@@ -224,7 +299,8 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
   async function handBack(shards: number[]): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, RELEASE_GRACE_MS)));
-    await Promise.race([hooks.releasing(shards).catch((error: unknown) => logger.error({ err: error, shards }, 'stopping for shards handed back failed')), late]);
+    const stopping = Promise.all([stopJobs(shards), hooks.releasing(shards)]).catch((error: unknown) => logger.error({ err: error, shards }, 'stopping for shards handed back failed'));
+    await Promise.race([stopping, late]);
     clearTimeout(timer);
     for (const s of shards) held.delete(s);
     await repo.release(id, shards);
@@ -261,13 +337,18 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     owns,
     fence(shard) {
       const lease = held.get(shard);
-      return lease && monotonic() < lease.until ? { owner: id, epoch: lease.epoch } : undefined;
+      return lease && owns(shard) ? { owner: id, epoch: lease.epoch } : undefined;
     },
     attach(next) {
       hooks = next;
     },
     async start() {
       await repo.ensureShards(count);
+      if (options.listen) {
+        unlisten = await options.listen(LEASES_CHANNEL, (payload) => {
+          if (payload !== id && !stopped) void tick();
+        });
+      }
       await tick();
       schedule();
     },
@@ -277,10 +358,16 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
       return rows.map((r) => ({ id: r.id, host: r.host, pid: r.pid, startedAt: new Date(r.startedAt), heartbeatAt: new Date(r.heartbeatAt), shards: r.shards, self: r.id === id }));
     },
     held: () => [...held.keys()].filter(owns).sort((a, b) => a - b),
+    alone: () => alone,
+    runJob(job, runner) {
+      jobs.set(job, { runner, on: false });
+      startJobs();
+    },
     async stop() {
       stopped = true;
       clearTimeout(timer);
       clearTimeout(watchdog);
+      await unlisten?.().catch(() => {});
       await running;
       const all = [...held.keys()];
       if (all.length > 0) await handBack(all);

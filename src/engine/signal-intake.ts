@@ -33,11 +33,11 @@ export function createSignalIntake(ctx: EngineContext, processor: SignalProcesso
     };
   }
 
-  function process(signal: SignalRecord): Promise<CycleReport | undefined> {
+  function process(signal: SignalRecord, how: { announce?: boolean } = {}): Promise<CycleReport | undefined> {
     const running = inFlight.get(signal.id);
     if (running) return running;
     const work = processor
-      .processSignal(signal)
+      .processSignal(signal, how)
       .catch((error: unknown) => {
         logger.error({ err: error, signalId: signal.id }, 'signal processing failed');
         return undefined;
@@ -57,11 +57,15 @@ export function createSignalIntake(ctx: EngineContext, processor: SignalProcesso
     return report;
   }
 
-  /** Every live signal (younger than the age limit), oldest first. */
-  async function sweep(): Promise<CycleReport[]> {
+  /**
+   * Every live signal (younger than the age limit), oldest first, for this process's traders;
+   * `announce` (the bot's one sweep, SPEC §12): signals other processes' traders still lack are
+   * announced to them again.
+   */
+  async function sweep(how: { announce?: boolean } = {}): Promise<CycleReport[]> {
     const signals = await repos.signals.createdSince(clock.now() - MAX_SIGNAL_AGE_MS);
     const reports: Array<CycleReport | undefined> = [];
-    for (const s of signals) if (s.action.toUpperCase() !== 'HOLD') reports.push(await process(s));
+    for (const s of signals) if (s.action.toUpperCase() !== 'HOLD') reports.push(await process(s, how));
     note(reports);
     return reports.filter((r): r is CycleReport => r !== undefined);
   }

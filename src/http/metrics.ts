@@ -17,6 +17,8 @@ export interface MetricsDeps {
   now?: () => number;
   /** process metrics (memory, CPU, event loop lag); default true */
   processMetrics?: boolean;
+  /** several processes on one PostgreSQL (SPEC §12): this process's id, its shards and jobs */
+  leases?: () => { process: string; shards: number; alone: boolean; jobs: readonly string[] };
 }
 
 /** where an order came from in the port: an entry or other order, a close, a backstop stop */
@@ -70,10 +72,23 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers,
   });
   const statusUp = new Gauge({ name: 'ase_database_up', help: '1 when the database answered the last status ping', registers });
+  const processInfo = new Gauge({ name: 'ase_process_info', help: 'This process on its database (SPEC §12): 1, labelled with its id', labelNames: ['process'] as const, registers });
+  const shardsHeld = new Gauge({ name: 'ase_shards_held', help: 'Shards of traders this process holds the lease of', registers });
+  const alone = new Gauge({ name: 'ase_process_alone', help: '1 when no other process shares the database (this one keeps acting through a database outage)', registers });
+  const jobRunning = new Gauge({ name: 'ase_job_running', help: '1 for each once-per-bot job this process runs', labelNames: ['job'] as const, registers });
   const webhooks = new Counter({ name: 'ase_webhook_requests_total', help: 'Webhook requests by result', labelNames: ['result'] as const, registers });
 
   async function refresh(): Promise<void> {
     const s = await deps.status();
+    if (deps.leases) {
+      const l = deps.leases();
+      processInfo.reset();
+      processInfo.set({ process: l.process }, 1);
+      shardsHeld.set(l.shards);
+      alone.set(l.alone ? 1 : 0);
+      jobRunning.reset();
+      for (const job of l.jobs) jobRunning.set({ job }, 1);
+    }
     openPositions.set(s.openPositions);
     outbox.set(s.outboxDepth);
     statusUp.set(s.databaseOk ? 1 : 0);

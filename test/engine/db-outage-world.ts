@@ -11,6 +11,9 @@ import { openDatabase } from '../../src/db/client.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { tradingSettings } from '../../src/db/schema.ts';
 import { createExchangeFactory } from '../../src/exchange/factory.ts';
+import { createShardLeasesRepo } from '../../src/db/repos/shard-leases.ts';
+import { createLeaseManager, type LeaseManager } from '../../src/engine/shard-leases.ts';
+import { silentLogger } from '../../src/engine/ports.ts';
 import type { ExchangeAccount } from '../../src/exchange/port.ts';
 import { startBinanceEmulator } from '../emulators/exchange/binance-server.ts';
 import { createFreshPostgresDatabase, dropPostgresDatabase, openTestDatabase, type TestDatabase, type TestDatabaseKind } from '../support/databases.ts';
@@ -22,7 +25,12 @@ import { setPrice, TELEGRAM_ID, type World } from './backstop-world.ts';
 export interface OutageWorld extends World {
   outage: DatabaseSwitch;
   dataDir: string;
+  /** PostgreSQL: the lone process's shard leases */
+  leases?: LeaseManager;
 }
+
+/** leases that run out locally 2 s after a renewal: an outage of the tests outlasts them */
+export const LONE_TIMINGS = { ttlMs: 3_000, renewMs: 300, marginMs: 1_000 };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,11 +81,18 @@ export async function openOutageWorld(kind: TestDatabaseKind): Promise<OutageWor
     retryDeps: { sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))), random: () => 0.5 },
     retryPolicy: { attempts: 3, baseDelayMs: 10, maxDelayMs: 20, maxRetryAfterMs: 100 },
   });
-  const h = await createHarness(db, {}, { createExchange: (account: ExchangeAccount) => factory.create(account), journalPath: join(dataDir, 'exit-journal.ndjson') });
+  // on PostgreSQL the engine leases its shards as `npm start` does (SPEC §12), alone on its database:
+  // short leases, so that an outage outlasts them and the exits must still go out (SPEC §10)
+  const leases =
+    kind === 'postgres'
+      ? createLeaseManager({ repo: createShardLeasesRepo(db.db), id: 'lone', host: 'outage-test', pid: process.pid, liveness: db.livenessLock('lone'), logger: silentLogger, timings: LONE_TIMINGS })
+      : undefined;
+  await leases?.start();
+  const h = await createHarness(db, {}, { createExchange: (account: ExchangeAccount) => factory.create(account), journalPath: join(dataDir, 'exit-journal.ndjson'), ...(leases ? { leases } : {}) });
   const { user } = await createUsersRepo(db.db).upsertFromTelegram({ telegramId: TELEGRAM_ID, chatId: TELEGRAM_ID });
   await db.db.update(tradingSettings).set({ mode: 'futures', partialTpEnabled: false }).where(sql`${tradingSettings.userId} = ${user.id}`);
   const account = await h.accounts.create({ userId: user.id, exchange: 'binance', mode: 'futures', marginMode: 'cross', credentials: { apiKey: ex.apiKey, secret: ex.secret } });
-  const w: OutageWorld = { db, h, ex, userId: user.id, accountId: account.id, outage, dataDir };
+  const w: OutageWorld = { db, h, ex, userId: user.id, accountId: account.id, outage, dataDir, ...(leases ? { leases } : {}) };
   setPrice(w, 50_000);
   await h.engine.start();
   return w;
@@ -86,6 +101,7 @@ export async function openOutageWorld(kind: TestDatabaseKind): Promise<OutageWor
 export async function closeOutageWorld(w: OutageWorld): Promise<void> {
   w.outage.restore();
   await w.h.engine.stop();
+  await w.leases?.stop().catch(() => {});
   await w.ex.close();
   await w.db.destroy();
   rmSync(w.dataDir, { recursive: true, force: true });

@@ -17,7 +17,7 @@ import { accountLabel } from '../../src/engine/account-label.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { databaseKinds } from '../support/databases.ts';
-import { closeOutageWorld, marketOrders, open, openOutageWorld, sleep, waitFor, type OutageWorld } from './db-outage-world.ts';
+import { closeOutageWorld, LONE_TIMINGS, marketOrders, open, openOutageWorld, sleep, waitFor, type OutageWorld } from './db-outage-world.ts';
 import { setPrice } from './backstop-world.ts';
 
 let world: OutageWorld | undefined;
@@ -33,6 +33,8 @@ describe.each(databaseKinds())('exits while the database is down (%s)', (kind) =
     const backstop = p.exchangeStop!.stopPrice!;
     const before = marketOrders(w).length;
     w.outage.cut();
+    // PostgreSQL: the outage outlasts the leases (a lone process keeps acting, SPEC §10 and §12)
+    if (w.leases) await sleep(LONE_TIMINGS.ttlMs);
     // through the bot's stop, short of the exchange's stop: only the bot can close it
     const price = Math.round((p.stopLoss! + backstop) / 2);
     const t0 = performance.now();

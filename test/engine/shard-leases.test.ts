@@ -2,17 +2,20 @@
  * Shard leases (SPEC §12) with two and three lease managers on one database, as separate
  * processes would hold them: a fair split, a takeover after a lease ran out (the epoch rises), a
  * clean hand-over on stop, and a manager whose renewals stopped (a frozen process) that stops
- * acting on its own before another takes its shards.
+ * acting on its own before another takes its shards. A process alone on its database keeps its
+ * shards through an outage and a freeze (nobody can take them while it lives, SPEC §10), and
+ * loses them only once it is gone.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createShardLeasesRepo } from '../../src/db/repos/shard-leases.ts';
+import type { LivenessLock } from '../../src/db/client.ts';
 import { fairShare, rebalance, SHARD_COUNT, shardOf } from '../../src/domain/shards.ts';
 import { createLeaseManager, type LeaseManager } from '../../src/engine/shard-leases.ts';
 import { silentLogger } from '../../src/engine/ports.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 
 /** short leases: the tests wait out expiries in real time */
-const TIMINGS = { ttlMs: 3_000, renewMs: 300, marginMs: 1_000 };
+const TIMINGS = { ttlMs: 3_000, renewMs: 300, marginMs: 1_000, soloGraceMs: 1_500 };
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,19 +45,22 @@ describe.each(databaseKinds())('shard leases on %s', (kind) => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setup(): Promise<{ database: TestDatabase; manager: (name: string) => LeaseManager & { events: string[] } }> {
+  async function setup(): Promise<{ database: TestDatabase; manager: (name: string) => LeaseManager & { events: string[]; liveness: LivenessLock } }> {
     const database = await openTestDatabase(kind);
     cleanups.push(() => database.destroy());
     const repo = createShardLeasesRepo(database.db);
     const manager = (name: string) => {
-      const m = createLeaseManager({ repo, id: name, host: 'test', pid: 1, liveness: database.livenessLock(name), logger: silentLogger, timings: TIMINGS, schedule: false });
+      const liveness = database.livenessLock(name);
+      const m = createLeaseManager({ repo, id: name, host: 'test', pid: 1, liveness, logger: silentLogger, timings: TIMINGS, schedule: false });
+      // a manager left running (a frozen one) must not keep its lock in the next test's database
+      cleanups.push(() => m.stop().catch(() => {}));
       const events: string[] = [];
       m.attach({
         gained: (s) => void events.push(`gained ${s.length}`),
         lost: (s) => void events.push(`lost ${s.length}`),
         releasing: async (s) => void events.push(`releasing ${s.length}`),
       });
-      return Object.assign(m, { events });
+      return Object.assign(m, { events, liveness });
     };
     return { database, manager };
   }
@@ -101,15 +107,22 @@ describe.each(databaseKinds())('shard leases on %s', (kind) => {
     const repo = createShardLeasesRepo(database.db);
     const frozen = manager('frozen');
     await frozen.start();
+    expect(frozen.alone()).toBe(true);
     const other = manager('other');
     await other.start();
     expect(other.held()).toHaveLength(0);
+    // the frozen one's last round sees the other: it has company, so its leases can run out
+    await frozen.tick();
+    expect(frozen.alone()).toBe(false);
+    await other.tick();
+    expect(other.held()).toHaveLength(32);
+    const frozenShards = frozen.held();
     // the frozen one's timers are stopped; the other keeps renewing and asking
     let rounds = 0;
     // (its heartbeat may still count it alive at the first claim: then the rest comes a round later)
     while (other.held().length < 64 && rounds < 200) {
-      // whenever the frozen one still thinks it owns a shard, nobody else holds any
-      if (Array.from({ length: 64 }, (_, s) => frozen.owns(s)).some(Boolean)) expect(other.held()).toHaveLength(0);
+      // whenever the frozen one still thinks it owns a shard, nobody else holds any of its shards
+      if (frozenShards.some((s) => frozen.owns(s))) expect(other.held().filter((s) => frozenShards.includes(s))).toHaveLength(0);
       await other.tick();
       rounds++;
       await sleep(50);
@@ -118,11 +131,61 @@ describe.each(databaseKinds())('shard leases on %s', (kind) => {
     expect(Array.from({ length: 64 }, (_, s) => frozen.owns(s)).some(Boolean)).toBe(false);
     expect(frozen.fence(0)).toBeUndefined();
     expect(other.held()).toHaveLength(64);
+    // each shard changed hands once: the half handed back, then the half that ran out
     expect((await repo.leases()).every((l) => l.owner === 'other' && l.epoch === 2)).toBe(true);
-    // it wakes up: the database says the shards are gone, and it takes none back
+    // it wakes up: the database says the shards are gone, and it takes none back at their old epochs
     await frozen.tick();
-    expect(frozen.events).toEqual(['gained 64', 'lost 64']);
-    expect(frozen.held()).toHaveLength(0);
+    expect(frozen.events).toEqual(['gained 64', 'releasing 32', 'lost 32']);
+    expect(frozen.fence(frozenShards[0]!)).toBeUndefined();
+  });
+
+  it('a lone process keeps its shards while its database is unreachable and while it is frozen: nobody takes them while its lock lives', async () => {
+    const { database, manager } = await setup();
+    const repo = createShardLeasesRepo(database.db);
+    const solo = manager('solo');
+    await solo.start();
+    expect(solo.alone()).toBe(true);
+    // no round for twice the lease (a database outage, or a freeze): it still acts, with its epoch
+    await sleep(2 * TIMINGS.ttlMs);
+    expect(solo.held()).toHaveLength(64);
+    expect(solo.fence(5)).toEqual({ owner: 'solo', epoch: 1 });
+    expect((await repo.leases()).every((l) => l.expired)).toBe(true);
+    // a process started meanwhile takes nothing: the lone one's liveness lock still lives
+    const late = manager('late');
+    await late.start();
+    await sleep(TIMINGS.soloGraceMs + 200);
+    await late.tick();
+    expect(late.held()).toHaveLength(0);
+    // the lone one's next round renews its expired leases at their epochs, then shares
+    await solo.tick();
+    expect(solo.alone()).toBe(false);
+    expect(solo.held()).toHaveLength(32);
+    expect(solo.events).toEqual(['gained 64', 'releasing 32']);
+    await late.tick();
+    expect(late.held()).toHaveLength(32);
+    expect((await repo.leases()).filter((l) => l.owner === 'solo').every((l) => l.epoch === 1 && !l.expired)).toBe(true);
+  });
+
+  it("a lone process that died (its lock gone) loses its shards once it has been silent for the grace period, not before", async () => {
+    const { database, manager } = await setup();
+    const repo = createShardLeasesRepo(database.db);
+    const solo = manager('solo');
+    const heartbeatBefore = Date.now();
+    await solo.start();
+    // its session dies with it (kill -9): the lock is gone, its rows stay
+    await solo.liveness.release();
+    const next = manager('next');
+    await next.start();
+    let rounds = 0;
+    while (next.held().length < 64 && rounds < 100) {
+      await next.tick();
+      if (next.held().length > 0) expect(Date.now() - heartbeatBefore).toBeGreaterThanOrEqual(TIMINGS.soloGraceMs);
+      rounds++;
+      await sleep(100);
+    }
+    expect(rounds).toBeGreaterThan(1);
+    expect(next.held()).toHaveLength(64);
+    expect((await repo.leases()).every((l) => l.owner === 'next' && l.epoch === 2)).toBe(true);
   });
 
   it('a clean stop hands the shards over at once: released after the engine stopped acting, taken by the next round', async () => {

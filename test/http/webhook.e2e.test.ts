@@ -98,7 +98,7 @@ describe.each(harnessKinds())('webhook on %s', (kind) => {
     expect(badStop).toMatchObject({ status: 400, json: { ok: false, field: 'stop_loss' } });
     const stale = await w.post(path, JSON.stringify({ action: 'buy', symbol: 'BTCUSDT', timestamp: Date.now() - 120_000, max_lag: 60 }));
     expect(stale).toMatchObject({ status: 422, json: { ok: false, field: 'timestamp' } });
-    expect(stale.json['error']).toMatch(/120 s old, more than max_lag 60 s/);
+    expect(stale.json['error']).toMatch(/12\d s old, more than max_lag 60 s/);
     const huge = await w.post(path, JSON.stringify({ action: 'buy', symbol: 'BTCUSDT', note: 'x'.repeat(70 * 1024) }));
     expect(huge).toMatchObject({ status: 413, json: { ok: false, field: 'body' } });
 

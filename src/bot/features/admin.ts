@@ -1,5 +1,5 @@
 /** Admin commands (ADMIN_TELEGRAM_IDS): /status and /users. Anyone else gets a plain refusal. */
-import { SHARD_COUNT } from '../../domain/shards.ts';
+import { jobsIn, SHARD_COUNT, type Job } from '../../domain/shards.ts';
 import { Composer } from 'grammy';
 import { actorOf, type BotContext, type FeatureDeps } from '../context.ts';
 import { escapeHtml, fmtDuration, fmtTime } from '../../telegram/format/numbers.ts';
@@ -41,7 +41,7 @@ export function formatStatus(s: EngineStatus, outboxDepth: number, now: Date, na
         `Processes: ${s.processes.length} sharing ${s.processes.reduce((n, p) => n + p.shards.length, 0)} of ${SHARD_COUNT} shards`,
         ...s.processes.map(
           (p) =>
-            `  ${escapeHtml(p.host)} pid ${p.pid}${p.self ? ' (this one)' : ''}: ${p.shards.length} shards (${shardRanges(p.shards) || 'none'}), heartbeat ${fmtDuration(Math.max(0, now.getTime() - p.heartbeatAt.getTime()))} ago, up ${fmtDuration(Math.max(0, now.getTime() - p.startedAt.getTime()))}`,
+            `  ${escapeHtml(p.host)} pid ${p.pid}${p.self ? ' (this one)' : ''}: ${p.shards.length} shards (${shardRanges(p.shards) || 'none'})${jobLine(p.shards)}, heartbeat ${fmtDuration(Math.max(0, now.getTime() - p.heartbeatAt.getTime()))} ago, up ${fmtDuration(Math.max(0, now.getTime() - p.startedAt.getTime()))}`,
         ),
       ]
     : [];
@@ -60,6 +60,14 @@ export function formatStatus(s: EngineStatus, outboxDepth: number, now: Date, na
     databaseLine(s, now),
     `Alert outbox: ${outboxDepth} waiting`,
   ].join('\n');
+}
+
+const JOB_NAMES: Record<Job, string> = { telegram: 'Telegram and alerts', sweep: 'signal sweep', council: 'council' };
+
+/** the once-per-bot jobs a process runs (those whose shards it holds) */
+function jobLine(shards: readonly number[]): string {
+  const jobs = jobsIn(shards);
+  return jobs.length === 0 ? '' : `, runs ${jobs.map((j) => JOB_NAMES[j]).join(', ')}`;
 }
 
 /** shard numbers as ranges: [0, 1, 2, 5, 7, 8] → "0–2, 5, 7–8" */

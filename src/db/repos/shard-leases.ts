@@ -8,6 +8,10 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { livenessHeld, type Db } from '../client.ts';
+import { LEASES_CHANNEL } from '../schema.ts';
+
+/** ms a lone process's shards wait after its last heartbeat (and after a database restart) before another takes them */
+export const SOLO_GRACE_MS = 6_000;
 
 export interface HeldLease {
   shard: number;
@@ -30,6 +34,7 @@ export function rowsOf<T>(result: unknown): T[] {
 }
 
 const intArray = (values: readonly number[]): SQL => sql`${`{${values.map((v) => Math.trunc(v)).join(',')}}`}::int[]`;
+const bigintArray = (values: readonly number[]): SQL => sql`${`{${values.map((v) => Math.trunc(v)).join(',')}}`}::bigint[]`;
 const interval = (ms: number): SQL => sql`(${Math.round(ms)} * interval '1 millisecond')`;
 
 const toLease = (r: { shard: number | string; epoch: number | string }): HeldLease => ({ shard: Number(r.shard), epoch: Number(r.epoch) });
@@ -41,37 +46,65 @@ export function createShardLeasesRepo(db: Db) {
       await db.execute(sql`insert into shard_leases (shard) select s from generate_series(0, ${count - 1}::int) as s on conflict do nothing`);
     },
 
-    /** This process is alive (and holds `shards`); returns how many processes are alive, itself included. */
+    /**
+     * This process is alive (and holds `shards`). Returns how many processes are alive, itself
+     * included; the row records whether it was alone (no other live process), which keeps its
+     * shards its own through a database outage (see claim).
+     */
     async heartbeat(p: { id: string; host: string; pid: number; shards: readonly number[] }, ttlMs: number): Promise<number> {
-      await db.execute(sql`
-        insert into processes (id, host, pid, shards) values (${p.id}, ${p.host}, ${p.pid}, ${JSON.stringify(p.shards)}::jsonb)
-        on conflict (id) do update set heartbeat_at = now(), shards = excluded.shards`);
-      const [row] = rowsOf<{ live: number | string }>(await db.execute(sql`select count(*) as live from processes where heartbeat_at > now() - ${interval(ttlMs)} and ${livenessHeld(sql`id`)}`));
-      return Math.max(1, Number(row?.live ?? 1));
+      const [row] = rowsOf<{ others: number | string; joined: boolean }>(
+        await db.execute(sql`
+          with others as (
+            select count(*) as n from processes
+            where id <> ${p.id} and heartbeat_at > now() - ${interval(ttlMs)} and ${livenessHeld(sql`id`)}
+          ), upsert as (
+            insert into processes (id, host, pid, shards, alone)
+            select ${p.id}, ${p.host}, ${p.pid}, ${JSON.stringify(p.shards)}::jsonb, n = 0 from others
+            on conflict (id) do update set heartbeat_at = now(), shards = excluded.shards, alone = excluded.alone
+            returning (xmax = 0) as joined
+          )
+          select (select n from others) as others, (select joined from upsert) as joined`),
+      );
+      // a process that just joined: the others hand back its share at once, not at their next round
+      if (row?.joined) await db.execute(sql`select pg_notify(${LEASES_CHANNEL}, ${p.id})`);
+      return 1 + Number(row?.others ?? 0);
     },
 
-    /** Extends the leases `owner` still holds (not expired); returns those. */
-    async renew(owner: string, shards: readonly number[], ttlMs: number): Promise<HeldLease[]> {
-      if (shards.length === 0) return [];
+    /**
+     * Extends the leases `owner` still holds at their epoch, expired or not (nobody took a shard
+     * whose epoch did not move: a lone process renews what it kept through an outage); returns those.
+     */
+    async renew(owner: string, leases: readonly HeldLease[], ttlMs: number): Promise<HeldLease[]> {
+      if (leases.length === 0) return [];
       const rows = await db.execute(sql`
-        update shard_leases set expires_at = now() + ${interval(ttlMs)}
-        where owner = ${owner} and shard = any(${intArray(shards)}) and expires_at > now()
-        returning shard, epoch`);
+        update shard_leases l set expires_at = now() + ${interval(ttlMs)}
+        from unnest(${intArray(leases.map((x) => x.shard))}, ${bigintArray(leases.map((x) => x.epoch))}) as mine(shard, epoch)
+        where l.owner = ${owner} and l.shard = mine.shard and l.epoch = mine.epoch
+        returning l.shard, l.epoch`);
       return rowsOf<{ shard: number; epoch: number }>(rows).map(toLease);
     },
 
     /**
-     * Takes up to `count` shards that are free, expired, held by a dead owner (its liveness lock
-     * gone), or still recorded as this owner's but not in `held` (dropped locally after its lock session was cut),
-     * each at its next epoch.
+     * Takes up to `count` shards, each at its next epoch: free ones; ones still recorded as this
+     * owner's but not in `held` (dropped locally); and another owner's when
+     * - that owner had company at its last heartbeat: its lease expired, or its liveness lock is
+     *   gone (its session died with it: kill -9);
+     * - that owner was alone: it keeps acting through a database outage, so only once it is gone —
+     *   its liveness lock free, no heartbeat for `soloGraceMs`, and the database up for as long
+     *   (after a database restart every lock is free, and the lone process gets that long to come back).
      */
-    async claim(owner: string, count: number, ttlMs: number, held: readonly number[] = []): Promise<HeldLease[]> {
+    async claim(owner: string, count: number, ttlMs: number, held: readonly number[] = [], soloGraceMs = SOLO_GRACE_MS): Promise<HeldLease[]> {
       if (count <= 0) return [];
       const rows = await db.execute(sql`
         with free as (
-          select shard from shard_leases
-          where owner is null or expires_at <= now() or (owner = ${owner} and shard <> all(${intArray(held)})) or not ${livenessHeld(sql`owner`)}
-          order by shard limit ${count} for update skip locked
+          select l.shard from shard_leases l left join processes p on p.id = l.owner
+          where l.owner is null
+             or (l.owner = ${owner} and l.shard <> all(${intArray(held)}))
+             or (l.owner <> ${owner} and case when coalesce(p.alone, false)
+                   then not ${livenessHeld(sql`l.owner`)} and p.heartbeat_at < now() - ${interval(soloGraceMs)}
+                        and pg_postmaster_start_time() < now() - ${interval(soloGraceMs)}
+                   else l.expires_at <= now() or not ${livenessHeld(sql`l.owner`)} end)
+          order by l.shard limit ${count} for update of l skip locked
         )
         update shard_leases l set owner = ${owner}, epoch = l.epoch + 1, expires_at = now() + ${interval(ttlMs)}
         from free where l.shard = free.shard
@@ -83,6 +116,7 @@ export function createShardLeasesRepo(db: Db) {
     async release(owner: string, shards: readonly number[]): Promise<void> {
       if (shards.length === 0) return;
       await db.execute(sql`update shard_leases set owner = null, expires_at = now() where owner = ${owner} and shard = any(${intArray(shards)})`);
+      await db.execute(sql`select pg_notify(${LEASES_CHANNEL}, ${owner})`);
     },
 
     async removeProcess(id: string): Promise<void> {
@@ -136,9 +170,14 @@ export class FencedError extends Error {
 
 export const heldNoMore = (f: Fence) => `is no longer held by ${f.owner} at epoch ${f.epoch}`;
 
-/** The lease row, as a fencing condition: select it (FOR SHARE, so a takeover waits for the write's commit). */
+/**
+ * The lease row, as a fencing condition: held at this epoch and unexpired — or expired while its
+ * owner was alone, whose shards nobody takes while it lives (a lone process writes what it did
+ * through an outage) — selected FOR SHARE, so a takeover waits for the write's commit.
+ */
 export const fenceRow = (f: Fence): SQL =>
-  sql`select 1 from shard_leases where shard = ${f.shard} and owner = ${f.owner} and epoch = ${f.epoch} and expires_at > now() for share`;
+  sql`select 1 from shard_leases l where l.shard = ${f.shard} and l.owner = ${f.owner} and l.epoch = ${f.epoch}
+      and (l.expires_at > now() or exists (select 1 from processes p where p.id = l.owner and p.alone)) for share of l`;
 
 /**
  * Inside a transaction: holds the lease row until the commit, or throws FencedError. A takeover

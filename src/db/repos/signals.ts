@@ -1,7 +1,7 @@
 /** trading_signals as written by external producers, and what each user's execution made of them. */
 import { and, desc, eq, gte, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
-import { apiKeys, signalExecutions, tradingSignals, users } from '../schema.ts';
+import { apiKeys, signalExecutions, SIGNAL_CHANNEL, tradingSignals, users } from '../schema.ts';
 
 export interface SignalRecord {
   id: string;
@@ -51,6 +51,11 @@ export function createSignalsRepo(db: Db) {
     },
 
     /** Signals created since `since` (ms), oldest first: the consensus window and the sweep read these. */
+    /** NOTIFY the signal's id again on the signals channel (as its insert trigger did): every process's listener takes it */
+    async announce(id: string): Promise<void> {
+      await db.execute(sql`select pg_notify(${SIGNAL_CHANNEL}, ${id})`);
+    },
+
     async createdSince(since: number): Promise<SignalRecord[]> {
       const rows = await db
         .select()

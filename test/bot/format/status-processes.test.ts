@@ -20,7 +20,7 @@ const base: EngineStatus = {
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 describe('/status: processes and their shards', () => {
-  it('lists every live process with its shards as ranges, its heartbeat and uptime, marking the one that answers', () => {
+  it('lists every live process with its shards as ranges, the once-per-bot jobs it runs, its heartbeat and uptime, marking the one that answers', () => {
     const text = formatStatus(
       {
         ...base,
@@ -34,7 +34,7 @@ describe('/status: processes and their shards', () => {
     );
     expect(text).toContain('Open positions: 5 (this process)');
     expect(text).toContain('Processes: 2 sharing 53 of 64 shards');
-    expect(text).toContain('  h1 pid 10 (this one): 32 shards (0–31), heartbeat 1 s ago, up 1 h');
+    expect(text).toContain('  h1 pid 10 (this one): 32 shards (0–31), runs Telegram and alerts, signal sweep, council, heartbeat 1 s ago, up 1 h');
     expect(text).toContain('  h2 pid 20: 21 shards (32–39, 50, 52–63), heartbeat 2 s ago, up 10 min');
   });
 
