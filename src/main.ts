@@ -28,7 +28,8 @@ import type { EngineStatus } from './engine/facade.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHttpServer } from './http/server.ts';
 import type { EnginePhase } from './http/health.ts';
-import { runBot } from './bot/run-bot.ts';
+import { createUpdates } from './bot/updates.ts';
+import { registerTelegramRoute } from './http/telegram-route.ts';
 import { SendBudget } from './telegram/send-budget.ts';
 
 const SHUTDOWN_GRACE_MS = 8_000;
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   const logger: Logger = createLogger({
     level: config.log.level,
     pretty: config.log.pretty,
-    secrets: [config.telegram.token, secret.key, ...config.previousSecretKeys, config.supabase?.key],
+    secrets: [config.telegram.token, config.telegram.webhook?.secretToken, secret.key, ...config.previousSecretKeys, config.supabase?.key],
   });
   if (secret.generated) logger.warn({ dataDir: config.database.dataDir }, 'no SECRET_KEY set: generated one in DATA_DIR/secret.key (back it up with the data)');
 
@@ -167,7 +168,9 @@ async function main(): Promise<void> {
     posts: engine.posts,
     budget,
   });
-  let polling: Awaited<ReturnType<typeof runBot>> | undefined;
+  // long polling, or webhook mode: then every process serves the webhook's path, whoever set it
+  const updates = createUpdates(bot, config, logger);
+  if (updates.receiver) registerTelegramRoute(http.app, { receiver: updates.receiver, logger });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -189,7 +192,11 @@ async function main(): Promise<void> {
     };
     phase = 'stopping';
     await step('http', () => http.close());
-    await step('bot', () => (polling?.isRunning() ? polling.stop() : Promise.resolve()));
+    await step('bot', async () => {
+      await updates.stop();
+      // webhook mode: updates already answered 200 finish before the engine stops
+      await updates.receiver?.idle();
+    });
     await step('engine', () => engine.stop());
     // after the engine stopped acting: the shards go to the other processes at once (no waiting for an expiry)
     if (leases) await step('shard leases', () => leases.stop());
@@ -227,10 +234,13 @@ async function main(): Promise<void> {
   await bot.init();
   await registerCommands(bot, config.telegram.adminIds);
   if (stopping) return;
-  polling = await runBot(bot);
-  logger.info({ bot: bot.botInfo.username }, 'bot started (long polling, updates handled concurrently)');
+  await updates.start();
+  logger.info(
+    { bot: bot.botInfo.username },
+    updates.mode === 'polling' ? 'bot started (long polling, updates handled concurrently)' : `bot started (webhook on ${updates.receiver?.path}, updates handled concurrently)`,
+  );
   try {
-    await Promise.all([polling.task(), engineStarted]);
+    await Promise.all([updates.task(), engineStarted]);
   } catch (e) {
     // a stop requested while polling was starting ends bot.start() with an abort: not a failure
     if (!stopping) throw e;
