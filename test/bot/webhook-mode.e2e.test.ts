@@ -2,17 +2,19 @@
  * End to end: the real app process in webhook mode (TELEGRAM_WEBHOOK_URL and _SECRET) against the
  * Bot API emulator acting as a self-hosted Bot API server (which posts to http://127.0.0.1). The
  * app sets the webhook, never long-polls, answers /start through it, refuses a POST without the
- * secret token, and leaves the webhook set when it stops (another process keeps serving it).
+ * secret token, and leaves the webhook set when it stops (another process keeps serving it). On
+ * PostgreSQL, two processes behind a round-robin proxy both serve the webhook.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startBotApiEmulator, type TgUser } from '../emulators/bot-api.ts';
 import { startBotProcess } from '../support/bot-process.ts';
-import { seedPgliteDataDir } from '../support/databases.ts';
+import { createFreshPostgresDatabase, databaseKinds, dropPostgresDatabase, seedPgliteDataDir } from '../support/databases.ts';
 
 const alice: TgUser = { id: 72001, first_name: 'Alice', username: 'alice_hooked' };
 const mallory: TgUser = { id: 72002, first_name: 'Mallory' };
@@ -126,4 +128,82 @@ it('exits with what the Bot API server said when it refuses the webhook, without
   expect(app.output()).toMatch(/Telegram refused the webhook http:\/\/127\.0\.0\.1:\d+\/telegram\/updates: Bad Request: bad webhook: An HTTPS URL must be provided for webhook/);
   expect(app.output()).not.toContain(SECRET);
   expect(emu.calls('getUpdates')).toEqual([]);
+});
+
+/** A reverse proxy in front of several processes, as a deployment has: POSTs go round-robin. */
+async function roundRobinProxy(ports: () => number[]): Promise<{ port: number; served: Map<number, number>; close(): Promise<void> }> {
+  const served = new Map<number, number>();
+  let next = 0;
+  const server = createHttpServer((req, res) => {
+    const targets = ports();
+    const port = targets[next++ % targets.length]!;
+    served.set(port, (served.get(port) ?? 0) + 1);
+    const upstream = httpRequest({ host: '127.0.0.1', port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    served,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe.each(databaseKinds().filter((k) => k === 'postgres'))('two processes on %s in webhook mode', () => {
+  it('both stay up (no 409 between pollers) and both answer the updates a proxy spreads over them', { timeout: 300_000 }, async () => {
+    const emu = await startBotApiEmulator({ localBotApiServer: true, webhookRetryMs: 500 });
+    cleanups.push(() => emu.close());
+    const url = await createFreshPostgresDatabase({ migrated: true });
+    cleanups.push(() => dropPostgresDatabase(url));
+    const ports = [await freePort(), await freePort()];
+    const proxy = await roundRobinProxy(() => ports);
+    cleanups.push(() => proxy.close());
+    const webhookUrl = `http://127.0.0.1:${proxy.port}/telegram/updates`;
+    const secretKey = randomBytes(32).toString('base64');
+    const apps = ports.map((port, i) => {
+      const dataDir = mkdtempSync(join(tmpdir(), `ase-webhook-${i}-`));
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const app = startBotProcess({
+        env: {
+          TELEGRAM_BOT_TOKEN: emu.token,
+          TELEGRAM_API_ROOT: emu.url,
+          TELEGRAM_WEBHOOK_URL: webhookUrl,
+          TELEGRAM_WEBHOOK_SECRET: SECRET,
+          DATABASE_URL: url,
+          CLUSTER: 'true',
+          COUNCIL_ENABLED: 'false',
+          DATA_DIR: dataDir,
+          SECRET_KEY: secretKey,
+          HTTP_HOST: '127.0.0.1',
+          HTTP_PORT: String(port),
+          LOG_LEVEL: 'info',
+        },
+      });
+      cleanups.push(() => app.stop('SIGKILL'));
+      return app;
+    });
+    for (const app of apps) await app.waitForOutput(/bot started \(webhook on \/telegram\/updates/, 120_000);
+
+    const users: TgUser[] = Array.from({ length: 6 }, (_, i) => ({ id: 73001 + i, first_name: `Trader${i}` }));
+    for (const u of users) emu.sendCommand(u, 'start');
+    for (const u of users) {
+      const welcome = await emu.waitForMessage(u.id, undefined, 60_000).catch((e: Error) => {
+        throw new Error(`${e.message}\n${apps.map((a) => a.output()).join('\n----\n')}`);
+      });
+      expect(welcome.text).toContain(u.first_name);
+    }
+    // the proxy sent POSTs to both processes, and each answered them
+    expect([...proxy.served.keys()].sort()).toEqual([...ports].sort());
+    expect(emu.webhookDeliveries().filter((d) => d.ok)).toHaveLength(users.length);
+    expect(emu.calls('getUpdates')).toEqual([]);
+    for (const app of apps) expect((await app.stop('SIGTERM')).code, app.output()).toBe(0);
+  });
 });
