@@ -7,6 +7,12 @@ import { parseExchangeOptions, type ExchangeOptions } from './exchange/options.t
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+const TELEGRAM_API_ROOT = 'https://api.telegram.org';
+/** the only ports Telegram's own Bot API server posts webhooks to */
+const TELEGRAM_WEBHOOK_PORTS = ['443', '80', '88', '8443'];
+/** paths the HTTP server serves already (SPEC §9): the Telegram webhook cannot share them */
+const RESERVED_PATHS = /^\/(healthz|metrics|hook)(\/|$)/;
+
 const csv = (s: string) =>
   s
     .split(',')
@@ -54,7 +60,7 @@ export const envSchema = z
     TELEGRAM_API_ROOT: z
       .string()
       .optional()
-      .transform((s) => (s && s.trim() ? s.trim().replace(/\/+$/, '') : 'https://api.telegram.org'))
+      .transform((s) => (s && s.trim() ? s.trim().replace(/\/+$/, '') : TELEGRAM_API_ROOT))
       .pipe(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL of a Bot API server, like https://api.telegram.org' })),
     DATABASE_URL: optionalString.pipe(
       z
@@ -132,6 +138,15 @@ export const envSchema = z
     ),
     /** behind a reverse proxy: client addresses from X-Forwarded-For (for the webhook's rate limit) */
     HTTP_TRUST_PROXY: boolFlag(false),
+    /** webhook mode (SPEC §12): the public URL the Bot API posts updates to; every process serves its path */
+    TELEGRAM_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'expected the https URL Telegram posts updates to, like https://bot.example.com/telegram' }).optional()),
+    /** Telegram sends it in X-Telegram-Bot-Api-Secret-Token with every update: 1–256 of A–Z a–z 0–9 _ - */
+    TELEGRAM_WEBHOOK_SECRET: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,256}$/, 'expected 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram allows no others), like the output of: openssl rand -hex 32')
+        .optional(),
+    ),
     /** the built-in council (SPEC §9): on by default, so a fresh install trades its paper account by itself */
     COUNCIL_ENABLED: boolFlag(true),
     COUNCIL_MINUTES: positiveNumber(15, 'whole minutes from 1 to 1440, like 15', { min: 1, max: 1440 }).refine(Number.isInteger, 'expected whole minutes from 1 to 1440, like 15'),
@@ -168,15 +183,45 @@ export const envSchema = z
         message: 'SUPABASE_URL and SUPABASE_KEY go together: set both or neither',
       });
     }
+    if (env.TELEGRAM_WEBHOOK_URL) {
+      const problem = webhookUrlProblem(env.TELEGRAM_WEBHOOK_URL, env.TELEGRAM_API_ROOT);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_URL'], message: problem });
+      if (!env.TELEGRAM_WEBHOOK_SECRET) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TELEGRAM_WEBHOOK_SECRET'],
+          message: 'is required with TELEGRAM_WEBHOOK_URL: updates without it are refused (1 to 256 of A-Z a-z 0-9 _ -, like the output of: openssl rand -hex 32)',
+        });
+      }
+    } else if (env.TELEGRAM_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'is used only in webhook mode: set TELEGRAM_WEBHOOK_URL too, or unset it to long-poll' });
+    }
     if (env.PRICE_FEED === 'replay' && Object.keys(env.REPLAY_CANDLES).length === 0) {
       ctx.addIssue({ code: 'custom', path: ['REPLAY_CANDLES'], message: 'is required when PRICE_FEED=replay (SYMBOL=FILE pairs)' });
     }
   });
 
+/**
+ * Telegram's own server posts only to https on ports 443, 80, 88 and 8443; a self-hosted Bot API
+ * server (TELEGRAM_API_ROOT, started with --local) also posts to http and to any port.
+ */
+function webhookUrlProblem(raw: string, apiRoot: string): string | undefined {
+  // an unparseable URL is named by the field's own check
+  if (!URL.canParse(raw)) return undefined;
+  const url = new URL(raw);
+  if (url.hash) return `expected no #fragment in the URL, got "${url.hash}"`;
+  if (RESERVED_PATHS.test(url.pathname)) return `expected a path of its own, not ${url.pathname} (/healthz, /metrics and /hook/… are served already), like https://bot.example.com/telegram`;
+  if (apiRoot !== TELEGRAM_API_ROOT) return undefined;
+  if (url.protocol !== 'https:') return `Telegram posts updates only to https URLs, got "${url.protocol}//…" (http works only with a self-hosted Bot API server in TELEGRAM_API_ROOT)`;
+  if (url.port && !TELEGRAM_WEBHOOK_PORTS.includes(url.port)) return `Telegram posts updates only to ports 443, 80, 88 or 8443, got ${url.port} (put a reverse proxy in front of HTTP_PORT)`;
+  return undefined;
+}
+
 export type Env = z.infer<typeof envSchema>;
 
 export interface Config {
-  telegram: { token: string; apiRoot: string; adminIds: number[] };
+  /** webhook: updates are posted to `url` (its `path` served by every process) instead of long-polled */
+  telegram: { token: string; apiRoot: string; adminIds: number[]; webhook: { url: string; path: string; secretToken: string } | undefined };
   database: { url: string | undefined; dataDir: string };
   secretKey: string | undefined;
   previousSecretKeys: string[];
@@ -212,7 +257,15 @@ export function createConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
   return {
-    telegram: { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT, adminIds: e.ADMIN_TELEGRAM_IDS },
+    telegram: {
+      token: e.TELEGRAM_BOT_TOKEN,
+      apiRoot: e.TELEGRAM_API_ROOT,
+      adminIds: e.ADMIN_TELEGRAM_IDS,
+      webhook:
+        e.TELEGRAM_WEBHOOK_URL && e.TELEGRAM_WEBHOOK_SECRET
+          ? { url: e.TELEGRAM_WEBHOOK_URL, path: new URL(e.TELEGRAM_WEBHOOK_URL).pathname, secretToken: e.TELEGRAM_WEBHOOK_SECRET }
+          : undefined,
+    },
     database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
     secretKey: e.SECRET_KEY,
     previousSecretKeys: e.SECRET_KEY_PREVIOUS,

@@ -29,7 +29,8 @@ import type { EngineStatus } from './engine/facade.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createHttpServer } from './http/server.ts';
 import type { EnginePhase } from './http/health.ts';
-import { runBot } from './bot/run-bot.ts';
+import { createUpdates } from './bot/updates.ts';
+import { registerTelegramRoute } from './http/telegram-route.ts';
 import { SendBudget } from './telegram/send-budget.ts';
 
 const SHUTDOWN_GRACE_MS = 8_000;
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   const logger: Logger = createLogger({
     level: config.log.level,
     pretty: config.log.pretty,
-    secrets: [config.telegram.token, secret.key, ...config.previousSecretKeys, config.supabase?.key],
+    secrets: [config.telegram.token, config.telegram.webhook?.secretToken, secret.key, ...config.previousSecretKeys, config.supabase?.key],
   });
   if (secret.generated) logger.warn({ dataDir: config.database.dataDir }, 'no SECRET_KEY set: generated one in DATA_DIR/secret.key (back it up with the data)');
 
@@ -169,7 +170,9 @@ async function main(): Promise<void> {
     posts: engine.posts,
     budget,
   });
-  let polling: Awaited<ReturnType<typeof runBot>> | undefined;
+  // long polling, or webhook mode: then every process serves the webhook's path, whoever set it
+  const updates = createUpdates(bot, config, logger);
+  if (updates.receiver) registerTelegramRoute(http.app, { receiver: updates.receiver, logger });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -191,7 +194,11 @@ async function main(): Promise<void> {
     };
     phase = 'stopping';
     await step('http', () => http.close());
-    await step('bot', () => (polling?.isRunning() ? polling.stop() : Promise.resolve()));
+    await step('bot', async () => {
+      await updates.stop();
+      // webhook mode: updates already answered 200 finish before the engine stops
+      await updates.receiver?.idle();
+    });
     await step('engine', () => engine.stop());
     // after the engine stopped acting: the shards and jobs go to the other processes at once (no
     // waiting for an expiry; the alert sender stops before its shard is handed back)
@@ -228,34 +235,38 @@ async function main(): Promise<void> {
   engineStarted.catch(() => {}); // observed below: a failed start ends main (fatal)
   await bot.init();
   if (stopping) return;
-  // Telegram's updates and the alert sender: once per bot (SPEC §12), in the process that holds the
-  // job's lease (with one process: this one, always); a poller that fails for good ends the process
+  // Telegram's updates (the poller, or the webhook's registration) and the alert sender: once per
+  // bot (SPEC §12), in the process that holds the job's lease (with one process: this one, always);
+  // polling that gives up for good ends the process
   let failed: (e: unknown) => void = () => {};
-  const pollingFailed = new Promise<never>((_, reject) => (failed = reject));
+  const updatesFailed = new Promise<never>((_, reject) => (failed = reject));
+  let runningUpdates = false;
   const telegramJob = {
     async start() {
       alerts.worker.start();
       await registerCommands(bot, config.telegram.adminIds);
       if (stopping) return;
-      const runner = await runBot(bot);
-      polling = runner;
-      logger.info({ bot: bot.botInfo.username }, 'bot started (long polling, updates handled concurrently)');
-      runner.task()?.catch((e: unknown) => {
-        // a stop requested while polling was starting ends bot.start() with an abort: not a failure
-        if (!stopping && polling === runner) failed(e);
+      await updates.start();
+      runningUpdates = true;
+      logger.info(
+        { bot: bot.botInfo.username },
+        updates.mode === 'polling' ? 'bot started (long polling, updates handled concurrently)' : `bot started (webhook on ${updates.receiver?.path}, updates handled concurrently)`,
+      );
+      updates.task().catch((e: unknown) => {
+        // a stop requested while polling was starting ends it with an abort: not a failure
+        if (!stopping && runningUpdates) failed(e);
       });
     },
     async stop() {
-      const runner = polling;
-      polling = undefined;
-      if (runner?.isRunning()) await runner.stop();
+      runningUpdates = false;
+      await updates.stop();
       await alerts.worker.stop();
       logger.info('Telegram updates and alerts handed to the process that holds their lease');
     },
   };
   if (leases) leases.runJob('telegram', telegramJob);
   else await telegramJob.start();
-  await Promise.race([engineStarted.then(() => new Promise<never>(() => {})), pollingFailed]);
+  await Promise.race([engineStarted.then(() => new Promise<never>(() => {})), updatesFailed]);
 }
 
 main().catch((e: unknown) => {

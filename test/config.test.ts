@@ -97,4 +97,50 @@ describe('config', () => {
       slippage: 0.0005,
     });
   });
+  describe('Telegram webhook mode', () => {
+    const SECRET = 'k3y_of-32-chars_0123456789abcdefgh';
+
+    it('long-polls when TELEGRAM_WEBHOOK_URL is unset', () => {
+      expect(createConfig({ TELEGRAM_BOT_TOKEN: TOKEN }).telegram.webhook).toBeUndefined();
+    });
+
+    it('takes the URL, the path every process serves, and the secret token', () => {
+      const c = createConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_URL: 'https://bot.example.com:8443/tg/updates?x=1', TELEGRAM_WEBHOOK_SECRET: SECRET });
+      expect(c.telegram.webhook).toEqual({ url: 'https://bot.example.com:8443/tg/updates?x=1', path: '/tg/updates', secretToken: SECRET });
+    });
+
+    it('requires the secret token with the URL, and the URL with the token', () => {
+      expect(problems({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/tg' })['TELEGRAM_WEBHOOK_SECRET']).toMatch(/is required with TELEGRAM_WEBHOOK_URL/);
+      expect(problems({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_SECRET: SECRET })['TELEGRAM_WEBHOOK_SECRET']).toMatch(/set TELEGRAM_WEBHOOK_URL too/);
+    });
+
+    it.each([
+      ['has a space', 'two words', 'A-Z, a-z, 0-9, _ and -'],
+      ['has a character Telegram refuses', 'secret!', 'A-Z, a-z, 0-9, _ and -'],
+      ['is 257 characters long', 'a'.repeat(257), '1 to 256 characters'],
+    ])('refuses a secret token that %s', (_what, secret, expected) => {
+      expect(problems({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/tg', TELEGRAM_WEBHOOK_SECRET: secret })['TELEGRAM_WEBHOOK_SECRET']).toContain(expected);
+    });
+
+    it('accepts a secret token of exactly 256 characters', () => {
+      const secret = 'aZ9_-'.repeat(51) + 'x';
+      expect(createConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/tg', TELEGRAM_WEBHOOK_SECRET: secret }).telegram.webhook?.secretToken).toHaveLength(256);
+    });
+
+    it.each([
+      ['not a URL', 'bot.example.com/tg', 'expected the https URL Telegram posts updates to'],
+      ['http with Telegram\'s server', 'http://bot.example.com/tg', 'only to https URLs'],
+      ['a port Telegram does not post to', 'https://bot.example.com:3000/tg', 'only to ports 443, 80, 88 or 8443, got 3000'],
+      ['a path the server serves already', 'https://bot.example.com/hook/telegram', 'a path of its own, not /hook/telegram'],
+      ['the health check\'s path', 'https://bot.example.com/healthz', 'a path of its own'],
+      ['a #fragment', 'https://bot.example.com/tg#x', 'no #fragment'],
+    ])('refuses %s', (_what, url, expected) => {
+      expect(problems({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: SECRET })['TELEGRAM_WEBHOOK_URL']).toContain(expected);
+    });
+
+    it('allows http and any port with a self-hosted Bot API server (its --local mode posts there)', () => {
+      const c = createConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: 'http://127.0.0.1:8081', TELEGRAM_WEBHOOK_URL: 'http://127.0.0.1:3000/tg', TELEGRAM_WEBHOOK_SECRET: SECRET });
+      expect(c.telegram.webhook).toEqual({ url: 'http://127.0.0.1:3000/tg', path: '/tg', secretToken: SECRET });
+    });
+  });
 });

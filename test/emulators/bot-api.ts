@@ -1,7 +1,8 @@
 /**
  * A local Telegram Bot API server for tests: the real bot (grammY with `client: { apiRoot: emu.url }`)
  * talks HTTP to it, and the test plays the user. Validation, long polling, rate limits and
- * outages behave like Telegram's where it matters for catching bugs.
+ * outages behave like Telegram's where it matters for catching bugs. Webhook mode too (setWebhook:
+ * updates are POSTed to the app; see bot-api/webhook-push.ts, and `localBotApiServer` for http URLs).
  *
  *   const emu = await startBotApiEmulator();
  *   const bot = new Bot(emu.token, { client: { apiRoot: emu.url }, botInfo: emu.botInfo });
@@ -27,9 +28,11 @@ import type {
   TgUser,
 } from './bot-api/types.ts';
 import { UserSide, type UserMessage } from './bot-api/user-side.ts';
+import type { WebhookDelivery } from './bot-api/webhook-push.ts';
 
 export type * from './bot-api/types.ts';
 export type { UserMessage } from './bot-api/user-side.ts';
+export type { WebhookDelivery } from './bot-api/webhook-push.ts';
 export { TELEGRAM_RATE_LIMITS } from './bot-api/rate-limit.ts';
 export { ApiError } from './bot-api/api-error.ts';
 
@@ -80,6 +83,8 @@ export interface BotApiEmulator {
   /** the commands last set for a scope (default scope, no language) */
   commands(scope?: unknown, languageCode?: string): unknown[];
   pendingUpdates(): number;
+  /** every POST to the webhook so far (setWebhook), oldest first */
+  webhookDeliveries(): WebhookDelivery[];
 
   // trouble on Telegram's side
   /** turns the rate limits on (true = Telegram's figures), adjusts them, or turns them off (false) */
@@ -113,7 +118,11 @@ export async function startBotApiEmulator(options: BotApiEmulatorOptions = {}): 
     supports_join_request_queries: false,
   };
   const store = new Store(botInfo, options.now ?? Date.now);
-  const dispatcher = new Dispatcher(store, token);
+  const dispatcher = new Dispatcher(store, token, {
+    localBotApiServer: options.localBotApiServer ?? false,
+    timeoutMs: options.webhookTimeoutMs ?? 10_000,
+    retryMs: options.webhookRetryMs ?? 1000,
+  });
   if (options.rateLimits) dispatcher.setRateLimits(options.rateLimits);
   for (const u of options.knownUsers ?? []) store.ensureChat(u);
   const user = new UserSide(store, dispatcher, options.answerTimeoutMs ?? 5000);
@@ -140,6 +149,7 @@ export async function startBotApiEmulator(options: BotApiEmulatorOptions = {}): 
     calls: (method) => (method ? dispatcher.log.filter((c) => c.method.toLowerCase() === method.toLowerCase()) : [...dispatcher.log]),
     commands: (scope, languageCode) => dispatcher.commandsFor(scope, languageCode),
     pendingUpdates: () => store.pendingUpdates(),
+    webhookDeliveries: () => dispatcher.webhook.deliveries.map((d) => ({ ...d })),
     setRateLimits: (config) => dispatcher.setRateLimits(config),
     failNext: (method, count, fault) => dispatcher.failNext(method, count, fault),
     clearFaults: () => dispatcher.clearFaults(),
@@ -147,6 +157,7 @@ export async function startBotApiEmulator(options: BotApiEmulatorOptions = {}): 
     handle: (method, fn) => void dispatcher.custom.set(method.toLowerCase(), fn),
     close: async () => {
       user.close();
+      dispatcher.webhook.close();
       dispatcher.releasePoll();
       await server.close();
     },

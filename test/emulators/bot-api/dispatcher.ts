@@ -10,6 +10,7 @@ import { optInt, optJson, optString, type Params } from './params.ts';
 import { RateLimiter, TELEGRAM_RATE_LIMITS } from './rate-limit.ts';
 import type { Store } from './store.ts';
 import type { AnswerCallbackQueryParams, CallRecord, CustomMethod, Fault, OutageMode, RateLimitConfig } from './types.ts';
+import { WEBHOOK_CONFLICT, WebhookPush, type WebhookPushOptions } from './webhook-push.ts';
 
 export type Outcome =
   | { kind: 'json'; status: number; body: Record<string, unknown> }
@@ -37,22 +38,31 @@ export class Dispatcher {
   private readonly poll: LongPoll;
   private readonly messaging: Messaging;
   private readonly builtins: Map<string, Handler>;
+  readonly webhook: WebhookPush;
 
   constructor(
     private readonly store: Store,
     private readonly token: string,
+    webhook: WebhookPushOptions,
   ) {
     this.poll = new LongPoll(store);
+    this.webhook = new WebhookPush(store, webhook);
     this.messaging = new Messaging({ store, admit: (method, chatId) => this.admit(method, chatId) });
     const m = this.messaging;
     const table: Record<string, Handler> = {
       getMe: () => store.botInfo,
-      getUpdates: (p, _f, gone) => this.poll.getUpdates(p, gone),
-      deleteWebhook: (p) => {
-        if (p['drop_pending_updates'] === true || p['drop_pending_updates'] === 'true') store.takeUpdates(Number.MAX_SAFE_INTEGER, 1);
-        return true;
+      getUpdates: (p, _f, gone) => {
+        if (this.webhook.active) throw WEBHOOK_CONFLICT();
+        return this.poll.getUpdates(p, gone);
       },
-      getWebhookInfo: () => ({ url: '', has_custom_certificate: false, pending_update_count: store.pendingUpdates() }),
+      setWebhook: (p) => {
+        const set = this.webhook.setWebhook(p);
+        // a poll held from before ends the way a new one would
+        if (this.webhook.active) this.poll.release(WEBHOOK_CONFLICT());
+        return set;
+      },
+      deleteWebhook: (p) => this.webhook.deleteWebhook(p),
+      getWebhookInfo: () => this.webhook.getWebhookInfo(),
       setMyCommands: (p) => this.setMyCommands(p),
       getMyCommands: (p) => this.commands.get(this.commandsKey(p)) ?? [],
       deleteMyCommands: (p) => {

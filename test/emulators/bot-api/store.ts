@@ -134,6 +134,11 @@ export class Store {
     return this.updates.slice(0, limit);
   }
 
+  /** A webhook delivery was answered 2xx: that update is done (others stay, in order). */
+  confirm(updateId: number): void {
+    this.updates = this.updates.filter((u) => u.update_id !== updateId);
+  }
+
   pendingUpdates(): number {
     return this.updates.length;
   }

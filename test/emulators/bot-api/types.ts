@@ -130,6 +130,16 @@ export interface BotApiEmulatorOptions {
   answerTimeoutMs?: number;
   /** users whose private chats exist before they write (the bot may message them first) */
   knownUsers?: TgUser[];
+  /**
+   * behave as a self-hosted Bot API server started with --local: setWebhook accepts http:// URLs on
+   * any port (needed to reach an app on http://127.0.0.1). Default false: Telegram's own server,
+   * which refuses anything but https on ports 443, 80, 88 and 8443.
+   */
+  localBotApiServer?: boolean;
+  /** a webhook delivery not answered within this counts as failed ("Read timeout expired"); default 10 000 ms */
+  webhookTimeoutMs?: number;
+  /** after a failed webhook delivery, the queue is tried again after this pause; default 1000 ms */
+  webhookRetryMs?: number;
 }
 
 /** what getMe answers: grammY's own type, so it can be passed as `botInfo` */

@@ -1,6 +1,7 @@
 /**
  * The user's phone: typing text and commands, pressing inline buttons, and watching the chat for
- * the bot's next message. Every action becomes an update the bot fetches with getUpdates.
+ * the bot's next message. Every action becomes an update the bot fetches with getUpdates (or the
+ * emulator posts to the webhook, when one is set).
  */
 import type { Dispatcher } from './dispatcher.ts';
 import { commandEntities } from './formatting.ts';
