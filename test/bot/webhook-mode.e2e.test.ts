@@ -158,7 +158,7 @@ async function roundRobinProxy(ports: () => number[]): Promise<{ port: number; s
 }
 
 describe.each(databaseKinds().filter((k) => k === 'postgres'))('two processes on %s in webhook mode', () => {
-  it('both stay up (no 409 between pollers) and both answer the updates a proxy spreads over them', { timeout: 300_000 }, async () => {
+  it('one sets the webhook (the Telegram job is leased), both stay up and both answer the updates a proxy spreads over them', { timeout: 300_000 }, async () => {
     const emu = await startBotApiEmulator({ localBotApiServer: true, webhookRetryMs: 500 });
     cleanups.push(() => emu.close());
     const url = await createFreshPostgresDatabase({ migrated: true });
@@ -178,7 +178,6 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('two processes on
           TELEGRAM_WEBHOOK_URL: webhookUrl,
           TELEGRAM_WEBHOOK_SECRET: SECRET,
           DATABASE_URL: url,
-          CLUSTER: 'true',
           COUNCIL_ENABLED: 'false',
           DATA_DIR: dataDir,
           SECRET_KEY: secretKey,
@@ -190,7 +189,8 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('two processes on
       cleanups.push(() => app.stop('SIGKILL'));
       return app;
     });
-    for (const app of apps) await app.waitForOutput(/bot started \(webhook on \/telegram\/updates/, 120_000);
+    for (const app of apps) await app.waitForOutput('shard leases taken', 120_000);
+    await Promise.race(apps.map((app) => app.waitForOutput(/bot started \(webhook on \/telegram\/updates/, 120_000)));
 
     const users: TgUser[] = Array.from({ length: 6 }, (_, i) => ({ id: 73001 + i, first_name: `Trader${i}` }));
     for (const u of users) emu.sendCommand(u, 'start');
@@ -204,6 +204,9 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('two processes on
     expect([...proxy.served.keys()].sort()).toEqual([...ports].sort());
     expect(emu.webhookDeliveries().filter((d) => d.ok)).toHaveLength(users.length);
     expect(emu.calls('getUpdates')).toEqual([]);
+    // registered once, by the process that holds the Telegram job
+    expect(emu.calls('setWebhook').filter((c) => c.ok)).toHaveLength(1);
+    expect(apps.filter((app) => /bot started \(webhook/.test(app.output()))).toHaveLength(1);
     for (const app of apps) expect((await app.stop('SIGTERM')).code, app.output()).toBe(0);
   });
 });
