@@ -58,6 +58,12 @@ export interface CommandRelayOptions {
   sweepMs?: number;
   /** ms a finished command is kept before it is deleted (default one hour) */
   keepMs?: number;
+  /**
+   * ms a command may wait for an owner before it is given up, never run (default 2 minutes): no
+   * process held the trader's shard that long (all stopped), and a close pressed minutes ago is
+   * not sent at a price the trader no longer sees; the trader is told
+   */
+  maxAgeMs?: number;
 }
 
 export interface CommandRelayDeps {
@@ -67,6 +73,8 @@ export interface CommandRelayDeps {
   /** the facade acting in this process */
   local: EngineFacade;
   emit: EngineContext['emit'];
+  /** drops this process's cached exchange client and label of an account the owner removed */
+  forgetAccount?: (accountId: string) => Promise<void>;
   logger: EngineLogger;
   options?: CommandRelayOptions | undefined;
 }
@@ -83,6 +91,7 @@ export interface CommandRelay {
 }
 
 const POLL_MS = 500;
+const EXPIRED = 'no bot process held your account in time, so it was not sent; press again if you still want it';
 const PRUNE_EVERY_MS = 60_000;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
@@ -99,6 +108,7 @@ export function createCommandRelay(deps: CommandRelayDeps): CommandRelay {
   const waitMs = deps.options?.waitMs ?? 10_000;
   const sweepMs = deps.options?.sweepMs ?? 1_000;
   const keepMs = deps.options?.keepMs ?? 3_600_000;
+  const maxAgeMs = deps.options?.maxAgeMs ?? 120_000;
   /** command id → wakes the asker waiting on it (an answer was NOTIFYed) */
   const waiters = new Map<string, () => void>();
   /** commands this process is claiming or running */
@@ -173,7 +183,13 @@ export function createCommandRelay(deps: CommandRelayDeps): CommandRelay {
     if (bad && kind !== 'removeAccount' && kind !== 'applySettingsToOpenPositions') {
       return Promise.resolve({ ok: false, code: 'invalid', message: bad }) as ReturnType<EngineFacade[K]>;
     }
-    return ask(kind, userId, args) as ReturnType<EngineFacade[K]>;
+    const asked = ask(kind, userId, args);
+    if (kind !== 'removeAccount' || !deps.forgetAccount) return asked as ReturnType<EngineFacade[K]>;
+    // the owner dropped its clients of the removed account; this process may hold one too (a /balance here)
+    return asked.then(async (r) => {
+      if ((r as { ok?: unknown }).ok === true) await deps.forgetAccount!(args[2] as string);
+      return r;
+    }) as ReturnType<EngineFacade[K]>;
   }
 
   function lateMessage(kind: RelayedKind, outcome: { status: 'done'; result: unknown } | { status: 'failed'; error: string }): string {
@@ -209,7 +225,7 @@ export function createCommandRelay(deps: CommandRelayDeps): CommandRelay {
     const busy = running.get(id);
     if (busy || stopped) return busy ?? Promise.resolve();
     const job = (async () => {
-      const row = await repo.claim(id, leases.id);
+      const row = await repo.claim(id, leases.id, maxAgeMs);
       if (!row) return;
       // the database says the lease is ours; this process's own deadline must say so too
       if (!ownsTrader(row.userId)) {
@@ -226,7 +242,12 @@ export function createCommandRelay(deps: CommandRelayDeps): CommandRelay {
 
   async function sweep(): Promise<void> {
     const held = leases.held();
-    if (held.length > 0) for (const id of await repo.queuedFor(held)) await tryRun(id);
+    if (held.length === 0) return;
+    for (const id of await repo.queuedFor(held)) await tryRun(id);
+    for (const row of await repo.expire(held, maxAgeMs, EXPIRED)) {
+      logger.warn({ command: row.id, kind: row.kind, userId: row.userId, maxAgeMs }, 'command given up: no process owned the trader in time');
+      if (row.unwatched && isRelayed(row.kind)) await deps.emit({ kind: 'action_needed', userId: row.userId, message: lateMessage(row.kind, { status: 'failed', error: EXPIRED }) }, `command:${row.id}`);
+    }
     if (performance.now() - prunedAt >= PRUNE_EVERY_MS) {
       prunedAt = performance.now();
       await repo.prune(keepMs);

@@ -330,7 +330,19 @@ export function createEngine(deps: EngineDeps): Engine {
 
   // --- SPEC §12: a trader's action reaches the process that owns the trader (none with one process) ---
   const relay = deps.leases
-    ? createCommandRelay({ database: deps.database, repo: createEngineCommandsRepo(deps.database.db), leases: deps.leases, local: localFacade, emit: ctx.emit, logger, options: deps.options?.commands })
+    ? createCommandRelay({
+        database: deps.database,
+        repo: createEngineCommandsRepo(deps.database.db),
+        leases: deps.leases,
+        local: localFacade,
+        emit: ctx.emit,
+        async forgetAccount(accountId) {
+          await ctx.exchanges.forget(accountId);
+          ctx.labels.forget(accountId);
+        },
+        logger,
+        options: deps.options?.commands,
+      })
     : null;
   const facade = relay?.facade ?? localFacade;
 

@@ -39,7 +39,7 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a trader action 
   });
 
   /** an owner engine holding every shard, a poller engine holding none, one trader with an open BTC position */
-  async function world(options: { waitMs?: number } = {}) {
+  async function world(options: { waitMs?: number; maxAgeMs?: number } = {}) {
     const db: TestDatabase = await openTestDatabase(kind);
     cleanups.push(() => db.destroy());
     const emulator: BinanceEmulator = await startBinanceEmulator();
@@ -58,7 +58,7 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a trader action 
     const ownerLeases = manager('owner');
     await ownerLeases.start();
     expect(ownerLeases.held()).toHaveLength(64);
-    const commands = { waitMs: options.waitMs ?? 10_000, sweepMs: 300 };
+    const commands = { waitMs: options.waitMs ?? 10_000, sweepMs: 300, ...(options.maxAgeMs ? { maxAgeMs: options.maxAgeMs } : {}) };
     const h: Harness = await createHarness(db, {}, { createExchange: (account) => factory.create(account), leases: ownerLeases, options: { schedule: false, commands } });
     const owner: Engine = h.engine;
     cleanups.push(() => owner.stop());
@@ -76,7 +76,7 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a trader action 
     book.spot('USDT').free = 100_000;
     const telegramId = 73_001;
     const { user } = await createUsersRepo(db.db).upsertFromTelegram({ telegramId, chatId: telegramId });
-    await h.accounts.create({ userId: user.id, exchange: 'binance', mode: 'spot', credentials: { apiKey: 'key1', secret: 'secret1' } });
+    const account = await h.accounts.create({ userId: user.id, exchange: 'binance', mode: 'spot', credentials: { apiKey: 'key1', secret: 'secret1' } });
     await owner.start();
     await poller.start();
     await h.insertSignal({ symbol: 'BTC/USDT', action: 'BUY', userId: user.id });
@@ -88,7 +88,7 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a trader action 
 
     const sells = () => book.orders.filter((o) => o.side === 'SELL' && o.type === 'MARKET').length;
     const rows = () => db.db.select().from(engineCommands);
-    return { db, h, owner, poller, ownerLeases, pollerLeases, manager, userId: user.id, actor: { telegramId }, positionId: position!.id, sells, rows, commands };
+    return { db, h, owner, poller, ownerLeases, pollerLeases, manager, userId: user.id, accountId: account.id, actor: { telegramId }, positionId: position!.id, sells, rows, commands };
   }
 
   it("the poller's facade moves the stop and closes a position held in the owner's monitor: one sell, the result comes back", { timeout: 120_000 }, async () => {
@@ -100,6 +100,9 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a trader action 
     expect(moved).toMatchObject({ ok: true, message: 'Stop loss set to 98.5.', position: { id: w.positionId, stopLoss: 98.5 } });
     // the owner's monitor has it (not only the database)
     expect((await w.owner.facade.getPosition(w.userId, w.positionId))?.stopLoss).toBe(98.5);
+    // the owner's book counts the open position: applied to it, and the account is not removed under it
+    expect(await w.poller.facade.applySettingsToOpenPositions(w.actor, w.userId)).toBe(1);
+    expect(await w.poller.facade.removeAccount(w.actor, w.userId, w.accountId)).toMatchObject({ ok: false, code: 'has_positions' });
 
     const closed = await w.poller.facade.closePosition(w.actor, w.userId, w.positionId, 1);
     expect(closed).toMatchObject({ ok: true, message: 'Closed BTC/USDT.', position: { id: w.positionId, status: 'closed' } });
@@ -121,7 +124,10 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a trader action 
     expect(again).toMatchObject({ ok: false, code: 'closed' });
     await sleep(1_000); // a few owner sweeps
     expect(w.sells()).toBe(1);
-    expect((await w.rows()).every((r) => r.status === 'done')).toBe(true);
+    // flat now: the owner removes the account
+    expect(await w.poller.facade.removeAccount(w.actor, w.userId, w.accountId)).toMatchObject({ ok: true, message: 'Removed Binance spot ·key1.' });
+    expect((await w.rows()).every((r) => r.status === 'done' && r.runBy === 'owner')).toBe(true);
+    expect(await w.rows()).toHaveLength(6);
   });
 
   it('an owner that does not answer: the trader is told it was sent; the command runs once when another engine takes the shard, and the trader gets an alert', { timeout: 120_000 }, async () => {
@@ -155,6 +161,26 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a trader action 
     await sleep(1_000); // more sweeps: nothing runs again
     expect(w.sells()).toBe(1);
     await heir.stop();
+  });
+
+  it('a command no owner takes within its time limit is given up, never run, and the trader is told', { timeout: 120_000 }, async () => {
+    const w = await world({ waitMs: 1_000, maxAgeMs: 3_000 });
+    await w.owner.stop();
+    expect(await w.poller.facade.moveStopLoss(w.actor, w.userId, w.positionId, 98.5)).toEqual({ ok: false, code: 'queued', message: PENDING_MESSAGE });
+    await w.ownerLeases.stop();
+    await sleep(3_000);
+    const heirLeases = w.manager('heir');
+    await heirLeases.start();
+    const heir = w.h.newEngine({ leases: heirLeases, options: { schedule: false, commands: w.commands } });
+    cleanups.push(() => heir.stop());
+    w.h.notifier.events.length = 0;
+    await heir.start();
+    await until('the command is given up', async () => (await w.rows())[0]?.status === 'failed');
+    expect((await w.rows()).map((r) => [r.status, r.runBy])).toEqual([['failed', null]]);
+    expect((await heir.facade.getPosition(w.userId, w.positionId))?.stopLoss).toBe(98); // −2 % of 100, as opened
+    expect(w.h.notifier.ofKind('action_needed')).toEqual([
+      { kind: 'action_needed', userId: w.userId, message: 'Move stop loss: it could not be done (no bot process held your account in time, so it was not sent; press again if you still want it).' },
+    ]);
   });
 
   it("a shard that changed hands in the database: the old owner (still believing it holds it) cannot claim the command, the new owner runs it once", { timeout: 120_000 }, async () => {

@@ -31,6 +31,7 @@ export interface CommandRow {
 /** the trader's shard in SQL, the same as domain/shards.ts shardOf */
 const shardSql = (column: ReturnType<typeof sql>) => sql`((('x' || substr(${column}::text, 1, 8))::bit(32)::bigint) % ${SHARD_COUNT})`;
 
+const ms = (value: number) => sql`(${Math.round(value)} * interval '1 millisecond')`;
 const intArray = (values: readonly number[]) => sql`${`{${values.map((v) => Math.trunc(v)).join(',')}}`}::int[]`;
 
 type RawRow = { id: string; user_id: string; kind: string; args: unknown; status: string; result: unknown; error: string | null; asked_by: string; run_by: string | null };
@@ -89,15 +90,37 @@ export function createEngineCommandsRepo(db: Db) {
      * queued → running, for `runner` only while it holds the trader's shard lease in the database
      * (unexpired); undefined when someone else claimed it, it is no longer queued, or the lease is not `runner`'s.
      */
-    async claim(id: string, runner: string): Promise<CommandRow | undefined> {
+    async claim(id: string, runner: string, maxAgeMs: number): Promise<CommandRow | undefined> {
       const [row] = rowsOf<RawRow>(
         await db.execute(sql`
           update engine_commands c set status = 'running', run_by = ${runner}
-          where c.id = ${id} and c.status = 'queued'
+          where c.id = ${id} and c.status = 'queued' and c.created_at > now() - ${ms(maxAgeMs)}
             and exists (select 1 from shard_leases l where l.shard = ${shardSql(sql`c.user_id`)} and l.owner = ${runner} and l.expires_at > now())
           returning c.*`),
       );
       return row && toRow(row);
+    },
+
+    /**
+     * queued → failed for commands of traders in `shards` queued longer than `maxAgeMs` (no owner
+     * took them in time: a close pressed minutes ago is not sent now). Returns them, with whether
+     * their asker had stopped waiting.
+     */
+    async expire(shards: readonly number[], maxAgeMs: number, error: string): Promise<Array<CommandRow & { unwatched: boolean }>> {
+      if (shards.length === 0) return [];
+      const rows = rowsOf<RawRow & { note: unknown }>(
+        await db.execute(sql`
+          with old as (
+            select id, result as note from engine_commands
+            where status = 'queued' and created_at <= now() - ${ms(maxAgeMs)} and ${shardSql(sql`user_id`)} = any(${intArray(shards)})
+            for update skip locked
+          ), gone as (
+            update engine_commands c set status = 'failed', error = ${error}, result = null, done_at = now()
+            from old where c.id = old.id and c.status = 'queued' returning c.*, old.note
+          )
+          select gone.*, pg_notify(${COMMAND_DONE_CHANNEL}, id::text) from gone`),
+      );
+      return rows.map((r) => ({ ...toRow(r), unwatched: (json(r.note) as { unwatched?: unknown } | null)?.unwatched === true }));
     },
 
     /** running → queued, by its runner (it found it no longer owns the trader before it started) */
@@ -142,7 +165,7 @@ export function createEngineCommandsRepo(db: Db) {
     /** finished commands older than `olderThanMs` are deleted (their outcome was answered or alerted) */
     async prune(olderThanMs: number): Promise<number> {
       const rows = rowsOf<{ id: string }>(
-        await db.execute(sql`delete from engine_commands where status in ('done', 'failed') and done_at < now() - (${Math.round(olderThanMs)} * interval '1 millisecond') returning id`),
+        await db.execute(sql`delete from engine_commands where status in ('done', 'failed') and done_at < now() - ${ms(olderThanMs)} returning id`),
       );
       return rows.length;
     },
