@@ -17,7 +17,7 @@ import type { CommandRow, EngineCommandsRepo } from '../db/repos/engine-commands
 import { COMMAND_CHANNEL, COMMAND_DONE_CHANNEL } from '../db/schema.ts';
 import { shardOf } from '../domain/shards.ts';
 import type { EngineContext } from './context.ts';
-import type { EngineFacade } from './facade.ts';
+import { ActionQueuedError, type EngineFacade } from './facade.ts';
 import type { EngineLogger } from './ports.ts';
 import type { LeaseManager } from './shard-leases.ts';
 
@@ -43,13 +43,6 @@ const ASKED: Record<RelayedKind, string> = {
 export const PENDING_MESSAGE =
   'Sent to the bot process that holds your account; it has not answered yet. You will get an alert when it is done.';
 
-/** applySettingsToOpenPositions has no failure value to carry this: it throws it */
-export class CommandPendingError extends Error {
-  override name = 'CommandPendingError';
-  constructor(readonly commandId: string) {
-    super(PENDING_MESSAGE);
-  }
-}
 
 export interface CommandRelayOptions {
   /** ms the asker waits for the owner's answer (default 10 000) */
@@ -127,7 +120,7 @@ export function createCommandRelay(deps: CommandRelayDeps): CommandRelay {
   };
 
   function pending(kind: RelayedKind, id: string): unknown {
-    if (kind === 'applySettingsToOpenPositions') throw new CommandPendingError(id);
+    if (kind === 'applySettingsToOpenPositions') throw new ActionQueuedError(PENDING_MESSAGE);
     return { ok: false, code: 'queued', message: PENDING_MESSAGE };
   }
 

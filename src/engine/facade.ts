@@ -224,6 +224,15 @@ export interface AccountView {
   openPositions: Array<{ id: string; symbol: string; side: 'long' | 'short'; qty: number }>;
 }
 
+/**
+ * SPEC §12: the action was sent to the process that owns the trader, which has not answered in
+ * time; it runs there and the trader gets an alert. Thrown by a method whose result cannot say so
+ * (applySettingsToOpenPositions); the others answer code 'queued'.
+ */
+export class ActionQueuedError extends Error {
+  override name = 'ActionQueuedError';
+}
+
 /** queued: as for ControlFailure */
 export type AccountChange = { ok: true; message: string } | { ok: false; code: 'not_found' | 'has_positions' | 'queued'; message: string };
 
