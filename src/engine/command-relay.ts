@@ -10,7 +10,9 @@
  * Exactly once: the claim (queued → running) is won by one process at most, and a claimed
  * command is never put back once it started. A command nobody claims stays queued until an
  * owner's sweep finds it (a NOTIFY can be lost). An asker that gave up waiting answers "sent";
- * the owner, finishing later, tells the trader through an alert.
+ * the owner, finishing later, tells the trader through an alert. Given up, never run, and the
+ * trader told: a command no owner took within `maxAgeMs`, and one whose runner died while running
+ * it (it may have acted: it is not run again).
  */
 import type { Database } from '../db/client.ts';
 import type { CommandRow, EngineCommandsRepo } from '../db/repos/engine-commands.ts';
@@ -85,6 +87,7 @@ export interface CommandRelay {
 
 const POLL_MS = 500;
 const EXPIRED = 'no bot process held your account in time, so it was not sent; press again if you still want it';
+const ABANDONED = 'the bot process running it stopped before it answered; check /positions to see whether it was done';
 const PRUNE_EVERY_MS = 60_000;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
@@ -237,9 +240,11 @@ export function createCommandRelay(deps: CommandRelayDeps): CommandRelay {
     const held = leases.held();
     if (held.length === 0) return;
     for (const id of await repo.queuedFor(held)) await tryRun(id);
-    for (const row of await repo.expire(held, maxAgeMs, EXPIRED)) {
-      logger.warn({ command: row.id, kind: row.kind, userId: row.userId, maxAgeMs }, 'command given up: no process owned the trader in time');
-      if (row.unwatched && isRelayed(row.kind)) await deps.emit({ kind: 'action_needed', userId: row.userId, message: lateMessage(row.kind, { status: 'failed', error: EXPIRED }) }, `command:${row.id}`);
+    const expired = await repo.expire(held, maxAgeMs, EXPIRED);
+    const abandoned = await repo.abandon(held, ABANDONED);
+    for (const row of [...expired, ...abandoned]) {
+      logger.warn({ command: row.id, kind: row.kind, userId: row.userId, runBy: row.runBy, error: row.error }, 'command given up, not run (again)');
+      if (row.unwatched && isRelayed(row.kind)) await deps.emit({ kind: 'action_needed', userId: row.userId, message: lateMessage(row.kind, { status: 'failed', error: row.error ?? EXPIRED }) }, `command:${row.id}`);
     }
     if (performance.now() - prunedAt >= PRUNE_EVERY_MS) {
       prunedAt = performance.now();

@@ -9,7 +9,7 @@
  * asker stopped waiting (its deadline passed), so the runner tells the trader through an alert.
  */
 import { sql } from 'drizzle-orm';
-import type { Db } from '../client.ts';
+import { livenessHeld, type Db } from '../client.ts';
 import { COMMAND_CHANNEL, COMMAND_DONE_CHANNEL } from '../schema.ts';
 import { rowsOf } from './shard-leases.ts';
 import { SHARD_COUNT } from '../../domain/shards.ts';
@@ -117,6 +117,27 @@ export function createEngineCommandsRepo(db: Db) {
           ), gone as (
             update engine_commands c set status = 'failed', error = ${error}, result = null, done_at = now()
             from old where c.id = old.id and c.status = 'queued' returning c.*, old.note
+          )
+          select gone.*, pg_notify(${COMMAND_DONE_CHANNEL}, id::text) from gone`),
+      );
+      return rows.map((r) => ({ ...toRow(r), unwatched: (json(r.note) as { unwatched?: unknown } | null)?.unwatched === true }));
+    },
+
+    /**
+     * running → failed for commands of traders in `shards` whose runner is dead (its liveness lock
+     * is gone with its session): never run again, since it may have acted before it died.
+     */
+    async abandon(shards: readonly number[], error: string): Promise<Array<CommandRow & { unwatched: boolean }>> {
+      if (shards.length === 0) return [];
+      const rows = rowsOf<RawRow & { note: unknown }>(
+        await db.execute(sql`
+          with dead as (
+            select id, result as note from engine_commands
+            where status = 'running' and ${shardSql(sql`user_id`)} = any(${intArray(shards)}) and not ${livenessHeld(sql`run_by`)}
+            for update skip locked
+          ), gone as (
+            update engine_commands c set status = 'failed', error = ${error}, result = null, done_at = now()
+            from dead where c.id = dead.id and c.status = 'running' returning c.*, dead.note
           )
           select gone.*, pg_notify(${COMMAND_DONE_CHANNEL}, id::text) from gone`),
       );

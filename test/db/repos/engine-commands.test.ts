@@ -63,6 +63,26 @@ describe.each(databaseKinds())('engine commands repo on %s', (kind) => {
     expect(await repo.get(row!.id)).toMatchObject({ status: 'failed', error: 'the exchange refused' });
   });
 
+  it('a command whose runner died while running it is given up, not run again; a live runner keeps its own', async () => {
+    const repo = createEngineCommandsRepo(db.db);
+    const alive = db.livenessLock('alive');
+    await alive.hold();
+    const [dead, kept] = [randomUUID(), randomUUID()];
+    const ids: string[] = [];
+    for (const [userId, runner] of [[dead, 'ghost'], [kept, 'alive']] as const) {
+      const id = await repo.enqueue({ userId, kind: 'closePosition', args: [{ telegramId: 1 }, userId, 'p1', 1], askedBy: 'poller' });
+      await hold(shardOf(userId), runner);
+      expect(await repo.claim(id, runner, 60_000)).toMatchObject({ status: 'running', runBy: runner });
+      ids.push(id);
+    }
+    await repo.stopWaiting(ids[0]!);
+    const shards = [...new Set([shardOf(dead), shardOf(kept)])];
+    expect(await repo.abandon(shards, 'runner gone')).toMatchObject([{ id: ids[0], status: 'failed', error: 'runner gone', unwatched: true }]);
+    expect(await repo.get(ids[1]!)).toMatchObject({ status: 'running', runBy: 'alive' });
+    expect(await repo.claim(ids[0]!, 'ghost', 60_000)).toBeUndefined();
+    await alive.release();
+  });
+
   it('a command older than the limit is given up (failed) by the shard holder, never claimed', async () => {
     const repo = createEngineCommandsRepo(db.db);
     const userId = randomUUID();
