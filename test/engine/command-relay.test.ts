@@ -96,6 +96,13 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a trader action 
     // the poller reads the position as the owner wrote it
     expect((await w.poller.facade.listPositions(w.userId)).map((p) => p.id)).toEqual([w.positionId]);
 
+    // a channel post's preview in the poller weighs the open position as the owner would
+    const draft = { symbol: 'BTC/USDT', side: 'long' as const, entry: null, targets: [], stopLoss: null, leverage: null, missing: [], notes: [] };
+    const verdict = (r: Awaited<ReturnType<typeof w.poller.posts.preview>>) => (r.kind === 'preview' ? r.accounts.map((a) => [a.kind, a.reasons]) : r);
+    const ownersView = verdict(await w.owner.posts.preview(w.actor, w.userId, draft, 'manual'));
+    expect(ownersView).toEqual([['reject', ['a long of BTC/USDT is already open']]]);
+    expect(verdict(await w.poller.posts.preview(w.actor, w.userId, draft, 'manual'))).toEqual(ownersView);
+
     const moved = await w.poller.facade.moveStopLoss(w.actor, w.userId, w.positionId, 98.5);
     expect(moved).toMatchObject({ ok: true, message: 'Stop loss set to 98.5.', position: { id: w.positionId, stopLoss: 98.5 } });
     // the owner's monitor has it (not only the database)
