@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { createShardLeasesRepo } from '../../src/db/repos/shard-leases.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
-import { engineCommands, positions, shardLeases, trades } from '../../src/db/schema.ts';
+import { engineCommands, positions, processes, shardLeases, trades } from '../../src/db/schema.ts';
 import { shardOf } from '../../src/domain/shards.ts';
 import { PENDING_MESSAGE } from '../../src/engine/command-relay.ts';
 import type { Engine } from '../../src/engine/create-engine.ts';
@@ -192,11 +192,16 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a trader action 
 
   it("a shard that changed hands in the database: the old owner (still believing it holds it) cannot claim the command, the new owner runs it once", { timeout: 120_000 }, async () => {
     const w = await world({ waitMs: 60_000 });
-    // the owner's lease ran out in the database and another process took the shard at the next
-    // epoch, while the owner's own deadline has not passed yet (it still listens and sweeps)
-    await w.db.db.update(shardLeases).set({ expiresAt: new Date(0) }).where(eq(shardLeases.shard, shardOf(w.userId)));
+    // another process joins (it finds nothing free); the owner's last heartbeat saw it (so the
+    // owner is not alone), the owner's lease of the trader's shard ran out in the database and the
+    // other process took it at the next epoch, while the owner's own deadline has not passed yet
+    // (it still listens and sweeps)
     const heirLeases = w.manager('heir');
     await heirLeases.start();
+    expect(heirLeases.held()).toEqual([]);
+    await w.db.db.update(processes).set({ alone: false }).where(eq(processes.id, 'owner'));
+    await w.db.db.update(shardLeases).set({ expiresAt: new Date(0) }).where(eq(shardLeases.shard, shardOf(w.userId)));
+    await heirLeases.tick();
     expect(heirLeases.owns(shardOf(w.userId))).toBe(true);
     expect(w.ownerLeases.owns(shardOf(w.userId))).toBe(true);
     // asked while the new owner is not running yet: the old owner hears the NOTIFY and sweeps, and may not claim it
