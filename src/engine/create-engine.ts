@@ -44,6 +44,8 @@ import { createProtectionState, deriveProtectionsAtStart } from './protection-st
 import { createAccountLabels } from './account-label.ts';
 import { createCouncil, type CouncilOptions, type CouncilRunResult } from './council.ts';
 import { createNotifySource, createSupabaseSource, type SignalSource } from './signal-sources.ts';
+import { createCommandRelay, type CommandRelayOptions } from './command-relay.ts';
+import { createEngineCommandsRepo } from '../db/repos/engine-commands.ts';
 
 export interface EngineDeps {
   database: Database;
@@ -97,6 +99,8 @@ export interface EngineDeps {
     databaseDeadlineMs?: number;
     /** ms between pings while the database is down (default 1000) */
     databaseProbeMs?: number;
+    /** several processes: how long a trader's action relayed to the owning process is waited for (command-relay.ts) */
+    commands?: CommandRelayOptions;
   };
 }
 
@@ -310,7 +314,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const onError = (what: string) => (error: unknown) => logger.error({ err: error }, `${what} failed`);
 
-  const facade = createFacade({
+  const localFacade = createFacade({
     ctx,
     controls,
     createExchange: deps.createExchange,
@@ -323,6 +327,24 @@ export function createEngine(deps: EngineDeps): Engine {
     council: council ? () => council.status() : undefined,
     ...(deps.leases ? { processes: deps.leases.processes } : {}),
   });
+
+  // --- SPEC §12: a trader's action reaches the process that owns the trader (none with one process) ---
+  const relay = deps.leases
+    ? createCommandRelay({
+        database: deps.database,
+        repo: createEngineCommandsRepo(deps.database.db),
+        leases: deps.leases,
+        local: localFacade,
+        emit: ctx.emit,
+        async forgetAccount(accountId) {
+          await ctx.exchanges.forget(accountId);
+          ctx.labels.forget(accountId);
+        },
+        logger,
+        options: deps.options?.commands,
+      })
+    : null;
+  const facade = relay?.facade ?? localFacade;
 
   const posts = createPosts(ctx, { trustedSources: deps.config.trustedSources, candles: deps.candles });
 
@@ -355,6 +377,7 @@ export function createEngine(deps: EngineDeps): Engine {
         ),
       );
       monitor.start();
+      await relay?.start();
       await intake.start();
       await intake.sweep().catch(onError('signal sweep at start'));
       if (deps.options?.schedule !== false) {
@@ -389,6 +412,7 @@ export function createEngine(deps: EngineDeps): Engine {
       // work in flight gets a bounded grace period; whatever it leaves is recovered at the next start
       const graceMs = deps.options?.stopGraceMs ?? 5_000;
       const done = (async () => {
+        await relay?.stop();
         await intake.stop();
         monitor.stop();
         await monitor.settle();

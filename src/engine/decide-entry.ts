@@ -17,6 +17,7 @@ import type { ExchangePort, TradingMode } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
 import { splitSymbol } from '../domain/fills.ts';
 import { signalRowProblems } from './signal-row.ts';
+import { ownsUser } from './shard-leases.ts';
 
 export type CandleSource = (exchange: string, symbol: string) => Promise<Candle[]>;
 
@@ -92,7 +93,9 @@ export async function decideEntry(ctx: EngineContext, input: DecideInput): Promi
   const malformed = signalRowProblems(signal);
   if (malformed.length > 0) return { kind: 'reject', reasons: malformed };
   const now = ctx.clock.now();
-  const mine = ctx.book.forUser(input.userId).filter((p) => p.status !== 'closed');
+  // a preview asked in a process that does not own the trader (SPEC §12) reads the positions the owner wrote
+  const held = ownsUser(ctx.ownership, input.userId) ? ctx.book.forUser(input.userId) : await ctx.repos.positions.listForUser(input.userId);
+  const mine = held.filter((p) => p.status !== 'closed');
   const open = mine.find((p) => p.accountId === input.accountId && p.symbol === symbol);
   // everything the decision reads that is not the exchange's, at once: cached candles and the
   // database (signal →  order is one round trip to the exchange when the price and balance are known)

@@ -9,6 +9,7 @@ import type { AccountRecord } from '../db/repos/accounts.ts';
 import { exchangeName } from '../exchange/quirks/index.ts';
 import { isExchangeError, type ExchangeAccount, type ExchangePort, type TradingMode } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
+import { ownsUser } from './shard-leases.ts';
 import type { Controls } from './controls.ts';
 import type {
   AccountChange,
@@ -54,6 +55,12 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
 
   const open = (p: PositionRecord) => p.status !== 'closed' && p.status !== 'pending';
   const { actsFor, ...desk } = createTraderDesk({ users: repos.users, settings: repos.traderSettings, recipients: repos.recipients, audit: repos.audit, controls: repos.controls, clock, adminIds: deps.adminIds ?? [] });
+  /**
+   * The trader's positions: from the monitor's book where this process owns the trader, else as
+   * the owner last wrote them (SPEC §12: a stop the trader moved is written at once, the monitor's
+   * own changes within a flush, 5 s)
+   */
+  const heldPositions = async (userId: string): Promise<PositionRecord[]> => (ownsUser(ctx.ownership, userId) ? book.forUser(userId) : repos.positions.listForUser(userId));
   const refused = async (actor: Actor, action: string, target: string) => {
     await desk.recordAudit(actor, `${action}.refused`, target, { reason: 'not_owner' });
     return NOT_YOURS;
@@ -62,7 +69,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
   return {
     ...desk,
     async listPositions(userId) {
-      const live = book.forUser(userId).filter(open);
+      const live = (await heldPositions(userId)).filter(open);
       return Promise.all(live.map((p) => controls.view(p)));
     },
 
@@ -243,7 +250,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
 
     async listAccounts(userId) {
       const accounts = await repos.accounts.listForUser(userId);
-      const open = book.forUser(userId).filter((p) => p.status !== 'closed');
+      const open = (await heldPositions(userId)).filter((p) => p.status !== 'closed');
       return accounts.map((a) => ({
         id: a.id,
         label: accountLabel(a),

@@ -149,7 +149,8 @@ export interface BalanceView {
   error?: string;
 }
 
-export type ControlFailure = 'not_found' | 'not_owner' | 'closed' | 'invalid' | 'exchange_error' | 'busy';
+/** queued: sent to the process that owns the trader (SPEC §12), which has not answered in time; an alert follows */
+export type ControlFailure = 'not_found' | 'not_owner' | 'closed' | 'invalid' | 'exchange_error' | 'busy' | 'queued';
 
 export type ControlResult =
   | { ok: true; message: string; position?: PositionView }
@@ -223,7 +224,17 @@ export interface AccountView {
   openPositions: Array<{ id: string; symbol: string; side: 'long' | 'short'; qty: number }>;
 }
 
-export type AccountChange = { ok: true; message: string } | { ok: false; code: 'not_found' | 'has_positions'; message: string };
+/**
+ * SPEC §12: the action was sent to the process that owns the trader, which has not answered in
+ * time; it runs there and the trader gets an alert. Thrown by a method whose result cannot say so
+ * (applySettingsToOpenPositions); the others answer code 'queued'.
+ */
+export class ActionQueuedError extends Error {
+  override name = 'ActionQueuedError';
+}
+
+/** queued: as for ControlFailure */
+export type AccountChange = { ok: true; message: string } | { ok: false; code: 'not_found' | 'has_positions' | 'queued'; message: string };
 
 export interface NewAccountInput {
   userId: string;

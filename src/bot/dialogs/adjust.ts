@@ -72,7 +72,7 @@ export function createAdjustDialog(deps: FeatureDeps) {
           return r.ok ? { ok: true, message: r.message } : { ok: false, code: r.code, message: r.message };
         });
         if (!result.ok && result.code === 'invalid') return escapeHtml(result.message);
-        await ctx.reply(`${result.ok ? '✅' : '❌'} ${escapeHtml(result.message)}`, { parse_mode: 'HTML' });
+        await ctx.reply(`${result.ok ? '✅' : result.code === 'queued' ? '⏳' : '❌'} ${escapeHtml(result.message)}`, { parse_mode: 'HTML' });
         return undefined;
       },
       deps.logger,

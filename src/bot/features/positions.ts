@@ -124,6 +124,9 @@ export function positionsFeature(deps: FeatureDeps) {
       return redraw(after);
     }
     switch (result.code) {
+      case 'queued':
+        // sent to the process holding the trader's positions (SPEC §12): its alert follows
+        return ctx.reply(`${what}: ${result.message}`);
       case 'closed':
         await ctx.reply(`${p.symbol}: ${STALE}`);
         return redraw(await deps.engine.getPosition(trader.id, id));

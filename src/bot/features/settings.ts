@@ -1,6 +1,7 @@
 /** /settings: an inline menu of SPEC §8's settings with current values, and notification levels. */
 import { Composer } from 'grammy';
 import type { TradingSettings } from '../../domain/settings.ts';
+import { ActionQueuedError } from '../../engine/facade.ts';
 import { EXPIRED, readSettingsData, settingsData } from '../../telegram/callback-data.ts';
 import { actorOf, NEEDS_START, type BotContext, type FeatureDeps } from '../context.ts';
 import { EDIT_SETTING_DIALOG } from '../dialogs/edit-setting.ts';
@@ -64,7 +65,14 @@ export function settingsFeature(deps: FeatureDeps) {
         return ctx.conversation.enter(EDIT_SETTING_DIALOG, field.key);
       }
       case 'apply': {
-        const n = await deps.engine.applySettingsToOpenPositions(actor, trader.id);
+        let n: number;
+        try {
+          n = await deps.engine.applySettingsToOpenPositions(actor, trader.id);
+        } catch (error) {
+          // sent to the process holding the trader's positions (SPEC §12): its alert follows
+          if (error instanceof ActionQueuedError) return ctx.answerCallbackQuery({ text: error.message.slice(0, 190), show_alert: true });
+          throw error;
+        }
         const text = n === 0 ? 'You have no open positions; new positions use these settings.' : `Applied to ${n} open position${n === 1 ? '' : 's'}.`;
         await ctx.answerCallbackQuery({ text, show_alert: true });
         return ctx.reply(`↪ ${text}`);
