@@ -29,7 +29,7 @@ import { every, type Cancel } from './every.ts';
 import { createSignalProcessor } from './execute-signal.ts';
 import type { EngineFacade } from './facade.ts';
 import { createFacade } from './facade-impl.ts';
-import { KeyedLock } from './keyed-lock.ts';
+import { KeyedLock, USER_LOCK } from './keyed-lock.ts';
 import { createMonitor, type MonitorStats } from './monitor.ts';
 import { createEntries } from './open-position.ts';
 import { BalanceCache, watchOrders } from './balances.ts';
@@ -301,11 +301,16 @@ export function createEngine(deps: EngineDeps): Engine {
     },
     releasing: (shards) =>
       serially(async () => {
+        // what is in flight for them finishes (under the lease) before the shards are handed back:
+        // their traders' entries first (a claim the next owner's recovery found unfinished would
+        // count as interrupted, and the trader would miss the signal), then their positions' orders
+        const handed = new Set(shards);
+        await ctx.locks.idleWhere((key) => key.startsWith(USER_LOCK) && handed.has(shardOf(key.slice(USER_LOCK.length))), 10, 4_000);
         await flush().catch(() => {});
         const list = positionsOf(shards);
         for (const p of list) monitor.untrack(p);
-        // what is in flight for them finishes (under the lease) before the shards are handed back
         for (const p of list) await ctx.locks.run(p.id, async () => {});
+        await flush().catch(() => {});
       }),
   });
 

@@ -11,6 +11,7 @@ import type { AccountRecord } from '../db/repos/accounts.ts';
 import { accountLabel } from './account-label.ts';
 import { applyManualClose } from '../domain/monitor/manual.ts';
 import type { EngineContext } from './context.ts';
+import { userLockKey } from './keyed-lock.ts';
 import { feedOf } from './ports.ts';
 import type { ActionRunner } from './action-runner.ts';
 import { forEachBounded } from './bounded.ts';
@@ -71,7 +72,7 @@ export function createSignalProcessor(ctx: EngineContext, entries: Entries, runn
       sourceAccuracy: await repos.trades.sourceAccuracy(signal.source),
     };
     const results = await forEachBounded(userIds, options.concurrency, (userId) =>
-      ctx.locks.run(`user:${userId}`, () => executeForUser(signal, userId, shared)),
+      ctx.locks.run(userLockKey(userId), () => executeForUser(signal, userId, shared)),
     );
     for (const [i, r] of results.entries()) {
       const outcome = r.ok ? r.value : 'failed';

@@ -9,6 +9,7 @@ import type { AccountRecord } from '../db/repos/accounts.ts';
 import { exchangeName } from '../exchange/quirks/index.ts';
 import { isExchangeError, type ExchangeAccount, type ExchangePort, type TradingMode } from '../exchange/port.ts';
 import type { EngineContext } from './context.ts';
+import { userLockKey } from './keyed-lock.ts';
 import { ownsUser } from './shard-leases.ts';
 import type { Controls } from './controls.ts';
 import type {
@@ -277,7 +278,7 @@ export function createFacade(deps: FacadeDeps): EngineFacade {
     async removeAccount(actor, userId, accountId) {
       if (!(await actsFor(actor, userId))) return { ok: false, code: 'not_found', message: 'This account is not in your list.' };
       // the signal processor holds this lock while it trades for the user: no entry is under way on the account
-      return ctx.locks.run(`user:${userId}`, async (): Promise<AccountChange> => {
+      return ctx.locks.run(userLockKey(userId), async (): Promise<AccountChange> => {
         const record = await repos.accounts.get(accountId);
         if (!record || record.userId !== userId || !record.active) return { ok: false, code: 'not_found', message: 'This account is not in your list (already removed?).' };
         const open = book.forUser(userId).filter((p) => p.accountId === accountId && p.status !== 'closed');

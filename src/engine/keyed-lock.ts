@@ -5,6 +5,10 @@
  */
 export type Release = () => void;
 
+/** the prefix of a trader's lock (entries and account changes of one trader run one at a time) */
+export const USER_LOCK = 'user:';
+export const userLockKey = (userId: string): string => `${USER_LOCK}${userId}`;
+
 export class KeyedLock {
   private readonly held = new Set<string>();
   private readonly waiters = new Map<string, Array<() => void>>();
@@ -41,7 +45,13 @@ export class KeyedLock {
 
   /** Resolves once nobody holds any lock (used by stop()). */
   async idle(pollMs = 5, timeoutMs = 5_000): Promise<void> {
-    for (let waited = 0; this.held.size > 0 && waited < timeoutMs; waited += pollMs) await new Promise((r) => setTimeout(r, pollMs));
+    await this.idleWhere(() => true, pollMs, timeoutMs);
+  }
+
+  /** Resolves once nobody holds a lock whose key matches (or after timeoutMs). */
+  async idleWhere(matches: (key: string) => boolean, pollMs = 5, timeoutMs = 5_000): Promise<void> {
+    const busy = () => [...this.held].some(matches);
+    for (let waited = 0; busy() && waited < timeoutMs; waited += pollMs) await new Promise((r) => setTimeout(r, pollMs));
   }
 
   private releaser(key: string): Release {
