@@ -153,7 +153,7 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a cluster of eng
       expect(book.spot('BTC').free + book.spot('BTC').locked).toBeLessThan(1e-6);
     }
   });
-  it('kill -9 of a lone process holding every shard, restart → its positions monitored again before its leases (30 s) would have expired: its liveness lock died with it', { timeout: 300_000 }, async () => {
+  it('kill -9 of a lone process holding every shard, restart → its positions monitored again before its leases (120 s) would have expired: its liveness lock died with it, and it was silent for the lone grace period', { timeout: 300_000 }, async () => {
     const url = await createFreshPostgresDatabase({ migrated: true });
     cleanups.push(() => dropPostgresDatabase(url));
     const emulator = await startBinanceEmulator();
@@ -168,10 +168,11 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a cluster of eng
       const { user } = await users.upsertFromTelegram({ telegramId: 91_000 + i, chatId: 91_000 + i });
       await accounts.create({ userId: user.id, exchange: 'binance', mode: 'spot', credentials: { apiKey: `solo-key-${i}`, secret: `solo-secret-${i}` } });
     }
-    // leases of 30 s: a restart that waited for them would show, however slowly the child starts here
+    // leases of 120 s: a restart that waited for them would show, however slowly the child starts on a
+    // loaded machine (a lone process's shards wait 6 s of silence after its lock is gone, not the lease)
     const spawnLone = (name: string) => {
       const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-        env: { ...process.env, DATABASE_URL: url, EMULATOR_URLS: JSON.stringify(emulator.ccxtApiUrls()), PROCESS_NAME: name, LEASE_TTL_MS: '30000' },
+        env: { ...process.env, DATABASE_URL: url, EMULATOR_URLS: JSON.stringify(emulator.ccxtApiUrls()), PROCESS_NAME: name, LEASE_TTL_MS: '120000' },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       child.stdin!.on('error', () => {});
