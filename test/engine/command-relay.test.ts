@@ -21,6 +21,7 @@ import { createLeaseManager, type LeaseManager } from '../../src/engine/shard-le
 import { createExchangeFactory } from '../../src/exchange/factory.ts';
 import { startBinanceEmulator, type BinanceEmulator } from '../emulators/exchange/binance-server.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { openLeaseWorld } from './lease-world.ts';
 import { createHarness, drain, openPositionFor, signalsDone, type Harness } from './harness.ts';
 
 /** long leases: nothing here waits for one to run out (a test ends a lease by hand) */
@@ -40,21 +41,9 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a trader action 
 
   /** an owner engine holding every shard, a poller engine holding none, one trader with an open BTC position */
   async function world(options: { waitMs?: number; maxAgeMs?: number } = {}) {
-    const db: TestDatabase = await openTestDatabase(kind);
-    cleanups.push(() => db.destroy());
-    const emulator: BinanceEmulator = await startBinanceEmulator();
-    cleanups.push(() => emulator.close());
-    const factory = createExchangeFactory({
-      options: { binance: { timeout: 2_000, urls: { api: emulator.ccxtApiUrls() } } },
-      retryDeps: { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))), random: () => 0.5 },
-      retryPolicy: { attempts: 2, baseDelayMs: 50, maxDelayMs: 200, maxRetryAfterMs: 2000 },
-    });
-    const repo = createShardLeasesRepo(db.db);
-    const manager = (id: string): LeaseManager => {
-      const m = createLeaseManager({ repo, id, host: 'test', pid: 1, liveness: db.livenessLock(id), logger: silentLogger, timings: TIMINGS, schedule: false });
-      cleanups.push(() => m.stop());
-      return m;
-    };
+    const lw = await openLeaseWorld(kind, TIMINGS, 2_000);
+    cleanups.push(() => lw.cleanup());
+    const { db, emulator, factory, manager } = lw;
     const ownerLeases = manager('owner');
     await ownerLeases.start();
     expect(ownerLeases.held()).toHaveLength(64);

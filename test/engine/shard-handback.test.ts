@@ -8,49 +8,32 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { createShardLeasesRepo } from '../../src/db/repos/shard-leases.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { positions, signalExecutions } from '../../src/db/schema.ts';
 import { SHARD_COUNT, shardOf } from '../../src/domain/shards.ts';
-import { silentLogger } from '../../src/engine/ports.ts';
-import { createLeaseManager, type LeaseManager } from '../../src/engine/shard-leases.ts';
-import { createExchangeFactory } from '../../src/exchange/factory.ts';
-import { startBinanceEmulator } from '../emulators/exchange/binance-server.ts';
-import { databaseKinds, openTestDatabase } from '../support/databases.ts';
+import { databaseKinds } from '../support/databases.ts';
+import { openLeaseWorld, type LeaseWorld } from './lease-world.ts';
 import { createHarness, drain } from './harness.ts';
 
 const TIMINGS = { ttlMs: 10_000, renewMs: 500, marginMs: 2_000 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(databaseKinds().filter((k) => k === 'postgres'))('a shard handed back during an entry on %s', (kind) => {
-  const cleanups: Array<() => Promise<unknown>> = [];
+  let w: LeaseWorld | undefined;
   afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+    await w?.cleanup();
+    w = undefined;
   });
 
   it('the entry in flight finishes first; the next owner monitors the position, the execution is not counted as interrupted', { timeout: 120_000 }, async () => {
-    const db = await openTestDatabase(kind);
-    cleanups.push(() => db.destroy());
-    const emulator = await startBinanceEmulator();
-    cleanups.push(() => emulator.close());
+    const { db, emulator, factory, manager, defer } = (w = await openLeaseWorld(kind, TIMINGS));
     emulator.setPrice('BTCUSDT', 100);
-    const factory = createExchangeFactory({
-      options: { binance: { timeout: 5_000, urls: { api: emulator.ccxtApiUrls() } } },
-      retryDeps: { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))), random: () => 0.5 },
-      retryPolicy: { attempts: 2, baseDelayMs: 50, maxDelayMs: 200, maxRetryAfterMs: 2000 },
-    });
-    const repo = createShardLeasesRepo(db.db);
-    const manager = (id: string): LeaseManager => {
-      const m = createLeaseManager({ repo, id, host: 'test', pid: 1, liveness: db.livenessLock(id), logger: silentLogger, timings: TIMINGS, schedule: false });
-      cleanups.push(() => m.stop());
-      return m;
-    };
     const first = manager('first');
     await first.start();
     const h = await createHarness(db, {}, { createExchange: (account) => factory.create(account), leases: first });
     h.feed.push('BTC/USDT', 100);
     const a = h.engine;
-    cleanups.push(() => a.stop());
+    defer(() => a.stop());
 
     // a trader on a shard the first process will hand back (the highest half goes)
     const users = createUsersRepo(db.db);
@@ -73,7 +56,7 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('a shard handed b
     const second = manager('second');
     await second.start();
     const b = h.newEngine({ leases: second });
-    cleanups.push(() => b.stop());
+    defer(() => b.stop());
     await b.start();
     await first.tick();
     expect(first.owns(shardOf(trader))).toBe(false);

@@ -8,44 +8,29 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createShardLeasesRepo } from '../../src/db/repos/shard-leases.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { JOB_SHARDS, shardOf } from '../../src/domain/shards.ts';
-import { silentLogger } from '../../src/engine/ports.ts';
-import { createLeaseManager, runsJob, type LeaseManager } from '../../src/engine/shard-leases.ts';
-import { createExchangeFactory } from '../../src/exchange/factory.ts';
-import { startBinanceEmulator } from '../emulators/exchange/binance-server.ts';
-import { databaseKinds, openTestDatabase } from '../support/databases.ts';
+import { runsJob } from '../../src/engine/shard-leases.ts';
+import { databaseKinds } from '../support/databases.ts';
+import { openLeaseWorld, type LeaseWorld } from './lease-world.ts';
 import { createHarness, drain } from './harness.ts';
 
 const TRADERS = 12;
 const TIMINGS = { ttlMs: 8_000, renewMs: 500, marginMs: 2_000 };
 
 describe.each(databaseKinds().filter((k) => k === 'postgres'))('the signal sweep of several processes on %s', (kind) => {
-  const cleanups: Array<() => Promise<unknown>> = [];
+  let w: LeaseWorld | undefined;
   afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+    await w?.cleanup();
+    w = undefined;
   });
 
   it("one process's sweep finds a signal nobody was told of; the other process executes it for its own traders", { timeout: 120_000 }, async () => {
-    const db = await openTestDatabase(kind);
-    cleanups.push(() => db.destroy());
-    const emulator = await startBinanceEmulator();
-    cleanups.push(() => emulator.close());
+    const { db, emulator, factory, manager, defer } = (w = await openLeaseWorld(kind, TIMINGS));
     emulator.setPrice('BTCUSDT', 100);
-    const factory = createExchangeFactory({
-      options: { binance: { timeout: 5_000, urls: { api: emulator.ccxtApiUrls() } } },
-      retryDeps: { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))), random: () => 0.5 },
-      retryPolicy: { attempts: 2, baseDelayMs: 50, maxDelayMs: 200, maxRetryAfterMs: 2000 },
-    });
-    const repo = createShardLeasesRepo(db.db);
-    const manager = (id: string): LeaseManager => {
-      const m = createLeaseManager({ repo, id, host: 'test', pid: 1, liveness: db.livenessLock(id), logger: silentLogger, timings: TIMINGS });
-      cleanups.push(() => m.stop());
-      return m;
-    };
-    const first = manager('first');
-    const second = manager('second');
+    // renewed by their own timers: the test outlasts a lease
+    const first = manager('first', true);
+    const second = manager('second', true);
     await first.start();
     await second.start();
     // the first hands back the high half at the second's announced join, the second claims it
@@ -59,8 +44,8 @@ describe.each(databaseKinds().filter((k) => k === 'postgres'))('the signal sweep
     h.feed.push('BTC/USDT', 100);
     const a = h.engine;
     const b = h.newEngine({ leases: second });
-    cleanups.push(() => a.stop());
-    cleanups.push(() => b.stop());
+    defer(() => a.stop());
+    defer(() => b.stop());
     const users = createUsersRepo(db.db);
     // half the traders on shards of each process (a user without an account gets no signal)
     const sides = { first: 0, second: 0 };
