@@ -18,8 +18,6 @@ import { PENDING_MESSAGE } from '../../src/engine/command-relay.ts';
 import type { Engine } from '../../src/engine/create-engine.ts';
 import { silentLogger } from '../../src/engine/ports.ts';
 import { createLeaseManager, type LeaseManager } from '../../src/engine/shard-leases.ts';
-import { createExchangeFactory } from '../../src/exchange/factory.ts';
-import { startBinanceEmulator, type BinanceEmulator } from '../emulators/exchange/binance-server.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { openLeaseWorld } from './lease-world.ts';
 import { createHarness, drain, openPositionFor, signalsDone, type Harness } from './harness.ts';
