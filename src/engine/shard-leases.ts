@@ -21,6 +21,7 @@
 import { fairShare, JOB_SHARDS, jobsIn, rebalance, SHARD_COUNT, shardOf, type Job } from '../domain/shards.ts';
 import { FencedError, SOLO_GRACE_MS, type Fence, type HeldLease, type ShardLeasesRepo } from '../db/repos/shard-leases.ts';
 import { ExchangeError, type ExchangePort } from '../exchange/port.ts';
+import { actingUnder } from '../exchange/send-guard.ts';
 import type { LivenessLock } from '../db/client.ts';
 import { LEASES_CHANNEL } from '../db/schema.ts';
 import type { EngineLogger } from './ports.ts';
@@ -57,8 +58,10 @@ const NOT_OWNER = "Not sent: this bot process no longer holds this trader's shar
 
 /**
  * The trader's port as the engine sees it with several processes: an order, a stop or a cancel
- * goes out only while this process owns the trader's shard, checked right before the request on
- * the local deadline (a process that froze sends nothing when it wakes). Reads always pass.
+ * goes out only while this process owns the trader's shard, checked on the local deadline when the
+ * call begins and again right before each of its HTTP requests leaves (a process that froze, or
+ * whose request waited in ccxt's throttle, sends nothing once it wakes past its lease). Reads
+ * always pass.
  */
 export function guardOwnership<P extends ExchangePort>(port: P, ownership: ShardOwnership, userId: string): P {
   if (ownership === soleOwnership) return port;
@@ -69,9 +72,13 @@ export function guardOwnership<P extends ExchangePort>(port: P, ownership: Shard
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function' || typeof prop !== 'string' || !acting.has(prop)) return value;
       const fn = value as (...args: unknown[]) => Promise<unknown>;
-      return async (...args: unknown[]) => {
+      const assertOwned = () => {
         if (!ownership.owns(shard)) throw new ExchangeError('NOT_SUPPORTED', { message: NOT_OWNER, detail: `shard ${shard} not owned` });
-        return fn.apply(target, args);
+      };
+      return async (...args: unknown[]) => {
+        assertOwned();
+        // and again right before each of its requests leaves (after a freeze or ccxt's throttle)
+        return actingUnder(assertOwned, () => fn.apply(target, args));
       };
     },
   });

@@ -13,6 +13,7 @@ import { toBalance, toCandles, toMarket, toOrderResult, toPosition } from './ccx
 import { parseRetryAfter, toExchangeError } from './errors.ts';
 import { placeOnce } from './place-once.ts';
 import { PriorityGate } from './priority.ts';
+import { assertMayAct } from './send-guard.ts';
 import { assertMinimums, roundOrder, roundToStep } from './precision.ts';
 import {
   ExchangeError,
@@ -76,6 +77,13 @@ export class CcxtExchange implements ExchangePort {
   constructor(private readonly deps: CcxtAdapterDeps) {
     this.account = deps.account;
     this.ex = deps.exchange;
+    // the last check of an order, stop or cancel made under actingUnder: right before the request
+    // leaves, after ccxt's throttle (send-guard.ts)
+    const fetch = this.ex.fetch.bind(this.ex);
+    this.ex.fetch = async (...args: Parameters<Exchange['fetch']>) => {
+      assertMayAct();
+      return fetch(...args);
+    };
     this.quirks = deps.quirks;
     this.policy = deps.retryPolicy ?? DEFAULT_RETRY_POLICY;
     this.retryDeps = deps.retryDeps ?? realRetryDeps;
