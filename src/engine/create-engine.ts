@@ -213,7 +213,11 @@ export function createEngine(deps: EngineDeps): Engine {
     if (!health.available() && !(await health.probe())) return;
     // a trader whose shard this process no longer owns is written by its new owner only
     const dirty = book.takeDirty().filter((p) => ownsUser(ownership, p.userId));
-    const reevals = monitor.takeReevaluations();
+    // and so are its positions' reevaluations (a process waking from a freeze writes none of them)
+    const reevals = monitor.takeReevaluations().filter((r) => {
+      const p = book.get(r.positionId);
+      return p === undefined || ownsUser(ownership, p.userId);
+    });
     try {
       await health.bounded(async () => {
         await ctx.repos.positions.flushMany(dirty, clock.now());
@@ -296,8 +300,11 @@ export function createEngine(deps: EngineDeps): Engine {
   deps.leases?.attach({
     gained: (shards) => void serially(() => takeOver(shards)),
     lost(shards) {
-      // owns() is already false for them: their positions leave the monitor at once
-      for (const p of positionsOf(shards)) monitor.untrack(p);
+      // owns() is already false for them: their positions leave the monitor at once, and what the
+      // monitor had not written of them yet is the new owner's to write
+      const gone = new Set(positionsOf(shards).map((p) => p.id));
+      for (const id of gone) monitor.untrack(book.get(id)!);
+      monitor.requeueReevaluations(monitor.takeReevaluations().filter((r) => !gone.has(r.positionId)));
     },
     releasing: (shards) =>
       serially(async () => {

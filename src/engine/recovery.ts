@@ -13,6 +13,10 @@ import type { ActionRunner } from './action-runner.ts';
 import type { Entries } from './open-position.ts';
 import { exitPnl, splitSymbol } from '../domain/fills.ts';
 import type { ExchangePort } from '../exchange/port.ts';
+import { forEachBounded } from './bounded.ts';
+
+/** orders in flight looked up, and accounts reconciled, at once at a start or a takeover */
+const RECOVERY_CONCURRENCY = 16;
 
 /** for messages: 8 significant digits at most */
 const round = (x: number) => Number(x.toPrecision(8));
@@ -47,7 +51,15 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
     const claims = (await repos.executions.listClaimed()).filter((c) => owned(c.userId));
     const claimByPosition = new Map(claims.filter((c) => c.positionId).map((c) => [c.positionId!, c.id]));
 
+    // every position is back in the monitor first (a pending order keeps its position from acting
+    // twice); then the orders in flight are looked up side by side, not one after another: each
+    // may wait for its exchange's horizon (a takeover of a shard with many exits in flight)
     for (const p of active) {
+      if (p.status === 'pending') continue; // its entry is looked up below: opened, dropped, or still unknown
+      track(p);
+      report.restored++;
+    }
+    await forEachBounded(active, RECOVERY_CONCURRENCY, async (p) => {
       if (p.status === 'pending') {
         const result = await entries.resolve(p, claimByPosition.get(p.id) ?? null).catch((error: unknown) => {
           logger.warn({ err: error, positionId: p.id }, 'entry lookup failed; retried by the sweep');
@@ -57,16 +69,14 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
           report.stillUnknown++;
           track(p);
         } else report.entriesResolved++;
-        continue;
+        return;
       }
-      track(p);
-      report.restored++;
       if (p.pendingAction) {
         const ok = await ctx.locks.run(p.id, () => runner.resolvePending(p)).catch(() => false);
         if (ok) report.exitsResolved++;
         else report.stillUnknown++;
       }
-    }
+    });
 
     // a claim without a position: the crash came before any order was written, so none was sent
     const known = new Set(active.map((p) => p.id));
@@ -82,14 +92,14 @@ export function createRecovery(ctx: EngineContext, entries: Entries, runner: Act
     const backstops = await ctx.backstops?.reconcile({ full: true, place: false, adopt: true });
     report.backstopsFired += backstops?.fired ?? 0;
     const accounts = new Set([...ctx.book.all()].filter((p) => owned(p.userId)).map((p) => p.accountId));
-    for (const accountId of accounts) {
+    await forEachBounded([...accounts], RECOVERY_CONCURRENCY, async (accountId) => {
       const r = await reconcileAccount(accountId).catch((error: unknown) => {
         logger.warn({ err: error, accountId }, 'reconcile failed: positions stay monitored');
         return { closed: 0, unknown: 0 };
       });
       report.closedOnExchange += r.closed;
       report.unknownOnExchange += r.unknown;
-    }
+    });
     await ctx.backstops?.reconcile({ full: true, missingOnly: true }); // the positions still open get back a stop that is missing
     return report;
   }
