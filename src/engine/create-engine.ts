@@ -318,6 +318,8 @@ export function createEngine(deps: EngineDeps): Engine {
         for (const p of list) monitor.untrack(p);
         for (const p of list) await ctx.locks.run(p.id, async () => {});
         await flush().catch(() => {});
+        // their exchange clients (and keys) leave this process's memory with them
+        for (const accountId of new Set(list.map((p) => p.accountId))) await ctx.exchanges.forget(accountId).catch(() => {});
       }),
   });
 

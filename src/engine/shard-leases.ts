@@ -262,31 +262,18 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     if ((await options.liveness.hold()) === 'taken' && !alone) dropAll('the liveness lock was taken again after its session was cut: this process stops acting for its traders and claims them again');
     const mine = [...held.keys()].sort((a, b) => a - b);
     const live = await repo.heartbeat({ id, host: options.host, pid: options.pid, shards: mine }, timings.ttlMs);
-    const sentAt = monotonic();
-    const renewed = await repo.renew(
-      id,
-      mine.map((shard) => ({ shard, epoch: held.get(shard)!.epoch })),
-      timings.ttlMs,
-    );
     if (alone !== (live === 1)) logger.info({ live }, live === 1 ? 'alone on this database: this process keeps acting for its traders through a database outage' : 'other processes share this database');
     alone = live === 1;
-    keep(
-      renewed.filter((l) => held.get(l.shard)?.epoch === l.epoch),
-      sentAt,
-    );
-    const kept = new Set(renewed.map((l) => l.shard));
-    const taken = mine.filter((s) => !kept.has(s) && held.has(s));
-    if (taken.length > 0) {
-      for (const s of taken) held.delete(s);
-      logger.error({ shards: taken }, 'shard leases no longer ours in the database: this process stops acting for their traders');
-      lose(taken);
-    }
+    await renewHeld();
     expire();
     if (stopped) return;
     const plan = rebalance([...held.keys()], fairShare(count, live));
     if (plan.release.length > 0) {
       await handBack(plan.release);
       logger.info({ shards: plan.release, live }, 'shards handed back to the processes that joined');
+      // the hand-back may have waited for work in flight: the shards kept are renewed again, so
+      // that wait never costs them their local deadline
+      await renewHeld();
     }
     if (plan.claim > 0) {
       const claimedAt = monotonic();
@@ -301,6 +288,28 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     // /status shows what is held after the round
     const now = [...held.keys()].sort((a, b) => a - b);
     if (now.join() !== mine.join()) await repo.heartbeat({ id, host: options.host, pid: options.pid, shards: now }, timings.ttlMs);
+  }
+
+  /** renews every lease held, at its epoch; a shard the database no longer gives this process is lost */
+  async function renewHeld(): Promise<void> {
+    const mine = [...held.keys()];
+    const sentAt = monotonic();
+    const renewed = await repo.renew(
+      id,
+      mine.map((shard) => ({ shard, epoch: held.get(shard)!.epoch })),
+      timings.ttlMs,
+    );
+    keep(
+      renewed.filter((l) => held.get(l.shard)?.epoch === l.epoch),
+      sentAt,
+    );
+    const kept = new Set(renewed.map((l) => l.shard));
+    const taken = mine.filter((s) => !kept.has(s) && held.has(s));
+    if (taken.length > 0) {
+      for (const s of taken) held.delete(s);
+      logger.error({ shards: taken }, 'shard leases no longer ours in the database: this process stops acting for their traders');
+      lose(taken);
+    }
   }
 
   async function handBack(shards: number[]): Promise<void> {
