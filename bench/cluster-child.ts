@@ -4,11 +4,12 @@
  * real ccxt against the parent's Binance emulator. Prices come from the parent on stdin, one JSON
  * line per tick: `{"s":"S0/USDT","p":89.99}`.
  * Prints JSON lines: `boot` (RSS with the code loaded, before any lease), `started`, then `status` every 250 ms (shards held, positions in memory, RSS
- * and heap in bytes), `stopped` after SIGTERM.
+ * and heap in bytes, the longest event-loop stall since the last line in ms), `stopped` after SIGTERM.
  *
  * env: DATABASE_URL, EMULATOR_URLS (ccxt urls.api as JSON), PROCESS_NAME, PRICES (JSON symbol →
  * first price), RATE_LIMIT ('off' turns ccxt's request throttle off).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { openDatabase } from '../src/db/client.ts';
 import { createRepos } from '../src/db/repos/index.ts';
@@ -62,9 +63,13 @@ async function main(): Promise<void> {
   await leases.start();
   await engine.start();
   say({ event: 'started' });
+  // the longest the event loop stalled since the last status line (a lease renewal waits that long too)
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const status = () => {
     const m = process.memoryUsage();
-    say({ event: 'status', shards: leases.held().length, open: engine.openPositionCount(), rss: m.rss, heap: m.heapUsed });
+    say({ event: 'status', shards: leases.held().length, open: engine.openPositionCount(), rss: m.rss, heap: m.heapUsed, stallMs: loop.max / 1e6 });
+    loop.reset();
   };
   status();
   setInterval(status, 250).unref();

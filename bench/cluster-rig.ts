@@ -26,9 +26,8 @@ import { createFreshPostgresDatabase, dropPostgresDatabase } from '../test/suppo
 
 const CHILD = fileURLToPath(new URL('./cluster-child.ts', import.meta.url));
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** the seeded positions' stops lie in [STOP_LOW, STOP_HIGH] on every symbol, entries at 100 */
+/** the seeded positions' stops lie in [stopLow, STOP_HIGH] on every symbol, entries at 100 */
 export const STOP_HIGH = 90;
-export const STOP_LOW = 84;
 const TICK = 0.001;
 const roundDown = (x: number) => Math.floor(x / TICK + 1e-9) * TICK;
 
@@ -57,6 +56,8 @@ export interface Member {
   bootAt: number;
   /** ms (performance.now) the process said it had started (leases taken, engine started) */
   startedAt: number;
+  /** the longest event-loop stall reported since the bench last reset it, ms */
+  stallMs: number;
   /** times it logged that it stopped acting for shards it held (a lease not renewed in time, or taken) */
   leaseLosses: number;
   started: Promise<void>;
@@ -68,6 +69,8 @@ export interface World {
   database: Database;
   emulator: BinanceEmulator;
   traders: Trader[];
+  /** the price between one seeded stop and the next on a symbol */
+  spacing: number;
   /** per symbol, highest stop first */
   bySymbol: Map<string, SeededPosition[]>;
   symbols: string[];
@@ -87,7 +90,7 @@ export function marketOrders(book: BinanceBook, symbolId: string, side: 'BUY' | 
 
 export const symbolId = (symbol: string) => symbol.replace('/', '');
 
-export async function createWorld(options: { traders: number; symbols: number; startPrice: number; rateLimit: boolean }): Promise<World> {
+export async function createWorld(options: { traders: number; symbols: number; startPrice: number; stopLow: number; rateLimit: boolean }): Promise<World> {
   const url = await createFreshPostgresDatabase();
   const database = await openDatabase({ url, maxConnections: 8 });
   const symbols = Array.from({ length: options.symbols }, (_, j) => `S${j}/USDT`);
@@ -104,7 +107,7 @@ export async function createWorld(options: { traders: number; symbols: number; s
   }
 
   const traders = await seedTraders(database, emulator, options.traders);
-  const bySymbol = await seedPositions(database, traders, symbols);
+  const bySymbol = await seedPositions(database, traders, symbols, options.stopLow);
 
   const members: Member[] = [];
   const world: World = {
@@ -112,6 +115,7 @@ export async function createWorld(options: { traders: number; symbols: number; s
     database,
     emulator,
     traders,
+    spacing: (STOP_HIGH - options.stopLow) / options.traders,
     bySymbol,
     symbols,
     members,
@@ -166,11 +170,11 @@ async function seedTraders(database: Database, emulator: BinanceEmulator, count:
 /**
  * One long of 1 coin per trader per symbol, entry 100, opened two hours ago (inside the 12 h hold,
  * outside the hourly trade limit). On each symbol the stops are spread evenly from STOP_HIGH down
- * to STOP_LOW over the traders in a shuffled order; each backstop rests on the emulator as the
+ * to `stopLow` over the traders in a shuffled order; each backstop rests on the emulator as the
  * adapter places it (a STOP_LOSS_LIMIT sell 0.5 % below the stop, its limit 1 % lower, the coin locked).
  */
-async function seedPositions(database: Database, traders: Trader[], symbols: string[]): Promise<Map<string, SeededPosition[]>> {
-  const spacing = (STOP_HIGH - STOP_LOW) / traders.length;
+async function seedPositions(database: Database, traders: Trader[], symbols: string[], stopLow: number): Promise<Map<string, SeededPosition[]>> {
+  const spacing = (STOP_HIGH - stopLow) / traders.length;
   const openedAt = Date.now() - 2 * 3_600_000;
   const bySymbol = new Map<string, SeededPosition[]>();
   const rows: ReturnType<typeof toPositionRow>[] = [];
@@ -214,10 +218,11 @@ function spawnMember(name: string, env: Record<string, string>): Member {
     startedAt: NaN,
     bootAt: NaN,
     leaseLosses: 0,
+    stallMs: 0,
     started: new Promise<void>((r) => (started = r)),
     exited: new Promise<void>((r) => child.once('exit', () => r())),
   };
-  onJsonLines<{ event: string; shards?: number; open?: number; rss?: number; heap?: number; message?: string; level?: number; msg?: string }>(child.stdout!, (line) => {
+  onJsonLines<{ event: string; shards?: number; open?: number; rss?: number; heap?: number; stallMs?: number; message?: string; level?: number; msg?: string }>(child.stdout!, (line) => {
     if (line.level !== undefined && line.level >= 40 && process.env['CLUSTER_LOG']) console.error(`  ${name}: ${JSON.stringify(line).slice(0, 400)}`);
     if (line.msg?.includes('this process stops acting')) member.leaseLosses++;
     if (line.event === 'boot') {
@@ -231,6 +236,7 @@ function spawnMember(name: string, env: Record<string, string>): Member {
     if (line.event === 'status') {
       member.status = { shards: line.shards!, open: line.open!, rss: line.rss!, heap: line.heap! };
       member.peakRss = Math.max(member.peakRss, line.rss!);
+      member.stallMs = Math.max(member.stallMs, line.stallMs!);
     }
     if (line.event === 'error') console.error(`  ${name}: ${line.message}`);
   });

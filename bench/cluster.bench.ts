@@ -20,7 +20,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { tradingSignals } from '../src/db/schema.ts';
-import { createWorld, marketOrders, sleep, STOP_HIGH, STOP_LOW, symbolId, type SeededPosition, type World } from './cluster-rig.ts';
+import { createWorld, marketOrders, sleep, symbolId, type SeededPosition, type World } from './cluster-rig.ts';
 import { fmt, quantile, rng, type Bench } from './lib.ts';
 
 const SMALL = { traders: Number(process.env['CLUSTER_TRADERS_SMALL'] ?? 300), symbols: 10 };
@@ -81,7 +81,11 @@ async function start(world: World, count: number, total: number): Promise<{ boot
 
 function processes(world: World): string {
   return world.members
-    .map((m) => `${m.name}: ${m.status.shards} shards, ${m.status.open.toLocaleString('en-US')} positions, RSS ${mb(m.status.rss)} MB (${mb(m.bootRss)} at boot, peak ${mb(m.peakRss)})${m.leaseLosses > 0 ? `, stopped acting for shards ${m.leaseLosses}×` : ''}`)
+    .map((m) => {
+      const line = `${m.name}: ${m.status.shards} shards, ${m.status.open.toLocaleString('en-US')} positions, RSS ${mb(m.status.rss)} MB (${mb(m.bootRss)} at boot, peak ${mb(m.peakRss)}), heap ${mb(m.status.heap)} MB, longest event-loop stall ${fmt(m.stallMs, 0)} ms${m.leaseLosses > 0 ? `, stopped acting for shards ${m.leaseLosses}× so far` : ''}`;
+      m.stallMs = 0;
+      return line;
+    })
     .join('; ');
 }
 
@@ -92,7 +96,7 @@ function started(s: Awaited<ReturnType<typeof start>>, total: number): string {
 /** one tick per seeded position, each just through the next highest stop of a symbol (round robin) */
 async function singleTicks(world: World, next: Map<string, number>): Promise<number[]> {
   const samples: number[] = [];
-  const spacing = (STOP_HIGH - STOP_LOW) / world.traders.length;
+  const { spacing } = world;
   for (let i = 0; i < SINGLE_TICKS; i++) {
     const symbol = world.symbols[i % world.symbols.length]!;
     const rank = next.get(symbol) ?? 0;
@@ -109,7 +113,7 @@ async function singleTicks(world: World, next: Map<string, number>): Promise<num
 /** one tick through the next BURST_STOPS stops of the first symbol (fewer where the stops lie far apart): each exit */
 async function burstTick(world: World, next: Map<string, number>): Promise<number[]> {
   const symbol = world.symbols[0]!;
-  const spacing = (STOP_HIGH - STOP_LOW) / world.traders.length;
+  const { spacing } = world;
   const rank = next.get(symbol) ?? 0;
   // all within 0.4 of the price: none of their backstops (0.5 % below each stop) is reached
   const count = Math.min(BURST_STOPS, Math.floor(0.4 / spacing));
@@ -149,7 +153,7 @@ async function signalForAll(world: World): Promise<number[]> {
 }
 
 async function smallWorld(count: number): Promise<void> {
-  const world = await createWorld({ ...SMALL, startPrice: 95, rateLimit: RATE_LIMIT });
+  const world = await createWorld({ ...SMALL, startPrice: 95, stopLow: 84, rateLimit: RATE_LIMIT });
   const total = SMALL.traders * SMALL.symbols;
   try {
     console.log(`[${count} process${count > 1 ? 'es' : ''}, ${SMALL.traders} traders, ${total.toLocaleString('en-US')} positions] load average ${load()} at start`);
@@ -176,7 +180,8 @@ async function smallWorld(count: number): Promise<void> {
  */
 async function bigWorld(): Promise<void> {
   const startPrice = 90.3;
-  const world = await createWorld({ ...BIG, startPrice, rateLimit: RATE_LIMIT });
+  // stops spread over 60–90: about 100 per unit of price on each symbol
+  const world = await createWorld({ ...BIG, startPrice, stopLow: 60, rateLimit: RATE_LIMIT });
   const total = BIG.traders * BIG.symbols;
   try {
     console.log(`[3 processes, ${BIG.traders.toLocaleString('en-US')} traders, ${total.toLocaleString('en-US')} positions] load average ${load()} at start`);
@@ -204,11 +209,20 @@ async function bigWorld(): Promise<void> {
     const walkMs = performance.now() - walkStart;
     const crossed = [...crossedAt.keys()];
     await until('every crossed position closed', () => crossed.every((c) => marketOrders(c.trader.book, symbolId(c.symbol), 'SELL').length > 0 || firedBackstop(c)), 180_000, 50);
-    const latencies = crossed.map((c) => exitAfter(world, c.trader, c.symbol, crossedAt.get(c)!));
-    const fired = crossed.filter(firedBackstop).length;
+    const closedByBot = crossed.filter((c) => marketOrders(c.trader.book, symbolId(c.symbol), 'SELL').length > 0);
+    const latencies = closedByBot.map((c) => exitAfter(world, c.trader, c.symbol, crossedAt.get(c)!));
+    const fired = crossed.filter((c) => !closedByBot.includes(c) && firedBackstop(c)).length;
+    const missing = crossed.length - closedByBot.length - fired;
+    const exitTimes = closedByBot.map((c) => world.arrivals.get(marketOrders(c.trader.book, symbolId(c.symbol), 'SELL')[0]!.clientOrderId)!);
+    const firstCross = Math.min(...crossedAt.values());
+    const lastExit = Math.max(...exitTimes);
     const lows = world.symbols.map((x) => fmt(price.get(x)!, 2)).join(', ');
     console.log(`  price walk: ${WALK_TICKS} ticks in ${fmt(walkMs / 1000, 1)} s over ${world.symbols.length} symbols (last prices ${lows}); ${crossed.length.toLocaleString('en-US')} stops crossed`);
-    console.log(`  tick → close order on the walk, each exit: ${summary(latencies, 1)}; backstops that fired first on the exchange: ${fired}`);
+    console.log(
+      `  tick → close order on the walk, each exit by the bot: ${summary(latencies, 1)}; ${closedByBot.length.toLocaleString('en-US')} exits in ${fmt((lastExit - firstCross) / 1000, 1)} s (${fmt(closedByBot.length / ((lastExit - firstCross) / 1000), 1)} exits/s); backstops that fired first on the exchange: ${fired}; crossed, not closed: ${missing}`,
+    );
+    const stillOpen = total - crossed.length;
+    console.log(`  after the walk: ${world.members.reduce((s, m) => s + m.status.open, 0).toLocaleString('en-US')} positions monitored of ${stillOpen.toLocaleString('en-US')} not crossed`);
     console.log(`  ${processes(world)}; load average ${load()} at end`);
   } finally {
     await world.close();
