@@ -43,7 +43,15 @@ async function main(): Promise<void> {
     priceHint: (_exchange, symbol) => feed.lastTick(symbol)?.price,
   });
   const repos = createRepos(database.db, secretBox());
-  const leases = createLeaseManager({ repo: createShardLeasesRepo(database.db), id: name, host: 'cluster-bench', pid: process.pid, liveness: database.livenessLock(name), logger });
+  const leases = createLeaseManager({
+    repo: createShardLeasesRepo(database.db),
+    id: name,
+    host: 'cluster-bench',
+    pid: process.pid,
+    liveness: database.livenessLock(name),
+    logger,
+    listen: (channel, fn) => database.listen(channel, fn),
+  });
   const engine = createEngine({
     database,
     repos,
