@@ -21,6 +21,7 @@ const MODULES = [
   './backstop.bench.ts',
   './signal-latency.bench.ts',
   './webhook.bench.ts',
+  './cluster.bench.ts',
 ];
 
 const [mode, arg] = process.argv.slice(2);
