@@ -23,7 +23,7 @@ import { systemClock } from './engine/clock.ts';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createShardLeasesRepo } from './db/repos/shard-leases.ts';
-import { createLeaseManager } from './engine/shard-leases.ts';
+import { createLeaseManager, runsJob } from './engine/shard-leases.ts';
 import { jobsIn } from './domain/shards.ts';
 import type { EngineStatus } from './engine/facade.ts';
 import { createMetrics } from './http/metrics.ts';
@@ -112,7 +112,15 @@ async function main(): Promise<void> {
   });
   // one outgoing budget per bot token: replies and alerts count against the same Telegram limits
   const budget = new SendBudget();
-  const alerts = createAlerts({ repos, token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger, budget });
+  const alerts = createAlerts({
+    repos,
+    token: config.telegram.token,
+    apiRoot: config.telegram.apiRoot,
+    logger,
+    budget,
+    // one sender per bot (SPEC §12): only while this process holds the Telegram job's lease
+    ...(leases ? { mayRun: () => runsJob(leases, 'telegram') } : {}),
+  });
   // /metrics counts at the edges: every account's exchange port and the notifier
   let engineStatus: () => Promise<EngineStatus> = () => Promise.reject(new Error('engine not built yet'));
   const metrics = createMetrics({

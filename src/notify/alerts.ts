@@ -25,6 +25,8 @@ export interface AlertsDeps {
   pacing?: Partial<SendLimits>;
   /** ms between outbox looks when idle (default 500) */
   pollMs?: number;
+  /** several processes: whether this one still runs the alert sender (worker.ts) */
+  mayRun?: () => boolean;
 }
 
 export interface Alerts {
@@ -44,6 +46,7 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     ...(deps.budget ? { budget: deps.budget } : {}),
     ...(deps.pacing ? { pacing: deps.pacing } : {}),
     ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),
+    ...(deps.mayRun ? { mayRun: deps.mayRun } : {}),
   });
   const notifier = createOutboxNotifier({
     outbox,

@@ -32,6 +32,12 @@ export interface OutboxWorkerDeps {
   /** max backoff in ms for transient failures */
   maxBackoffMs?: number;
   now?: () => number;
+  /**
+   * several processes (SPEC §12): whether this process still runs the alert sender (holds its
+   * lease); asked before each look and again right before each send, so a process that wakes from
+   * a freeze past its lease sends nothing on top of the new holder's budget
+   */
+  mayRun?: () => boolean;
 }
 
 export interface OutboxWorker {
@@ -85,6 +91,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
   }
 
   async function deliver(row: OutboxRow): Promise<void> {
+    if (deps.mayRun && !deps.mayRun()) {
+      // claimed before the lease was lost: due again at once, for the process that holds it now
+      await deps.outbox.markFailed(row.id, 'handed to the process that runs the alert sender', new Date(now()), false, row.attempts).catch(() => {});
+      return;
+    }
     try {
       const messageId = await deps.send(row);
       // sent_at is when Telegram took it: a restarted worker paces the chat from there
@@ -133,6 +144,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps): OutboxWorker {
     try {
       do {
         again = false;
+        if (deps.mayRun && !deps.mayRun()) break;
         const t = now();
         const capacity = Math.min(maxInFlight - inFlight.size, pacer.available());
         if (capacity <= 0) {

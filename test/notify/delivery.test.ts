@@ -192,4 +192,49 @@ describe.each(databaseKinds())('alert outbox on %s', (kind) => {
     await until(async () => (await outbox.all())[0]!.status === 'dead', 'row dead');
     expect((await outbox.all())[0]!.lastError).toBe('403 Forbidden: bot was blocked by the user');
   });
+
+  it('several processes: only the sender that holds the lease sends; one that lost it finishes what had left and takes nothing more', async () => {
+    const outbox = createOutboxRepo(db.db);
+    const notifier = createOutboxNotifier({ outbox, recipients: createRecipientsRepo(db.db) });
+    const users = [await trader(801), await trader(802)];
+    for (let i = 0; i < 3; i++) for (const u of users) await notifier.notify(stopLoss(u.id, `p${i}`), `sl:${u.id}:${i}`);
+    const sentBy: Array<'old' | 'new'> = [];
+    let oldHolds = true;
+    const release: Array<() => void> = [];
+    // the old holder's first send hangs (a freeze); its lease is lost meanwhile
+    const oldWorker = createOutboxWorker({
+      outbox,
+      logger: silentLogger,
+      mayRun: () => oldHolds,
+      pacing: { globalPerSecond: 1000, globalBurst: 1000, alertGapMs: 0 },
+      send: async () => {
+        await new Promise<void>((r) => release.push(r));
+        sentBy.push('old');
+        return 1;
+      },
+    });
+    workers.push(oldWorker);
+    oldWorker.start();
+    // one alert per chat in flight: both chats' first alerts hang
+    await until(() => release.length === 2, 'the old holder sends to both chats');
+    oldHolds = false;
+    const newWorker = createOutboxWorker({
+      outbox,
+      logger: silentLogger,
+      mayRun: () => true,
+      pacing: { globalPerSecond: 1000, globalBurst: 1000, alertGapMs: 0 },
+      send: async () => {
+        sentBy.push('new');
+        return 2;
+      },
+    });
+    workers.push(newWorker);
+    newWorker.start();
+    // the two hung sends finish (they had left before the lease was lost); the old holder takes nothing more
+    for (const r of release) r();
+    await until(async () => (await outbox.all()).every((r) => r.status === 'sent'), 'every alert sent');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sentBy.filter((b) => b === 'old')).toHaveLength(2);
+    expect(sentBy.filter((b) => b === 'new')).toHaveLength(4);
+  });
 });
