@@ -294,6 +294,8 @@ export function createEngine(deps: EngineDeps): Engine {
     // an order the last owner left pending was sent before its deadline, so before now: the lookup horizon runs from here
     ctx.startedAt = clock.now();
     const report = await recovery.recover((userId) => set.has(shardOf(userId)) && ownsUser(ownership, userId));
+    // a shard lost again while its recovery ran: what the recovery put back in the monitor leaves it
+    for (const p of [...book.all()]) if (set.has(shardOf(p.userId)) && !ownsUser(ownership, p.userId)) monitor.untrack(p);
     logger.info({ shards, ...report }, 'shards taken over: positions restored and reconciled');
     await intake.sweep();
   }
