@@ -2,7 +2,7 @@
  * signal_executions: the unique (user, signal, account) claim. INSERT … ON CONFLICT DO NOTHING
  * before any order means a signal runs at most once per account, across restarts and processes.
  */
-import { and, eq, gte, sql } from 'drizzle-orm';
+import { and, eq, gte, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { signalExecutions } from '../schema.ts';
 
@@ -47,7 +47,9 @@ export function createExecutionsRepo(db: Db) {
 
     /** Gives a claim up before anything was written for it (the trader's shard went to another process, which executes it). */
     async release(id: string): Promise<void> {
-      await db.delete(signalExecutions).where(and(eq(signalExecutions.id, id), eq(signalExecutions.status, 'claimed')));
+      // never a claim whose entry order was written (it carries the position): that order may have
+      // gone, and the shard's next owner resolves it by its client id and finishes this claim
+      await db.delete(signalExecutions).where(and(eq(signalExecutions.id, id), eq(signalExecutions.status, 'claimed'), isNull(signalExecutions.positionId)));
     },
 
     async finish(id: string, status: ExecutionStatus, reasons: string[], positionId: string | null, now: number, tx: Db = db): Promise<void> {
