@@ -130,7 +130,10 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
       'the shards split over the three processes',
       async () => {
         const counts = await leaseCounts();
-        return members.every((m) => (counts.find((c) => c.owner === m.owner)?.n ?? 0) > 0) && counts.reduce((s, c) => s + (c.owner ? c.n : 0), 0) === SHARD_COUNT;
+        // settled: each holds its fair share (no more hand-backs to come) and every shard is held
+        const share = Math.ceil(SHARD_COUNT / members.length);
+        const held = members.map((m) => counts.find((c) => c.owner === m.owner)?.n ?? 0);
+        return held.every((n) => n > 0 && n <= share) && held.reduce((a, b) => a + b, 0) === SHARD_COUNT;
       },
       120_000,
       async () => `${JSON.stringify(await leaseCounts())} ${membersState(members)}`,
@@ -142,7 +145,7 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
     await database.db.insert(tradingSignals).values(CLUSTER_MARKETS.map((m) => ({ symbol: m.symbol, action: 'BUY' as const, confidence: 0.8, source: 'titan_v3', createdAt: new Date() })));
     const openCount = async () => (await database.db.select({ n: sql<number>`count(*)::int` }).from(positions).where(eq(positions.status, 'open')))[0]!.n;
     const backstops = () => traders.reduce((s, t) => s + t.book.orders.filter((o) => o.type === 'STOP_LOSS_LIMIT' && o.status === 'NEW').length, 0);
-    await until('every position open with its backstop', async () => (await openCount()) === N * CLUSTER_MARKETS.length && backstops() === N * CLUSTER_MARKETS.length, 600_000, async () => `${await openCount()} open, ${backstops()} backstops; ${membersState(members)}`);
+    await until('every position open with its backstop', async () => (await openCount()) === N * CLUSTER_MARKETS.length && backstops() === N * CLUSTER_MARKETS.length, 600_000, async () => `${await openCount()} open, ${backstops()} backstops; executions not done: ${await unexecuted(database)}; ${membersState(members)}`);
     const openedS = seconds(Date.now() - settledAt);
     log(`${N * CLUSTER_MARKETS.length} positions open after ${openedS} s`);
 
@@ -309,6 +312,12 @@ async function sharesOf(database: Database, owner: string): Promise<number[]> {
 
 async function openPositions(database: Database): Promise<Array<{ id: string; userId: string }>> {
   return database.db.select({ id: positions.id, userId: positions.userId }).from(positions).where(eq(positions.status, 'open'));
+}
+
+/** the signal executions that did not open a position, by status and reason */
+async function unexecuted(database: Database): Promise<string> {
+  const rows = rowsOf<{ status: string; reasons: unknown; n: number }>(await database.db.execute(sql`select status, reasons, count(*)::int as n from signal_executions where status <> 'executed' group by 1, 2`));
+  return rows.map((r) => `${r.n} ${r.status} ${JSON.stringify(r.reasons)}`).join(', ') || 'none';
 }
 
 async function pendingCount(database: Database): Promise<number> {

@@ -21,6 +21,9 @@ if (!process.env['TEST_DATABASE_URL']) {
   process.exit(2);
 }
 
+// interrupted: the exit hook of test/support/bot-process.ts kills the app processes
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 const reports: ClusterRunReport[] = [];
 for (let i = 0; i < runs; i++) {
   const s = seed + i;
