@@ -9,6 +9,8 @@
  * below every stop. The run returns its figures and every violation it found.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
@@ -34,6 +36,8 @@ export interface ClusterRunOptions {
   log?: (line: string) => void;
   /** the app's LOG_LEVEL (default info) */
   logLevel?: string;
+  /** a directory: each app process's output is written there as <seed>-<name>.log, and a run with violations keeps its database (its URL is logged) */
+  keepDir?: string;
 }
 
 export interface ClusterRunReport {
@@ -42,7 +46,19 @@ export interface ClusterRunReport {
   positions: number;
   /** s from the signals to every position open with its backstop on the exchange */
   openedS: number;
-  killed: { member: string; shards: number; positions: number; takeoverMaxS: number | null; takeoverMedianS: number | null; notAdopted: number };
+  killed: {
+    member: string;
+    shards: number;
+    positions: number;
+    /** s from the kill to a survivor's first act for each position's trader (exchange request or database row): the largest, the median */
+    takeoverMaxS: number | null;
+    takeoverMedianS: number | null;
+    notAdopted: number;
+    /** s from the kill until every one of its shards was claimed by a survivor */
+    claimedMaxS: number | null;
+    /** s from the kill until the survivors logged the recovery of every one of its shards done */
+    recoveredMaxS: number | null;
+  };
   frozen: { member: string; shards: number; positions: number; leaseEndAfterStopS: number; reclaimAfterContS: number | null; ordersAfterLease: number; writesAfterLease: number; actsOutsideNewShards: number };
   entries: number;
   exits: number;
@@ -84,9 +100,10 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
   const walk = createPriceWalk(seededRandom(options.seed * 7919 + 1));
   const cleanups: Array<() => Promise<unknown> | void> = [];
   const members: Member[] = [];
+  let keepDatabase = false;
   try {
     const url = await createFreshPostgresDatabase({ migrated: true });
-    cleanups.push(() => dropPostgresDatabase(url));
+    cleanups.push(() => (keepDatabase ? log(`database kept: ${url}`) : dropPostgresDatabase(url)));
     const database = await openDatabase({ url, maxConnections: 4 });
     cleanups.push(() => database.close());
     await installWriteAudit(database.db);
@@ -121,6 +138,9 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
       members.push(member);
       cleanups.push(() => member.close());
     }
+    cleanups.push(() => {
+      if (options.keepDir) for (const m of members) writeFileSync(join(options.keepDir, `${options.seed}-${m.name}.log`), m.app.output());
+    });
     await Promise.all(members.map((m) => m.app.waitForOutput('shard leases taken', 240_000)));
     const owners = rowsOf<{ id: string; pid: number }>(await database.db.execute(sql`select id, pid from processes`));
     for (const m of members) m.owner = owners.find((o) => Number(o.pid) === m.app.proc.pid)?.id;
@@ -170,13 +190,29 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
     victim.killedAt = killedAt;
     victim.app.proc.kill('SIGKILL');
     const survivors = members.filter((m) => m !== victim);
+    // a position is adopted at its new owner's first act for its trader seen at an edge: a request
+    // with the trader's key at the exchange, or a row of the trader written to the database
     const adoptedAt = new Map<string, number>();
-    const adoption = () => {
-      for (const m of survivors) for (const r of m.exchange.requests) if (r.at > killedAt && r.apiKey && !adoptedAt.has(r.apiKey)) adoptedAt.set(r.apiKey, r.at);
-      return victimOpen.filter((p) => !adoptedAt.has(traderOf(traders, p.userId).key));
+    const touched = (userId: string, at: number) => adoptedAt.set(userId, Math.min(at, adoptedAt.get(userId) ?? at));
+    const victimUsers = [...new Set(victimOpen.map((p) => p.userId))];
+    const adoption = async () => {
+      for (const m of survivors) for (const r of m.exchange.requests) if (r.at > killedAt && r.apiKey) touched(traderByKey.get(r.apiKey)?.userId ?? '', r.at);
+      const rows = rowsOf<{ user_id: string; at: Date | string }>(
+        await database.db.execute(sql`select user_id, min(at) as at from cluster_writes where app <> ${victim.name} and at > ${new Date(killedAt).toISOString()}::timestamptz and user_id is not null group by user_id`),
+      );
+      for (const r of rows) touched(r.user_id, new Date(r.at).getTime());
+      return victimUsers.filter((u) => !adoptedAt.has(u));
     };
-    await until('the killed process’s positions adopted', () => adoption().length === 0, 60_000).catch(() => {});
-    const takeovers = victimOpen.map((p) => adoptedAt.get(traderOf(traders, p.userId).key)).filter((t): t is number => t !== undefined).map((t) => t - killedAt).sort((a, b) => a - b);
+    await until('the killed process’s positions adopted', async () => (await adoption()).length === 0, 90_000).catch(() => {});
+    const takeovers = victimOpen.map((p) => adoptedAt.get(p.userId)).filter((t): t is number => t !== undefined).map((t) => t - killedAt).sort((a, b) => a - b);
+    // the same takeover as the database and the logs see it: the victim's shards claimed, and the recovery's report of each
+    const victimClaims = rowsOf<{ shard: number; at: Date | string }>(
+      await database.db.execute(sql`select shard, min(at) as at from cluster_writes where op = 'CLAIM' and app <> ${victim.name} and at > ${new Date(killedAt).toISOString()}::timestamptz group by shard`),
+    ).filter((c) => victimShards.includes(Number(c.shard)));
+    const recovered = new Map<number, number>();
+    for (const m of survivors)
+      for (const line of m.logLines('shards taken over: positions restored and reconciled'))
+        if (line.time > killedAt) for (const shard of (line['shards'] as number[] | undefined) ?? []) if (victimShards.includes(shard) && !recovered.has(shard)) recovered.set(shard, line.time);
     const killed = {
       member: victim.name,
       shards: victimShards.length,
@@ -184,8 +220,12 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
       takeoverMaxS: takeovers.length > 0 ? seconds(takeovers.at(-1)!) : null,
       takeoverMedianS: takeovers.length > 0 ? seconds(takeovers[Math.floor(takeovers.length / 2)]!) : null,
       notAdopted: victimOpen.length - takeovers.length,
+      claimedMaxS: victimClaims.length === victimShards.length ? seconds(Math.max(...victimClaims.map((c) => new Date(c.at).getTime())) - killedAt) : null,
+      recoveredMaxS: recovered.size === victimShards.length ? seconds(Math.max(...recovered.values()) - killedAt) : null,
     };
-    log(`kill -9 ${victim.name} (${killed.shards} shards, ${killed.positions} open positions): adopted within ${killed.takeoverMaxS} s (median ${killed.takeoverMedianS} s), ${killed.notAdopted} not adopted`);
+    log(
+      `kill -9 ${victim.name} (${killed.shards} shards, ${killed.positions} open positions): shards claimed within ${killed.claimedMaxS} s, positions adopted within ${killed.takeoverMaxS} s (median ${killed.takeoverMedianS} s), ${killed.notAdopted} not adopted, recovery reported done within ${killed.recoveredMaxS} s`,
+    );
 
     // SIGSTOP of another for 20 s: the last one takes its shards when they expire; awake, it sends and writes nothing until it claims shards anew
     await sleep(2_000 + events() * 4_000);
@@ -275,6 +315,7 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
       violations: [],
     };
     const v = report.violations;
+
     if (killed.notAdopted > 0) v.push(`${killed.notAdopted} of the killed process's ${killed.positions} positions never adopted`);
     if (takeovers.length > 0 && takeovers.at(-1)! > TAKEOVER_LIMIT_MS) v.push(`takeover after kill -9 took ${killed.takeoverMaxS} s (> ${TAKEOVER_LIMIT_MS / 1000} s)`);
     if (reclaimAt === undefined) v.push('the woken process never claimed a shard again');
@@ -285,7 +326,11 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
     v.push(...book.duplicates, ...book.lost);
     if (report.maxAlertsPerSecond > 30) v.push(`${report.maxAlertsPerSecond} sendMessage calls within 1 s (> 30)`);
     v.push(...polling.overlaps, ...polling.conflicts);
+    keepDatabase = options.keepDir !== undefined && v.length > 0;
     return report;
+  } catch (e) {
+    keepDatabase = options.keepDir !== undefined;
+    throw e;
   } finally {
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
   }
@@ -346,7 +391,7 @@ export function summarise(r: ClusterRunReport): string {
   return [
     `seed ${r.seed}`,
     `${r.positions} positions open in ${r.openedS} s`,
-    `kill -9 ${r.killed.member} (${r.killed.positions} pos): adopted ≤ ${r.killed.takeoverMaxS} s (median ${r.killed.takeoverMedianS} s)`,
+    `kill -9 ${r.killed.member} (${r.killed.positions} pos): claimed ≤ ${r.killed.claimedMaxS} s, adopted ≤ ${r.killed.takeoverMaxS} s (median ${r.killed.takeoverMedianS} s), recovered ≤ ${r.killed.recoveredMaxS} s`,
     `SIGSTOP ${r.frozen.member} (${r.frozen.positions} pos): ${r.frozen.ordersAfterLease} orders, ${r.frozen.writesAfterLease} rows after its lease; claimed anew after ${r.frozen.reclaimAfterContS} s`,
     `${r.entries} entries, ${r.exits} exits, ${r.duplicates.length} duplicates, ${r.lost.length} lost`,
     `${r.alerts} alerts, max ${r.maxAlertsPerSecond}/s`,

@@ -1,12 +1,13 @@
 /**
- * `npm run cluster -- --runs 20 [--seed 1701] [--traders 300]`: the cluster test's scenario
+ * `npm run cluster -- --runs 20 [--seed 1701] [--traders 300] [--verbose] [--keep <dir>]`: the cluster test's scenario
  * (app-cluster.ts) run after run against TEST_DATABASE_URL, each run's figures and violations
- * printed, then the totals. Exit code 1 when any run found a violation.
+ * printed, then the totals. --keep writes each app process's output to <dir> and keeps the
+ * database of a run with violations. Exit code 1 when any run found a violation.
  */
 import { parseArgs } from 'node:util';
 import { runAppCluster, summarise, type ClusterRunReport } from './app-cluster.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, seed: { type: 'string', default: '1701' }, traders: { type: 'string', default: '300' }, verbose: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, seed: { type: 'string', default: '1701' }, traders: { type: 'string', default: '300' }, verbose: { type: 'boolean', default: false }, keep: { type: 'string' } } });
 const runs = Number(values.runs);
 const seed = Number(values.seed);
 const traders = Number(values.traders);
@@ -28,7 +29,7 @@ const reports: ClusterRunReport[] = [];
 for (let i = 0; i < runs; i++) {
   const s = seed + i;
   try {
-    const r = await runAppCluster({ seed: s, traders, log: values.verbose ? (line) => console.log(`  ${line}`) : undefined });
+    const r = await runAppCluster({ seed: s, traders, log: values.verbose ? (line) => console.log(`  ${line}`) : undefined, ...(values.keep ? { keepDir: values.keep } : {}) });
     reports.push(r);
     console.log(`run ${i + 1}/${runs}: ${summarise(r)}`);
     for (const v of r.violations.slice(0, 30)) console.log(`  violation: ${v}`);
