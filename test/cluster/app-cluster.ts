@@ -191,14 +191,15 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
     victim.app.proc.kill('SIGKILL');
     const survivors = members.filter((m) => m !== victim);
     // a position is adopted at its new owner's first act for its trader seen at an edge: a request
-    // with the trader's key at the exchange, or a row of the trader written to the database
+    // with the trader's key at the exchange, or a position, order or trade row of the trader written
+    // to the database (not an alert row: the alert sender marks any trader's alerts sent)
     const adoptedAt = new Map<string, number>();
     const touched = (userId: string, at: number) => adoptedAt.set(userId, Math.min(at, adoptedAt.get(userId) ?? at));
     const victimUsers = [...new Set(victimOpen.map((p) => p.userId))];
     const adoption = async () => {
       for (const m of survivors) for (const r of m.exchange.requests) if (r.at > killedAt && r.apiKey) touched(traderByKey.get(r.apiKey)?.userId ?? '', r.at);
       const rows = rowsOf<{ user_id: string; at: Date | string }>(
-        await database.db.execute(sql`select user_id, min(at) as at from cluster_writes where app <> ${victim.name} and at > ${new Date(killedAt).toISOString()}::timestamptz and user_id is not null group by user_id`),
+        await database.db.execute(sql`select user_id, min(at) as at from cluster_writes where app <> ${victim.name} and at > ${new Date(killedAt).toISOString()}::timestamptz and user_id is not null and tbl in ('positions', 'orders', 'trades') group by user_id`),
       );
       for (const r of rows) touched(r.user_id, new Date(r.at).getTime());
       return victimUsers.filter((u) => !adoptedAt.has(u));
