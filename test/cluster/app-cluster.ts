@@ -210,10 +210,13 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
     const victimClaims = rowsOf<{ shard: number; at: Date | string }>(
       await database.db.execute(sql`select shard, min(at) as at from cluster_writes where op = 'CLAIM' and app <> ${victim.name} and at > ${new Date(killedAt).toISOString()}::timestamptz group by shard`),
     ).filter((c) => victimShards.includes(Number(c.shard)));
-    const recovered = new Map<number, number>();
-    for (const m of survivors)
-      for (const line of m.logLines('shards taken over: positions restored and reconciled'))
-        if (line.time > killedAt) for (const shard of (line['shards'] as number[] | undefined) ?? []) if (victimShards.includes(shard) && !recovered.has(shard)) recovered.set(shard, line.time);
+    const recoveredMaxS = () => {
+      const recovered = new Map<number, number>();
+      for (const m of survivors)
+        for (const line of m.logLines('shards taken over: positions restored and reconciled'))
+          if (line.time > killedAt) for (const shard of (line['shards'] as number[] | undefined) ?? []) if (victimShards.includes(shard) && !recovered.has(shard)) recovered.set(shard, line.time);
+      return recovered.size === victimShards.length ? seconds(Math.max(...recovered.values()) - killedAt) : null;
+    };
     const killed = {
       member: victim.name,
       shards: victimShards.length,
@@ -222,10 +225,10 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
       takeoverMedianS: takeovers.length > 0 ? seconds(takeovers[Math.floor(takeovers.length / 2)]!) : null,
       notAdopted: victimOpen.length - takeovers.length,
       claimedMaxS: victimClaims.length === victimShards.length ? seconds(Math.max(...victimClaims.map((c) => new Date(c.at).getTime())) - killedAt) : null,
-      recoveredMaxS: recovered.size === victimShards.length ? seconds(Math.max(...recovered.values()) - killedAt) : null,
+      recoveredMaxS: recoveredMaxS(),
     };
     log(
-      `kill -9 ${victim.name} (${killed.shards} shards, ${killed.positions} open positions): shards claimed within ${killed.claimedMaxS} s, positions adopted within ${killed.takeoverMaxS} s (median ${killed.takeoverMedianS} s), ${killed.notAdopted} not adopted, recovery reported done within ${killed.recoveredMaxS} s`,
+      `kill -9 ${victim.name} (${killed.shards} shards, ${killed.positions} open positions): shards claimed within ${killed.claimedMaxS} s, positions adopted within ${killed.takeoverMaxS} s (median ${killed.takeoverMedianS} s), ${killed.notAdopted} not adopted, recovery reported done within ${killed.recoveredMaxS ?? '(not yet)'} s`,
     );
 
     // SIGSTOP of another for 20 s: the last one takes its shards when they expire; awake, it sends and writes nothing until it claims shards anew
@@ -283,6 +286,7 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
       const member = members.find((m) => m.owner === lease?.owner);
       return `shard ${shardOf(userId)} held by ${member?.name ?? lease?.owner ?? 'nobody'}${lease?.expired ? ' (expired)' : ''}`;
     };
+    killed.recoveredMaxS ??= recoveredMaxS(); // (the survivors' recovery may report after the positions were first acted on)
     const book = await checkPositions(database, traders, N * CLUSTER_MARKETS.length, holderOf);
     const messages = telegram.calls('sendMessage');
     const polling = checkPollers(members, settledAt + 10_000, endAt);
