@@ -165,7 +165,8 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
     await database.db.insert(tradingSignals).values(CLUSTER_MARKETS.map((m) => ({ symbol: m.symbol, action: 'BUY' as const, confidence: 0.8, source: 'titan_v3', createdAt: new Date() })));
     const openCount = async () => (await database.db.select({ n: sql<number>`count(*)::int` }).from(positions).where(eq(positions.status, 'open')))[0]!.n;
     const backstops = () => traders.reduce((s, t) => s + t.book.orders.filter((o) => o.type === 'STOP_LOSS_LIMIT' && o.status === 'NEW').length, 0);
-    await until('every position open with its backstop', async () => (await openCount()) === N * CLUSTER_MARKETS.length && backstops() === N * CLUSTER_MARKETS.length, 600_000, async () => `${await openCount()} open, ${backstops()} backstops; executions not done: ${await unexecuted(database)}; ${membersState(members)}`);
+    // (at least: a second entry of one signal for one trader is a duplicate the end's checks report)
+    await until('every position open with its backstop', async () => (await openCount()) >= N * CLUSTER_MARKETS.length && backstops() >= N * CLUSTER_MARKETS.length, 600_000, async () => `${await openCount()} open, ${backstops()} backstops; executions not done: ${await unexecuted(database)}; ${membersState(members)}`);
     const openedS = seconds(Date.now() - settledAt);
     log(`${N * CLUSTER_MARKETS.length} positions open after ${openedS} s`);
 

@@ -37,7 +37,8 @@ export async function checkPositions(database: Database, traders: readonly Trade
   const exits = await database.db.select().from(trades);
   let entries = 0;
   let exitOrders = 0;
-  if (all.length !== expected) lost.push(`${all.length} positions in the database, ${expected} expected`);
+  if (all.length < expected) lost.push(`${all.length} positions in the database, ${expected} expected`);
+  if (all.length > expected) duplicates.push(`${all.length} positions in the database for ${expected} signals × traders`);
 
   for (const t of traders) {
     const clientIds = new Map<string, number>();
