@@ -25,8 +25,8 @@ import { createFreshPostgresDatabase, dropPostgresDatabase } from '../support/da
 import { checkPollers, checkPositions, maxPerSecond, type Trader } from './cluster-checks.ts';
 import { isActing, startMember, type Member } from './cluster-members.ts';
 import { CLUSTER_MARKETS, createPriceWalk, seededRandom } from './price-walk.ts';
-import { auditedWrites, firstClaimAfter, installWriteAudit, type AuditedWrite } from './write-audit.ts';
-import type { ProxiedRequest } from './recording-proxy.ts';
+import { auditedWrites, firstClaimAfter, installWriteAudit } from './write-audit.ts';
+import { describeRequest, membersState, openPositions, pendingCount, sharesOf, tally, unexecuted } from './cluster-state.ts';
 
 export interface ClusterRunOptions {
   seed: number;
@@ -325,8 +325,8 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
     if (killed.notAdopted > 0) v.push(`${killed.notAdopted} of the killed process's ${killed.positions} positions never adopted`);
     if (takeovers.length > 0 && takeovers.at(-1)! > TAKEOVER_LIMIT_MS) v.push(`takeover after kill -9 took ${killed.takeoverMaxS} s (> ${TAKEOVER_LIMIT_MS / 1000} s)`);
     if (reclaimAt === undefined) v.push('the woken process never claimed a shard again');
-    v.push(...ordersAfterLease.map((r) => `frozen ${frozen.name} sent ${describe(r)} after its lease ran out`));
-    v.push(...actsOutside.map((r) => `woken ${frozen.name} sent ${describe(r)} for a shard it had not claimed anew`));
+    v.push(...ordersAfterLease.map((r) => `frozen ${frozen.name} sent ${describeRequest(r)} after its lease ran out`));
+    v.push(...actsOutside.map((r) => `woken ${frozen.name} sent ${describeRequest(r)} for a shard it had not claimed anew`));
     if (writesAfterLease.length > 0) v.push(`frozen ${frozen.name} wrote ${writesAfterLease.length} rows after its lease ran out (${tally(writesAfterLease)}; from ${new Date(writesAfterLease[0]!.at).toISOString()}, SIGCONT at ${new Date(contAt).toISOString()})`);
     if (writesOutside.length > 0) v.push(`woken ${frozen.name} wrote ${writesOutside.length} rows for shards it had not claimed anew (${tally(writesOutside)})`);
     v.push(...book.duplicates, ...book.lost);
@@ -340,56 +340,6 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
   } finally {
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
   }
-}
-
-/** 'position_reevaluations INSERT ×75, orders UPDATE ×1' */
-function tally(writes: readonly AuditedWrite[]): string {
-  const counts = new Map<string, number>();
-  for (const w of writes) counts.set(`${w.table} ${w.op}`, (counts.get(`${w.table} ${w.op}`) ?? 0) + 1);
-  return [...counts].map(([k, n]) => `${k} ×${n}`).join(', ');
-}
-
-function traderOf(traders: readonly Trader[], userId: string): Trader {
-  const t = traders.find((x) => x.userId === userId);
-  if (!t) throw new Error(`no trader ${userId} in this run`);
-  return t;
-}
-
-const describe = (r: ProxiedRequest) => `${r.method} ${r.path} ${r.params['newClientOrderId'] ?? r.params['origClientOrderId'] ?? ''} at ${new Date(r.at).toISOString()}`;
-
-async function sharesOf(database: Database, owner: string): Promise<number[]> {
-  return rowsOf<{ shard: number }>(await database.db.execute(sql`select shard from shard_leases where owner = ${owner} and expires_at > now()`)).map((r) => Number(r.shard));
-}
-
-async function openPositions(database: Database): Promise<Array<{ id: string; userId: string }>> {
-  return database.db.select({ id: positions.id, userId: positions.userId }).from(positions).where(eq(positions.status, 'open'));
-}
-
-/** the signal executions that did not open a position, by status and reason */
-async function unexecuted(database: Database): Promise<string> {
-  const rows = rowsOf<{ status: string; reasons: unknown; n: number }>(await database.db.execute(sql`select status, reasons, count(*)::int as n from signal_executions where status <> 'executed' group by 1, 2`));
-  return rows.map((r) => `${r.n} ${r.status} ${JSON.stringify(r.reasons)}`).join(', ') || 'none';
-}
-
-async function pendingCount(database: Database): Promise<number> {
-  return (await database.db.select({ n: sql<number>`count(*)::int` }).from(positions).where(eq(positions.status, 'pending')))[0]!.n;
-}
-
-/** each member alive or how it ended, with its last error lines: for a run that did not finish */
-function membersState(members: readonly Member[]): string {
-  return members
-    .map((m) => {
-      const { exitCode, signalCode } = m.app.proc;
-      const state = exitCode === null && signalCode === null ? 'running' : `exited ${exitCode ?? signalCode}`;
-      const errors = m.app
-        .output()
-        .split('\n')
-        .filter((l) => /"level":(50|60)|^fatal/.test(l))
-        .slice(-3)
-        .map((l) => l.slice(0, 400));
-      return `${m.name} ${state}${errors.length ? `: ${errors.join(' / ')}` : ''}`;
-    })
-    .join('; ');
 }
 
 /** one line per run for the runner's table */
