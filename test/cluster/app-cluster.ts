@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
-import { openDatabase, type Database } from '../../src/db/client.ts';
+import { openDatabase } from '../../src/db/client.ts';
 import { createAccountsRepo } from '../../src/db/repos/accounts.ts';
 import { createUsersRepo } from '../../src/db/repos/users.ts';
 import { rowsOf } from '../../src/db/repos/shard-leases.ts';
