@@ -59,7 +59,7 @@ export interface ClusterRunReport {
     /** s from the kill until the survivors logged the recovery of every one of its shards done */
     recoveredMaxS: number | null;
   };
-  frozen: { member: string; shards: number; positions: number; leaseEndAfterStopS: number; reclaimAfterContS: number | null; ordersAfterLease: number; writesAfterLease: number; actsOutsideNewShards: number };
+  frozen: { member: string; shards: number; positions: number; leaseEndAfterStopS: number; reclaimAfterContS: number | null; ordersAfterLease: number; writesAfterLease: number; actsOwned: number };
   entries: number;
   exits: number;
   duplicates: string[];
@@ -265,21 +265,22 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
     await walker;
     const endAt = Date.now();
 
-    // the frozen process after its lease ran out: no order, no row, until it claimed shards at a new epoch; after that only for the shards it claimed
-    const claims = (await auditedWrites(database.db, frozen.name, contAt, endAt)).filter((w) => w.op === 'CLAIM');
-    const claimedAt = new Map<number, number>();
-    for (const c of claims) if (!claimedAt.has(c.shard!)) claimedAt.set(c.shard!, c.at);
+    // the frozen process after its lease ran out: no order and no row for a trader whose shard
+    // another process held at that moment (the last claim of the shard before it, at any epoch, was
+    // not its own); a row of no trader only once it claimed shards anew
+    const claims = (await auditedWrites(database.db, undefined, begun, endAt)).filter((w) => w.op === 'CLAIM');
     const mayAct = (userId: string | null | undefined, at: number) => {
       if (!userId) return false;
-      const since = claimedAt.get(shardOf(userId));
-      return since !== undefined && since <= at;
+      const shard = shardOf(userId);
+      const last = claims.filter((c) => c.shard === shard && c.at <= at).at(-1);
+      return last?.app === frozen.name;
     };
     const acts = frozen.exchange.requests.filter((r) => isActing(r) && r.at > leaseEnd);
-    const ordersAfterLease = acts.filter((r) => r.at < windowEnd);
-    const actsOutside = acts.filter((r) => r.at >= windowEnd && !mayAct(r.apiKey ? traderByKey.get(r.apiKey)?.userId : undefined, r.at));
+    const ordersAfterLease = acts.filter((r) => !mayAct(r.apiKey ? traderByKey.get(r.apiKey)?.userId : undefined, r.at));
     const writes = (await auditedWrites(database.db, frozen.name, leaseEnd, endAt)).filter((w) => w.op !== 'CLAIM');
-    const writesAfterLease = writes.filter((w) => w.at < windowEnd);
-    const writesOutside = writes.filter((w) => w.at >= windowEnd && w.userId !== null && !mayAct(w.userId, w.at));
+    const writesAfterLease = writes.filter((w) => (w.userId === null ? w.at < windowEnd : !mayAct(w.userId, w.at)));
+    /** what it did after its lease for shards it held again (claimed anew, or taken by nobody meanwhile) */
+    const actsOwned = acts.length - ordersAfterLease.length + writes.length - writesAfterLease.length;
 
     const holders = new Map(rowsOf<{ shard: number; owner: string | null; expired: boolean }>(await database.db.execute(sql`select shard, owner, expires_at <= now() as expired from shard_leases`)).map((r) => [Number(r.shard), r]));
     const holderOf = (userId: string) => {
@@ -305,7 +306,7 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
         reclaimAfterContS: reclaimAt === undefined ? null : seconds(reclaimAt - contAt),
         ordersAfterLease: ordersAfterLease.length,
         writesAfterLease: writesAfterLease.length,
-        actsOutsideNewShards: actsOutside.length + writesOutside.length,
+        actsOwned,
       },
       entries: book.entries,
       exits: book.exits,
@@ -325,10 +326,8 @@ export async function runAppCluster(options: ClusterRunOptions): Promise<Cluster
     if (killed.notAdopted > 0) v.push(`${killed.notAdopted} of the killed process's ${killed.positions} positions never adopted`);
     if (takeovers.length > 0 && takeovers.at(-1)! > TAKEOVER_LIMIT_MS) v.push(`takeover after kill -9 took ${killed.takeoverMaxS} s (> ${TAKEOVER_LIMIT_MS / 1000} s)`);
     if (reclaimAt === undefined) v.push('the woken process never claimed a shard again');
-    v.push(...ordersAfterLease.map((r) => `frozen ${frozen.name} sent ${describeRequest(r)} after its lease ran out`));
-    v.push(...actsOutside.map((r) => `woken ${frozen.name} sent ${describeRequest(r)} for a shard it had not claimed anew`));
-    if (writesAfterLease.length > 0) v.push(`frozen ${frozen.name} wrote ${writesAfterLease.length} rows after its lease ran out (${tally(writesAfterLease)}; from ${new Date(writesAfterLease[0]!.at).toISOString()}, SIGCONT at ${new Date(contAt).toISOString()})`);
-    if (writesOutside.length > 0) v.push(`woken ${frozen.name} wrote ${writesOutside.length} rows for shards it had not claimed anew (${tally(writesOutside)})`);
+    v.push(...ordersAfterLease.map((r) => `frozen ${frozen.name} sent ${describeRequest(r)} after its lease ran out, for a shard another process held`));
+    if (writesAfterLease.length > 0) v.push(`frozen ${frozen.name} wrote ${writesAfterLease.length} rows after its lease ran out, for shards another process held (${tally(writesAfterLease)}; from ${new Date(writesAfterLease[0]!.at).toISOString()}, SIGCONT at ${new Date(contAt).toISOString()})`);
     v.push(...book.duplicates, ...book.lost);
     if (report.maxAlertsPerSecond > 30) v.push(`${report.maxAlertsPerSecond} sendMessage calls within 1 s (> 30)`);
     v.push(...polling.overlaps, ...polling.conflicts);

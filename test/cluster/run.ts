@@ -47,7 +47,7 @@ console.log(
     `positions ${sum((r) => r.positions)}, entries ${sum((r) => r.entries)}, exits ${sum((r) => r.exits)}`,
     `duplicate orders ${sum((r) => r.duplicates.length)}, lost positions ${sum((r) => r.lost.length)}`,
     `takeover after kill -9: max ${takeovers.length ? Math.max(...takeovers) : '-'} s, mean ${takeovers.length ? (takeovers.reduce((a, b) => a + b, 0) / takeovers.length).toFixed(1) : '-'} s`,
-    `frozen process after its lease: ${sum((r) => r.frozen.ordersAfterLease)} orders, ${sum((r) => r.frozen.writesAfterLease)} rows, ${sum((r) => r.frozen.actsOutsideNewShards)} acts outside the shards it claimed anew`,
+    `frozen process after its lease: ${sum((r) => r.frozen.ordersAfterLease)} orders, ${sum((r) => r.frozen.writesAfterLease)} rows, ${sum((r) => r.frozen.actsOwned)} acts for shards it held again`,
     `alerts ${sum((r) => r.alerts)}, max ${reports.length ? Math.max(...reports.map((r) => r.maxAlertsPerSecond)) : '-'} per second`,
     `poller overlaps ${sum((r) => r.pollerOverlaps.length)}, 409s ${sum((r) => r.conflicts409.length)} (+${sum((r) => r.conflictsOfFrozenPolls)} to a frozen poll)`,
   ].join('\n'),

@@ -44,10 +44,11 @@ export async function installWriteAudit(db: Db): Promise<void> {
   }
 }
 
-export async function auditedWrites(db: Db, app: string, fromMs: number, toMs: number): Promise<AuditedWrite[]> {
+/** `app` undefined: every writer's */
+export async function auditedWrites(db: Db, app: string | undefined, fromMs: number, toMs: number): Promise<AuditedWrite[]> {
   const rows = rowsOf<{ tbl: string; op: string; app: string; at: Date | string; shard: number | null; epoch: number | string | null; user_id: string | null }>(
     await db.execute(
-      sql`select tbl, op, app, at, shard, epoch, user_id from cluster_writes where app = ${app} and at > ${new Date(fromMs).toISOString()}::timestamptz and at < ${new Date(toMs).toISOString()}::timestamptz order by id`,
+      sql`select tbl, op, app, at, shard, epoch, user_id from cluster_writes where (${app ?? null}::text is null or app = ${app ?? null}) and at > ${new Date(fromMs).toISOString()}::timestamptz and at < ${new Date(toMs).toISOString()}::timestamptz order by id`,
     ),
   );
   return rows.map((r) => ({ table: r.tbl, op: r.op, app: r.app, at: new Date(r.at).getTime(), shard: r.shard, epoch: r.epoch === null ? null : Number(r.epoch), userId: r.user_id }));
