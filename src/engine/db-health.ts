@@ -109,13 +109,29 @@ export function createDatabaseHealth(database: Pick<Database, 'ping'>, clock: Cl
     }
   }
 
+  /** true while the work after an outage runs (inside the probe that ended it) */
+  let recording = false;
+
   function probe(): Promise<boolean> {
+    // asked from within that work (a flush after the database went down again meanwhile): awaiting
+    // the probe it runs in would wait for itself for ever; the schedule asks again once it is done
+    if (recording) {
+      schedule();
+      return Promise.resolve(false);
+    }
     probing ??= (async () => {
       const ok = await withDeadline(database.ping(), Math.max(deadline, 2_000)).catch(() => false);
       if (!ok || since === null) return ok;
       logger.info({ downForMs: clock.now() - since }, 'database available again: recording the exits of the outage');
       since = null;
-      for (const fn of recovered) await fn().catch((error: unknown) => logger.error({ err: error }, 'recording after the database outage failed; retried at the next outage end or start'));
+      recording = true;
+      try {
+        for (const fn of recovered) await fn().catch((error: unknown) => logger.error({ err: error }, 'recording after the database outage failed; retried at the next outage end or start'));
+      } finally {
+        recording = false;
+      }
+      // down again while recording: probed again on the schedule
+      if (since !== null) schedule();
       return true;
     })().finally(() => {
       probing = null;
