@@ -6,16 +6,7 @@ export interface Bench {
 }
 
 /** Deterministic PRNG (mulberry32) so every run measures the same data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as rng } from '../test/support/seeded-random.ts';
 
 export function ms(from: bigint, to: bigint = process.hrtime.bigint()): number {
   return Number(to - from) / 1e6;

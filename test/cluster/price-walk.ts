@@ -5,17 +5,7 @@
  * exchange (0.5 % further), so the bot's own monitor closes what is left.
  */
 
-/** a small seeded generator (mulberry32): a run is replayed from its seed */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../support/seeded-random.ts';
 
 export const CLUSTER_MARKETS = [
   { id: 'BTCUSDT', symbol: 'BTC/USDT', base: 'BTC', start: 60_000, tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001' },

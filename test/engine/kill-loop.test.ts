@@ -9,6 +9,7 @@
  * every alert the engine produced reached the chat — twice only where a kill fell between
  * Telegram's answer and the outbox's record of it.
  */
+import { seededRandom } from '../support/seeded-random.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,18 +53,6 @@ const isMarketPost = (r: LoggedRequest) => r.method === 'POST' && ORDER_PATHS.in
 /** a backstop placed: spot STOP_LOSS_LIMIT or a USD-M algo stop */
 const isStopPost = (r: LoggedRequest) => r.method === 'POST' && ((r.path === '/api/v3/order' && r.params['type'] === 'STOP_LOSS_LIMIT') || r.path === '/fapi/v1/algoOrder');
 
-/** a small seeded generator: a failing run can be replayed with KILL_LOOP_SEED */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // the two databases' loops run at the same time (each its own emulators, database and children): most
 // of a loop is waiting on its children, and run one after the other they were the suite's longest file
 describe.concurrent.each(databaseKinds())('kill loop against the Binance emulator on %s', (kind) => {
@@ -77,7 +66,7 @@ describe.concurrent.each(databaseKinds())('kill loop against the Binance emulato
     // KILL_LOOP_LOG=<dir> keeps each life's debug log and the final state there
     const given = process.env['KILL_LOOP_SEED'];
     const seed = given === undefined ? 85_690 : given === 'random' ? Date.now() % 1_000_000 : Number(given);
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     const dir = mkdtempSync(join(tmpdir(), 'ase-kill-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const emulator = await startBinanceEmulator();
