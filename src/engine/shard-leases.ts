@@ -267,6 +267,15 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     await renewHeld();
     expire();
     if (stopped) return;
+    // the database and this process's memory agree on what it holds: a shard the database gives it
+    // that it does not hold would be monitored by nobody
+    const reclaimedAt = monotonic();
+    const own = await repo.reclaimOwn(id, [...held.keys()], timings.ttlMs);
+    if (own.length > 0) {
+      keep(own, reclaimedAt);
+      logger.warn({ shards: own.map((l) => l.shard) }, 'shards the database still gave this process taken back at their next epoch');
+      hooks.gained(own.map((l) => l.shard));
+    }
     const plan = rebalance([...held.keys()], fairShare(count, live));
     if (plan.release.length > 0) {
       await handBack(plan.release);

@@ -112,6 +112,18 @@ export function createShardLeasesRepo(db: Db) {
       return rowsOf<{ shard: number; epoch: number }>(rows).map(toLease);
     },
 
+    /**
+     * Shards the database still gives `owner` that it does not hold (its memory and the database
+     * parted: a round given up while its claim still landed), taken at their next epoch.
+     */
+    async reclaimOwn(owner: string, held: readonly number[], ttlMs: number): Promise<HeldLease[]> {
+      const rows = await db.execute(sql`
+        update shard_leases set epoch = epoch + 1, expires_at = now() + ${interval(ttlMs)}
+        where owner = ${owner} and shard <> all(${intArray(held)})
+        returning shard, epoch`);
+      return rowsOf<{ shard: number; epoch: number }>(rows).map(toLease);
+    },
+
     /** Hands shards back at once (a clean stop, or a share given to a process that joined). */
     async release(owner: string, shards: readonly number[]): Promise<void> {
       if (shards.length === 0) return;
