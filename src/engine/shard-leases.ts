@@ -261,9 +261,10 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     expire();
     if ((await options.liveness.hold()) === 'taken' && !alone) dropAll('the liveness lock was taken again after its session was cut: this process stops acting for its traders and claims them again');
     const mine = [...held.keys()].sort((a, b) => a - b);
-    const live = await repo.heartbeat({ id, host: options.host, pid: options.pid, shards: mine }, timings.ttlMs);
-    if (alone !== (live === 1)) logger.info({ live }, live === 1 ? 'alone on this database: this process keeps acting for its traders through a database outage' : 'other processes share this database');
-    alone = live === 1;
+    const beat = await repo.heartbeat({ id, host: options.host, pid: options.pid, shards: mine }, timings.ttlMs);
+    const live = beat.live;
+    if (alone !== beat.alone) logger.info({ live }, beat.alone ? 'alone on this database: this process keeps acting for its traders through a database outage' : 'other processes share this database');
+    alone = beat.alone;
     await renewHeld();
     expire();
     if (stopped) return;

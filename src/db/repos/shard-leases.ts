@@ -51,23 +51,26 @@ export function createShardLeasesRepo(db: Db) {
      * included; the row records whether it was alone (no other live process), which keeps its
      * shards its own through a database outage (see claim).
      */
-    async heartbeat(p: { id: string; host: string; pid: number; shards: readonly number[] }, ttlMs: number): Promise<number> {
-      const [row] = rowsOf<{ others: number | string; joined: boolean }>(
+    async heartbeat(p: { id: string; host: string; pid: number; shards: readonly number[] }, ttlMs: number): Promise<{ live: number; alone: boolean }> {
+      // live (for the fair share): a heartbeat within a lease and the liveness lock held; alone:
+      // no other process holds its liveness lock at all, however late its heartbeat (a slow or
+      // frozen one still could act when it wakes)
+      const [row] = rowsOf<{ live: number | string; locked: number | string; joined: boolean }>(
         await db.execute(sql`
           with others as (
-            select count(*) as n from processes
-            where id <> ${p.id} and heartbeat_at > now() - ${interval(ttlMs)} and ${livenessHeld(sql`id`)}
+            select count(*) filter (where heartbeat_at > now() - ${interval(ttlMs)}) as live, count(*) as locked from processes
+            where id <> ${p.id} and ${livenessHeld(sql`id`)}
           ), upsert as (
             insert into processes (id, host, pid, shards, alone)
-            select ${p.id}, ${p.host}, ${p.pid}, ${JSON.stringify(p.shards)}::jsonb, n = 0 from others
+            select ${p.id}, ${p.host}, ${p.pid}, ${JSON.stringify(p.shards)}::jsonb, locked = 0 from others
             on conflict (id) do update set heartbeat_at = now(), shards = excluded.shards, alone = excluded.alone
             returning (xmax = 0) as joined
           )
-          select (select n from others) as others, (select joined from upsert) as joined`),
+          select (select live from others) as live, (select locked from others) as locked, (select joined from upsert) as joined`),
       );
       // a process that just joined: the others hand back its share at once, not at their next round
       if (row?.joined) await db.execute(sql`select pg_notify(${LEASES_CHANNEL}, ${p.id})`);
-      return 1 + Number(row?.others ?? 0);
+      return { live: 1 + Number(row?.live ?? 0), alone: Number(row?.locked ?? 0) === 0 };
     },
 
     /**
