@@ -168,6 +168,8 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
   /** shard → epoch and the local deadline (monotonic ms) */
   const held = new Map<number, { epoch: number; until: number }>();
   let unlisten: (() => Promise<void>) | undefined;
+  /** shards being handed back: still the database's record of this process until released */
+  const handingBack = new Set<number>();
   let hooks: LeaseHooks = { gained() {}, lost() {}, releasing: async () => {} };
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | null = null;
@@ -271,7 +273,7 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     // the database and this process's memory agree on what it holds: a shard the database gives it
     // that it does not hold would be monitored by nobody
     const reclaimedAt = monotonic();
-    const own = await repo.reclaimOwn(id, [...held.keys()], timings.ttlMs);
+    const own = await repo.reclaimOwn(id, [...held.keys(), ...handingBack], timings.ttlMs);
     if (own.length > 0) {
       keep(own, reclaimedAt);
       logger.warn({ shards: own.map((l) => l.shard) }, 'shards the database still gave this process taken back at their next epoch');
@@ -323,6 +325,16 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
   }
 
   async function handBack(shards: number[]): Promise<void> {
+    // never taken back by a round that overlaps this hand-back (a round given up as late)
+    for (const s of shards) handingBack.add(s);
+    try {
+      await handOver(shards);
+    } finally {
+      for (const s of shards) handingBack.delete(s);
+    }
+  }
+
+  async function handOver(shards: number[]): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, RELEASE_GRACE_MS)));
     const stopping = Promise.all([stopJobs(shards), hooks.releasing(shards)]).catch((error: unknown) => logger.error({ err: error, shards }, 'stopping for shards handed back failed'));

@@ -234,7 +234,10 @@ describe.each(databaseKinds())('alert outbox on %s', (kind) => {
     for (const r of release) r();
     await until(async () => (await outbox.all()).every((r) => r.status === 'sent'), 'every alert sent');
     await new Promise((r) => setTimeout(r, 300));
+    // the old holder sent only the two that had left; the new one the other four, and (at least once)
+    // possibly again one of the two it found claimed by a holder that may have died mid-send
     expect(sentBy.filter((b) => b === 'old')).toHaveLength(2);
-    expect(sentBy.filter((b) => b === 'new')).toHaveLength(4);
+    expect(sentBy.filter((b) => b === 'new').length).toBeGreaterThanOrEqual(4);
+    expect(sentBy.filter((b) => b === 'new').length).toBeLessThanOrEqual(6);
   });
 });
