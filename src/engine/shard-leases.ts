@@ -259,6 +259,14 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     else dropAll('the liveness lock session closed: this process stops acting for its traders until it holds the lock again');
   });
 
+  /** leases just taken (at `at`, before their request left): held, and their traders restored */
+  function take(leases: HeldLease[], at: number, what: string, live: number): void {
+    if (leases.length === 0) return;
+    keep(leases, at);
+    logger.info({ shards: leases.map((l) => l.shard), live }, what);
+    hooks.gained(leases.map((l) => l.shard));
+  }
+
   async function round(): Promise<void> {
     expire();
     if ((await options.liveness.hold()) === 'taken' && !alone) dropAll('the liveness lock was taken again after its session was cut: this process stops acting for its traders and claims them again');
@@ -273,12 +281,7 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     // the database and this process's memory agree on what it holds: a shard the database gives it
     // that it does not hold would be monitored by nobody
     const reclaimedAt = monotonic();
-    const own = await repo.reclaimOwn(id, [...held.keys(), ...handingBack], timings.ttlMs);
-    if (own.length > 0) {
-      keep(own, reclaimedAt);
-      logger.warn({ shards: own.map((l) => l.shard) }, 'shards the database still gave this process taken back at their next epoch');
-      hooks.gained(own.map((l) => l.shard));
-    }
+    take(await repo.reclaimOwn(id, [...held.keys(), ...handingBack], timings.ttlMs), reclaimedAt, 'shards the database still gave this process taken back at their next epoch', live);
     const plan = rebalance([...held.keys()], fairShare(count, live));
     if (plan.release.length > 0) {
       await handBack(plan.release);
@@ -289,12 +292,7 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     }
     if (plan.claim > 0) {
       const claimedAt = monotonic();
-      const got = await repo.claim(id, plan.claim, timings.ttlMs, [...held.keys()], timings.soloGraceMs);
-      if (got.length > 0) {
-        keep(got, claimedAt);
-        logger.info({ shards: got.map((l) => l.shard), live }, 'shards taken');
-        hooks.gained(got.map((l) => l.shard));
-      }
+      take(await repo.claim(id, plan.claim, timings.ttlMs, [...held.keys()], timings.soloGraceMs), claimedAt, 'shards taken', live);
     }
     startJobs();
     // /status shows what is held after the round
